@@ -1,0 +1,63 @@
+"""The ``crm`` command. Importing this package stays cheap: no SQLAlchemy, Textual, vobject or Rich here;
+each command imports what it needs when it runs."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    from tinycrm.cli.app import build
+
+    app = build()
+    code = run(app, argv)
+    sys.exit(code)
+
+
+def run(app, argv: list[str] | None = None) -> int:  # noqa: ANN001 - a Typer app
+    """Run the app; turn every expected error into one line on stderr and an exit code."""
+    from tinycrm.errors import CrmError
+
+    try:
+        result = app(args=argv, prog_name="crm", standalone_mode=False)
+    except CrmError as exc:
+        _error(exc.message)
+        from tinycrm.errors import Ambiguous
+
+        if isinstance(exc, Ambiguous) and exc.candidates:
+            from tinycrm.services.contacts import candidates_label
+
+            for line in candidates_label(exc.candidates):
+                print(f"  {line}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except BrokenPipeError:
+        # the reader went away (crm ... | head): not an error
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        except OSError:
+            pass
+        return 0
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except Exception as exc:  # noqa: BLE001 - click usage errors and the unexpected
+        from typer._click import exceptions as click_exc
+
+        if isinstance(exc, click_exc.ClickException):
+            _error(exc.format_message().replace("\n", " "))
+            return 2 if isinstance(exc, click_exc.UsageError) else 1
+        if isinstance(exc, click_exc.Abort):
+            _error("aborted")
+            return 1
+        if os.environ.get("TINYCRM_DEBUG"):
+            raise
+        _error(f"unexpected {type(exc).__name__}: {exc} (run with TINYCRM_DEBUG=1 for details)")
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def _error(message: str) -> None:
+    print(f"crm: error: {message}", file=sys.stderr)

@@ -1,0 +1,148 @@
+"""``crm company add|list|show|edit|delete``."""
+
+from __future__ import annotations
+
+import typer
+
+from tinycrm.cli import render, state
+from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of, read_text_arg, split_kv
+
+company_app = typer.Typer(help="Companies and their people.", no_args_is_help=True)
+
+
+def resolve(ref: str) -> int:
+    from tinycrm.services import companies
+
+    return companies.resolve(state.db(), ref)
+
+
+def show_company(c, as_json: bool) -> None:  # noqa: ANN001
+    from tinycrm.dates import show
+
+    def human() -> None:
+        render.record(
+            [
+                ("id", str(c.id)), ("name", c.name), ("domain", c.domain), ("website", c.website),
+                ("phone", c.phone), ("address", c.address), ("tags", ", ".join(c.tags)),
+                *[(k, val) for k, val in c.fields.items()],
+                ("people", ", ".join(f"{p.name} ({p.id})" for p in c.people)), ("owner", c.owner),
+                ("notes", c.notes), ("updated", f"{show(c.updated_at)} (version {c.version})"),
+            ]
+        )  # fmt: skip
+
+    render.emit(c, as_json, human)
+
+
+@company_app.command("add")
+def add_cmd(
+    name: str = typer.Argument(..., help="Company name."),
+    domain: str = typer.Option(None, "--domain", help="Email domain, e.g. acme.com."),
+    website: str = typer.Option(None, "--website"),
+    phone: str = typer.Option(None, "--phone"),
+    address: str = typer.Option(None, "--address"),
+    note: str = typer.Option(None, "--note", help="Notes; '-' reads standard input."),
+    tag: list[str] = typer.Option([], "--tag", help="Tag, repeatable."),
+    field: list[str] = typer.Option([], "--field", "-f", help="Custom field KEY=VALUE, repeatable."),
+    as_json: bool = JSON,
+) -> None:
+    """Add a company and print its id."""
+    from tinycrm.schemas import CompanyInput
+    from tinycrm.services import companies
+
+    c = companies.create(
+        state.db(),
+        CompanyInput(name=name, domain=domain, website=website, phone=phone, address=address,
+                     notes=read_text_arg(note, "--note"), tags=tag, fields=split_kv(field)),
+    )  # fmt: skip
+    render.emit(c, as_json, lambda: render.out(str(c.id)))
+
+
+@company_app.command("list")
+def list_cmd(
+    tag: str = typer.Option(None, "--tag", help="Only companies with this tag."),
+    limit: int = LIMIT,
+    offset: int = OFFSET,
+    show_all: bool = ALL,
+    as_json: bool = JSON,
+) -> None:
+    """List companies with how many people work there."""
+    from tinycrm.services import companies
+
+    page = companies.list_companies(state.db(), limit=limit_of(limit, show_all), offset=offset, tag=tag)
+
+    def human() -> None:
+        render.table(
+            ((c.id, c.name, c.domain or "", c.contacts, ", ".join(c.tags)) for c in page.items),
+            ["id", "name", "domain", "people", "tags"],
+            styles=["dim", "bold", "cyan", None, "magenta"],
+        )
+        render.page_footer(page, "companies")
+
+    render.emit(page.items, as_json, human)
+
+
+@company_app.command("show")
+def show_cmd(company: str = typer.Argument(..., help="Id, domain or name."), as_json: bool = JSON) -> None:
+    """Show a company and its people."""
+    from tinycrm.services import companies
+
+    show_company(companies.get(state.db(), resolve(company)), as_json)
+
+
+@company_app.command("edit")
+def edit_cmd(
+    company: str = typer.Argument(..., help="Id, domain or name."),
+    name: str = typer.Option(None, "--name"),
+    domain: str = typer.Option(None, "--domain"),
+    website: str = typer.Option(None, "--website"),
+    phone: str = typer.Option(None, "--phone"),
+    address: str = typer.Option(None, "--address"),
+    note: str = typer.Option(None, "--note", help="Replace the notes; '-' reads standard input."),
+    tag: list[str] = typer.Option([], "--tag", help="Replace the tags (repeatable)."),
+    field: list[str] = typer.Option([], "--field", help="Set custom field KEY=VALUE."),
+    unset_field: list[str] = typer.Option([], "--unset-field", help="Remove a custom field."),
+    expect_version: int = typer.Option(None, "--expect-version", help="Fail if the company changed since."),
+    as_json: bool = JSON,
+) -> None:
+    """Change a company."""
+    from tinycrm.errors import InvalidInput
+    from tinycrm.services import companies
+
+    changes: dict = {}
+    for key, value in (("name", name), ("domain", domain), ("website", website), ("phone", phone),
+                       ("address", address)):  # fmt: skip
+        if value is not None:
+            changes[key] = value or None
+    if note is not None:
+        changes["notes"] = read_text_arg(note, "--note") or None
+    if tag:
+        changes["tags"] = tag
+    if field:
+        changes["set_fields"] = split_kv(field)
+    if unset_field:
+        changes["unset_fields"] = unset_field
+    if not changes:
+        raise InvalidInput("nothing to change: give --name, --domain, --note, --tag, --field...")
+    c = companies.update(state.db(), resolve(company), changes, expected_version=expect_version)
+    show_company(c, as_json)
+
+
+@company_app.command("delete")
+def delete_cmd(
+    company: str = typer.Argument(..., help="Id, domain or name."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+    as_json: bool = JSON,
+) -> None:
+    """Delete a company; its people stay, without a company."""
+    from tinycrm.cli.contacts import confirm
+    from tinycrm.services import companies
+
+    cid = resolve(company)
+    c = companies.get(state.db(), cid)
+    confirm(f"Delete company {c.name} (id {c.id})?", yes)
+    gone = companies.delete(state.db(), cid)
+    render.emit(gone, as_json, lambda: render.note(f"deleted company {gone.name} (id {gone.id})"))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(company_app, name="company")

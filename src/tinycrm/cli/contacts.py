@@ -1,0 +1,411 @@
+"""Contacts on the command line: add-contact, contact ..., log, timeline, search, tags."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from tinycrm.cli import render, state
+from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, address, labeled, limit_of, read_text_arg, split_kv
+
+contact_app = typer.Typer(help="Browse and change contacts.", no_args_is_help=True)
+
+
+# --- shared ---------------------------------------------------------------------------------------------
+
+
+def resolve(ref: str) -> int:
+    from tinycrm.services import contacts
+
+    return contacts.resolve(state.db(), ref)
+
+
+def show_summaries(page, as_json: bool, what: str = "contacts") -> None:  # noqa: ANN001
+    def human() -> None:
+        render.table(
+            ((c.id, c.display_name, c.company or "", c.email or "", c.phone or "", ", ".join(c.tags))
+             for c in page.items),
+            ["id", "name", "company", "email", "phone", "tags"],
+            styles=["dim", "bold", None, "cyan", None, "magenta"],
+        )  # fmt: skip
+        render.page_footer(page, what)
+
+    render.emit(page.items, as_json, human)
+
+
+def show_contact(c, as_json: bool) -> None:  # noqa: ANN001
+    from tinycrm.dates import show
+
+    def human() -> None:
+        render.record(
+            [
+                ("id", str(c.id)),
+                ("name", c.display_name),
+                ("given", c.given_name),
+                ("family", c.family_name),
+                ("title", c.job_title),
+                ("company", (c.company.name + (f" ({c.company_role})" if c.company_role else "")) if c.company
+                 else c.company_role),
+                *[(f"email ({e.label})" if e.label else "email", e.value) for e in c.emails],
+                *[(f"phone ({p.label})" if p.label else "phone", p.value) for p in c.phones],
+                *[(f"address ({a.label})" if a.label else "address", a.one_line()) for a in c.addresses],
+                ("birthday", c.birthday),
+                ("tags", ", ".join(c.tags)),
+                *[(f"{k}", val) for k, val in c.fields.items()],
+                ("stay in touch", f"every {c.cadence_days} days" if c.cadence_days else None),
+                ("last contact", show(c.last_interaction_at)),
+                ("archived", "yes" if c.archived else None),
+                ("owner", c.owner),
+                ("notes", c.notes),
+                ("uid", c.uid),
+                ("updated", f"{show(c.updated_at)} (version {c.version})"),
+            ],
+        )  # fmt: skip
+
+    render.emit(c, as_json, human)
+
+
+def confirm(question: str, yes: bool) -> None:
+    from tinycrm.errors import InvalidInput, Refused
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InvalidInput(f"{question} needs confirmation: add --yes")
+    if not typer.confirm(question, default=False):
+        raise Refused("nothing changed")
+
+
+# --- add ------------------------------------------------------------------------------------------------
+
+
+def add_contact(
+    name: str = typer.Argument(..., help="The contact's name as people read it ('Ada Lovelace')."),
+    email: list[str] = typer.Option([], "--email", "-e", help="[LABEL:]ADDRESS, repeatable (work:ada@x.com)."),
+    phone: list[str] = typer.Option([], "--phone", "-p", help="[LABEL:]NUMBER, repeatable (mobile:+44 20...)."),
+    company: str = typer.Option(None, "--company", "-c", help="Company name (created if new)."),
+    role: str = typer.Option(None, "--role", help="Role at the company ('decision maker')."),
+    title: str = typer.Option(None, "--title", "-t", help="Job title."),
+    tag: list[str] = typer.Option([], "--tag", help="Tag, repeatable."),
+    note: str = typer.Option(None, "--note", help="Notes; '-' reads them from standard input."),
+    birthday: str = typer.Option(None, "--birthday", help="YYYY-MM-DD, or MM-DD without a year."),
+    field: list[str] = typer.Option([], "--field", "-f", help="Custom field KEY=VALUE, repeatable."),
+    address_: list[str] = typer.Option([], "--address", help="[LABEL:]street; city; region; postcode; country."),
+    given: str = typer.Option(None, "--given", help="Given name (default: from NAME)."),
+    family: str = typer.Option(None, "--family", help="Family name (default: from NAME)."),
+    cadence: int = typer.Option(None, "--cadence", help="Stay in touch every N days."),
+    uid: str = typer.Option(None, "--uid", help="A stable UID (default: a new UUID)."),
+    as_json: bool = JSON,
+) -> None:
+    """Add a contact and print its id (with --json, the whole record)."""
+    from tinycrm.schemas import ContactInput
+    from tinycrm.services import contacts
+
+    data = ContactInput(
+        display_name=name, given_name=given, family_name=family, emails=labeled(email), phones=labeled(phone),
+        addresses=address(address_), job_title=title, company=company, company_role=role, birthday=birthday,
+        notes=read_text_arg(note, "--note"), tags=tag, fields=split_kv(field), cadence_days=cadence, uid=uid,
+    )  # fmt: skip
+    c = contacts.create(state.db(), data)
+    if as_json:
+        render.print_json(c)
+    else:
+        render.out(str(c.id))
+
+
+# --- contact ... ----------------------------------------------------------------------------------------
+
+
+@contact_app.command("list")
+def list_cmd(
+    tag: str = typer.Option(None, "--tag", help="Only contacts with this tag."),
+    company: str = typer.Option(None, "--company", help="Only people at this company (name or domain)."),
+    archived: bool = typer.Option(False, "--archived", help="Only archived contacts."),
+    everyone: bool = typer.Option(False, "--include-archived", help="Archived contacts too."),
+    sort: str = typer.Option("name", "--sort", help="name, created, updated or company."),
+    limit: int = LIMIT,
+    offset: int = OFFSET,
+    show_all: bool = ALL,
+    as_json: bool = JSON,
+) -> None:
+    """List contacts, by name, a page at a time."""
+    from tinycrm.services import contacts
+
+    flag = None if everyone else archived
+    page = contacts.list_contacts(state.db(), limit=limit_of(limit, show_all), offset=offset, tag=tag,
+                                  company=company, archived=flag, sort=sort)  # fmt: skip
+    show_summaries(page, as_json)
+
+
+@contact_app.command("show")
+def show_cmd(contact: str = typer.Argument(..., help="Id, email or name."), as_json: bool = JSON) -> None:
+    """Show everything about a contact."""
+    from tinycrm.services import contacts
+
+    show_contact(contacts.get(state.db(), resolve(contact)), as_json)
+
+
+@contact_app.command("edit")
+def edit_cmd(
+    contact: str = typer.Argument(..., help="Id, email or name."),
+    name: str = typer.Option(None, "--name", help="Display name."),
+    given: str = typer.Option(None, "--given"),
+    family: str = typer.Option(None, "--family"),
+    email: list[str] = typer.Option([], "--email", help="Replace all emails ([LABEL:]ADDRESS, repeatable)."),
+    add_email: list[str] = typer.Option([], "--add-email", help="Add an email."),
+    remove_email: list[str] = typer.Option([], "--remove-email", help="Remove an email."),
+    phone: list[str] = typer.Option([], "--phone", help="Replace all phones."),
+    add_phone: list[str] = typer.Option([], "--add-phone", help="Add a phone."),
+    remove_phone: list[str] = typer.Option([], "--remove-phone", help="Remove a phone."),
+    address_: list[str] = typer.Option([], "--address", help="Replace all addresses."),
+    company: str = typer.Option(None, "--company", help="Company name; '' for none."),
+    role: str = typer.Option(None, "--role"),
+    title: str = typer.Option(None, "--title"),
+    note: str = typer.Option(None, "--note", help="Replace the notes; '-' reads standard input."),
+    birthday: str = typer.Option(None, "--birthday"),
+    field: list[str] = typer.Option([], "--field", help="Set custom field KEY=VALUE."),
+    unset_field: list[str] = typer.Option([], "--unset-field", help="Remove a custom field."),
+    cadence: int = typer.Option(None, "--cadence", help="Stay in touch every N days; 0 to stop."),
+    expect_version: int = typer.Option(None, "--expect-version", help="Fail if the contact changed since."),
+    as_json: bool = JSON,
+) -> None:
+    """Change a contact. With no field options, open $EDITOR on a readable form."""
+    from tinycrm.services import contacts
+
+    db = state.db()
+    cid = resolve(contact)
+    changes: dict = {}
+    for key, value in (("display_name", name), ("given_name", given), ("family_name", family),
+                       ("company", company), ("company_role", role), ("job_title", title),
+                       ("birthday", birthday)):  # fmt: skip
+        if value is not None:
+            changes[key] = value or None
+    if note is not None:
+        changes["notes"] = read_text_arg(note, "--note") or None
+    if cadence is not None:
+        changes["cadence_days"] = cadence or None
+    if email:
+        changes["emails"] = labeled(email)
+    if add_email:
+        changes["add_emails"] = labeled(add_email)
+    if remove_email:
+        changes["remove_emails"] = remove_email
+    if phone:
+        changes["phones"] = labeled(phone)
+    if add_phone:
+        changes["add_phones"] = labeled(add_phone)
+    if remove_phone:
+        changes["remove_phones"] = remove_phone
+    if address_:
+        changes["addresses"] = address(address_)
+    if field:
+        changes["set_fields"] = split_kv(field)
+    if unset_field:
+        changes["unset_fields"] = unset_field
+    version = expect_version
+    if not changes:
+        before = contacts.get(db, cid)
+        changes = edit_in_editor(before)
+        if changes is None:
+            render.note("no changes")
+            return
+        version = before.version
+    c = contacts.update(db, cid, changes, expected_version=version)
+    if as_json:
+        render.print_json(c)
+    else:
+        show_contact(c, False)
+
+
+def edit_in_editor(before) -> dict | None:  # noqa: ANN001
+    import shlex
+    import subprocess
+    import tempfile
+
+    from tinycrm.errors import InvalidInput
+    from tinycrm.formats import editform
+
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if not editor:
+        if not sys.stdin.isatty():
+            raise InvalidInput("no field options given and no $EDITOR set; give e.g. --email or set EDITOR")
+        editor = "vi"
+    text = editform.render(before)
+    with tempfile.NamedTemporaryFile("w+", suffix=".txt", prefix="crm-contact-", delete=False,
+                                     encoding="utf-8") as fh:  # fmt: skip
+        fh.write(text)
+        path = fh.name
+    try:
+        result = subprocess.run([*shlex.split(editor), path])
+        if result.returncode != 0:
+            raise InvalidInput(f"the editor exited with {result.returncode}; nothing changed")
+        with open(path, encoding="utf-8") as fh:
+            edited = fh.read()
+    finally:
+        os.unlink(path)
+    if edited == text:
+        return None
+    return editform.parse(edited)
+
+
+@contact_app.command("archive")
+def archive_cmd(contacts_: list[str] = typer.Argument(..., metavar="CONTACT..."), as_json: bool = JSON) -> None:
+    """Archive contacts: hidden from lists and search, kept with their history."""
+    _archive(contacts_, True, as_json)
+
+
+@contact_app.command("unarchive")
+def unarchive_cmd(contacts_: list[str] = typer.Argument(..., metavar="CONTACT..."), as_json: bool = JSON) -> None:
+    """Bring archived contacts back."""
+    _archive(contacts_, False, as_json)
+
+
+def _archive(refs: list[str], flag: bool, as_json: bool) -> None:
+    from tinycrm.services import contacts
+
+    ids = [resolve(r) for r in refs]
+    done = [contacts.archive(state.db(), i, archived=flag) for i in ids]
+    if as_json:
+        render.print_json(done)
+    else:
+        for c in done:
+            render.out(f"{c.id}\t{c.display_name}\t{'archived' if c.archived else 'active'}")
+
+
+@contact_app.command("delete")
+def delete_cmd(
+    contact: str = typer.Argument(..., help="Id, email or name."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+    as_json: bool = JSON,
+) -> None:
+    """Delete a contact for good (archive keeps the history instead)."""
+    from tinycrm.services import contacts
+
+    cid = resolve(contact)
+    c = contacts.get(state.db(), cid)
+    confirm(f"Delete {c.display_name} (id {c.id}) and their history?", yes)
+    gone = contacts.delete(state.db(), cid)
+    if as_json:
+        render.print_json(gone)
+    else:
+        render.note(f"deleted {gone.display_name} (id {gone.id})")
+
+
+@contact_app.command("tag")
+def tag_cmd(
+    contact: str = typer.Argument(..., help="Id, email or name."),
+    tags: list[str] = typer.Argument(..., metavar="TAG..."),
+    as_json: bool = JSON,
+) -> None:
+    """Add tags to a contact."""
+    from tinycrm.services import contacts
+
+    c = contacts.tag(state.db(), [resolve(contact)], tags)[0]
+    render.emit(c, as_json, lambda: render.out(f"{c.id}\t{c.display_name}\t{', '.join(c.tags)}"))
+
+
+@contact_app.command("untag")
+def untag_cmd(
+    contact: str = typer.Argument(..., help="Id, email or name."),
+    tags: list[str] = typer.Argument(..., metavar="TAG..."),
+    as_json: bool = JSON,
+) -> None:
+    """Remove tags from a contact."""
+    from tinycrm.services import contacts
+
+    c = contacts.untag(state.db(), [resolve(contact)], tags)[0]
+    render.emit(c, as_json, lambda: render.out(f"{c.id}\t{c.display_name}\t{', '.join(c.tags)}"))
+
+
+# --- search, log, timeline, tags ------------------------------------------------------------------------
+
+
+def search_cmd(
+    query: list[str] = typer.Argument(..., metavar="QUERY...", help="Words (prefixes), \"phrases\", field:value."),
+    tag: str = typer.Option(None, "--tag", help="Only contacts with this tag."),
+    company: str = typer.Option(None, "--company", help="Only people at this company."),
+    archived: bool = typer.Option(False, "--include-archived", help="Archived contacts too."),
+    limit: int = LIMIT,
+    offset: int = OFFSET,
+    show_all: bool = ALL,
+    as_json: bool = JSON,
+) -> None:
+    """Search contacts by name, email, phone, company, notes and tags.
+
+    Fields: name: email: phone: company: notes: tag:  e.g.  crm search tag:vip company:acme
+    """
+    from tinycrm.services import contacts
+
+    page = contacts.search(state.db(), " ".join(query), limit=limit_of(limit, show_all), offset=offset,
+                           tag=tag, company=company, archived=None if archived else False)  # fmt: skip
+    show_summaries(page, as_json, "matches")
+
+
+def log_cmd(
+    contact: str = typer.Argument(..., help="Id, email or name."),
+    kind: str = typer.Option("note", "--kind", "-k", help="call, email, meeting, message, note or other."),
+    summary: str = typer.Option(..., "--summary", "-s", help="One line: what happened."),
+    when: str = typer.Option(None, "--when", "-w", help="When it happened: 'yesterday 15:00', ISO... Default: now."),
+    body: str = typer.Option(None, "--body", "-b", help="Details; '-' reads them from standard input."),
+    with_: list[str] = typer.Option([], "--with", help="Another contact who was there, repeatable."),
+    as_json: bool = JSON,
+) -> None:
+    """Log an interaction (call, email, meeting...) with a contact and print its id."""
+    from tinycrm.services import interactions
+
+    ids = [resolve(contact), *[resolve(r) for r in with_]]
+    text = read_text_arg(body, "--body")
+    i = interactions.log(state.db(), contact_ids=ids, kind_=kind, summary=summary, when=when, body=text)
+    render.emit(i, as_json, lambda: render.out(str(i.id)))
+
+
+def timeline_cmd(
+    contact: str = typer.Argument(..., help="Id, email or name."),
+    kind: str = typer.Option(None, "--kind", help="Only this kind."),
+    limit: int = LIMIT,
+    offset: int = OFFSET,
+    show_all: bool = ALL,
+    as_json: bool = JSON,
+) -> None:
+    """A contact's interactions, newest first."""
+    from tinycrm.dates import show
+    from tinycrm.services import interactions
+
+    page = interactions.timeline(state.db(), resolve(contact), limit=limit_of(limit, show_all), offset=offset,
+                                 kind_=kind)  # fmt: skip
+
+    def human() -> None:
+        render.table(
+            ((i.id, show(i.happened_at), i.kind, i.summary, ", ".join(p.name for p in i.contacts))
+             for i in page.items),
+            ["id", "when", "kind", "summary", "with"],
+            styles=["dim", "cyan", "magenta", "bold", None],
+        )  # fmt: skip
+        render.page_footer(page, "interactions")
+
+    render.emit(page.items, as_json, human)
+
+
+def tags_cmd(as_json: bool = JSON) -> None:
+    """All tags, with how many contacts and companies carry each."""
+    from tinycrm.services import contacts
+
+    tags = contacts.list_tags(state.db())
+    render.emit(
+        tags,
+        as_json,
+        lambda: render.table(((t.name, t.contacts, t.companies) for t in tags), ["tag", "contacts", "companies"]),
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("add-contact")(add_contact)
+    contact_app.command("add")(add_contact)
+    contact_app.command("search")(search_cmd)
+    app.add_typer(contact_app, name="contact")
+    app.command("search")(search_cmd)
+    app.command("log")(log_cmd)
+    app.command("timeline")(timeline_cmd)
+    app.command("tags")(tags_cmd)

@@ -1,0 +1,56 @@
+"""``crm demo``: try tinycrm on a demo database, never on your own."""
+
+from __future__ import annotations
+
+import typer
+
+from tinycrm.cli import render, state
+
+
+def demo_cmd(
+    fresh: bool = typer.Option(False, "--fresh", help="Build the demo database again from scratch."),
+    size: int = typer.Option(300, "--contacts", min=1, max=100_000, help="How many demo contacts."),
+) -> None:
+    """Build a demo database (a few hundred contacts, companies, interactions) and show it."""
+    from tinycrm import paths
+    from tinycrm.db import open_db
+    from tinycrm.services import demo
+
+    path = paths.demo_db_path()
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            p = path.with_name(path.name + suffix)
+            if p.exists():
+                p.unlink()
+    url = paths.sqlite_url(path)
+    db = open_db(url)
+    from tinycrm.services.status import status
+
+    if status(db).contacts == 0:
+        counts = demo.populate(db, contacts_n=size)
+        render.note(f"built the demo database {path}: {counts['contacts']} contacts, "
+                    f"{counts['interactions']} interactions")  # fmt: skip
+    state.set_url(url)
+    state._db = db  # noqa: SLF001 - reuse the open database
+    show_demo()
+
+
+def show_demo() -> None:
+    from tinycrm.cli.contacts import show_summaries
+    from tinycrm.cli.status import show_status
+    from tinycrm.services import companies, contacts
+
+    db = state.db()
+    show_status()
+    render.out("\nContacts (first 10):")
+    show_summaries(contacts.list_contacts(db, limit=10), False)
+    render.out("\nSearch 'tag:vip' (first 5):")
+    show_summaries(contacts.search(db, "tag:vip", limit=5), False, "matches")
+    render.out("\nCompanies (first 5):")
+    page = companies.list_companies(db, limit=5)
+    render.table(((c.id, c.name, c.domain or "", c.contacts) for c in page.items), ["id", "name", "domain", "people"])
+    render.out(f"\nThe demo database: {db.path}. Try: crm --db sqlite:///{db.path} search ada")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo_cmd)

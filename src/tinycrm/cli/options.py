@@ -1,0 +1,75 @@
+"""Options shared by many commands, so every command spells them the same way."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+JSON = typer.Option(False, "--json", help="Print JSON (a list is an array, a record an object with id).")
+LIMIT = typer.Option(20, "--limit", "-n", min=1, help="Show at most this many.")
+OFFSET = typer.Option(0, "--offset", min=0, help="Skip this many first.")
+ALL = typer.Option(False, "--all", "-a", help="Show all, no paging.")
+
+
+def limit_of(limit: int, show_all: bool) -> int | None:
+    return None if show_all else limit
+
+
+def read_text_arg(value: str | None, what: str) -> str | None:
+    """``-`` means: read the text from standard input (which must be UTF-8)."""
+    if value != "-":
+        return value
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        from tinycrm.errors import InvalidInput
+
+        raise InvalidInput(f"{what} from standard input is not UTF-8 text (byte {exc.start}); re-encode it") from None
+
+
+def split_kv(items: list[str], what: str = "--field") -> dict[str, str]:
+    from tinycrm.errors import InvalidInput
+
+    out: dict[str, str] = {}
+    for item in items:
+        if "=" not in item:
+            raise InvalidInput(f"{what} {item!r}: write KEY=VALUE")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+def labeled(items: list[str]) -> list:
+    """``work:ada@example.com`` or ``ada@example.com`` (no label)."""
+    import re
+
+    from tinycrm.schemas import Labeled
+
+    out = []
+    for item in items:
+        m = re.match(r"^([A-Za-z][\w-]{0,30}):(?!//)(.+)$", item)
+        if m and m.group(1).lower() not in ("tel", "mailto", "sip"):
+            out.append(Labeled(m.group(2).strip(), m.group(1)))
+        else:
+            out.append(Labeled(item.strip()))
+    return out
+
+
+def address(items: list[str]) -> list:
+    """``[LABEL:]street; city; region; postcode; country``."""
+    import re
+
+    from tinycrm.schemas import Address
+
+    out = []
+    for item in items:
+        label = None
+        m = re.match(r"^([A-Za-z][\w-]{0,30}):(.+)$", item)
+        if m:
+            label, item = m.group(1), m.group(2)
+        parts = [p.strip() or None for p in item.split(";")] + [None] * 5
+        out.append(Address(label=label, street=parts[0], locality=parts[1], region=parts[2], postcode=parts[3],
+                           country=parts[4]))  # fmt: skip
+    return out

@@ -1,0 +1,117 @@
+"""Output for people and for scripts.
+
+On a terminal: Rich tables and colour (``NO_COLOR`` respected). To a pipe: plain tab-separated lines with no
+colour, no header and no decoration. ``--json``: a stable JSON document (a list is an array of objects, a record
+an object with ``id``). Rich is imported only when a terminal is there to see it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+
+def is_tty() -> bool:
+    if os.environ.get("TINYCRM_FORCE_TTY"):
+        return True
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def console() -> Any:
+    from rich.console import Console
+
+    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=False)
+
+
+def print_json(value: Any) -> None:
+    from tinycrm.schemas import to_json
+
+    sys.stdout.write(json.dumps(to_json(value), ensure_ascii=False, indent=2) + "\n")
+
+
+def out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def note(text: str) -> None:
+    """A remark for people (counts, hints): stderr, so pipes carry data only."""
+    sys.stderr.write(text + "\n")
+
+
+def clean(value: Any) -> str:
+    """A cell for plain output: no tabs or newlines inside."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        value = ", ".join(str(v) for v in value)
+    return " ".join(str(value).split())
+
+
+def table(
+    rows: Iterable[Sequence[Any]],
+    headers: Sequence[str],
+    *,
+    title: str | None = None,
+    footer: str | None = None,
+    styles: Sequence[str | None] | None = None,
+) -> None:
+    rows = list(rows)
+    if not is_tty():
+        for row in rows:
+            out("\t".join(clean(c) for c in row))
+        return
+    from rich.table import Table
+
+    t = Table(title=title, caption=footer, show_edge=False, header_style="bold", pad_edge=False, box=None)
+    for i, h in enumerate(headers):
+        t.add_column(h, style=(styles[i] if styles else None), overflow="fold")
+    for row in rows:
+        t.add_row(*(clean(c) for c in row))
+    console().print(t)
+
+
+def record(pairs: Sequence[tuple[str, Any]], *, title: str | None = None) -> None:
+    """A record as ``key: value`` lines (only the fields that have a value)."""
+    pairs = [(k, v) for k, v in pairs if v not in (None, "", [], {})]
+    if not is_tty():
+        if title:
+            out(title)
+        for k, v in pairs:
+            out(f"{k}: {clean(v) if not isinstance(v, str) or chr(10) not in v else v}")
+        return
+    from rich.table import Table
+
+    c = console()
+    if title:
+        c.print(f"[bold]{title}[/bold]")
+    t = Table(show_header=False, box=None, pad_edge=False)
+    t.add_column(style="dim", no_wrap=True)
+    t.add_column(overflow="fold")
+    for k, v in pairs:
+        t.add_row(k, v if isinstance(v, str) else clean(v))
+    c.print(t)
+
+
+def page_footer(page: Any, what: str) -> None:
+    """On a terminal, say how many there are and how to see more."""
+    if not is_tty():
+        return
+    shown = len(page.items)
+    if page.more:
+        note(f"{page.offset + 1}-{page.offset + shown} of {page.total} {what}; more with --offset "
+             f"{page.offset + shown} or --all")  # fmt: skip
+    elif page.total == 0:
+        note(f"no {what}")
+
+
+def emit(value: Any, as_json: bool, human: Callable[[], None]) -> None:
+    if as_json:
+        print_json(value)
+    else:
+        human()

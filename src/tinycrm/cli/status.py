@@ -1,0 +1,34 @@
+"""``crm`` with no arguments: counts and the main commands."""
+
+from __future__ import annotations
+
+from tinycrm.cli import render, state
+
+MAIN_COMMANDS = [
+    ("crm add-contact NAME", "add a contact (--email, --phone, --company, --tag...)"),
+    ("crm search QUERY", "find contacts (tag:vip company:acme email:@acme.com)"),
+    ("crm contact list", "list contacts (--tag, --company, --all)"),
+    ("crm log CONTACT", "log a call, email or meeting"),
+    ("crm timeline CONTACT", "what happened with someone"),
+    ("crm company list", "companies and their people"),
+    ("crm demo", "try tinycrm on a demo database"),
+]
+
+
+def show_status() -> None:
+    from tinycrm.services.status import status
+
+    s = status(state.db())
+    lines = [
+        f"tinycrm  {s.database}",
+        f"  {s.contacts} contacts ({s.archived} archived), {s.companies} companies, "
+        f"{s.interactions} interactions, {s.tags} tags",
+    ]
+    for key, count in s.due.items():
+        lines.append(f"  {count} {key}")
+    render.out("\n".join(lines))
+    render.out("")
+    width = max(len(c) for c, _ in MAIN_COMMANDS)
+    for cmd, what in MAIN_COMMANDS:
+        render.out(f"  {cmd.ljust(width)}  {what}")
+    render.out("\nMore: crm --help")

@@ -1,0 +1,401 @@
+"""The store: one database behind a thin DB-API layer.
+
+Why not SQLAlchemy sessions at run time? Importing SQLAlchemy costs ~20x an empty interpreter, more than the
+whole budget of ``crm search``. So every query is SQL text written once, in the service that owns it, and run
+through :class:`Database` on the standard library's ``sqlite3`` or on ``psycopg``. The SQL sticks to what both
+SQLite and PostgreSQL understand; the few things that differ (full-text search, a handful of functions) live
+in :mod:`tinycrm.dialects`. The schema itself is declared once, as SQLModel tables in :mod:`tinycrm.models`,
+and Alembic migrations built from it create and upgrade every database.
+
+Parameters are written ``:name`` everywhere; for psycopg they are rewritten to ``%(name)s`` once per statement.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from tinycrm.errors import StoreError, StoreUnavailable
+
+BUSY_TIMEOUT_S = 60.0
+
+Row = Mapping[str, Any]
+
+
+# --- values ---------------------------------------------------------------------------------------------
+
+
+def _adapt_datetime(value: datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(sep=" ", timespec="microseconds")
+
+
+sqlite3.register_adapter(datetime, _adapt_datetime)
+sqlite3.register_adapter(date, lambda d: d.isoformat())
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """A stored timestamp (text from SQLite, a datetime from PostgreSQL) as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def as_date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def placeholders(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """``:p0, :p1, ...`` and their parameters, for ``IN (...)`` lists."""
+    names = [f"{prefix}{i}" for i in range(len(values))]
+    return ", ".join(":" + n for n in names), dict(zip(names, values, strict=True))
+
+
+# --- transactions ---------------------------------------------------------------------------------------
+
+
+class Tx:
+    """One transaction (or one consistent read) on one connection."""
+
+    def __init__(self, db: Database, cursor: Any) -> None:
+        self.db = db
+        self._cur = cursor
+
+    def _run(self, sql: str, params: Mapping[str, Any] | None) -> Any:
+        try:
+            self._cur.execute(self.db.dialect.sql(sql), params or {})
+        except Exception as exc:  # noqa: BLE001 - mapped to user-facing errors, others re-raised
+            raise self.db.dialect.translate_error(exc) from exc
+        return self._cur
+
+    def all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        return self._run(sql, params).fetchall()
+
+    def one(self, sql: str, params: Mapping[str, Any] | None = None) -> Row | None:
+        return self._run(sql, params).fetchone()
+
+    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        row = self._run(sql, params).fetchone()
+        if row is None:
+            return None
+        return row[0] if isinstance(row, (tuple, sqlite3.Row)) else next(iter(row.values()))
+
+    def column(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        rows = self._run(sql, params).fetchall()
+        if rows and not isinstance(rows[0], (tuple, sqlite3.Row)):
+            return [next(iter(r.values())) for r in rows]
+        return [r[0] for r in rows]
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        return self._run(sql, params).rowcount
+
+    def insert(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        """Run an ``INSERT ... RETURNING id`` and give the new id."""
+        value = self.scalar(sql, params)
+        assert value is not None, "insert() needs INSERT ... RETURNING id"
+        return int(value)
+
+    def executemany(self, sql: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        rows = list(rows)
+        if not rows:
+            return
+        try:
+            self._cur.executemany(self.db.dialect.sql(sql), rows)
+        except Exception as exc:  # noqa: BLE001
+            raise self.db.dialect.translate_error(exc) from exc
+
+
+# --- dialects -------------------------------------------------------------------------------------------
+
+
+class Dialect:
+    name = "?"
+
+    def sql(self, text: str) -> str:
+        return text
+
+    def translate_error(self, exc: Exception) -> Exception:
+        return exc
+
+    # functions whose spelling differs between the stores
+    def month(self, column: str) -> str:
+        """``YYYY-MM`` of a stored UTC timestamp or date column."""
+        raise NotImplementedError
+
+    def like_ci(self, column: str, param: str) -> str:
+        """A case-insensitive ``LIKE`` with ``\\`` as the escape character."""
+        raise NotImplementedError
+
+
+class SqliteDialect(Dialect):
+    name = "sqlite"
+
+    def translate_error(self, exc: Exception) -> Exception:
+        if isinstance(exc, sqlite3.OperationalError):
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                return StoreUnavailable("the database is busy (locked by another process); try again")
+            if "disk I/O" in text or "unable to open" in text:
+                return StoreUnavailable(f"the database cannot be reached: {text}")
+        if isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc):
+            return StoreError(f"the database file is damaged: {exc}; restore it from a backup")
+        return exc
+
+    def month(self, column: str) -> str:
+        return f"substr({column}, 1, 7)"
+
+    def like_ci(self, column: str, param: str) -> str:
+        return f"{column} LIKE :{param} ESCAPE '\\'"
+
+
+_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+class PostgresDialect(Dialect):
+    name = "postgresql"
+
+    def __init__(self) -> None:
+        self._cache: dict[str, str] = {}
+
+    def sql(self, text: str) -> str:
+        out = self._cache.get(text)
+        if out is None:
+            out = _PARAM.sub(r"%(\1)s", text.replace("%", "%%"))
+            self._cache[text] = out
+        return out
+
+    def translate_error(self, exc: Exception) -> Exception:
+        import psycopg
+
+        if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+            from tinycrm.errors import Refused
+
+            return Refused(f"the database refused the change: {exc.diag.message_primary}")
+        if isinstance(exc, psycopg.OperationalError):
+            return StoreUnavailable(f"the database cannot be reached: {str(exc).strip().splitlines()[0]}")
+        return exc
+
+    def month(self, column: str) -> str:
+        return f"to_char({column}, 'YYYY-MM')"
+
+    def like_ci(self, column: str, param: str) -> str:
+        return f"{column} ILIKE :{param}"
+
+
+# --- the database ---------------------------------------------------------------------------------------
+
+
+class Database:
+    """A database URL, its dialect, its search index, and one connection per thread."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+        if url.startswith("sqlite"):
+            self.dialect: Dialect = SqliteDialect()
+            self.path = sqlite_path(url)
+        elif url.startswith(("postgresql", "postgres")):
+            self.dialect = PostgresDialect()
+            self.path = None
+        else:
+            raise StoreError(
+                f"unsupported database URL {redact(url)!r}: use sqlite:///PATH or postgresql+psycopg://..."
+            )
+        from tinycrm.search import index_for
+
+        self.search = index_for(self.dialect.name)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect.name == "sqlite"
+
+    # connections
+    def connection(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def _connect(self) -> Any:
+        if self.is_sqlite:
+            return connect_sqlite(self.path)
+        return connect_postgres(self.url)
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except Exception:  # noqa: BLE001 - closing is best effort
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+    # transactions
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        """One write transaction: all of it is stored, or none of it."""
+        conn = self.connection()
+        if self.is_sqlite:
+            cur = conn.cursor()
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise self.dialect.translate_error(exc) from exc
+            try:
+                yield Tx(self, cur)
+            except BaseException:
+                conn.rollback()
+                raise
+            else:
+                conn.commit()
+            finally:
+                cur.close()
+        else:
+            try:
+                tx = conn.transaction()
+                tx.__enter__()
+            except Exception as exc:  # noqa: BLE001
+                raise self.dialect.translate_error(exc) from exc
+            cur = conn.cursor()
+            try:
+                yield Tx(self, cur)
+            except BaseException as exc:
+                tx.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            else:
+                try:
+                    tx.__exit__(None, None, None)
+                except Exception as exc:  # noqa: BLE001
+                    raise self.dialect.translate_error(exc) from exc
+            finally:
+                cur.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A consistent read: every query inside sees the same snapshot."""
+        conn = self.connection()
+        if self.is_sqlite:
+            cur = conn.cursor()
+            cur.execute("BEGIN")
+            try:
+                yield Tx(self, cur)
+            finally:
+                conn.rollback()
+                cur.close()
+        else:
+            with conn.transaction(force_rollback=True):
+                cur = conn.cursor()
+                try:
+                    yield Tx(self, cur)
+                finally:
+                    cur.close()
+
+
+def sqlite_path(url: str) -> Path:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix:
+        raise StoreError(f"a SQLite URL names a file: sqlite:///PATH (got {url!r})")
+    return Path(url[len(prefix) :].split("?", 1)[0])
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` with mode 0600 (and its folder with 0700) unless it exists."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def connect_sqlite(path: Path) -> sqlite3.Connection:
+    """A connection with the pragmas every tinycrm connection needs."""
+    try:
+        create_private_file(path)
+        conn = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+    except (OSError, sqlite3.OperationalError) as exc:
+        raise StoreUnavailable(f"cannot open the database {path}: {exc}") from None
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise SqliteDialect().translate_error(exc) from None
+    return conn
+
+
+def pg_conninfo(url: str) -> str:
+    return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", url)
+
+
+def connect_postgres(url: str) -> Any:
+    import psycopg
+    from psycopg.rows import dict_row
+
+    try:
+        conn = psycopg.connect(pg_conninfo(url), autocommit=True, row_factory=dict_row, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
+        raise StoreUnavailable(f"cannot reach the database {redact(url)}: {first}") from None
+    conn.execute("SET TIME ZONE 'UTC'")
+    return conn
+
+
+# --- opening --------------------------------------------------------------------------------------------
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The database URL: an explicit one, else ``TINYCRM_DB`` / the config file, else the default file."""
+    if url:
+        return url
+    from tinycrm import config, paths
+
+    settings = config.load()
+    if settings.db:
+        return settings.db
+    return paths.sqlite_url(paths.default_db_path())
+
+
+def open_db(url: str | None = None, *, migrate: bool = True) -> Database:
+    """Open the database, creating or upgrading its schema first when needed."""
+    db = Database(resolve_url(url))
+    if migrate:
+        from tinycrm import migrate as migrations
+
+        migrations.ensure_current(db)
+    return db

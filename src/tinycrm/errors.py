@@ -1,0 +1,75 @@
+"""Errors that reach the user.
+
+Every error tinycrm raises on purpose is a :class:`CrmError`: it carries a one-line message that says what was
+wrong and how to fix it, and the process exit code the command-line face uses. Services raise them; faces
+print ``message`` and exit with ``exit_code``.
+"""
+
+from __future__ import annotations
+
+# Exit codes, documented in docs/cli.md.
+EXIT_OK = 0
+EXIT_FAILED = 1  # the operation could not be carried out (conflict, I/O, refused)
+EXIT_USAGE = 2  # bad usage or invalid input: nothing was changed
+EXIT_TEMPFAIL = 75  # sysexits EX_TEMPFAIL: the database is temporarily unavailable; try again later
+
+
+class CrmError(Exception):
+    """Base class: a user-facing, one-line message and an exit code."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        #: the input field the error is about, for forms that show it next to the field
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(CrmError):
+    """The input cannot be accepted (bad email, bad date, empty name...)."""
+
+    exit_code = EXIT_USAGE
+
+
+class NotFound(CrmError):
+    """A reference (id, email, name) matched nothing. It is bad input, so exit 2."""
+
+    exit_code = EXIT_USAGE
+
+
+class Ambiguous(CrmError):
+    """A reference matched several records; ``candidates`` lists them (read models)."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, candidates: list | None = None) -> None:
+        super().__init__(message)
+        self.candidates = candidates or []
+
+
+class Conflict(CrmError):
+    """The operation clashes with the stored state (a duplicate, a stale edit...)."""
+
+    exit_code = EXIT_FAILED
+
+
+class Refused(CrmError):
+    """The operation is not allowed (a permission, an overwrite without --yes...)."""
+
+    exit_code = EXIT_FAILED
+
+
+class StoreUnavailable(CrmError):
+    """The database cannot be reached or stays locked; trying again later may succeed."""
+
+    exit_code = EXIT_TEMPFAIL
+
+
+class StoreError(CrmError):
+    """The database is not usable (unknown URL scheme, newer schema, corrupt file)."""
+
+    exit_code = EXIT_FAILED

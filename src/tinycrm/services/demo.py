@@ -1,0 +1,124 @@
+"""A realistic demo database: people at companies, tags, custom fields and a history of interactions.
+
+Deterministic for a given seed, so screenshots and tests can rely on it. Used by ``crm demo`` and by the
+benchmark generator in ``bench/``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import timedelta
+
+from tinycrm.db import Database
+from tinycrm.schemas import Address, ContactInput, Labeled
+from tinycrm.services import contacts, interactions
+from tinycrm.services.common import now
+
+GIVEN = [
+    "Ada", "Alan", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger", "Radia",
+    "Donald", "Hedy", "Tim", "Katherine", "John", "Sophie", "Guido", "Annie", "Niklaus", "Zoë", "Jürgen",
+    "Amélie", "José", "Søren", "Łukasz", "Chloé", "Björn", "Inès", "François", "Małgorzata", "Ömer",
+    "Иван", "Ольга", "Ελένη", "Νίκος", "Yuki", "Hiroshi", "Mei", "Wei", "Priya", "Arjun", "Fatima", "Omar",
+    "Aisha", "Kwame", "Lucía", "Mateo", "Ingrid", "Lars",
+]  # fmt: skip
+FAMILY = [
+    "Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen",
+    "Dijkstra", "Perlman", "Knuth", "Lamarr", "Berners-Lee", "Johnson", "McCarthy", "Wilson", "van Rossum",
+    "Easley", "Wirth", "Müller", "Schmidt", "Dubois", "García", "Kierkegaard", "Nowak", "Lefèvre", "Andersson",
+    "Petrov", "Иванова", "Παπαδοπούλου", "Tanaka", "Suzuki", "Chen", "Wang", "Sharma", "Patel", "Haddad",
+    "Mensah", "Fernández", "Larsen", "O'Brien", "Nguyen", "Kowalski", "Rossi",
+]  # fmt: skip
+CJK_NAMES = ["山田太郎", "佐藤花子", "李小龙", "王芳", "김민수", "박지영"]
+COMPANIES = [
+    ("Acme Corporation", "acme.com"), ("Globex", "globex.com"), ("Initech", "initech.com"),
+    ("Umbrella Labs", "umbrella-labs.io"), ("Stark Industries", "stark.com"), ("Wayne Enterprises", "wayne.co"),
+    ("Hooli", "hooli.xyz"), ("Pied Piper", "piedpiper.com"), ("Vandelay Industries", "vandelay.com"),
+    ("Soylent", "soylent.com"), ("Tyrell Corp", "tyrell.com"), ("Cyberdyne Systems", "cyberdyne.io"),
+    ("Müller & Söhne GmbH", "mueller-soehne.de"), ("Café Lumière", "cafe-lumiere.fr"),
+    ("Nordisk Design", "nordisk.dk"), ("Sakura Studio", "sakura.jp"), ("Blue Harbor Media", "blueharbor.co.uk"),
+    ("Atlas Consulting", "atlas-consulting.com"), ("Greenleaf Co-op", "greenleaf.coop"),
+    ("Orbital Analytics", "orbital.ai"),
+]  # fmt: skip
+TITLES = [
+    "CEO", "CTO", "Head of Marketing", "Product Manager", "Engineering Lead", "Designer", "Founder",
+    "Operations Manager", "Procurement", "Freelance Developer", "Art Director", "Sales Director", None, None,
+]  # fmt: skip
+ROLES = ["decision maker", "billing", "technical contact", "champion", None, None, None]
+TAGS = ["client", "prospect", "vip", "partner", "supplier", "newsletter", "conference", "referral", "friend"]
+CITIES = [
+    ("Berlin", "DE", "10115"), ("Paris", "FR", "75002"), ("London", "UK", "EC1A 1BB"), ("Tokyo", "JP", "100-0001"),
+    ("New York", "US", "10001"), ("Copenhagen", "DK", "1050"), ("Lisbon", "PT", "1100-148"), ("Toronto", "CA", "M5H 2N2"),
+]  # fmt: skip
+STREETS = ["Main Street", "Rue de Rivoli", "Hauptstraße", "High Street", "Nyhavn", "Avenida da Liberdade"]
+SUMMARIES = {
+    "call": ["Intro call", "Follow-up call about the proposal", "Quick check-in", "Pricing discussion"],
+    "email": ["Sent the proposal", "Answered questions about scope", "Shared the invoice", "Sent case study"],
+    "meeting": ["Kick-off meeting", "Workshop on requirements", "Coffee in town", "Quarterly review"],
+    "message": ["Chatted on Signal", "LinkedIn message", "Texted about the deadline"],
+    "note": ["Prefers mornings", "Budget approved next quarter", "Met at the conference"],
+}
+
+
+def _ascii(text: str) -> str:
+    import unicodedata
+
+    out = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return "".join(ch for ch in out if ch.isalnum()) or "person"
+
+
+def people(n: int, seed: int = 7) -> Iterator[ContactInput]:
+    """``n`` plausible contacts."""
+    rnd = random.Random(seed)
+    for i in range(n):
+        if rnd.random() < 0.03:
+            name = rnd.choice(CJK_NAMES)
+            given, family = None, None
+        else:
+            given, family = rnd.choice(GIVEN), rnd.choice(FAMILY)
+            name = f"{given} {family}"
+        company, domain = rnd.choice(COMPANIES) if rnd.random() < 0.8 else (None, None)
+        local = f"{_ascii(given or 'info')}.{_ascii(family or str(i))}"
+        emails = [Labeled(f"{local}{i}@{domain or 'example.org'}", "work")]
+        if rnd.random() < 0.3:
+            emails.append(Labeled(f"{local}{i}@mail.example.net", "home"))
+        phones = [Labeled(f"+{rnd.choice([1, 33, 44, 49, 81])} {rnd.randint(100, 999)} "
+                          f"{rnd.randint(100, 999)} {rnd.randint(1000, 9999)}", rnd.choice(["mobile", "work"]))]
+        city, country, postcode = rnd.choice(CITIES)
+        address = [Address(label="work", street=f"{rnd.randint(1, 200)} {rnd.choice(STREETS)}", locality=city,
+                           postcode=postcode, country=country)] if rnd.random() < 0.4 else []
+        year = rnd.randint(1955, 2000)
+        birthday = f"{year}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}" if rnd.random() < 0.4 else None
+        fields = {"source": rnd.choice(["website", "referral", "conference", "cold email"])} if rnd.random() < 0.5 else {}
+        yield ContactInput(
+            display_name=name, given_name=given, family_name=family, emails=emails, phones=phones,
+            addresses=address, job_title=rnd.choice(TITLES), company=company, company_role=rnd.choice(ROLES),
+            birthday=birthday, tags=rnd.sample(TAGS, rnd.choice([0, 1, 1, 2, 3])), fields=fields,
+            cadence_days=rnd.choice([None, None, None, 30, 60, 90]),
+            notes=rnd.choice([None, None, "Met at PyCon.", "Prefers email over calls.", "Vegetarian; likes tea."]),
+        )  # fmt: skip
+
+
+def populate(db: Database, *, contacts_n: int = 300, interactions_per_contact: float = 3.0, seed: int = 7) -> dict:
+    """Fill an (empty) database; give the counts."""
+    rnd = random.Random(seed + 1)
+    ids: list[int] = []
+    batch = 500
+    gen = people(contacts_n, seed)
+    created_i = 0
+    stamp = now()
+    while True:
+        chunk = [c for _, c in zip(range(batch), gen, strict=False)]
+        if not chunk:
+            break
+        with db.write() as tx:
+            new_ids = [contacts.insert(tx, c) for c in chunk]
+            ids.extend(new_ids)
+            for cid in new_ids:
+                for _ in range(int(rnd.random() * 2 * interactions_per_contact)):
+                    kind = rnd.choice(list(SUMMARIES))
+                    when = stamp - timedelta(days=rnd.randint(0, 400), hours=rnd.randint(0, 10))
+                    interactions.insert(tx, contact_ids=[cid], kind=kind, summary=rnd.choice(SUMMARIES[kind]),
+                                        happened_at=when, body=None)  # fmt: skip
+                    created_i += 1
+    return {"contacts": len(ids), "interactions": created_i}
