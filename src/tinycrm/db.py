@@ -94,15 +94,10 @@ class Tx:
 
     def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
         row = self._run(sql, params).fetchone()
-        if row is None:
-            return None
-        return row[0] if isinstance(row, (tuple, sqlite3.Row)) else next(iter(row.values()))
+        return None if row is None else row[0]
 
     def column(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
-        rows = self._run(sql, params).fetchall()
-        if rows and not isinstance(rows[0], (tuple, sqlite3.Row)):
-            return [next(iter(r.values())) for r in rows]
-        return [r[0] for r in rows]
+        return [r[0] for r in self._run(sql, params).fetchall()]
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         return self._run(sql, params).rowcount
@@ -363,12 +358,35 @@ def pg_conninfo(url: str) -> str:
     return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", url)
 
 
+class PgRow(tuple):
+    """A PostgreSQL row that, like ``sqlite3.Row``, answers both ``row[0]`` and ``row["name"]``."""
+
+    __slots__ = ()
+    _index: dict[str, int] = {}
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+
+def _pg_row_factory(cursor: Any) -> Any:
+    desc = cursor.description
+    if desc is None:
+        return tuple
+    index = {d.name: i for i, d in enumerate(desc)}
+    cls = type("Row", (PgRow,), {"__slots__": (), "_index": index})
+    return cls
+
+
 def connect_postgres(url: str) -> Any:
     import psycopg
-    from psycopg.rows import dict_row
 
     try:
-        conn = psycopg.connect(pg_conninfo(url), autocommit=True, row_factory=dict_row, connect_timeout=10)
+        conn = psycopg.connect(pg_conninfo(url), autocommit=True, row_factory=_pg_row_factory, connect_timeout=10)
     except psycopg.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
         raise StoreUnavailable(f"cannot reach the database {redact(url)}: {first}") from None

@@ -32,14 +32,14 @@ def current_revision(db: Database) -> str | None:
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         else:
             row = conn.execute("SELECT to_regclass('alembic_version') AS t").fetchone()
-            if row["t"] is None:
+            if row[0] is None:
                 return None
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     except Exception as exc:  # noqa: BLE001
         raise db.dialect.translate_error(exc) from exc
     if row is None:
         return None
-    return row[0] if db.is_sqlite else row["version_num"]
+    return row[0]
 
 
 def known_revisions() -> list[str]:
