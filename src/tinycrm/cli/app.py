@@ -43,10 +43,12 @@ def build() -> typer.Typer:
 
             show_status()
 
-    from tinycrm.cli import companies, contacts, dbcmd, demo
+    from tinycrm.cli import companies, contacts, dbcmd, demo, transfer
 
     contacts.register(app)
     companies.register(app)
     dbcmd.register(app)
     demo.register(app)
+    # each area registers its commands here, one line each
+    transfer.register(app)
     return app
