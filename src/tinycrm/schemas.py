@@ -39,7 +39,7 @@ def to_json(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Labeled:
     """An email address or phone number with its type label (``work``, ``home``, ``mobile``...)."""
 
@@ -47,7 +47,7 @@ class Labeled:
     label: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Address:
     label: str | None = None
     street: str | None = None
@@ -63,7 +63,7 @@ class Address:
         return ", ".join(p for p in parts if p)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Ref:
     """A pointer to another record, with what a person needs to recognise it."""
 
@@ -71,7 +71,7 @@ class Ref:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ContactSummary:
     """A row of a contact list or search result."""
 
@@ -85,7 +85,7 @@ class ContactSummary:
     job_title: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ContactRead:
     id: int
     uid: str
@@ -111,7 +111,7 @@ class ContactRead:
     last_interaction_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CompanySummary:
     id: int
     name: str
@@ -120,7 +120,7 @@ class CompanySummary:
     tags: list[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CompanyRead:
     id: int
     uid: str
@@ -139,7 +139,7 @@ class CompanyRead:
     version: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class InteractionRead:
     id: int
     uid: str
@@ -154,14 +154,14 @@ class InteractionRead:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TagCount:
     name: str
     contacts: int
     companies: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a longer list: ``items`` from ``offset``, of ``total`` in all."""
 
@@ -175,7 +175,7 @@ class Page(Generic[T]):
         return self.offset + len(self.items) < self.total
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Status:
     """What ``crm`` with no arguments shows."""
 

@@ -8,6 +8,8 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
+    # plain help everywhere, and no Rich import just to print --help
+    os.environ.setdefault("TYPER_USE_RICH", "0")
     from tinycrm.cli.app import build
 
     app = build()
