@@ -45,6 +45,15 @@ def columns(table: str) -> list[str]:
     return [c.name for c in metadata.tables[table].columns]
 
 
+def binary_columns(table: str) -> list[str]:
+    """The columns holding bytes (photos): text formats such as JSON carry them as base64."""
+    import sqlalchemy as sa
+
+    from tinycrm.models import metadata
+
+    return [c.name for c in metadata.tables[table].columns if isinstance(c.type, sa.LargeBinary)]
+
+
 def primary_key(table: str) -> list[str]:
     from tinycrm.models import metadata
 

@@ -1,0 +1,430 @@
+"""``crm import vcard|csv|json``, ``crm export vcard|csv|json``, ``crm backup``, ``crm restore``,
+``crm duplicates`` and ``crm merge``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+
+from tinycrm.cli import render, state
+from tinycrm.cli.options import JSON, split_kv
+from tinycrm.cli.transfer import export_app, import_app
+
+FORCE = typer.Option(False, "--force", "-f", help="Replace the file if it exists.")
+VERBOSE = typer.Option(False, "--verbose", "-v", help="Also list the warnings (values kept as they were...).")
+PROGRESS_MIN_BYTES = 256 * 1024
+
+
+# --- shared ---------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _progress(total: int | None, what: str) -> Iterator[Any]:
+    """A progress bar on standard error, only when it is a terminal and the input is large."""
+    if (
+        not total
+        or total < PROGRESS_MIN_BYTES
+        or not (sys.stderr.isatty() or os.environ.get("TINYCRM_FORCE_TTY"))
+    ):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
+    with Progress(
+        TextColumn(what),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _show_import(report: Any, as_json: bool, verbose: bool) -> None:
+    if as_json:
+        render.print_json(
+            {
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "failed": report.failed,
+                "errors": report.errors,
+                "warnings": report.warnings,
+            }
+        )
+    else:
+        for problem in report.errors:
+            render.note(f"crm: {problem.where}: {problem.message}")
+        if verbose:
+            for problem in report.warnings:
+                render.note(f"crm: warning: {problem.where}: {problem.message}")
+        elif report.warnings:
+            render.note(
+                f"{len(report.warnings)} warnings (values kept as they were); see them with --verbose"
+            )
+        render.out(report.summary())
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _stdin() -> Any:
+    return getattr(sys.stdin, "buffer", None)
+
+
+def _one_file(path: str, suffix: str) -> Any:
+    from tinycrm.errors import InvalidInput
+    from tinycrm.services import interchange
+
+    files = interchange.sources([path], _stdin(), suffixes=(suffix,))
+    if len(files) != 1:
+        raise InvalidInput(f"{path} holds {len(files)} {suffix} files; give one file")
+    return files[0]
+
+
+def _write_target(path: str) -> Any:
+    return sys.stdout if path == "-" else path
+
+
+def _exported(report: Any, as_json: bool, what: str) -> None:
+    if as_json:
+        render.print_json({"written": report.written, "unchanged": report.unchanged, "target": report.target})
+    elif report.target != "-":
+        extra = f" ({report.unchanged} unchanged)" if report.unchanged else ""
+        render.note(f"wrote {report.written} {what} to {report.target}{extra}")
+
+
+# --- vCard ----------------------------------------------------------------------------------------------
+
+
+@import_app.command("vcard")
+def import_vcard_cmd(
+    paths: list[str] = typer.Argument(
+        ..., metavar="PATH...", help="vCard files, folders of .vcf files (a vdir), or - for standard input."
+    ),
+    verbose: bool = VERBOSE,
+    as_json: bool = JSON,
+) -> None:
+    """Import vCards (2.1, 3.0, 4.0). Known UIDs update their contact; importing again changes nothing.
+    Exit 1 when some cards could not be imported (the others are)."""
+    from tinycrm.services import interchange
+
+    files = interchange.sources(paths, _stdin(), suffixes=(".vcf", ".vcard"))
+    total = sum(f.size or 0 for f in files) if all(f.size for f in files) else None
+    with _progress(total, "importing vCards") as progress:
+        report = interchange.import_vcards(state.db(), files, progress=progress)
+    _show_import(report, as_json, verbose)
+
+
+@export_app.command("vcard")
+def export_vcard_cmd(
+    path: str = typer.Argument(
+        ..., metavar="PATH|-", help="The .vcf file (or folder with --vdir); - for standard output."
+    ),
+    version: str = typer.Option("3.0", "--vcard-version", help="3.0 (the default) or 4.0."),
+    vdir: bool = typer.Option(
+        False,
+        "--vdir",
+        help="One UID.vcf file per contact in the folder PATH "
+        "(vdirsyncer's layout); unchanged files are left alone.",
+    ),
+    tag: str = typer.Option(None, "--tag", help="Only contacts with this tag."),
+    force: bool = FORCE,
+    as_json: bool = JSON,
+) -> None:
+    """Export contacts as vCards, photos and kept vCard properties included."""
+    from tinycrm.services import interchange
+
+    report = interchange.export_vcards(
+        state.db(), path if vdir else _write_target(path), version=version, vdir=vdir, tag=tag, force=force
+    )
+    _exported(report, as_json, "vCards")
+
+
+# --- CSV ------------------------------------------------------------------------------------------------
+
+
+@import_app.command("csv")
+def import_csv_cmd(
+    path: str = typer.Argument(..., metavar="PATH|-", help="The CSV file; - for standard input."),
+    preset: str = typer.Option(
+        None,
+        "--preset",
+        help="google, outlook, thunderbird or generic (default: recognised from the header).",
+    ),
+    mapping: list[str] = typer.Option(
+        [],
+        "--map",
+        metavar="COLUMN=FIELD",
+        help="Map a column yourself, "
+        "repeatable: name, given, family, email[:LABEL], phone[:LABEL], street[:LABEL], "
+        "company, title, birthday, notes, tags, field:KEY, ignore...",
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show how the columns map and the first rows; change nothing."
+    ),
+    verbose: bool = VERBOSE,
+    as_json: bool = JSON,
+) -> None:
+    """Import a CSV address book (Google Contacts, Outlook, Thunderbird or any other)."""
+    from tinycrm.services import interchange
+
+    file = _one_file(path, ".csv")
+    overrides = split_kv(mapping, "--map")
+    if dry_run:
+        preview = interchange.preview_csv(file, preset=preset, overrides=overrides)
+        _show_preview(preview, as_json)
+        return
+    with _progress(file.size, "importing CSV") as progress:
+        report = interchange.import_csv(
+            state.db(), file, preset=preset, overrides=overrides, progress=progress
+        )
+    _show_import(report, as_json, verbose)
+
+
+def _show_preview(preview: Any, as_json: bool) -> None:
+    from tinycrm.formats.csvio import MULTI
+
+    rows = []
+    for item in preview.rows:
+        if item.record is None:
+            rows.append({"row": item.index, "error": item.error})
+            continue
+        c = item.record.contact
+        rows.append(
+            {
+                "row": item.index,
+                "name": c.display_name,
+                "company": c.company,
+                "title": c.job_title,
+                "emails": [e.value for e in c.emails],
+                "phones": [p.value for p in c.phones],
+                "addresses": [a.one_line() for a in c.addresses],
+                "birthday": c.birthday,
+                "tags": c.tags,
+                "fields": c.fields,
+                "warnings": item.record.warnings,
+            }
+        )
+    if as_json:
+        render.print_json(
+            {
+                "preset": preview.preset,
+                "delimiter": preview.delimiter,
+                "columns": [{"column": h, "field": f} for h, f in preview.columns],
+                "rows": rows,
+            }
+        )
+        return
+    render.note(
+        f"{preview.source}: preset {preview.preset}, delimiter {preview.delimiter!r}; nothing was imported"
+    )
+    render.table(preview.columns, ["column", "imported as"], title="columns")
+    render.table(
+        (
+            (
+                r["row"],
+                r.get("name") or r.get("error"),
+                r.get("company"),
+                MULTI.join(r.get("emails", [])),
+                MULTI.join(r.get("phones", [])),
+                ", ".join(r.get("tags", [])),
+            )
+            for r in rows
+        ),
+        ["row", "name", "company", "emails", "phones", "tags"],
+        title="first rows",
+    )
+
+
+@export_app.command("csv")
+def export_csv_cmd(
+    path: str = typer.Argument(..., metavar="PATH|-", help="The .csv file; - for standard output."),
+    preset: str = typer.Option(
+        "generic",
+        "--preset",
+        help="generic (tinycrm's columns, imports back unchanged) or google (Google Contacts' columns).",
+    ),
+    tag: str = typer.Option(None, "--tag", help="Only contacts with this tag."),
+    force: bool = FORCE,
+    as_json: bool = JSON,
+) -> None:
+    """Export contacts as CSV; cells a spreadsheet would run as formulas are neutralised."""
+    from tinycrm.services import interchange
+
+    report = interchange.export_csv(state.db(), _write_target(path), preset=preset, tag=tag, force=force)
+    _exported(report, as_json, "contacts")
+
+
+# --- JSON, backup, restore ------------------------------------------------------------------------------
+
+
+@export_app.command("json")
+def export_json_cmd(
+    path: str = typer.Argument(..., metavar="PATH|-", help="The .json file; - for standard output."),
+    force: bool = FORCE,
+    as_json: bool = JSON,
+) -> None:
+    """Export everything (contacts, companies, interactions, deals, tasks, users, audit log...) as one
+    versioned JSON document that `crm import json` restores identically."""
+    from tinycrm.services import backup
+
+    report = backup.export_json(state.db(), _write_target(path), force=force)
+    if as_json and path != "-":
+        render.print_json({"target": report.target, "rows": report.rows})
+    elif path != "-":
+        render.note(f"wrote {report.total} rows of {len(report.rows)} tables to {report.target}")
+
+
+@import_app.command("json")
+def import_json_cmd(
+    path: str = typer.Argument(
+        ..., metavar="PATH|-", help="A file made by `crm export json`; - for standard input."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Restore a JSON export into an empty database."""
+    from tinycrm.services import backup
+
+    file = _one_file(path, ".json")
+    report = backup.import_json(state.db(), file)
+    if as_json:
+        render.print_json({"source": report.target, "rows": report.rows})
+    else:
+        render.out(f"restored {report.total} rows of {len(report.rows)} tables")
+
+
+def backup_cmd(
+    path: str = typer.Argument(
+        None,
+        metavar="[PATH]",
+        help="Where to write the backup (default: backups/tinycrm-DATE-TIME.sqlite3 in the data folder).",
+    ),
+    force: bool = FORCE,
+    as_json: bool = JSON,
+) -> None:
+    """Back up the database: on SQLite a consistent copy of the file, made while others may be writing; on
+    PostgreSQL a JSON export (crm export json), restorable with crm restore."""
+    from tinycrm.services import backup
+
+    report = backup.backup(state.db(), path, force=force)
+    if as_json:
+        render.print_json({"path": report.path, "kind": report.kind, "size": report.size})
+        return
+    render.out(report.path)
+    if report.kind == "json":
+        render.note(
+            "PostgreSQL: the backup is a JSON export (crm export json); for server backups use pg_dump"
+        )
+
+
+def restore_cmd(
+    path: str = typer.Argument(
+        ..., metavar="PATH", help="A backup: a SQLite file made by `crm backup`, or a JSON export."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Replace a database that holds data."),
+    as_json: bool = JSON,
+) -> None:
+    """Restore a backup, replacing everything in the database (a database with data needs --yes)."""
+    from tinycrm.services import backup
+
+    report = backup.restore(state.db(), path, yes=yes)
+    if as_json:
+        render.print_json({"source": report.source, "kind": report.kind, "rows": report.rows})
+    else:
+        contacts = report.rows.get("contacts", 0)
+        render.out(f"restored {report.source}: {contacts} contacts, {sum(report.rows.values())} rows in all")
+
+
+# --- duplicates and merge -------------------------------------------------------------------------------
+
+
+def duplicates_cmd(
+    limit: int = typer.Option(None, "--limit", "-n", min=1, help="Show at most this many pairs."),
+    as_json: bool = JSON,
+) -> None:
+    """Contacts that look like the same person (same email, same phone, same or very similar name at the
+    same company), most certain first; combine a pair with: crm merge KEEP OTHER."""
+    from tinycrm.services import duplicates
+
+    pairs = duplicates.find(state.db(), limit=limit)
+
+    def human() -> None:
+        render.table(
+            ((p.a.id, p.a.display_name, p.b.id, p.b.display_name, "; ".join(p.reasons)) for p in pairs),
+            ["id", "contact", "id", "duplicate?", "why"],
+            styles=["dim", "bold", "dim", "bold", None],
+        )
+        if render.is_tty():
+            render.note(f"{len(pairs)} possible duplicates" if pairs else "no duplicates found")
+
+    render.emit(pairs, as_json, human)
+
+
+def merge_cmd(
+    keep: str = typer.Argument(..., help="The contact that stays (id, email or name)."),
+    other: str = typer.Argument(..., help="The contact merged into it, then deleted."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Merge without asking."),
+    as_json: bool = JSON,
+) -> None:
+    """Merge OTHER into KEEP: emails, phones, addresses, tags, fields, interactions, deals and tasks all move
+    to KEEP; KEEP's values win, OTHER's differing ones are written into KEEP's notes."""
+    from tinycrm.cli.contacts import confirm, resolve, show_contact
+    from tinycrm.services import duplicates
+
+    keep_id, other_id = resolve(keep), resolve(other)
+    plan = duplicates.plan_merge(state.db(), keep_id, other_id)
+    if not as_json:
+        _show_plan(plan)
+    confirm(
+        f"Merge {plan.other.display_name} (id {other_id}) into {plan.keep.display_name} (id {keep_id})?", yes
+    )
+    merged = duplicates.merge(state.db(), keep_id, other_id)
+    if as_json:
+        render.print_json(merged)
+    else:
+        render.note(f"merged {other_id} into {keep_id}")
+        show_contact(merged, False)
+
+
+def _show_plan(plan: Any) -> None:
+    from tinycrm.services.duplicates import SCALAR_LABELS
+
+    pairs: list[tuple[str, Any]] = [
+        ("keep", f"{plan.keep.display_name} (id {plan.keep.id})"),
+        ("merge in", f"{plan.other.display_name} (id {plan.other.id})"),
+    ]
+    pairs += [(f"+ {SCALAR_LABELS[k]}", v) for k, v in plan.fill.items()]
+    pairs += [(f"+ email ({e.label})" if e.label else "+ email", e.value) for e in plan.emails]
+    pairs += [(f"+ phone ({p.label})" if p.label else "+ phone", p.value) for p in plan.phones]
+    pairs += [(f"+ address ({a.label})" if a.label else "+ address", a.one_line()) for a in plan.addresses]
+    pairs += [("+ tags", ", ".join(plan.tags))] if plan.tags else []
+    pairs += [(f"+ field {k}", v) for k, v in plan.fields.items()]
+    pairs += [
+        (f"kept: {SCALAR_LABELS[k]}", f"{mine} (theirs, {theirs}, goes into the notes)")
+        for k, (mine, theirs) in plan.conflicts.items()
+    ]
+    pairs += [
+        (f"kept: field {k}", f"{mine} (theirs, {theirs}, goes into the notes)")
+        for k, (mine, theirs) in plan.field_conflicts.items()
+    ]
+    moves = {"interactions": plan.interactions, "deals": plan.deals, "tasks": plan.tasks}
+    pairs += [(f"+ {k}", str(n)) for k, n in moves.items() if n]
+    pairs += [("+ photo", "yes")] if plan.photo else []
+    pairs += [("+ notes", "appended")] if plan.notes else []
+    render.record(pairs, title="merge")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("backup")(backup_cmd)
+    app.command("restore")(restore_cmd)
+    app.command("duplicates")(duplicates_cmd)
+    app.command("merge")(merge_cmd)
