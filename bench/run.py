@@ -46,6 +46,8 @@ def main() -> None:
     crm = shutil.which("crm", path=str(Path(sys.executable).parent)) or "crm"
     home = tempfile.mkdtemp(prefix="tinycrm-bench-")
     env = {**os.environ, "TINYCRM_HOME": home, "TINYCRM_DB": url, "NO_COLOR": "1"}
+    # measure what users get: byte-code cached after the first run
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if not args.db:
         scratch = Path(home) / "scratch.sqlite3"
         shutil.copy(url.removeprefix("sqlite:///"), scratch)

@@ -40,7 +40,22 @@ class _Parsed:
         self.has_time = has_time
 
 
+#: the years a date may fall in: outside, it is a typo (and Python's calendar ends at year 9999)
+YEARS = (1800, 2999)
+
+
 def _parse(text: str, now: datetime) -> _Parsed:
+    try:
+        parsed = _parse_text(text, now)
+        parsed.when.astimezone(UTC)  # at the ends of the calendar this overflows
+    except (OverflowError, ValueError):
+        raise InvalidInput(f"the date {' '.join(text.split())!r} is out of range") from None
+    if not YEARS[0] <= parsed.when.year <= YEARS[1]:
+        raise InvalidInput(f"the date {' '.join(text.split())!r} is out of range ({YEARS[0]} to {YEARS[1]})")
+    return parsed
+
+
+def _parse_text(text: str, now: datetime) -> _Parsed:
     raw = " ".join(text.strip().split())
     if not raw:
         raise InvalidInput("a date is empty; write e.g. 2026-05-01, tomorrow, 'next friday 3pm' or 'in 2 weeks'")
@@ -122,6 +137,10 @@ def _parse_absolute(raw: str, local_now: datetime) -> _Parsed:
         from dateutil import parser as du
 
         midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+        if raw.isdigit():  # dateutil would make "13" the 13th of this month and "99" a day in 1999
+            raise InvalidInput(
+                f"cannot understand the date {raw!r}: a number alone is not a date; write e.g. 2026-05-01"
+            )
         try:
             value, tokens = du.parse(raw, default=midnight, fuzzy_with_tokens=True)
         except (ValueError, OverflowError):
@@ -141,7 +160,7 @@ def _parse_absolute(raw: str, local_now: datetime) -> _Parsed:
 def parse_when(text: str | datetime | None, *, what: str = "date") -> datetime:
     """A point in time, aware, in UTC. ``None`` or ``""`` is now."""
     if isinstance(text, datetime):
-        return text if text.tzinfo else text.replace(tzinfo=clock.local_tz())
+        return (text if text.tzinfo else text.replace(tzinfo=clock.local_tz())).astimezone(UTC)
     now = clock.now()
     if text is None or not str(text).strip():
         return now
@@ -167,9 +186,14 @@ def parse_date(text: str | date | None, *, what: str = "date") -> date | None:
     if not text.strip():
         return None
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         pass
+    else:
+        if not YEARS[0] <= day.year <= YEARS[1]:
+            raise InvalidInput(f"{what}: the date {text.strip()!r} is out of range ({YEARS[0]} to {YEARS[1]})",
+                               field=what)  # fmt: skip
+        return day
     try:
         return _parse(text, clock.now()).when.date()
     except InvalidInput as exc:
@@ -199,16 +223,25 @@ def parse_birthday(text: str | None) -> str | None:
             from dateutil import parser as du
 
             parsed = du.parse(value, default=datetime(2000, 1, 1))
+            # what dateutil filled in from the default: a birthday needs its own month and day
+            other = du.parse(value, default=datetime(2004, 2, 2))
         except (ValueError, OverflowError):
             raise InvalidInput(
                 f"birthday: cannot understand {value!r}; write YYYY-MM-DD, or MM-DD without a year",
                 field="birthday",
             ) from None
+        if (parsed.month, parsed.day) != (other.month, other.day):
+            raise InvalidInput(
+                f"birthday: {value!r} has no day and month; write YYYY-MM-DD, or MM-DD without a year",
+                field="birthday",
+            )
         if not has_year:
             return f"--{parsed.month:02d}-{parsed.day:02d}"
         day = parsed.date()
     if day > clock.local_now().date():
         raise InvalidInput(f"birthday: {value} is in the future", field="birthday")
+    if day.year < YEARS[0]:
+        raise InvalidInput(f"birthday: {value} is before {YEARS[0]}; without a year, write MM-DD", field="birthday")
     return day.isoformat()
 
 

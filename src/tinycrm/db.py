@@ -69,6 +69,17 @@ def placeholders(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any
     return ", ".join(":" + n for n in names), dict(zip(names, values, strict=True))
 
 
+def value_error(exc: Exception) -> Exception | None:
+    """A parameter no store can take (text that is not UTF-8, a number beyond 64 bits) as bad input."""
+    from tinycrm.errors import InvalidInput
+
+    if isinstance(exc, UnicodeEncodeError):
+        return InvalidInput("a value contains bytes that are not UTF-8 text; re-encode it as UTF-8")
+    if isinstance(exc, OverflowError):
+        return InvalidInput("a number is too large")
+    return None
+
+
 # --- transactions ---------------------------------------------------------------------------------------
 
 
@@ -83,7 +94,7 @@ class Tx:
         try:
             self._cur.execute(self.db.dialect.sql(sql), params or {})
         except Exception as exc:  # noqa: BLE001 - mapped to user-facing errors, others re-raised
-            raise self.db.dialect.translate_error(exc) from exc
+            raise value_error(exc) or self.db.dialect.translate_error(exc) from exc
         return self._cur
 
     def all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
@@ -115,7 +126,26 @@ class Tx:
         try:
             self._cur.executemany(self.db.dialect.sql(sql), rows)
         except Exception as exc:  # noqa: BLE001
-            raise self.db.dialect.translate_error(exc) from exc
+            raise value_error(exc) or self.db.dialect.translate_error(exc) from exc
+
+    # Locks for read-modify-write on PostgreSQL, where writers run side by side (READ COMMITTED). On SQLite a
+    # write transaction already holds the whole file (BEGIN IMMEDIATE), so both are no-ops there.
+    def lock_rows(self, table: str, ids: Iterable[int]) -> None:
+        """Hold these records against other writers until this transaction ends. Take it *before* reading what
+        the change is based on (the version, the current tags...). Ids are locked in order: no deadlocks."""
+        if self.db.is_sqlite:
+            return
+        wanted = sorted(set(ids))
+        if wanted:
+            marks, params = placeholders("lk", wanted)
+            self.execute(f"SELECT id FROM {table} WHERE id IN ({marks}) ORDER BY id FOR NO KEY UPDATE",
+                         params)  # fmt: skip
+
+    def lock(self, name: str) -> None:
+        """Hold a named lock until this transaction ends, e.g. ``company:acme`` around find-or-create, so two
+        people adding the same new company at once get one company, not two."""
+        if not self.db.is_sqlite:
+            self.execute("SELECT pg_advisory_xact_lock(7243002, hashtext(:lock_name))", {"lock_name": name})
 
 
 # --- dialects -------------------------------------------------------------------------------------------
@@ -139,6 +169,14 @@ class Dialect:
         """A case-insensitive ``LIKE`` with ``\\`` as the escape character."""
         raise NotImplementedError
 
+    def days_between(self, start: str, end: str) -> str:
+        """Days (with a fraction) from timestamp ``start`` to timestamp ``end`` (columns or ``:params``)."""
+        raise NotImplementedError
+
+    def week_start(self, column: str) -> str:
+        """The Monday starting the week of a stored UTC timestamp, as ``YYYY-MM-DD`` text."""
+        raise NotImplementedError
+
 
 class SqliteDialect(Dialect):
     name = "sqlite"
@@ -150,6 +188,10 @@ class SqliteDialect(Dialect):
                 return StoreUnavailable("the database is busy (locked by another process); try again")
             if "disk I/O" in text or "unable to open" in text:
                 return StoreUnavailable(f"the database cannot be reached: {text}")
+        if isinstance(exc, sqlite3.IntegrityError):
+            from tinycrm.errors import Conflict
+
+            return Conflict(f"the change clashes with what is stored ({exc}); nothing was changed")
         if isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc):
             return StoreError(f"the database file is damaged: {exc}; restore it from a backup")
         return exc
@@ -159,6 +201,12 @@ class SqliteDialect(Dialect):
 
     def like_ci(self, column: str, param: str) -> str:
         return f"{column} LIKE :{param} ESCAPE '\\'"
+
+    def days_between(self, start: str, end: str) -> str:
+        return f"(julianday({end}) - julianday({start}))"
+
+    def week_start(self, column: str) -> str:
+        return f"date({column}, 'weekday 0', '-6 days')"
 
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -179,13 +227,47 @@ class PostgresDialect(Dialect):
 
     def translate_error(self, exc: Exception) -> Exception:
         import psycopg
+        from psycopg import errors as pg
 
-        if isinstance(exc, psycopg.errors.InsufficientPrivilege):
-            from tinycrm.errors import Refused
+        from tinycrm.errors import Conflict, Refused
 
-            return Refused(f"the database refused the change: {exc.diag.message_primary}")
+        if not isinstance(exc, psycopg.Error):
+            return exc
+        primary = (exc.diag.message_primary if isinstance(exc, psycopg.DatabaseError) else None) or (
+            str(exc).strip().splitlines() or ["no details"]
+        )[0]
+        if isinstance(exc, pg.InsufficientPrivilege):
+            return Refused(
+                f"the database refused the change: {primary} (your database login lacks the right; "
+                "a tinycrm admin can grant it with: crm team add-member NAME --role member)"
+            )
+        if isinstance(exc, (pg.DeadlockDetected, pg.SerializationFailure)):
+            return StoreUnavailable(
+                f"the database cancelled this change because of a simultaneous one ({primary}); "
+                "nothing was changed: run the command again"
+            )
+        if isinstance(exc, (pg.LockNotAvailable, pg.QueryCanceled)):
+            return StoreUnavailable(f"the database is busy ({primary}); nothing was changed: try again")
+        if isinstance(exc, pg.UniqueViolation):
+            return Conflict(
+                f"someone stored the same thing at the same moment ({exc.diag.message_detail or primary}); "
+                "nothing was changed: reload and try again"
+            )
+        if isinstance(exc, pg.ForeignKeyViolation):
+            return Conflict(
+                "a record this change refers to was deleted at the same moment by someone else; "
+                "nothing was changed: reload and try again"
+            )
+        if isinstance(exc, pg.ReadOnlySqlTransaction):
+            return Refused(f"the database refused the change: it is read-only ({primary})")
+        if isinstance(exc, psycopg.DataError):
+            from tinycrm.errors import InvalidInput
+
+            return InvalidInput(f"the database cannot store a value: {primary}; shorten or correct it")
+        if isinstance(exc, pg.ProgramLimitExceeded):
+            return StoreError(f"the database cannot store this: {primary}")
         if isinstance(exc, psycopg.OperationalError):
-            return StoreUnavailable(f"the database cannot be reached: {str(exc).strip().splitlines()[0]}")
+            return StoreUnavailable(f"the database cannot be reached: {primary}; try again later")
         return exc
 
     def month(self, column: str) -> str:
@@ -193,6 +275,12 @@ class PostgresDialect(Dialect):
 
     def like_ci(self, column: str, param: str) -> str:
         return f"{column} ILIKE :{param}"
+
+    def days_between(self, start: str, end: str) -> str:
+        return f"(EXTRACT(EPOCH FROM (CAST({end} AS timestamptz) - CAST({start} AS timestamptz))) / 86400.0)"
+
+    def week_start(self, column: str) -> str:
+        return f"to_char(date_trunc('week', {column}), 'YYYY-MM-DD')"
 
 
 # --- the database ---------------------------------------------------------------------------------------
@@ -227,6 +315,10 @@ class Database:
     # connections
     def connection(self) -> Any:
         conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(conn, "closed", False):
+            # a PostgreSQL server restarted or dropped an idle connection: a long-running face (the TUI)
+            # reconnects instead of failing until it is restarted
+            conn = None
         if conn is None:
             conn = self._connect()
             self._local.conn = conn
@@ -270,11 +362,9 @@ class Database:
             finally:
                 cur.close()
         else:
-            try:
-                tx = conn.transaction()
-                tx.__enter__()
-            except Exception as exc:  # noqa: BLE001
-                raise self.dialect.translate_error(exc) from exc
+            # READ COMMITTED: each statement sees what others committed before it; records are guarded by
+            # Tx.lock_rows() and ``UPDATE ... WHERE version = :v`` (see services.common.update_versioned)
+            conn, tx = self._pg_begin("READ_COMMITTED")
             cur = conn.cursor()
             try:
                 yield Tx(self, cur)
@@ -293,7 +383,14 @@ class Database:
     def read(self) -> Iterator[Tx]:
         """A consistent read: every query inside sees the same snapshot."""
         conn = self.connection()
-        if self.is_sqlite:
+        if self.is_sqlite and conn.in_transaction:
+            # a read inside a write of this thread: it is part of the write (and sees what it changed)
+            cur = conn.cursor()
+            try:
+                yield Tx(self, cur)
+            finally:
+                cur.close()
+        elif self.is_sqlite:
             cur = conn.cursor()
             cur.execute("BEGIN")
             try:
@@ -302,12 +399,53 @@ class Database:
                 conn.rollback()
                 cur.close()
         else:
-            with conn.transaction(force_rollback=True):
-                cur = conn.cursor()
+            # REPEATABLE READ: one snapshot for the whole read (a count and its page agree), as on SQLite
+            import psycopg
+
+            conn, tx = self._pg_begin("REPEATABLE_READ", force_rollback=True)
+            cur = conn.cursor()
+            try:
+                yield Tx(self, cur)
+            except BaseException as exc:
+                tx.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            else:
                 try:
-                    yield Tx(self, cur)
-                finally:
-                    cur.close()
+                    tx.__exit__(None, None, None)
+                except psycopg.Error as exc:
+                    raise self.dialect.translate_error(exc) from exc
+            finally:
+                cur.close()
+
+    def _pg_begin(self, level: str, **options: Any) -> tuple[Any, Any]:
+        """Open a PostgreSQL transaction (a savepoint inside one already open). A connection the server
+        dropped while it sat idle (restart, idle timeout) is replaced once: nothing had been sent on it yet."""
+        import psycopg
+        from psycopg import pq
+
+        for attempt in (1, 2):
+            conn = self.connection()
+            idle = conn.info.transaction_status == pq.TransactionStatus.IDLE
+            try:
+                _pg_isolation(conn, level)
+                tx = conn.transaction(**options)
+                tx.__enter__()
+                return conn, tx
+            except psycopg.Error as exc:
+                if attempt == 1 and idle and conn.closed:
+                    continue
+                raise self.dialect.translate_error(exc) from exc
+        raise AssertionError("unreachable")
+
+
+def _pg_isolation(conn: Any, level: str) -> None:
+    """Set the isolation level of the next transaction (not of one already open: a read nested in a write
+    runs as a savepoint of the write)."""
+    from psycopg import IsolationLevel, pq
+
+    wanted = IsolationLevel[level]
+    if conn.isolation_level != wanted and conn.info.transaction_status == pq.TransactionStatus.IDLE:
+        conn.isolation_level = wanted
 
 
 def sqlite_path(url: str) -> Path:
@@ -386,12 +524,56 @@ def connect_postgres(url: str) -> Any:
     import psycopg
 
     try:
-        conn = psycopg.connect(pg_conninfo(url), autocommit=True, row_factory=_pg_row_factory, connect_timeout=10)
+        info = psycopg.conninfo.conninfo_to_dict(pg_conninfo(url))
+        # sent with the connection request (no extra round trip): times in UTC; and the planner told that
+        # index look-ups are cheap, as they are for a CRM's few, hot gigabytes at most (without it, a search's
+        # count(*) scans every contact). PGOPTIONS and options in the URL come after these, so they win.
+        extra = f"{os.environ.get('PGOPTIONS', '')} {info.get('options', '')}"
+        info["options"] = f"-c TimeZone=UTC -c random_page_cost=1.1 {extra}".strip()
+        info.setdefault("connect_timeout", 10)
+        info.setdefault("application_name", "tinycrm")
+        try:
+            conn = psycopg.connect(**info, autocommit=True, row_factory=_pg_row_factory)
+        except psycopg.OperationalError as exc:
+            if "startup parameter" not in str(exc):
+                raise
+            # a connection pooler (pgbouncer) that takes no options: set what matters afterwards
+            info["options"] = extra.strip()
+            if not info["options"]:
+                del info["options"]
+            conn = psycopg.connect(**info, autocommit=True, row_factory=_pg_row_factory)
+            conn.execute("SET TIME ZONE 'UTC'")
     except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
-        raise StoreUnavailable(f"cannot reach the database {redact(url)}: {first}") from None
-    conn.execute("SET TIME ZONE 'UTC'")
+        raise connect_failure(url, exc) from None
+    except psycopg.ProgrammingError as exc:  # a malformed URL (unknown option...)
+        raise StoreError(f"the database URL {redact(url)} is not valid: {str(exc).strip()}") from None
     return conn
+
+
+def connect_failure(url: str, exc: Exception) -> StoreUnavailable:
+    """A one-line message, with what to do, for a PostgreSQL server that cannot be reached or refuses us."""
+    text = str(exc).strip()
+    fatal = re.search(r"FATAL:\s+([^\n]*)", text)
+    if fatal:
+        reason = fatal.group(1).strip()
+    else:
+        first = text.splitlines()[0] if text else "connection failed"
+        prefix = r'^connection failed: (connection to server at "[^"]*", port \d+ failed: )?'
+        reason = re.sub(prefix, "", first)
+    low = reason.lower()
+    if "password" in low or "authentication failed" in low:
+        hint = "check the user name and password in the database URL (or PGPASSWORD, ~/.pgpass)"
+    elif "does not exist" in low and low.startswith("database"):
+        hint = "create it (createdb NAME) or fix the database name in the URL"
+    elif "does not exist" in low and low.startswith("role"):
+        hint = "check the user name in the URL, or ask a tinycrm admin: crm team add-member NAME"
+    elif "permission denied for database" in low:
+        hint = "ask a tinycrm admin to add you: crm team add-member NAME"
+    elif "pg_hba.conf" in low:
+        hint = "the server does not accept this user from this host; ask its administrator (pg_hba.conf)"
+    else:
+        hint = "is the PostgreSQL server running and reachable from here? try again later"
+    return StoreUnavailable(f"cannot connect to the database {redact(url)}: {reason}; {hint}")
 
 
 # --- opening --------------------------------------------------------------------------------------------

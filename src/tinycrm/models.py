@@ -236,6 +236,13 @@ class Stage(SQLModel, table=True):
 
 class Deal(SQLModel, table=True):
     __tablename__ = "deals"
+    __table_args__ = (
+        # covering indexes of the sales read paths (100k deals: the board and the forecast stay in milliseconds)
+        sa.Index("ix_deals_board", "status", "pipeline_id", "stage_id", "currency", "value_e4"),
+        sa.Index("ix_deals_forecast", "status", "expected_close", "currency", "stage_id", "value_e4"),
+        sa.Index("ix_deals_won", "status", "closed_at", "currency", "value_e4"),
+        sa.Index("ix_deals_stage_column", "stage_id", "status", "expected_close"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, unique=True))
     title: str = Field(sa_column=sa.Column(sa.String(300), nullable=False))

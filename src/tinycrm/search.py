@@ -266,6 +266,10 @@ class PostgresTsIndex(SearchIndex):
         marks, params = placeholders("i", ids)
         tx.execute(f"DELETE FROM contact_search WHERE contact_id IN ({marks})", params)
 
+    #: bytes of text indexed per contact: a tsvector holds at most 1 MB, about 2.5x its text at worst, so the
+    #: end of a very long note (the text is stored whole) is not searchable on PostgreSQL
+    BUDGET = 300_000
+
     def _insert(self, tx: Tx, docs: dict[int, dict[str, str]]) -> None:
         cols = ", ".join(f"{f}_v" for f in FIELDS)
         vals = ", ".join(f"to_tsvector('simple', :{f})" for f in FIELDS)
@@ -273,8 +277,19 @@ class PostgresTsIndex(SearchIndex):
         tx.executemany(
             f"INSERT INTO contact_search (contact_id, {cols}, all_v) "
             f"VALUES (:id, {vals}, to_tsvector('simple', {every}))",
-            [{"id": cid, **fields} for cid, fields in docs.items()],
+            [{"id": cid, **self._within_budget(fields)} for cid, fields in docs.items()],
         )
+
+    def _within_budget(self, fields: dict[str, str]) -> dict[str, str]:
+        left = self.BUDGET
+        out = dict(fields)
+        for f in sorted(FIELDS, key=lambda f: f == "notes"):  # notes, the long one, last
+            data = out[f].encode("utf-8")
+            if len(data) > left:
+                cut = data[: max(left, 0)].decode("utf-8", "ignore")
+                out[f] = cut.rsplit(" ", 1)[0] if " " in cut else cut
+            left -= len(out[f].encode("utf-8")) + 1
+        return out
 
     def _clear(self, tx: Tx) -> None:
         tx.execute("DELETE FROM contact_search")
@@ -284,9 +299,17 @@ class PostgresTsIndex(SearchIndex):
         params: dict[str, Any] = {}
         for i, term in enumerate(terms):
             query = " <-> ".join(f"'{t}'" for t in term.tokens) + (":*" if term.prefix else "")
-            column = f"{term.field}_v" if term.field else "all_v"
-            where.append(f"{column} @@ to_tsquery('simple', :q{i})")
             params[f"q{i}"] = query
+            if term.field:
+                where.append(f"{term.field}_v @@ to_tsquery('simple', :q{i})")
+            elif len(term.tokens) == 1:
+                where.append(f"all_v @@ to_tsquery('simple', :q{i})")
+            else:
+                # a phrase matches inside one field, as in FTS5 (all_v would let it run on from the end of
+                # the name into the email)
+                where.append(
+                    "(" + " OR ".join(f"{f}_v @@ to_tsquery('simple', :q{i})" for f in FIELDS) + ")"
+                )
         if not where:
             where.append("FALSE")
         first = "all_v"

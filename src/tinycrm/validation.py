@@ -56,8 +56,8 @@ def line(value: str | None, what: str, *, max_len: int = MAX_LINE, required: boo
     return value
 
 
-def name(value: str | None, what: str = "name") -> str:
-    out = line(value, what, max_len=MAX_NAME, required=True)
+def name(value: str | None, what: str = "name", *, max_len: int = MAX_NAME) -> str:
+    out = line(value, what, max_len=max_len, required=True)
     assert out is not None
     return out
 
@@ -67,7 +67,7 @@ def email(value: str, what: str = "email") -> str:
     if value.lower().startswith("mailto:"):
         value = value[7:]
     _utf8(value, what)
-    if not _EMAIL.match(value) or len(value) > 320 or ".." in value:
+    if not _EMAIL.match(value) or len(value.casefold()) > 320 or ".." in value:
         raise InvalidInput(f"{what}: {value!r} is not an email address (expected name@example.com)", field=what)
     return value
 
@@ -94,6 +94,8 @@ def label(value: str | None, what: str = "label") -> str | None:
 def tag(value: str) -> str:
     out = line(value, "tag", max_len=100, required=True)
     assert out is not None
+    if len(out.casefold()) > 100:
+        raise InvalidInput(f"tag {out[:20]!r}... is too long; at most 100 characters are allowed", field="tag")
     if "," in out:
         raise InvalidInput(f"tag {out!r} contains a comma; give several tags separately", field="tag")
     return out
@@ -107,11 +109,15 @@ def field_key(value: str) -> str:
     return out
 
 
-def positive_int(value: int | None, what: str, *, allow_zero: bool = False) -> int | None:
+def positive_int(
+    value: int | None, what: str, *, allow_zero: bool = False, maximum: int = 2_147_483_647
+) -> int | None:
     if value is None:
         return None
     if value < 0 or (value == 0 and not allow_zero):
         raise InvalidInput(f"{what} must be a positive number (got {value})", field=what)
+    if value > maximum:
+        raise InvalidInput(f"{what} must be at most {maximum:,} (got {value:,})", field=what)
     return value
 
 

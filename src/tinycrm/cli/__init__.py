@@ -44,14 +44,21 @@ def run(app, argv: list[str] | None = None) -> int:  # noqa: ANN001 - a Typer ap
             pass
         return 0
     except SystemExit as exc:
+        if isinstance(exc.__context__, BrokenPipeError):
+            return 0  # Typer's own way of saying the reader went away
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except Exception as exc:  # noqa: BLE001 - click usage errors and the unexpected
+        from typer import exceptions as typer_exc
         from typer._click import exceptions as click_exc
 
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            # a group run without a command: its help, as is, and the usage exit code
+            print(exc.format_message(), file=sys.stderr)
+            return 2
         if isinstance(exc, click_exc.ClickException):
-            _error(exc.format_message().replace("\n", " "))
+            _error(" ".join(exc.format_message().split()))
             return 2 if isinstance(exc, click_exc.UsageError) else 1
-        if isinstance(exc, click_exc.Abort):
+        if isinstance(exc, (typer_exc.Abort, getattr(click_exc, "Abort", typer_exc.Abort))):
             _error("aborted")
             return 1
         if os.environ.get("TINYCRM_DEBUG"):

@@ -60,6 +60,8 @@ def add_cmd(
 @company_app.command("list")
 def list_cmd(
     tag: str = typer.Option(None, "--tag", help="Only companies with this tag."),
+    owner: str = typer.Option(None, "--owner", metavar="NAME", help="Only those this user owns."),
+    mine: bool = typer.Option(False, "--mine", help="Only mine (the current user's)."),
     limit: int = LIMIT,
     offset: int = OFFSET,
     show_all: bool = ALL,
@@ -68,7 +70,10 @@ def list_cmd(
     """List companies with how many people work there."""
     from tinycrm.services import companies
 
-    page = companies.list_companies(state.db(), limit=limit_of(limit, show_all), offset=offset, tag=tag)
+    from tinycrm.cli.contacts import owner_of
+
+    page = companies.list_companies(state.db(), limit=limit_of(limit, show_all), offset=offset, tag=tag,
+                                    owner=owner_of(owner, mine))  # fmt: skip
 
     def human() -> None:
         render.table(
@@ -101,6 +106,7 @@ def edit_cmd(
     tag: list[str] = typer.Option([], "--tag", help="Replace the tags (repeatable)."),
     field: list[str] = typer.Option([], "--field", help="Set custom field KEY=VALUE."),
     unset_field: list[str] = typer.Option([], "--unset-field", help="Remove a custom field."),
+    owner: str = typer.Option(None, "--owner", metavar="NAME", help="Give the company to this user."),
     expect_version: int = typer.Option(None, "--expect-version", help="Fail if the company changed since."),
     as_json: bool = JSON,
 ) -> None:
@@ -121,6 +127,8 @@ def edit_cmd(
         changes["set_fields"] = split_kv(field)
     if unset_field:
         changes["unset_fields"] = unset_field
+    if owner is not None:
+        changes["owner"] = owner or None
     if not changes:
         raise InvalidInput("nothing to change: give --name, --domain, --note, --tag, --field...")
     c = companies.update(state.db(), resolve(company), changes, expected_version=expect_version)

@@ -67,12 +67,29 @@ def show_contact(c, as_json: bool) -> None:  # noqa: ANN001
     render.emit(c, as_json, human)
 
 
+OWNER = typer.Option(None, "--owner", metavar="NAME", help="Only those this user owns.")
+MINE = typer.Option(False, "--mine", help="Only mine (the current user's: config user, TINYCRM_USER, login).")
+
+
+def owner_of(owner: str | None, mine: bool) -> str | None:
+    """The user name that ``--owner NAME`` / ``--mine`` ask for, or None."""
+    if mine and owner:
+        from tinycrm.errors import InvalidInput
+
+        raise InvalidInput("give --mine or --owner NAME, not both")
+    if mine:
+        from tinycrm.services.common import actor
+
+        return actor(state.db())
+    return owner
+
+
 def confirm(question: str, yes: bool) -> None:
     from tinycrm.errors import InvalidInput, Refused
 
     if yes:
         return
-    if not sys.stdin.isatty():
+    if sys.stdin is None or not sys.stdin.isatty():
         raise InvalidInput(f"{question} needs confirmation: add --yes")
     if not typer.confirm(question, default=False):
         raise Refused("nothing changed")
@@ -97,6 +114,7 @@ def add_contact(
     family: str = typer.Option(None, "--family", help="Family name (default: from NAME)."),
     cadence: int = typer.Option(None, "--cadence", help="Stay in touch every N days."),
     uid: str = typer.Option(None, "--uid", help="A stable UID (default: a new UUID)."),
+    owner: str = typer.Option(None, "--owner", metavar="NAME", help="Owner (default: you)."),
     as_json: bool = JSON,
 ) -> None:
     """Add a contact and print its id (with --json, the whole record)."""
@@ -107,6 +125,7 @@ def add_contact(
         display_name=name, given_name=given, family_name=family, emails=labeled(email), phones=labeled(phone),
         addresses=address(address_), job_title=title, company=company, company_role=role, birthday=birthday,
         notes=read_text_arg(note, "--note"), tags=tag, fields=split_kv(field), cadence_days=cadence, uid=uid,
+        owner=owner,
     )  # fmt: skip
     c = contacts.create(state.db(), data)
     if as_json:
@@ -125,6 +144,8 @@ def list_cmd(
     archived: bool = typer.Option(False, "--archived", help="Only archived contacts."),
     everyone: bool = typer.Option(False, "--include-archived", help="Archived contacts too."),
     sort: str = typer.Option("name", "--sort", help="name, created, updated or company."),
+    owner: str = OWNER,
+    mine: bool = MINE,
     limit: int = LIMIT,
     offset: int = OFFSET,
     show_all: bool = ALL,
@@ -135,7 +156,8 @@ def list_cmd(
 
     flag = None if everyone else archived
     page = contacts.list_contacts(state.db(), limit=limit_of(limit, show_all), offset=offset, tag=tag,
-                                  company=company, archived=flag, sort=sort)  # fmt: skip
+                                  company=company, archived=flag, sort=sort,
+                                  owner=owner_of(owner, mine))  # fmt: skip
     show_summaries(page, as_json)
 
 
@@ -168,6 +190,7 @@ def edit_cmd(
     field: list[str] = typer.Option([], "--field", help="Set custom field KEY=VALUE."),
     unset_field: list[str] = typer.Option([], "--unset-field", help="Remove a custom field."),
     cadence: int = typer.Option(None, "--cadence", help="Stay in touch every N days; 0 to stop."),
+    owner: str = typer.Option(None, "--owner", metavar="NAME", help="Give the contact to this user."),
     expect_version: int = typer.Option(None, "--expect-version", help="Fail if the contact changed since."),
     as_json: bool = JSON,
 ) -> None:
@@ -204,14 +227,18 @@ def edit_cmd(
         changes["set_fields"] = split_kv(field)
     if unset_field:
         changes["unset_fields"] = unset_field
+    if owner is not None:
+        changes["owner"] = owner or None
     version = expect_version
     if not changes:
         before = contacts.get(db, cid)
+        if expect_version is not None and expect_version != before.version:
+            contacts.update(db, cid, {}, expected_version=expect_version)  # the conflict, before any editing
         changes = edit_in_editor(before)
         if changes is None:
             render.note("no changes")
             return
-        version = before.version
+        version = before.version  # the version the form shows: a change saved meanwhile is a conflict
     c = contacts.update(db, cid, changes, expected_version=version)
     if as_json:
         render.print_json(c)
@@ -229,7 +256,7 @@ def edit_in_editor(before) -> dict | None:  # noqa: ANN001
 
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
     if not editor:
-        if not sys.stdin.isatty():
+        if sys.stdin is None or not sys.stdin.isatty():
             raise InvalidInput("no field options given and no $EDITOR set; give e.g. --email or set EDITOR")
         editor = "vi"
     text = editform.render(before)
@@ -327,6 +354,8 @@ def search_cmd(
     tag: str = typer.Option(None, "--tag", help="Only contacts with this tag."),
     company: str = typer.Option(None, "--company", help="Only people at this company."),
     archived: bool = typer.Option(False, "--include-archived", help="Archived contacts too."),
+    owner: str = OWNER,
+    mine: bool = MINE,
     limit: int = LIMIT,
     offset: int = OFFSET,
     show_all: bool = ALL,
@@ -339,7 +368,8 @@ def search_cmd(
     from tinycrm.services import contacts
 
     page = contacts.search(state.db(), " ".join(query), limit=limit_of(limit, show_all), offset=offset,
-                           tag=tag, company=company, archived=None if archived else False)  # fmt: skip
+                           tag=tag, company=company, archived=None if archived else False,
+                           owner=owner_of(owner, mine))  # fmt: skip
     show_summaries(page, as_json, "matches")
 
 
@@ -350,14 +380,21 @@ def log_cmd(
     when: str = typer.Option(None, "--when", "-w", help="When it happened: 'yesterday 15:00', ISO... Default: now."),
     body: str = typer.Option(None, "--body", "-b", help="Details; '-' reads them from standard input."),
     with_: list[str] = typer.Option([], "--with", help="Another contact who was there, repeatable."),
+    deal: str = typer.Option(None, "--deal", help="Link it to a deal (id or part of the title)."),
     as_json: bool = JSON,
 ) -> None:
     """Log an interaction (call, email, meeting...) with a contact and print its id."""
     from tinycrm.services import interactions
 
     ids = [resolve(contact), *[resolve(r) for r in with_]]
+    deal_id = None
+    if deal:
+        from tinycrm.services import deals
+
+        deal_id = deals.resolve(state.db(), deal)
     text = read_text_arg(body, "--body")
-    i = interactions.log(state.db(), contact_ids=ids, kind_=kind, summary=summary, when=when, body=text)
+    i = interactions.log(state.db(), contact_ids=ids, kind_=kind, summary=summary, when=when, body=text,
+                         deal_id=deal_id)  # fmt: skip
     render.emit(i, as_json, lambda: render.out(str(i.id)))
 
 
@@ -402,8 +439,9 @@ def tags_cmd(as_json: bool = JSON) -> None:
 
 def register(app: typer.Typer) -> None:
     app.command("add-contact")(add_contact)
-    contact_app.command("add")(add_contact)
-    contact_app.command("search")(search_cmd)
+    if not any(c.name == "add" for c in contact_app.registered_commands):  # once: register() runs per command
+        contact_app.command("add")(add_contact)
+        contact_app.command("search")(search_cmd)
     app.add_typer(contact_app, name="contact")
     app.command("search")(search_cmd)
     app.command("log")(log_cmd)

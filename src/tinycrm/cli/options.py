@@ -20,6 +20,10 @@ def read_text_arg(value: str | None, what: str) -> str | None:
     """``-`` means: read the text from standard input (which must be UTF-8)."""
     if value != "-":
         return value
+    if sys.stdin is None:
+        from tinycrm.errors import InvalidInput
+
+        raise InvalidInput(f"{what} -: standard input is closed; give the text or pipe it in")
     data = sys.stdin.buffer.read()
     try:
         return data.decode("utf-8")

@@ -36,7 +36,8 @@ def render(c: ContactRead) -> str:
     lines = [
         f"# Editing contact {c.id} (version {c.version}). Lines starting with # are ignored.",
         "# Empty a value to clear it; repeat email/phone/address/tag/field lines for more.",
-        "# email/phone: [LABEL] VALUE   address: LABEL | street | city | region | postcode | country",
+        "# email/phone: [LABEL] VALUE   address: LABEL | street | city | region | postcode | country"
+        " [| PO box | extended]",
         f"name: {c.display_name}",
         f"given: {c.given_name or ''}",
         f"family: {c.family_name or ''}",
@@ -49,11 +50,15 @@ def render(c: ContactRead) -> str:
     lines += [f"email: {e.label + ' ' if e.label else ''}{e.value}" for e in c.emails] or ["email: "]
     lines += [f"phone: {p.label + ' ' if p.label else ''}{p.value}" for p in c.phones] or ["phone: "]
     lines += [
-        "address: " + " | ".join(x or "" for x in (a.label, a.street, a.locality, a.region, a.postcode, a.country))
+        "address: "
+        + " | ".join(x or "" for x in (a.label, a.street, a.locality, a.region, a.postcode, a.country,
+                                       *((a.po_box, a.extended) if a.po_box or a.extended else ())))
         for a in c.addresses
-    ]
+    ]  # fmt: skip
     lines += [f"tag: {t}" for t in c.tags]
-    lines += [f"field: {k}={v}" for k, v in c.fields.items()]
+    for k, v in c.fields.items():  # a value of several lines goes on in lines indented by two spaces
+        first, *more = v.split("\n")
+        lines += [f"field: {k}={first}", *("  " + ln for ln in more)]
     lines.append("notes:")
     lines += ["  " + ln for ln in (c.notes or "").splitlines()]
     return "\n".join(lines) + "\n"
@@ -70,7 +75,12 @@ def parse(text: str) -> dict[str, Any]:
     """The changes a form describes: every field it names, whole lists for repeated keys."""
     out: dict[str, Any] = {"emails": [], "phones": [], "addresses": [], "tags": [], "fields": {}}
     notes: list[str] | None = None
+    field: str | None = None  # the custom field the previous line set, which indented lines continue
     for number, raw in enumerate(text.splitlines(), 1):
+        if field is not None and raw.startswith("  ") and notes is None:
+            out["fields"][field] += "\n" + raw[2:]
+            continue
+        field = None
         if notes is not None:
             if raw.startswith("  ") or not raw.strip():
                 notes.append(raw[2:])
@@ -108,11 +118,13 @@ def parse(text: str) -> dict[str, Any]:
                 k, eq, val = value.partition("=")
                 if not eq:
                     raise InvalidInput(f"line {number}: write field: KEY=VALUE")
-                out["fields"][k.strip()] = val
+                field = k.strip()
+                out["fields"][field] = val
             else:
-                parts = [p.strip() or None for p in value.split("|")] + [None] * 6
+                parts = [p.strip() or None for p in value.split("|")] + [None] * 8
                 out["addresses"].append(Address(label=parts[0], street=parts[1], locality=parts[2],
-                                                region=parts[3], postcode=parts[4], country=parts[5]))  # fmt: skip
+                                                region=parts[3], postcode=parts[4], country=parts[5],
+                                                po_box=parts[6], extended=parts[7]))  # fmt: skip
         else:
             raise InvalidInput(f"line {number}: unknown key {key!r}")
     if notes is not None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from tinycrm import clock
 from tinycrm.db import Database, Tx, as_datetime, placeholders
-from tinycrm.errors import Conflict, InvalidInput
+from tinycrm.errors import Conflict, InvalidInput, NotFound
 from tinycrm.search import normalize
 
 
@@ -24,8 +24,9 @@ def now() -> datetime:
 
 
 def sort_key(text: str) -> str:
-    """The list order of a name: case- and accent-insensitive."""
-    return normalize(text) or text.casefold()
+    """The list order of a name: case- and accent-insensitive. Cut to 300 characters, the shortest ``sort_name``
+    column (normalising may lengthen a name: CJK characters are spaced out, ``ß`` becomes ``ss``)."""
+    return (normalize(text) or text.casefold())[:300]
 
 
 def actor(db: Database) -> str:
@@ -55,6 +56,7 @@ def user_id(tx: Tx, name: str | None = None, *, create: bool = True) -> int | No
         return found
     if name is not None and name != actor(tx.db):
         raise InvalidInput(f"no user named {name!r}; add one with: crm user add {name}", field="owner")
+    tx.lock("users")  # the first user to register becomes admin: one at a time
     tx.execute(
         "INSERT INTO users (name, role, active, created_at) VALUES (:n, :r, :a, :t) ON CONFLICT (name) DO NOTHING",
         {"n": who, "r": "admin" if not tx.scalar("SELECT count(*) FROM users") else "member", "a": True,
@@ -63,20 +65,39 @@ def user_id(tx: Tx, name: str | None = None, *, create: bool = True) -> int | No
     return tx.scalar("SELECT id FROM users WHERE name = :n", {"n": who})
 
 
+def owner_filter(tx: Tx, owner: str | None, column: str) -> tuple[str, dict[str, Any]]:
+    """A condition on ``column`` (an ``owner_id``) for ``--owner NAME`` / ``--mine``; ``1=1`` without one.
+    An unknown name is an error, except the acting user's own (who owns nothing before their first change)."""
+    if not owner:
+        return "1=1", {}
+    found = tx.scalar("SELECT id FROM users WHERE name = :n", {"n": owner})
+    if found is None:
+        if owner != actor(tx.db):
+            raise InvalidInput(f"no user named {owner!r}; list them with: crm user list", field="owner")
+        return "1=0", {}
+    # the id as a parameter, not a subquery: both planners then use the owner_id index
+    return f"{column} = :owner_id", {"owner_id": found}
+
+
 # --- tags -----------------------------------------------------------------------------------------------
 
 
 def tag_ids(tx: Tx, names: Iterable[str]) -> list[int]:
     """Ids of these tags, creating the ones that do not exist yet (tags are unique regardless of case)."""
-    ids = []
-    for tag in names:
+    names = list(names)
+    found: dict[str, int] = {}
+    # created in one order (by key) whatever order they were given in, so that two people tagging at once on
+    # PostgreSQL wait for each other instead of deadlocking
+    for tag in sorted(names, key=str.casefold):
         key = tag.casefold()
+        if key in found:
+            continue
         tx.execute(
             "INSERT INTO tags (name, name_key) VALUES (:n, :k) ON CONFLICT (name_key) DO NOTHING",
             {"n": tag, "k": key},
         )
-        ids.append(tx.scalar("SELECT id FROM tags WHERE name_key = :k", {"k": key}))
-    return ids
+        found[key] = tx.scalar("SELECT id FROM tags WHERE name_key = :k", {"k": key})
+    return [found[tag.casefold()] for tag in names]
 
 
 def drop_unused_tags(tx: Tx) -> None:
@@ -142,6 +163,24 @@ def audit(
 
 def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     return {k: (old.get(k), v) for k, v in new.items() if old.get(k) != v}
+
+
+def update_versioned(
+    tx: Tx, table: str, record_type: str, record_id: int, version: int, sets: Mapping[str, Any]
+) -> None:
+    """``UPDATE`` a record's columns, ``updated_at`` and ``version`` -- only if it is still at ``version``, the
+    one the change was computed from. Zero rows updated means someone else changed (or deleted) it since:
+    :class:`Conflict` naming them, or :class:`NotFound`. Together with ``Tx.lock_rows`` this closes the race
+    between reading and writing even on PostgreSQL's READ COMMITTED."""
+    assignments = "".join(f"{k} = :{k}, " for k in sets)
+    done = tx.execute(
+        f"UPDATE {table} SET {assignments}updated_at = :w_at, version = version + 1 "
+        "WHERE id = :w_id AND version = :w_version",
+        {**sets, "w_at": now(), "w_id": record_id, "w_version": version},
+    )
+    if done != 1:
+        check_version(tx, table, record_type, record_id, version)
+        raise NotFound(f"{record_type} {record_id} was deleted by someone else meanwhile; nothing was changed")
 
 
 def check_version(tx: Tx, table: str, record_type: str, record_id: int, expected: int | None) -> int:

@@ -15,19 +15,24 @@ from tinycrm.services.common import (
     drop_unused_tags,
     new_uid,
     now,
+    owner_filter,
     sort_key,
     tag_ids,
     tags_of,
+    update_versioned,
     user_id,
 )
 
 SIMPLE = ("name", "domain", "website", "phone", "address", "notes")
+MAX_NAME = 300  # the companies.name column
 
 
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
     out = dict(values)
     if "name" in out:
-        out["name"] = v.name(out["name"], "company name")
+        out["name"] = v.name(out["name"], "company name", max_len=MAX_NAME)
+    if out.get("uid") is not None:
+        out["uid"] = v.line(out["uid"], "uid", max_len=100)
     if "domain" in out:
         out["domain"] = v.domain(out["domain"])
     if "website" in out:
@@ -47,7 +52,8 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
 
 def find_or_create(tx: Tx, name: str) -> int:
     """The company called ``name`` (regardless of case), created when there is none."""
-    name = v.name(name, "company name")
+    name = v.name(name, "company name", max_len=MAX_NAME)
+    tx.lock(f"company:{sort_key(name)}")  # two people adding the same new company at once get one
     found = tx.column("SELECT id FROM companies WHERE sort_name = :k ORDER BY id LIMIT 1", {"k": sort_key(name)})
     if found:
         return found[0]
@@ -83,13 +89,18 @@ def _insert(tx: Tx, data: dict[str, Any]) -> int:
     return cid
 
 
-def create(db: Database, data: CompanyInput) -> CompanyRead:
+def insert(tx: Tx, data: CompanyInput) -> int:
+    """Add a company inside an open transaction (imports and the demo batch these); give its id."""
     values = _clean({k: getattr(data, k) for k in (*SIMPLE, "tags", "fields", "uid", "owner")})
+    tx.lock(f"company:{sort_key(values['name'])}")
+    if tx.scalar("SELECT id FROM companies WHERE sort_name = :k", {"k": sort_key(values["name"])}):
+        raise Conflict(f"a company named {values['name']!r} exists already; edit it with: crm company edit")
+    return _insert(tx, values)
+
+
+def create(db: Database, data: CompanyInput) -> CompanyRead:
     with db.write() as tx:
-        if tx.scalar("SELECT id FROM companies WHERE sort_name = :k", {"k": sort_key(values["name"])}):
-            raise Conflict(f"a company named {values['name']!r} exists already; edit it with: crm company edit")
-        cid = _insert(tx, values)
-        return _read(tx, cid)
+        return _read(tx, insert(tx, data))
 
 
 def _read(tx: Tx, company_id: int) -> CompanyRead:
@@ -134,8 +145,8 @@ def resolve(db: Database, ref: str) -> int:
 
 
 def resolve_in(tx: Tx, ref: str) -> int:
-    if ref.isdigit():
-        if tx.scalar("SELECT id FROM companies WHERE id = :i", {"i": int(ref)}) is None:
+    if ref.isdecimal():
+        if int(ref) > 2**31 - 1 or tx.scalar("SELECT id FROM companies WHERE id = :i", {"i": int(ref)}) is None:
             raise NotFound(f"no company with id {ref}")
         return int(ref)
     key = sort_key(ref)
@@ -163,8 +174,9 @@ def resolve_in(tx: Tx, ref: str) -> int:
 
 
 def list_companies(
-    db: Database, *, limit: int | None = 20, offset: int = 0, tag: str | None = None
+    db: Database, *, limit: int | None = 20, offset: int = 0, tag: str | None = None, owner: str | None = None
 ) -> Page[CompanySummary]:
+    """A page of companies by name; ``owner``: only this user's (``--mine`` passes the acting user)."""
     where, params = ["1=1"], {}
     if tag:
         where.append(
@@ -172,8 +184,11 @@ def list_companies(
             "WHERE ct.company_id = c.id AND t.name_key = :tag)"
         )
         params["tag"] = tag.casefold()
-    cond = " AND ".join(where)
     with db.read() as tx:
+        mine, oparams = owner_filter(tx, owner, "c.owner_id")
+        where.append(mine)
+        params.update(oparams)
+        cond = " AND ".join(where)
         total = tx.scalar(f"SELECT count(*) FROM companies c WHERE {cond}", params)
         page = "" if limit is None else " LIMIT :limit OFFSET :offset"
         rows = tx.all(
@@ -195,10 +210,12 @@ def update(
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} of a company")
     values = _clean(changes)
     with db.write() as tx:
+        tx.lock_rows("companies", [company_id])  # PostgreSQL: other writers of this company wait for us
         before = _read(tx, company_id)
         check_version(tx, "companies", "company", company_id, expected_version)
         simple = {k: values[k] for k in SIMPLE if k in values}
         if "name" in simple:
+            tx.lock(f"company:{sort_key(simple['name'])}")
             other = tx.scalar(
                 "SELECT id FROM companies WHERE sort_name = :k AND id <> :i",
                 {"k": sort_key(simple["name"]), "i": company_id},
@@ -208,8 +225,8 @@ def update(
         old = {k: getattr(before, k) for k in simple}
         changed = diff(old, simple)
         sets = {k: new for k, (_, new) in changed.items()}
-        if "owner" in values:
-            sets["owner_id"] = user_id(tx, values["owner"])
+        if "owner" in values and values["owner"] != before.owner:
+            sets["owner_id"] = user_id(tx, values["owner"]) if values["owner"] else None
             changed["owner"] = (before.owner, values["owner"])
         if "name" in sets:
             sets["sort_name"] = sort_key(sets["name"])
@@ -225,7 +242,7 @@ def update(
         if "fields" in values:
             fields = dict(values["fields"])
         for k, val in (values.get("set_fields") or {}).items():
-            fields[v.field_key(k)] = val
+            fields[v.field_key(k)] = v.text(val, f"field {k}") or ""
         for k in values.get("unset_fields") or []:
             fields.pop(k, None)
         if fields != before.fields:
@@ -237,12 +254,7 @@ def update(
             changed["fields"] = (before.fields, fields)
         if not changed:
             return before
-        assignments = ", ".join(f"{k} = :{k}" for k in sets)
-        tx.execute(
-            f"UPDATE companies SET {assignments}{', ' if sets else ''}updated_at = :t, version = version + 1 "
-            "WHERE id = :i",
-            {**sets, "t": now(), "i": company_id},
-        )
+        update_versioned(tx, "companies", "company", company_id, before.version, sets)
         if "name" in changed:
             ids = tx.column("SELECT id FROM contacts WHERE company_id = :i", {"i": company_id})
             db.search.refresh(tx, ids)
@@ -253,11 +265,14 @@ def update(
 def delete(db: Database, company_id: int) -> CompanyRead:
     """Delete a company; its people stay, without a company."""
     with db.write() as tx:
+        tx.lock_rows("companies", [company_id])
         before = _read(tx, company_id)
         ids = tx.column("SELECT id FROM contacts WHERE company_id = :i", {"i": company_id})
         tx.execute("UPDATE contacts SET company_id = NULL WHERE company_id = :i", {"i": company_id})
         tx.execute("DELETE FROM companies WHERE id = :i", {"i": company_id})
         db.search.refresh(tx, ids)
         drop_unused_tags(tx)
-        audit(tx, "delete", "company", company_id, {"name": (before.name, None)})
+        gone = {k: (getattr(before, k), None) for k in (*SIMPLE, "tags", "fields")
+                if getattr(before, k) not in (None, [], {})}  # fmt: skip
+        audit(tx, "delete", "company", company_id, gone)
         return before

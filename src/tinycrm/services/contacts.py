@@ -19,9 +19,11 @@ from tinycrm.services.common import (
     drop_unused_tags,
     new_uid,
     now,
+    owner_filter,
     sort_key,
     tag_ids,
     tags_of,
+    update_versioned,
     user_id,
 )
 
@@ -32,6 +34,7 @@ SCALARS = (
 )  # fmt: skip
 LISTS = ("emails", "phones", "addresses", "tags")
 MAX_PAGE = 1000
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 def split_name(display: str) -> tuple[str | None, str | None]:
@@ -63,20 +66,23 @@ def _labeled(items: Sequence[Labeled | str], check: Any, what: str) -> list[Labe
     return out
 
 
+#: the longest value each column takes (models.py)
+ADDRESS_MAX = {"street": 500, "locality": 200, "region": 200, "postcode": 50, "country": 200, "po_box": 100,
+               "extended": 300}  # fmt: skip
+NAME_MAX = {"given_name": 200, "family_name": 200, "job_title": 300, "company_role": 300}
+
+
 def _address(a: Address) -> Address:
-    parts = {
-        k: v.line(getattr(a, k), f"address {k}", max_len=500)
-        for k in ("street", "locality", "region", "postcode", "country", "po_box", "extended")
-    }
+    parts = {k: v.line(getattr(a, k), f"address {k.replace('_', ' ')}", max_len=n) for k, n in ADDRESS_MAX.items()}
     return Address(label=v.label(a.label, "address label"), **parts)
 
 
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
     """Validate and normalise the given fields of a contact (only those present)."""
     out = dict(values)
-    for key in ("given_name", "family_name", "job_title", "company_role"):
+    for key, longest in NAME_MAX.items():
         if key in out:
-            out[key] = v.line(out[key], key.replace("_", " "), max_len=v.MAX_NAME)
+            out[key] = v.line(out[key], key.replace("_", " "), max_len=longest)
     if "display_name" in out and out["display_name"] is not None:
         out["display_name"] = v.name(out["display_name"], "name")
     if "notes" in out:
@@ -84,7 +90,7 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     if "birthday" in out:
         out["birthday"] = parse_birthday(out["birthday"])
     if "cadence_days" in out:
-        out["cadence_days"] = v.positive_int(out["cadence_days"], "cadence (days)")
+        out["cadence_days"] = v.positive_int(out["cadence_days"], "cadence (days)", maximum=36_500)
     if "emails" in out:
         out["emails"] = _labeled(out["emails"], v.email, "email")
     if "phones" in out:
@@ -111,9 +117,12 @@ def _fill_names(values: dict[str, Any]) -> None:
             display = emails[0].value if emails else None
         if not display:
             raise InvalidInput("a contact needs a name (or at least an email address)", field="name")
-        values["display_name"] = display
+        values["display_name"] = v.name(display, "name")
     elif values.get("given_name") is None and values.get("family_name") is None:
-        values["given_name"], values["family_name"] = split_name(display)
+        given, family = split_name(display)
+        # a part too long for its column (one very long word) is left out, not cut
+        values["given_name"] = given if given and len(given) <= NAME_MAX["given_name"] else None
+        values["family_name"] = family if family and len(family) <= NAME_MAX["family_name"] else None
 
 
 # --- writing --------------------------------------------------------------------------------------------
@@ -166,8 +175,9 @@ def _write_lists(tx: Tx, contact_id: int, values: dict[str, Any]) -> None:
         )
 
 
-def insert(tx: Tx, data: ContactInput) -> int:
-    """Add a contact inside an open transaction (imports batch many of these); give its id."""
+def insert(tx: Tx, data: ContactInput, *, refresh_index: bool = True) -> int:
+    """Add a contact inside an open transaction (imports batch many of these); give its id. A caller adding
+    many passes ``refresh_index=False`` and refreshes the search index once for all of them."""
     values = _clean({k: getattr(data, k) for k in (*SCALARS, *LISTS, "fields", "company")})
     _fill_names(values)
     company_id = data.company_id
@@ -193,7 +203,8 @@ def insert(tx: Tx, data: ContactInput) -> int:
         },
     )
     _write_lists(tx, cid, values)
-    tx.db.search.refresh(tx, [cid])
+    if refresh_index:
+        tx.db.search.refresh(tx, [cid])
     audit(tx, "create", "contact", cid, {k: (None, val) for k, val in values.items() if val not in (None, [], {})})
     return cid
 
@@ -312,6 +323,8 @@ def _page_args(limit: int | None, offset: int) -> None:
         raise InvalidInput(f"--limit must be between 1 and 1000000 (got {limit})")
     if offset < 0:
         raise InvalidInput(f"--offset must not be negative (got {offset})")
+    if offset > MAX_ID:
+        raise InvalidInput(f"--offset is too large (got {offset})")
 
 
 SORTS = {
@@ -331,8 +344,10 @@ def list_contacts(
     company: str | None = None,
     archived: bool | None = False,
     sort: str = "name",
+    owner: str | None = None,
 ) -> Page[ContactSummary]:
-    """A page of contacts. ``archived``: ``False`` hides archived ones, ``True`` shows only them, ``None`` all."""
+    """A page of contacts. ``archived``: ``False`` hides archived ones, ``True`` shows only them, ``None`` all.
+    ``owner``: only the contacts of this user (``--mine`` passes the acting user)."""
     _page_args(limit, offset)
     if sort not in SORTS:
         raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
@@ -341,6 +356,8 @@ def list_contacts(
     join = " LEFT JOIN companies co ON co.id = c.company_id" if sort == "company" else ""
     page = "" if limit is None else " LIMIT :limit OFFSET :offset"
     with db.read() as tx:
+        mine, oparams = owner_filter(tx, owner, "c.owner_id")
+        cond, params = f"{cond} AND {mine}", {**params, **oparams}
         total = tx.scalar(f"SELECT count(*) FROM contacts c WHERE {cond}", params)
         ids = tx.column(
             f"SELECT c.id FROM contacts c{join} WHERE {cond} ORDER BY {SORTS[sort]}{page}",
@@ -358,20 +375,24 @@ def search(
     tag: str | None = None,
     company: str | None = None,
     archived: bool | None = False,
+    owner: str | None = None,
 ) -> Page[ContactSummary]:
     """Contacts matching a search query (see :mod:`tinycrm.search`), best matches first."""
     _page_args(limit, offset)
     v.line(query, "search query")
     terms = fts.parse(query or "")
     if not terms:
-        return list_contacts(db, limit=limit, offset=offset, tag=tag, company=company, archived=archived)
+        return list_contacts(db, limit=limit, offset=offset, tag=tag, company=company, archived=archived,
+                             owner=owner)  # fmt: skip
     match_sql, params = db.search.match(terms)
     where, fparams = _filters(tag=tag, company=company, archived=archived)
     cond = " AND ".join(where) or "1=1"
     page = "" if limit is None else " LIMIT :limit OFFSET :offset"
     params = {**params, **fparams, "limit": limit, "offset": offset}
     with db.read() as tx:
-        base = f"FROM ({match_sql}) m JOIN contacts c ON c.id = m.contact_id WHERE {cond}"
+        mine, oparams = owner_filter(tx, owner, "c.owner_id")
+        params.update(oparams)
+        base = f"FROM ({match_sql}) m JOIN contacts c ON c.id = m.contact_id WHERE {cond} AND {mine}"
         total = tx.scalar(f"SELECT count(*) {base}", params)
         ids = tx.column(f"SELECT c.id {base} ORDER BY m.score, c.sort_name, c.id{page}", params)
         return Page(summaries(tx, ids), total, limit, offset)
@@ -393,7 +414,7 @@ def resolve_in(tx: Tx, ref: str) -> int:
     v.line(ref, "contact reference")
     if re.fullmatch(r"#?\d+", ref):
         cid = int(ref.lstrip("#"))
-        if tx.scalar("SELECT id FROM contacts WHERE id = :i", {"i": cid}) is None:
+        if cid > MAX_ID or tx.scalar("SELECT id FROM contacts WHERE id = :i", {"i": cid}) is None:
             raise NotFound(f"no contact with id {cid}; find one with: crm search NAME")
         return cid
     if "@" in ref:
@@ -445,6 +466,7 @@ def update(
     if unknown:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} of a contact")
     with db.write() as tx:
+        tx.lock_rows("contacts", [contact_id])  # PostgreSQL: other writers of this contact wait for us
         before = _read(tx, contact_id)
         check_version(tx, "contacts", "contact", contact_id, expected_version)
         wanted = dict(changes)
@@ -476,6 +498,16 @@ def update(
         values = _clean(wanted)
         if "display_name" in values and values["display_name"] is None:
             raise InvalidInput("name must not be empty", field="name")
+        if (
+            values.get("display_name")
+            and "given_name" not in values
+            and "family_name" not in values
+            and (before.given_name, before.family_name) == split_name(before.display_name)
+        ):
+            # given and family names that came from the display name follow it
+            renamed: dict[str, Any] = {"display_name": values["display_name"]}
+            _fill_names(renamed)
+            values["given_name"], values["family_name"] = renamed["given_name"], renamed["family_name"]
         changed: dict[str, tuple[Any, Any]] = {}
         sets: dict[str, Any] = {}
         for key in SCALARS:
@@ -491,7 +523,7 @@ def update(
                 sets["company_id"] = new_id
                 changed["company"] = (before.company.name if before.company else None, values["company"])
         if "owner" in values:
-            owner_id = user_id(tx, values["owner"])
+            owner_id = user_id(tx, values["owner"]) if values["owner"] else None
             if values["owner"] != before.owner:
                 sets["owner_id"] = owner_id
                 changed["owner"] = (before.owner, values["owner"])
@@ -502,11 +534,7 @@ def update(
                 changed[key] = (getattr(before, key), values[key])
         if not changed:
             return before
-        assignments = "".join(f"{k} = :{k}, " for k in sets)
-        tx.execute(
-            f"UPDATE contacts SET {assignments}updated_at = :t, version = version + 1 WHERE id = :i",
-            {**sets, "t": now(), "i": contact_id},
-        )
+        update_versioned(tx, "contacts", "contact", contact_id, before.version, sets)
         _write_lists(tx, contact_id, lists)
         if "tags" in lists:
             drop_unused_tags(tx)
@@ -518,13 +546,11 @@ def update(
 def archive(db: Database, contact_id: int, *, archived: bool = True) -> ContactRead:
     """Archive (hide from lists and search) or, with ``archived=False``, bring back a contact."""
     with db.write() as tx:
+        tx.lock_rows("contacts", [contact_id])
         before = _read(tx, contact_id)
         if before.archived == archived:
             return before
-        tx.execute(
-            "UPDATE contacts SET archived = :a, updated_at = :t, version = version + 1 WHERE id = :i",
-            {"a": archived, "t": now(), "i": contact_id},
-        )
+        update_versioned(tx, "contacts", "contact", contact_id, before.version, {"archived": archived})
         audit(tx, "archive" if archived else "unarchive", "contact", contact_id, {"archived": (not archived, archived)})
         return _read(tx, contact_id)
 
@@ -532,6 +558,7 @@ def archive(db: Database, contact_id: int, *, archived: bool = True) -> ContactR
 def delete(db: Database, contact_id: int) -> ContactRead:
     """Delete a contact for good, with its emails, phones, tags and fields. Interactions with other people stay."""
     with db.write() as tx:
+        tx.lock_rows("contacts", [contact_id])
         before = _read(tx, contact_id)
         orphans = tx.column(
             "SELECT interaction_id FROM interaction_contacts WHERE contact_id = :i AND interaction_id NOT IN "
@@ -544,7 +571,12 @@ def delete(db: Database, contact_id: int) -> ContactRead:
             tx.execute(f"DELETE FROM interactions WHERE id IN ({marks})", params)
         db.search.refresh(tx, [contact_id])
         drop_unused_tags(tx)
-        audit(tx, "delete", "contact", contact_id, {"display_name": (before.display_name, None)})
+        # what was deleted, field by field: the history keeps it
+        gone = {k: (getattr(before, k), None) for k in (*SCALARS, *LISTS, "fields")
+                if getattr(before, k) not in (None, [], {})}  # fmt: skip
+        if before.company:
+            gone["company"] = (before.company.name, None)
+        audit(tx, "delete", "contact", contact_id, gone)
         return before
 
 
@@ -562,6 +594,7 @@ def _retag(db: Database, contact_ids: Sequence[int], tags: Sequence[str], *, add
         raise InvalidInput("give at least one tag")
     out = []
     with db.write() as tx:
+        tx.lock_rows("contacts", contact_ids)
         for cid in dict.fromkeys(contact_ids):
             before = _read(tx, cid)
             keys = {t.casefold() for t in before.tags}
@@ -572,9 +605,7 @@ def _retag(db: Database, contact_ids: Sequence[int], tags: Sequence[str], *, add
                 new = [t for t in before.tags if t.casefold() not in drop]
             if new != before.tags:
                 _write_lists(tx, cid, {"tags": new})
-                tx.execute(
-                    "UPDATE contacts SET updated_at = :t, version = version + 1 WHERE id = :i", {"t": now(), "i": cid}
-                )
+                update_versioned(tx, "contacts", "contact", cid, before.version, {})
                 db.search.refresh(tx, [cid])
                 audit(tx, "update", "contact", cid, {"tags": (before.tags, new)})
             out.append(_read(tx, cid))

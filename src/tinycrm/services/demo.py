@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from tinycrm.db import Database
-from tinycrm.schemas import Address, ContactInput, Labeled
-from tinycrm.services import contacts, interactions
+from tinycrm.errors import Conflict
+from tinycrm.schemas import Address, CompanyInput, ContactInput, Labeled
+from tinycrm.services import companies, contacts, interactions
 from tinycrm.services.common import now
 
 GIVEN = [
@@ -107,6 +108,12 @@ def populate(db: Database, *, contacts_n: int = 300, interactions_per_contact: f
     gen = people(contacts_n, seed)
     created_i = 0
     stamp = now()
+    with db.write() as tx:
+        for name, domain in COMPANIES:  # with their domains and websites, before people refer to them by name
+            try:
+                companies.insert(tx, CompanyInput(name=name, domain=domain, website=f"https://www.{domain}"))
+            except Conflict:
+                pass
     while True:
         chunk = [c for _, c in zip(range(batch), gen, strict=False)]
         if not chunk:

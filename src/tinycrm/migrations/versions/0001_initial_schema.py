@@ -187,6 +187,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_deals_pipeline_id'), ['pipeline_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_deals_stage_id'), ['stage_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_deals_status'), ['status'], unique=False)
+        batch_op.create_index('ix_deals_board', ['status', 'pipeline_id', 'stage_id', 'currency', 'value_e4'], unique=False)
+        batch_op.create_index('ix_deals_forecast', ['status', 'expected_close', 'currency', 'stage_id', 'value_e4'], unique=False)
+        batch_op.create_index('ix_deals_won', ['status', 'closed_at', 'currency', 'value_e4'], unique=False)
+        batch_op.create_index('ix_deals_stage_column', ['stage_id', 'status', 'expected_close'], unique=False)
 
     op.create_table('contact_addresses',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -483,6 +487,10 @@ def downgrade() -> None:
 
     op.drop_table('contact_addresses')
     with op.batch_alter_table('deals', schema=None) as batch_op:
+        batch_op.drop_index('ix_deals_stage_column')
+        batch_op.drop_index('ix_deals_won')
+        batch_op.drop_index('ix_deals_forecast')
+        batch_op.drop_index('ix_deals_board')
         batch_op.drop_index(batch_op.f('ix_deals_status'))
         batch_op.drop_index(batch_op.f('ix_deals_stage_id'))
         batch_op.drop_index(batch_op.f('ix_deals_pipeline_id'))
