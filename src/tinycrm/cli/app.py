@@ -28,10 +28,29 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("tinycrm.cli.transfer", "Take data out: vCard, CSV, JSON, iCalendar."),
     "db": ("tinycrm.cli.dbcmd", "The database: schema status, upgrades, search index."),
     "demo": ("tinycrm.cli.demo", "Build a demo database and show it (never your own)."),
+    "user": ("tinycrm.cli.team", "Users: add, list, edit (name, full name, email, role, active)."),
+    "team": ("tinycrm.cli.team", "PostgreSQL team members: add-member, list, remove (real database roles)."),
+    "history": ("tinycrm.cli.team", "Who changed a record, when, and what (crm history contact 12)."),
+    "audit": ("tinycrm.cli.team", "The audit log: every change, by whom and when."),
+    "task": ("tinycrm.cli.tasks", "Tasks: add, list, show, done, snooze, edit, delete."),
+    "follow-up": ("tinycrm.cli.tasks", "Add a task to follow up with a contact."),
+    "agenda": ("tinycrm.cli.tasks", "Overdue, today and the next days: tasks, people, birthdays, deals."),
+    "stale": ("tinycrm.cli.tasks", "Contacts whose stay-in-touch cadence has run out."),
+    "remind": ("tinycrm.cli.tasks", "For cron: print or mail what is due; nothing when nothing is."),
+    "deal": ("tinycrm.cli.deals", "Deals: add, list, show, edit, move through stages, win, lose."),
+    "pipeline": ("tinycrm.cli.deals", "The board of a pipeline (crm pipeline [NAME]); pipelines and stages."),
+    "report": ("tinycrm.cli.deals", "Sales reports: forecast, pipeline conversion, wins, activity."),
+    "duplicates": ("tinycrm.cli.interchange", "Contacts that look like the same person, most certain first."),
+    "merge": ("tinycrm.cli.interchange", "Merge one contact into another; nothing is lost."),
+    "backup": ("tinycrm.cli.interchange", "A consistent copy of the database (JSON export on PostgreSQL)."),
+    "restore": ("tinycrm.cli.interchange", "Restore a backup or a JSON export (replacing needs --yes)."),
+    "tui": ("tinycrm.cli.tui", "The full-screen app (what 'crm' alone opens on a terminal)."),
+    "serve": ("tinycrm.cli.tui", "Serve the full-screen app to a web browser (127.0.0.1:8000)."),
 }
 
 #: modules that add commands to a group another module owns (``crm export ical`` lives with tasks)
-EXTENSIONS: dict[str, list[str]] = {"import": [], "export": []}
+EXTENSIONS: dict[str, list[str]] = {"import": ["tinycrm.cli.interchange"],
+                                    "export": ["tinycrm.cli.tasks", "tinycrm.cli.interchange"]}
 
 
 def load_command(name: str) -> Any:
@@ -109,6 +128,10 @@ def build() -> typer.Typer:
 
         state.set_url(db)
         if ctx.invoked_subcommand is None:
+            from tinycrm.cli.tui import on_terminal, open_app
+
+            if on_terminal():
+                raise typer.Exit(open_app(state.url()))
             from tinycrm.cli.status import show_status
 
             show_status()

@@ -32,10 +32,17 @@ def demo_cmd(
                     f"{counts['interactions']} interactions")  # fmt: skip
     state.set_url(url)
     state._db = db  # noqa: SLF001 - reuse the open database
+    from tinycrm.cli.tui import on_terminal
+
+    if on_terminal():
+        from tinycrm.cli.tui import open_app
+
+        raise typer.Exit(open_app(url))
     show_demo()
 
 
 def show_demo() -> None:
+    from tinycrm import paths
     from tinycrm.cli.contacts import show_summaries
     from tinycrm.cli.status import show_status
     from tinycrm.services import companies, contacts
@@ -49,7 +56,10 @@ def show_demo() -> None:
     render.out("\nCompanies (first 5):")
     page = companies.list_companies(db, limit=5)
     render.table(((c.id, c.name, c.domain or "", c.contacts) for c in page.items), ["id", "name", "domain", "people"])
-    render.out(f"\nThe demo database: {db.path}. Try: crm --db sqlite:///{db.path} search ada")
+    import shlex
+
+    render.out(f"\nThe demo database: {db.path}")
+    render.out(f"Try: crm --db {shlex.quote(paths.sqlite_url(db.path))} search ada")
 
 
 def register(app: typer.Typer) -> None:

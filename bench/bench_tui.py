@@ -1,0 +1,183 @@
+"""How fast the full-screen app is on 100 000 contacts, headless (App.run_test).
+
+    python bench/bench_tui.py               # builds bench/data/tui-100k.sqlite3 once (a minute), measures
+    python bench/bench_tui.py --contacts 20000
+
+Measures, each in a fresh process (as a user starting ``crm`` would):
+
+- first paint: from the moment the process is started to the first page of contacts on screen (target <= 1 s);
+- peak memory of that process (max RSS, target <= 150 MB);
+- search as you type: from a key press in the search box to the list showing the matches of the new text
+  (target <= 50 ms), for each letter of a few queries.
+
+The generated database is cached under bench/data/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+QUERIES = ["ada", "lovelace", "müller", "tag:vip"]
+TARGETS = {"first_paint_s": 1.0, "peak_rss_mb": 150.0, "keystroke_ms": 50.0}
+
+
+def build(path: Path, n: int) -> None:
+    from tinycrm.db import open_db
+    from tinycrm.services import demo
+
+    tmp = path.with_suffix(".part")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(tmp) + suffix).unlink(missing_ok=True)
+    started = time.perf_counter()
+    db = open_db(f"sqlite:///{tmp}")
+    counts = demo.populate(db, contacts_n=n, interactions_per_contact=0.1)
+    db.close()
+    tmp.rename(path)
+    print(f"built {path.name}: {counts} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+async def child(url: str, t0: float) -> dict:
+    """Runs in the measured process: start the app, wait for the first page, type the queries."""
+    from tinycrm.tui.app import make_app
+
+    app = make_app(url, testing=True)
+    result: dict = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        from tinycrm.tui.screens.contacts import ContactsScreen
+
+        screen = None
+        while True:
+            screen = app.screen
+            if isinstance(screen, ContactsScreen) and screen.shown is not None:
+                break
+            await asyncio.sleep(0.002)
+        await pilot.pause()
+        result["first_paint_s"] = time.time() - t0
+        result["total"] = screen.shown.total
+        latencies: list[float] = []
+        services: list[float] = []
+        shown_at: list[float] = []
+        original_show = screen._show
+
+        def stamped_show(page, request):  # the moment the new rows are in the table
+            original_show(page, request)
+            shown_at.append(time.perf_counter())
+
+        screen._show = stamped_show
+        from tinycrm.services import contacts
+
+        original_search = contacts.search
+
+        def timed_search(*a, **k):
+            began = time.perf_counter()
+            try:
+                return original_search(*a, **k)
+            finally:
+                services.append((time.perf_counter() - began) * 1000)
+
+        contacts.search = timed_search
+        await pilot.press("slash")
+        for query in QUERIES:
+            search = screen.query_one("#search")
+            search.value = ""
+            await _shown(pilot, screen)
+            for ch in query:
+                started = time.perf_counter()
+                await pilot.press(ch)
+                await _shown(pilot, screen)
+                latencies.append((shown_at[-1] - started) * 1000)
+        result["keystrokes"] = len(latencies)
+        result["keystroke_ms_median"] = statistics.median(latencies)
+        result["keystroke_ms_p90"] = sorted(latencies)[int(len(latencies) * 0.9) - 1]
+        result["keystroke_ms_max"] = max(latencies)
+        result["keystroke_ms"] = latencies
+        result["search_service_ms_median"] = statistics.median(services) if services else 0
+    import resource
+
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+async def _shown(pilot, screen) -> None:
+    """Until the list shows what the search box says."""
+    while screen.inflight or screen.pending is not None or screen.shown is None:
+        await asyncio.sleep(0.0005)
+    await pilot.pause()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--timeout", type=float, default=300, help="give up after this many seconds")
+    parser.add_argument("--child", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--t0", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(child(args.child, args.t0))))
+        return
+    DATA.mkdir(exist_ok=True)
+    path = DATA / f"tui-{args.contacts // 1000}k.sqlite3"
+    if not path.exists():
+        build(path, args.contacts)
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "TINYCRM_HOME": home}
+        env.pop("TINYCRM_NOW", None)
+        t0 = time.time()
+        try:
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", f"sqlite:///{path}", "--t0", str(t0)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=args.timeout,
+            )
+        except subprocess.TimeoutExpired:
+            sys.exit(f"MISSED: the app did not finish the run within {args.timeout} s (a search query hung?)")
+    if out.returncode:
+        sys.exit(out.stderr)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"contacts:            {r['total']:,}")
+    rows = [
+        (
+            "first paint",
+            f"{r['first_paint_s']:.2f} s",
+            r["first_paint_s"] <= TARGETS["first_paint_s"],
+            "<= 1 s",
+        ),
+        (
+            "peak memory",
+            f"{r['peak_rss_mb']:.0f} MB",
+            r["peak_rss_mb"] <= TARGETS["peak_rss_mb"],
+            "<= 150 MB",
+        ),
+        (
+            "keystroke → list",
+            f"median {r['keystroke_ms_median']:.0f} ms, p90 {r['keystroke_ms_p90']:.0f} ms, "
+            f"max {r['keystroke_ms_max']:.0f} ms ({r['keystrokes']} keys)",
+            r["keystroke_ms_p90"] <= TARGETS["keystroke_ms"],
+            "<= 50 ms",
+        ),
+    ]
+    for name, value, ok, target in rows:
+        print(f"{name + ':':<20} {value:<55} {'ok' if ok else 'MISSED'} (target {target})")
+    print(f"{'of which the search service:':<20} median {r['search_service_ms_median']:.0f} ms")
+    per = ", ".join(f"{ms:.0f}" for ms in r["keystroke_ms"])
+    print(f"per key (ms):        {per}  [{' | '.join(QUERIES)}]")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""The app: areas (modes) for contacts, companies, the pipeline, the agenda and the dashboard.
+
+:func:`make_app` builds it for ``crm``, ``crm tui``, ``crm demo``, ``crm serve`` and the tests alike.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from textual.app import App
+from textual.theme import Theme
+from textual.widgets import Input, TextArea
+
+from tinycrm.db import Database
+from tinycrm.tui import keys
+
+DARK = Theme(
+    name="tinycrm-dark",
+    primary="#6CA8FF",
+    secondary="#B48EFF",
+    accent="#FFB86B",
+    foreground="#E4E7EE",
+    background="#13161C",
+    surface="#1A1E26",
+    panel="#242A36",
+    success="#5FD7A0",
+    warning="#F2C14E",
+    error="#FF6B6B",
+    boost="#FFFFFF0A",
+    dark=True,
+    variables={"footer-key-foreground": "#FFB86B", "block-cursor-text-style": "bold"},
+)
+LIGHT = Theme(
+    name="tinycrm-light",
+    primary="#2F6FDB",
+    secondary="#7A4FD6",
+    accent="#B85C00",
+    foreground="#1D2230",
+    background="#F5F5F2",
+    surface="#FFFFFF",
+    panel="#E6E9EF",
+    success="#1D8F5E",
+    warning="#A86F0B",
+    error="#CC3B3B",
+    boost="#0000000A",
+    dark=False,
+    variables={"footer-key-foreground": "#B85C00", "block-cursor-text-style": "bold"},
+)
+THEMES = {"dark": DARK.name, "light": LIGHT.name}
+AREAS = ("contacts", "companies", "pipeline", "agenda", "dashboard")
+
+
+def _screen(area: str) -> Any:
+    """A factory for an area's screen, importing its module only when the area is first opened."""
+
+    def make() -> Any:
+        if area == "contacts":
+            from tinycrm.tui.screens.contacts import ContactsScreen
+
+            return ContactsScreen()
+        if area == "companies":
+            from tinycrm.tui.screens.companies import CompaniesScreen
+
+            return CompaniesScreen()
+        if area == "pipeline":
+            from tinycrm.tui.screens.pipeline import PipelineScreen
+
+            return PipelineScreen()
+        if area == "agenda":
+            from tinycrm.tui.screens.agenda import AgendaScreen
+
+            return AgendaScreen()
+        from tinycrm.tui.screens.dashboard import DashboardScreen
+
+        return DashboardScreen()
+
+    return make
+
+
+def _commands() -> Any:
+    from tinycrm.tui.commands import CrmCommands
+
+    return CrmCommands
+
+
+class CrmApp(App[None]):
+    """tinycrm, full screen."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "tinycrm"
+    BINDINGS = keys.bindings("app")
+    COMMANDS = App.COMMANDS | {_commands}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    MODES = {area: _screen(area) for area in AREAS}
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        start: str = "contacts",
+        keymap: Mapping[str, str] | None = None,
+        theme: str | None = None,
+        remember_theme: bool = True,
+        cursor_blink: bool = True,
+        owns_db: bool = False,
+        notes: list[str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.db = db
+        self.start = start if start in AREAS else "contacts"
+        self.keymap: dict[str, str] = dict(keymap or {})
+        self.remember_theme = remember_theme
+        self.cursor_blink = cursor_blink
+        self.owns_db = owns_db
+        self.notes = list(notes or [])
+        self.register_theme(DARK)
+        self.register_theme(LIGHT)
+        self.theme = THEMES.get(theme or "", theme) if theme else DARK.name
+        if self.theme not in self.available_themes:
+            self.notes.append(f"[tui] theme {theme!r} is unknown; use light, dark or a Textual theme name")
+            self.theme = DARK.name
+        self.set_keymap(self.keymap)
+
+    def on_mount(self) -> None:
+        for note in self.notes:
+            self.notify(note, severity="warning", timeout=10)
+        self.switch_mode(self.start)
+
+    def on_unmount(self) -> None:
+        if self.owns_db:
+            self.db.close()
+
+    # --- actions everywhere ------------------------------------------------------------------------------
+    def action_show(self, area: str) -> None:
+        """Go to an area (its screen keeps its state: a contact opened there stays open)."""
+        if area in AREAS and self.current_mode != area:
+            self.switch_mode(area)
+
+    def action_help(self) -> None:
+        from tinycrm.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT.name if self.current_theme.dark else DARK.name
+        if self.remember_theme:
+            save_ui_state({"theme": "dark" if self.current_theme.dark else "light"})
+        self.notify(f"{'Dark' if self.current_theme.dark else 'Light'} theme", timeout=2)
+
+    def prepare(self, root: Any) -> None:
+        """Settle widgets of a screen that was just mounted (tests turn cursor blinking off)."""
+        if not self.cursor_blink:
+            for widget in root.query(Input):
+                widget.cursor_blink = False
+            for widget in root.query(TextArea):
+                widget.cursor_blink = False
+
+
+# --- remembered UI state --------------------------------------------------------------------------------
+
+
+def _state_path() -> Any:
+    from tinycrm import paths
+
+    return paths.data_dir() / "tui.json"
+
+
+def load_ui_state() -> dict[str, Any]:
+    try:
+        data = json.loads(_state_path().read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_ui_state(changes: dict[str, Any]) -> None:
+    state = {**load_ui_state(), **changes}
+    path = _state_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(state, indent=2) + "\n", "utf-8")
+    except OSError:
+        pass  # remembering the theme is a convenience
+
+
+def make_app(
+    db_url: str | None = None,
+    *,
+    db: Database | None = None,
+    start: str | None = None,
+    theme: str | None = None,
+    keymap: Mapping[str, str] | None = None,
+    testing: bool = False,
+) -> CrmApp:
+    """The app on a database: ``db`` (already open) or ``db_url`` (opened here; default: the user's).
+
+    Settings come from the config file: ``[tui]`` (``theme = "light"``, ``start = "agenda"``) and ``[keys]``
+    (binding id = key). ``testing`` turns off cursor blinking, animations and remembering the theme.
+    """
+    from tinycrm import config
+
+    settings = config.load()
+    tui = settings.sections.get("tui", {})
+    section_keys = settings.sections.get("keys", {})
+    configured, notes = keys.keymap_from(section_keys)
+    if keymap is not None:
+        configured.update(keymap)
+    if theme is None:
+        theme = tui.get("theme") if isinstance(tui.get("theme"), str) else None
+        if theme is None and not testing:
+            theme = load_ui_state().get("theme")
+    owns = db is None
+    if db is None:
+        from tinycrm.tui.data import open_pooled
+
+        db = open_pooled(db_url)
+    app = CrmApp(
+        db,
+        start=start or (tui.get("start") if isinstance(tui.get("start"), str) else None) or "contacts",
+        keymap=configured,
+        theme=theme,
+        remember_theme=not testing,
+        cursor_blink=not testing,
+        owns_db=owns,
+        notes=notes,
+    )
+    if testing:
+        app.animation_level = "none"
+    return app

@@ -1,0 +1,1 @@
+"""The app's screens: one module per area, the forms and dialogs in ``forms.py``."""

@@ -1,0 +1,59 @@
+"""What every screen shares: the database, running services in thread workers, and failures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.worker import get_current_worker
+
+from tinycrm.errors import CrmError
+from tinycrm.tui import data
+
+
+class ServiceFailed(Message):
+    """A service refused or could not do what was asked; ``error.message`` says why."""
+
+    def __init__(self, error: CrmError, what: str) -> None:
+        super().__init__()
+        self.error = error
+        self.what = what
+
+
+class ServiceMixin:
+    """``self.call_service(...)`` from a worker; ``self.db``."""
+
+    @property
+    def db(self) -> Any:
+        return self.app.db  # type: ignore[attr-defined]
+
+    def service(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call ``fn(db, *args, **kwargs)``. Only from a thread worker: the UI thread never waits for the
+        database."""
+        return data.call(self.db, fn, *args, **kwargs)
+
+    def cancelled(self) -> bool:
+        """The worker this runs in was cancelled (a newer request replaced it): drop its result."""
+        try:
+            return get_current_worker().is_cancelled
+        except Exception:  # noqa: BLE001 - not in a worker
+            return False
+
+    def on_service_failed(self, message: ServiceFailed) -> None:
+        self.app.notify(message.error.message, title=message.what, severity="error", timeout=8)  # type: ignore[attr-defined]
+
+
+class CrmScreen(ServiceMixin, Screen):
+    """An area's screen."""
+
+    def on_mount(self) -> None:
+        self.app.prepare(self)  # type: ignore[attr-defined]
+
+
+class CrmModal(ServiceMixin, ModalScreen):
+    """A dialog over a screen."""
+
+    def on_mount(self) -> None:
+        self.app.prepare(self)  # type: ignore[attr-defined]

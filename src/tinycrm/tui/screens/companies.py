@@ -1,0 +1,329 @@
+"""Companies with their people and deals: a paged list beside the highlighted company, and a company page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tinycrm.errors import CrmError
+from tinycrm.schemas import CompanyRead
+from tinycrm.tui import keys
+from tinycrm.tui.format import KIND_ICONS, count, money, when
+from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
+from tinycrm.tui.widgets.nav import NavBar
+from tinycrm.tui.widgets.paged_table import PagedTable
+
+
+@dataclass(frozen=True)
+class CompanyView:
+    company: CompanyRead
+    deals: list[Any]
+    deals_total: int
+    interactions: list[Any]
+
+
+class CompaniesFetched(Message):
+    def __init__(self, page: Any, offset: int, limit: int, cursor: Any) -> None:
+        super().__init__()
+        self.page = page
+        self.offset = offset
+        self.limit = limit
+        self.cursor = cursor
+
+
+class CompanyFetched(Message):
+    def __init__(self, view: CompanyView) -> None:
+        super().__init__()
+        self.view = view
+
+
+def gather(service: Any, company_id: int) -> CompanyView:
+    from tinycrm.services import companies, deals, interactions
+
+    company = service(companies.get, company_id)
+    page = service(deals.list_deals, company_id=company_id, status="all", limit=50, sort="updated")
+    recent = service(interactions.for_company, company_id, limit=8)
+    return CompanyView(company, page.items, page.total, recent.items)
+
+
+class CompanyPanel(Vertical):
+    """A company: its details, people, deals and latest interactions."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.view: CompanyView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="company-name")
+        yield Static("", classes="company-info")
+        with Horizontal(classes="company-lists"):
+            with Vertical(classes="company-people"):
+                yield Label("People", classes="pane-title people-title")
+                yield OptionList(classes="people")
+            with Vertical(classes="company-deals"):
+                yield Label("Deals", classes="pane-title deals-title")
+                yield OptionList(classes="deals")
+        yield Label("Latest interactions", classes="pane-title")
+        yield Static("", classes="company-activity")
+
+    def show(self, view: CompanyView | None) -> None:
+        self.view = view
+        people = self.query_one(".people", OptionList)
+        deals = self.query_one(".deals", OptionList)
+        people.clear_options()
+        deals.clear_options()
+        if view is None:
+            self.query_one(".company-name", Static).update(Text("No company", style="dim"))
+            self.query_one(".company-info", Static).update("")
+            self.query_one(".company-activity", Static).update("")
+            return
+        c = view.company
+        self.query_one(".company-name", Static).update(Text(c.name, style="bold"))
+        info = Table.grid(padding=(0, 1))
+        info.add_column(style="dim", no_wrap=True)
+        info.add_column()
+        for label, value in (
+            ("domain", c.domain),
+            ("website", c.website),
+            ("phone", c.phone),
+            ("address", c.address),
+            ("notes", c.notes),
+        ):
+            if value:
+                info.add_row(label, Text(value))
+        if c.tags:
+            info.add_row("tags", Text(" ".join(f"#{t}" for t in c.tags), style="italic"))
+        for k, v in c.fields.items():
+            info.add_row(k, Text(v))
+        self.query_one(".company-info", Static).update(info)
+        self.query_one(".people-title", Label).update(f"People [dim]{len(c.people)}[/dim]")
+        people.add_options([Option(Text(p.name), id=f"p{p.id}") for p in c.people])
+        if c.people:
+            people.highlighted = 0
+        if not c.people:
+            people.add_option(Option(Text("nobody yet", style="dim italic"), disabled=True))
+        self.query_one(".deals-title", Label).update(f"Deals [dim]{view.deals_total}[/dim]")
+        for d in view.deals:
+            line = Text(no_wrap=True, overflow="ellipsis")
+            line.append(d.title, style="bold")
+            status = {"won": ("won", "green"), "lost": ("lost", "red")}.get(d.status, (d.stage, ""))
+            sub = Text(f"\n{money(d.value, d.currency)} · ", style="dim")
+            sub.append(status[0], style=status[1] or "dim")
+            if d.idle:
+                sub.append(" · idle", style="yellow")
+            deals.add_option(Option(Text.assemble(line, sub), id=f"d{d.id}"))
+        if not view.deals:
+            deals.add_option(Option(Text("no deals", style="dim italic"), disabled=True))
+        act = Text()
+        for i in view.interactions:
+            if act:
+                act.append("\n")
+            act.append(f"{when(i.happened_at, with_time=False)} ", style="dim")
+            act.append(f"{KIND_ICONS.get(i.kind, '•')} {i.summary}")
+            names = ", ".join(r.name for r in i.contacts)
+            if names:
+                act.append(f"  {names}", style="dim")
+        self.query_one(".company-activity", Static).update(
+            act or Text("nothing logged yet", style="dim italic")
+        )
+
+    def person_id(self, option: Option) -> int | None:
+        oid = str(option.id or "")
+        return int(oid[1:]) if oid.startswith("p") else None
+
+
+class CompaniesScreen(CrmScreen):
+    """Every company, a page at a time, with the highlighted one beside the list."""
+
+    AREA = "companies"
+    BINDINGS = keys.bindings("companies")
+    AUTO_FOCUS = "#companies"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.limit = 30
+        self.preview_timer: Timer | None = None
+        self.previewed: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield NavBar("companies")
+        with Horizontal(id="companies-body"):
+            with Vertical(id="companies-list"):
+                yield PagedTable(id="companies")
+                yield Static("", id="status", classes="status-line")
+            with VerticalScroll(id="company-preview"):
+                yield CompanyPanel(id="preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._first_load)
+
+    def _first_load(self) -> None:
+        table = self.query_one(PagedTable)
+        width = max(30, table.size.width - 10)
+        table.add_column("Company", width=max(12, width * 5 // 10), key="name")
+        table.add_column("Domain", width=max(8, width * 3 // 10), key="domain")
+        table.add_column("People", width=6, key="people")
+        table.add_column("Tags", width=max(6, width * 2 // 10), key="tags")
+        self.limit = table.fitting_rows()
+        self.load(0, "first")
+
+    @work(thread=True, exclusive=True, group="companies")
+    def load(self, offset: int, cursor: Any = None) -> None:
+        from tinycrm.services import companies
+
+        try:
+            page = self.service(companies.list_companies, limit=self.limit, offset=offset)
+        except CrmError as exc:
+            self.post_message(ServiceFailed(exc, "Companies"))
+            return
+        if not self.cancelled():
+            self.post_message(CompaniesFetched(page, offset, self.limit, cursor))
+
+    def on_companies_fetched(self, message: CompaniesFetched) -> None:
+        table = self.query_one(PagedTable)
+        page = message.page
+        rows = [
+            (
+                c.id,
+                [
+                    Text(c.name, style="bold", no_wrap=True, overflow="ellipsis"),
+                    Text(c.domain or "", style="dim", no_wrap=True, overflow="ellipsis"),
+                    Text(str(c.contacts), justify="right"),
+                    Text(
+                        " ".join(f"#{t}" for t in c.tags), style="italic", no_wrap=True, overflow="ellipsis"
+                    ),
+                ],
+            )
+            for c in page.items
+        ]
+        table.show_page(rows, offset=page.offset, total=page.total, cursor=message.cursor)
+        if page.total:
+            first, last = page.offset + 1, page.offset + len(page.items)
+            text = f"[b]{first:,}–{last:,}[/b] of {count(page.total, 'company', 'companies')}"
+        else:
+            text = "No companies yet: they appear when a contact names one (or crm company add)."
+        self.query_one("#status", Static).update(text)
+        self._schedule_preview()
+
+    @on(PagedTable.PageRequested)
+    def _page(self, event: PagedTable.PageRequested) -> None:
+        self.load(event.table.offset_for(event.where, self.limit), event.cursor)
+
+    @on(DataTable.RowHighlighted, "#companies")
+    def _highlighted(self) -> None:
+        self._schedule_preview()
+
+    def _schedule_preview(self) -> None:
+        if self.preview_timer is not None:
+            self.preview_timer.stop()
+        self.preview_timer = self.set_timer(0.08, self._preview)
+
+    def _preview(self) -> None:
+        cid = self.query_one(PagedTable).current_key
+        if cid is None:
+            self.query_one(CompanyPanel).show(None)
+            return
+        if cid != self.previewed:
+            self.previewed = cid
+            self.load_company(cid)
+
+    @work(thread=True, exclusive=True, group="company")
+    def load_company(self, company_id: int) -> None:
+        try:
+            view = gather(self.service, company_id)
+        except CrmError as exc:
+            self.post_message(ServiceFailed(exc, "Company"))
+            return
+        if not self.cancelled():
+            self.post_message(CompanyFetched(view))
+
+    def on_company_fetched(self, message: CompanyFetched) -> None:
+        if message.view.company.id == self.query_one(PagedTable).current_key:
+            self.query_one(CompanyPanel).show(message.view)
+
+    @on(DataTable.RowSelected, "#companies")
+    def _selected(self) -> None:
+        self.action_open_company()
+
+    def action_open_company(self) -> None:
+        cid = self.query_one(PagedTable).current_key
+        if cid is not None:
+            self.app.push_screen(CompanyScreen(cid))
+
+    def action_refresh(self) -> None:
+        self.previewed = None
+        self.load(self.query_one(PagedTable).offset_, None)
+
+    @on(OptionList.OptionSelected, ".people")
+    def _person(self, event: OptionList.OptionSelected) -> None:
+        pid = self.query_one(CompanyPanel).person_id(event.option)
+        if pid is not None:
+            from tinycrm.tui.screens.contact import ContactScreen
+
+            self.app.push_screen(ContactScreen(pid))
+
+
+class CompanyScreen(CrmScreen):
+    """A company's page: details, people (enter opens one), deals, latest interactions."""
+
+    AREA = "company"
+    BINDINGS = keys.bindings("company")
+
+    def __init__(self, company_id: int) -> None:
+        super().__init__()
+        self.company_id = company_id
+
+    def compose(self) -> ComposeResult:
+        yield NavBar("companies", "Companies ›")
+        with VerticalScroll(id="company-page"):
+            yield CompanyPanel(id="company")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="company")
+    def reload(self) -> None:
+        try:
+            view = gather(self.service, self.company_id)
+        except CrmError as exc:
+            self.post_message(ServiceFailed(exc, "Company"))
+            return
+        self.post_message(CompanyFetched(view))
+
+    def on_company_fetched(self, message: CompanyFetched) -> None:
+        self.query_one(CompanyPanel).show(message.view)
+        self.query_one(NavBar).set_crumb(f"Companies › {message.view.company.name}")
+        self.query_one(".people", OptionList).focus()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_open_person(self) -> None:
+        people = self.query_one(".people", OptionList)
+        if people.highlighted is not None:
+            option = people.get_option_at_index(people.highlighted)
+            self._open(option)
+
+    @on(OptionList.OptionSelected, ".people")
+    def _person(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._open(event.option)
+
+    def _open(self, option: Option) -> None:
+        pid = self.query_one(CompanyPanel).person_id(option)
+        if pid is not None:
+            from tinycrm.tui.screens.contact import ContactScreen
+
+            self.app.push_screen(ContactScreen(pid))

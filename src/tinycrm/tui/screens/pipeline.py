@@ -1,0 +1,340 @@
+"""The pipeline board: one column per stage with its count, total and weighted value; deals move with keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tinycrm.errors import CrmError
+from tinycrm.tui import keys
+from tinycrm.tui.format import escape, money, totals
+from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
+from tinycrm.tui.widgets.nav import NavBar
+
+
+class BoardFetched(Message):
+    def __init__(self, board: Any, pipelines: list[Any], focus_deal: int | None) -> None:
+        super().__init__()
+        self.board = board
+        self.pipelines = pipelines
+        self.focus_deal = focus_deal
+
+
+class DealChanged(Message):
+    """A deal moved, was won or lost."""
+
+    def __init__(self, deal: Any, verb: str) -> None:
+        super().__init__()
+        self.deal = deal
+        self.verb = verb
+
+
+def deal_card(d: Any, width: int = 30) -> Text:
+    """Two or three lines: title; value · company; idle mark or next step."""
+    title = Text(d.title, style="bold", no_wrap=True, overflow="ellipsis")
+    sub = Text(no_wrap=True, overflow="ellipsis")
+    sub.append(money(d.value, d.currency), style="bold green" if d.value else "dim")
+    who = d.company or (", ".join(d.contacts) if d.contacts else "")
+    if who:
+        sub.append(f" · {who}", style="dim")
+    lines = [title, sub]
+    if d.idle:
+        lines.append(
+            Text(
+                f"◷ idle · {d.days_in_stage}d in stage",
+                style="bold yellow",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        )
+    elif d.next_step:
+        due = f" · {d.next_step_due:%d %b}" if d.next_step_due else ""
+        lines.append(Text(f"→ {d.next_step}{due}", style="dim italic", no_wrap=True, overflow="ellipsis"))
+    else:
+        lines.append(Text(f"{d.days_in_stage}d in stage", style="dim", no_wrap=True))
+    for line in lines:
+        line.truncate(max(8, width), overflow="ellipsis")
+    card = Text("\n").join(lines)
+    card.no_wrap = True
+    card.overflow = "ellipsis"
+    return card
+
+
+class StageColumn(Vertical):
+    """One stage: its name and probability, its sums, its deals."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(classes="stage")
+        self.index = index
+        self.deal_ids: list[int] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="stage-name")
+        yield Static("", classes="stage-sums")
+        yield OptionList(classes="deals")
+
+    def show(self, column: Any, width: int = 30) -> None:
+        st = column.stage
+        name = Text(st.name, style="bold")
+        name.append(f"  {st.probability}%", style="dim")
+        self.query_one(".stage-name", Static).update(name)
+        sums = Text()
+        sums.append(f"{column.count} deal{'s' if column.count != 1 else ''}", style="bold")
+        sums.append(f"  {totals(column.totals)}\n")
+        sums.append(f"weighted {totals(column.weighted)}", style="dim")
+        self.query_one(".stage-sums", Static).update(sums)
+        deals = self.query_one(OptionList)
+        deals.clear_options()
+        self.deal_ids = [d.id for d in column.deals]
+        for i, d in enumerate(column.deals):
+            if i:
+                deals.add_option(None)
+            deals.add_option(Option(deal_card(d, width), id=f"d{d.id}"))
+        if column.more:
+            deals.add_option(Option(Text(f"+ {column.more} more", style="dim italic"), disabled=True))
+        if not column.deals:
+            deals.add_option(Option(Text("no open deals", style="dim italic"), disabled=True))
+        self.set_class(any(d.idle for d in column.deals), "-has-idle")
+
+
+class PipelineScreen(CrmScreen):
+    """The board of one pipeline (p switches pipelines)."""
+
+    AREA = "pipeline"
+    BINDINGS = keys.bindings("pipeline")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.board: Any = None
+        self.pipelines: list[Any] = []
+        self.pipeline_id: int | None = None
+        self.column = 0
+
+    def compose(self) -> ComposeResult:
+        yield NavBar("pipeline")
+        yield Static("", id="board-summary")
+        yield Horizontal(id="board")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="board")
+    def reload(self, focus_deal: int | None = None) -> None:
+        from tinycrm.services import pipelines
+
+        try:
+            board = self.service(pipelines.board, self.pipeline_id)
+            listed = self.service(pipelines.list_pipelines)
+        except CrmError as exc:
+            self.post_message(ServiceFailed(exc, "Pipeline"))
+            return
+        if not self.cancelled():
+            self.post_message(BoardFetched(board, listed, focus_deal))
+
+    async def on_board_fetched(self, message: BoardFetched) -> None:
+        board = self.board = message.board
+        self.pipelines = message.pipelines
+        self.pipeline_id = board.pipeline.id
+        area = self.query_one("#board", Horizontal)
+        columns = list(area.query(StageColumn))
+        if len(columns) != len(board.columns):
+            await area.remove_children()
+            columns = [StageColumn(i) for i in range(len(board.columns))]
+            await area.mount_all(columns)
+        board_width = area.size.width or self.app.size.width
+        card_width = board_width // max(1, len(columns)) - 6
+        for col, data in zip(columns, board.columns, strict=True):
+            col.show(data, card_width)
+        open_n = sum(c.count for c in board.columns)
+        all_totals: dict[str, Any] = {}
+        all_weighted: dict[str, Any] = {}
+        for c in board.columns:
+            for cur, v in c.totals.items():
+                all_totals[cur] = all_totals.get(cur, 0) + v
+            for cur, v in c.weighted.items():
+                all_weighted[cur] = all_weighted.get(cur, 0) + v
+        idle = sum(1 for c in board.columns for d in c.deals if d.idle)
+        text = f"[b]{escape(board.pipeline.name)}[/b]"
+        if len(self.pipelines) > 1:
+            text += f" [dim](p: {len(self.pipelines)} pipelines)[/dim]"
+        text += f"   {open_n} open · {escape(totals(all_totals))} · weighted {escape(totals(all_weighted))}"
+        if idle:
+            text += f"   [b $warning]◷ {idle} idle[/]"
+        self.query_one("#board-summary", Static).update(text)
+        # where the cursor goes: the deal just moved, else where it was
+        target_col, target_row = self.column, None
+        if message.focus_deal is not None:
+            for i, col in enumerate(columns):
+                if message.focus_deal in col.deal_ids:
+                    target_col, target_row = i, col.deal_ids.index(message.focus_deal)
+        self._focus(min(target_col, len(columns) - 1), target_row)
+
+    # --- cursor ----------------------------------------------------------------------------------------
+    def _columns(self) -> list[StageColumn]:
+        return list(self.query(StageColumn))
+
+    def _focus(self, index: int, row: int | None = None) -> None:
+        columns = self._columns()
+        if not columns:
+            return
+        index = max(0, min(index, len(columns) - 1))
+        previous = (
+            columns[self.column].query_one(OptionList).highlighted if self.column < len(columns) else None
+        )
+        self.column = index
+        deals = columns[index].query_one(OptionList)
+        deals.focus()
+        if columns[index].deal_ids:
+            wanted = row if row is not None else (previous if previous is not None else 0)
+            deals.highlighted = max(0, min(wanted, len(columns[index].deal_ids) - 1))
+        for i, col in enumerate(columns):
+            col.set_class(i == index, "-current")
+
+    def on_descendant_focus(self, event: Any) -> None:
+        for i, col in enumerate(self._columns()):
+            if event.widget in col.query(OptionList):
+                if self.column != i:
+                    self.column = i
+                    for j, other in enumerate(self._columns()):
+                        other.set_class(j == i, "-current")
+
+    def current_deal(self) -> int | None:
+        columns = self._columns()
+        if not columns or self.column >= len(columns):
+            return None
+        col = columns[self.column]
+        deals = col.query_one(OptionList)
+        if deals.highlighted is None or deals.highlighted >= len(col.deal_ids):
+            return None
+        return col.deal_ids[deals.highlighted]
+
+    def current_summary(self) -> Any:
+        deal_id = self.current_deal()
+        if deal_id is None or self.board is None:
+            return None
+        return next((d for c in self.board.columns for d in c.deals if d.id == deal_id), None)
+
+    def action_move_cursor(self, delta: int) -> None:
+        self._focus(self.column + delta)
+
+    def action_move_row(self, delta: int) -> None:
+        columns = self._columns()
+        if columns:
+            deals = columns[self.column].query_one(OptionList)
+            deals.action_cursor_down() if delta > 0 else deals.action_cursor_up()
+
+    # --- changes ---------------------------------------------------------------------------------------
+    def action_step(self, delta: int) -> None:
+        deal_id = self.current_deal()
+        if deal_id is None:
+            return
+        self.change(deal_id, "step", delta)
+
+    def action_win(self) -> None:
+        d = self.current_summary()
+        if d is None:
+            return
+        from tinycrm.tui.screens.forms import ConfirmDialog
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change(d.id, "win")
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Win “{d.title}”?",
+                f"{money(d.value, d.currency)} · {d.stage}. It leaves the board and counts as won.",
+                yes="Win",
+            ),
+            answered,
+        )
+
+    def action_lose(self) -> None:
+        d = self.current_summary()
+        if d is None:
+            return
+        from tinycrm.tui.screens.forms import LoseForm
+
+        def lost(deal: Any) -> None:
+            if deal is not None:
+                self.notify(f"Lost “{deal.title}”: {deal.lost_reason}", timeout=3)
+                self.reload()
+
+        self.app.push_screen(LoseForm(d.id, d.title), lost)
+
+    @work(thread=True, group="deal-write")
+    def change(self, deal_id: int, verb: str, delta: int = 0) -> None:
+        from tinycrm.services import deals
+
+        try:
+            if verb == "step":
+                deal = self.service(deals.step, deal_id, delta)
+            else:
+                deal = self.service(deals.win, deal_id)
+        except CrmError as exc:
+            self.post_message(ServiceFailed(exc, "Deal"))
+            return
+        self.post_message(DealChanged(deal, verb))
+
+    def on_deal_changed(self, message: DealChanged) -> None:
+        d = message.deal
+        if message.verb == "open":
+            if d.contacts:
+                from tinycrm.tui.screens.contact import ContactScreen
+
+                self.app.push_screen(ContactScreen(d.contacts[0].id))
+            elif d.company_id:
+                from tinycrm.tui.screens.companies import CompanyScreen
+
+                self.app.push_screen(CompanyScreen(d.company_id))
+            else:
+                self.notify(f"“{d.title}” has no contact or company", timeout=3)
+            return
+        if message.verb == "win":
+            self.notify(f"Won “{d.title}”: {money(d.value, d.currency)}", title="🎉 Won", timeout=3)
+            self.reload()
+        else:
+            self.notify(f"“{d.title}” → {d.stage}", timeout=2)
+            self.reload(d.id)
+
+    def action_open_deal(self) -> None:
+        d = self.current_summary()
+        if d is None:
+            return
+        self.open_deal_contact(d.id)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_open_deal()
+
+    @work(thread=True, group="deal-open")
+    def open_deal_contact(self, deal_id: int) -> None:
+        from tinycrm.services import deals
+
+        try:
+            deal = self.service(deals.get, deal_id)
+        except CrmError as exc:
+            self.post_message(ServiceFailed(exc, "Deal"))
+            return
+        self.post_message(DealChanged(deal, "open"))
+
+    def action_next_pipeline(self) -> None:
+        if len(self.pipelines) < 2:
+            self.notify("There is one pipeline (add more with: crm pipeline add NAME)", timeout=3)
+            return
+        ids = [p.id for p in self.pipelines]
+        at = ids.index(self.pipeline_id) if self.pipeline_id in ids else -1
+        self.pipeline_id = ids[(at + 1) % len(ids)]
+        self.column = 0
+        self.reload()
+
+    def action_refresh(self) -> None:
+        self.reload(self.current_deal())
