@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cli
+from crm_testkit import Cli
 
 WRITER = r"""
 import os, sys

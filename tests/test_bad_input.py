@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from test_contacts import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
+from crm_testkit import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
 
 BAD = b"caf\xe9 \xff".decode(
     "utf-8", "surrogateescape"

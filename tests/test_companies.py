@@ -3,7 +3,7 @@ people who work there (their search follows the company's name)."""
 
 import pytest
 
-from test_contacts import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
+from crm_testkit import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
 from tinycrm.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from tinycrm.schemas import CompanyInput, CompanyRead, ContactInput
 from tinycrm.services import companies, contacts, demo

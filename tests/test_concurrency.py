@@ -113,15 +113,15 @@ def new_url(request, tmp_path):
         return
     import uuid
 
-    import conftest
+    import crm_testkit
 
-    reason = conftest._pg_unavailable()
+    reason = crm_testkit._pg_unavailable()
     if reason:
         pytest.skip(reason)
     name = f"tinycrm_c_{uuid.uuid4().hex[:12]}"
-    conftest._pg_admin_execute(f'CREATE DATABASE "{name}"')
-    yield conftest._pg_url_for(name)
-    conftest.drop_pg_database(name)
+    crm_testkit._pg_admin_execute(f'CREATE DATABASE "{name}"')
+    yield crm_testkit._pg_url_for(name)
+    crm_testkit.drop_pg_database(name)
 
 
 @pytest.mark.slow

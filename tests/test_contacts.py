@@ -15,62 +15,7 @@ from tinycrm.services import contacts, interactions
 NOW = "2026-05-04T09:00:00+00:00"
 
 
-# --- a faster PostgreSQL database -----------------------------------------------------------------------
-# conftest's store_url clones a database for every PostgreSQL test (about half a second on a busy machine).
-# These modules share one migrated database per module instead, emptied before each test: every row of user
-# data deleted and the id sequences restarted, so each test still starts from a new database's state. Other
-# modules import this store_url to use it too.
-
-
-@pytest.fixture(scope="module")
-def _pg_for_module():
-    import conftest
-
-    reason = conftest._pg_unavailable()
-    if reason:
-        yield None, reason
-        return
-    name, url = conftest.new_pg_database()
-    yield url, None
-    conftest.drop_pg_database(name)
-
-
-def _empty_pg(url: str) -> None:
-    import psycopg
-
-    from tinycrm.db import pg_conninfo
-    from tinycrm.models import metadata
-
-    keep = {"alembic_version", "pipelines", "stages"}  # the schema's version and its seed data
-    with psycopg.connect(pg_conninfo(url), autocommit=True) as conn:
-        conn.execute("SET lock_timeout = '20s'")
-        present = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-        ordered = [t.name for t in reversed(metadata.sorted_tables)]
-        tables = sorted(present - set(ordered) - keep) + [
-            t for t in ordered if t in present and t not in keep
-        ]
-        with conn.transaction():
-            for table in tables:
-                conn.execute(f'DELETE FROM "{table}"')
-            with_id = {r[0] for r in conn.execute("SELECT table_name FROM information_schema.columns WHERE "
-                                                   "table_schema = 'public' AND column_name = 'id'")}  # fmt: skip
-            for table in (t for t in tables if t in with_id):
-                seq = conn.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).fetchone()
-                if seq[0]:
-                    conn.execute("SELECT setval(%s, 1, false)", (seq[0],))
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path, _pg_for_module):
-    """As conftest's store_url, with the PostgreSQL database of the module emptied instead of made anew."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'crm.sqlite3'}"
-        return
-    url, reason = _pg_for_module
-    if reason:
-        pytest.skip(reason)
-    _empty_pg(url)
-    yield url
+from crm_testkit import _pg_for_module, store_url  # noqa: E402,F401 - one PostgreSQL database per module
 
 
 @pytest.fixture(autouse=True)

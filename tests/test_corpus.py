@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cli
+from crm_testkit import Cli
 
 CORPUS = Path(os.environ["TINYCRM_CORPUS"]) if os.environ.get("TINYCRM_CORPUS") else None
 pytestmark = pytest.mark.skipif(

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from conftest import Cli, _pg_unavailable, drop_pg_database, new_pg_database
+from crm_testkit import Cli, _pg_unavailable, drop_pg_database, new_pg_database
 from tinycrm.db import open_db
 from tinycrm.errors import Refused, StoreError
 from tinycrm.schemas import Address, CompanyInput, ContactInput, Labeled

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from test_contacts import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
+from crm_testkit import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
 from tinycrm.errors import InvalidInput
 from tinycrm.formats import editform
 from tinycrm.schemas import Address, ContactRead, Labeled, Ref

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from test_contacts import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
+from crm_testkit import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
 from tinycrm.errors import InvalidInput, NotFound
 from tinycrm.schemas import INTERACTION_KINDS, CompanyInput, ContactInput, InteractionRead
 from tinycrm.services import companies, contacts, interactions

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cli
+from crm_testkit import Cli
 
 VCARDS = Path(__file__).parent / "fixtures" / "vcards"
 
@@ -17,7 +17,7 @@ def other_url(store_url: str, tmp_path: Path):
     if store_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'other.sqlite3'}"
         return
-    from conftest import drop_pg_database, new_pg_database
+    from crm_testkit import drop_pg_database, new_pg_database
 
     name, url = new_pg_database()
     yield url

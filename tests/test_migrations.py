@@ -22,28 +22,28 @@ def empty_urls(request, tmp_path):
     """A factory of URLs to new, empty (not even migrated) databases on one store."""
     made: list[str] = []
     if request.param == "postgresql":
-        import conftest
+        import crm_testkit
 
-        reason = conftest._pg_unavailable()
+        reason = crm_testkit._pg_unavailable()
         if reason:
             pytest.skip(reason)
 
     def new() -> str:
         if request.param == "sqlite":
             return f"sqlite:///{tmp_path / f'{uuid.uuid4().hex}.sqlite3'}"
-        import conftest
+        import crm_testkit
 
         name = f"tinycrm_m_{uuid.uuid4().hex[:12]}"
-        conftest._pg_admin_execute(f'CREATE DATABASE "{name}"')
+        crm_testkit._pg_admin_execute(f'CREATE DATABASE "{name}"')
         made.append(name)
-        return conftest._pg_url_for(name)
+        return crm_testkit._pg_url_for(name)
 
     yield new
     if made:
-        import conftest
+        import crm_testkit
 
         for name in made:
-            conftest.drop_pg_database(name)
+            crm_testkit.drop_pg_database(name)
 
 
 def _env_filter():
@@ -172,7 +172,7 @@ def test_a_newer_schema_is_a_clear_error(db):
         open_db(db.url)
     msg = info.value.message
     assert "9999" in msg and "newer" in msg and "upgrade tinycrm" in msg and "\n" not in msg
-    from conftest import Cli
+    from crm_testkit import Cli
 
     cli = Cli(db.url)
     for args in (("contact", "list"), ("db", "upgrade"), ()):
@@ -183,7 +183,7 @@ def test_a_newer_schema_is_a_clear_error(db):
 
 
 def test_opening_migrates_and_db_commands_report(empty_urls):
-    from conftest import Cli
+    from crm_testkit import Cli
 
     url = empty_urls()
     cli = Cli(url)
@@ -255,7 +255,7 @@ def test_the_database_url_from_env_config_or_option(monkeypatch, tmp_path):
     assert resolve_url() == f"sqlite:///{tmp_path / 'from-env.db'}"
     assert resolve_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
 
-    from conftest import Cli
+    from crm_testkit import Cli
 
     r = Cli(f"sqlite:///{tmp_path / 'from-option.db'}")("add-contact", "Ada")
     assert r.exit_code == 0
@@ -322,7 +322,7 @@ def test_a_read_inside_a_write_sees_the_write(db):
 def test_a_damaged_file_is_a_clear_error(tmp_path):
     path = tmp_path / "damaged.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
-    from conftest import Cli
+    from crm_testkit import Cli
 
     r = Cli(f"sqlite:///{path}")("contact", "list")
     assert r.exit_code in (1, 75) and r.stderr.startswith("crm: error: ") and r.stderr.count("\n") == 1

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from test_contacts import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
+from crm_testkit import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
 
 CRM = str(Path(sys.executable).with_name("crm"))
 COLOUR_ENV = {"TERM": "xterm-256color", "COLORTERM": "truecolor", "FORCE_COLOR": "1", "CLICOLOR_FORCE": "1"}

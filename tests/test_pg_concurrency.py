@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import _pg_admin_execute, _pg_unavailable, _pg_url_for, drop_pg_database, new_pg_database
+from crm_testkit import _pg_admin_execute, _pg_unavailable, _pg_url_for, drop_pg_database, new_pg_database
 from tinycrm.db import open_db
 from tinycrm.schemas import ContactInput
 from tinycrm.services import contacts

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import _pg_unavailable, drop_pg_database, new_pg_database
+from crm_testkit import _pg_unavailable, drop_pg_database, new_pg_database
 from tinycrm.errors import Conflict, InvalidInput, StoreUnavailable
 from tinycrm.schemas import ContactInput, Labeled
 from tinycrm.services import contacts
@@ -246,7 +246,7 @@ def test_a_deadlock_is_reported_as_try_again(pg, pg_url):
 def test_a_lost_connection_is_reopened(pg, pg_url):
     import psycopg
 
-    from conftest import pg_admin_url
+    from crm_testkit import pg_admin_url
     from tinycrm.db import pg_conninfo
 
     contacts.create(pg, ContactInput("Before"))
@@ -262,7 +262,7 @@ def test_a_lost_connection_is_reopened(pg, pg_url):
 def test_a_connection_lost_inside_a_transaction_is_exit_75(pg):
     import psycopg
 
-    from conftest import pg_admin_url
+    from crm_testkit import pg_admin_url
     from tinycrm.db import pg_conninfo
 
     with pytest.raises(StoreUnavailable, match="cannot be reached"):
@@ -287,7 +287,7 @@ def test_a_connection_lost_inside_a_transaction_is_exit_75(pg):
     ],
 )
 def test_cannot_connect_is_one_clear_line_and_exit_75(pg_url, change, message):
-    from conftest import Cli
+    from crm_testkit import Cli
 
     if "postgres:postgres@" not in pg_url:
         pytest.skip("the URL carries no password to spoil")

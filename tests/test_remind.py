@@ -169,7 +169,7 @@ def test_render_digest_is_pure_text():
 
 
 def test_database_unavailable_exits_75(tmp_path):
-    from conftest import Cli
+    from crm_testkit import Cli
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

@@ -3,7 +3,7 @@ scripts, and an index that changes in the same transaction as the data."""
 
 import pytest
 
-from test_contacts import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
+from crm_testkit import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
 from tinycrm.errors import InvalidInput
 from tinycrm.schemas import ContactInput, Labeled
 from tinycrm.services import companies, contacts, maintenance

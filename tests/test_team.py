@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from conftest import Cli, _pg_admin_execute, _pg_unavailable, drop_pg_database, new_pg_database
+from crm_testkit import Cli, _pg_admin_execute, _pg_unavailable, drop_pg_database, new_pg_database
 
 PASSWORD = "Sekr1t pass:w@rd $1"  # spaces, ':' '@' '$': must survive as a password, never reach a message
 
@@ -35,7 +35,7 @@ def cannot_create_roles() -> str | None:
         return reason
     import psycopg
 
-    from conftest import pg_admin_url
+    from crm_testkit import pg_admin_url
     from tinycrm.db import pg_conninfo
 
     with psycopg.connect(pg_conninfo(pg_admin_url()), autocommit=True) as conn:

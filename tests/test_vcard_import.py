@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import vobject
 
-from conftest import Cli
+from crm_testkit import Cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vcards"
 GOOD = sorted(p for p in FIXTURES.glob("*.vcf") if p.name != "broken_cards.vcf")
@@ -22,7 +22,7 @@ def other_url(store_url: str, tmp_path: Path):
     if store_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'other.sqlite3'}"
         return
-    from conftest import drop_pg_database, new_pg_database
+    from crm_testkit import drop_pg_database, new_pg_database
 
     name, url = new_pg_database()
     yield url

@@ -34,6 +34,8 @@ SCALARS = (
 )  # fmt: skip
 LISTS = ("emails", "phones", "addresses", "tags")
 MAX_PAGE = 1000
+#: above this many matches, search results come by name rather than by relevance
+BROAD_MATCH = 2000
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
@@ -392,9 +394,19 @@ def search(
     with db.read() as tx:
         mine, oparams = owner_filter(tx, owner, "c.owner_id")
         params.update(oparams)
-        base = f"FROM ({match_sql}) m JOIN contacts c ON c.id = m.contact_id WHERE {cond} AND {mine}"
+        # CROSS JOIN keeps the index match first: SQLite would otherwise run the match once per contact
+        base = f"FROM ({match_sql}) m CROSS JOIN contacts c WHERE c.id = m.contact_id AND {cond} AND {mine}"
         total = tx.scalar(f"SELECT count(*) {base}", params)
-        ids = tx.column(f"SELECT c.id {base} ORDER BY m.score, c.sort_name, c.id{page}", params)
+        if total > BROAD_MATCH:
+            # a word so short it matches thousands (the first letter typed): relevance means little, and
+            # ranking every match costs more than walking the name index, so show them by name
+            ids = tx.column(
+                f"SELECT c.id FROM contacts c WHERE c.id IN (SELECT contact_id FROM ({match_sql}) m) "
+                f"AND {cond} AND {mine} ORDER BY c.sort_name, c.id{page}",
+                params,
+            )
+        else:
+            ids = tx.column(f"SELECT c.id {base} ORDER BY m.score, c.sort_name, c.id{page}", params)
         return Page(summaries(tx, ids), total, limit, offset)
 
 

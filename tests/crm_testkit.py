@@ -1,0 +1,202 @@
+"""Helpers for the tests: PostgreSQL test databases and an in-process `crm` runner.
+
+``store`` is parametrised over the two stores: a SQLite file in ``tmp_path``, and a fresh database on a real
+PostgreSQL server (cloned from a migrated template, so each test starts clean in milliseconds). The server
+comes from ``TINYCRM_TEST_PG`` (``.ci/run`` sets it); without a reachable server the PostgreSQL cases are
+skipped with the reason, never failed.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import uuid
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+
+import pytest
+
+PG_ENV = "TINYCRM_TEST_PG"
+_pg_state: dict = {}
+
+
+def pg_admin_url() -> str | None:
+    return os.environ.get(PG_ENV)
+
+
+def _pg_unavailable() -> str | None:
+    """Why PostgreSQL tests cannot run here, or None when they can."""
+    if "reason" in _pg_state:
+        return _pg_state["reason"]
+    url = pg_admin_url()
+    reason = None
+    if not url:
+        reason = f"no PostgreSQL server: set {PG_ENV}=postgresql+psycopg://USER:PASS@127.0.0.1:5432/postgres"
+    else:
+        try:
+            import psycopg
+
+            from tinycrm.db import pg_conninfo
+
+            with psycopg.connect(pg_conninfo(url), connect_timeout=3, autocommit=True):
+                pass
+        except Exception as exc:  # noqa: BLE001
+            reason = f"PostgreSQL at {PG_ENV} is not reachable: {str(exc).strip().splitlines()[0]}"
+    _pg_state["reason"] = reason
+    return reason
+
+
+def _pg_url_for(dbname: str) -> str:
+    base = pg_admin_url()
+    assert base
+    head, _, _ = base.rpartition("/")
+    return f"{head}/{dbname}"
+
+
+def _pg_admin_execute(sql: str) -> None:
+    import psycopg
+
+    from tinycrm.db import pg_conninfo
+
+    with psycopg.connect(pg_conninfo(pg_admin_url()), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _pg_template() -> str:
+    """A migrated database that fresh test databases are cloned from (made once per run)."""
+    if "template" not in _pg_state:
+        name = f"tinycrm_tmpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        _pg_admin_execute(f'CREATE DATABASE "{name}"')
+        from tinycrm.db import open_db
+
+        db = open_db(_pg_url_for(name))
+        db.close()
+        _pg_state["template"] = name
+    return _pg_state["template"]
+
+
+def new_pg_database() -> tuple[str, str]:
+    name = f"tinycrm_t_{uuid.uuid4().hex[:12]}"
+    _pg_admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{_pg_template()}"')
+    return name, _pg_url_for(name)
+
+
+def drop_pg_database(name: str) -> None:
+    try:
+        _pg_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except Exception:  # noqa: BLE001 - cleanup is best effort
+        pass
+
+
+def drop_template() -> None:
+    if _pg_state.get("template"):
+        drop_pg_database(_pg_state["template"])
+
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def json(self):  # noqa: ANN201
+        import json
+
+        return json.loads(self.stdout)
+
+
+class Cli:
+    """Runs ``crm`` in this process (fast) against one database, like a shell would."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __call__(self, *args: str, input: str | bytes | None = None, env: dict | None = None) -> Result:
+        from tinycrm import config
+        from tinycrm.cli import run, state
+        from tinycrm.cli.app import build
+
+        out, err = io.StringIO(), io.StringIO()
+        old_stdin = sys.stdin
+        old_env = {k: os.environ.get(k) for k in (env or {})}
+        os.environ.update(env or {})
+        config.reset()
+        if input is not None:
+            data = input.encode("utf-8") if isinstance(input, str) else input
+            sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
+        else:
+            sys.stdin = io.TextIOWrapper(io.BytesIO(b""), encoding="utf-8")
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                code = run(build(), ["--db", self.url, *args])
+        finally:
+            sys.stdin = old_stdin
+            db = state._db  # noqa: SLF001
+            if db is not None:
+                db.close()
+            state.set_url(None)
+            for k, v in old_env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        return Result(code, out.getvalue(), err.getvalue())
+
+
+# --- a faster PostgreSQL database -----------------------------------------------------------------------
+# conftest's store_url clones a database for every PostgreSQL test (about half a second on a busy machine).
+# These modules share one migrated database per module instead, emptied before each test: every row of user
+# data deleted and the id sequences restarted, so each test still starts from a new database's state. Test
+# modules opt in with: from crm_testkit import _pg_for_module, store_url
+
+
+@pytest.fixture(scope="module")
+def _pg_for_module():
+    reason = _pg_unavailable()
+    if reason:
+        yield None, reason
+        return
+    name, url = new_pg_database()
+    yield url, None
+    drop_pg_database(name)
+
+
+def _empty_pg(url: str) -> None:
+    import psycopg
+
+    from tinycrm.db import pg_conninfo
+    from tinycrm.models import metadata
+
+    keep = {"alembic_version", "pipelines", "stages"}  # the schema's version and its seed data
+    with psycopg.connect(pg_conninfo(url), autocommit=True) as conn:
+        conn.execute("SET lock_timeout = '20s'")
+        present = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        ordered = [t.name for t in reversed(metadata.sorted_tables)]
+        tables = sorted(present - set(ordered) - keep) + [
+            t for t in ordered if t in present and t not in keep
+        ]
+        with conn.transaction():
+            for table in tables:
+                conn.execute(f'DELETE FROM "{table}"')
+            with_id = {r[0] for r in conn.execute("SELECT table_name FROM information_schema.columns WHERE "
+                                                   "table_schema = 'public' AND column_name = 'id'")}  # fmt: skip
+            for table in (t for t in tables if t in with_id):
+                seq = conn.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).fetchone()
+                if seq[0]:
+                    conn.execute("SELECT setval(%s, 1, false)", (seq[0],))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path, _pg_for_module):
+    """As conftest's store_url, with the PostgreSQL database of the module emptied instead of made anew."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'crm.sqlite3'}"
+        return
+    url, reason = _pg_for_module
+    if reason:
+        pytest.skip(reason)
+    _empty_pg(url)
+    yield url
