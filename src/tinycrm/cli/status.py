@@ -11,6 +11,9 @@ MAIN_COMMANDS = [
     ("crm log CONTACT", "log a call, email or meeting"),
     ("crm timeline CONTACT", "what happened with someone"),
     ("crm company list", "companies and their people"),
+    ("crm agenda", "what is overdue, due today and coming up"),
+    ("crm pipeline", "deals by stage, with weighted values"),
+    ("crm tui", "the full-screen app"),
     ("crm demo", "try tinycrm on a demo database"),
 ]
 
@@ -18,7 +21,7 @@ MAIN_COMMANDS = [
 def show_status() -> None:
     from tinycrm.services.status import status
 
-    s = status(state.db())
+    s = status(state.db(), with_due=True)
     lines = [
         f"tinycrm  {s.database}",
         f"  {s.contacts} contacts ({s.archived} archived), {s.companies} companies, "
@@ -26,6 +29,8 @@ def show_status() -> None:
     ]
     for key, count in s.due.items():
         lines.append(f"  {count} {key}")
+    if s.due:
+        lines.append("  (crm agenda shows them)")
     render.out("\n".join(lines))
     render.out("")
     width = max(len(c) for c, _ in MAIN_COMMANDS)

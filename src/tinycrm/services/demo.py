@@ -95,7 +95,7 @@ def people(n: int, seed: int = 7) -> Iterator[ContactInput]:
             display_name=name, given_name=given, family_name=family, emails=emails, phones=phones,
             addresses=address, job_title=rnd.choice(TITLES), company=company, company_role=rnd.choice(ROLES),
             birthday=birthday, tags=rnd.sample(TAGS, rnd.choice([0, 1, 1, 2, 3])), fields=fields,
-            cadence_days=rnd.choice([None, None, None, 30, 60, 90]),
+            cadence_days=rnd.choice([None] * 14 + [30, 60, 90]),
             notes=rnd.choice([None, None, "Met at PyCon.", "Prefers email over calls.", "Vegetarian; likes tea."]),
         )  # fmt: skip
 
@@ -128,4 +128,76 @@ def populate(db: Database, *, contacts_n: int = 300, interactions_per_contact: f
                     interactions.insert(tx, contact_ids=[cid], kind=kind, summary=rnd.choice(SUMMARIES[kind]),
                                         happened_at=when, body=None)  # fmt: skip
                     created_i += 1
-    return {"contacts": len(ids), "interactions": created_i}
+    sales = populate_sales(db, ids, seed=seed) if ids else {"deals": 0, "tasks": 0}
+    return {"contacts": len(ids), "interactions": created_i, **sales}
+
+
+DEALS = [
+    "Website redesign", "Brand refresh", "Mobile app MVP", "Data pipeline audit", "SEO retainer",
+    "Onboarding workshop", "API integration", "Annual support contract", "Photo shoot", "Newsletter templates",
+    "E-commerce migration", "Security review", "Dashboard prototype", "Copywriting package", "Training day",
+]  # fmt: skip
+LOST_REASONS = ["budget cut", "went with a competitor", "timing", "no response", "scope too small"]
+TASKS = [
+    "Send the proposal", "Call about the invoice", "Prepare the workshop", "Check in after launch",
+    "Share the case study", "Book the kick-off", "Ask for a testimonial", "Review the contract",
+]  # fmt: skip
+
+
+def populate_sales(db: Database, contact_ids: list[int], *, seed: int = 7, deals_n: int = 40) -> dict:
+    """Deals over the last year (open ones at every stage, some idle, some won and lost) and tasks around
+    today (overdue, due today, upcoming, one repeating), all through the services as a person would."""
+    from tinycrm import clock
+    from tinycrm.schemas_sales import DealInput
+    from tinycrm.schemas_tasks import TaskInput
+    from tinycrm.services import deals, tasks
+
+    rnd = random.Random(seed + 2)
+    start = now()
+    with db.read() as tx:
+        company_of = {
+            r["id"]: r["company_id"]
+            for r in tx.all("SELECT id, company_id FROM contacts WHERE company_id IS NOT NULL ORDER BY id")
+        }
+    people = [c for c in contact_ids if c in company_of] or contact_ids
+    made = 0
+    for i in range(min(deals_n, len(people))):
+        who = rnd.choice(people)
+        fate = rnd.random()
+        stays_open = fate >= 0.4
+        # open deals are recent (some have stalled); closed ones spread over the year
+        age = rnd.randint(3, 75) if stays_open else rnd.randint(30, 330)
+        created = start - timedelta(days=age, hours=rnd.randint(0, 8))
+        value = rnd.choice([800, 1500, 2400, 3200, 5000, 7500, 12000, 18000, 25000])
+        close = (start + timedelta(days=rnd.randint(-20, 150))).date()
+        with clock.frozen(created):
+            deal = deals.create(db, DealInput(
+                title=f"{rnd.choice(DEALS)} #{i + 1}", value=str(value), currency=rnd.choice(["EUR"] * 4 + ["USD"]),
+                contact_ids=[who], company_id=company_of.get(who), expected_close=close,
+                next_step=rnd.choice([None, "Send revised quote", "Schedule demo call"]),
+                next_step_due=None,
+            ))  # fmt: skip
+        made += 1
+        moment = created
+        for _ in range(rnd.randint(0, 3)):
+            moment += timedelta(days=rnd.randint(2, 12))
+            if moment >= start:
+                break
+            with clock.frozen(moment):
+                deal = deals.step(db, deal.id, 1)
+        end = moment + timedelta(days=rnd.randint(2, 20))
+        if not stays_open and end < start:
+            with clock.frozen(end):
+                if fate < 0.25:
+                    deals.win(db, deal.id)
+                else:
+                    deals.lose(db, deal.id, rnd.choice(LOST_REASONS))
+    made_tasks = 0
+    for offset_days in (-6, -2, -1, 0, 0, 1, 2, 3, 5, 9, 14):
+        who = rnd.choice(contact_ids)
+        due = (start + timedelta(days=offset_days)).date().isoformat()
+        tasks.create(db, TaskInput(title=rnd.choice(TASKS), due=due, contact_id=who,
+                                   priority=rnd.choice([None, None, 1, 2])))  # fmt: skip
+        made_tasks += 1
+    tasks.create(db, TaskInput(title="Weekly pipeline review", due=start.date().isoformat(), repeat="weekly"))
+    return {"deals": made, "tasks": made_tasks + 1}

@@ -6,7 +6,8 @@ from tinycrm.db import Database, redact
 from tinycrm.schemas import Status
 
 
-def status(db: Database) -> Status:
+def status(db: Database, *, with_due: bool = False) -> Status:
+    """Counts of what the database holds; with ``with_due``, also what is overdue and due today, by kind."""
     with db.read() as tx:
         row = tx.one(
             "SELECT (SELECT count(*) FROM contacts WHERE NOT archived) AS contacts, "
@@ -15,7 +16,19 @@ def status(db: Database) -> Status:
             "(SELECT count(*) FROM interactions) AS interactions, "
             "(SELECT count(*) FROM tags) AS tags"
         )
+    due: dict[str, int] = {}
+    if with_due:
+        from tinycrm.services.agenda import agenda
+
+        plan = agenda(db, days=0)
+        for section, items in (("overdue", plan.overdue), ("due today", plan.today)):
+            for item in items:
+                key = f"tasks {section}" if item.kind == "task" else KINDS.get(item.kind, item.kind)
+                due[key] = due.get(key, 0) + 1
     return Status(
         database=redact(db.url), contacts=row["contacts"], archived=row["archived"], companies=row["companies"],
-        interactions=row["interactions"], tags=row["tags"],
+        interactions=row["interactions"], tags=row["tags"], due=due,
     )  # fmt: skip
+
+
+KINDS = {"stale": "people to get in touch with", "birthday": "birthdays today", "deal": "idle deals"}
