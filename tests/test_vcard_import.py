@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -242,7 +243,11 @@ def test_vdir_export_for_vdirsyncer(cli, tmp_path):
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]
 
 
-KHARD = shutil.which("khard") or os.environ.get("TINYCRM_TEST_KHARD")
+KHARD = (
+    os.environ.get("TINYCRM_TEST_KHARD")
+    or shutil.which("khard", path=os.path.dirname(sys.executable))
+    or shutil.which("khard")
+)
 
 
 @pytest.mark.skipif(
