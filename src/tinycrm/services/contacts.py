@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from tinycrm import search as fts
@@ -15,6 +16,7 @@ from tinycrm.schemas import Address, ContactInput, ContactRead, ContactSummary, 
 from tinycrm.services import companies
 from tinycrm.services.common import (
     audit,
+    audit_many,
     check_version,
     drop_unused_tags,
     new_uid,
@@ -129,86 +131,163 @@ def _fill_names(values: dict[str, Any]) -> None:
 
 # --- writing --------------------------------------------------------------------------------------------
 
+#: the lists of a contact, by their key in ``values``: the table that holds them and its INSERT
+LIST_TABLES = {
+    "emails": ("contact_emails", "INSERT INTO contact_emails (contact_id, position, label, value, value_key) "
+               "VALUES (:c, :p, :l, :v, :k)"),
+    "phones": ("contact_phones", "INSERT INTO contact_phones (contact_id, position, label, value, digits) "
+               "VALUES (:c, :p, :l, :v, :d)"),
+    "addresses": ("contact_addresses", "INSERT INTO contact_addresses (contact_id, position, label, po_box, "
+                  "extended, street, locality, region, postcode, country) VALUES (:c, :p, :label, :po_box, "
+                  ":extended, :street, :locality, :region, :postcode, :country)"),
+    "tags": ("contact_tags", "INSERT INTO contact_tags (contact_id, tag_id) VALUES (:c, :t) ON CONFLICT DO NOTHING"),
+    "fields": ("contact_fields", "INSERT INTO contact_fields (contact_id, key, value) VALUES (:c, :k, :v)"),
+}  # fmt: skip
+
+
+def _list_rows(key: str, contact_id: int, items: Any) -> list[dict[str, Any]]:
+    """The rows of one list of a contact, for ``LIST_TABLES[key]``; ``items`` are tag ids for ``tags``."""
+    c = contact_id
+    if key == "emails":
+        return [{"c": c, "p": i, "l": e.label, "v": e.value, "k": e.value.casefold()}
+                for i, e in enumerate(items)]  # fmt: skip
+    if key == "phones":
+        return [{"c": c, "p": i, "l": p.label, "v": p.value, "d": fts.phone_digits(p.value)}
+                for i, p in enumerate(items)]  # fmt: skip
+    if key == "addresses":
+        return [
+            {"c": c, "p": i, "label": a.label, "po_box": a.po_box, "extended": a.extended, "street": a.street,
+             "locality": a.locality, "region": a.region, "postcode": a.postcode, "country": a.country}
+            for i, a in enumerate(items)
+        ]  # fmt: skip
+    if key == "tags":
+        return [{"c": c, "t": t} for t in items]
+    return [{"c": c, "k": k, "v": val} for k, val in items.items()]
+
 
 def _write_lists(tx: Tx, contact_id: int, values: dict[str, Any]) -> None:
-    if "emails" in values:
-        tx.execute("DELETE FROM contact_emails WHERE contact_id = :i", {"i": contact_id})
-        tx.executemany(
-            "INSERT INTO contact_emails (contact_id, position, label, value, value_key) "
-            "VALUES (:c, :p, :l, :v, :k)",
-            [
-                {"c": contact_id, "p": i, "l": e.label, "v": e.value, "k": e.value.casefold()}
-                for i, e in enumerate(values["emails"])
-            ],
-        )
-    if "phones" in values:
-        tx.execute("DELETE FROM contact_phones WHERE contact_id = :i", {"i": contact_id})
-        tx.executemany(
-            "INSERT INTO contact_phones (contact_id, position, label, value, digits) VALUES (:c, :p, :l, :v, :d)",
-            [
-                {"c": contact_id, "p": i, "l": p.label, "v": p.value, "d": fts.phone_digits(p.value)}
-                for i, p in enumerate(values["phones"])
-            ],
-        )
-    if "addresses" in values:
-        tx.execute("DELETE FROM contact_addresses WHERE contact_id = :i", {"i": contact_id})
-        tx.executemany(
-            "INSERT INTO contact_addresses (contact_id, position, label, po_box, extended, street, locality, "
-            "region, postcode, country) VALUES (:c, :p, :label, :po_box, :extended, :street, :locality, "
-            ":region, :postcode, :country)",
-            [
-                {"c": contact_id, "p": i, "label": a.label, "po_box": a.po_box, "extended": a.extended,
-                 "street": a.street, "locality": a.locality, "region": a.region, "postcode": a.postcode,
-                 "country": a.country}
-                for i, a in enumerate(values["addresses"])
-            ],
-        )  # fmt: skip
-    if "tags" in values:
-        tx.execute("DELETE FROM contact_tags WHERE contact_id = :i", {"i": contact_id})
-        tx.executemany(
-            "INSERT INTO contact_tags (contact_id, tag_id) VALUES (:c, :t) ON CONFLICT DO NOTHING",
-            [{"c": contact_id, "t": t} for t in tag_ids(tx, values["tags"])],
-        )
-    if "fields" in values:
-        tx.execute("DELETE FROM contact_fields WHERE contact_id = :i", {"i": contact_id})
-        tx.executemany(
-            "INSERT INTO contact_fields (contact_id, key, value) VALUES (:c, :k, :v)",
-            [{"c": contact_id, "k": k, "v": val} for k, val in values["fields"].items()],
-        )
+    """Replace the lists given in ``values`` (emails, phones, addresses, tags, fields) of a stored contact."""
+    for key, (table, sql) in LIST_TABLES.items():
+        if key in values:
+            tx.execute(f"DELETE FROM {table} WHERE contact_id = :i", {"i": contact_id})
+            items = tag_ids(tx, values["tags"]) if key == "tags" else values[key]
+            tx.executemany(sql, _list_rows(key, contact_id, items))
 
 
-def insert(tx: Tx, data: ContactInput, *, refresh_index: bool = True) -> int:
-    """Add a contact inside an open transaction (imports batch many of these); give its id. A caller adding
-    many passes ``refresh_index=False`` and refreshes the search index once for all of them."""
+def normalized(data: ContactInput) -> dict[str, Any]:
+    """The fields of a new contact, validated and normalised as they are stored (names filled in from the
+    display name and back); raises :class:`InvalidInput`. Needs no database."""
     values = _clean({k: getattr(data, k) for k in (*SCALARS, *LISTS, "fields", "company")})
     _fill_names(values)
-    company_id = data.company_id
-    if values.get("company"):
-        company_id = companies.find_or_create(tx, values["company"])
+    return values
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A new contact checked by :func:`prepare`, ready for :func:`insert_many`."""
+
+    uid: str
+    values: dict[str, Any]
+    company_id: int | None = None
+    archived: bool = False
+    owner: str | None = None
+
+
+def prepare(data: ContactInput) -> Prepared:
+    """Validate and normalise a new contact without touching the database, and give it its UID; raises
+    :class:`InvalidInput`. What is left to check needs the database: that the UID is not taken and the
+    owner exists (:func:`insert_many` does both before writing)."""
+    values = normalized(data)
     uid = v.line(data.uid, "uid", max_len=255) or new_uid()
-    if tx.scalar("SELECT id FROM contacts WHERE uid = :u", {"u": uid}) is not None:
-        raise Conflict(f"a contact with UID {uid} exists already")
+    return Prepared(uid, values, data.company_id, bool(data.archived), data.owner)
+
+
+#: contacts per statement of :func:`insert_many` (``IN`` lists stay well below every store's parameter limit)
+CHUNK = 500
+
+
+def insert_many(
+    tx: Tx, inputs: Sequence[ContactInput | Prepared], *, refresh_index: bool = True
+) -> list[int]:
+    """Add contacts inside an open transaction; give their ids, in the order given.
+
+    The statements are per batch, not per contact: companies are found or created once per name, tags once,
+    then one ``executemany`` per table, one audit ``executemany`` and one search-index refresh. Every input is
+    validated (:func:`prepare`; inputs already prepared are taken as they are), and its UID checked against
+    the other inputs and the stored contacts, before any contact is written: an invalid input raises
+    :class:`InvalidInput`, a taken UID :class:`Conflict`. A caller adding many in several calls passes
+    ``refresh_index=False`` and refreshes the search index once for all of them."""
+    items = [d if isinstance(d, Prepared) else prepare(d) for d in inputs]
+    if not items:
+        return []
+    seen: set[str] = set()
+    for p in items:
+        if p.uid in seen:
+            raise Conflict(f"the UID {p.uid} is given to two new contacts; give each its own")
+        seen.add(p.uid)
+    uids = [p.uid for p in items]
+    for start in range(0, len(uids), CHUNK):
+        marks, params = placeholders("u", uids[start : start + CHUNK])
+        taken = tx.column(f"SELECT uid FROM contacts WHERE uid IN ({marks}) LIMIT 1", params)
+        if taken:
+            raise Conflict(f"a contact with UID {taken[0]} exists already")
+    owners = {o: user_id(tx, o) for o in dict.fromkeys(p.owner for p in items)}
+    named = [p.values["company"] for p in items if p.values.get("company")]
+    company_of = companies.find_or_create_many(tx, named)
+    names = list(dict.fromkeys(t for p in items for t in p.values.get("tags") or ()))
+    tag_id = {n.casefold(): i for n, i in zip(names, tag_ids(tx, names), strict=True)}
     stamp = now()
-    cid = tx.insert(
+    tx.executemany(
         "INSERT INTO contacts (uid, given_name, family_name, display_name, sort_name, job_title, company_id, "
         "company_role, birthday, notes, cadence_days, archived, owner_id, created_at, updated_at, version) "
         "VALUES (:uid, :given_name, :family_name, :display_name, :sort, :job_title, :company_id, :company_role, "
-        ":birthday, :notes, :cadence_days, :archived, :owner, :t, :t, 1) RETURNING id",
-        {
-            "uid": uid,
-            **{k: values.get(k) for k in SCALARS},
-            "sort": sort_key(values["display_name"]),
-            "company_id": company_id,
-            "archived": bool(data.archived),
-            "owner": user_id(tx, data.owner),
-            "t": stamp,
-        },
+        ":birthday, :notes, :cadence_days, :archived, :owner, :t, :t, 1)",
+        [
+            {
+                "uid": p.uid,
+                **{k: p.values.get(k) for k in SCALARS},
+                "sort": sort_key(p.values["display_name"]),
+                "company_id": (
+                    company_of[sort_key(p.values["company"])] if p.values.get("company") else p.company_id
+                ),
+                "archived": p.archived,
+                "owner": owners[p.owner],
+                "t": stamp,
+            }
+            for p in items
+        ],
     )
-    _write_lists(tx, cid, values)
+    # ids by UID (unique, and given): no reliance on the order in which a store hands out or returns ids
+    id_of: dict[str, int] = {}
+    for start in range(0, len(uids), CHUNK):
+        marks, params = placeholders("u", uids[start : start + CHUNK])
+        for r in tx.all(f"SELECT id, uid FROM contacts WHERE uid IN ({marks})", params):
+            id_of[r["uid"]] = r["id"]
+    ids = [id_of[u] for u in uids]
+    for key, (_table, sql) in LIST_TABLES.items():
+        rows: list[dict[str, Any]] = []
+        for cid, p in zip(ids, items, strict=True):
+            if p.values.get(key):
+                listed = [tag_id[t.casefold()] for t in p.values[key]] if key == "tags" else p.values[key]
+                rows.extend(_list_rows(key, cid, listed))
+        tx.executemany(sql, rows)
     if refresh_index:
-        tx.db.search.refresh(tx, [cid])
-    audit(tx, "create", "contact", cid, {k: (None, val) for k, val in values.items() if val not in (None, [], {})})
-    return cid
+        tx.db.search.refresh(tx, ids)
+    audit_many(
+        tx,
+        "create",
+        "contact",
+        [
+            (cid, {k: (None, val) for k, val in p.values.items() if val not in (None, [], {})})
+            for cid, p in zip(ids, items, strict=True)
+        ],
+    )
+    return ids
+
+
+def insert(tx: Tx, data: ContactInput, *, refresh_index: bool = True) -> int:
+    """Add a contact inside an open transaction; give its id. Imports add many with :func:`insert_many`."""
+    return insert_many(tx, [data], refresh_index=refresh_index)[0]
 
 
 def create(db: Database, data: ContactInput) -> ContactRead:

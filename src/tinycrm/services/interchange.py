@@ -2,7 +2,10 @@
 
 Imports stream: records are read one at a time (:mod:`tinycrm.formats.vcard`, :mod:`tinycrm.formats.csvio`)
 and stored in batches of :data:`BATCH`, each batch one transaction. A record that cannot be read or stored is
-reported (file, record number, reason) and skipped inside its batch (a savepoint), the others go on.
+reported (file, record number, reason) and skipped inside its batch (a savepoint), the others go on. New
+contacts are validated one by one, then stored together (``contacts.insert_many``: a few statements per
+batch, not a dozen per contact); should the database refuse that, they are stored one at a time to find
+the records at fault.
 
 Imports are idempotent: a record whose UID is known updates that contact (or leaves it unchanged); a record
 without a UID is matched by email address, then by exact name, and is given a UID when it is new. What a
@@ -339,12 +342,8 @@ def _desired(record: ContactRecord) -> dict[str, Any]:
     """What the record asks for, validated and normalised exactly as the contacts service stores it."""
     from tinycrm.services import contacts
 
-    c = record.contact
-    values = contacts._clean(
-        {k: getattr(c, k) for k in (*contacts.SCALARS, *contacts.LISTS, "fields", "company")}
-    )
-    contacts._fill_names(values)
-    values["archived"] = bool(c.archived)
+    values = contacts.normalized(record.contact)
+    values["archived"] = bool(record.contact.archived)
     return values
 
 
@@ -428,6 +427,8 @@ def _message(exc: BaseException) -> str:
 
 
 def _store_batch(db: Database, items: list[Parsed], report: ImportReport, seen: _Seen, what: str) -> None:
+    """Store one batch in one transaction. Records about stored contacts are applied one at a time (each in a
+    savepoint); new contacts are validated one at a time, then stored together by ``contacts.insert_many``."""
     from tinycrm.services import contacts
 
     with db.write() as tx:
@@ -437,43 +438,99 @@ def _store_batch(db: Database, items: list[Parsed], report: ImportReport, seen: 
         states = {c.id: c for c in load_contacts(tx, existing)}
         touched: list[int] = []
         counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+        problems: list[tuple[int, Problem]] = []  # by record, reported in file order
         tags_changed = False
-        for item in items:
+        #: new contacts validated and waiting for the next insert_many: (position in the batch, item, contact)
+        pending: list[tuple[int, Parsed, contacts.Prepared]] = []
+        pending_uids: set[str] = set()
+
+        def fail(n: int, item: Parsed, exc: BaseException) -> None:
+            counts["failed"] += 1
+            problems.append((n, Problem(item.where, _message(exc))))
+
+        def store_new(group: list[tuple[int, Parsed, contacts.Prepared]]) -> list[int]:
+            ids = contacts.insert_many(tx, [p for _, _, p in group], refresh_index=False)
+            pairs = [(cid, item.record) for cid, (_, item, _) in zip(ids, group, strict=True)]
+            _write_extras(tx, [(cid, _clean_extras(r.extras)) for cid, r in pairs if r is not None])
+            _write_photos(tx, [(cid, r.photo) for cid, r in pairs if r is not None and r.photo is not None])
+            return ids
+
+        def flush() -> None:
+            if not pending:
+                return
+            group = list(pending)
+            pending.clear()
+            pending_uids.clear()
+            tx.execute("SAVEPOINT tinycrm_new")
+            try:
+                ids: list[int | None] = list(store_new(group))
+                tx.execute("RELEASE SAVEPOINT tinycrm_new")
+            except (KeyboardInterrupt, StoreUnavailable):
+                raise
+            except Exception:  # noqa: BLE001 - find the record(s) at fault: store them one at a time
+                tx.execute("ROLLBACK TO SAVEPOINT tinycrm_new")
+                tx.execute("RELEASE SAVEPOINT tinycrm_new")
+                ids = []
+                for entry in group:
+                    tx.execute("SAVEPOINT tinycrm_record")
+                    try:
+                        ids.append(store_new([entry])[0])
+                        tx.execute("RELEASE SAVEPOINT tinycrm_record")
+                    except (KeyboardInterrupt, StoreUnavailable):
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - one bad record must not stop the others
+                        tx.execute("ROLLBACK TO SAVEPOINT tinycrm_record")
+                        tx.execute("RELEASE SAVEPOINT tinycrm_record")
+                        fail(entry[0], entry[1], exc)
+                        ids.append(None)
+            for (_, item, _), cid in zip(group, ids, strict=True):
+                if cid is not None:
+                    assert item.record is not None
+                    counts["created"] += 1
+                    touched.append(cid)
+                    seen.remember(item.record, cid)
+
+        for n, item in enumerate(items):
             record = item.record
             assert record is not None
+            if record.contact.uid and record.contact.uid in pending_uids:
+                flush()  # a second record with the UID of a new one: it is about that contact
             cid = lookup.choose(record)
+            if cid is None:
+                try:
+                    prepared = contacts.prepare(record.contact)
+                except (KeyboardInterrupt, StoreUnavailable):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - one bad record must not stop the others
+                    fail(n, item, exc)
+                    continue
+                pending.append((n, item, prepared))
+                if record.contact.uid:
+                    pending_uids.add(record.contact.uid)
+                continue
             tx.execute("SAVEPOINT tinycrm_record")
             try:
-                if cid is None:
-                    cid = contacts.insert(tx, record.contact, refresh_index=False)
-                    extras = _clean_extras(record.extras)
-                    if extras:
-                        _write_extras(tx, [(cid, extras)])
-                    if record.photo is not None:
-                        _write_photos(tx, [(cid, record.photo)])
-                    outcome = "created"
-                else:
-                    state = states.get(cid)
-                    if state is None:  # stored earlier in this batch
-                        state = load_contacts(tx, [cid])[0]
-                    changed = _apply(tx, state, record)
-                    outcome = "updated" if changed else "unchanged"
-                    tags_changed = tags_changed or "tags" in changed
-                    if changed:
-                        states.pop(cid, None)
+                state = states.get(cid)
+                if state is None:  # stored earlier in this batch
+                    state = load_contacts(tx, [cid])[0]
+                changed = _apply(tx, state, record)
+                outcome = "updated" if changed else "unchanged"
+                tags_changed = tags_changed or "tags" in changed
+                if changed:
+                    states.pop(cid, None)
                 tx.execute("RELEASE SAVEPOINT tinycrm_record")
             except (KeyboardInterrupt, StoreUnavailable):
                 raise
             except Exception as exc:  # noqa: BLE001 - one bad record must not stop the others
                 tx.execute("ROLLBACK TO SAVEPOINT tinycrm_record")
                 tx.execute("RELEASE SAVEPOINT tinycrm_record")
-                counts["failed"] += 1
-                report.errors.append(Problem(item.where, _message(exc)))
+                fail(n, item, exc)
                 continue
             counts[outcome] += 1
             if outcome != "unchanged":
                 touched.append(cid)
             seen.remember(record, cid)
+        flush()
         db.search.refresh(tx, touched)
         if tags_changed:
             drop_unused_tags(tx)
@@ -489,6 +546,7 @@ def _store_batch(db: Database, items: list[Parsed], report: ImportReport, seen: 
                 **{k: (None, n) for k, n in counts.items() if n},
             },
         )
+    report.errors.extend(problem for _, problem in sorted(problems, key=lambda p: p[0]))
     report.created += counts["created"]
     report.updated += counts["updated"]
     report.unchanged += counts["unchanged"]
