@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_testkit import Cli, _pg_unavailable, drop_pg_database, drop_template, new_pg_database
+from crm_testkit import Cli, drop_template, pg_database
 
 
 def pytest_sessionfinish(session, exitstatus):  # noqa: ANN001
@@ -41,12 +41,33 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'crm.sqlite3'}"
         return
-    reason = _pg_unavailable()
-    if reason:
-        pytest.skip(reason)
-    name, url = new_pg_database()
-    yield url
-    drop_pg_database(name)
+    yield from pg_database()
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL database, for tests about PostgreSQL itself (skipped without a server)."""
+    yield from pg_database()
+
+
+@pytest.fixture
+def other_url(store_url: str, tmp_path: Path):
+    """A second empty database on the same store as ``store_url``, for round trips."""
+    if store_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'other.sqlite3'}"
+        return
+    yield from pg_database()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch):
+    """``clock("2026-03-27T08:00:00+01:00", tz="Europe/Berlin")`` fixes the time (and the local zone)."""
+
+    def set_clock(when: str, tz: str = "Europe/Berlin") -> None:
+        monkeypatch.setenv("TZ", tz)
+        monkeypatch.setenv("TINYCRM_NOW", when)
+
+    return set_clock
 
 
 @pytest.fixture
@@ -62,7 +83,6 @@ def db(store_url: str):
     database = open_db(store_url)
     yield database
     database.close()
-
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import io
 import os
 import sys
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 
@@ -93,6 +94,16 @@ def drop_template() -> None:
     if _pg_state.get("template"):
         drop_pg_database(_pg_state["template"])
 
+
+def pg_database(unavailable: Callable[[], str | None] = _pg_unavailable) -> Iterator[str]:
+    """For a fixture to ``yield from``: the URL of a new PostgreSQL database, dropped after the test. The test
+    is skipped when ``unavailable()`` gives a reason (default: there is no reachable server)."""
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    name, url = new_pg_database()
+    yield url
+    drop_pg_database(name)
 
 
 @dataclass

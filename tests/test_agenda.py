@@ -15,15 +15,6 @@ from tinycrm.services.agenda import agenda, birthday_on
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    def set_clock(when: str, tz: str = "Europe/Berlin") -> None:
-        monkeypatch.setenv("TZ", tz)
-        monkeypatch.setenv("TINYCRM_NOW", when)
-
-    return set_clock
-
-
 def kinds(items):
     return [(i.kind, i.title) for i in items]
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from crm_testkit import Cli, _pg_unavailable, drop_pg_database, new_pg_database
+from crm_testkit import Cli
 from tinycrm.db import open_db
 from tinycrm.errors import Refused, StoreError
 from tinycrm.schemas import Address, CompanyInput, ContactInput, Labeled
@@ -87,16 +87,6 @@ def source(tmp_path):
     populate(db)
     yield db
     db.close()
-
-
-@pytest.fixture
-def pg_url():
-    reason = _pg_unavailable()
-    if reason:
-        pytest.skip(reason)
-    name, url = new_pg_database()
-    yield url
-    drop_pg_database(name)
 
 
 def test_round_trip_sqlite_postgresql_sqlite_is_identical(source, pg_url, tmp_path):

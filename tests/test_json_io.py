@@ -5,23 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from crm_testkit import Cli
 
 VCARDS = Path(__file__).parent / "fixtures" / "vcards"
-
-
-@pytest.fixture
-def other_url(store_url: str, tmp_path: Path):
-    if store_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'other.sqlite3'}"
-        return
-    from crm_testkit import drop_pg_database, new_pg_database
-
-    name, url = new_pg_database()
-    yield url
-    drop_pg_database(name)
 
 
 def fill(cli: Cli) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_testkit import _pg_admin_execute, _pg_unavailable, _pg_url_for, drop_pg_database, new_pg_database
+from crm_testkit import _pg_admin_execute, _pg_unavailable, _pg_url_for, drop_pg_database
 from tinycrm.db import open_db
 from tinycrm.schemas import ContactInput
 from tinycrm.services import contacts
@@ -21,16 +21,6 @@ pytestmark = pytest.mark.slow
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 PROCESSES = 4
 ROUNDS = 25
-
-
-@pytest.fixture
-def pg_url():
-    reason = _pg_unavailable()
-    if reason:
-        pytest.skip(reason)
-    name, url = new_pg_database()
-    yield url
-    drop_pg_database(name)
 
 
 def env_for(user: str, home: Path) -> dict[str, str]:

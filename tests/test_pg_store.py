@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from crm_testkit import _pg_unavailable, drop_pg_database, new_pg_database
 from tinycrm.errors import Conflict, InvalidInput, StoreUnavailable
 from tinycrm.schemas import ContactInput, Labeled
 from tinycrm.services import contacts
@@ -107,16 +106,6 @@ def test_search_pages_and_counts_agree(db):
 
 
 # --- PostgreSQL only -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def pg_url():
-    reason = _pg_unavailable()
-    if reason:
-        pytest.skip(reason)
-    name, url = new_pg_database()
-    yield url
-    drop_pg_database(name)
 
 
 @pytest.fixture

@@ -14,17 +14,6 @@ from tinycrm.services import contacts, interactions, tasks
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """``clock("2026-03-27T08:00:00+01:00", tz="Europe/Berlin")`` fixes the time (and the local zone)."""
-
-    def set_clock(when: str, tz: str = "Europe/Berlin") -> None:
-        monkeypatch.setenv("TZ", tz)
-        monkeypatch.setenv("TINYCRM_NOW", when)
-
-    return set_clock
-
-
 def count(db, sql, params=None):
     with db.read() as tx:
         return tx.scalar(sql, params or {})

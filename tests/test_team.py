@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from crm_testkit import Cli, _pg_admin_execute, _pg_unavailable, drop_pg_database, new_pg_database
+from crm_testkit import Cli, _pg_admin_execute, _pg_unavailable, pg_database
 
 PASSWORD = "Sekr1t pass:w@rd $1"  # spaces, ':' '@' '$': must survive as a password, never reach a message
 
@@ -45,12 +45,7 @@ def cannot_create_roles() -> str | None:
 
 @pytest.fixture
 def pg_url():
-    reason = cannot_create_roles()
-    if reason:
-        pytest.skip(reason)
-    name, url = new_pg_database()
-    yield url
-    drop_pg_database(name)
+    yield from pg_database(cannot_create_roles)
 
 
 @pytest.fixture

@@ -17,19 +17,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "vcards"
 GOOD = sorted(p for p in FIXTURES.glob("*.vcf") if p.name != "broken_cards.vcf")
 
 
-@pytest.fixture
-def other_url(store_url: str, tmp_path: Path):
-    """A second empty database on the same store, for round trips."""
-    if store_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'other.sqlite3'}"
-        return
-    from crm_testkit import drop_pg_database, new_pg_database
-
-    name, url = new_pg_database()
-    yield url
-    drop_pg_database(name)
-
-
 def contacts_of(url: str) -> dict:
     """Every contact with everything stored about it, by UID, without ids and timestamps."""
     from tinycrm.db import open_db

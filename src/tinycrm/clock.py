@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 _frozen: datetime | None = None
 
@@ -62,7 +62,7 @@ def _system_zone() -> tzinfo:
         with open("/etc/localtime", "rb") as fh:
             return ZoneInfo.from_file(fh, key="localtime")
     except (OSError, ValueError, KeyError):
-        return datetime.now().astimezone().tzinfo or timezone.utc
+        return datetime.now().astimezone().tzinfo or UTC
 
 
 def local_now() -> datetime:

@@ -140,7 +140,7 @@ def _parse_absolute(raw: str, local_now: datetime) -> _Parsed:
         if raw.isdigit():  # dateutil would make "13" the 13th of this month and "99" a day in 1999
             raise InvalidInput(
                 f"cannot understand the date {raw!r}: a number alone is not a date; write e.g. 2026-05-01"
-            )
+            ) from None
         try:
             value, tokens = du.parse(raw, default=midnight, fuzzy_with_tokens=True)
         except (ValueError, OverflowError):
@@ -150,7 +150,7 @@ def _parse_absolute(raw: str, local_now: datetime) -> _Parsed:
         if any(t.strip(" ,.") for t in tokens):
             raise InvalidInput(
                 f"cannot understand the date {raw!r}; write e.g. 2026-05-01, tomorrow, 'next friday 3pm'"
-            )
+            ) from None
         has_time = bool(re.search(r"\d:\d|\d\s*(am|pm)\b|\bnoon\b|\bmidnight\b", raw.lower()))
     if value.tzinfo is None:
         value = value.replace(tzinfo=clock.local_tz())

@@ -124,11 +124,6 @@ def weighted(value_e4_sum: int, probability: int, code: str) -> Decimal:
     return money(int(value_e4_sum) * int(probability), code, scale=6)
 
 
-def fmt_money(amount: Decimal, code: str) -> str:
-    """``1,234.50 EUR`` for people."""
-    return f"{amount:,} {code}"
-
-
 # --- pipelines ------------------------------------------------------------------------------------------
 
 

@@ -108,6 +108,15 @@ class AgendaItem:
     #: the user the item belongs to (task assignee or owner, contact or deal owner)
     owner: str | None = None
 
+    @property
+    def ref(self) -> str:
+        """The record the item is about, as commands name it: ``task 12``, ``deal 3``, ``contact 5``."""
+        if self.kind == "task":
+            return f"task {self.task_id}"
+        if self.kind == "deal":
+            return f"deal {self.deal_id}"
+        return f"contact {self.contact_id}"
+
 
 @dataclass(frozen=True, slots=True)
 class Agenda:

@@ -5,15 +5,10 @@ from __future__ import annotations
 import typer
 
 from tinycrm.cli import render, state
+from tinycrm.cli.common import company_id, delete_confirmed, option_changes, owner_of
 from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of, read_text_arg, split_kv
 
 company_app = typer.Typer(help="Companies and their people.", no_args_is_help=True)
-
-
-def resolve(ref: str) -> int:
-    from tinycrm.services import companies
-
-    return companies.resolve(state.db(), ref)
 
 
 def show_company(c, as_json: bool) -> None:  # noqa: ANN001
@@ -70,8 +65,6 @@ def list_cmd(
     """List companies with how many people work there."""
     from tinycrm.services import companies
 
-    from tinycrm.cli.contacts import owner_of
-
     page = companies.list_companies(state.db(), limit=limit_of(limit, show_all), offset=offset, tag=tag,
                                     owner=owner_of(owner, mine))  # fmt: skip
 
@@ -91,7 +84,7 @@ def show_cmd(company: str = typer.Argument(..., help="Id, domain or name."), as_
     """Show a company and its people."""
     from tinycrm.services import companies
 
-    show_company(companies.get(state.db(), resolve(company)), as_json)
+    show_company(companies.get(state.db(), company_id(company)), as_json)
 
 
 @company_app.command("edit")
@@ -114,24 +107,15 @@ def edit_cmd(
     from tinycrm.errors import InvalidInput
     from tinycrm.services import companies
 
-    changes: dict = {}
-    for key, value in (("name", name), ("domain", domain), ("website", website), ("phone", phone),
-                       ("address", address)):  # fmt: skip
-        if value is not None:
-            changes[key] = value or None
-    if note is not None:
-        changes["notes"] = read_text_arg(note, "--note") or None
+    changes = option_changes(
+        (("name", name), ("domain", domain), ("website", website), ("phone", phone), ("address", address)),
+        note=note, fields=field, unset_fields=unset_field, owner=owner,
+    )
     if tag:
         changes["tags"] = tag
-    if field:
-        changes["set_fields"] = split_kv(field)
-    if unset_field:
-        changes["unset_fields"] = unset_field
-    if owner is not None:
-        changes["owner"] = owner or None
     if not changes:
         raise InvalidInput("nothing to change: give --name, --domain, --note, --tag, --field...")
-    c = companies.update(state.db(), resolve(company), changes, expected_version=expect_version)
+    c = companies.update(state.db(), company_id(company), changes, expected_version=expect_version)
     show_company(c, as_json)
 
 
@@ -142,14 +126,12 @@ def delete_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Delete a company; its people stay, without a company."""
-    from tinycrm.cli.contacts import confirm
     from tinycrm.services import companies
 
-    cid = resolve(company)
+    cid = company_id(company)
     c = companies.get(state.db(), cid)
-    confirm(f"Delete company {c.name} (id {c.id})?", yes)
-    gone = companies.delete(state.db(), cid)
-    render.emit(gone, as_json, lambda: render.note(f"deleted company {gone.name} (id {gone.id})"))
+    delete_confirmed(f"Delete company {c.name} (id {c.id})?", yes, lambda: companies.delete(state.db(), cid),
+                     as_json, lambda gone: f"deleted company {gone.name} (id {gone.id})")  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

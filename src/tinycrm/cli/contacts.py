@@ -8,18 +8,13 @@ import sys
 import typer
 
 from tinycrm.cli import render, state
+from tinycrm.cli.common import contact_id, delete_confirmed, option_changes, owner_of
 from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, address, labeled, limit_of, read_text_arg, split_kv
 
 contact_app = typer.Typer(help="Browse and change contacts.", no_args_is_help=True)
 
 
 # --- shared ---------------------------------------------------------------------------------------------
-
-
-def resolve(ref: str) -> int:
-    from tinycrm.services import contacts
-
-    return contacts.resolve(state.db(), ref)
 
 
 def show_summaries(page, as_json: bool, what: str = "contacts") -> None:  # noqa: ANN001
@@ -71,30 +66,6 @@ OWNER = typer.Option(None, "--owner", metavar="NAME", help="Only those this user
 MINE = typer.Option(False, "--mine", help="Only mine (the current user's: config user, TINYCRM_USER, login).")
 
 
-def owner_of(owner: str | None, mine: bool) -> str | None:
-    """The user name that ``--owner NAME`` / ``--mine`` ask for, or None."""
-    if mine and owner:
-        from tinycrm.errors import InvalidInput
-
-        raise InvalidInput("give --mine or --owner NAME, not both")
-    if mine:
-        from tinycrm.services.common import actor
-
-        return actor(state.db())
-    return owner
-
-
-def confirm(question: str, yes: bool) -> None:
-    from tinycrm.errors import InvalidInput, Refused
-
-    if yes:
-        return
-    if sys.stdin is None or not sys.stdin.isatty():
-        raise InvalidInput(f"{question} needs confirmation: add --yes")
-    if not typer.confirm(question, default=False):
-        raise Refused("nothing changed")
-
-
 # --- add ------------------------------------------------------------------------------------------------
 
 
@@ -128,10 +99,7 @@ def add_contact(
         owner=owner,
     )  # fmt: skip
     c = contacts.create(state.db(), data)
-    if as_json:
-        render.print_json(c)
-    else:
-        render.out(str(c.id))
+    render.emit(c, as_json, lambda: render.out(str(c.id)))
 
 
 # --- contact ... ----------------------------------------------------------------------------------------
@@ -166,7 +134,7 @@ def show_cmd(contact: str = typer.Argument(..., help="Id, email or name."), as_j
     """Show everything about a contact."""
     from tinycrm.services import contacts
 
-    show_contact(contacts.get(state.db(), resolve(contact)), as_json)
+    show_contact(contacts.get(state.db(), contact_id(contact)), as_json)
 
 
 @contact_app.command("edit")
@@ -198,37 +166,18 @@ def edit_cmd(
     from tinycrm.services import contacts
 
     db = state.db()
-    cid = resolve(contact)
-    changes: dict = {}
-    for key, value in (("display_name", name), ("given_name", given), ("family_name", family),
-                       ("company", company), ("company_role", role), ("job_title", title),
-                       ("birthday", birthday)):  # fmt: skip
-        if value is not None:
-            changes[key] = value or None
-    if note is not None:
-        changes["notes"] = read_text_arg(note, "--note") or None
-    if cadence is not None:
-        changes["cadence_days"] = cadence or None
-    if email:
-        changes["emails"] = labeled(email)
-    if add_email:
-        changes["add_emails"] = labeled(add_email)
-    if remove_email:
-        changes["remove_emails"] = remove_email
-    if phone:
-        changes["phones"] = labeled(phone)
-    if add_phone:
-        changes["add_phones"] = labeled(add_phone)
-    if remove_phone:
-        changes["remove_phones"] = remove_phone
-    if address_:
-        changes["addresses"] = address(address_)
-    if field:
-        changes["set_fields"] = split_kv(field)
-    if unset_field:
-        changes["unset_fields"] = unset_field
-    if owner is not None:
-        changes["owner"] = owner or None
+    cid = contact_id(contact)
+    changes = option_changes(
+        (("display_name", name), ("given_name", given), ("family_name", family), ("company", company),
+         ("company_role", role), ("job_title", title), ("birthday", birthday), ("cadence_days", cadence)),
+        note=note, fields=field, unset_fields=unset_field, owner=owner,
+    )  # fmt: skip
+    for key, items, convert in (("emails", email, labeled), ("add_emails", add_email, labeled),
+                                ("remove_emails", remove_email, list), ("phones", phone, labeled),
+                                ("add_phones", add_phone, labeled), ("remove_phones", remove_phone, list),
+                                ("addresses", address_, address)):  # fmt: skip
+        if items:
+            changes[key] = convert(items)
     version = expect_version
     if not changes:
         before = contacts.get(db, cid)
@@ -240,10 +189,7 @@ def edit_cmd(
             return
         version = before.version  # the version the form shows: a change saved meanwhile is a conflict
     c = contacts.update(db, cid, changes, expected_version=version)
-    if as_json:
-        render.print_json(c)
-    else:
-        show_contact(c, False)
+    show_contact(c, as_json)
 
 
 def edit_in_editor(before) -> dict | None:  # noqa: ANN001
@@ -292,13 +238,14 @@ def unarchive_cmd(contacts_: list[str] = typer.Argument(..., metavar="CONTACT...
 def _archive(refs: list[str], flag: bool, as_json: bool) -> None:
     from tinycrm.services import contacts
 
-    ids = [resolve(r) for r in refs]
+    ids = [contact_id(r) for r in refs]
     done = [contacts.archive(state.db(), i, archived=flag) for i in ids]
-    if as_json:
-        render.print_json(done)
-    else:
+
+    def human() -> None:
         for c in done:
             render.out(f"{c.id}\t{c.display_name}\t{'archived' if c.archived else 'active'}")
+
+    render.emit(done, as_json, human)
 
 
 @contact_app.command("delete")
@@ -310,14 +257,11 @@ def delete_cmd(
     """Delete a contact for good (archive keeps the history instead)."""
     from tinycrm.services import contacts
 
-    cid = resolve(contact)
+    cid = contact_id(contact)
     c = contacts.get(state.db(), cid)
-    confirm(f"Delete {c.display_name} (id {c.id}) and their history?", yes)
-    gone = contacts.delete(state.db(), cid)
-    if as_json:
-        render.print_json(gone)
-    else:
-        render.note(f"deleted {gone.display_name} (id {gone.id})")
+    delete_confirmed(f"Delete {c.display_name} (id {c.id}) and their history?", yes,
+                     lambda: contacts.delete(state.db(), cid), as_json,
+                     lambda gone: f"deleted {gone.display_name} (id {gone.id})")  # fmt: skip
 
 
 @contact_app.command("tag")
@@ -329,8 +273,7 @@ def tag_cmd(
     """Add tags to a contact."""
     from tinycrm.services import contacts
 
-    c = contacts.tag(state.db(), [resolve(contact)], tags)[0]
-    render.emit(c, as_json, lambda: render.out(f"{c.id}\t{c.display_name}\t{', '.join(c.tags)}"))
+    _retag(contacts.tag, contact, tags, as_json)
 
 
 @contact_app.command("untag")
@@ -342,7 +285,11 @@ def untag_cmd(
     """Remove tags from a contact."""
     from tinycrm.services import contacts
 
-    c = contacts.untag(state.db(), [resolve(contact)], tags)[0]
+    _retag(contacts.untag, contact, tags, as_json)
+
+
+def _retag(change, contact: str, tags: list[str], as_json: bool) -> None:  # noqa: ANN001 - contacts.tag or untag
+    c = change(state.db(), [contact_id(contact)], tags)[0]
     render.emit(c, as_json, lambda: render.out(f"{c.id}\t{c.display_name}\t{', '.join(c.tags)}"))
 
 
@@ -386,7 +333,7 @@ def log_cmd(
     """Log an interaction (call, email, meeting...) with a contact and print its id."""
     from tinycrm.services import interactions
 
-    ids = [resolve(contact), *[resolve(r) for r in with_]]
+    ids = [contact_id(contact), *[contact_id(r) for r in with_]]
     deal_id = None
     if deal:
         from tinycrm.services import deals
@@ -410,7 +357,7 @@ def timeline_cmd(
     from tinycrm.dates import show
     from tinycrm.services import interactions
 
-    page = interactions.timeline(state.db(), resolve(contact), limit=limit_of(limit, show_all), offset=offset,
+    page = interactions.timeline(state.db(), contact_id(contact), limit=limit_of(limit, show_all), offset=offset,
                                  kind_=kind)  # fmt: skip
 
     def human() -> None:

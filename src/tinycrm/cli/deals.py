@@ -13,7 +13,8 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from tinycrm.cli import render, state
+from tinycrm.cli import common, render, state
+from tinycrm.cli.common import contact_id, delete_confirmed, option_changes
 from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of
 
 
@@ -57,15 +58,8 @@ PIPELINE = typer.Option(None, "--pipeline", "-p", help="Pipeline name or id (def
 
 
 def owner_of(owner: str | None, mine: bool) -> str | None:
-    from tinycrm.errors import InvalidInput
-
-    if mine and owner:
-        raise InvalidInput("give --owner NAME or --mine, not both")
-    if mine:
-        from tinycrm.services.common import actor
-
-        return actor(state.db())
-    return owner
+    """``--owner NAME`` / ``--mine`` (see :func:`tinycrm.cli.common.owner_of`)."""
+    return common.owner_of(owner, mine, both="give --owner NAME or --mine, not both")
 
 
 def resolve(ref: str) -> int:
@@ -110,6 +104,20 @@ def write_csv(header: list[str], rows: list[list[Any]]) -> None:
     w.writerow(header)
     for row in rows:
         w.writerow(["" if c is None else c for c in row])
+
+
+def report_for_scripts(report: Any, header: list[str], rows: list[list[Any]], *, as_csv: bool, as_json: bool) -> bool:
+    """A report as CSV (``--csv``), JSON (``--json``) or tab-separated lines to a pipe; False when it is for a
+    terminal instead, where each report draws its own tables."""
+    if as_csv:
+        write_csv(header, rows)
+    elif as_json:
+        render.print_json(report)
+    elif not render.is_tty():
+        render.table(rows, header)
+    else:
+        return False
+    return True
 
 
 def show_deals(
@@ -186,17 +194,11 @@ def show_timeline(entries: list, as_json: bool) -> None:
 
 
 def contact_ids(refs: list[str]) -> list[int]:
-    from tinycrm.services import contacts
-
-    return [contacts.resolve(state.db(), r) for r in refs]
+    return [contact_id(r) for r in refs]
 
 
 def company_id(ref: str | None) -> int | None:
-    if not ref:
-        return None
-    from tinycrm.services import companies
-
-    return companies.resolve(state.db(), ref)
+    return common.company_id(ref) if ref else None
 
 
 # --- crm deal ... ---------------------------------------------------------------------------------------
@@ -318,14 +320,12 @@ def edit_cmd(
     from tinycrm.services import deals
 
     did = resolve(deal)
-    changes: dict = {}
-    for key, val in (("title", title), ("value", value), ("currency", currency), ("expected_close", close),
-                     ("next_step", next_step), ("next_step_due", next_step_due), ("owner", owner),
-                     ("pipeline", pipeline), ("stage", stage), ("lost_reason", lost_reason)):  # fmt: skip
-        if val is not None:
-            changes[key] = (
-                val if key in ("title", "value", "currency", "pipeline", "stage") else (val or None)
-            )
+    changes = option_changes(
+        (("title", title), ("value", value), ("currency", currency), ("expected_close", close),
+         ("next_step", next_step), ("next_step_due", next_step_due), ("owner", owner), ("pipeline", pipeline),
+         ("stage", stage), ("lost_reason", lost_reason)),
+        as_given=("title", "value", "currency", "pipeline", "stage"),
+    )  # fmt: skip
     if company is not None:
         changes["company_id"] = company_id(company)
     if contact:
@@ -342,9 +342,11 @@ def edit_cmd(
     show_deal(d, None, as_json)
 
 
-def _one_line(d: Any) -> None:
+def _show_state(d: Any, as_json: bool) -> None:
+    """A deal after a move, win, loss or reopening: the record in JSON, else one line with its stage and
+    status."""
     extra = f" ({d.lost_reason})" if d.status == "lost" and d.lost_reason else ""
-    render.out(f"{d.id}\t{d.title}\t{d.stage}\t{d.status}{extra}")
+    render.emit(d, as_json, lambda: render.out(f"{d.id}\t{d.title}\t{d.stage}\t{d.status}{extra}"))
 
 
 @deal_app.command("move")
@@ -357,7 +359,7 @@ def move_cmd(
     from tinycrm.services import deals
 
     d = deals.move(state.db(), resolve(deal), stage)
-    render.emit(d, as_json, lambda: _one_line(d))
+    _show_state(d, as_json)
 
 
 @deal_app.command("win")
@@ -366,7 +368,7 @@ def win_cmd(deal: str = typer.Argument(..., help="Id or (part of) the title."), 
     from tinycrm.services import deals
 
     d = deals.win(state.db(), resolve(deal))
-    render.emit(d, as_json, lambda: _one_line(d))
+    _show_state(d, as_json)
 
 
 @deal_app.command("lose")
@@ -379,7 +381,7 @@ def lose_cmd(
     from tinycrm.services import deals
 
     d = deals.lose(state.db(), resolve(deal), reason)
-    render.emit(d, as_json, lambda: _one_line(d))
+    _show_state(d, as_json)
 
 
 @deal_app.command("reopen")
@@ -390,7 +392,7 @@ def reopen_cmd(
     from tinycrm.services import deals
 
     d = deals.reopen(state.db(), resolve(deal))
-    render.emit(d, as_json, lambda: _one_line(d))
+    _show_state(d, as_json)
 
 
 @deal_app.command("delete")
@@ -400,17 +402,12 @@ def delete_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Delete a deal for good (with its stage history; linked interactions stay)."""
-    from tinycrm.cli.contacts import confirm
     from tinycrm.services import deals
 
     did = resolve(deal)
     d = deals.get(state.db(), did)
-    confirm(f"Delete deal {d.title!r} (id {d.id})?", yes)
-    gone = deals.delete(state.db(), did)
-    if as_json:
-        render.print_json(gone)
-    else:
-        render.note(f"deleted deal {gone.title} (id {gone.id})")
+    delete_confirmed(f"Delete deal {d.title!r} (id {d.id})?", yes, lambda: deals.delete(state.db(), did), as_json,
+                     lambda gone: f"deleted deal {gone.title} (id {gone.id})")  # fmt: skip
 
 
 @deal_app.command("idle")
@@ -561,16 +558,12 @@ def pipeline_remove_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Remove a pipeline that holds no deals, with its stages."""
-    from tinycrm.cli.contacts import confirm
     from tinycrm.services import pipelines
 
     p = pipelines.get(state.db(), pipeline)
-    confirm(f"Remove pipeline {p.name!r} and its {len(p.stages)} stages?", yes)
-    gone = pipelines.remove(state.db(), p.id)
-    if as_json:
-        render.print_json(gone)
-    else:
-        render.note(f"removed pipeline {gone.name} (id {gone.id})")
+    delete_confirmed(f"Remove pipeline {p.name!r} and its {len(p.stages)} stages?", yes,
+                     lambda: pipelines.remove(state.db(), p.id), as_json,
+                     lambda gone: f"removed pipeline {gone.name} (id {gone.id})")  # fmt: skip
 
 
 def show_stages(p: Any, as_json: bool) -> None:
@@ -692,17 +685,8 @@ def forecast_cmd(
     rows = [*f.earlier, *f.rows, *f.undated]
     cols = ["month", "currency", "open_deals", "open_value", "weighted", "won_deals", "won"]
 
-    def cells(r: Any) -> list[Any]:
-        return [r.month, r.currency, r.open_count, r.open_value, r.weighted, r.won_count, r.won]
-
-    if as_csv:
-        write_csv(cols, [cells(r) for r in rows])
-        return
-    if as_json:
-        render.print_json(f)
-        return
-    if not render.is_tty():
-        render.table([cells(r) for r in rows], cols)
+    cells = [[r.month, r.currency, r.open_count, r.open_value, r.weighted, r.won_count, r.won] for r in rows]
+    if report_for_scripts(f, cols, cells, as_csv=as_csv, as_json=as_json):
         return
     if not rows:
         render.note(f"no open deals expected to close and nothing won in {f.months[0]} .. {f.months[-1]}")
@@ -741,18 +725,9 @@ def pipeline_report_cmd(
     cols = ["stage", "probability", "open_deals", "open_value", "weighted", "reached", "conversion_pct", "won",
             "win_pct"]  # fmt: skip
 
-    def cells(s: Any) -> list[Any]:
-        return [s.stage, s.probability, s.open_count, per_currency(s.open_value), per_currency(s.weighted),
-                s.reached, s.conversion_pct, s.won, s.win_pct]  # fmt: skip
-
-    if as_csv:
-        write_csv(cols, [cells(s) for s in r.stages])
-        return
-    if as_json:
-        render.print_json(r)
-        return
-    if not render.is_tty():
-        render.table([cells(s) for s in r.stages], cols)
+    cells = [[s.stage, s.probability, s.open_count, per_currency(s.open_value), per_currency(s.weighted),
+              s.reached, s.conversion_pct, s.won, s.win_pct] for s in r.stages]  # fmt: skip
+    if report_for_scripts(r, cols, cells, as_csv=as_csv, as_json=as_json):
         return
     from rich.table import Table
 
@@ -788,14 +763,7 @@ def wins_cmd(
         *[["won_value", a.currency, a.count, a.total, a.average] for a in w.won_value],
         *[["lost_reason", r.reason, r.count, "", ""] for r in w.lost_reasons],
     ]  # fmt: skip
-    if as_csv:
-        write_csv(["metric", "key", "count", "total", "average"], lines)
-        return
-    if as_json:
-        render.print_json(w)
-        return
-    if not render.is_tty():
-        render.table(lines, ["metric", "key", "count", "total", "average"])
+    if report_for_scripts(w, ["metric", "key", "count", "total", "average"], lines, as_csv=as_csv, as_json=as_json):
         return
     from rich.table import Table
 
@@ -843,14 +811,7 @@ def activity_cmd(
     a = reports.activity(state.db(), weeks=weeks, owner=owner_of(owner, mine))
     cols = ["week", *a.kinds, "total"]
     rows = [[w.week, *[w.counts.get(k, 0) for k in a.kinds], w.total] for w in a.weeks]
-    if as_csv:
-        write_csv(cols, rows)
-        return
-    if as_json:
-        render.print_json(a)
-        return
-    if not render.is_tty():
-        render.table(rows, cols)
+    if report_for_scripts(a, cols, rows, as_csv=as_csv, as_json=as_json):
         return
     from rich.table import Table
 

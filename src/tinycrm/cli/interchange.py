@@ -377,10 +377,11 @@ def merge_cmd(
 ) -> None:
     """Merge OTHER into KEEP: emails, phones, addresses, tags, fields, interactions, deals and tasks all move
     to KEEP; KEEP's values win, OTHER's differing ones are written into KEEP's notes."""
-    from tinycrm.cli.contacts import confirm, resolve, show_contact
+    from tinycrm.cli.common import confirm, contact_id
+    from tinycrm.cli.contacts import show_contact
     from tinycrm.services import duplicates
 
-    keep_id, other_id = resolve(keep), resolve(other)
+    keep_id, other_id = contact_id(keep), contact_id(other)
     plan = duplicates.plan_merge(state.db(), keep_id, other_id)
     if not as_json:
         _show_plan(plan)
@@ -388,11 +389,9 @@ def merge_cmd(
         f"Merge {plan.other.display_name} (id {other_id}) into {plan.keep.display_name} (id {keep_id})?", yes
     )
     merged = duplicates.merge(state.db(), keep_id, other_id)
-    if as_json:
-        render.print_json(merged)
-    else:
+    if not as_json:
         render.note(f"merged {other_id} into {keep_id}")
-        show_contact(merged, False)
+    show_contact(merged, as_json)
 
 
 def _show_plan(plan: Any) -> None:

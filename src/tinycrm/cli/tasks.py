@@ -7,7 +7,8 @@ import sys
 
 import typer
 
-from tinycrm.cli import render, state
+from tinycrm.cli import common, render, state
+from tinycrm.cli.common import company_id, contact_id, delete_confirmed, option_changes
 from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of, read_text_arg
 from tinycrm.cli.transfer import export_app
 
@@ -30,32 +31,20 @@ def resolve(ref: str) -> int:
 def _links(contact: str | None, company: str | None, deal: str | None) -> dict:
     """Ids of the records named on the command line; ``''`` means: no link."""
     out: dict = {}
-    db = state.db()
     if contact is not None:
-        from tinycrm.services import contacts
-
-        out["contact_id"] = contacts.resolve(db, contact) if contact.strip() else None
+        out["contact_id"] = contact_id(contact) if contact.strip() else None
     if company is not None:
-        from tinycrm.services import companies
-
-        out["company_id"] = companies.resolve(db, company) if company.strip() else None
+        out["company_id"] = company_id(company) if company.strip() else None
     if deal is not None:
         from tinycrm.services import tasks
 
-        out["deal_id"] = tasks.resolve_deal(db, deal) if deal.strip() else None
+        out["deal_id"] = tasks.resolve_deal(state.db(), deal) if deal.strip() else None
     return out
 
 
 def _owner(owner: str | None, mine: bool) -> str | None:
-    if owner and mine:
-        from tinycrm.errors import InvalidInput
-
-        raise InvalidInput("give --owner USER or --mine, not both")
-    if mine:
-        from tinycrm.services.common import actor
-
-        return actor(state.db())
-    return owner
+    """``--owner USER`` / ``--mine`` (see :func:`tinycrm.cli.common.owner_of`)."""
+    return common.owner_of(owner, mine, both="give --owner USER or --mine, not both")
 
 
 def due_text(t) -> str:  # noqa: ANN001 - a TaskRead
@@ -125,12 +114,6 @@ def show_task(t, as_json: bool) -> None:  # noqa: ANN001
     render.emit(t, as_json, human)
 
 
-def _confirm(question: str, yes: bool) -> None:
-    from tinycrm.cli.contacts import confirm
-
-    confirm(question, yes)
-
-
 # --- task ... -------------------------------------------------------------------------------------------
 
 
@@ -165,10 +148,7 @@ def add_cmd(
         title=title, due=due, repeat=repeat, priority=priority, notes=notes, assignee=assign, **links
     )
     t = tasks.create(state.db(), data)
-    if as_json:
-        render.print_json(t)
-    else:
-        render.out(str(t.id))
+    render.emit(t, as_json, lambda: render.out(str(t.id)))
 
 
 @task_app.command("list")
@@ -260,15 +240,11 @@ def edit_cmd(
 
     tid = resolve(task)
     changes: dict = _links(contact, company, deal)
-    for key, value in (("title", title), ("repeat", repeat), ("priority", priority), ("owner", owner)):
-        if value is not None:
-            changes[key] = value
-    if due is not None:
-        changes["due"] = due or None
-    if note is not None:
-        changes["notes"] = read_text_arg(note, "--note") or None
-    if assign is not None:
-        changes["assignee"] = assign or None
+    changes.update(option_changes(
+        (("title", title), ("repeat", repeat), ("priority", priority), ("owner", owner), ("due", due),
+         ("assignee", assign)),
+        as_given=("title", "repeat", "priority", "owner"), note=note,
+    ))  # fmt: skip
     if unsnooze:
         changes["snoozed_until"] = None
     if reopen:
@@ -290,12 +266,8 @@ def delete_cmd(
 
     tid = resolve(task)
     t = tasks.get(state.db(), tid)
-    _confirm(f"Delete task {t.id} '{t.title}'?", yes)
-    gone = tasks.delete(state.db(), tid)
-    if as_json:
-        render.print_json(gone)
-    else:
-        render.note(f"deleted task {gone.id} ({gone.title})")
+    delete_confirmed(f"Delete task {t.id} '{t.title}'?", yes, lambda: tasks.delete(state.db(), tid), as_json,
+                     lambda gone: f"deleted task {gone.id} ({gone.title})")  # fmt: skip
 
 
 # --- follow-up, stale, agenda ---------------------------------------------------------------------------
@@ -310,15 +282,11 @@ def follow_up_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Add a task to follow up with a contact and print its id."""
-    from tinycrm.services import contacts, tasks
+    from tinycrm.services import tasks
 
-    db = state.db()
-    t = tasks.follow_up(db, contacts.resolve(db, contact), when, title, notes=read_text_arg(note, "--note"),
+    t = tasks.follow_up(state.db(), contact_id(contact), when, title, notes=read_text_arg(note, "--note"),
                         priority=priority)  # fmt: skip
-    if as_json:
-        render.print_json(t)
-    else:
-        render.out(str(t.id))
+    render.emit(t, as_json, lambda: render.out(str(t.id)))
 
 
 def stale_cmd(
@@ -364,14 +332,6 @@ def _when_text(item, today) -> str:  # noqa: ANN001
     return ""
 
 
-def _ref(item) -> str:  # noqa: ANN001
-    if item.kind == "task":
-        return f"task {item.task_id}"
-    if item.kind == "deal":
-        return f"deal {item.deal_id}"
-    return f"contact {item.contact_id}"
-
-
 def agenda_cmd(
     days: int = typer.Option(7, "--days", min=0, max=366, help="How many days ahead."),
     owner: str = OWNER,
@@ -393,14 +353,14 @@ def agenda_cmd(
         for key, _, items in sections:
             for i in items:
                 render.out("\t".join(render.clean(c) for c in (key, i.kind, _when_text(i, a.day), i.title,
-                                                                 i.detail, _ref(i))))  # fmt: skip
+                                                                 i.detail, i.ref)))  # fmt: skip
         return
     shown = False
     for _, label, items in sections:
         if not items:
             continue
         shown = True
-        render.table(((_when_text(i, a.day), i.kind, i.title, i.detail or "", _ref(i)) for i in items),
+        render.table(((_when_text(i, a.day), i.kind, i.title, i.detail or "", i.ref) for i in items),
                      ["when", "what", "item", "details", "ref"], title=label,
                      styles=["yellow", "dim", "bold", None, "dim"])  # fmt: skip
     if not shown:

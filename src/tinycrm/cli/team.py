@@ -7,6 +7,7 @@ import os
 import typer
 
 from tinycrm.cli import render, state
+from tinycrm.cli.common import option_changes
 from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of
 
 user_app = typer.Typer(
@@ -84,15 +85,8 @@ def user_edit_cmd(
     from tinycrm.errors import InvalidInput
     from tinycrm.services import users
 
-    changes: dict = {}
-    if full_name is not None:
-        changes["full_name"] = full_name or None
-    if email is not None:
-        changes["email"] = email or None
-    if role is not None:
-        changes["role"] = role
-    if active is not None:
-        changes["active"] = active
+    changes = option_changes((("full_name", full_name), ("email", email), ("role", role), ("active", active)),
+                             as_given=("role", "active"))  # fmt: skip
     if not changes:
         raise InvalidInput("nothing to change: give --full-name, --email, --role or --active/--inactive")
     show_user(users.edit(state.db(), name, changes), as_json)
@@ -188,27 +182,6 @@ def _record(e) -> str:  # noqa: ANN001
     return e.record_type if e.record_id is None else f"{e.record_type} {e.record_id}"
 
 
-def _record_id(kind: str, ref: str) -> int:
-    from tinycrm.errors import InvalidInput
-
-    ref = ref.strip()
-    if ref.lstrip("#").isdecimal():
-        return int(ref.lstrip("#"))  # deleted records keep their history: no need to exist
-    if kind == "contact":
-        from tinycrm.services import contacts
-
-        return contacts.resolve(state.db(), ref)
-    if kind == "company":
-        from tinycrm.services import companies
-
-        return companies.resolve(state.db(), ref)
-    if kind == "user":
-        from tinycrm.services import users
-
-        return users.get(state.db(), ref).id
-    raise InvalidInput(f"give the {kind} by its id (crm history {kind} 12)")
-
-
 def history_cmd(
     kind: str = typer.Argument(
         ..., metavar="TYPE", help="contact, company, deal, task, interaction, user, pipeline, stage."
@@ -226,7 +199,7 @@ def history_cmd(
 
     kind = audit.record_type(kind)
     page = audit.history(
-        state.db(), kind, _record_id(kind, ref), limit=limit_of(limit, show_all), offset=offset
+        state.db(), kind, audit.record_id(state.db(), kind, ref), limit=limit_of(limit, show_all), offset=offset
     )
     show_entries(page, as_json, with_record=False)
 

@@ -177,15 +177,11 @@ def _deal_item(d: Any) -> AgendaItem:
     )  # fmt: skip
 
 
-def idle_deal_items(db: Database, owner: str | None) -> tuple[list[AgendaItem], list[str]]:
-    """Idle deals from :mod:`tinycrm.services.deals`, and a note when that module is not installed."""
-    try:
-        from tinycrm.services import deals
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("tinycrm.services.deals",):
-            raise
-        return [], ["idle deals are not shown: this tinycrm has no deals module yet"]
-    return [_deal_item(d) for d in deals.idle_deals(db, owner=owner)], []
+def idle_deal_items(db: Database, owner: str | None) -> list[AgendaItem]:
+    """Idle deals, as :func:`tinycrm.services.deals.idle_deals` finds them."""
+    from tinycrm.services import deals
+
+    return [_deal_item(d) for d in deals.idle_deals(db, owner=owner)]
 
 
 # --- the agenda -----------------------------------------------------------------------------------------
@@ -208,8 +204,7 @@ def build(
         items = _tasks(tx, owner_id=owner_id, end=end, moment=moment, include_snoozed=include_snoozed)
         items += _stale(tx, owner_id=owner_id, end=end, today=today)
         items += _birthdays(tx, owner_id=owner_id, today=today, last=today + timedelta(days=max(days, lead)))
-    deal_items, notes = idle_deal_items(db, owner)
-    items += deal_items
+    items += idle_deal_items(db, owner)
     order = {"task": 0, "stale": 1, "birthday": 2, "deal": 3}
 
     def key(item: AgendaItem) -> tuple:
@@ -228,7 +223,7 @@ def build(
     for group in sections.values():
         group.sort(key=key)
     return Agenda(overdue=sections["overdue"], today=sections["today"], upcoming=sections["upcoming"],
-                  day=today, days=days, notes=notes)  # fmt: skip
+                  day=today, days=days)  # fmt: skip
 
 
 def agenda(db: Database, *, days: int = 7, owner: str | None = None) -> Agenda:

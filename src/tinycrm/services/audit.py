@@ -14,6 +14,7 @@ from typing import Any
 from tinycrm.db import Database, Tx, as_datetime
 from tinycrm.errors import InvalidInput
 from tinycrm.schemas import Page
+from tinycrm.services.common import check_page, page_sql
 
 #: the record types the services audit, with their table
 RECORD_TYPES = {
@@ -79,6 +80,28 @@ def record_type(value: str) -> str:
     return key
 
 
+def record_id(db: Database, kind: str, ref: str) -> int:
+    """The id of the record of type ``kind`` that ``ref`` names: an id (``12`` or ``#12``; it need not exist,
+    a deleted record keeps its history), or a contact's email or name, a company's domain or name, a user's
+    name."""
+    ref = ref.strip()
+    if ref.lstrip("#").isdecimal():
+        return int(ref.lstrip("#"))
+    if kind == "contact":
+        from tinycrm.services import contacts
+
+        return contacts.resolve(db, ref)
+    if kind == "company":
+        from tinycrm.services import companies
+
+        return companies.resolve(db, ref)
+    if kind == "user":
+        from tinycrm.services import users
+
+        return users.get(db, ref).id
+    raise InvalidInput(f"give the {kind} by its id (crm history {kind} 12)")
+
+
 def _entry(row: Any) -> AuditRead:
     changes: dict[str, list[Any]] = {}
     if row["changes"]:
@@ -93,12 +116,9 @@ def _entry(row: Any) -> AuditRead:
 
 
 def _page(tx: Tx, cond: str, params: dict[str, Any], limit: int | None, offset: int) -> Page[AuditRead]:
-    if limit is not None and not 1 <= limit <= 1_000_000:
-        raise InvalidInput(f"--limit must be between 1 and 1000000 (got {limit})")
-    if offset < 0:
-        raise InvalidInput(f"--offset must not be negative (got {offset})")
+    check_page(limit, offset)
     total = tx.scalar(f"SELECT count(*) FROM audit_log WHERE {cond}", params)
-    page = "" if limit is None else " LIMIT :limit OFFSET :offset"
+    page = page_sql(limit)
     rows = tx.all(
         f"SELECT id, at, user_name, action, record_type, record_id, changes FROM audit_log WHERE {cond} "
         f"ORDER BY at DESC, id DESC{page}",

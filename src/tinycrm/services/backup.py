@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -93,10 +94,28 @@ def export_json(db: Database, target: str | Path | TextIO, *, force: bool = Fals
     return DumpReport(name, counts)
 
 
-def _wipe(tx: Tx) -> None:
-    """Delete every row of every table (children first); the schema stays."""
-    for table in reversed(tables.table_order()):
+def _replace_all(tx: Tx, rows_of: Callable[[str], Iterable[dict[str, Any]]], source: dict[str, Any]) -> dict[str, int]:
+    """Replace every row of every table with ``rows_of(table)`` (ids and all), in batches; then restart the id
+    sequences, rebuild the search index and audit the import of ``source`` (``{"format": ..., ...}``). Gives
+    the rows written per table."""
+    for table in reversed(tables.table_order()):  # children first; the schema stays
         tx.execute(f"DELETE FROM {table}")
+    counts: dict[str, int] = {}
+    for table in tables.table_order():
+        batch: list[dict[str, Any]] = []
+        counts[table] = 0
+        for row in rows_of(table):
+            batch.append(row)
+            if len(batch) >= 1000:
+                tables.insert_rows(tx, table, batch)
+                counts[table] += len(batch)
+                batch = []
+        tables.insert_rows(tx, table, batch)
+        counts[table] += len(batch)
+    tables.reset_sequences(tx)
+    tx.db.search.rebuild(tx)
+    audit(tx, "import", "database", None, {k: (None, val) for k, val in source.items()})
+    return counts
 
 
 def _refuse_unless_empty(db: Database, replace: bool, what: str) -> None:
@@ -127,24 +146,14 @@ def import_json(db: Database, file: Source, *, replace: bool = False) -> DumpRep
         "import a JSON export only into an empty database, e.g. "
         "crm --db sqlite:///new.sqlite3 import json FILE (or crm restore FILE --yes to replace everything)",
     )
-    counts: dict[str, int] = {}
+    total = sum(len(dump.tables.get(table, [])) for table in known)
+
+    def rows_of(table: str) -> Iterable[dict[str, Any]]:
+        binary = tables.binary_columns(table)
+        return (decode_row(r, binary) for r in dump.tables.get(table, []))
+
     with db.write() as tx:
-        _wipe(tx)
-        for table in known:
-            rows = dump.tables.get(table, [])
-            binary = tables.binary_columns(table)
-            for start in range(0, len(rows), 1000):
-                tables.insert_rows(tx, table, [decode_row(r, binary) for r in rows[start : start + 1000]])
-            counts[table] = len(rows)
-        tables.reset_sequences(tx)
-        db.search.rebuild(tx)
-        audit(
-            tx,
-            "import",
-            "database",
-            None,
-            {"format": (None, "json"), "source": (None, file.name), "rows": (None, sum(counts.values()))},
-        )
+        counts = _replace_all(tx, rows_of, {"format": "json", "source": file.name, "rows": total})
     return DumpReport(file.name, counts)
 
 
@@ -295,29 +304,9 @@ def restore(db: Database, path: str | Path, *, yes: bool = False) -> RestoreRepo
         os.chmod(copy, 0o600)
         old = open_db(f"sqlite:///{copy}")
         try:
-            counts: dict[str, int] = {}
             with old.read() as rtx, db.write() as tx:
-                _wipe(tx)
-                for table in tables.table_order():
-                    batch: list[dict[str, Any]] = []
-                    counts[table] = 0
-                    for row in tables.rows(rtx, table):
-                        batch.append(row)
-                        if len(batch) >= 1000:
-                            tables.insert_rows(tx, table, batch)
-                            counts[table] += len(batch)
-                            batch = []
-                    tables.insert_rows(tx, table, batch)
-                    counts[table] += len(batch)
-                tables.reset_sequences(tx)
-                db.search.rebuild(tx)
-                audit(
-                    tx,
-                    "import",
-                    "database",
-                    None,
-                    {"format": (None, "sqlite backup"), "source": (None, str(path))},
-                )
+                counts = _replace_all(tx, lambda table: tables.rows(rtx, table),
+                                      {"format": "sqlite backup", "source": str(path)})  # fmt: skip
         finally:
             old.close()
     return RestoreReport(str(path), "sqlite", counts)

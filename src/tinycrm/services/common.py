@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tinycrm import clock
 from tinycrm.db import Database, Tx, as_datetime, placeholders
 from tinycrm.errors import Conflict, InvalidInput, NotFound
 from tinycrm.search import normalize
+
+T = TypeVar("T")
 
 
 def new_uid() -> str:
@@ -77,6 +79,36 @@ def owner_filter(tx: Tx, owner: str | None, column: str) -> tuple[str, dict[str,
         return "1=0", {}
     # the id as a parameter, not a subquery: both planners then use the owner_id index
     return f"{column} = :owner_id", {"owner_id": found}
+
+
+# --- lists and references -------------------------------------------------------------------------------
+
+
+def check_page(limit: int | None, offset: int) -> None:
+    """Refuse a page size (``--limit``) or start (``--offset``) a list cannot have."""
+    if limit is not None and not 1 <= limit <= 1_000_000:
+        raise InvalidInput(f"--limit must be between 1 and 1000000 (got {limit})")
+    if offset < 0:
+        raise InvalidInput(f"--offset must not be negative (got {offset})")
+
+
+def page_sql(limit: int | None) -> str:
+    """The ``LIMIT :limit OFFSET :offset`` of a page; nothing for the whole list (``limit`` None)."""
+    return "" if limit is None else " LIMIT :limit OFFSET :offset"
+
+
+def missing_ids(tx: Tx, table: str, ids: Sequence[int]) -> list[int]:
+    """Those of ``ids`` that no row of ``table`` has, in the order given."""
+    if not ids:
+        return []
+    marks, params = placeholders("c", ids)
+    found = set(tx.column(f"SELECT id FROM {table} WHERE id IN ({marks})", params))
+    return [i for i in ids if i not in found]
+
+
+def escape_like(text: str) -> str:
+    """``text`` matched literally by ``LIKE ... ESCAPE '\\'``: its ``\\``, ``%`` and ``_`` escaped."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 # --- tags -----------------------------------------------------------------------------------------------
@@ -149,20 +181,48 @@ def audit(
     changes: Mapping[str, tuple[Any, Any]] | None = None,
 ) -> None:
     """Record who did what: ``changes`` maps each changed field to ``(old, new)``."""
+    tx.execute(_AUDIT_SQL, _audit_row(now(), actor(tx.db), action, record_type, record_id, changes))
+
+
+def audit_many(
+    tx: Tx, action: str, record_type: str, entries: Iterable[tuple[int | None, Mapping[str, tuple[Any, Any]]]]
+) -> None:
+    """:func:`audit` for many records in one ``executemany``: ``entries`` are ``(record_id, changes)``."""
+    at, who = now(), actor(tx.db)
+    tx.executemany(_AUDIT_SQL, [_audit_row(at, who, action, record_type, i, changes) for i, changes in entries])
+
+
+_AUDIT_SQL = (
+    "INSERT INTO audit_log (at, user_name, action, record_type, record_id, changes) VALUES (:at, :u, :a, :t, :i, :c)"
+)
+
+
+def _audit_row(
+    at: datetime, who: str, action: str, record_type: str, record_id: int | None,
+    changes: Mapping[str, tuple[Any, Any]] | None,
+) -> dict[str, Any]:  # fmt: skip
     payload = None
     if changes:
         payload = json.dumps(
             {k: [_jsonable(o), _jsonable(n)] for k, (o, n) in changes.items()}, ensure_ascii=False, default=str
         )
-    tx.execute(
-        "INSERT INTO audit_log (at, user_name, action, record_type, record_id, changes) "
-        "VALUES (:at, :u, :a, :t, :i, :c)",
-        {"at": now(), "u": actor(tx.db), "a": action, "t": record_type, "i": record_id, "c": payload},
-    )
+    return {"at": at, "u": who, "a": action, "t": record_type, "i": record_id, "c": payload}
 
 
 def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     return {k: (old.get(k), v) for k, v in new.items() if old.get(k) != v}
+
+
+def delete_record(db: Database, table: str, record_type: str, record_id: int, read: Callable[[Tx, int], T],
+                  label: str) -> T:  # fmt: skip
+    """Delete one record (read with ``read``) for good, audited with its ``label`` field (its title, say);
+    gives the record as it was."""
+    with db.write() as tx:
+        tx.lock_rows(table, [record_id])
+        before = read(tx, record_id)
+        tx.execute(f"DELETE FROM {table} WHERE id = :i", {"i": record_id})
+        audit(tx, "delete", record_type, record_id, {label: (getattr(before, label), None)})
+        return before
 
 
 def update_versioned(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from tinycrm import validation as v
@@ -13,9 +14,11 @@ from tinycrm.services.common import (
     check_version,
     diff,
     drop_unused_tags,
+    escape_like,
     new_uid,
     now,
     owner_filter,
+    page_sql,
     sort_key,
     tag_ids,
     tags_of,
@@ -52,12 +55,28 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
 
 def find_or_create(tx: Tx, name: str) -> int:
     """The company called ``name`` (regardless of case), created when there is none."""
-    name = v.name(name, "company name", max_len=MAX_NAME)
-    tx.lock(f"company:{sort_key(name)}")  # two people adding the same new company at once get one
-    found = tx.column("SELECT id FROM companies WHERE sort_name = :k ORDER BY id LIMIT 1", {"k": sort_key(name)})
-    if found:
-        return found[0]
-    return _insert(tx, {"name": name})
+    return next(iter(find_or_create_many(tx, [name]).values()))
+
+
+def find_or_create_many(tx: Tx, names: Iterable[str]) -> dict[str, int]:
+    """:func:`find_or_create` for many names at once (imports): the id of each company by its ``sort_key``.
+    A name new to the store is created as first spelled; the locks are taken in key order (no deadlocks)."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        name = v.name(name, "company name", max_len=MAX_NAME)
+        wanted.setdefault(sort_key(name), name)
+    keys = sorted(wanted)
+    for key in keys:
+        tx.lock(f"company:{key}")  # two people adding the same new company at once get one
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), 500):
+        marks, params = placeholders("k", keys[start : start + 500])
+        for r in tx.all(f"SELECT sort_name, id FROM companies WHERE sort_name IN ({marks}) ORDER BY id", params):
+            found.setdefault(r["sort_name"], r["id"])
+    for key, name in wanted.items():
+        if key not in found:
+            found[key] = _insert(tx, {"name": name})
+    return found
 
 
 def _insert(tx: Tx, data: dict[str, Any]) -> int:
@@ -155,7 +174,7 @@ def resolve_in(tx: Tx, ref: str) -> int:
     )
     if len(exact) == 1:
         return exact[0]
-    like = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    like = "%" + escape_like(key) + "%"
     rows = exact and tx.all(
         f"SELECT id, name FROM companies WHERE id IN ({placeholders('e', exact)[0]})", placeholders("e", exact)[1]
     )
@@ -190,7 +209,7 @@ def list_companies(
         params.update(oparams)
         cond = " AND ".join(where)
         total = tx.scalar(f"SELECT count(*) FROM companies c WHERE {cond}", params)
-        page = "" if limit is None else " LIMIT :limit OFFSET :offset"
+        page = page_sql(limit)
         rows = tx.all(
             f"SELECT c.id, c.name, c.domain, (SELECT count(*) FROM contacts p WHERE p.company_id = c.id "
             f"AND NOT p.archived) AS people FROM companies c WHERE {cond} ORDER BY c.sort_name, c.id{page}",

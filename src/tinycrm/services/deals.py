@@ -33,7 +33,19 @@ from tinycrm.schemas_sales import (
     weighted,
 )
 from tinycrm.services import pipelines
-from tinycrm.services.common import audit, check_version, new_uid, now, update_versioned, user_id
+from tinycrm.services.common import (
+    audit,
+    check_page,
+    check_version,
+    delete_record,
+    escape_like,
+    missing_ids,
+    new_uid,
+    now,
+    page_sql,
+    update_versioned,
+    user_id,
+)
 from tinycrm.services.common import owner_filter as common_owner_filter
 
 MAX_TITLE = 300
@@ -102,12 +114,9 @@ def owner_filter(tx: Tx, owner: str | None, alias: str = "d") -> tuple[str, dict
 
 def _check_contacts(tx: Tx, ids: Sequence[int]) -> list[int]:
     ids = list(dict.fromkeys(int(i) for i in ids))
-    if ids:
-        marks, params = placeholders("c", ids)
-        found = set(tx.column(f"SELECT id FROM contacts WHERE id IN ({marks})", params))
-        missing = [i for i in ids if i not in found]
-        if missing:
-            raise NotFound(f"no contact with id {missing[0]}; find one with: crm search NAME")
+    missing = missing_ids(tx, "contacts", ids)
+    if missing:
+        raise NotFound(f"no contact with id {missing[0]}; find one with: crm search NAME")
     return ids
 
 
@@ -246,7 +255,7 @@ def resolve_in(tx: Tx, ref: str | int) -> int:
         if tx.scalar("SELECT id FROM deals WHERE id = :i", {"i": did}) is None:
             raise NotFound(f"no deal with id {did}; list them with: crm deal list --status all")
         return did
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = escape_like(text)
     like = tx.db.dialect.like_ci("d.title", "p")
     order = " ORDER BY CASE WHEN d.status = 'open' THEN 0 ELSE 1 END, d.id LIMIT 11"
     ids = tx.column(f"SELECT d.id FROM deals d WHERE {like}{order}", {"p": escaped})
@@ -295,10 +304,7 @@ def list_deals(
     sort: str = "close",
 ) -> Page[DealSummary]:
     """A page of deals. ``status``: open, won, lost, or ``all``/None; ``owner``: a user name."""
-    if limit is not None and not 1 <= limit <= 1_000_000:
-        raise InvalidInput(f"--limit must be between 1 and 1000000 (got {limit})")
-    if offset < 0:
-        raise InvalidInput(f"--offset must not be negative (got {offset})")
+    check_page(limit, offset)
     if sort not in SORTS:
         raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
     where = "1 = 1"
@@ -322,8 +328,7 @@ def list_deals(
             where += " AND d.company_id = :company_id"
             params["company_id"] = company_id
         total = tx.scalar(f"SELECT count(*) FROM deals d WHERE {where}", params)
-        page = "" if limit is None else " LIMIT :limit OFFSET :offset"
-        ids = tx.column(f"SELECT d.id FROM deals d WHERE {where} ORDER BY {SORTS[sort]}{page}",
+        ids = tx.column(f"SELECT d.id FROM deals d WHERE {where} ORDER BY {SORTS[sort]}{page_sql(limit)}",
                         {**params, "limit": limit, "offset": offset})  # fmt: skip
         return Page(summaries(tx, ids), int(total), limit, offset)
 
@@ -720,9 +725,4 @@ def reopen(db: Database, deal_id: int) -> DealRead:
 
 def delete(db: Database, deal_id: int) -> DealRead:
     """Delete a deal for good with its stage history; interactions and tasks linked to it stay, unlinked."""
-    with db.write() as tx:
-        tx.lock_rows("deals", [deal_id])
-        before = read_in(tx, deal_id)
-        tx.execute("DELETE FROM deals WHERE id = :i", {"i": deal_id})
-        audit(tx, "delete", "deal", deal_id, {"title": (before.title, None)})
-        return before
+    return delete_record(db, "deals", "deal", deal_id, read_in, "title")

@@ -10,7 +10,7 @@ from tinycrm.dates import parse_when
 from tinycrm.db import Database, Tx, as_datetime, placeholders
 from tinycrm.errors import InvalidInput, NotFound
 from tinycrm.schemas import INTERACTION_KINDS, InteractionRead, Page, Ref
-from tinycrm.services.common import audit, new_uid, now, user_id
+from tinycrm.services.common import audit, missing_ids, new_uid, now, page_sql, user_id
 
 
 def kind(value: str) -> str:
@@ -60,9 +60,7 @@ def insert(
     """Store a validated interaction inside an open transaction; give its id."""
     ids = list(dict.fromkeys(contact_ids))
     if ids:
-        marks, params = placeholders("c", ids)
-        found = set(tx.column(f"SELECT id FROM contacts WHERE id IN ({marks})", params))
-        missing = [i for i in ids if i not in found]
+        missing = missing_ids(tx, "contacts", ids)
         if missing:
             raise NotFound(f"no contact with id {missing[0]}")
         if company_id is None and len(ids) == 1:
@@ -134,7 +132,7 @@ def timeline(
     if kind_:
         cond += " AND i.kind = :k"
         params["k"] = kind(kind_)
-    page = "" if limit is None else " LIMIT :limit OFFSET :offset"
+    page = page_sql(limit)
     with db.read() as tx:
         if tx.scalar("SELECT id FROM contacts WHERE id = :c", {"c": contact_id}) is None:
             raise NotFound(f"no contact with id {contact_id}")
@@ -145,7 +143,7 @@ def timeline(
 
 def for_company(db: Database, company_id: int, *, limit: int | None = 20, offset: int = 0) -> Page[InteractionRead]:
     params = {"co": company_id, "limit": limit, "offset": offset}
-    page = "" if limit is None else " LIMIT :limit OFFSET :offset"
+    page = page_sql(limit)
     with db.read() as tx:
         total = tx.scalar("SELECT count(*) FROM interactions WHERE company_id = :co", params)
         rows = tx.all(f"{_SELECT} WHERE i.company_id = :co ORDER BY i.happened_at DESC, i.id DESC{page}", params)

@@ -104,14 +104,6 @@ def _when(item: AgendaItem, today: date) -> str:
     return ""
 
 
-def _ref(item: AgendaItem) -> str:
-    if item.kind == "task":
-        return f"task {item.task_id}"
-    if item.kind == "deal":
-        return f"deal {item.deal_id}"
-    return f"contact {item.contact_id}"
-
-
 def digest_subject(items: Sequence[AgendaItem]) -> str:
     counts = {key: sum(1 for i in items if i.section == key) for key, _ in SECTIONS}
     parts = [f"{counts[key]} {label.lower()}" for key, label in SECTIONS if counts[key]]
@@ -132,7 +124,7 @@ def render_digest(items: Sequence[AgendaItem], *, today: date | None = None) -> 
         whens = [_when(i, today) for i in group]
         width = max(len(w) for w in whens)
         for item, when in zip(group, whens, strict=True):
-            line = f"  {when.ljust(width)}  {item.title}  [{_ref(item)}]"
+            line = f"  {when.ljust(width)}  {item.title}  [{item.ref}]"
             if item.detail:
                 line += f"  {item.detail}"
             lines.append(line.rstrip())

@@ -5,7 +5,6 @@ what the target store expects (SQLite's 0/1 into booleans, text timestamps into 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
 from typing import Any
 
 from tinycrm.db import Database, Tx, as_date, as_datetime
@@ -114,11 +113,3 @@ def is_empty(tx: Tx) -> bool:
 def counts(db: Database) -> dict[str, int]:
     with db.read() as tx:
         return {t: tx.scalar(f"SELECT count(*) FROM {t}") for t in table_order()}
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value

@@ -29,7 +29,19 @@ from tinycrm.db import Database, Tx, as_datetime
 from tinycrm.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from tinycrm.schemas import Page, Ref
 from tinycrm.schemas_tasks import PRIORITIES, StaleContact, TaskInput, TaskRead
-from tinycrm.services.common import actor, audit, check_version, new_uid, now, update_versioned, user_id
+from tinycrm.services.common import (
+    actor,
+    audit,
+    check_page,
+    check_version,
+    delete_record,
+    escape_like,
+    new_uid,
+    now,
+    page_sql,
+    update_versioned,
+    user_id,
+)
 
 #: rules more frequent than daily make no sense for a to-do and would make "next occurrence" loops long
 _MAX_STEPS = 200_000
@@ -418,7 +430,7 @@ def resolve(db: Database, ref: str | int) -> int:
             if tid > MAX_ID or tx.scalar("SELECT id FROM tasks WHERE id = :i", {"i": tid}) is None:
                 raise NotFound(f"no task with id {tid}; list them with: crm task list")
             return tid
-        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = "%" + escape_like(text) + "%"
         match = tx.db.dialect.like_ci("title", "p")
         for open_only in (True, False):
             state = " AND done_at IS NULL" if open_only else ""
@@ -448,7 +460,7 @@ def resolve_deal(db: Database, ref: str | int) -> int:
             if did > MAX_ID or tx.scalar("SELECT id FROM deals WHERE id = :i", {"i": did}) is None:
                 raise NotFound(f"no deal with id {did}")
             return did
-        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = "%" + escape_like(text) + "%"
         rows = tx.all(
             "SELECT id, title FROM deals WHERE lower(title) = lower(:t) ORDER BY id LIMIT 11", {"t": text}
         ) or tx.all(
@@ -484,10 +496,7 @@ def list_tasks(
     else the owner's)."""
     if status not in STATUSES:
         raise InvalidInput(f"unknown task status {status!r}; use one of: {', '.join(STATUSES)}")
-    if limit is not None and not 1 <= limit <= 1_000_000:
-        raise InvalidInput(f"--limit must be between 1 and 1000000 (got {limit})")
-    if offset < 0:
-        raise InvalidInput(f"--offset must not be negative (got {offset})")
+    check_page(limit, offset)
     moment = now()
     where: list[str] = []
     params: dict[str, Any] = {"now": moment, "today_start": day_start(local_today()), "limit": limit,
@@ -510,7 +519,7 @@ def list_tasks(
         else f"CASE WHEN t.done_at IS NULL THEN 0 ELSE 1 END, "
         f"CASE WHEN {EFFECTIVE_DUE} IS NULL THEN 1 ELSE 0 END, {EFFECTIVE_DUE}, t.priority DESC, t.id"
     )
-    page = "" if limit is None else " LIMIT :limit OFFSET :offset"
+    page = page_sql(limit)
     with db.read() as tx:
         uid = owner_filter(tx, owner)
         if uid is not None:
@@ -749,12 +758,7 @@ def snooze(db: Database, task_id: int, when: str, *, expected_version: int | Non
 
 
 def delete(db: Database, task_id: int) -> TaskRead:
-    with db.write() as tx:
-        tx.lock_rows("tasks", [task_id])
-        before = read_in(tx, task_id)
-        tx.execute("DELETE FROM tasks WHERE id = :i", {"i": task_id})
-        audit(tx, "delete", "task", task_id, {"title": (before.title, None)})
-        return before
+    return delete_record(db, "tasks", "task", task_id, read_in, "title")
 
 
 # --- stay in touch --------------------------------------------------------------------------------------
@@ -792,15 +796,12 @@ def stale_contacts(
     """Contacts with a stay-in-touch cadence whose time is up: nothing logged for that many days (counted from
     the latest interaction, or from when the contact was added), so they are due today or earlier. Longest
     overdue first."""
-    if limit is not None and not 1 <= limit <= 1_000_000:
-        raise InvalidInput(f"--limit must be between 1 and 1000000 (got {limit})")
-    if offset < 0:
-        raise InvalidInput(f"--offset must not be negative (got {offset})")
+    check_page(limit, offset)
     base, late = stale_base(db)
     params: dict[str, Any] = {"until": day_start(local_today() + timedelta(days=1)), "limit": limit,
                               "offset": offset}  # fmt: skip
     cond = f" AND {late} > 0"
-    page = "" if limit is None else " LIMIT :limit OFFSET :offset"
+    page = page_sql(limit)
     with db.read() as tx:
         uid = owner_filter(tx, owner)
         if uid is not None:

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22
 
 The tables of models.py, the search index of the store at hand, and the default "Sales" pipeline.
@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = '0001'
 down_revision = None

@@ -39,27 +39,3 @@ def hbars(
         text.append(bar(value / top, width), style=style)
         text.append(" " + shown, style="dim")
     return text
-
-
-def vbars(
-    values: Sequence[float], labels: Sequence[str], *, height: int = 8, col: int = 5, style: str = ""
-) -> Text:
-    """Vertical bars, one column of ``col`` cells per value, labels under them."""
-    text = Text()
-    if not values or not any(values):
-        return Text("nothing yet", style="dim italic")
-    top = max(values) or 1
-    levels = [v / top * height for v in values]
-    for row in range(height, 0, -1):
-        for lvl in levels:
-            if lvl >= row:
-                cell = "█"
-            elif lvl > row - 1:
-                cell = "▁▂▃▄▅▆▇█"[max(0, min(7, int((lvl - (row - 1)) * 8) - 1))]
-            else:
-                cell = " "
-            text.append((cell * (col - 1)).ljust(col), style=style)
-        text.append("\n")
-    for label in labels:
-        text.append(label[: col - 1].ljust(col), style="dim")
-    return text
