@@ -169,6 +169,10 @@ class Page(Generic[T]):
     total: int
     limit: int | None
     offset: int
+    #: ``total`` is an estimate (a search the app asked not to count exactly)
+    estimate: bool = False
+    #: search results ordered by relevance (``False``: by name, for a query that matches thousands)
+    ranked: bool = False
 
     @property
     def more(self) -> bool:

@@ -457,8 +457,12 @@ def search(
     company: str | None = None,
     archived: bool | None = False,
     owner: str | None = None,
+    exact_total: bool = True,
 ) -> Page[ContactSummary]:
-    """Contacts matching a search query (see :mod:`tinycrm.search`), best matches first."""
+    """Contacts matching a search query (see :mod:`tinycrm.search`), best matches first.
+
+    With ``exact_total=False`` (search as you type), a query matching thousands is counted from the index
+    alone, archived contacts included, and the page says the total is an estimate."""
     _page_args(limit, offset)
     v.line(query, "search query")
     terms = fts.parse(query or "")
@@ -475,7 +479,14 @@ def search(
         params.update(oparams)
         # CROSS JOIN keeps the index match first: SQLite would otherwise run the match once per contact
         base = f"FROM ({match_sql}) m CROSS JOIN contacts c WHERE c.id = m.contact_id AND {cond} AND {mine}"
-        total = tx.scalar(f"SELECT count(*) {base}", params)
+        estimate = False
+        total = None
+        if not exact_total and not (tag or company or owner):
+            matched = tx.scalar(f"SELECT count(*) FROM ({match_sql}) m", params)
+            if matched > BROAD_MATCH:
+                total, estimate = matched, True
+        if total is None:
+            total = tx.scalar(f"SELECT count(*) {base}", params)
         if total > BROAD_MATCH:
             # a word so short it matches thousands (the first letter typed): relevance means little, and
             # ranking every match costs more than walking the name index, so show them by name
@@ -484,9 +495,9 @@ def search(
                 f"AND {cond} AND {mine} ORDER BY c.sort_name, c.id{page}",
                 params,
             )
-        else:
-            ids = tx.column(f"SELECT c.id {base} ORDER BY m.score, c.sort_name, c.id{page}", params)
-        return Page(summaries(tx, ids), total, limit, offset)
+            return Page(summaries(tx, ids), total, limit, offset, estimate=estimate, ranked=False)
+        ids = tx.column(f"SELECT c.id {base} ORDER BY m.score, c.sort_name, c.id{page}", params)
+        return Page(summaries(tx, ids), total, limit, offset, ranked=True)
 
 
 def resolve(db: Database, ref: str) -> int:

@@ -137,6 +137,7 @@ class ContactsScreen(CrmScreen):
                     tag=request.tag,
                     company=request.company,
                     archived=None if request.archived else False,
+                    exact_total=False,
                 )
             else:
                 page = self.service(
@@ -205,8 +206,12 @@ class ContactsScreen(CrmScreen):
             )
         else:
             first, last = page.offset + 1, page.offset + len(page.items)
-            order = "best matches first" if request.query.strip() else f"by {SORT_LABELS[request.sort]}"
-            text = f"[b]{first:,}–{last:,}[/b] of {count(page.total, 'contact')} · {order}"
+            if request.query.strip():
+                order = "best matches first" if page.ranked else "by name"
+            else:
+                order = f"by {SORT_LABELS[request.sort]}"
+            about = "about " if page.estimate else ""
+            text = f"[b]{first:,}–{last:,}[/b] of {about}{count(page.total, 'contact')} · {order}"
             if page.total > len(page.items):
                 text += " · [dim]PgUp/PgDn for more[/dim]"
         filters = [
