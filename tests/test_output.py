@@ -189,6 +189,9 @@ def test_demo(sqlite_cli, monkeypatch):
     assert f"Try: crm --db sqlite:///{db_path} search ada" in lines
     companies = lines[lines.index("Companies (first 5):") + 1 :][:5]
     assert all(len(row.split("\t")) == 4 and "." in row.split("\t")[2] for row in companies), companies
+    board = lines[lines.index("Pipeline (stage, open deals, currency, total, weighted):") + 1 :]
+    assert board[0].startswith("Lead\t"), board
+    assert "deals" in r.stderr and "tasks" in r.stderr
     # the demo never touches the database the command was pointed at
     assert json.loads(sqlite_cli("contact", "list", "--json").stdout) == []
     again = sqlite_cli("demo")
