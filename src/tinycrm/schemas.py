@@ -171,8 +171,8 @@ class Page(Generic[T]):
     offset: int
     #: ``total`` is an estimate (a search the app asked not to count exactly)
     estimate: bool = False
-    #: search results ordered by relevance (``False``: by name, for a query that matches thousands)
-    ranked: bool = False
+    #: how search results are ordered: ``relevance``; ``name`` or ``newest`` for a query matching thousands
+    order: str = ""
 
     @property
     def more(self) -> bool:

@@ -461,8 +461,9 @@ def search(
 ) -> Page[ContactSummary]:
     """Contacts matching a search query (see :mod:`tinycrm.search`), best matches first.
 
-    With ``exact_total=False`` (search as you type), a query matching thousands is counted from the index
-    alone, archived contacts included, and the page says the total is an estimate."""
+    A query matching thousands comes by name. With ``exact_total=False`` (search as you type) such a query is
+    counted from the index alone, archived contacts included, the newest matches come first, and the page says
+    the total is an estimate."""
     _page_args(limit, offset)
     v.line(query, "search query")
     terms = fts.parse(query or "")
@@ -479,25 +480,25 @@ def search(
         params.update(oparams)
         # CROSS JOIN keeps the index match first: SQLite would otherwise run the match once per contact
         base = f"FROM ({match_sql}) m CROSS JOIN contacts c WHERE c.id = m.contact_id AND {cond} AND {mine}"
-        estimate = False
-        total = None
         if not exact_total and not (tag or company or owner):
             matched = tx.scalar(f"SELECT count(*) FROM ({match_sql}) m", params)
             if matched > BROAD_MATCH:
-                total, estimate = matched, True
-        if total is None:
-            total = tx.scalar(f"SELECT count(*) {base}", params)
+                # search as you type, the first letter: count from the index alone and show the newest
+                # matches, which the index yields in order without reading the thousands of others
+                ids = tx.column(f"SELECT c.id {base} ORDER BY m.contact_id DESC{page}", params)
+                return Page(summaries(tx, ids), matched, limit, offset, estimate=True, order="newest")
+        total = tx.scalar(f"SELECT count(*) {base}", params)
         if total > BROAD_MATCH:
-            # a word so short it matches thousands (the first letter typed): relevance means little, and
-            # ranking every match costs more than walking the name index, so show them by name
+            # a word so short it matches thousands: relevance means little, and ranking every match costs
+            # more than walking the name index, so show them by name
             ids = tx.column(
                 f"SELECT c.id FROM contacts c WHERE c.id IN (SELECT contact_id FROM ({match_sql}) m) "
                 f"AND {cond} AND {mine} ORDER BY c.sort_name, c.id{page}",
                 params,
             )
-            return Page(summaries(tx, ids), total, limit, offset, estimate=estimate, ranked=False)
+            return Page(summaries(tx, ids), total, limit, offset, order="name")
         ids = tx.column(f"SELECT c.id {base} ORDER BY m.score, c.sort_name, c.id{page}", params)
-        return Page(summaries(tx, ids), total, limit, offset, ranked=True)
+        return Page(summaries(tx, ids), total, limit, offset, order="relevance")
 
 
 def resolve(db: Database, ref: str) -> int:

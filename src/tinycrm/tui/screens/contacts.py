@@ -207,7 +207,7 @@ class ContactsScreen(CrmScreen):
         else:
             first, last = page.offset + 1, page.offset + len(page.items)
             if request.query.strip():
-                order = "best matches first" if page.ranked else "by name"
+                order = {"name": "by name", "newest": "newest first"}.get(page.order, "best matches first")
             else:
                 order = f"by {SORT_LABELS[request.sort]}"
             about = "about " if page.estimate else ""
