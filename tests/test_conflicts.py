@@ -21,6 +21,36 @@ def as_user(db, name):
     return db
 
 
+def at_once(store_url, actions):
+    """Run each ``action(handle)`` in its own thread on its own connection, all released together; give what
+    each returned or raised, in the order given."""
+    from tinycrm.db import open_db
+
+    barrier = threading.Barrier(len(actions))
+    outcomes: list = [None] * len(actions)
+
+    def run(i, action):
+        handle = open_db(store_url)
+        try:
+            barrier.wait(10)
+            outcomes[i] = action(handle)
+        except Exception as exc:  # noqa: BLE001 - the test looks at every outcome
+            outcomes[i] = exc
+        finally:
+            handle.close()
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return outcomes
+
+
+def failures(outcomes):
+    return [o for o in outcomes if isinstance(o, Exception)]
+
+
 def test_a_stale_contact_edit_fails_naming_who_changed_what(db, store_url):
     from tinycrm.db import open_db
 
@@ -116,30 +146,16 @@ def test_editor_flow_checks_expect_version_before_editing(cli, tmp_path):
 def test_racing_writers_of_one_record_lose_nothing(db, store_url):
     """Eight threads, each with its own connection, add a different email to one contact at once: on
     PostgreSQL the row lock serialises them (on SQLite the write lock does); every email is kept."""
-    from tinycrm.db import open_db
     from tinycrm.schemas import Labeled
 
     cid = contacts.create(db, ContactInput("Shared Person")).id
-    errors = []
-    barrier = threading.Barrier(8)
 
     def add(i):
-        handle = open_db(store_url)
-        try:
-            barrier.wait(10)
-            contacts.update(
-                handle, cid, {"add_emails": [Labeled(f"p{i}@example.com")], "add_phones": [f"+1 555 0{i}"]}
-            )
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            handle.close()
+        return lambda h: contacts.update(
+            h, cid, {"add_emails": [Labeled(f"p{i}@example.com")], "add_phones": [f"+1 555 0{i}"]}
+        )
 
-    threads = [threading.Thread(target=add, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    errors = failures(at_once(store_url, [add(i) for i in range(8)]))
     assert not errors
     c = contacts.get(db, cid)
     assert sorted(e.value for e in c.emails) == sorted(f"p{i}@example.com" for i in range(8))
@@ -148,28 +164,14 @@ def test_racing_writers_of_one_record_lose_nothing(db, store_url):
 
 def test_racing_stale_edits_exactly_one_wins(db, store_url):
     """Eight edits all made from version 1 at once: one is stored, seven are conflicts."""
-    from tinycrm.db import open_db
-
     cid = contacts.create(db, ContactInput("Contested")).id
-    results = []
-    barrier = threading.Barrier(8)
 
     def edit(i):
-        handle = as_user(open_db(store_url), f"user{i}")
-        try:
-            barrier.wait(10)
-            contacts.update(handle, cid, {"job_title": f"title {i}"}, expected_version=1)
-            results.append("ok")
-        except Conflict:
-            results.append("conflict")
-        finally:
-            handle.close()
+        return lambda h: contacts.update(as_user(h, f"user{i}"), cid, {"job_title": f"title {i}"}, expected_version=1)
 
-    threads = [threading.Thread(target=edit, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    outcomes = at_once(store_url, [edit(i) for i in range(8)])
+    results = ["conflict" if isinstance(o, Conflict) else "ok" if not isinstance(o, Exception) else repr(o)
+               for o in outcomes]  # fmt: skip
     assert sorted(results) == ["conflict"] * 7 + ["ok"]
     assert contacts.get(db, cid).version == 2
 
@@ -177,28 +179,13 @@ def test_racing_stale_edits_exactly_one_wins(db, store_url):
 def test_logging_interactions_never_conflicts_with_an_edit(db, store_url):
     """Logging a call (from two places at once) does not change the contact's version: an edit made from the
     read before still succeeds."""
-    from tinycrm.db import open_db
-
     cid = contacts.create(db, ContactInput("Busy Person")).id
     seen = contacts.get(db, cid)
-    barrier = threading.Barrier(2)
-    errors = []
 
     def log(i):
-        handle = open_db(store_url)
-        try:
-            barrier.wait(10)
-            interactions.log(handle, contact_ids=[cid], kind_="call", summary=f"call {i}")
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            handle.close()
+        return lambda h: interactions.log(h, contact_ids=[cid], kind_="call", summary=f"call {i}")
 
-    threads = [threading.Thread(target=log, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    errors = failures(at_once(store_url, [log(i) for i in range(2)]))
     assert not errors
     contacts.update(db, cid, {"job_title": "Manager"}, expected_version=seen.version)
     assert interactions.timeline(db, cid).total == 2
@@ -237,36 +224,18 @@ def _python_path(monkeypatch):
 def test_moving_a_deal_and_logging_on_it_from_two_places_both_succeed(db, store_url):
     """Stage moves and interaction logging carry no version from an earlier read: run side by side they
     wait for each other and all apply."""
-    from tinycrm.db import open_db
     from tinycrm.schemas_sales import DealInput
     from tinycrm.services import deals
 
     cid = contacts.create(db, ContactInput("Buyer")).id
     did = deals.create(db, DealInput("Big one", value="1000", currency="EUR", contact_ids=[cid])).id
-    barrier = threading.Barrier(4)
-    errors = []
-
-    def run(action):
-        handle = open_db(store_url)
-        try:
-            barrier.wait(10)
-            action(handle)
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            handle.close()
-
     actions = [
         lambda h: deals.move(h, did, "Proposal"),
         lambda h: deals.step(h, did, 1),
         lambda h: interactions.log(h, contact_ids=[cid], kind_="call", summary="on the deal", deal_id=did),
         lambda h: interactions.log(h, contact_ids=[cid], kind_="email", summary="offer sent", deal_id=did),
     ]
-    threads = [threading.Thread(target=run, args=(a,)) for a in actions]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    errors = failures(at_once(store_url, actions))
     assert not errors, errors
     deal = deals.get(db, did)
     assert deal.version == 3  # created, then two stage changes, each on top of the other

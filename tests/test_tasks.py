@@ -364,3 +364,14 @@ def test_cli_follow_up_and_stale(cli):
     assert r.exit_code == 0, r.stderr
     r = cli("stale", "--json", env=NOW)
     assert r.json == []
+
+
+def test_cli_task_links_a_deal_by_title(cli):
+    cli("add-contact", "Ada Lovelace", "--email", "ada@example.com", env=NOW)
+    deal = cli("deal", "add", "Website redesign", "--value", "5000", "--currency", "EUR", "--json", env=NOW).json
+    r = cli("task", "add", "Send the quote", "--due", "tomorrow", "--deal", "redesign", "--json", env=NOW)
+    assert r.exit_code == 0, r.stderr
+    assert r.json["deal"] == {"id": deal["id"], "name": "Website redesign"}
+    r = cli("task", "add", "Nothing", "--deal", "no such deal", env=NOW)
+    assert r.exit_code == 2 and "no deal matches 'no such deal'" in r.stderr
+    assert len(cli("task", "list", "--json", env=NOW).json) == 1

@@ -36,9 +36,9 @@ def _links(contact: str | None, company: str | None, deal: str | None) -> dict:
     if company is not None:
         out["company_id"] = company_id(company) if company.strip() else None
     if deal is not None:
-        from tinycrm.services import tasks
+        from tinycrm.services import deals
 
-        out["deal_id"] = tasks.resolve_deal(state.db(), deal) if deal.strip() else None
+        out["deal_id"] = deals.resolve(state.db(), deal) if deal.strip() else None
     return out
 
 

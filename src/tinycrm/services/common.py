@@ -17,6 +17,10 @@ from tinycrm.search import normalize
 T = TypeVar("T")
 
 
+#: ids are 32-bit integers on PostgreSQL: a larger one names no record
+MAX_ID = 2**31 - 1
+
+
 def new_uid() -> str:
     return str(uuid.uuid4())
 

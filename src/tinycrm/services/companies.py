@@ -10,6 +10,7 @@ from tinycrm.db import Database, Tx, as_datetime, placeholders
 from tinycrm.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from tinycrm.schemas import CompanyInput, CompanyRead, CompanySummary, Page, Ref
 from tinycrm.services.common import (
+    MAX_ID,
     audit,
     check_version,
     diff,
@@ -165,7 +166,7 @@ def resolve(db: Database, ref: str) -> int:
 
 def resolve_in(tx: Tx, ref: str) -> int:
     if ref.isdecimal():
-        if int(ref) > 2**31 - 1 or tx.scalar("SELECT id FROM companies WHERE id = :i", {"i": int(ref)}) is None:
+        if int(ref) > MAX_ID or tx.scalar("SELECT id FROM companies WHERE id = :i", {"i": int(ref)}) is None:
             raise NotFound(f"no company with id {ref}")
         return int(ref)
     key = sort_key(ref)

@@ -15,6 +15,7 @@ from tinycrm.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from tinycrm.schemas import Address, ContactInput, ContactRead, ContactSummary, Labeled, Page, Ref, TagCount
 from tinycrm.services import companies
 from tinycrm.services.common import (
+    MAX_ID,
     audit,
     audit_many,
     check_version,
@@ -38,7 +39,6 @@ LISTS = ("emails", "phones", "addresses", "tags")
 MAX_PAGE = 1000
 #: above this many matches, search results come by name rather than by relevance
 BROAD_MATCH = 2000
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 def split_name(display: str) -> tuple[str | None, str | None]:

@@ -34,6 +34,7 @@ from tinycrm.schemas_sales import (
 )
 from tinycrm.services import pipelines
 from tinycrm.services.common import (
+    MAX_ID,
     audit,
     check_page,
     check_version,
@@ -252,7 +253,7 @@ def resolve_in(tx: Tx, ref: str | int) -> int:
     v.line(text, "deal reference")
     if re.fullmatch(r"#?\d+", text):
         did = int(text.lstrip("#"))
-        if tx.scalar("SELECT id FROM deals WHERE id = :i", {"i": did}) is None:
+        if did > MAX_ID or tx.scalar("SELECT id FROM deals WHERE id = :i", {"i": did}) is None:
             raise NotFound(f"no deal with id {did}; list them with: crm deal list --status all")
         return did
     escaped = escape_like(text)

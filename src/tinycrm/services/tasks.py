@@ -30,6 +30,7 @@ from tinycrm.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from tinycrm.schemas import Page, Ref
 from tinycrm.schemas_tasks import PRIORITIES, StaleContact, TaskInput, TaskRead
 from tinycrm.services.common import (
+    MAX_ID,
     actor,
     audit,
     check_page,
@@ -45,7 +46,6 @@ from tinycrm.services.common import (
 
 #: rules more frequent than daily make no sense for a to-do and would make "next occurrence" loops long
 _MAX_STEPS = 200_000
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 # --- local days -----------------------------------------------------------------------------------------
 
@@ -446,34 +446,6 @@ def resolve(db: Database, ref: str | int) -> int:
                     [Ref(r["id"], r["title"]) for r in rows[:10]],
                 )
     raise NotFound(f"no task matches {text!r}; list them with: crm task list")
-
-
-def resolve_deal(db: Database, ref: str | int) -> int:
-    """A deal id from an id or a fragment of its title."""
-    text = str(ref or "").strip()
-    if not text:
-        raise InvalidInput("a deal reference is empty; give an id or words of its title")
-    v.line(text, "deal reference")
-    with db.read() as tx:
-        if re.fullmatch(r"#?\d+", text):
-            did = int(text.lstrip("#"))
-            if did > MAX_ID or tx.scalar("SELECT id FROM deals WHERE id = :i", {"i": did}) is None:
-                raise NotFound(f"no deal with id {did}")
-            return did
-        like = "%" + escape_like(text) + "%"
-        rows = tx.all(
-            "SELECT id, title FROM deals WHERE lower(title) = lower(:t) ORDER BY id LIMIT 11", {"t": text}
-        ) or tx.all(
-            f"SELECT id, title FROM deals WHERE {tx.db.dialect.like_ci('title', 'p')} ORDER BY id LIMIT 11",
-            {"p": like},
-        )
-    if not rows:
-        raise NotFound(f"no deal matches {text!r}")
-    if len(rows) > 1:
-        raise Ambiguous(
-            f"{text!r} matches several deals; give an id", [Ref(r["id"], r["title"]) for r in rows[:10]]
-        )
-    return rows[0]["id"]
 
 
 STATUSES = ("open", "done", "snoozed", "all")
