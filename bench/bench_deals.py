@@ -44,7 +44,7 @@ def _chunks(rows: list, size: int = BATCH):
 
 
 def generate(deals_n: int, contacts_n: int, url: str | None = None, fresh: bool = False) -> str:
-    from tinycrm.db import open_db
+    from tinycrm.store.database import open_db
 
     if url is None:
         out = default_path(deals_n, contacts_n)
@@ -172,7 +172,7 @@ def generate(deals_n: int, contacts_n: int, url: str | None = None, fresh: bool 
                 "INSERT INTO interaction_contacts (interaction_id, contact_id) VALUES (:i, :c)", chunk
             )
         if not db.is_sqlite:
-            from tinycrm.services.tables import reset_sequences
+            from tinycrm.store.tables import reset_sequences
 
             reset_sequences(tx)
         db.search.rebuild(tx)

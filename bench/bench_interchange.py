@@ -35,10 +35,11 @@ def main() -> int:
 
     import vobject
 
-    from tinycrm.db import open_db
     from tinycrm.formats.records import ContactData
     from tinycrm.formats.vcard import write_card
-    from tinycrm.services import demo, interchange
+    from tinycrm.services import demo
+    from tinycrm.services.interchange import transfer as interchange
+    from tinycrm.store.database import open_db
 
     # the file: demo people as vCard 3.0 (no database involved)
     cards = []

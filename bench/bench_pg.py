@@ -46,8 +46,8 @@ def pg_database(admin_url: str, sqlite_url: str, n: int, fresh: bool) -> str:
     """The PostgreSQL copy of the SQLite benchmark database (made once, then reused)."""
     import psycopg
 
-    from tinycrm.db import open_db, pg_conninfo
-    from tinycrm.services import dbcopy
+    from tinycrm.services.interchange import dbcopy
+    from tinycrm.store.database import open_db, pg_conninfo
 
     name = f"tinycrm_bench_{n}"
     url = admin_url.rsplit("/", 1)[0] + "/" + name
@@ -115,7 +115,7 @@ def main() -> None:
 
     base = timed([sys.executable, "-c", "pass"], env, args.runs)
     base_min = BEST[f"{sys.executable} -c pass"]
-    opening = "from tinycrm.db import open_db; open_db({!r}).connection()"
+    opening = "from tinycrm.store.database import open_db; open_db({!r}).connection()"
     alone = [
         ("python -c 'import psycopg'", [sys.executable, "-c", "import psycopg"]),
         ("python -c 'import sqlite3'", [sys.executable, "-c", "import sqlite3"]),

@@ -33,8 +33,8 @@ TARGETS = {"first_paint_s": 1.0, "peak_rss_mb": 150.0, "keystroke_ms": 50.0}
 
 
 def build(path: Path, n: int) -> None:
-    from tinycrm.db import open_db
     from tinycrm.services import demo
+    from tinycrm.store.database import open_db
 
     tmp = path.with_suffix(".part")
     for suffix in ("", "-wal", "-shm"):
@@ -75,7 +75,7 @@ async def child(url: str, t0: float) -> dict:
             shown_at.append(time.perf_counter())
 
         screen._show = stamped_show
-        from tinycrm.services import contacts
+        from tinycrm.services.people import contacts
 
         original_search = contacts.search
 

@@ -23,9 +23,9 @@ def default_path(n: int) -> Path:
 
 
 def generate(n: int, out: Path | None = None, url: str | None = None, fresh: bool = False) -> str:
-    from tinycrm.db import open_db
     from tinycrm.services import demo
     from tinycrm.services.status import status
+    from tinycrm.store.database import open_db
 
     if url is None:
         out = out or default_path(n)

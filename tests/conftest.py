@@ -78,7 +78,7 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def db(store_url: str):
     """An opened, migrated database on each store."""
-    from tinycrm.db import open_db
+    from tinycrm.store.database import open_db
 
     database = open_db(store_url)
     yield database

@@ -38,7 +38,7 @@ def _pg_unavailable() -> str | None:
         try:
             import psycopg
 
-            from tinycrm.db import pg_conninfo
+            from tinycrm.store.database import pg_conninfo
 
             with psycopg.connect(pg_conninfo(url), connect_timeout=3, autocommit=True):
                 pass
@@ -58,7 +58,7 @@ def _pg_url_for(dbname: str) -> str:
 def _pg_admin_execute(sql: str) -> None:
     import psycopg
 
-    from tinycrm.db import pg_conninfo
+    from tinycrm.store.database import pg_conninfo
 
     with psycopg.connect(pg_conninfo(pg_admin_url()), autocommit=True) as conn:
         conn.execute(sql)
@@ -69,7 +69,7 @@ def _pg_template() -> str:
     if "template" not in _pg_state:
         name = f"tinycrm_tmpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         _pg_admin_execute(f'CREATE DATABASE "{name}"')
-        from tinycrm.db import open_db
+        from tinycrm.store.database import open_db
 
         db = open_db(_pg_url_for(name))
         db.close()
@@ -178,8 +178,8 @@ def _pg_for_module():
 def _empty_pg(url: str) -> None:
     import psycopg
 
-    from tinycrm.db import pg_conninfo
-    from tinycrm.models import metadata
+    from tinycrm.store.database import pg_conninfo
+    from tinycrm.store.schema import metadata
 
     keep = {"alembic_version", "pipelines", "stages"}  # the schema's version and its seed data
     with psycopg.connect(pg_conninfo(url), autocommit=True) as conn:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from tinycrm import paths
-from tinycrm.errors import InvalidInput
+from tinycrm.domain.errors import InvalidInput
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 def sample_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
     """The sample database, built once per test process."""
     from tinycrm import config
-    from tinycrm.db import open_db
+    from tinycrm.store.database import open_db
 
     base = tmp_path_factory.mktemp("tui-sample")
     saved = {k: os.environ.get(k) for k in ("TINYCRM_HOME", "TINYCRM_USER", "TZ", "TINYCRM_DB")}
@@ -80,7 +80,7 @@ def make(sample_url: str):
 @pytest.fixture
 def db(sample_url: str):
     """The sample database, to check through the services what the app did."""
-    from tinycrm.db import open_db
+    from tinycrm.store.database import open_db
 
     database = open_db(sample_url)
     yield database

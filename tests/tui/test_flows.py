@@ -18,7 +18,7 @@ async def open_contact(pilot, name: str) -> None:
 
 
 async def test_add_a_contact(make, db):
-    from tinycrm.services import contacts
+    from tinycrm.services.people import contacts
 
     app = make()
     async with app.run_test(size=SIZE) as pilot:
@@ -44,7 +44,7 @@ async def test_add_a_contact(make, db):
 
 
 async def test_a_refused_contact_shows_the_message_by_the_field_and_saves_nothing(make, db):
-    from tinycrm.services import contacts
+    from tinycrm.services.people import contacts
     from tinycrm.tui.widgets.fields import Field
 
     before = contacts.list_contacts(db, archived=None).total
@@ -63,7 +63,7 @@ async def test_a_refused_contact_shows_the_message_by_the_field_and_saves_nothin
 
 
 async def test_log_an_interaction(make, db, ids):
-    from tinycrm.services import interactions
+    from tinycrm.services.people import interactions
 
     app = make()
     async with app.run_test(size=SIZE) as pilot:
@@ -81,7 +81,7 @@ async def test_log_an_interaction(make, db, ids):
 
 
 async def test_an_unreadable_date_is_refused_next_to_the_field(make, db, ids):
-    from tinycrm.services import interactions
+    from tinycrm.services.people import interactions
     from tinycrm.tui.widgets.fields import Field
 
     before = interactions.timeline(db, ids["ada"]).total
@@ -96,7 +96,7 @@ async def test_an_unreadable_date_is_refused_next_to_the_field(make, db, ids):
 
 
 async def test_move_a_deal_to_the_next_stage_and_win_it(make, db, ids):
-    from tinycrm.services import deals
+    from tinycrm.services.sales import deals
 
     app = make()
     async with app.run_test(size=SIZE) as pilot:
@@ -116,7 +116,7 @@ async def test_move_a_deal_to_the_next_stage_and_win_it(make, db, ids):
 
 
 async def test_win_can_be_called_off(make, db, ids):
-    from tinycrm.services import deals
+    from tinycrm.services.sales import deals
 
     app = make()
     async with app.run_test(size=SIZE) as pilot:
@@ -126,7 +126,7 @@ async def test_win_can_be_called_off(make, db, ids):
 
 
 async def test_lose_a_deal_with_a_reason(make, db, ids):
-    from tinycrm.services import deals
+    from tinycrm.services.sales import deals
     from tinycrm.tui.widgets.fields import Field
 
     app = make()
@@ -146,7 +146,7 @@ async def test_lose_a_deal_with_a_reason(make, db, ids):
 
 
 async def test_complete_a_task_from_the_agenda(make, db, ids):
-    from tinycrm.services import tasks
+    from tinycrm.services.work import tasks
 
     app = make()
     async with app.run_test(size=SIZE) as pilot:
@@ -165,7 +165,7 @@ async def test_complete_a_task_from_the_agenda(make, db, ids):
 
 
 async def test_snooze_a_task(make, db, ids):
-    from tinycrm.services import tasks
+    from tinycrm.services.work import tasks
 
     app = make()
     async with app.run_test(size=SIZE) as pilot:
@@ -242,7 +242,7 @@ async def test_sort_and_filter_by_company(make):
 
 
 async def test_tags_and_archive(make, db, ids):
-    from tinycrm.services import contacts
+    from tinycrm.services.people import contacts
 
     app = make()
     async with app.run_test(size=SIZE) as pilot:
@@ -256,7 +256,7 @@ async def test_tags_and_archive(make, db, ids):
 
 
 async def test_add_a_follow_up(make, db, ids):
-    from tinycrm.services import tasks
+    from tinycrm.services.work import tasks
 
     app = make()
     async with app.run_test(size=SIZE) as pilot:
@@ -268,7 +268,7 @@ async def test_add_a_follow_up(make, db, ids):
 
 
 async def test_edit_a_contact(make, db, ids):
-    from tinycrm.services import contacts
+    from tinycrm.services.people import contacts
 
     app = make()
     async with app.run_test(size=SIZE) as pilot:

@@ -75,10 +75,12 @@ PEOPLE = [
 
 def build(db: Any) -> dict[str, int]:
     """Fill an empty, migrated database; give the ids of the records by a short name."""
-    from tinycrm.schemas import ContactInput, Labeled
-    from tinycrm.schemas_sales import DealInput
-    from tinycrm.schemas_tasks import TaskInput
-    from tinycrm.services import contacts, deals, interactions, tasks
+    from tinycrm.domain.people import ContactInput, Labeled
+    from tinycrm.domain.sales import DealInput
+    from tinycrm.domain.tasks import TaskInput
+    from tinycrm.services.people import contacts, interactions
+    from tinycrm.services.sales import deals
+    from tinycrm.services.work import tasks
 
     ids: dict[str, int] = {}
     with clock_at(BUILD_1):

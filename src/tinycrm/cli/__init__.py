@@ -19,16 +19,16 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(app, argv: list[str] | None = None) -> int:  # noqa: ANN001 - a Typer app
     """Run the app; turn every expected error into one line on stderr and an exit code."""
-    from tinycrm.errors import CrmError
+    from tinycrm.domain.errors import CrmError
 
     try:
         result = app(args=argv, prog_name="crm", standalone_mode=False)
     except CrmError as exc:
         _error(exc.message)
-        from tinycrm.errors import Ambiguous
+        from tinycrm.domain.errors import Ambiguous
 
         if isinstance(exc, Ambiguous) and exc.candidates:
-            from tinycrm.services.contacts import candidates_label
+            from tinycrm.services.people.contacts import candidates_label
 
             for line in candidates_label(exc.candidates):
                 print(f"  {line}", file=sys.stderr)

@@ -15,14 +15,14 @@ from tinycrm.cli.options import read_text_arg, split_kv
 
 def contact_id(ref: str) -> int:
     """The contact a command line names (id, email or name)."""
-    from tinycrm.services import contacts
+    from tinycrm.services.people import contacts
 
     return contacts.resolve(state.db(), ref)
 
 
 def company_id(ref: str) -> int:
     """The company a command line names (id, domain or name)."""
-    from tinycrm.services import companies
+    from tinycrm.services.people import companies
 
     return companies.resolve(state.db(), ref)
 
@@ -30,7 +30,7 @@ def company_id(ref: str) -> int:
 def owner_of(owner: str | None, mine: bool, *, both: str = "give --mine or --owner NAME, not both") -> str | None:
     """The user name that ``--owner NAME`` / ``--mine`` ask for, or None; ``both`` is the error for giving both."""
     if mine and owner:
-        from tinycrm.errors import InvalidInput
+        from tinycrm.domain.errors import InvalidInput
 
         raise InvalidInput(both)
     if mine:
@@ -42,7 +42,7 @@ def owner_of(owner: str | None, mine: bool, *, both: str = "give --mine or --own
 
 def confirm(question: str, yes: bool) -> None:
     """Go on with ``--yes`` or when the person at the terminal agrees; refuse otherwise."""
-    from tinycrm.errors import InvalidInput, Refused
+    from tinycrm.domain.errors import InvalidInput, Refused
 
     if yes:
         return

@@ -12,7 +12,7 @@ company_app = typer.Typer(help="Companies and their people.", no_args_is_help=Tr
 
 
 def show_company(c, as_json: bool) -> None:  # noqa: ANN001
-    from tinycrm.dates import show
+    from tinycrm.domain.dates import show
 
     def human() -> None:
         render.record(
@@ -41,8 +41,8 @@ def add_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Add a company and print its id."""
-    from tinycrm.schemas import CompanyInput
-    from tinycrm.services import companies
+    from tinycrm.domain.people import CompanyInput
+    from tinycrm.services.people import companies
 
     c = companies.create(
         state.db(),
@@ -63,7 +63,7 @@ def list_cmd(
     as_json: bool = JSON,
 ) -> None:
     """List companies with how many people work there."""
-    from tinycrm.services import companies
+    from tinycrm.services.people import companies
 
     page = companies.list_companies(state.db(), limit=limit_of(limit, show_all), offset=offset, tag=tag,
                                     owner=owner_of(owner, mine))  # fmt: skip
@@ -82,7 +82,7 @@ def list_cmd(
 @company_app.command("show")
 def show_cmd(company: str = typer.Argument(..., help="Id, domain or name."), as_json: bool = JSON) -> None:
     """Show a company and its people."""
-    from tinycrm.services import companies
+    from tinycrm.services.people import companies
 
     show_company(companies.get(state.db(), company_id(company)), as_json)
 
@@ -104,8 +104,8 @@ def edit_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Change a company."""
-    from tinycrm.errors import InvalidInput
-    from tinycrm.services import companies
+    from tinycrm.domain.errors import InvalidInput
+    from tinycrm.services.people import companies
 
     changes = option_changes(
         (("name", name), ("domain", domain), ("website", website), ("phone", phone), ("address", address)),
@@ -126,7 +126,7 @@ def delete_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Delete a company; its people stay, without a company."""
-    from tinycrm.services import companies
+    from tinycrm.services.people import companies
 
     cid = company_id(company)
     c = companies.get(state.db(), cid)

@@ -31,7 +31,7 @@ def show_summaries(page, as_json: bool, what: str = "contacts") -> None:  # noqa
 
 
 def show_contact(c, as_json: bool) -> None:  # noqa: ANN001
-    from tinycrm.dates import show
+    from tinycrm.domain.dates import show
 
     def human() -> None:
         render.record(
@@ -89,8 +89,8 @@ def add_contact(
     as_json: bool = JSON,
 ) -> None:
     """Add a contact and print its id (with --json, the whole record)."""
-    from tinycrm.schemas import ContactInput
-    from tinycrm.services import contacts
+    from tinycrm.domain.people import ContactInput
+    from tinycrm.services.people import contacts
 
     data = ContactInput(
         display_name=name, given_name=given, family_name=family, emails=labeled(email), phones=labeled(phone),
@@ -120,7 +120,7 @@ def list_cmd(
     as_json: bool = JSON,
 ) -> None:
     """List contacts, by name, a page at a time."""
-    from tinycrm.services import contacts
+    from tinycrm.services.people import contacts
 
     flag = None if everyone else archived
     page = contacts.list_contacts(state.db(), limit=limit_of(limit, show_all), offset=offset, tag=tag,
@@ -132,7 +132,7 @@ def list_cmd(
 @contact_app.command("show")
 def show_cmd(contact: str = typer.Argument(..., help="Id, email or name."), as_json: bool = JSON) -> None:
     """Show everything about a contact."""
-    from tinycrm.services import contacts
+    from tinycrm.services.people import contacts
 
     show_contact(contacts.get(state.db(), contact_id(contact)), as_json)
 
@@ -163,7 +163,7 @@ def edit_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Change a contact. With no field options, open $EDITOR on a readable form."""
-    from tinycrm.services import contacts
+    from tinycrm.services.people import contacts
 
     db = state.db()
     cid = contact_id(contact)
@@ -197,7 +197,7 @@ def edit_in_editor(before) -> dict | None:  # noqa: ANN001
     import subprocess
     import tempfile
 
-    from tinycrm.errors import InvalidInput
+    from tinycrm.domain.errors import InvalidInput
     from tinycrm.formats import editform
 
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
@@ -236,7 +236,7 @@ def unarchive_cmd(contacts_: list[str] = typer.Argument(..., metavar="CONTACT...
 
 
 def _archive(refs: list[str], flag: bool, as_json: bool) -> None:
-    from tinycrm.services import contacts
+    from tinycrm.services.people import contacts
 
     ids = [contact_id(r) for r in refs]
     done = [contacts.archive(state.db(), i, archived=flag) for i in ids]
@@ -255,7 +255,7 @@ def delete_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Delete a contact for good (archive keeps the history instead)."""
-    from tinycrm.services import contacts
+    from tinycrm.services.people import contacts
 
     cid = contact_id(contact)
     c = contacts.get(state.db(), cid)
@@ -271,7 +271,7 @@ def tag_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Add tags to a contact."""
-    from tinycrm.services import contacts
+    from tinycrm.services.people import contacts
 
     _retag(contacts.tag, contact, tags, as_json)
 
@@ -283,7 +283,7 @@ def untag_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Remove tags from a contact."""
-    from tinycrm.services import contacts
+    from tinycrm.services.people import contacts
 
     _retag(contacts.untag, contact, tags, as_json)
 
@@ -312,7 +312,7 @@ def search_cmd(
 
     Fields: name: email: phone: company: notes: tag:  e.g.  crm search tag:vip company:acme
     """
-    from tinycrm.services import contacts
+    from tinycrm.services.people import contacts
 
     page = contacts.search(state.db(), " ".join(query), limit=limit_of(limit, show_all), offset=offset,
                            tag=tag, company=company, archived=None if archived else False,
@@ -331,12 +331,12 @@ def log_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Log an interaction (call, email, meeting...) with a contact and print its id."""
-    from tinycrm.services import interactions
+    from tinycrm.services.people import interactions
 
     ids = [contact_id(contact), *[contact_id(r) for r in with_]]
     deal_id = None
     if deal:
-        from tinycrm.services import deals
+        from tinycrm.services.sales import deals
 
         deal_id = deals.resolve(state.db(), deal)
     text = read_text_arg(body, "--body")
@@ -354,8 +354,8 @@ def timeline_cmd(
     as_json: bool = JSON,
 ) -> None:
     """A contact's interactions, newest first."""
-    from tinycrm.dates import show
-    from tinycrm.services import interactions
+    from tinycrm.domain.dates import show
+    from tinycrm.services.people import interactions
 
     page = interactions.timeline(state.db(), contact_id(contact), limit=limit_of(limit, show_all), offset=offset,
                                  kind_=kind)  # fmt: skip
@@ -374,7 +374,7 @@ def timeline_cmd(
 
 def tags_cmd(as_json: bool = JSON) -> None:
     """All tags, with how many contacts and companies carry each."""
-    from tinycrm.services import contacts
+    from tinycrm.services.people import contacts
 
     tags = contacts.list_tags(state.db())
     render.emit(

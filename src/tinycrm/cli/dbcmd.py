@@ -13,8 +13,8 @@ db_app = typer.Typer(help="The database: schema status and upgrades.", no_args_i
 @db_app.command("status")
 def status_cmd(as_json: bool = JSON) -> None:
     """Show the database URL and whether its schema is current."""
-    from tinycrm import migrate
-    from tinycrm.db import Database, redact, resolve_url
+    from tinycrm.store import migrate
+    from tinycrm.store.database import Database, redact, resolve_url
 
     db = Database(resolve_url(state.url()))
     info = {"url": redact(db.url), **migrate.status(db)}
@@ -29,8 +29,8 @@ def status_cmd(as_json: bool = JSON) -> None:
 @db_app.command("upgrade")
 def upgrade_cmd() -> None:
     """Create or upgrade the schema (opening the database does this too)."""
-    from tinycrm import migrate
-    from tinycrm.db import Database, resolve_url
+    from tinycrm.store import migrate
+    from tinycrm.store.database import Database, resolve_url
 
     db = Database(resolve_url(state.url()))
     before = migrate.current_revision(db)
@@ -57,8 +57,8 @@ def copy_cmd(
     """Copy this whole database into an empty one (SQLite <-> PostgreSQL), verified table by table."""
     import sys
 
-    from tinycrm.db import open_db
-    from tinycrm.services import dbcopy
+    from tinycrm.services.interchange import dbcopy
+    from tinycrm.store.database import open_db
 
     source = state.db()
     target = open_db(to)

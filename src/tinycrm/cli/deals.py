@@ -63,7 +63,7 @@ def owner_of(owner: str | None, mine: bool) -> str | None:
 
 
 def resolve(ref: str) -> int:
-    from tinycrm.services import deals
+    from tinycrm.services.sales import deals
 
     return deals.resolve(state.db(), ref)
 
@@ -91,7 +91,7 @@ def bar(value: Any, top: Any, width: int = 24) -> str:
 
 
 def no_csv_and_json(as_csv: bool, as_json: bool) -> None:
-    from tinycrm.errors import InvalidInput
+    from tinycrm.domain.errors import InvalidInput
 
     if as_csv and as_json:
         raise InvalidInput("give --csv or --json, not both")
@@ -147,10 +147,10 @@ def show_deals(
 
 
 def show_deal(d: Any, entries: list | None, as_json: bool) -> None:
-    from tinycrm.dates import show
+    from tinycrm.domain.dates import show
 
     if as_json:
-        from tinycrm.schemas import to_json
+        from tinycrm.domain.people import to_json
 
         doc = to_json(d)
         if entries is not None:
@@ -180,7 +180,7 @@ def show_deal(d: Any, entries: list | None, as_json: bool) -> None:
 
 
 def show_timeline(entries: list, as_json: bool) -> None:
-    from tinycrm.dates import show
+    from tinycrm.domain.dates import show
 
     render.emit(
         entries,
@@ -231,8 +231,8 @@ def add_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Add a deal and print its id (with --json, the whole record)."""
-    from tinycrm.schemas_sales import DealInput
-    from tinycrm.services import deals
+    from tinycrm.domain.sales import DealInput
+    from tinycrm.services.sales import deals
 
     data = DealInput(
         title=title, value=value, currency=currency, contact_ids=contact_ids(contact), company_id=company_id(company),
@@ -259,7 +259,7 @@ def list_cmd(
     as_json: bool = JSON,
 ) -> None:
     """List deals (open ones by default), soonest expected close first."""
-    from tinycrm.services import deals
+    from tinycrm.services.sales import deals
 
     cid = contact_ids([contact])[0] if contact else None
     page = deals.list_deals(
@@ -274,7 +274,7 @@ def show_cmd(
     deal: str = typer.Argument(..., help="Id or (part of) the title."), as_json: bool = JSON
 ) -> None:
     """Show a deal and its timeline (stage changes and interactions)."""
-    from tinycrm.services import deals
+    from tinycrm.services.sales import deals
 
     did = resolve(deal)
     show_deal(deals.get(state.db(), did), deals.timeline(state.db(), did), as_json)
@@ -288,7 +288,7 @@ def timeline_cmd(
     as_json: bool = JSON,
 ) -> None:
     """What happened to a deal, newest first."""
-    from tinycrm.services import deals
+    from tinycrm.services.sales import deals
 
     show_timeline(deals.timeline(state.db(), resolve(deal), limit=limit_of(limit, show_all)), as_json)
 
@@ -316,8 +316,8 @@ def edit_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Change a deal."""
-    from tinycrm.errors import InvalidInput
-    from tinycrm.services import deals
+    from tinycrm.domain.errors import InvalidInput
+    from tinycrm.services.sales import deals
 
     did = resolve(deal)
     changes = option_changes(
@@ -356,7 +356,7 @@ def move_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Move a deal to another stage of its pipeline."""
-    from tinycrm.services import deals
+    from tinycrm.services.sales import deals
 
     d = deals.move(state.db(), resolve(deal), stage)
     _show_state(d, as_json)
@@ -365,7 +365,7 @@ def move_cmd(
 @deal_app.command("win")
 def win_cmd(deal: str = typer.Argument(..., help="Id or (part of) the title."), as_json: bool = JSON) -> None:
     """Mark a deal won."""
-    from tinycrm.services import deals
+    from tinycrm.services.sales import deals
 
     d = deals.win(state.db(), resolve(deal))
     _show_state(d, as_json)
@@ -378,7 +378,7 @@ def lose_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Mark a deal lost, with the reason."""
-    from tinycrm.services import deals
+    from tinycrm.services.sales import deals
 
     d = deals.lose(state.db(), resolve(deal), reason)
     _show_state(d, as_json)
@@ -389,7 +389,7 @@ def reopen_cmd(
     deal: str = typer.Argument(..., help="Id or (part of) the title."), as_json: bool = JSON
 ) -> None:
     """Open a won or lost deal again, in the stage it closed in."""
-    from tinycrm.services import deals
+    from tinycrm.services.sales import deals
 
     d = deals.reopen(state.db(), resolve(deal))
     _show_state(d, as_json)
@@ -402,7 +402,7 @@ def delete_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Delete a deal for good (with its stage history; linked interactions stay)."""
-    from tinycrm.services import deals
+    from tinycrm.services.sales import deals
 
     did = resolve(deal)
     d = deals.get(state.db(), did)
@@ -420,7 +420,7 @@ def idle_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Open deals idle in their stage longer than its threshold, or with an overdue next step."""
-    from tinycrm.services import deals
+    from tinycrm.services.sales import deals
 
     n = limit_of(limit, show_all)
     items = deals.idle_deals(state.db(), owner=owner_of(owner, mine), pipeline=pipeline,
@@ -494,7 +494,7 @@ def board_cmd(
     as_json: bool = JSON,
 ) -> None:
     """The board: per stage, the open deals with their count, total and weighted value per currency."""
-    from tinycrm.services import pipelines
+    from tinycrm.services.sales import pipelines
 
     want = limit if (as_json or render.is_tty()) else 0
     b = pipelines.board(state.db(), name, owner=owner_of(owner, mine), limit=want)
@@ -504,7 +504,7 @@ def board_cmd(
 @pipeline_app.command("list")
 def pipelines_cmd(as_json: bool = JSON) -> None:
     """All pipelines with their stages."""
-    from tinycrm.services import pipelines
+    from tinycrm.services.sales import pipelines
 
     items = pipelines.list_pipelines(state.db())
     render.emit(
@@ -531,7 +531,7 @@ def pipeline_add_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Add a pipeline and print its id."""
-    from tinycrm.services import pipelines
+    from tinycrm.services.sales import pipelines
 
     specs = [pipelines.parse_stage_spec(s) for s in stage]
     p = pipelines.create(state.db(), name, specs or None)
@@ -545,7 +545,7 @@ def pipeline_rename_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Rename a pipeline."""
-    from tinycrm.services import pipelines
+    from tinycrm.services.sales import pipelines
 
     p = pipelines.rename(state.db(), pipeline, new_name)
     render.emit(p, as_json, lambda: render.out(f"{p.id}\t{p.name}"))
@@ -558,7 +558,7 @@ def pipeline_remove_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Remove a pipeline that holds no deals, with its stages."""
-    from tinycrm.services import pipelines
+    from tinycrm.services.sales import pipelines
 
     p = pipelines.get(state.db(), pipeline)
     delete_confirmed(f"Remove pipeline {p.name!r} and its {len(p.stages)} stages?", yes,
@@ -586,7 +586,7 @@ def stages_list_cmd(
     as_json: bool = JSON,
 ) -> None:
     """The stages of a pipeline, in order: probability, idle threshold, deals."""
-    from tinycrm.services import pipelines
+    from tinycrm.services.sales import pipelines
 
     show_stages(pipelines.get(state.db(), pipeline), as_json)
 
@@ -601,7 +601,7 @@ def stages_add_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Add a stage to a pipeline."""
-    from tinycrm.services import pipelines
+    from tinycrm.services.sales import pipelines
 
     p = pipelines.add_stage(state.db(), pipeline, name, probability=probability, idle_days=idle_days,
                             position=position)  # fmt: skip
@@ -616,7 +616,7 @@ def stages_rename_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Rename a stage."""
-    from tinycrm.services import pipelines
+    from tinycrm.services.sales import pipelines
 
     show_stages(pipelines.rename_stage(state.db(), pipeline, stage, new_name), as_json)
 
@@ -629,7 +629,7 @@ def stages_move_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Reorder: put a stage at another place in its pipeline."""
-    from tinycrm.services import pipelines
+    from tinycrm.services.sales import pipelines
 
     show_stages(pipelines.move_stage(state.db(), pipeline, stage, position), as_json)
 
@@ -643,7 +643,7 @@ def stages_set_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Re-weight a stage (probability) or change its idle threshold."""
-    from tinycrm.services import pipelines
+    from tinycrm.services.sales import pipelines
 
     p = pipelines.set_stage(state.db(), pipeline, stage, probability=probability, idle_days=idle_days,
                             clear_idle=idle_days == 0)  # fmt: skip
@@ -658,7 +658,7 @@ def stages_remove_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Remove a stage; one that holds deals needs --move-to STAGE."""
-    from tinycrm.services import pipelines
+    from tinycrm.services.sales import pipelines
 
     show_stages(pipelines.remove_stage(state.db(), pipeline, stage, move_to=move_to), as_json)
 
@@ -678,7 +678,7 @@ def forecast_cmd(
 ) -> None:
     """Weighted open value (value x stage probability) by expected close month and currency, next to the value
     already won in each month."""
-    from tinycrm.services import reports
+    from tinycrm.services.sales import reports
 
     no_csv_and_json(as_csv, as_json)
     f = reports.forecast(state.db(), months=months, past=past, owner=owner_of(owner, mine), pipeline=pipeline)
@@ -718,7 +718,7 @@ def pipeline_report_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Per stage: open deals and value, how many deals reached it, conversion to the next stage, wins."""
-    from tinycrm.services import reports
+    from tinycrm.services.sales import reports
 
     no_csv_and_json(as_csv, as_json)
     r = reports.pipeline_report(state.db(), pipeline=pipeline, owner=owner_of(owner, mine))
@@ -753,7 +753,7 @@ def wins_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Win rate, average won deal per currency, average cycle (created to closed), lost reasons ranked."""
-    from tinycrm.services import reports
+    from tinycrm.services.sales import reports
 
     no_csv_and_json(as_csv, as_json)
     w = reports.wins(state.db(), since=since, owner=owner_of(owner, mine), pipeline=pipeline)
@@ -805,7 +805,7 @@ def activity_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Interactions per week (from Monday) by kind."""
-    from tinycrm.services import reports
+    from tinycrm.services.sales import reports
 
     no_csv_and_json(as_csv, as_json)
     a = reports.activity(state.db(), weeks=weeks, owner=owner_of(owner, mine))

@@ -13,8 +13,8 @@ def demo_cmd(
 ) -> None:
     """Build a demo database (a few hundred contacts, companies, interactions) and show it."""
     from tinycrm import paths
-    from tinycrm.db import open_db
     from tinycrm.services import demo
+    from tinycrm.store.database import open_db
 
     path = paths.demo_db_path()
     if fresh:
@@ -46,7 +46,7 @@ def show_demo() -> None:
     from tinycrm import paths
     from tinycrm.cli.contacts import show_summaries
     from tinycrm.cli.status import show_status
-    from tinycrm.services import companies, contacts
+    from tinycrm.services.people import companies, contacts
 
     db = state.db()
     show_status()
@@ -58,7 +58,7 @@ def show_demo() -> None:
     page = companies.list_companies(db, limit=5)
     render.table(((c.id, c.name, c.domain or "", c.contacts) for c in page.items), ["id", "name", "domain", "people"])
     from tinycrm.cli.deals import show_board
-    from tinycrm.services import pipelines
+    from tinycrm.services.sales import pipelines
 
     render.out("\nPipeline (stage, open deals, currency, total, weighted):")
     show_board(pipelines.board(db), 3)

@@ -81,8 +81,8 @@ def _stdin() -> Any:
 
 
 def _one_file(path: str, suffix: str) -> Any:
-    from tinycrm.errors import InvalidInput
-    from tinycrm.services import interchange
+    from tinycrm.domain.errors import InvalidInput
+    from tinycrm.services.interchange import transfer as interchange
 
     files = interchange.sources([path], _stdin(), suffixes=(suffix,))
     if len(files) != 1:
@@ -115,7 +115,7 @@ def import_vcard_cmd(
 ) -> None:
     """Import vCards (2.1, 3.0, 4.0). Known UIDs update their contact; importing again changes nothing.
     Exit 1 when some cards could not be imported (the others are)."""
-    from tinycrm.services import interchange
+    from tinycrm.services.interchange import transfer as interchange
 
     files = interchange.sources(paths, _stdin(), suffixes=(".vcf", ".vcard"))
     total = sum(f.size or 0 for f in files) if all(f.size for f in files) else None
@@ -141,7 +141,7 @@ def export_vcard_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Export contacts as vCards, photos and kept vCard properties included."""
-    from tinycrm.services import interchange
+    from tinycrm.services.interchange import transfer as interchange
 
     report = interchange.export_vcards(
         state.db(), path if vdir else _write_target(path), version=version, vdir=vdir, tag=tag, force=force
@@ -175,7 +175,7 @@ def import_csv_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Import a CSV address book (Google Contacts, Outlook, Thunderbird or any other)."""
-    from tinycrm.services import interchange
+    from tinycrm.services.interchange import transfer as interchange
 
     file = _one_file(path, ".csv")
     overrides = split_kv(mapping, "--map")
@@ -258,7 +258,7 @@ def export_csv_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Export contacts as CSV; cells a spreadsheet would run as formulas are neutralised."""
-    from tinycrm.services import interchange
+    from tinycrm.services.interchange import transfer as interchange
 
     report = interchange.export_csv(state.db(), _write_target(path), preset=preset, tag=tag, force=force)
     _exported(report, as_json, "contacts")
@@ -275,7 +275,7 @@ def export_json_cmd(
 ) -> None:
     """Export everything (contacts, companies, interactions, deals, tasks, users, audit log...) as one
     versioned JSON document that `crm import json` restores identically."""
-    from tinycrm.services import backup
+    from tinycrm.services.interchange import backup
 
     report = backup.export_json(state.db(), _write_target(path), force=force)
     if as_json and path != "-":
@@ -292,7 +292,7 @@ def import_json_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Restore a JSON export into an empty database."""
-    from tinycrm.services import backup
+    from tinycrm.services.interchange import backup
 
     file = _one_file(path, ".json")
     report = backup.import_json(state.db(), file)
@@ -313,7 +313,7 @@ def backup_cmd(
 ) -> None:
     """Back up the database: on SQLite a consistent copy of the file, made while others may be writing; on
     PostgreSQL a JSON export (crm export json), restorable with crm restore."""
-    from tinycrm.services import backup
+    from tinycrm.services.interchange import backup
 
     report = backup.backup(state.db(), path, force=force)
     if as_json:
@@ -334,7 +334,7 @@ def restore_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Restore a backup, replacing everything in the database (a database with data needs --yes)."""
-    from tinycrm.services import backup
+    from tinycrm.services.interchange import backup
 
     report = backup.restore(state.db(), path, yes=yes)
     if as_json:
@@ -353,7 +353,7 @@ def duplicates_cmd(
 ) -> None:
     """Contacts that look like the same person (same email, same phone, same or very similar name at the
     same company), most certain first; combine a pair with: crm merge KEEP OTHER."""
-    from tinycrm.services import duplicates
+    from tinycrm.services.people import duplicates
 
     pairs = duplicates.find(state.db(), limit=limit)
 
@@ -379,7 +379,7 @@ def merge_cmd(
     to KEEP; KEEP's values win, OTHER's differing ones are written into KEEP's notes."""
     from tinycrm.cli.common import confirm, contact_id
     from tinycrm.cli.contacts import show_contact
-    from tinycrm.services import duplicates
+    from tinycrm.services.people import duplicates
 
     keep_id, other_id = contact_id(keep), contact_id(other)
     plan = duplicates.plan_merge(state.db(), keep_id, other_id)
@@ -395,7 +395,7 @@ def merge_cmd(
 
 
 def _show_plan(plan: Any) -> None:
-    from tinycrm.services.duplicates import SCALAR_LABELS
+    from tinycrm.services.people.duplicates import SCALAR_LABELS
 
     pairs: list[tuple[str, Any]] = [
         ("keep", f"{plan.keep.display_name} (id {plan.keep.id})"),

@@ -21,20 +21,20 @@ def read_text_arg(value: str | None, what: str) -> str | None:
     if value != "-":
         return value
     if sys.stdin is None:
-        from tinycrm.errors import InvalidInput
+        from tinycrm.domain.errors import InvalidInput
 
         raise InvalidInput(f"{what} -: standard input is closed; give the text or pipe it in")
     data = sys.stdin.buffer.read()
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        from tinycrm.errors import InvalidInput
+        from tinycrm.domain.errors import InvalidInput
 
         raise InvalidInput(f"{what} from standard input is not UTF-8 text (byte {exc.start}); re-encode it") from None
 
 
 def split_kv(items: list[str], what: str = "--field") -> dict[str, str]:
-    from tinycrm.errors import InvalidInput
+    from tinycrm.domain.errors import InvalidInput
 
     out: dict[str, str] = {}
     for item in items:
@@ -49,7 +49,7 @@ def labeled(items: list[str]) -> list:
     """``work:ada@example.com`` or ``ada@example.com`` (no label)."""
     import re
 
-    from tinycrm.schemas import Labeled
+    from tinycrm.domain.people import Labeled
 
     out = []
     for item in items:
@@ -65,7 +65,7 @@ def address(items: list[str]) -> list:
     """``[LABEL:]street; city; region; postcode; country``."""
     import re
 
-    from tinycrm.schemas import Address
+    from tinycrm.domain.people import Address
 
     out = []
     for item in items:

@@ -30,7 +30,7 @@ def console() -> Any:
 
 
 def print_json(value: Any) -> None:
-    from tinycrm.schemas import to_json
+    from tinycrm.domain.people import to_json
 
     sys.stdout.write(json.dumps(to_json(value), ensure_ascii=False, indent=2) + "\n")
 

@@ -17,7 +17,7 @@ def db() -> Any:
     """The opened database (created or upgraded on first use)."""
     global _db
     if _db is None:
-        from tinycrm.db import open_db
+        from tinycrm.store.database import open_db
 
         _db = open_db(_url)
     return _db

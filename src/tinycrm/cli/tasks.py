@@ -23,7 +23,7 @@ MINE = typer.Option(False, "--mine", help="Only mine (the acting user's).")
 
 
 def resolve(ref: str) -> int:
-    from tinycrm.services import tasks
+    from tinycrm.services.work import tasks
 
     return tasks.resolve(state.db(), ref)
 
@@ -36,7 +36,7 @@ def _links(contact: str | None, company: str | None, deal: str | None) -> dict:
     if company is not None:
         out["company_id"] = company_id(company) if company.strip() else None
     if deal is not None:
-        from tinycrm.services import deals
+        from tinycrm.services.sales import deals
 
         out["deal_id"] = deals.resolve(state.db(), deal) if deal.strip() else None
     return out
@@ -48,7 +48,7 @@ def _owner(owner: str | None, mine: bool) -> str | None:
 
 
 def due_text(t) -> str:  # noqa: ANN001 - a TaskRead
-    from tinycrm.dates import show
+    from tinycrm.domain.dates import show
 
     if t.due_at is None:
         return ""
@@ -62,8 +62,8 @@ def _task_links(t) -> str:  # noqa: ANN001
 
 
 def show_tasks(page, as_json: bool, what: str = "tasks") -> None:  # noqa: ANN001
-    from tinycrm.dates import show
-    from tinycrm.schemas_tasks import PRIORITY_NAMES
+    from tinycrm.domain.dates import show
+    from tinycrm.domain.tasks import PRIORITY_NAMES
 
     def human() -> None:
         render.table(
@@ -80,8 +80,8 @@ def show_tasks(page, as_json: bool, what: str = "tasks") -> None:  # noqa: ANN00
 
 
 def show_task(t, as_json: bool) -> None:  # noqa: ANN001
-    from tinycrm.dates import show
-    from tinycrm.schemas_tasks import PRIORITY_NAMES
+    from tinycrm.domain.dates import show
+    from tinycrm.domain.tasks import PRIORITY_NAMES
 
     def human() -> None:
         render.record(
@@ -139,8 +139,8 @@ def add_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Add a task and print its id (with --json, the whole task)."""
-    from tinycrm.schemas_tasks import TaskInput
-    from tinycrm.services import tasks
+    from tinycrm.domain.tasks import TaskInput
+    from tinycrm.services.work import tasks
 
     links = _links(contact, company, deal)
     notes = read_text_arg(note, "--note")
@@ -165,8 +165,8 @@ def list_cmd(
     as_json: bool = JSON,
 ) -> None:
     """List open tasks, soonest due first (snoozed ones included)."""
-    from tinycrm.errors import InvalidInput
-    from tinycrm.services import tasks
+    from tinycrm.domain.errors import InvalidInput
+    from tinycrm.services.work import tasks
 
     if done and overdue:
         raise InvalidInput("give --done or --overdue, not both")
@@ -181,7 +181,7 @@ def list_cmd(
 @task_app.command("show")
 def show_cmd(task: str = typer.Argument(..., help="Id or words of the title."), as_json: bool = JSON) -> None:
     """Show a task."""
-    from tinycrm.services import tasks
+    from tinycrm.services.work import tasks
 
     show_task(tasks.get(state.db(), resolve(task)), as_json)
 
@@ -189,7 +189,7 @@ def show_cmd(task: str = typer.Argument(..., help="Id or words of the title."), 
 @task_app.command("done")
 def done_cmd(task: str = typer.Argument(..., help="Id or words of the title."), as_json: bool = JSON) -> None:
     """Mark a task done. A repeating task gets its next occurrence (printed as 'next')."""
-    from tinycrm.services import tasks
+    from tinycrm.services.work import tasks
 
     t, nxt = tasks.complete(state.db(), resolve(task))
     if as_json:
@@ -209,8 +209,8 @@ def snooze_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Snooze a task: no reminders until WHEN (its due date stays)."""
-    from tinycrm.dates import show
-    from tinycrm.services import tasks
+    from tinycrm.domain.dates import show
+    from tinycrm.services.work import tasks
 
     t = tasks.snooze(state.db(), resolve(task), " ".join(when))
     render.emit(t, as_json, lambda: render.out(f"{t.id}\tsnoozed until {show(t.snoozed_until)}\t{t.title}"))
@@ -235,8 +235,8 @@ def edit_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Change a task."""
-    from tinycrm.errors import InvalidInput
-    from tinycrm.services import tasks
+    from tinycrm.domain.errors import InvalidInput
+    from tinycrm.services.work import tasks
 
     tid = resolve(task)
     changes: dict = _links(contact, company, deal)
@@ -262,7 +262,7 @@ def delete_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Delete a task for good (done keeps it in the history instead)."""
-    from tinycrm.services import tasks
+    from tinycrm.services.work import tasks
 
     tid = resolve(task)
     t = tasks.get(state.db(), tid)
@@ -282,7 +282,7 @@ def follow_up_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Add a task to follow up with a contact and print its id."""
-    from tinycrm.services import tasks
+    from tinycrm.services.work import tasks
 
     t = tasks.follow_up(state.db(), contact_id(contact), when, title, notes=read_text_arg(note, "--note"),
                         priority=priority)  # fmt: skip
@@ -298,8 +298,8 @@ def stale_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Contacts to get in touch with: their stay-in-touch cadence has run out. Longest overdue first."""
-    from tinycrm.dates import show
-    from tinycrm.services import tasks
+    from tinycrm.domain.dates import show
+    from tinycrm.services.work import tasks
 
     page = tasks.stale_contacts(state.db(), owner=_owner(owner, mine), limit=limit_of(limit, show_all),
                                 offset=offset)  # fmt: skip
@@ -321,7 +321,7 @@ def stale_cmd(
 def _when_text(item, today) -> str:  # noqa: ANN001
     from datetime import date, datetime
 
-    from tinycrm import clock
+    from tinycrm.domain import clock
 
     value = item.when
     if isinstance(value, datetime):
@@ -339,7 +339,7 @@ def agenda_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Overdue, today and the next days: tasks, people to get in touch with, birthdays, idle deals."""
-    from tinycrm.services import agenda
+    from tinycrm.services.work import agenda
 
     a = agenda.agenda(state.db(), days=days, owner=_owner(owner, mine))
     if as_json:
@@ -388,7 +388,7 @@ def remind_cmd(
     """For cron: print what is due (overdue and today's tasks, people to get in touch with, upcoming
     birthdays, idle deals); print nothing when nothing is due. Exit 0, or 75 when the database is
     temporarily unavailable. An item is not repeated until it changes or a new day begins (--all: repeat)."""
-    from tinycrm.services import remind
+    from tinycrm.services.work import remind
 
     db = state.db()
     who = _owner(owner, mine)
@@ -415,7 +415,7 @@ def write_new_file(path: str, data: bytes, *, force: bool) -> None:
     """Write ``data`` to ``path`` atomically; an existing file is replaced only with ``force``."""
     import tempfile
 
-    from tinycrm.errors import CrmError, Refused
+    from tinycrm.domain.errors import CrmError, Refused
 
     target = os.path.abspath(path)
     if os.path.isdir(target):
@@ -465,7 +465,7 @@ def export_ical_cmd(
     """Tasks (VTODO), birthdays and expected deal closes (VEVENT) as an iCalendar file a calendar app can
     subscribe to; re-exports update entries instead of duplicating them."""
     from tinycrm.formats import ical
-    from tinycrm.services import agenda
+    from tinycrm.services.work import agenda
 
     data = agenda.calendar_data(state.db(), owner=_owner(owner, mine), include_done=include_done)
     text = ical.to_ical(data)

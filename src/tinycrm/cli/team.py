@@ -37,7 +37,7 @@ def show_users(items, as_json: bool) -> None:  # noqa: ANN001
 
 
 def show_user(u, as_json: bool) -> None:  # noqa: ANN001
-    from tinycrm.dates import show
+    from tinycrm.domain.dates import show
 
     render.emit(u, as_json, lambda: render.record([
         ("name", u.name), ("full name", u.full_name), ("email", u.email), ("role", u.role),
@@ -56,7 +56,7 @@ def user_add_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Register a user (on PostgreSQL, crm team add-member also creates their database login)."""
-    from tinycrm.services import users
+    from tinycrm.services.team import users
 
     show_user(users.add(state.db(), name, full_name=full_name, email=email, role=role), as_json)
 
@@ -67,7 +67,7 @@ def user_list_cmd(
     as_json: bool = JSON,
 ) -> None:
     """List users with their role and how many records each owns."""
-    from tinycrm.services import users
+    from tinycrm.services.team import users
 
     show_users(users.list_users(state.db(), include_inactive=not active_only), as_json)
 
@@ -82,8 +82,8 @@ def user_edit_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Change a user's full name, email, role or active flag (a team member's database rights follow)."""
-    from tinycrm.errors import InvalidInput
-    from tinycrm.services import users
+    from tinycrm.domain.errors import InvalidInput
+    from tinycrm.services.team import users
 
     changes = option_changes((("full_name", full_name), ("email", email), ("role", role), ("active", active)),
                              as_given=("role", "active"))  # fmt: skip
@@ -119,8 +119,8 @@ def add_member_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Give someone a PostgreSQL login with admin, member or viewer rights (again: change their role)."""
-    from tinycrm.errors import InvalidInput
-    from tinycrm.services import team
+    from tinycrm.domain.errors import InvalidInput
+    from tinycrm.services.team import roles as team
 
     password = None
     if password_env:
@@ -141,7 +141,7 @@ def add_member_cmd(
 @team_app.command("list")
 def team_list_cmd(as_json: bool = JSON) -> None:
     """The team: database logins holding a tinycrm role."""
-    from tinycrm.services import team
+    from tinycrm.services.team import roles as team
 
     show_members(team.list_members(state.db()), as_json)
 
@@ -153,7 +153,7 @@ def remove_member_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Take a member's rights away (they keep nothing to read or change) and mark the user inactive."""
-    from tinycrm.services import team
+    from tinycrm.services.team import roles as team
 
     m = team.remove_member(state.db(), name, drop_role=drop_role)
     gone = "; the login was dropped" if drop_role else ""
@@ -164,7 +164,7 @@ def remove_member_cmd(
 
 
 def show_entries(page, as_json: bool, *, with_record: bool) -> None:  # noqa: ANN001
-    from tinycrm.dates import show
+    from tinycrm.domain.dates import show
 
     def human() -> None:
         render.table(
@@ -195,7 +195,7 @@ def history_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Who changed a record, when, and each field's old and new value (newest first)."""
-    from tinycrm.services import audit
+    from tinycrm.services.team import audit
 
     kind = audit.record_type(kind)
     page = audit.history(
@@ -222,8 +222,8 @@ def audit_cmd(
     as_json: bool = JSON,
 ) -> None:
     """The audit log: every change, who made it and when, newest first."""
-    from tinycrm.dates import parse_when
-    from tinycrm.services import audit
+    from tinycrm.domain.dates import parse_when
+    from tinycrm.services.team import audit
 
     page = audit.entries(
         state.db(),

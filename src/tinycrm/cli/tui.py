@@ -40,7 +40,7 @@ def tui_cmd(
 ) -> None:
     """Open the full-screen app (also what 'crm' alone does on a terminal)."""
     if start is not None and start not in AREAS:
-        from tinycrm.errors import InvalidInput
+        from tinycrm.domain.errors import InvalidInput
 
         raise InvalidInput(f"--start {start!r} is not one of: {', '.join(AREAS)}")
     code = open_app(state.url(), start=start)

@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, TextIO
 
-from tinycrm.errors import InvalidInput
+from tinycrm.domain.errors import InvalidInput
+from tinycrm.domain.people import Address, ContactInput, Labeled
 from tinycrm.formats.records import ContactData, ContactRecord, Parsed
-from tinycrm.schemas import Address, ContactInput, Labeled
 
 PRESETS = ("google", "outlook", "thunderbird", "generic")
 EXPORT_PRESETS = ("generic", "google")
@@ -697,8 +697,8 @@ def convert_row(
 ) -> ContactRecord:
     """One CSV row as a contact record; :class:`InvalidInput` when it holds nothing a contact can be
     made of."""
-    from tinycrm import validation as v
-    from tinycrm.dates import parse_birthday
+    from tinycrm.domain import validation as v
+    from tinycrm.domain.dates import parse_birthday
     from tinycrm.formats.vcard import parse_bday
 
     c = ContactInput()

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tinycrm.errors import InvalidInput
-from tinycrm.schemas import Address, ContactRead, Labeled
+from tinycrm.domain.errors import InvalidInput
+from tinycrm.domain.people import Address, ContactRead, Labeled
 
 SINGLE = {
     "name": "display_name", "given": "given_name", "family": "family_name", "title": "job_title",

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tinycrm.schemas_tasks import BirthdayEntry, CalendarData, DealDate, TaskRead
+from tinycrm.domain.tasks import BirthdayEntry, CalendarData, DealDate, TaskRead
 
 DOMAIN = "tinycrm"
 #: our priorities (0 none, 1 low, 2 normal, 3 high) as iCalendar's (0 undefined, 1 highest ... 9 lowest)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any
 
-from tinycrm.errors import InvalidInput
+from tinycrm.domain.errors import InvalidInput
 
 FORMAT = "tinycrm"
 FORMAT_VERSION = 1

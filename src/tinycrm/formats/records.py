@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tinycrm.schemas import Address, ContactInput, Labeled
+from tinycrm.domain.people import Address, ContactInput, Labeled
 
 
 @dataclass(frozen=True, slots=True)

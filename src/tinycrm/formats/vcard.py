@@ -34,9 +34,9 @@ from datetime import UTC
 from typing import BinaryIO
 
 from tinycrm import __version__
-from tinycrm.errors import InvalidInput
+from tinycrm.domain.errors import InvalidInput
+from tinycrm.domain.people import Address, ContactInput, Labeled
 from tinycrm.formats.records import ContactData, ContactRecord, Extra, Parsed, Photo
-from tinycrm.schemas import Address, ContactInput, Labeled
 
 VERSIONS = ("3.0", "4.0")
 PRODID = f"-//tinycrm//tinycrm {__version__}//EN"
@@ -569,8 +569,8 @@ def _extra(card: _Card, prop: Prop) -> Extra:
 def convert(props: list[Prop], *, forced_utf8: bool = False) -> ContactRecord:
     """The properties of one card as a contact record. Raises :class:`InvalidInput` when the card holds
     nothing a contact can be made of."""
-    from tinycrm import validation as v
-    from tinycrm.dates import parse_birthday
+    from tinycrm.domain import validation as v
+    from tinycrm.domain.dates import parse_birthday
 
     version = "3.0"
     for p in props:

@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from tinycrm import clock
-from tinycrm.db import Database, Tx, as_datetime, placeholders
-from tinycrm.errors import Conflict, InvalidInput, NotFound
-from tinycrm.search import normalize
+from tinycrm.domain import clock
+from tinycrm.domain.errors import Conflict, InvalidInput, NotFound
+from tinycrm.store.database import Database, Tx, as_datetime, placeholders
+from tinycrm.store.search import normalize
 
 T = TypeVar("T")
 
@@ -163,7 +163,7 @@ def tags_of(tx: Tx, link_table: str, key: str, ids: list[int]) -> dict[int, list
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
-        from tinycrm.dates import to_iso
+        from tinycrm.domain.dates import to_iso
 
         return to_iso(value)
     if hasattr(value, "isoformat"):
@@ -171,7 +171,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if hasattr(value, "__dataclass_fields__"):
-        from tinycrm.schemas import to_json
+        from tinycrm.domain.people import to_json
 
         return to_json(value)
     return value
@@ -260,7 +260,7 @@ def check_version(tx: Tx, table: str, record_type: str, record_id: int, expected
     who = "someone else"
     what = ""
     if last is not None:
-        from tinycrm.dates import show
+        from tinycrm.domain.dates import show
 
         who = f"{last['user_name']} at {show(as_datetime(last['at']))}"
         if last["changes"]:

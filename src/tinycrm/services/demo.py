@@ -10,11 +10,11 @@ import random
 from collections.abc import Iterator
 from datetime import timedelta
 
-from tinycrm.db import Database
-from tinycrm.errors import Conflict
-from tinycrm.schemas import Address, CompanyInput, ContactInput, Labeled
-from tinycrm.services import companies, contacts, interactions
+from tinycrm.domain.errors import Conflict
+from tinycrm.domain.people import Address, CompanyInput, ContactInput, Labeled
 from tinycrm.services.common import now
+from tinycrm.services.people import companies, contacts, interactions
+from tinycrm.store.database import Database
 
 GIVEN = [
     "Ada", "Alan", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger", "Radia",
@@ -147,10 +147,11 @@ TASKS = [
 def populate_sales(db: Database, contact_ids: list[int], *, seed: int = 7, deals_n: int = 40) -> dict:
     """Deals over the last year (open ones at every stage, some idle, some won and lost) and tasks around
     today (overdue, due today, upcoming, one repeating), all through the services as a person would."""
-    from tinycrm import clock
-    from tinycrm.schemas_sales import DealInput
-    from tinycrm.schemas_tasks import TaskInput
-    from tinycrm.services import deals, tasks
+    from tinycrm.domain import clock
+    from tinycrm.domain.sales import DealInput
+    from tinycrm.domain.tasks import TaskInput
+    from tinycrm.services.sales import deals
+    from tinycrm.services.work import tasks
 
     rnd = random.Random(seed + 2)
     start = now()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tinycrm.db import Database
+from tinycrm.store.database import Database
 
 
 def reindex(db: Database) -> int:

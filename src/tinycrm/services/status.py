@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tinycrm.db import Database, redact
-from tinycrm.schemas import Status
+from tinycrm.domain.people import Status
+from tinycrm.store.database import Database, redact
 
 
 def status(db: Database, *, with_due: bool = False) -> Status:
@@ -18,7 +18,7 @@ def status(db: Database, *, with_due: bool = False) -> Status:
         )
     due: dict[str, int] = {}
     if with_due:
-        from tinycrm.services.agenda import agenda
+        from tinycrm.services.work.agenda import agenda
 
         plan = agenda(db, days=0)
         for section, items in (("overdue", plan.overdue), ("due today", plan.today)):

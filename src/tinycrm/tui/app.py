@@ -13,7 +13,7 @@ from textual.app import App
 from textual.theme import Theme
 from textual.widgets import Input, TextArea
 
-from tinycrm.db import Database
+from tinycrm.store.database import Database
 from tinycrm.tui import keys
 
 DARK = Theme(
@@ -214,7 +214,7 @@ def make_app(
             theme = load_ui_state().get("theme")
     owns = db is None
     if db is None:
-        from tinycrm.tui.data import open_pooled
+        from tinycrm.store.pool import open_pooled
 
         db = open_pooled(db_url)
     app = CrmApp(

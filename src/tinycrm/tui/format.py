@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from tinycrm import clock
+from tinycrm.domain import clock
 
 KIND_ICONS = {
     "call": "☎",

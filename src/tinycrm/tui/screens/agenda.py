@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tinycrm.errors import CrmError
+from tinycrm.domain.errors import CrmError
 from tinycrm.tui import keys
 from tinycrm.tui.format import KIND_ICONS, ago, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
@@ -82,7 +82,7 @@ class AgendaScreen(CrmScreen):
 
     @work(thread=True, exclusive=True, group="agenda")
     def reload(self, keep: str | int | None = None) -> None:
-        from tinycrm.services import agenda
+        from tinycrm.services.work import agenda
 
         try:
             result = self.service(agenda.agenda, days=7)
@@ -169,7 +169,7 @@ class AgendaScreen(CrmScreen):
 
     @work(thread=True, group="agenda-write")
     def complete(self, task_id: int) -> None:
-        from tinycrm.services import tasks
+        from tinycrm.services.work import tasks
 
         try:
             task, nxt = self.service(tasks.complete, task_id)

@@ -9,8 +9,8 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.worker import get_current_worker
 
-from tinycrm.errors import CrmError
-from tinycrm.tui import data
+from tinycrm.domain.errors import CrmError
+from tinycrm.store import pool as data
 
 
 class ServiceFailed(Message):

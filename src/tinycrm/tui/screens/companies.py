@@ -15,8 +15,8 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tinycrm.errors import CrmError
-from tinycrm.schemas import CompanyRead
+from tinycrm.domain.errors import CrmError
+from tinycrm.domain.people import CompanyRead
 from tinycrm.tui import keys
 from tinycrm.tui.format import KIND_ICONS, count, money, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
@@ -48,7 +48,8 @@ class CompanyFetched(Message):
 
 
 def gather(service: Any, company_id: int) -> CompanyView:
-    from tinycrm.services import companies, deals, interactions
+    from tinycrm.services.people import companies, interactions
+    from tinycrm.services.sales import deals
 
     company = service(companies.get, company_id)
     page = service(deals.list_deals, company_id=company_id, status="all", limit=50, sort="updated")
@@ -180,7 +181,7 @@ class CompaniesScreen(CrmScreen):
 
     @work(thread=True, exclusive=True, group="companies")
     def load(self, offset: int, cursor: Any = None) -> None:
-        from tinycrm.services import companies
+        from tinycrm.services.people import companies
 
         try:
             page = self.service(companies.list_companies, limit=self.limit, offset=offset)

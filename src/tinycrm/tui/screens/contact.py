@@ -16,9 +16,9 @@ from textual.message import Message
 from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tinycrm import clock
-from tinycrm.errors import CrmError
-from tinycrm.schemas import ContactRead
+from tinycrm.domain import clock
+from tinycrm.domain.errors import CrmError
+from tinycrm.domain.people import ContactRead
 from tinycrm.tui import keys
 from tinycrm.tui.format import KIND_ICONS, ago, count, escape, money, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
@@ -55,7 +55,7 @@ def _moment(value: datetime | date | None) -> datetime:
 
 def gather(service: Any, contact_id: int) -> tuple[ContactRead, list[Entry], dict[str, int]]:
     """The contact and its timeline, newest first (run in a worker)."""
-    from tinycrm.services import contacts, interactions
+    from tinycrm.services.people import contacts, interactions
 
     contact = service(contacts.get, contact_id)
     entries: list[Entry] = []
@@ -69,7 +69,7 @@ def gather(service: Any, contact_id: int) -> tuple[ContactRead, list[Entry], dic
             detail = ("with " + ", ".join(others) + (" · " + detail if detail else "")).strip()
         entries.append(Entry(i.happened_at, i.kind, i.summary, detail, ref=("interaction", i.id)))
     try:
-        from tinycrm.services import tasks
+        from tinycrm.services.work import tasks
 
         tpage = service(tasks.list_tasks, contact_id=contact_id, status="all", limit=50)
         counts["tasks"] = tpage.total
@@ -95,7 +95,7 @@ def gather(service: Any, contact_id: int) -> tuple[ContactRead, list[Entry], dic
     except ImportError:  # pragma: no cover - tasks are part of tinycrm
         pass
     try:
-        from tinycrm.services import deals
+        from tinycrm.services.sales import deals
 
         dpage = service(deals.list_deals, contact_id=contact_id, status="all", limit=50, sort="updated")
         counts["deals"] = dpage.total
@@ -366,7 +366,7 @@ class ContactScreen(CrmScreen):
 
     @work(thread=True, group="contact-write")
     def set_archived(self, archived: bool) -> None:
-        from tinycrm.services import contacts
+        from tinycrm.services.people import contacts
 
         try:
             self.service(contacts.archive, self.contact_id, archived=archived)

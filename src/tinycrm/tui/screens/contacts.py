@@ -12,8 +12,8 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
-from tinycrm.errors import CrmError
-from tinycrm.schemas import ContactSummary, Page
+from tinycrm.domain.errors import CrmError
+from tinycrm.domain.people import ContactSummary, Page
 from tinycrm.tui import keys
 from tinycrm.tui.format import count, escape
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
@@ -125,7 +125,7 @@ class ContactsScreen(CrmScreen):
 
     @work(thread=True, group="contacts")
     def load(self, request: Request) -> None:
-        from tinycrm.services import contacts
+        from tinycrm.services.people import contacts
 
         try:
             if request.query.strip():
@@ -226,7 +226,7 @@ class ContactsScreen(CrmScreen):
 
     @work(thread=True, group="filters")
     def load_filters(self) -> None:
-        from tinycrm.services import companies, contacts
+        from tinycrm.services.people import companies, contacts
 
         try:
             tags = [t.name for t in self.service(contacts.list_tags) if t.contacts]

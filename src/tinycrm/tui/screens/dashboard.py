@@ -15,7 +15,7 @@ from textual.containers import Grid, Vertical
 from textual.message import Message
 from textual.widgets import Footer, Label, Sparkline, Static
 
-from tinycrm.errors import CrmError
+from tinycrm.domain.errors import CrmError
 from tinycrm.tui import keys
 from tinycrm.tui.format import money
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
@@ -190,7 +190,7 @@ class DashboardScreen(CrmScreen):
 
     @work(thread=True, exclusive=True, group="reports")
     def reload(self) -> None:
-        from tinycrm.services import reports
+        from tinycrm.services.sales import reports
 
         try:
             result = Reports(

@@ -15,8 +15,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from tinycrm.errors import CrmError
-from tinycrm.schemas import INTERACTION_KINDS, ContactInput, ContactRead, Labeled
+from tinycrm.domain.errors import CrmError
+from tinycrm.domain.people import INTERACTION_KINDS, ContactInput, ContactRead, Labeled
 from tinycrm.tui import keys
 from tinycrm.tui.format import escape
 from tinycrm.tui.screens.base import CrmModal, ServiceFailed
@@ -25,8 +25,8 @@ from tinycrm.tui.widgets.fields import Field
 
 def when_preview(text: str, *, what: str = "when", empty: str = "now") -> str:
     """What a natural-language date means, shown under the field as it is typed."""
-    from tinycrm import clock
-    from tinycrm.dates import parse_when
+    from tinycrm.domain import clock
+    from tinycrm.domain.dates import parse_when
 
     if not text.strip():
         return f"[dim]empty: {empty}[/dim]"
@@ -281,7 +281,7 @@ class ContactForm(FormScreen):
         }
 
     def save(self, values: dict[str, Any]) -> ContactRead:
-        from tinycrm.services import contacts
+        from tinycrm.services.people import contacts
 
         values = dict(values)
         values["fields"] = _parse_fields(values["fields"])
@@ -384,7 +384,7 @@ class InteractionForm(FormScreen):
         }
 
     def save(self, values: dict[str, Any]) -> Any:
-        from tinycrm.services import interactions
+        from tinycrm.services.people import interactions
 
         return self.service(
             interactions.log,
@@ -438,7 +438,7 @@ class FollowUpForm(FormScreen):
         return {"when": self.text("when"), "title": self.text("title")}
 
     def save(self, values: dict[str, Any]) -> Any:
-        from tinycrm.services import tasks
+        from tinycrm.services.work import tasks
 
         return self.service(tasks.follow_up, self.contact_id, values["when"], values["title"] or None)
 
@@ -477,7 +477,7 @@ class TagsForm(FormScreen):
         return {"tags": _split(self.text("tags"))}
 
     def save(self, values: dict[str, Any]) -> ContactRead:
-        from tinycrm.services import contacts
+        from tinycrm.services.people import contacts
 
         if values["tags"] == self.contact.tags:
             return self.contact
@@ -517,7 +517,7 @@ class LoseForm(FormScreen):
         return {"reason": self.text("reason")}
 
     def save(self, values: dict[str, Any]) -> Any:
-        from tinycrm.services import deals
+        from tinycrm.services.sales import deals
 
         return self.service(deals.lose, self.deal_id, values["reason"])
 
@@ -558,7 +558,7 @@ class SnoozeForm(FormScreen):
         return {"until": self.text("until")}
 
     def save(self, values: dict[str, Any]) -> Any:
-        from tinycrm.services import tasks
+        from tinycrm.services.work import tasks
 
         return self.service(tasks.snooze, self.task_id, values["until"])
 

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tinycrm.errors import CrmError
+from tinycrm.domain.errors import CrmError
 from tinycrm.tui import keys
 from tinycrm.tui.format import escape, money, totals
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
@@ -128,7 +128,7 @@ class PipelineScreen(CrmScreen):
 
     @work(thread=True, exclusive=True, group="board")
     def reload(self, focus_deal: int | None = None) -> None:
-        from tinycrm.services import pipelines
+        from tinycrm.services.sales import pipelines
 
         try:
             board = self.service(pipelines.board, self.pipeline_id)
@@ -272,7 +272,7 @@ class PipelineScreen(CrmScreen):
 
     @work(thread=True, group="deal-write")
     def change(self, deal_id: int, verb: str, delta: int = 0) -> None:
-        from tinycrm.services import deals
+        from tinycrm.services.sales import deals
 
         try:
             if verb == "step":
@@ -317,7 +317,7 @@ class PipelineScreen(CrmScreen):
 
     @work(thread=True, group="deal-open")
     def open_deal_contact(self, deal_id: int) -> None:
-        from tinycrm.services import deals
+        from tinycrm.services.sales import deals
 
         try:
             deal = self.service(deals.get, deal_id)

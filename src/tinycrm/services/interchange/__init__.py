@@ -1,0 +1,1 @@
+"""Import and export (vCard, CSV, JSON), backup and restore, copying between stores."""

@@ -1,0 +1,1 @@
+"""Mail out (SMTP); the mail-in pipeline grows here."""

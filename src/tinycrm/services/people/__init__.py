@@ -1,0 +1,1 @@
+"""Contacts, companies, interactions and duplicates."""

@@ -1,0 +1,1 @@
+"""Pipelines, deals, forecasts and reports."""

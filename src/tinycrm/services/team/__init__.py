@@ -1,0 +1,1 @@
+"""Users, PostgreSQL roles and the audit log."""

@@ -1,0 +1,1 @@
+"""Tasks, the agenda and cron reminders."""

@@ -1,0 +1,601 @@
+"""The store: one database behind a thin DB-API layer.
+
+Why not SQLAlchemy sessions at run time? Importing SQLAlchemy costs ~20x an empty interpreter, more than the
+whole budget of ``crm search``. So every query is SQL text written once, in the service that owns it, and run
+through :class:`Database` on the standard library's ``sqlite3`` or on ``psycopg``. The SQL sticks to what both
+SQLite and PostgreSQL understand; the few things that differ (full-text search, a handful of functions) live
+in :mod:`tinycrm.dialects`. The schema itself is declared once, as SQLModel tables in :mod:`tinycrm.store.schema`,
+and Alembic migrations built from it create and upgrade every database.
+
+Parameters are written ``:name`` everywhere; for psycopg they are rewritten to ``%(name)s`` once per statement.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from tinycrm.domain.errors import StoreError, StoreUnavailable
+
+BUSY_TIMEOUT_S = 60.0
+
+Row = Mapping[str, Any]
+
+
+# --- values ---------------------------------------------------------------------------------------------
+
+
+def _adapt_datetime(value: datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(sep=" ", timespec="microseconds")
+
+
+sqlite3.register_adapter(datetime, _adapt_datetime)
+sqlite3.register_adapter(date, lambda d: d.isoformat())
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """A stored timestamp (text from SQLite, a datetime from PostgreSQL) as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def as_date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def placeholders(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """``:p0, :p1, ...`` and their parameters, for ``IN (...)`` lists."""
+    names = [f"{prefix}{i}" for i in range(len(values))]
+    return ", ".join(":" + n for n in names), dict(zip(names, values, strict=True))
+
+
+def value_error(exc: Exception) -> Exception | None:
+    """A parameter no store can take (text that is not UTF-8, a number beyond 64 bits) as bad input."""
+    from tinycrm.domain.errors import InvalidInput
+
+    if isinstance(exc, UnicodeEncodeError):
+        return InvalidInput("a value contains bytes that are not UTF-8 text; re-encode it as UTF-8")
+    if isinstance(exc, OverflowError):
+        return InvalidInput("a number is too large")
+    return None
+
+
+# --- transactions ---------------------------------------------------------------------------------------
+
+
+class Tx:
+    """One transaction (or one consistent read) on one connection."""
+
+    def __init__(self, db: Database, cursor: Any) -> None:
+        self.db = db
+        self._cur = cursor
+
+    def _run(self, sql: str, params: Mapping[str, Any] | None) -> Any:
+        try:
+            self._cur.execute(self.db.dialect.sql(sql), params or {})
+        except Exception as exc:  # noqa: BLE001 - mapped to user-facing errors, others re-raised
+            raise value_error(exc) or self.db.dialect.translate_error(exc) from exc
+        return self._cur
+
+    def all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        return self._run(sql, params).fetchall()
+
+    def one(self, sql: str, params: Mapping[str, Any] | None = None) -> Row | None:
+        return self._run(sql, params).fetchone()
+
+    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        row = self._run(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def column(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        return [r[0] for r in self._run(sql, params).fetchall()]
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        return self._run(sql, params).rowcount
+
+    def insert(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        """Run an ``INSERT ... RETURNING id`` and give the new id."""
+        value = self.scalar(sql, params)
+        assert value is not None, "insert() needs INSERT ... RETURNING id"
+        return int(value)
+
+    def executemany(self, sql: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        rows = list(rows)
+        if not rows:
+            return
+        try:
+            self._cur.executemany(self.db.dialect.sql(sql), rows)
+        except Exception as exc:  # noqa: BLE001
+            raise value_error(exc) or self.db.dialect.translate_error(exc) from exc
+
+    # Locks for read-modify-write on PostgreSQL, where writers run side by side (READ COMMITTED). On SQLite a
+    # write transaction already holds the whole file (BEGIN IMMEDIATE), so both are no-ops there.
+    def lock_rows(self, table: str, ids: Iterable[int]) -> None:
+        """Hold these records against other writers until this transaction ends. Take it *before* reading what
+        the change is based on (the version, the current tags...). Ids are locked in order: no deadlocks."""
+        if self.db.is_sqlite:
+            return
+        wanted = sorted(set(ids))
+        if wanted:
+            marks, params = placeholders("lk", wanted)
+            self.execute(f"SELECT id FROM {table} WHERE id IN ({marks}) ORDER BY id FOR NO KEY UPDATE",
+                         params)  # fmt: skip
+
+    def lock(self, name: str) -> None:
+        """Hold a named lock until this transaction ends, e.g. ``company:acme`` around find-or-create, so two
+        people adding the same new company at once get one company, not two."""
+        if not self.db.is_sqlite:
+            self.execute("SELECT pg_advisory_xact_lock(7243002, hashtext(:lock_name))", {"lock_name": name})
+
+
+# --- dialects -------------------------------------------------------------------------------------------
+
+
+class Dialect:
+    name = "?"
+
+    def sql(self, text: str) -> str:
+        return text
+
+    def translate_error(self, exc: Exception) -> Exception:
+        return exc
+
+    # functions whose spelling differs between the stores
+    def month(self, column: str) -> str:
+        """``YYYY-MM`` of a stored UTC timestamp or date column."""
+        raise NotImplementedError
+
+    def like_ci(self, column: str, param: str) -> str:
+        """A case-insensitive ``LIKE`` with ``\\`` as the escape character."""
+        raise NotImplementedError
+
+    def days_between(self, start: str, end: str) -> str:
+        """Days (with a fraction) from timestamp ``start`` to timestamp ``end`` (columns or ``:params``)."""
+        raise NotImplementedError
+
+    def week_start(self, column: str) -> str:
+        """The Monday starting the week of a stored UTC timestamp, as ``YYYY-MM-DD`` text."""
+        raise NotImplementedError
+
+
+class SqliteDialect(Dialect):
+    name = "sqlite"
+
+    def translate_error(self, exc: Exception) -> Exception:
+        if isinstance(exc, sqlite3.OperationalError):
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                return StoreUnavailable("the database is busy (locked by another process); try again")
+            if "disk I/O" in text or "unable to open" in text:
+                return StoreUnavailable(f"the database cannot be reached: {text}")
+        if isinstance(exc, sqlite3.IntegrityError):
+            from tinycrm.domain.errors import Conflict
+
+            return Conflict(f"the change clashes with what is stored ({exc}); nothing was changed")
+        if isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc):
+            return StoreError(f"the database file is damaged: {exc}; restore it from a backup")
+        return exc
+
+    def month(self, column: str) -> str:
+        return f"substr({column}, 1, 7)"
+
+    def like_ci(self, column: str, param: str) -> str:
+        return f"{column} LIKE :{param} ESCAPE '\\'"
+
+    def days_between(self, start: str, end: str) -> str:
+        return f"(julianday({end}) - julianday({start}))"
+
+    def week_start(self, column: str) -> str:
+        return f"date({column}, 'weekday 0', '-6 days')"
+
+
+_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+class PostgresDialect(Dialect):
+    name = "postgresql"
+
+    def __init__(self) -> None:
+        self._cache: dict[str, str] = {}
+
+    def sql(self, text: str) -> str:
+        out = self._cache.get(text)
+        if out is None:
+            out = _PARAM.sub(r"%(\1)s", text.replace("%", "%%"))
+            self._cache[text] = out
+        return out
+
+    def translate_error(self, exc: Exception) -> Exception:
+        import psycopg
+        from psycopg import errors as pg
+
+        from tinycrm.domain.errors import Conflict, Refused
+
+        if not isinstance(exc, psycopg.Error):
+            return exc
+        primary = (exc.diag.message_primary if isinstance(exc, psycopg.DatabaseError) else None) or (
+            str(exc).strip().splitlines() or ["no details"]
+        )[0]
+        if isinstance(exc, pg.InsufficientPrivilege):
+            return Refused(
+                f"the database refused the change: {primary} (your database login lacks the right; "
+                "a tinycrm admin can grant it with: crm team add-member NAME --role member)"
+            )
+        if isinstance(exc, (pg.DeadlockDetected, pg.SerializationFailure)):
+            return StoreUnavailable(
+                f"the database cancelled this change because of a simultaneous one ({primary}); "
+                "nothing was changed: run the command again"
+            )
+        if isinstance(exc, (pg.LockNotAvailable, pg.QueryCanceled)):
+            return StoreUnavailable(f"the database is busy ({primary}); nothing was changed: try again")
+        if isinstance(exc, pg.UniqueViolation):
+            return Conflict(
+                f"someone stored the same thing at the same moment ({exc.diag.message_detail or primary}); "
+                "nothing was changed: reload and try again"
+            )
+        if isinstance(exc, pg.ForeignKeyViolation):
+            return Conflict(
+                "a record this change refers to was deleted at the same moment by someone else; "
+                "nothing was changed: reload and try again"
+            )
+        if isinstance(exc, pg.ReadOnlySqlTransaction):
+            return Refused(f"the database refused the change: it is read-only ({primary})")
+        if isinstance(exc, psycopg.DataError):
+            from tinycrm.domain.errors import InvalidInput
+
+            return InvalidInput(f"the database cannot store a value: {primary}; shorten or correct it")
+        if isinstance(exc, pg.ProgramLimitExceeded):
+            return StoreError(f"the database cannot store this: {primary}")
+        if isinstance(exc, psycopg.OperationalError):
+            return StoreUnavailable(f"the database cannot be reached: {primary}; try again later")
+        return exc
+
+    def month(self, column: str) -> str:
+        return f"to_char({column}, 'YYYY-MM')"
+
+    def like_ci(self, column: str, param: str) -> str:
+        return f"{column} ILIKE :{param}"
+
+    def days_between(self, start: str, end: str) -> str:
+        return f"(EXTRACT(EPOCH FROM (CAST({end} AS timestamptz) - CAST({start} AS timestamptz))) / 86400.0)"
+
+    def week_start(self, column: str) -> str:
+        return f"to_char(date_trunc('week', {column}), 'YYYY-MM-DD')"
+
+
+# --- the database ---------------------------------------------------------------------------------------
+
+
+class Database:
+    """A database URL, its dialect, its search index, and one connection per thread."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+        if url.startswith("sqlite"):
+            self.dialect: Dialect = SqliteDialect()
+            self.path = sqlite_path(url)
+        elif url.startswith(("postgresql", "postgres")):
+            self.dialect = PostgresDialect()
+            self.path = None
+        else:
+            raise StoreError(
+                f"unsupported database URL {redact(url)!r}: use sqlite:///PATH or postgresql+psycopg://..."
+            )
+        from tinycrm.store.search import index_for
+
+        self.search = index_for(self.dialect.name)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect.name == "sqlite"
+
+    # connections
+    def connection(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(conn, "closed", False):
+            # a PostgreSQL server restarted or dropped an idle connection: a long-running face (the TUI)
+            # reconnects instead of failing until it is restarted
+            conn = None
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def _connect(self) -> Any:
+        if self.is_sqlite:
+            return connect_sqlite(self.path)
+        return connect_postgres(self.url)
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except Exception:  # noqa: BLE001 - closing is best effort
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+    # transactions
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        """One write transaction: all of it is stored, or none of it."""
+        conn = self.connection()
+        if self.is_sqlite:
+            cur = conn.cursor()
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise self.dialect.translate_error(exc) from exc
+            try:
+                yield Tx(self, cur)
+            except BaseException:
+                conn.rollback()
+                raise
+            else:
+                conn.commit()
+            finally:
+                cur.close()
+        else:
+            # READ COMMITTED: each statement sees what others committed before it; records are guarded by
+            # Tx.lock_rows() and ``UPDATE ... WHERE version = :v`` (see services.common.update_versioned)
+            conn, tx = self._pg_begin("READ_COMMITTED")
+            cur = conn.cursor()
+            try:
+                yield Tx(self, cur)
+            except BaseException as exc:
+                tx.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            else:
+                try:
+                    tx.__exit__(None, None, None)
+                except Exception as exc:  # noqa: BLE001
+                    raise self.dialect.translate_error(exc) from exc
+            finally:
+                cur.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A consistent read: every query inside sees the same snapshot."""
+        conn = self.connection()
+        if self.is_sqlite and conn.in_transaction:
+            # a read inside a write of this thread: it is part of the write (and sees what it changed)
+            cur = conn.cursor()
+            try:
+                yield Tx(self, cur)
+            finally:
+                cur.close()
+        elif self.is_sqlite:
+            cur = conn.cursor()
+            cur.execute("BEGIN")
+            try:
+                yield Tx(self, cur)
+            finally:
+                conn.rollback()
+                cur.close()
+        else:
+            # REPEATABLE READ: one snapshot for the whole read (a count and its page agree), as on SQLite
+            import psycopg
+
+            conn, tx = self._pg_begin("REPEATABLE_READ", force_rollback=True)
+            cur = conn.cursor()
+            try:
+                yield Tx(self, cur)
+            except BaseException as exc:
+                tx.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            else:
+                try:
+                    tx.__exit__(None, None, None)
+                except psycopg.Error as exc:
+                    raise self.dialect.translate_error(exc) from exc
+            finally:
+                cur.close()
+
+    def _pg_begin(self, level: str, **options: Any) -> tuple[Any, Any]:
+        """Open a PostgreSQL transaction (a savepoint inside one already open). A connection the server
+        dropped while it sat idle (restart, idle timeout) is replaced once: nothing had been sent on it yet."""
+        import psycopg
+        from psycopg import pq
+
+        for attempt in (1, 2):
+            conn = self.connection()
+            idle = conn.info.transaction_status == pq.TransactionStatus.IDLE
+            try:
+                _pg_isolation(conn, level)
+                tx = conn.transaction(**options)
+                tx.__enter__()
+                return conn, tx
+            except psycopg.Error as exc:
+                if attempt == 1 and idle and conn.closed:
+                    continue
+                raise self.dialect.translate_error(exc) from exc
+        raise AssertionError("unreachable")
+
+
+def _pg_isolation(conn: Any, level: str) -> None:
+    """Set the isolation level of the next transaction (not of one already open: a read nested in a write
+    runs as a savepoint of the write)."""
+    from psycopg import IsolationLevel, pq
+
+    wanted = IsolationLevel[level]
+    if conn.isolation_level != wanted and conn.info.transaction_status == pq.TransactionStatus.IDLE:
+        conn.isolation_level = wanted
+
+
+def sqlite_path(url: str) -> Path:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix:
+        raise StoreError(f"a SQLite URL names a file: sqlite:///PATH (got {url!r})")
+    return Path(url[len(prefix) :].split("?", 1)[0])
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` with mode 0600 (and its folder with 0700) unless it exists."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def connect_sqlite(path: Path) -> sqlite3.Connection:
+    """A connection with the pragmas every tinycrm connection needs."""
+    try:
+        create_private_file(path)
+        conn = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+    except (OSError, sqlite3.OperationalError) as exc:
+        raise StoreUnavailable(f"cannot open the database {path}: {exc}") from None
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise SqliteDialect().translate_error(exc) from None
+    return conn
+
+
+def pg_conninfo(url: str) -> str:
+    return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", url)
+
+
+class PgRow(tuple):
+    """A PostgreSQL row that, like ``sqlite3.Row``, answers both ``row[0]`` and ``row["name"]``."""
+
+    __slots__ = ()
+    _index: dict[str, int] = {}
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+
+def _pg_row_factory(cursor: Any) -> Any:
+    desc = cursor.description
+    if desc is None:
+        return tuple
+    index = {d.name: i for i, d in enumerate(desc)}
+    cls = type("Row", (PgRow,), {"__slots__": (), "_index": index})
+    return cls
+
+
+def connect_postgres(url: str) -> Any:
+    import psycopg
+
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(pg_conninfo(url))
+        # sent with the connection request (no extra round trip): times in UTC; and the planner told that
+        # index look-ups are cheap, as they are for a CRM's few, hot gigabytes at most (without it, a search's
+        # count(*) scans every contact). PGOPTIONS and options in the URL come after these, so they win.
+        extra = f"{os.environ.get('PGOPTIONS', '')} {info.get('options', '')}"
+        info["options"] = f"-c TimeZone=UTC -c random_page_cost=1.1 {extra}".strip()
+        info.setdefault("connect_timeout", 10)
+        info.setdefault("application_name", "tinycrm")
+        try:
+            conn = psycopg.connect(**info, autocommit=True, row_factory=_pg_row_factory)
+        except psycopg.OperationalError as exc:
+            if "startup parameter" not in str(exc):
+                raise
+            # a connection pooler (pgbouncer) that takes no options: set what matters afterwards
+            info["options"] = extra.strip()
+            if not info["options"]:
+                del info["options"]
+            conn = psycopg.connect(**info, autocommit=True, row_factory=_pg_row_factory)
+            conn.execute("SET TIME ZONE 'UTC'")
+    except psycopg.OperationalError as exc:
+        raise connect_failure(url, exc) from None
+    except psycopg.ProgrammingError as exc:  # a malformed URL (unknown option...)
+        raise StoreError(f"the database URL {redact(url)} is not valid: {str(exc).strip()}") from None
+    return conn
+
+
+def connect_failure(url: str, exc: Exception) -> StoreUnavailable:
+    """A one-line message, with what to do, for a PostgreSQL server that cannot be reached or refuses us."""
+    text = str(exc).strip()
+    fatal = re.search(r"FATAL:\s+([^\n]*)", text)
+    if fatal:
+        reason = fatal.group(1).strip()
+    else:
+        first = text.splitlines()[0] if text else "connection failed"
+        prefix = r'^connection failed: (connection to server at "[^"]*", port \d+ failed: )?'
+        reason = re.sub(prefix, "", first)
+    low = reason.lower()
+    if "password" in low or "authentication failed" in low:
+        hint = "check the user name and password in the database URL (or PGPASSWORD, ~/.pgpass)"
+    elif "does not exist" in low and low.startswith("database"):
+        hint = "create it (createdb NAME) or fix the database name in the URL"
+    elif "does not exist" in low and low.startswith("role"):
+        hint = "check the user name in the URL, or ask a tinycrm admin: crm team add-member NAME"
+    elif "permission denied for database" in low:
+        hint = "ask a tinycrm admin to add you: crm team add-member NAME"
+    elif "pg_hba.conf" in low:
+        hint = "the server does not accept this user from this host; ask its administrator (pg_hba.conf)"
+    else:
+        hint = "is the PostgreSQL server running and reachable from here? try again later"
+    return StoreUnavailable(f"cannot connect to the database {redact(url)}: {reason}; {hint}")
+
+
+# --- opening --------------------------------------------------------------------------------------------
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The database URL: an explicit one, else ``TINYCRM_DB`` / the config file, else the default file."""
+    if url:
+        return url
+    from tinycrm import config, paths
+
+    settings = config.load()
+    if settings.db:
+        return settings.db
+    return paths.sqlite_url(paths.default_db_path())
+
+
+def open_db(url: str | None = None, *, migrate: bool = True) -> Database:
+    """Open the database, creating or upgrading its schema first when needed."""
+    db = Database(resolve_url(url))
+    if migrate:
+        from tinycrm.store import migrate as migrations
+
+        migrations.ensure_current(db)
+    return db

@@ -1,0 +1,324 @@
+"""Full-text search over contacts, the same on every store.
+
+The text of each contact is *normalised in Python* before it reaches the index, and every query term goes
+through the same function, so the stores only ever compare plain lower-case tokens:
+
+* case-folded (NFKC + ``casefold``), accents removed from Latin and Greek letters (``Müller`` = ``muller``,
+  ``Ελένη`` = ``ελενη``), a few letters with no decomposition mapped by hand (``ø``, ``ł``, ``æ``...);
+* Cyrillic kept as is but for case (``й`` stays distinct from ``и``);
+* Han, kana and Hangul characters each made a token of their own, so a query on part of a CJK name is a
+  phrase of characters and matches anywhere in the name;
+* everything that is not a letter or digit becomes a space (``bob@acme.com`` is ``bob acme com``).
+
+Query syntax: words are ANDed; every word matches as a prefix; ``"quoted words"`` match as a phrase;
+``field:value`` restricts a word to one field (``name``, ``email``, ``phone``, ``company``, ``notes``,
+``tag``). The index lives in SQLite FTS5 or in PostgreSQL tsvector columns behind :class:`SearchIndex`; the
+rows are written by the same transaction that changes the contact.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tinycrm.domain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from tinycrm.store.database import Tx
+
+FIELDS = ("name", "email", "phone", "company", "notes", "tags")
+ALIASES = {
+    "name": "name",
+    "email": "email",
+    "mail": "email",
+    "phone": "phone",
+    "tel": "phone",
+    "company": "company",
+    "org": "company",
+    "title": "company",
+    "notes": "notes",
+    "note": "notes",
+    "tag": "tags",
+    "tags": "tags",
+}
+
+_EXTRA = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i"})
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def _is_cjk(cp: int) -> bool:
+    return (
+        0x3040 <= cp <= 0x30FF  # hiragana, katakana
+        or 0x3400 <= cp <= 0x4DBF  # CJK extension A
+        or 0x4E00 <= cp <= 0x9FFF  # CJK unified ideographs
+        or 0xAC00 <= cp <= 0xD7AF  # Hangul syllables
+        or 0xF900 <= cp <= 0xFAFF  # compatibility ideographs
+        or 0x20000 <= cp <= 0x2FA1F  # extensions B-F
+    )
+
+
+def _strip_marks(ch: str) -> str:
+    decomposed = unicodedata.normalize("NFD", ch)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def normalize(text: str | None) -> str:
+    """Text as the index sees it: lower-case word tokens separated by single spaces."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if not text.isascii():
+        out = []
+        for ch in text.translate(_EXTRA):
+            cp = ord(ch)
+            if cp < 0x80:
+                out.append(ch)
+            elif cp <= 0x24F or 0x1E00 <= cp <= 0x1EFF or 0x370 <= cp <= 0x3FF or 0x1F00 <= cp <= 0x1FFF:
+                out.append(_strip_marks(ch))  # Latin and Greek: no accents
+            elif _is_cjk(cp):
+                out.append(f" {ch} ")
+            else:
+                out.append(ch)
+        text = "".join(out)
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def tokens(text: str | None) -> list[str]:
+    norm = normalize(text)
+    return norm.split() if norm else []
+
+
+def phone_digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+def phone_tokens(value: str) -> list[str]:
+    """A phone number as written, its digits, and its national forms (the last 10 and 9 digits)."""
+    digits = phone_digits(value)
+    out = tokens(value)
+    for form in (digits, digits[-10:], digits[-9:]):
+        if form and form not in out:
+            out.append(form)
+    return out
+
+
+# --- queries --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    tokens: tuple[str, ...]
+    field: str | None = None  # None: any field
+    prefix: bool = True
+
+
+_TERM = re.compile(r'(?:(\w+):)?(?:"([^"]*)"?|(\S+))')
+
+
+def parse(query: str) -> list[Term]:
+    """Parse a search query; raise :class:`InvalidInput` for an unknown field."""
+    terms: list[Term] = []
+    for match in _TERM.finditer(query):
+        field, quoted, word = match.group(1), match.group(2), match.group(3)
+        if field is not None:
+            key = ALIASES.get(field.casefold())
+            if key is None:
+                if quoted is None and word is not None:
+                    # "10:30" or "http://x" is a word, not a field
+                    word = f"{field}:{word}"
+                    field_key = None
+                else:
+                    raise InvalidInput(
+                        f"unknown search field {field!r}; use one of: name, email, phone, company, notes, tag"
+                    )
+            else:
+                field_key = key
+        else:
+            field_key = None
+        text = quoted if quoted is not None else word
+        toks = tuple(tokens(text))
+        if field_key == "phone" and phone_digits(text):
+            toks = (phone_digits(text),)
+        if toks:
+            terms.append(Term(tokens=toks, field=field_key, prefix=quoted is None))
+    return terms
+
+
+# --- the index ------------------------------------------------------------------------------------------
+
+
+DOC_SQL = {
+    "name": """SELECT c.id, c.display_name, c.given_name, c.family_name FROM contacts c WHERE c.id IN ({ids})""",
+    "email": "SELECT contact_id, value FROM contact_emails WHERE contact_id IN ({ids})",
+    "phone": "SELECT contact_id, value FROM contact_phones WHERE contact_id IN ({ids})",
+    "company": """SELECT c.id, co.name, c.job_title, c.company_role FROM contacts c
+                  LEFT JOIN companies co ON co.id = c.company_id WHERE c.id IN ({ids})""",
+    "notes": """SELECT c.id, c.notes FROM contacts c WHERE c.id IN ({ids})
+                UNION ALL SELECT contact_id, value FROM contact_fields WHERE contact_id IN ({ids})""",
+    "tags": """SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
+               WHERE ct.contact_id IN ({ids})""",
+}
+
+
+def build_documents(tx: Tx, ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """The normalised text of each contact, by field, read inside ``tx``."""
+    from tinycrm.store.database import placeholders
+
+    docs: dict[int, dict[str, list[str]]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        marks, params = placeholders("i", chunk)
+        present = tx.column(f"SELECT id FROM contacts WHERE id IN ({marks})", params)
+        for cid in present:
+            docs[cid] = {f: [] for f in FIELDS}
+        for field, sql in DOC_SQL.items():
+            for row in tx.all(sql.format(ids=marks), params):
+                cid = row[0]
+                if cid not in docs:
+                    continue
+                values = [row[i] for i in range(1, len(row.keys()))]
+                for value in values:
+                    if not value:
+                        continue
+                    if field == "phone":
+                        docs[cid][field].extend(phone_tokens(value))
+                    else:
+                        docs[cid][field].append(normalize(value))
+    return {cid: {f: " ".join(parts) for f, parts in fields.items()} for cid, fields in docs.items()}
+
+
+class SearchIndex:
+    """What a store must provide for search. Services call only these methods."""
+
+    def refresh(self, tx: Tx, contact_ids: Iterable[int]) -> None:
+        """Rewrite the index rows of these contacts (deleted contacts lose theirs)."""
+        ids = sorted(set(contact_ids))
+        if not ids:
+            return
+        docs = build_documents(tx, ids)
+        self._delete(tx, ids)
+        if docs:
+            self._insert(tx, docs)
+
+    def rebuild(self, tx: Tx) -> int:
+        """Rebuild the whole index; give the number of contacts indexed."""
+        self._clear(tx)
+        ids = tx.column("SELECT id FROM contacts ORDER BY id")
+        for start in range(0, len(ids), 2000):
+            docs = build_documents(tx, ids[start : start + 2000])
+            self._insert(tx, docs)
+        return len(ids)
+
+    def match(self, terms: Sequence[Term]) -> tuple[str, dict[str, Any]]:
+        """A SELECT of ``contact_id, score`` (lower is better) for the contacts matching every term."""
+        raise NotImplementedError
+
+    def _delete(self, tx: Tx, ids: Sequence[int]) -> None:
+        raise NotImplementedError
+
+    def _insert(self, tx: Tx, docs: dict[int, dict[str, str]]) -> None:
+        raise NotImplementedError
+
+    def _clear(self, tx: Tx) -> None:
+        raise NotImplementedError
+
+
+class SqliteFtsIndex(SearchIndex):
+    """SQLite FTS5: one virtual table ``contact_search`` whose rowid is the contact id."""
+
+    def _delete(self, tx: Tx, ids: Sequence[int]) -> None:
+        from tinycrm.store.database import placeholders
+
+        marks, params = placeholders("i", ids)
+        tx.execute(f"DELETE FROM contact_search WHERE rowid IN ({marks})", params)
+
+    def _insert(self, tx: Tx, docs: dict[int, dict[str, str]]) -> None:
+        tx.executemany(
+            "INSERT INTO contact_search (rowid, name, email, phone, company, notes, tags) "
+            "VALUES (:id, :name, :email, :phone, :company, :notes, :tags)",
+            [{"id": cid, **fields} for cid, fields in docs.items()],
+        )
+
+    def _clear(self, tx: Tx) -> None:
+        tx.execute("DELETE FROM contact_search")
+
+    def match(self, terms: Sequence[Term]) -> tuple[str, dict[str, Any]]:
+        parts = []
+        for term in terms:
+            phrase = '"' + " ".join(term.tokens) + '"' + (" *" if term.prefix else "")
+            parts.append(f"{{{term.field}}} : {phrase}" if term.field else phrase)
+        return (
+            "SELECT rowid AS contact_id, rank AS score FROM contact_search WHERE contact_search MATCH :fts",
+            {"fts": " AND ".join(parts)},
+        )
+
+
+class PostgresTsIndex(SearchIndex):
+    """PostgreSQL: a table ``contact_search`` with one ``tsvector`` per field (``simple`` configuration,
+    fed the already normalised text) and one for all fields, each under a GIN index."""
+
+    def _delete(self, tx: Tx, ids: Sequence[int]) -> None:
+        from tinycrm.store.database import placeholders
+
+        marks, params = placeholders("i", ids)
+        tx.execute(f"DELETE FROM contact_search WHERE contact_id IN ({marks})", params)
+
+    #: bytes of text indexed per contact: a tsvector holds at most 1 MB, about 2.5x its text at worst, so the
+    #: end of a very long note (the text is stored whole) is not searchable on PostgreSQL
+    BUDGET = 300_000
+
+    def _insert(self, tx: Tx, docs: dict[int, dict[str, str]]) -> None:
+        cols = ", ".join(f"{f}_v" for f in FIELDS)
+        vals = ", ".join(f"to_tsvector('simple', :{f})" for f in FIELDS)
+        every = " || ' ' || ".join(f":{f}" for f in FIELDS)
+        tx.executemany(
+            f"INSERT INTO contact_search (contact_id, {cols}, all_v) "
+            f"VALUES (:id, {vals}, to_tsvector('simple', {every}))",
+            [{"id": cid, **self._within_budget(fields)} for cid, fields in docs.items()],
+        )
+
+    def _within_budget(self, fields: dict[str, str]) -> dict[str, str]:
+        left = self.BUDGET
+        out = dict(fields)
+        for f in sorted(FIELDS, key=lambda f: f == "notes"):  # notes, the long one, last
+            data = out[f].encode("utf-8")
+            if len(data) > left:
+                cut = data[: max(left, 0)].decode("utf-8", "ignore")
+                out[f] = cut.rsplit(" ", 1)[0] if " " in cut else cut
+            left -= len(out[f].encode("utf-8")) + 1
+        return out
+
+    def _clear(self, tx: Tx) -> None:
+        tx.execute("DELETE FROM contact_search")
+
+    def match(self, terms: Sequence[Term]) -> tuple[str, dict[str, Any]]:
+        where = []
+        params: dict[str, Any] = {}
+        for i, term in enumerate(terms):
+            query = " <-> ".join(f"'{t}'" for t in term.tokens) + (":*" if term.prefix else "")
+            params[f"q{i}"] = query
+            if term.field:
+                where.append(f"{term.field}_v @@ to_tsquery('simple', :q{i})")
+            elif len(term.tokens) == 1:
+                where.append(f"all_v @@ to_tsquery('simple', :q{i})")
+            else:
+                # a phrase matches inside one field, as in FTS5 (all_v would let it run on from the end of
+                # the name into the email)
+                where.append(
+                    "(" + " OR ".join(f"{f}_v @@ to_tsquery('simple', :q{i})" for f in FIELDS) + ")"
+                )
+        if not where:
+            where.append("FALSE")
+        first = "all_v"
+        return (
+            f"SELECT contact_id, -ts_rank({first}, to_tsquery('simple', :q0)) AS score "
+            f"FROM contact_search WHERE {' AND '.join(where)}",
+            params,
+        )
+
+
+def index_for(dialect: str) -> SearchIndex:
+    return SqliteFtsIndex() if dialect == "sqlite" else PostgresTsIndex()
