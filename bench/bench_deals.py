@@ -66,15 +66,23 @@ def generate(deals_n: int, contacts_n: int, url: str | None = None, fresh: bool 
     with db.write() as tx:
         users = []
         for name in ("ann", "bob", "carol", "dave", "erin"):
-            tx.execute("INSERT INTO users (name, role, active, created_at) VALUES (:n, 'member', :a, :t) "
-                       "ON CONFLICT (name) DO NOTHING", {"n": name, "a": True, "t": now})  # fmt: skip
+            tx.execute(
+                "INSERT INTO users (name, role, active, created_at) VALUES (:n, 'member', :a, :t) "
+                "ON CONFLICT (name) DO NOTHING",
+                {"n": name, "a": True, "t": now},
+            )
             users.append(tx.scalar("SELECT id FROM users WHERE name = :n", {"n": name}))
         base_co = tx.scalar("SELECT coalesce(max(id), 0) FROM companies")
         companies = [
-            {"id": base_co + i, "uid": f"bench-co-{base_co + i}", "name": f"Company {base_co + i}",
-             "sort": f"company {base_co + i:07d}", "t": now}
+            {
+                "id": base_co + i,
+                "uid": f"bench-co-{base_co + i}",
+                "name": f"Company {base_co + i}",
+                "sort": f"company {base_co + i:07d}",
+                "t": now,
+            }
             for i in range(1, 1001)
-        ]  # fmt: skip
+        ]
         for chunk in _chunks(companies):
             tx.executemany(
                 "INSERT INTO companies (id, uid, name, sort_name, created_at, updated_at, version) "
@@ -86,8 +94,18 @@ def generate(deals_n: int, contacts_n: int, url: str | None = None, fresh: bool 
         for i in range(1, contacts_n + 1):
             cid = base_c + i
             name = f"Person {cid}"
-            contacts.append({"id": cid, "uid": f"bench-c-{cid}", "g": "Person", "f": str(cid), "d": name,
-                             "s": f"person {cid:07d}", "co": rnd.choice(companies)["id"], "t": now})  # fmt: skip
+            contacts.append(
+                {
+                    "id": cid,
+                    "uid": f"bench-c-{cid}",
+                    "g": "Person",
+                    "f": str(cid),
+                    "d": name,
+                    "s": f"person {cid:07d}",
+                    "co": rnd.choice(companies)["id"],
+                    "t": now,
+                }
+            )
         for chunk in _chunks(contacts):
             tx.executemany(
                 "INSERT INTO contacts (id, uid, given_name, family_name, display_name, sort_name, company_id, "
@@ -96,11 +114,16 @@ def generate(deals_n: int, contacts_n: int, url: str | None = None, fresh: bool 
             )
         # a second pipeline, so the board and the reports pick one among several
         if tx.scalar("SELECT count(*) FROM pipelines") < 2:
-            pid = tx.insert("INSERT INTO pipelines (name, position, created_at) VALUES ('Partners', 1, :t) "
-                            "RETURNING id", {"t": now})  # fmt: skip
+            pid = tx.insert(
+                "INSERT INTO pipelines (name, position, created_at) VALUES ('Partners', 1, :t) RETURNING id",
+                {"t": now},
+            )
             for k, (n, p) in enumerate([("Contacted", 10), ("Pilot", 40), ("Contract", 80)]):
-                tx.execute("INSERT INTO stages (pipeline_id, name, position, probability, idle_days) "
-                           "VALUES (:p, :n, :k, :pr, 30)", {"p": pid, "n": n, "k": k, "pr": p})  # fmt: skip
+                tx.execute(
+                    "INSERT INTO stages (pipeline_id, name, position, probability, idle_days) "
+                    "VALUES (:p, :n, :k, :pr, 30)",
+                    {"p": pid, "n": n, "k": k, "pr": p},
+                )
         stages: dict[int, list[int]] = {}
         for r in tx.all("SELECT id, pipeline_id FROM stages ORDER BY pipeline_id, position"):
             stages.setdefault(r["pipeline_id"], []).append(r["id"])
@@ -117,26 +140,55 @@ def generate(deals_n: int, contacts_n: int, url: str | None = None, fresh: bool 
             entered = created + (now - created) * rnd.random() * 0.5
             closed = entered + (now - entered) * rnd.random() if status != "open" else None
             close = today + timedelta(days=rnd.randrange(-120, 900)) if rnd.random() < 0.9 else None
-            deals.append({
-                "id": did, "uid": f"bench-d-{did}", "title": f"Deal {did}",
-                "v": rnd.randrange(1, 5000) * 10000 * rnd.choice([1, 10, 100]) + rnd.choice([0, 5000, 2500]),
-                "c": rnd.choice(CURRENCIES), "p": pid, "s": path[reached], "st": status,
-                "lr": rnd.choice(REASONS) if status == "lost" else None, "close": close,
-                "co": rnd.choice(companies)["id"], "o": rnd.choice(users), "ct": created, "se": entered,
-                "cl": closed, "ns": "Call" if rnd.random() < 0.3 else None,
-                "nd": today + timedelta(days=rnd.randrange(-30, 30)) if rnd.random() < 0.2 else None,
-            })  # fmt: skip
+            deals.append(
+                {
+                    "id": did,
+                    "uid": f"bench-d-{did}",
+                    "title": f"Deal {did}",
+                    "v": rnd.randrange(1, 5000) * 10000 * rnd.choice([1, 10, 100])
+                    + rnd.choice([0, 5000, 2500]),
+                    "c": rnd.choice(CURRENCIES),
+                    "p": pid,
+                    "s": path[reached],
+                    "st": status,
+                    "lr": rnd.choice(REASONS) if status == "lost" else None,
+                    "close": close,
+                    "co": rnd.choice(companies)["id"],
+                    "o": rnd.choice(users),
+                    "ct": created,
+                    "se": entered,
+                    "cl": closed,
+                    "ns": "Call" if rnd.random() < 0.3 else None,
+                    "nd": today + timedelta(days=rnd.randrange(-30, 30)) if rnd.random() < 0.2 else None,
+                }
+            )
             if deals[-1]["nd"] is not None and deals[-1]["ns"] is None:
                 deals[-1]["ns"] = "Follow up"
             links.append({"d": did, "c": rnd.choice(contacts)["id"]})
             previous = None
             for k in range(reached + 1):
-                history.append({"d": did, "f": previous, "t": path[k], "s": "open",
-                                "at": created if k == 0 else entered, "u": deals[-1]["o"]})  # fmt: skip
+                history.append(
+                    {
+                        "d": did,
+                        "f": previous,
+                        "t": path[k],
+                        "s": "open",
+                        "at": created if k == 0 else entered,
+                        "u": deals[-1]["o"],
+                    }
+                )
                 previous = path[k]
             if closed is not None:
-                history.append({"d": did, "f": path[reached], "t": path[reached], "s": status, "at": closed,
-                                "u": deals[-1]["o"]})  # fmt: skip
+                history.append(
+                    {
+                        "d": did,
+                        "f": path[reached],
+                        "t": path[reached],
+                        "s": status,
+                        "at": closed,
+                        "u": deals[-1]["o"],
+                    }
+                )
         for chunk in _chunks(deals):
             tx.executemany(
                 "INSERT INTO deals (id, uid, title, value_e4, currency, pipeline_id, stage_id, status, lost_reason, "
@@ -158,8 +210,18 @@ def generate(deals_n: int, contacts_n: int, url: str | None = None, fresh: bool 
         for i in range(1, deals_n // 2 + 1):
             iid = base_i + i
             when = now - timedelta(minutes=rnd.randrange(0, 60 * 24 * 200))
-            acts.append({"id": iid, "uid": f"bench-i-{iid}", "k": rnd.choice(KINDS), "h": when, "s": "Talked",
-                         "d": base_d + rnd.randrange(1, deals_n + 1), "o": rnd.choice(users), "t": when})  # fmt: skip
+            acts.append(
+                {
+                    "id": iid,
+                    "uid": f"bench-i-{iid}",
+                    "k": rnd.choice(KINDS),
+                    "h": when,
+                    "s": "Talked",
+                    "d": base_d + rnd.randrange(1, deals_n + 1),
+                    "o": rnd.choice(users),
+                    "t": when,
+                }
+            )
             people.append({"i": iid, "c": rnd.choice(contacts)["id"]})
         for chunk in _chunks(acts):
             tx.executemany(
@@ -180,8 +242,11 @@ def generate(deals_n: int, contacts_n: int, url: str | None = None, fresh: bool 
         db.connection().execute(
             "ANALYZE"
         )  # autovacuum would soon; SQLite files get no statistics, as in real use
-    print(f"generated {contacts_n} contacts, {deals_n} deals ({len(history)} stage changes), "
-          f"{len(acts)} interactions in {time.perf_counter() - started:.1f} s", file=sys.stderr)  # fmt: skip
+    print(
+        f"generated {contacts_n} contacts, {deals_n} deals ({len(history)} stage changes), "
+        f"{len(acts)} interactions in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
     db.close()
     return url
 
@@ -262,8 +327,10 @@ def main() -> None:
             verdict = "ok" if ratio <= target else "OVER"
             failed = failed or ratio > target
         shown = f"<={target}x" if target else ""
-        print(f"{name:42} {t * 1000:8.1f} {b * 1000:8.1f} {ratio:6.1f}x {c * 1000:8.1f} {c / cb:6.1f}x {shown:>7} "
-              f"{verdict}")  # fmt: skip
+        print(
+            f"{name:42} {t * 1000:8.1f} {b * 1000:8.1f} {ratio:6.1f}x {c * 1000:8.1f} {c / cb:6.1f}x {shown:>7} "
+            f"{verdict}"
+        )
     shutil.rmtree(home, ignore_errors=True)
     sys.exit(1 if failed else 0)
 

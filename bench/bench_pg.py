@@ -71,8 +71,11 @@ def pg_database(admin_url: str, sqlite_url: str, n: int, fresh: bool) -> str:
     report = dbcopy.copy(source, target)
     took = time.perf_counter() - started
     rate = report.rows / took
-    print(f"crm db copy: {report.rows} rows into PostgreSQL in {took:.1f} s ({rate:,.0f} rows/s), verified, "
-          f"{report.indexed} contacts indexed", file=sys.stderr)  # fmt: skip
+    print(
+        f"crm db copy: {report.rows} rows into PostgreSQL in {took:.1f} s ({rate:,.0f} rows/s), verified, "
+        f"{report.indexed} contacts indexed",
+        file=sys.stderr,
+    )
     with psycopg.connect(pg_conninfo(url), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     source.close()
@@ -110,8 +113,12 @@ def main() -> None:
     env = {**os.environ, "TINYCRM_HOME": home, "NO_COLOR": "1", "TINYCRM_USER": "bench"}
     env.pop("TINYCRM_DB", None)
     for url in (sqlite_url, pg_url):  # warm the caches (and open each once)
-        subprocess.run([crm, "--db", url, "contact", "list", "--limit", "1"], env=env, check=True,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            [crm, "--db", url, "contact", "list", "--limit", "1"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
 
     base = timed([sys.executable, "-c", "pass"], env, args.runs)
     base_min = BEST[f"{sys.executable} -c pass"]
@@ -146,8 +153,10 @@ def main() -> None:
             t = timed(cmd, env, args.runs)
             row.append((t, BEST[" ".join(cmd)], t / base))
         (ts, bs, rs), (tp, bp, rp) = row
-        print(f"{name:30} {ts * 1000:8.1f} ({bs * 1000:5.1f}) {rs:5.1f}x {tp * 1000:8.1f} ({bp * 1000:5.1f}) "
-              f"{rp:5.1f}x  <=10x {'ok' if max(rs, rp) <= 10 else 'OVER'}")  # fmt: skip
+        print(
+            f"{name:30} {ts * 1000:8.1f} ({bs * 1000:5.1f}) {rs:5.1f}x {tp * 1000:8.1f} ({bp * 1000:5.1f}) "
+            f"{rp:5.1f}x  <=10x {'ok' if max(rs, rp) <= 10 else 'OVER'}"
+        )
     shutil.rmtree(home, ignore_errors=True)
 
 

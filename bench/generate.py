@@ -41,8 +41,10 @@ def generate(n: int, out: Path | None = None, url: str | None = None, fresh: boo
     started = time.perf_counter()
     counts = demo.populate(db, contacts_n=n - have, interactions_per_contact=2.0, seed=11 + have)
     took = time.perf_counter() - started
-    print(f"generated {counts['contacts']} contacts and {counts['interactions']} interactions in {took:.1f} s",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"generated {counts['contacts']} contacts and {counts['interactions']} interactions in {took:.1f} s",
+        file=sys.stderr,
+    )
     if db.is_sqlite:
         with db.connection() as conn:
             conn.execute("PRAGMA optimize")

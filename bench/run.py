@@ -62,9 +62,13 @@ def main() -> None:
         ("crm search ada", [crm, "search", "ada"], env, 10),
         ("crm search tag:vip müll", [crm, "search", "tag:vip", "müll"], env, 10),
         ("crm contact list --limit 20", [crm, "contact", "list", "--limit", "20"], env, 10),
-        ("crm add-contact", [crm, "add-contact", "Bench Person", "--email", "bench@example.com", "--tag", "bench"],
-         {**env, "TINYCRM_DB": write_url}, 40),
-    ]  # fmt: skip
+        (
+            "crm add-contact",
+            [crm, "add-contact", "Bench Person", "--email", "bench@example.com", "--tag", "bench"],
+            {**env, "TINYCRM_DB": write_url},
+            40,
+        ),
+    ]
     print(f"database: {url}")
     print(f"python -c pass: {base * 1000:.1f} ms (median of {args.runs})")
     print(f"{'command':34} {'ms':>8} {'ratio':>7} {'target':>7}")
@@ -74,7 +78,9 @@ def main() -> None:
         ratio = t / base
         ok = ratio <= target
         worst = worst and ok
-        print(f"{name:34} {t * 1000:8.1f} {ratio:6.1f}x {'<=' + str(target) + 'x':>7} {'ok' if ok else 'OVER'}")
+        print(
+            f"{name:34} {t * 1000:8.1f} {ratio:6.1f}x {'<=' + str(target) + 'x':>7} {'ok' if ok else 'OVER'}"
+        )
     shutil.rmtree(home, ignore_errors=True)
 
 

@@ -192,8 +192,13 @@ def _empty_pg(url: str) -> None:
         with conn.transaction():
             for table in tables:
                 conn.execute(f'DELETE FROM "{table}"')
-            with_id = {r[0] for r in conn.execute("SELECT table_name FROM information_schema.columns WHERE "
-                                                   "table_schema = 'public' AND column_name = 'id'")}  # fmt: skip
+            with_id = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT table_name FROM information_schema.columns WHERE "
+                    "table_schema = 'public' AND column_name = 'id'"
+                )
+            }
             for table in (t for t in tables if t in with_id):
                 seq = conn.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).fetchone()
                 if seq[0]:

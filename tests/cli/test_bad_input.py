@@ -46,11 +46,23 @@ def dump(url: str) -> dict:
 @pytest.fixture
 def crm(cli):
     """A database with one of everything, and ``crm`` on it."""
-    for args in (("add-contact", "Ada Lovelace", "--email", "ada@example.com", "--company", "Acme", "--tag", "vip",
-                  "--field", "source=web"),
-                 ("add-contact", "Bob Babbage", "--phone", "+44 20 7946 0000"),
-                 ("company", "add", "Globex", "--domain", "globex.com"),
-                 ("log", "ada", "--kind", "call", "--summary", "Intro")):  # fmt: skip
+    for args in (
+        (
+            "add-contact",
+            "Ada Lovelace",
+            "--email",
+            "ada@example.com",
+            "--company",
+            "Acme",
+            "--tag",
+            "vip",
+            "--field",
+            "source=web",
+        ),
+        ("add-contact", "Bob Babbage", "--phone", "+44 20 7946 0000"),
+        ("company", "add", "Globex", "--domain", "globex.com"),
+        ("log", "ada", "--kind", "call", "--summary", "Intro"),
+    ):
         r = cli(*args)
         assert r.exit_code == 0, r.stderr
     return cli
@@ -74,77 +86,149 @@ def check_refused(cli, cases, code=2):
 LONG_NOTE = "x" * 2_000_001
 
 ADD_CONTACT = [
-    ("add-contact", ""), ("add-contact", "   "), ("add-contact", "Ada\x1b[31m"), ("add-contact", "n" * 401),
-    ("add-contact", BAD), ("add-contact", "X", "--email", "not-an-email"), ("add-contact", "X", "--email", ""),
-    ("add-contact", "X", "--email", f"{BAD}@example.com"), ("add-contact", "X", "--email", "a@b.com", "-e", "bad"),
-    ("add-contact", "X", "--phone", "call me"), ("add-contact", "X", "--phone", "12"),
-    ("add-contact", "X", "--phone", BAD), ("add-contact", "X", "--company", "c" * 301),
-    ("add-contact", "X", "--company", BAD), ("add-contact", "X", "--role", "r" * 301),
-    ("add-contact", "X", "--title", "t" * 301), ("add-contact", "X", "--title", BAD),
-    ("add-contact", "X", "--tag", ""), ("add-contact", "X", "--tag", "a,b"), ("add-contact", "X", "--tag", BAD),
-    ("add-contact", "X", "--tag", "t" * 101), ("add-contact", "X", "--note", BAD),
-    ("add-contact", "X", "--note", "bell\x07"), ("add-contact", "X", "--birthday", "someday"),
-    ("add-contact", "X", "--birthday", "2999-01-01"), ("add-contact", "X", "--birthday", "13-45"),
-    ("add-contact", "X", "--birthday", BAD), ("add-contact", "X", "--field", "novalue"),
-    ("add-contact", "X", "--field", "=v"), ("add-contact", "X", "--field", f"k={BAD}"),
-    ("add-contact", "X", "--field", f"{BAD}=v"), ("add-contact", "X", "--address", "a;b;c;" + "9" * 51),
-    ("add-contact", "X", "--address", BAD), ("add-contact", "X", "--given", "g" * 201),
-    ("add-contact", "X", "--family", BAD), ("add-contact", "X", "--cadence", "-1"),
-    ("add-contact", "X", "--cadence", "0"), ("add-contact", "X", "--cadence", "often"),
-    ("add-contact", "X", "--cadence", "99999999999"), ("add-contact", "X", "--uid", "u" * 256),
-    ("add-contact", "X", "--uid", BAD), ("add-contact", "X", "--bogus"), ("add-contact",),
+    ("add-contact", ""),
+    ("add-contact", "   "),
+    ("add-contact", "Ada\x1b[31m"),
+    ("add-contact", "n" * 401),
+    ("add-contact", BAD),
+    ("add-contact", "X", "--email", "not-an-email"),
+    ("add-contact", "X", "--email", ""),
+    ("add-contact", "X", "--email", f"{BAD}@example.com"),
+    ("add-contact", "X", "--email", "a@b.com", "-e", "bad"),
+    ("add-contact", "X", "--phone", "call me"),
+    ("add-contact", "X", "--phone", "12"),
+    ("add-contact", "X", "--phone", BAD),
+    ("add-contact", "X", "--company", "c" * 301),
+    ("add-contact", "X", "--company", BAD),
+    ("add-contact", "X", "--role", "r" * 301),
+    ("add-contact", "X", "--title", "t" * 301),
+    ("add-contact", "X", "--title", BAD),
+    ("add-contact", "X", "--tag", ""),
+    ("add-contact", "X", "--tag", "a,b"),
+    ("add-contact", "X", "--tag", BAD),
+    ("add-contact", "X", "--tag", "t" * 101),
+    ("add-contact", "X", "--note", BAD),
+    ("add-contact", "X", "--note", "bell\x07"),
+    ("add-contact", "X", "--birthday", "someday"),
+    ("add-contact", "X", "--birthday", "2999-01-01"),
+    ("add-contact", "X", "--birthday", "13-45"),
+    ("add-contact", "X", "--birthday", BAD),
+    ("add-contact", "X", "--field", "novalue"),
+    ("add-contact", "X", "--field", "=v"),
+    ("add-contact", "X", "--field", f"k={BAD}"),
+    ("add-contact", "X", "--field", f"{BAD}=v"),
+    ("add-contact", "X", "--address", "a;b;c;" + "9" * 51),
+    ("add-contact", "X", "--address", BAD),
+    ("add-contact", "X", "--given", "g" * 201),
+    ("add-contact", "X", "--family", BAD),
+    ("add-contact", "X", "--cadence", "-1"),
+    ("add-contact", "X", "--cadence", "0"),
+    ("add-contact", "X", "--cadence", "often"),
+    ("add-contact", "X", "--cadence", "99999999999"),
+    ("add-contact", "X", "--uid", "u" * 256),
+    ("add-contact", "X", "--uid", BAD),
+    ("add-contact", "X", "--bogus"),
+    ("add-contact",),
     (("add-contact", "X", "--note", "-"), LONG_NOTE),
     (("add-contact", "X", "--note", "-"), b"caf\xe9 au lait\n"),
     (("contact", "add", "X", "--note", "-"), b"\xff\xfe\x00\x00"),
-]  # fmt: skip
+]
 
 CONTACT = [
-    ("contact", "show", "nobody"), ("contact", "show", "999"), ("contact", "show", ""), ("contact", "show", BAD),
-    ("contact", "show", "99999999999999999999"), ("contact", "show", "%"),
-    ("contact", "edit", "nobody", "--title", "x"), ("contact", "edit", "ada", "--name", ""),
-    ("contact", "edit", "ada", "--email", "bad"), ("contact", "edit", "ada", "--add-email", "bad"),
-    ("contact", "edit", "ada", "--remove-email", "nobody@example.com"), ("contact", "edit", "ada", "--phone", "x"),
-    ("contact", "edit", "ada", "--add-phone", "abc"), ("contact", "edit", "bob", "--remove-phone", "123456"),
-    ("contact", "edit", "ada", "--birthday", "later"), ("contact", "edit", "ada", "--cadence", "-5"),
-    ("contact", "edit", "ada", "--field", "novalue"), ("contact", "edit", "ada", "--unset-field", "nope"),
-    ("contact", "edit", "ada", "--title", BAD), ("contact", "edit", "ada", "--company", "c" * 301),
-    ("contact", "edit", "ada", "--address", "a;b;c;" + "9" * 51), ("contact", "edit", "ada", "--role", BAD),
-    (("contact", "edit", "ada", "--note", "-"), b"\xc3\x28"), (("contact", "edit", "ada", "--note", "-"), LONG_NOTE),
-    ("contact", "list", "--limit", "0"), ("contact", "list", "--limit", "many"), ("contact", "list", "--offset", "-1"),
-    ("contact", "list", "--offset", "99999999999999999999"), ("contact", "list", "--sort", "age"),
-    ("contact", "list", "--tag", BAD), ("contact", "list", "--company", BAD),
-    ("contact", "archive", "nobody"), ("contact", "archive", "ada", "nobody"), ("contact", "unarchive", "999"),
-    ("contact", "delete", "nobody", "--yes"), ("contact", "delete", "ada"),
-    ("contact", "tag", "nobody", "x"), ("contact", "tag", "ada", ""), ("contact", "tag", "ada", "a,b"),
-    ("contact", "tag", "ada", BAD), ("contact", "untag", "nobody", "vip"), ("contact", "untag", "ada", BAD),
+    ("contact", "show", "nobody"),
+    ("contact", "show", "999"),
+    ("contact", "show", ""),
+    ("contact", "show", BAD),
+    ("contact", "show", "99999999999999999999"),
+    ("contact", "show", "%"),
+    ("contact", "edit", "nobody", "--title", "x"),
+    ("contact", "edit", "ada", "--name", ""),
+    ("contact", "edit", "ada", "--email", "bad"),
+    ("contact", "edit", "ada", "--add-email", "bad"),
+    ("contact", "edit", "ada", "--remove-email", "nobody@example.com"),
+    ("contact", "edit", "ada", "--phone", "x"),
+    ("contact", "edit", "ada", "--add-phone", "abc"),
+    ("contact", "edit", "bob", "--remove-phone", "123456"),
+    ("contact", "edit", "ada", "--birthday", "later"),
+    ("contact", "edit", "ada", "--cadence", "-5"),
+    ("contact", "edit", "ada", "--field", "novalue"),
+    ("contact", "edit", "ada", "--unset-field", "nope"),
+    ("contact", "edit", "ada", "--title", BAD),
+    ("contact", "edit", "ada", "--company", "c" * 301),
+    ("contact", "edit", "ada", "--address", "a;b;c;" + "9" * 51),
+    ("contact", "edit", "ada", "--role", BAD),
+    (("contact", "edit", "ada", "--note", "-"), b"\xc3\x28"),
+    (("contact", "edit", "ada", "--note", "-"), LONG_NOTE),
+    ("contact", "list", "--limit", "0"),
+    ("contact", "list", "--limit", "many"),
+    ("contact", "list", "--offset", "-1"),
+    ("contact", "list", "--offset", "99999999999999999999"),
+    ("contact", "list", "--sort", "age"),
+    ("contact", "list", "--tag", BAD),
+    ("contact", "list", "--company", BAD),
+    ("contact", "archive", "nobody"),
+    ("contact", "archive", "ada", "nobody"),
+    ("contact", "unarchive", "999"),
+    ("contact", "delete", "nobody", "--yes"),
+    ("contact", "delete", "ada"),
+    ("contact", "tag", "nobody", "x"),
+    ("contact", "tag", "ada", ""),
+    ("contact", "tag", "ada", "a,b"),
+    ("contact", "tag", "ada", BAD),
+    ("contact", "untag", "nobody", "vip"),
+    ("contact", "untag", "ada", BAD),
     ("contact", "tag", "ada"),
-]  # fmt: skip
+]
 
 ACTIVITY = [
-    ("log", "nobody", "--summary", "x"), ("log", "ada", "--kind", "fax", "--summary", "x"),
-    ("log", "ada", "--summary", ""), ("log", "ada", "--summary", "s" * 501), ("log", "ada", "--summary", BAD),
-    ("log", "ada", "--summary", "x", "--when", "the other day"), ("log", "ada", "--summary", "x", "--when", BAD),
-    ("log", "ada", "--summary", "x", "--when", "in 3 years"), ("log", "ada", "--summary", "x", "--body", "\x07"),
-    ("log", "ada", "--summary", "x", "--with", "nobody"), ("log", "ada"),
+    ("log", "nobody", "--summary", "x"),
+    ("log", "ada", "--kind", "fax", "--summary", "x"),
+    ("log", "ada", "--summary", ""),
+    ("log", "ada", "--summary", "s" * 501),
+    ("log", "ada", "--summary", BAD),
+    ("log", "ada", "--summary", "x", "--when", "the other day"),
+    ("log", "ada", "--summary", "x", "--when", BAD),
+    ("log", "ada", "--summary", "x", "--when", "in 3 years"),
+    ("log", "ada", "--summary", "x", "--body", "\x07"),
+    ("log", "ada", "--summary", "x", "--with", "nobody"),
+    ("log", "ada"),
     (("log", "ada", "--summary", "x", "--body", "-"), b"\x80abc"),
     (("log", "ada", "--summary", "x", "--body", "-"), LONG_NOTE),
-    ("timeline", "nobody"), ("timeline", "ada", "--kind", "fax"), ("timeline", "ada", "--limit", "0"),
-    ("search", 'colour:"red"'), ("search", BAD), ("search", "x", "--limit", "0"), ("search", "x", "--offset", "-2"),
-    ("search", "q" * 1001), ("search",), ("contact", "search", BAD),
-]  # fmt: skip
+    ("timeline", "nobody"),
+    ("timeline", "ada", "--kind", "fax"),
+    ("timeline", "ada", "--limit", "0"),
+    ("search", 'colour:"red"'),
+    ("search", BAD),
+    ("search", "x", "--limit", "0"),
+    ("search", "x", "--offset", "-2"),
+    ("search", "q" * 1001),
+    ("search",),
+    ("contact", "search", BAD),
+]
 
 COMPANY = [
-    ("company", "add", ""), ("company", "add", BAD), ("company", "add", "c" * 301),
-    ("company", "add", "Initech", "--domain", "not a domain"), ("company", "add", "Initech", "--phone", "call"),
-    ("company", "add", "Initech", "--tag", "a,b"), ("company", "add", "Initech", "--field", "novalue"),
-    ("company", "add", "Initech", "--website", BAD), ("company", "add", "Initech", "--address", "\x07"),
+    ("company", "add", ""),
+    ("company", "add", BAD),
+    ("company", "add", "c" * 301),
+    ("company", "add", "Initech", "--domain", "not a domain"),
+    ("company", "add", "Initech", "--phone", "call"),
+    ("company", "add", "Initech", "--tag", "a,b"),
+    ("company", "add", "Initech", "--field", "novalue"),
+    ("company", "add", "Initech", "--website", BAD),
+    ("company", "add", "Initech", "--address", "\x07"),
     (("company", "add", "Initech", "--note", "-"), b"\xfe"),
-    ("company", "show", "nobody"), ("company", "show", "999"), ("company", "show", "²"),
-    ("company", "edit", "acme"), ("company", "edit", "nobody", "--name", "x"),
-    ("company", "edit", "acme", "--domain", "nope"), ("company", "edit", "acme", "--phone", "none"),
-    ("company", "edit", "acme", "--field", f"k={BAD}"), ("company", "edit", "acme", "--tag", ""),
-    ("company", "delete", "nobody", "--yes"), ("company", "delete", "acme"),
-]  # fmt: skip
+    ("company", "show", "nobody"),
+    ("company", "show", "999"),
+    ("company", "show", "²"),
+    ("company", "edit", "acme"),
+    ("company", "edit", "nobody", "--name", "x"),
+    ("company", "edit", "acme", "--domain", "nope"),
+    ("company", "edit", "acme", "--phone", "none"),
+    ("company", "edit", "acme", "--field", f"k={BAD}"),
+    ("company", "edit", "acme", "--tag", ""),
+    ("company", "delete", "nobody", "--yes"),
+    ("company", "delete", "acme"),
+]
 
 
 def test_add_contact(crm):
@@ -164,15 +248,36 @@ def test_companies(crm):
 
 
 def test_conflicts_exit_1_and_change_nothing(crm):
-    check_refused(crm, [("company", "add", "ACME"), ("company", "edit", "globex", "--name", "acme"),
-                        ("contact", "edit", "ada", "--title", "x", "--expect-version", "7"),
-                        ("add-contact", "Uid Twice", "--uid", crm("contact", "show", "ada", "--json").json["uid"])],
-                  code=1)  # fmt: skip
+    check_refused(
+        crm,
+        [
+            ("company", "add", "ACME"),
+            ("company", "edit", "globex", "--name", "acme"),
+            ("contact", "edit", "ada", "--title", "x", "--expect-version", "7"),
+            ("add-contact", "Uid Twice", "--uid", crm("contact", "show", "ada", "--json").json["uid"]),
+        ],
+        code=1,
+    )
 
 
 def test_text_that_looks_like_sql_is_stored_as_is(crm):
-    r = crm("add-contact", SQL, "--note", SQL, "--title", SQL, "--company", SQL, "--tag", SQL.replace(",", ""),
-            "--field", f"{SQL.replace('=', '')}={SQL}", "--email", "o'brien@example.com", "--json")  # fmt: skip
+    r = crm(
+        "add-contact",
+        SQL,
+        "--note",
+        SQL,
+        "--title",
+        SQL,
+        "--company",
+        SQL,
+        "--tag",
+        SQL.replace(",", ""),
+        "--field",
+        f"{SQL.replace('=', '')}={SQL}",
+        "--email",
+        "o'brien@example.com",
+        "--json",
+    )
     assert r.exit_code == 0, r.stderr
     c = crm("contact", "show", str(r.json["id"]), "--json").json
     assert c["display_name"] == c["notes"] == c["job_title"] == c["company"]["name"] == SQL
@@ -205,8 +310,12 @@ def test_text_from_stdin_is_taken_as_is(crm):
 def test_non_utf8_argv_in_a_real_process(crm, tmp_path):
     env = {**os.environ, "TINYCRM_DB": crm.url, "TINYCRM_HOME": str(tmp_path), "LC_ALL": "C.UTF-8"}
     before = dump(crm.url)
-    for argv in ([b"add-contact", b"caf\xe9"], [b"contact", b"show", b"\xff"], [b"search", b"\xfe\xff"],
-                 [b"add-contact", b"Ok", b"--note", b"\xe9t\xe9"]):  # fmt: skip
+    for argv in (
+        [b"add-contact", b"caf\xe9"],
+        [b"contact", b"show", b"\xff"],
+        [b"search", b"\xfe\xff"],
+        [b"add-contact", b"Ok", b"--note", b"\xe9t\xe9"],
+    ):
         out = subprocess.run([CRM.encode(), *argv], env=env, capture_output=True, timeout=60)
         assert out.returncode == 2, (argv, out.stderr)
         err = out.stderr.decode("utf-8", "replace")

@@ -14,18 +14,52 @@ def ok(r):
 
 
 def test_add_contact_with_every_option(cli):
-    r = ok(cli("add-contact", "Ada Lovelace", "--email", "work:ada@example.com", "--email", "ada@home.example.org",
-               "--phone", "mobile:+44 20 7946 0000", "--phone", "020 7946 0001", "--company", "Analytical Engines",
-               "--role", "decision maker", "--title", "Analyst", "--tag", "vip", "--tag", "friend",
-               "--note", "Met at the Royal Society.", "--birthday", "1815-12-10", "--field", "source=conference",
-               "--field", "url=https://a.example/?x=1", "--address", "home:12 St James's Square; London; ; SW1Y 4JH; UK",
-               "--cadence", "30", "--uid", "ada-1"))  # fmt: skip
+    r = ok(
+        cli(
+            "add-contact",
+            "Ada Lovelace",
+            "--email",
+            "work:ada@example.com",
+            "--email",
+            "ada@home.example.org",
+            "--phone",
+            "mobile:+44 20 7946 0000",
+            "--phone",
+            "020 7946 0001",
+            "--company",
+            "Analytical Engines",
+            "--role",
+            "decision maker",
+            "--title",
+            "Analyst",
+            "--tag",
+            "vip",
+            "--tag",
+            "friend",
+            "--note",
+            "Met at the Royal Society.",
+            "--birthday",
+            "1815-12-10",
+            "--field",
+            "source=conference",
+            "--field",
+            "url=https://a.example/?x=1",
+            "--address",
+            "home:12 St James's Square; London; ; SW1Y 4JH; UK",
+            "--cadence",
+            "30",
+            "--uid",
+            "ada-1",
+        )
+    )
     cid = int(r.stdout.strip())
     assert r.stdout == f"{cid}\n"
     c = ok(cli("contact", "show", str(cid), "--json")).json
     assert c["id"] == cid and c["uid"] == "ada-1"
-    assert c["emails"] == [{"value": "ada@example.com", "label": "work"},
-                           {"value": "ada@home.example.org", "label": None}]  # fmt: skip
+    assert c["emails"] == [
+        {"value": "ada@example.com", "label": "work"},
+        {"value": "ada@home.example.org", "label": None},
+    ]
     assert c["phones"] == [
         {"value": "+44 20 7946 0000", "label": "mobile"},
         {"value": "020 7946 0001", "label": None},
@@ -59,8 +93,13 @@ def test_an_ambiguous_reference_lists_the_candidates(cli):
         cli("add-contact", "Ada Lovelace", "--email", "ada@example.com", "--company", "Engines")
     ).stdout.strip()
     b = ok(cli("add-contact", "Ada Byron")).stdout.strip()
-    for args in (("contact", "show", "ada"), ("log", "ada", "--summary", "x"), ("timeline", "ada"),
-                 ("contact", "tag", "ada", "vip"), ("contact", "delete", "ada", "--yes")):  # fmt: skip
+    for args in (
+        ("contact", "show", "ada"),
+        ("log", "ada", "--summary", "x"),
+        ("timeline", "ada"),
+        ("contact", "tag", "ada", "vip"),
+        ("contact", "delete", "ada", "--yes"),
+    ):
         r = cli(*args)
         assert r.exit_code == 2, args
         lines = r.stderr.splitlines()
@@ -81,8 +120,22 @@ def test_list_edit_archive_tag_delete(cli):
     assert [c["id"] for c in ok(cli("contact", "list", "--tag", "vip", "--json")).json] == [int(a)]
     assert [c["id"] for c in ok(cli("contact", "list", "--company", "acme", "--json")).json] == [int(b)]
 
-    r = ok(cli("contact", "edit", "ada", "--title", "Countess", "--add-email", "countess@example.com",
-               "--field", "k=v", "--company", "Acme", "--json"))  # fmt: skip
+    r = ok(
+        cli(
+            "contact",
+            "edit",
+            "ada",
+            "--title",
+            "Countess",
+            "--add-email",
+            "countess@example.com",
+            "--field",
+            "k=v",
+            "--company",
+            "Acme",
+            "--json",
+        )
+    )
     assert (
         r.json["job_title"] == "Countess"
         and r.json["fields"] == {"k": "v"}
@@ -121,17 +174,38 @@ def test_list_edit_archive_tag_delete(cli):
 
 
 def test_companies(cli):
-    r = ok(cli("company", "add", "Acme Corporation", "--domain", "acme.com", "--website", "https://acme.com",
-               "--phone", "+1 555 0100", "--address", "1 Road", "--note", "Anvils", "--tag", "client",
-               "--field", "size=50"))  # fmt: skip
+    r = ok(
+        cli(
+            "company",
+            "add",
+            "Acme Corporation",
+            "--domain",
+            "acme.com",
+            "--website",
+            "https://acme.com",
+            "--phone",
+            "+1 555 0100",
+            "--address",
+            "1 Road",
+            "--note",
+            "Anvils",
+            "--tag",
+            "client",
+            "--field",
+            "size=50",
+        )
+    )
     co = r.stdout.strip()
     assert co.isdigit()
     assert ok(cli("company", "add", "Globex", "--json")).json["name"] == "Globex"
     r = cli("company", "add", "ACME corporation")
     assert r.exit_code == 1 and "exists already" in r.stderr
     ok(cli("add-contact", "Ada", "--company", "acme corporation"))
-    assert ok(cli("company", "list")).stdout == f"{co}\tAcme Corporation\tacme.com\t1\tclient\n" + \
-        ok(cli("company", "list", "--offset", "1")).stdout  # fmt: skip
+    assert (
+        ok(cli("company", "list")).stdout
+        == f"{co}\tAcme Corporation\tacme.com\t1\tclient\n"
+        + ok(cli("company", "list", "--offset", "1")).stdout
+    )
     shown = ok(cli("company", "show", "acme.com", "--json")).json
     assert shown["id"] == int(co) and [p["name"] for p in shown["people"]] == ["Ada"]
     assert shown["fields"] == {"size": "50"} and shown["website"] == "https://acme.com"
@@ -184,8 +258,10 @@ def test_log_and_timeline(cli, monkeypatch):
     assert r.json["company"]["name"] == "Engines"
     tl = ok(cli("timeline", "ada")).stdout.splitlines()
     assert [line.split("\t")[1:4] for line in tl] == [
-        ["2026-03-25 10:30", "note", "Notes from stdin"], ["2026-03-24 15:00", "call", "Intro"],
-        ["2026-03-23 00:00", "meeting", "Workshop"]]  # fmt: skip
+        ["2026-03-25 10:30", "note", "Notes from stdin"],
+        ["2026-03-24 15:00", "call", "Intro"],
+        ["2026-03-23 00:00", "meeting", "Workshop"],
+    ]
     assert [i["summary"] for i in ok(cli("timeline", "ada", "--kind", "call", "--json")).json] == ["Intro"]
     assert [i["summary"] for i in ok(cli("timeline", "bob", "--json")).json] == ["Workshop"]
     assert len(ok(cli("timeline", "ada", "--limit", "1")).stdout.splitlines()) == 1

@@ -42,9 +42,27 @@ def refused(r, text: str):
 
 def test_deal_lifecycle(cli):
     ok(cli("add-contact", "Ada Lovelace", "--email", "ada@acme.com", "--company", "Acme"))
-    did = int(ok(cli("deal", "add", "Website redesign", "--value", "5000", "--currency", "EUR", "--contact", "ada",
-                     "--close", "2026-04-30", "--next-step", "Send proposal", "--next-step-due", "2026-03-12"))
-              .stdout)  # fmt: skip
+    did = int(
+        ok(
+            cli(
+                "deal",
+                "add",
+                "Website redesign",
+                "--value",
+                "5000",
+                "--currency",
+                "EUR",
+                "--contact",
+                "ada",
+                "--close",
+                "2026-04-30",
+                "--next-step",
+                "Send proposal",
+                "--next-step-due",
+                "2026-03-12",
+            )
+        ).stdout
+    )
     r = ok(cli("deal", "list"))
     assert r.stdout == f"{did}\tWebsite redesign\tLead\t5000.00\tEUR\t2026-04-30\tAcme\ttester\topen\n"
     doc = ok(cli("deal", "show", "website", "--json")).json
@@ -93,8 +111,10 @@ def test_bad_input_exits_2_and_changes_nothing(cli):
     before = snapshot(cli.url)
     refused(cli("deal", "add", "X", "--value", "-5", "--currency", "EUR"), "negative")
     refused(cli("deal", "add", "X", "--value", "5", "--currency", "EUX"), "ISO 4217")
-    refused(cli("deal", "add", "X", "--value", "5", "--currency", "EUR", "--close", "flibbertigibbet"),
-            "close date")  # fmt: skip
+    refused(
+        cli("deal", "add", "X", "--value", "5", "--currency", "EUR", "--close", "flibbertigibbet"),
+        "close date",
+    )
     refused(
         cli("deal", "add", "X", "--value", "5", "--currency", "EUR", "--close", "2026-02-30"), "close date"
     )
@@ -141,8 +161,13 @@ def test_board_and_stages(cli):
     r = ok(
         cli("pipeline", "stages", "add", "Demo", "--probability", "40", "--idle-days", "7", "--position", "2")
     )
-    assert [line.split("\t")[1] for line in r.stdout.splitlines()] == ["Lead", "Demo", "Qualified", "Proposal",
-                                                                       "Negotiation"]  # fmt: skip
+    assert [line.split("\t")[1] for line in r.stdout.splitlines()] == [
+        "Lead",
+        "Demo",
+        "Qualified",
+        "Proposal",
+        "Negotiation",
+    ]
     ok(cli("pipeline", "stages", "rename", "Demo", "Demo call"))
     ok(cli("pipeline", "stages", "move", "Demo call", "3"))
     ok(cli("pipeline", "stages", "set", "Demo call", "--probability", "45", "--idle-days", "0"))
@@ -203,9 +228,11 @@ def test_reports_in_every_format(cli, monkeypatch):
 
     r = ok(cli("report", "forecast", "--months", "2"))
     assert r.stdout.splitlines() == [
-        "2026-03\tEUR\t1\t1000.00\t100.00\t1\t500.00", "2026-03\tUSD\t0\t0.00\t0.00\t0\t0.00",
-        "2026-04\tEUR\t0\t0.00\t0.00\t0\t0.00", "2026-04\tUSD\t1\t10.00\t5.00\t0\t0.00",
-    ]  # fmt: skip
+        "2026-03\tEUR\t1\t1000.00\t100.00\t1\t500.00",
+        "2026-03\tUSD\t0\t0.00\t0.00\t0\t0.00",
+        "2026-04\tEUR\t0\t0.00\t0.00\t0\t0.00",
+        "2026-04\tUSD\t1\t10.00\t5.00\t0\t0.00",
+    ]
     rows = list(csv.reader(io.StringIO(ok(cli("report", "forecast", "--months", "2", "--csv")).stdout)))
     assert rows[0] == ["month", "currency", "open_deals", "open_value", "weighted", "won_deals", "won"]
     assert rows[1] == ["2026-03", "EUR", "1", "1000.00", "100.00", "1", "500.00"]
@@ -232,8 +259,10 @@ def test_reports_in_every_format(cli, monkeypatch):
     r = ok(cli("report", "activity", "--weeks", "2"))
     assert r.stdout.splitlines() == ["2026-03-02\t0\t0\t0\t0\t0\t0\t0", "2026-03-09\t1\t0\t0\t0\t0\t0\t1"]
     rows = list(csv.reader(io.StringIO(ok(cli("report", "activity", "--weeks", "1", "--csv")).stdout)))
-    assert rows == [["week", "call", "email", "meeting", "message", "note", "other", "total"],
-                    ["2026-03-09", "1", "0", "0", "0", "0", "0", "1"]]  # fmt: skip
+    assert rows == [
+        ["week", "call", "email", "meeting", "message", "note", "other", "total"],
+        ["2026-03-09", "1", "0", "0", "0", "0", "0", "1"],
+    ]
     assert ok(cli("report", "activity", "--mine", "--json")).json["weeks"][-1]["total"] == 1
 
 

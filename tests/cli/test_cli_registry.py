@@ -18,7 +18,9 @@ def test_every_registered_command_is_listed():
     for module_name in modules:
         holder = typer.Typer()
         importlib.import_module(module_name).register(holder)
-        names = [cli_app._name_of(c) for c in holder.registered_commands] + [g.name for g in holder.registered_groups]
+        names = [cli_app._name_of(c) for c in holder.registered_commands] + [
+            g.name for g in holder.registered_groups
+        ]
         for name in names:
             assert name in cli_app.COMMANDS, f"{module_name} registers {name!r} but crm does not list it"
             assert cli_app.COMMANDS[name][0] == module_name

@@ -19,28 +19,58 @@ STAMP = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
 
 def contact(**kw) -> ContactRead:
     base = dict(
-        id=7, uid="u-7", display_name="Ada Lovelace", given_name="Ada", family_name="Lovelace", job_title="Analyst",
-        company=Ref(3, "Analytical Engines"), company_role="decision maker", birthday="--12-10",
-        notes="Line one.\n\n  indented line\nLast: with a colon", cadence_days=30, archived=False,
+        id=7,
+        uid="u-7",
+        display_name="Ada Lovelace",
+        given_name="Ada",
+        family_name="Lovelace",
+        job_title="Analyst",
+        company=Ref(3, "Analytical Engines"),
+        company_role="decision maker",
+        birthday="--12-10",
+        notes="Line one.\n\n  indented line\nLast: with a colon",
+        cadence_days=30,
+        archived=False,
         emails=[Labeled("ada@example.com", "work"), Labeled("ada@home.example.org")],
         phones=[Labeled("+44 20 7946 0000", "mobile"), Labeled("020 7946 0001")],
-        addresses=[Address(label="home", street="12 St James's Square", locality="London", postcode="SW1Y 4JH",
-                           country="UK"),
-                   Address(label="post", locality="London", po_box="PO Box 7", extended="c/o Babbage")],
-        tags=["friend", "vip"], fields={"source": "conference", "poem": "Roses are red\nViolets are blue"},
-        owner="tester", created_at=STAMP, updated_at=STAMP, version=4,
-    )  # fmt: skip
+        addresses=[
+            Address(
+                label="home",
+                street="12 St James's Square",
+                locality="London",
+                postcode="SW1Y 4JH",
+                country="UK",
+            ),
+            Address(label="post", locality="London", po_box="PO Box 7", extended="c/o Babbage"),
+        ],
+        tags=["friend", "vip"],
+        fields={"source": "conference", "poem": "Roses are red\nViolets are blue"},
+        owner="tester",
+        created_at=STAMP,
+        updated_at=STAMP,
+        version=4,
+    )
     base.update(kw)
     return ContactRead(**base)
 
 
 def as_changes(c: ContactRead) -> dict:
     return {
-        "display_name": c.display_name, "given_name": c.given_name, "family_name": c.family_name,
-        "job_title": c.job_title, "company": c.company.name if c.company else None, "company_role": c.company_role,
-        "birthday": c.birthday, "cadence_days": c.cadence_days, "emails": c.emails, "phones": c.phones,
-        "addresses": c.addresses, "tags": c.tags, "fields": c.fields, "notes": c.notes,
-    }  # fmt: skip
+        "display_name": c.display_name,
+        "given_name": c.given_name,
+        "family_name": c.family_name,
+        "job_title": c.job_title,
+        "company": c.company.name if c.company else None,
+        "company_role": c.company_role,
+        "birthday": c.birthday,
+        "cadence_days": c.cadence_days,
+        "emails": c.emails,
+        "phones": c.phones,
+        "addresses": c.addresses,
+        "tags": c.tags,
+        "fields": c.fields,
+        "notes": c.notes,
+    }
 
 
 def test_render_then_parse_gives_the_record_back():
@@ -52,8 +82,21 @@ def test_render_then_parse_gives_the_record_back():
 
 
 def test_an_empty_contact_round_trips():
-    c = contact(given_name=None, family_name=None, job_title=None, company=None, company_role=None, birthday=None,
-                notes=None, cadence_days=None, emails=[], phones=[], addresses=[], tags=[], fields={})  # fmt: skip
+    c = contact(
+        given_name=None,
+        family_name=None,
+        job_title=None,
+        company=None,
+        company_role=None,
+        birthday=None,
+        notes=None,
+        cadence_days=None,
+        emails=[],
+        phones=[],
+        addresses=[],
+        tags=[],
+        fields={},
+    )
     assert editform.parse(editform.render(c)) == as_changes(c)
 
 
@@ -81,9 +124,13 @@ notes: First line
 
 @pytest.mark.parametrize(
     "form, words",
-    [("colour: red\n", "unknown key 'colour'"), ("just text\n", "expected 'key: value'"),
-     ("cadence: often\n", "cadence is a number"), ("field: novalue\n", "KEY=VALUE")],
-)  # fmt: skip
+    [
+        ("colour: red\n", "unknown key 'colour'"),
+        ("just text\n", "expected 'key: value'"),
+        ("cadence: often\n", "cadence is a number"),
+        ("field: novalue\n", "KEY=VALUE"),
+    ],
+)
 def test_parse_errors_name_the_line(form, words):
     with pytest.raises(InvalidInput) as info:
         editform.parse("name: Ada\n" + form)
@@ -101,10 +148,25 @@ def script(tmp_path: Path, body: str) -> str:
 
 
 def test_edit_in_the_editor(cli, tmp_path):
-    cid = cli("add-contact", "Ada Lovelace", "--email", "ada@example.com", "--title", "Analyst",
-              "--tag", "vip", "--field", "source=web", "--note", "old note").stdout.strip()  # fmt: skip
-    editor = script(tmp_path, "sed -i -e 's/^title: .*/title: Countess/' -e 's/^tag: vip/tag: vip\\ntag: poet/' "
-                              "-e 's/^email: .*/email: work ada@lovelace.org/' -e '/^  old note/d' \"$1\"")  # fmt: skip
+    cid = cli(
+        "add-contact",
+        "Ada Lovelace",
+        "--email",
+        "ada@example.com",
+        "--title",
+        "Analyst",
+        "--tag",
+        "vip",
+        "--field",
+        "source=web",
+        "--note",
+        "old note",
+    ).stdout.strip()
+    editor = script(
+        tmp_path,
+        "sed -i -e 's/^title: .*/title: Countess/' -e 's/^tag: vip/tag: vip\\ntag: poet/' "
+        "-e 's/^email: .*/email: work ada@lovelace.org/' -e '/^  old note/d' \"$1\"",
+    )
     r = cli("contact", "edit", "ada", "--json", env={"EDITOR": editor})
     assert r.exit_code == 0, r.stderr
     c = r.json
@@ -151,9 +213,15 @@ def test_a_change_made_while_editing_is_not_overwritten(cli, tmp_path):
     cli("add-contact", "Ada Lovelace")
     # while the form is open, someone else changes the contact
     crm = Path(sys.executable).with_name("crm")
-    body = (f"TINYCRM_DB='{cli.url}' '{crm}' contact edit ada --title 'Set by someone else' >/dev/null\n"
-            "sed -i 's/^title: .*/title: Mine/' \"$1\"")  # fmt: skip
-    r = cli("contact", "edit", "ada", env={"EDITOR": script(tmp_path, body), "TINYCRM_DB": cli.url,
-                                           "PATH": os.environ.get("PATH", "")})  # fmt: skip
+    body = (
+        f"TINYCRM_DB='{cli.url}' '{crm}' contact edit ada --title 'Set by someone else' >/dev/null\n"
+        "sed -i 's/^title: .*/title: Mine/' \"$1\""
+    )
+    r = cli(
+        "contact",
+        "edit",
+        "ada",
+        env={"EDITOR": script(tmp_path, body), "TINYCRM_DB": cli.url, "PATH": os.environ.get("PATH", "")},
+    )
     assert r.exit_code == 1 and "was changed by" in r.stderr
     assert cli("contact", "show", "ada", "--json").json["job_title"] == "Set by someone else"

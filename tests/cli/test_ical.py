@@ -44,13 +44,13 @@ def build(cli):
                 "--json",
                 env=NOW,
             )
-        ).json,  # fmt: skip
+        ).json,
         "daily": ok(
             cli("task", "add", "Standup", "--due", "today 9am", "--repeat", "daily", "--json", env=NOW)
         ).json,
         "weekly": ok(
             cli("task", "add", "Report", "--due", "monday", "--repeat", "every monday", "--json", env=NOW)
-        ).json,  # fmt: skip
+        ).json,
         "nodue": ok(cli("task", "add", "Someday", "--json", env=NOW)).json,
     }
     done = ok(cli("task", "add", "Finished", "--due", "yesterday", "--json", env=NOW)).json
@@ -133,9 +133,11 @@ def test_export_every_item(cli, tmp_path):
 
     events = {str(c["UID"]): c for c in cal.walk("VEVENT")}
     assert set(events) == {
-        f"birthday-{uids['Ada Lovelace']}@tinycrm", f"birthday-{uids['Yan Yearless']}@tinycrm",
-        f"birthday-{uids['Lena Leap']}@tinycrm", f"deal-{deal.uid}@tinycrm",
-    }  # fmt: skip
+        f"birthday-{uids['Ada Lovelace']}@tinycrm",
+        f"birthday-{uids['Yan Yearless']}@tinycrm",
+        f"birthday-{uids['Lena Leap']}@tinycrm",
+        f"deal-{deal.uid}@tinycrm",
+    }
     ada = events[f"birthday-{uids['Ada Lovelace']}@tinycrm"]
     assert str(ada["SUMMARY"]) == "Birthday: Ada Lovelace"
     assert ada["DTSTART"].dt == date(1990, 3, 30) and ada["DTEND"].dt == date(1990, 3, 31)

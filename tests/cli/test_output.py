@@ -24,8 +24,15 @@ def filled(cli):
 
     db = open_db(cli.url)
     with db.write() as tx:
-        ids = [contacts.insert(tx, ContactInput(f"Person {i:02d}", emails=[Labeled(f"p{i}@acme.com")],
-                                                company="Acme", tags=["t"])) for i in range(25)]  # fmt: skip
+        ids = [
+            contacts.insert(
+                tx,
+                ContactInput(
+                    f"Person {i:02d}", emails=[Labeled(f"p{i}@acme.com")], company="Acme", tags=["t"]
+                ),
+            )
+            for i in range(25)
+        ]
     interactions.log(db, contact_ids=ids[:1], kind_="call", summary="Call")
     db.close()
     return cli
@@ -33,17 +40,31 @@ def filled(cli):
 
 def test_json_shapes(filled):
     cli = filled
-    lists = [("contact", "list"), ("search", "person"), ("timeline", "1"), ("tags",), ("company", "list"),
-             ("contact", "archive", "24"), ("contact", "unarchive", "24")]  # fmt: skip
+    lists = [
+        ("contact", "list"),
+        ("search", "person"),
+        ("timeline", "1"),
+        ("tags",),
+        ("company", "list"),
+        ("contact", "archive", "24"),
+        ("contact", "unarchive", "24"),
+    ]
     for args in lists:
         r = cli(*args, "--json")
         assert r.exit_code == 0, (args, r.stderr)
         data = r.json
         assert isinstance(data, list) and data and all(isinstance(x, dict) for x in data), args
-    records = [("contact", "show", "1"), ("company", "show", "acme"), ("add-contact", "X"),
-               ("log", "1", "--summary", "s"), ("contact", "tag", "1", "a"), ("contact", "untag", "1", "a"),
-               ("contact", "edit", "1", "--title", "T"), ("company", "add", "Globex"),
-               ("company", "edit", "globex", "--domain", "globex.com")]  # fmt: skip
+    records = [
+        ("contact", "show", "1"),
+        ("company", "show", "acme"),
+        ("add-contact", "X"),
+        ("log", "1", "--summary", "s"),
+        ("contact", "tag", "1", "a"),
+        ("contact", "untag", "1", "a"),
+        ("contact", "edit", "1", "--title", "T"),
+        ("company", "add", "Globex"),
+        ("company", "edit", "globex", "--domain", "globex.com"),
+    ]
     for args in records:
         r = cli(*args, "--json")
         assert r.exit_code == 0, (args, r.stderr)
@@ -71,8 +92,18 @@ def test_lists_page_by_default(filled):
 
 def test_plain_text_to_a_pipe_has_no_colour(filled):
     cli = filled
-    commands = [(), ("contact", "list"), ("contact", "show", "1"), ("search", "person"), ("timeline", "1"),
-                ("tags",), ("company", "list"), ("company", "show", "acme"), ("--help",), ("db", "status")]  # fmt: skip
+    commands = [
+        (),
+        ("contact", "list"),
+        ("contact", "show", "1"),
+        ("search", "person"),
+        ("timeline", "1"),
+        ("tags",),
+        ("company", "list"),
+        ("company", "show", "acme"),
+        ("--help",),
+        ("db", "status"),
+    ]
     for args in commands:
         r = cli(*args, env=COLOUR_ENV)
         assert r.exit_code == 0, (args, r.stderr)
@@ -105,14 +136,31 @@ def test_a_reader_that_goes_away_and_a_closed_stdin(sqlite_url, tmp_path):
     db.close()
     env = {**os.environ, "TINYCRM_DB": sqlite_url, "TINYCRM_HOME": str(tmp_path)}
     for args in ("contact list --all", "search person --all --json"):
-        out = subprocess.run(f"'{CRM}' {args} | head -1; echo \"rc=${{PIPESTATUS[0]}}\"", shell=True,
-                             executable="/bin/bash", env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+        out = subprocess.run(
+            f"'{CRM}' {args} | head -1; echo \"rc=${{PIPESTATUS[0]}}\"",
+            shell=True,
+            executable="/bin/bash",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.stdout.splitlines()[-1] == "rc=0", (args, out.stdout[-200:], out.stderr)
         assert out.stderr == "", out.stderr
-    for args in (["add-contact", "X", "--note", "-"], ["log", "1", "--summary", "s", "--body", "-"],
-                 ["contact", "delete", "1"]):  # fmt: skip
-        out = subprocess.run([CRM, *args], env=env, stdin=None, capture_output=True, text=True, timeout=60,
-                             preexec_fn=lambda: os.close(0))  # fmt: skip
+    for args in (
+        ["add-contact", "X", "--note", "-"],
+        ["log", "1", "--summary", "s", "--body", "-"],
+        ["contact", "delete", "1"],
+    ):
+        out = subprocess.run(
+            [CRM, *args],
+            env=env,
+            stdin=None,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=lambda: os.close(0),
+        )
         assert out.returncode == 2, (args, out.stderr)
         assert out.stderr.startswith("crm: error: ") and out.stderr.count("\n") == 1, out.stderr
 

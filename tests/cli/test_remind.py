@@ -147,7 +147,7 @@ def test_render_digest_is_pure_text():
             deal_id=7,
             detail="20 days in Lead",
             section="overdue",
-        ),  # fmt: skip
+        ),
         AgendaItem(
             kind="birthday", title="Birthday: C", when=date(2026, 3, 27), contact_id=3, section="today"
         ),
@@ -214,9 +214,15 @@ def smtp_server():
 
     inbox = Inbox()
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
-                            auth_required=True, auth_require_tls=False,
-                            auth_exclude_mechanism=["LOGIN"])  # fmt: skip
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=False,
+        auth_exclude_mechanism=["LOGIN"],
+    )
     controller.start()
     try:
         yield inbox, port

@@ -39,7 +39,9 @@ def cannot_create_roles() -> str | None:
     from tinycrm.store.database import pg_conninfo
 
     with psycopg.connect(pg_conninfo(pg_admin_url()), autocommit=True) as conn:
-        ok = conn.execute("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user").fetchone()
+        ok = conn.execute(
+            "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
     return None if ok and ok[0] else "the PostgreSQL user of TINYCRM_TEST_PG may not create roles"
 
 
@@ -81,8 +83,17 @@ def connect_as(url: str, user: str):
 
 
 def add(cli: Cli, name: str, role: str, *extra: str):
-    r = cli("team", "add-member", name, "--role", role, "--password-env", "TEAM_PW", *extra,
-            env={"TEAM_PW": PASSWORD})  # fmt: skip
+    r = cli(
+        "team",
+        "add-member",
+        name,
+        "--role",
+        role,
+        "--password-env",
+        "TEAM_PW",
+        *extra,
+        env={"TEAM_PW": PASSWORD},
+    )
     assert r.exit_code == 0, r.stderr
     assert PASSWORD not in r.stdout + r.stderr
     return r
@@ -150,8 +161,18 @@ def test_an_admin_adds_members_and_changes_roles(pg_url, logins):
     add(owner, cy, "admin")
     as_cy = Cli(url_as(pg_url, cy))
     dan = logins("dan")
-    r = as_cy("team", "add-member", dan, "--role", "viewer", "--password-env", "TEAM_PW", "--email", "dan@x.org",
-              env={"TEAM_PW": PASSWORD, "TINYCRM_USER": cy})  # fmt: skip
+    r = as_cy(
+        "team",
+        "add-member",
+        dan,
+        "--role",
+        "viewer",
+        "--password-env",
+        "TEAM_PW",
+        "--email",
+        "dan@x.org",
+        env={"TEAM_PW": PASSWORD, "TINYCRM_USER": cy},
+    )
     assert r.exit_code == 0, r.stderr
     as_dan = Cli(url_as(pg_url, dan))
     assert as_dan("add-contact", "Nope", env={"TINYCRM_USER": dan}).exit_code == 1

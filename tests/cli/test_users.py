@@ -12,11 +12,25 @@ def test_first_user_to_act_is_registered_as_admin(cli):
 
 
 def test_user_add_list_edit(cli):
-    r = cli("user", "add", "bob", "--full-name", "Bob Builder", "--email", "bob@example.com", "--role", "viewer",
-            "--json")  # fmt: skip
+    r = cli(
+        "user",
+        "add",
+        "bob",
+        "--full-name",
+        "Bob Builder",
+        "--email",
+        "bob@example.com",
+        "--role",
+        "viewer",
+        "--json",
+    )
     assert r.exit_code == 0, r.stderr
-    assert (r.json["name"], r.json["full_name"], r.json["role"], r.json["active"]) == ("bob", "Bob Builder",
-                                                                                      "viewer", True)  # fmt: skip
+    assert (r.json["name"], r.json["full_name"], r.json["role"], r.json["active"]) == (
+        "bob",
+        "Bob Builder",
+        "viewer",
+        True,
+    )
     r = cli("user", "edit", "bob", "--role", "member", "--email", "", "--inactive", "--json")
     assert r.exit_code == 0, r.stderr
     assert (r.json["role"], r.json["email"], r.json["active"]) == ("member", None, False)
@@ -65,8 +79,9 @@ def test_only_admins_change_roles_and_the_last_admin_stays(cli):
 def test_owner_filters_on_contacts_companies_and_search(cli):
     cli("user", "add", "bob")
     ada = cli("add-contact", "Ada Lovelace", "--company", "Analytical", "--tag", "pioneer").stdout.strip()
-    grace = cli("add-contact", "Grace Hopper", "--company", "Navy", "--tag", "pioneer",
-                env={"TINYCRM_USER": "bob"}).stdout.strip()  # fmt: skip
+    grace = cli(
+        "add-contact", "Grace Hopper", "--company", "Navy", "--tag", "pioneer", env={"TINYCRM_USER": "bob"}
+    ).stdout.strip()
     alan = cli("add-contact", "Alan Turing", "--owner", "bob", "--tag", "pioneer").stdout.strip()
 
     def ids(*args, env=None):

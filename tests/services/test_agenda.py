@@ -52,11 +52,17 @@ def test_sections(db, clock):
         ("task", "Overdue timed"),
     ]
     assert kinds(a.today) == [
-        ("task", "Today day"), ("stale", "Get in touch with Due Today"),
-        ("birthday", "Birthday: Yearless Yan"), ("task", "Today later")]  # fmt: skip
+        ("task", "Today day"),
+        ("stale", "Get in touch with Due Today"),
+        ("birthday", "Birthday: Yearless Yan"),
+        ("task", "Today later"),
+    ]
     assert kinds(a.upcoming) == [
-        ("stale", "Get in touch with Due Soon"), ("birthday", "Birthday: Ada Lovelace"), ("task", "Snoozed"),
-        ("task", "Next week")]  # fmt: skip
+        ("stale", "Get in touch with Due Soon"),
+        ("birthday", "Birthday: Ada Lovelace"),
+        ("task", "Snoozed"),
+        ("task", "Next week"),
+    ]
     stan = a.overdue[0]
     assert (
         stan.when == date(2026, 3, 21) and "6 days overdue" in stan.detail and stan.contact_id == stale_now.id

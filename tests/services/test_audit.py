@@ -18,8 +18,12 @@ def entries(db, kind, rid):
 
 def test_contact_changes_are_all_audited(db):
     db.actor = "ada"
-    c = contacts.create(db, ContactInput("Grace Hopper", emails=[Labeled("grace@navy.mil", "work")],
-                                         company="Navy", tags=["pioneer"]))  # fmt: skip
+    c = contacts.create(
+        db,
+        ContactInput(
+            "Grace Hopper", emails=[Labeled("grace@navy.mil", "work")], company="Navy", tags=["pioneer"]
+        ),
+    )
     contacts.update(db, c.id, {"job_title": "Rear Admiral", "add_emails": [Labeled("g@x.org")]})
     contacts.tag(db, [c.id], ["cobol"])
     contacts.untag(db, [c.id], ["pioneer"])
@@ -151,7 +155,9 @@ def test_audit_cli(cli):
     cli("company", "add", "Acme", env={"TINYCRM_USER": "bob"})
     r = cli("audit", "--json")
     assert [(e["user"], e["action"], e["record_type"]) for e in r.json] == [
-        ("bob", "create", "company"), ("tester", "create", "contact")]  # fmt: skip
+        ("bob", "create", "company"),
+        ("tester", "create", "contact"),
+    ]
     assert set(r.json[0]) == {"id", "at", "user", "action", "record_type", "record_id", "changes"}
     assert [e["user"] for e in cli("audit", "--user", "bob", "--json").json] == ["bob"]
     assert len(cli("audit", "--limit", "1", "--json").json) == 1

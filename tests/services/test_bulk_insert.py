@@ -30,22 +30,36 @@ def people() -> list[ContactInput]:
     ways, tags differing in case, a contact archived, one owned by its actor, one without a UID."""
     out = [
         ContactInput(
-            display_name="Ada Lovelace", emails=[Labeled("ada@example.com", "Work"), Labeled("ADA@example.com")],
+            display_name="Ada Lovelace",
+            emails=[Labeled("ada@example.com", "Work"), Labeled("ADA@example.com")],
             phones=[Labeled("+44 20 7946 0000", "mobile"), Labeled("+44 (20) 7946-0000")],
-            addresses=[Address(label="home", street="12 St James's Square", locality="London", country="UK"),
-                       Address(label="empty")],
-            birthday="1815-12-10", job_title="Analyst", company="Analytical Engines", company_role="decision maker",
-            notes="Met at the Royal Society.", tags=["VIP", "friend"], fields={"source": "conference"},
-            cadence_days=30, uid="urn:uuid:ada",
+            addresses=[
+                Address(label="home", street="12 St James's Square", locality="London", country="UK"),
+                Address(label="empty"),
+            ],
+            birthday="1815-12-10",
+            job_title="Analyst",
+            company="Analytical Engines",
+            company_role="decision maker",
+            notes="Met at the Royal Society.",
+            tags=["VIP", "friend"],
+            fields={"source": "conference"},
+            cadence_days=30,
+            uid="urn:uuid:ada",
         ),
         ContactInput(display_name="Charles Babbage", company="analytical  engines", tags=["vip"], uid="cb"),
         ContactInput(given_name="Mary", family_name="Somerville", company="ANALYTICAL ENGINES", uid="ms"),
         ContactInput(emails=[Labeled("nameless@example.org")], uid="nameless"),
-        ContactInput(display_name="Ludwig van Beethoven", archived=True, owner="tester", uid="lvb",
-                     tags=["Friend", "composer"]),
+        ContactInput(
+            display_name="Ludwig van Beethoven",
+            archived=True,
+            owner="tester",
+            uid="lvb",
+            tags=["Friend", "composer"],
+        ),
         ContactInput(display_name="山田太郎", company="Sakura Studio", fields={"kanji": "yes"}, uid="yt"),
         ContactInput(display_name="No Uid Person", phones=[Labeled("030 1234567", "work")]),
-    ]  # fmt: skip
+    ]
     out.extend(dataclasses.replace(d, uid=f"demo-{i}") for i, d in enumerate(demo.people(40, seed=3)))
     return out
 
@@ -70,8 +84,10 @@ def stored(url: str) -> dict:
             if c.display_name == "No Uid Person":
                 read.pop("uid")
             out[c.display_name + ("" if c.display_name not in out else f" #{cid}")] = read
-        found = {q: [s.display_name for s in contacts.search(db, q, archived=None).items]
-                 for q in ("ada", "analytical", "tag:vip", "friend", "1234567", "山田", "email:example", "lon")}  # fmt: skip
+        found = {
+            q: [s.display_name for s in contacts.search(db, q, archived=None).items]
+            for q in ("ada", "analytical", "tag:vip", "friend", "1234567", "山田", "email:example", "lon")
+        }
         return {"contacts": out, "companies": companies, "tags": tags, "audit": audit, "search": found}
     finally:
         db.close()
@@ -118,8 +134,10 @@ def test_ids_come_back_in_the_order_given_beyond_one_statement(db):
 
 def count_rows(db) -> dict[str, int]:
     with db.read() as tx:
-        return {t: tx.scalar(f"SELECT count(*) FROM {t}")
-                for t in ("contacts", "contact_emails", "companies", "tags", "contact_tags", "audit_log")}  # fmt: skip
+        return {
+            t: tx.scalar(f"SELECT count(*) FROM {t}")
+            for t in ("contacts", "contact_emails", "companies", "tags", "contact_tags", "audit_log")
+        }
 
 
 BAD = [
@@ -151,8 +169,13 @@ def test_a_stored_uid_is_a_conflict_and_nothing_is_written(db):
     contacts.create(db, ContactInput("Ada", uid="urn:uuid:1"))
     before = count_rows(db)
     with pytest.raises(Conflict, match="urn:uuid:1 exists already"), db.write() as tx:
-        contacts.insert_many(tx, [ContactInput("New One", company="Brand New", tags=["fresh"]),
-                                  ContactInput("Other Ada", uid=" urn:uuid:1 ")])  # fmt: skip
+        contacts.insert_many(
+            tx,
+            [
+                ContactInput("New One", company="Brand New", tags=["fresh"]),
+                ContactInput("Other Ada", uid=" urn:uuid:1 "),
+            ],
+        )
     assert count_rows(db) == before
 
 
@@ -235,10 +258,16 @@ def test_a_uid_conflict_inside_a_batch_is_reported_for_its_card_alone(db, tmp_pa
     ]
     with db.read() as tx:
         assert sorted(tx.column("SELECT display_name FROM contacts")) == [
-            "Dup First", "New One", "New Three", "New Two", "Stored Already",
-        ]  # fmt: skip
-        imports = [json.loads(c) for c in
-                   tx.column("SELECT changes FROM audit_log WHERE action = 'import' ORDER BY id")]  # fmt: skip
+            "Dup First",
+            "New One",
+            "New Three",
+            "New Two",
+            "Stored Already",
+        ]
+        imports = [
+            json.loads(c)
+            for c in tx.column("SELECT changes FROM audit_log WHERE action = 'import' ORDER BY id")
+        ]
     assert [(i.get("created", [0, 0])[1], i.get("failed", [0, 0])[1]) for i in imports] == [(3, 1), (1, 1)]
     assert contacts.search(db, "new").total == 3
 
@@ -263,13 +292,27 @@ def test_a_large_import_matches_one_by_one_inserts(db, tmp_path, other_url):
 
     lot = list(demo.people(120, seed=5))
     text = "".join(
-        write_card(ContactData(uid=f"big-{i}", display_name=p.display_name or "", given_name=p.given_name,
-                               family_name=p.family_name, job_title=p.job_title, company=p.company,
-                               company_role=p.company_role, birthday=p.birthday, notes=p.notes, emails=p.emails,
-                               phones=p.phones, addresses=p.addresses, tags=p.tags, fields=p.fields,
-                               cadence_days=p.cadence_days))
+        write_card(
+            ContactData(
+                uid=f"big-{i}",
+                display_name=p.display_name or "",
+                given_name=p.given_name,
+                family_name=p.family_name,
+                job_title=p.job_title,
+                company=p.company,
+                company_role=p.company_role,
+                birthday=p.birthday,
+                notes=p.notes,
+                emails=p.emails,
+                phones=p.phones,
+                addresses=p.addresses,
+                tags=p.tags,
+                fields=p.fields,
+                cadence_days=p.cadence_days,
+            )
+        )
         for i, p in enumerate(lot)
-    )  # fmt: skip
+    )
     report = import_file(db, tmp_path, text, batch=50)
     assert (report.created, report.failed) == (120, 0)
     other = open_db(other_url)
@@ -331,14 +374,20 @@ def test_a_row_the_database_refuses_fails_its_card_alone(db, tmp_path):
     they are then stored one at a time, and only the refused card is reported."""
     with db.write() as tx:
         if db.is_sqlite:
-            tx.execute("CREATE TRIGGER refuse_one BEFORE INSERT ON contacts WHEN NEW.display_name = 'Refused' "
-                       "BEGIN SELECT RAISE(ABORT, 'refused by the database'); END")  # fmt: skip
+            tx.execute(
+                "CREATE TRIGGER refuse_one BEFORE INSERT ON contacts WHEN NEW.display_name = 'Refused' "
+                "BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"
+            )
         else:
-            tx.execute("CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                       "IF NEW.display_name = 'Refused' THEN RAISE EXCEPTION 'refused by the database'; END IF; "
-                       "RETURN NEW; END $$")  # fmt: skip
-            tx.execute("CREATE TRIGGER refuse_one BEFORE INSERT ON contacts FOR EACH ROW "
-                       "EXECUTE FUNCTION refuse_one()")  # fmt: skip
+            tx.execute(
+                "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "IF NEW.display_name = 'Refused' THEN RAISE EXCEPTION 'refused by the database'; END IF; "
+                "RETURN NEW; END $$"
+            )
+            tx.execute(
+                "CREATE TRIGGER refuse_one BEFORE INSERT ON contacts FOR EACH ROW "
+                "EXECUTE FUNCTION refuse_one()"
+            )
     text = "".join(
         card(f"t-{i}", "Refused" if i == 3 else f"Person {i}", "CATEGORIES:team") for i in range(6)
     )

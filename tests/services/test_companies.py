@@ -11,9 +11,16 @@ from tinycrm.services.people import companies, contacts
 
 
 def acme(**kw) -> CompanyInput:
-    base = dict(name="Acme Corporation", domain="https://www.ACME.com/about", website="https://acme.com",
-                phone="+1 555 0100", address="1 Road Runner Way\nDesert, AZ", notes="Makes anvils.",
-                tags=["client", "Anvils"], fields={"industry": "manufacturing"})  # fmt: skip
+    base = dict(
+        name="Acme Corporation",
+        domain="https://www.ACME.com/about",
+        website="https://acme.com",
+        phone="+1 555 0100",
+        address="1 Road Runner Way\nDesert, AZ",
+        notes="Makes anvils.",
+        tags=["client", "Anvils"],
+        fields={"industry": "manufacturing"},
+    )
     base.update(kw)
     return CompanyInput(**base)
 
@@ -21,8 +28,12 @@ def acme(**kw) -> CompanyInput:
 def test_create_and_read(db):
     c = companies.create(db, acme())
     assert isinstance(c, CompanyRead)
-    assert (c.name, c.domain, c.website, c.phone) == ("Acme Corporation", "acme.com", "https://acme.com",
-                                                      "+1 555 0100")  # fmt: skip
+    assert (c.name, c.domain, c.website, c.phone) == (
+        "Acme Corporation",
+        "acme.com",
+        "https://acme.com",
+        "+1 555 0100",
+    )
     assert c.address == "1 Road Runner Way\nDesert, AZ" and c.notes == "Makes anvils."
     assert c.tags == ["Anvils", "client"] and c.fields == {"industry": "manufacturing"}
     assert c.people == [] and c.version == 1 and c.owner == "tester" and c.uid
@@ -41,9 +52,14 @@ def test_names_are_unique_regardless_of_case_and_accents(db):
 
 
 def test_invalid_companies(db):
-    for data, field in [(CompanyInput(""), "company name"), (CompanyInput("x" * 301), "company name"),
-                        (acme(domain="not a domain"), "domain"), (acme(phone="call us"), "phone"),
-                        (acme(tags=["a,b"]), "tag"), (acme(uid="u" * 101), "uid")]:  # fmt: skip
+    for data, field in [
+        (CompanyInput(""), "company name"),
+        (CompanyInput("x" * 301), "company name"),
+        (acme(domain="not a domain"), "domain"),
+        (acme(phone="call us"), "phone"),
+        (acme(tags=["a,b"]), "tag"),
+        (acme(uid="u" * 101), "uid"),
+    ]:
         with pytest.raises(InvalidInput) as info:
             companies.create(db, data)
         assert info.value.field == field
@@ -71,8 +87,18 @@ def test_resolve(db):
 
 def test_update(db):
     c = companies.create(db, acme())
-    u = companies.update(db, c.id, {"name": "Acme Inc", "domain": "acme.io", "notes": None, "tags": ["client"],
-                                    "set_fields": {"size": "50"}, "unset_fields": ["industry"]})  # fmt: skip
+    u = companies.update(
+        db,
+        c.id,
+        {
+            "name": "Acme Inc",
+            "domain": "acme.io",
+            "notes": None,
+            "tags": ["client"],
+            "set_fields": {"size": "50"},
+            "unset_fields": ["industry"],
+        },
+    )
     assert (u.name, u.domain, u.notes, u.tags, u.fields) == (
         "Acme Inc",
         "acme.io",
@@ -136,8 +162,11 @@ def test_list_pages_and_tags(db):
             companies.insert(tx, CompanyInput(f"Company {i:02d}", tags=["odd"] if i % 2 else []))
     page = companies.list_companies(db)
     assert (len(page.items), page.total, page.more) == (20, 23, True)
-    assert [c.name for c in companies.list_companies(db, offset=20).items] == ["Company 20", "Company 21",
-                                                                                "Company 22"]  # fmt: skip
+    assert [c.name for c in companies.list_companies(db, offset=20).items] == [
+        "Company 20",
+        "Company 21",
+        "Company 22",
+    ]
     assert len(companies.list_companies(db, limit=None).items) == 23
     assert companies.list_companies(db, tag="ODD").total == 11
 

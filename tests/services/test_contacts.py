@@ -29,12 +29,26 @@ def ada(**changes) -> ContactInput:
         display_name="Ada Lovelace",
         emails=[Labeled("ada@example.com", "Work"), Labeled("ada@home.example.org", "home")],
         phones=[Labeled("+44 20 7946 0000", "mobile"), Labeled("020 7946 0001")],
-        addresses=[Address(label="home", street="12 St James's Square", locality="London", postcode="SW1Y 4JH",
-                           country="UK", po_box="PO 7", extended="Flat 2")],
-        birthday="1815-12-10", job_title="Analyst", company="Analytical Engines", company_role="decision maker",
-        notes="Met at the Royal Society.\nPrefers letters.", tags=["vip", "Friend"],
-        fields={"source": "conference", "twitter": "@ada"}, cadence_days=30,
-    )  # fmt: skip
+        addresses=[
+            Address(
+                label="home",
+                street="12 St James's Square",
+                locality="London",
+                postcode="SW1Y 4JH",
+                country="UK",
+                po_box="PO 7",
+                extended="Flat 2",
+            )
+        ],
+        birthday="1815-12-10",
+        job_title="Analyst",
+        company="Analytical Engines",
+        company_role="decision maker",
+        notes="Met at the Royal Society.\nPrefers letters.",
+        tags=["vip", "Friend"],
+        fields={"source": "conference", "twitter": "@ada"},
+        cadence_days=30,
+    )
     return dataclasses.replace(data, **changes)
 
 
@@ -52,8 +66,17 @@ def test_create_stores_the_whole_record(db):
     assert (c.display_name, c.given_name, c.family_name) == ("Ada Lovelace", "Ada", "Lovelace")
     assert c.emails == [Labeled("ada@example.com", "work"), Labeled("ada@home.example.org", "home")]
     assert c.phones == [Labeled("+44 20 7946 0000", "mobile"), Labeled("020 7946 0001", None)]
-    assert c.addresses == [Address(label="home", street="12 St James's Square", locality="London",
-                                   postcode="SW1Y 4JH", country="UK", po_box="PO 7", extended="Flat 2")]  # fmt: skip
+    assert c.addresses == [
+        Address(
+            label="home",
+            street="12 St James's Square",
+            locality="London",
+            postcode="SW1Y 4JH",
+            country="UK",
+            po_box="PO 7",
+            extended="Flat 2",
+        )
+    ]
     assert c.birthday == "1815-12-10"
     assert (c.job_title, c.company_role) == ("Analyst", "decision maker")
     assert c.company is not None and c.company.name == "Analytical Engines"
@@ -127,20 +150,34 @@ def test_uid_is_stable_and_unique(db):
 
 
 def test_duplicate_emails_and_phones_are_kept_once(db):
-    c = contacts.create(db, ContactInput("Ada", emails=["ada@example.com", "ADA@example.com"],
-                                         phones=["+44 20 7946 0000", "+44 (20) 7946-0000"]))  # fmt: skip
+    c = contacts.create(
+        db,
+        ContactInput(
+            "Ada",
+            emails=["ada@example.com", "ADA@example.com"],
+            phones=["+44 20 7946 0000", "+44 (20) 7946-0000"],
+        ),
+    )
     assert [e.value for e in c.emails] == ["ada@example.com"]
     assert len(c.phones) == 1
 
 
 INVALID = [
-    ({"display_name": "  ", "emails": []}, "name"), ({"display_name": None, "emails": []}, "name"),
-    ({"emails": [Labeled("not-an-email")]}, "email"), ({"phones": [Labeled("call me")]}, "phone"),
-    ({"birthday": "yesterday-ish"}, "birthday"), ({"birthday": "2999-01-01"}, "birthday"),
-    ({"cadence_days": 0}, "cadence (days)"), ({"tags": ["a,b"]}, "tag"), ({"fields": {"a=b": "c"}}, "fields"),
-    ({"notes": "bell\x07"}, "notes"), ({"notes": "x" * 1_000_001}, "notes"), ({"company": "x" * 301}, "company"),
-    ({"addresses": [Address(postcode="9" * 51)]}, "address postcode"), ({"given_name": "g" * 201}, "given name"),
-]  # fmt: skip
+    ({"display_name": "  ", "emails": []}, "name"),
+    ({"display_name": None, "emails": []}, "name"),
+    ({"emails": [Labeled("not-an-email")]}, "email"),
+    ({"phones": [Labeled("call me")]}, "phone"),
+    ({"birthday": "yesterday-ish"}, "birthday"),
+    ({"birthday": "2999-01-01"}, "birthday"),
+    ({"cadence_days": 0}, "cadence (days)"),
+    ({"tags": ["a,b"]}, "tag"),
+    ({"fields": {"a=b": "c"}}, "fields"),
+    ({"notes": "bell\x07"}, "notes"),
+    ({"notes": "x" * 1_000_001}, "notes"),
+    ({"company": "x" * 301}, "company"),
+    ({"addresses": [Address(postcode="9" * 51)]}, "address postcode"),
+    ({"given_name": "g" * 201}, "given name"),
+]
 
 
 def test_invalid_input_is_a_typed_error_and_stores_nothing(db):
@@ -155,13 +192,31 @@ def test_invalid_input_is_a_typed_error_and_stores_nothing(db):
 def test_longest_values_fit_the_columns(db):
     """What validation accepts, every store keeps (PostgreSQL enforces column lengths; SQLite does not)."""
     long = ContactInput(
-        display_name="N" * 400, given_name="G" * 200, family_name="F" * 200, job_title="T" * 300,
-        company="C" * 300, company_role="R" * 300, emails=[Labeled("e" * 300 + "@example.com", "l" * 50)],
-        phones=[Labeled("1" * 100, "m" * 50)], tags=["t" * 100], fields={"k" * 200: "v" * 10_000},
-        addresses=[Address(label="a" * 50, street="s" * 500, locality="l" * 200, region="r" * 200,
-                           postcode="p" * 50, country="c" * 200, po_box="b" * 100, extended="x" * 300)],
-        notes="n" * 100_000, uid="u" * 255,
-    )  # fmt: skip
+        display_name="N" * 400,
+        given_name="G" * 200,
+        family_name="F" * 200,
+        job_title="T" * 300,
+        company="C" * 300,
+        company_role="R" * 300,
+        emails=[Labeled("e" * 300 + "@example.com", "l" * 50)],
+        phones=[Labeled("1" * 100, "m" * 50)],
+        tags=["t" * 100],
+        fields={"k" * 200: "v" * 10_000},
+        addresses=[
+            Address(
+                label="a" * 50,
+                street="s" * 500,
+                locality="l" * 200,
+                region="r" * 200,
+                postcode="p" * 50,
+                country="c" * 200,
+                po_box="b" * 100,
+                extended="x" * 300,
+            )
+        ],
+        notes="n" * 100_000,
+        uid="u" * 255,
+    )
     c = contacts.create(db, long)
     assert contacts.get(db, c.id) == c
     assert len(c.notes) == 100_000
@@ -178,11 +233,22 @@ def test_longest_values_fit_the_columns(db):
 def test_update_scalars_and_lists(db, monkeypatch):
     c = contacts.create(db, ada())
     monkeypatch.setenv("TINYCRM_NOW", "2026-05-05T10:00:00+00:00")
-    u = contacts.update(db, c.id, {"job_title": "Countess", "notes": None, "birthday": "12-10",
-                                   "add_emails": [Labeled("countess@example.com", "other")],
-                                   "remove_emails": ["ADA@home.example.org"], "remove_phones": ["020-7946-0001"],
-                                   "set_fields": {"source": "letter"}, "unset_fields": ["twitter"],
-                                   "company": "Babbage & Co", "cadence_days": None})  # fmt: skip
+    u = contacts.update(
+        db,
+        c.id,
+        {
+            "job_title": "Countess",
+            "notes": None,
+            "birthday": "12-10",
+            "add_emails": [Labeled("countess@example.com", "other")],
+            "remove_emails": ["ADA@home.example.org"],
+            "remove_phones": ["020-7946-0001"],
+            "set_fields": {"source": "letter"},
+            "unset_fields": ["twitter"],
+            "company": "Babbage & Co",
+            "cadence_days": None,
+        },
+    )
     assert u.job_title == "Countess" and u.notes is None and u.birthday == "--12-10"
     assert [e.value for e in u.emails] == ["ada@example.com", "countess@example.com"]
     assert [p.value for p in u.phones] == ["+44 20 7946 0000"]
@@ -197,8 +263,14 @@ def test_update_scalars_and_lists(db, monkeypatch):
 
 def test_update_refuses_bad_changes_and_keeps_the_record(db):
     c = contacts.create(db, ada())
-    for changes in ({"display_name": ""}, {"emails": [Labeled("bad")]}, {"remove_emails": ["nobody@x.com"]},
-                    {"unset_fields": ["nope"]}, {"uid": "new"}, {"archived": True}):  # fmt: skip
+    for changes in (
+        {"display_name": ""},
+        {"emails": [Labeled("bad")]},
+        {"remove_emails": ["nobody@x.com"]},
+        {"unset_fields": ["nope"]},
+        {"uid": "new"},
+        {"archived": True},
+    ):
         with pytest.raises(InvalidInput):
             contacts.update(db, c.id, changes)
     assert contacts.get(db, c.id) == c
@@ -221,8 +293,11 @@ def test_every_change_is_audited(db):
     contacts.archive(db, c.id)
     contacts.delete(db, c.id)
     with db.read() as tx:
-        rows = tx.all("SELECT action, user_name, changes FROM audit_log WHERE record_type = 'contact' "
-                      "AND record_id = :i ORDER BY id", {"i": c.id})  # fmt: skip
+        rows = tx.all(
+            "SELECT action, user_name, changes FROM audit_log WHERE record_type = 'contact' "
+            "AND record_id = :i ORDER BY id",
+            {"i": c.id},
+        )
     assert [r["action"] for r in rows] == ["create", "update", "archive", "delete"]
     assert {r["user_name"] for r in rows} == {"tester"}
     assert json.loads(rows[1]["changes"]) == {"job_title": ["Analyst", "Countess"]}
@@ -254,8 +329,12 @@ def test_delete_removes_everything_of_the_contact(db):
         contacts.get(db, c.id)
     for table in ("contact_emails", "contact_phones", "contact_addresses", "contact_tags", "contact_fields"):
         assert table_count(db, table, "contact_id = :i", {"i": c.id}) == 0, table
-    assert table_count(db, "contact_search", "contact_id = :i" if not db.is_sqlite else "rowid = :i",
-                       {"i": c.id}) == 0  # fmt: skip
+    assert (
+        table_count(
+            db, "contact_search", "contact_id = :i" if not db.is_sqlite else "rowid = :i", {"i": c.id}
+        )
+        == 0
+    )
     with pytest.raises(NotFound):
         interactions.get(db, alone.id)
     assert [p.name for p in interactions.get(db, shared.id).contacts] == ["Bob Babbage"]
@@ -319,8 +398,12 @@ def test_an_exact_name_wins_over_fragments(db):
 def test_list_pages_and_filters(db, monkeypatch):
     for i in range(25):
         monkeypatch.setenv("TINYCRM_NOW", f"2026-05-04T09:{i:02d}:00+00:00")
-        contacts.create(db, ContactInput(f"Person {i:02d}", company="Acme" if i % 2 else "Globex",
-                                         tags=["even"] if i % 2 == 0 else []))  # fmt: skip
+        contacts.create(
+            db,
+            ContactInput(
+                f"Person {i:02d}", company="Acme" if i % 2 else "Globex", tags=["even"] if i % 2 == 0 else []
+            ),
+        )
     page = contacts.list_contacts(db)
     assert (len(page.items), page.total, page.limit, page.offset, page.more) == (20, 25, 20, 0, True)
     assert [c.display_name for c in page.items][:2] == ["Person 00", "Person 01"]
@@ -340,5 +423,9 @@ def test_list_pages_and_filters(db, monkeypatch):
 def test_summaries_show_first_email_and_phone(db):
     contacts.create(db, ada())
     s = contacts.list_contacts(db).items[0]
-    assert (s.email, s.phone, s.company, s.tags) == ("ada@example.com", "+44 20 7946 0000", "Analytical Engines",
-                                                     ["Friend", "vip"])  # fmt: skip
+    assert (s.email, s.phone, s.company, s.tags) == (
+        "ada@example.com",
+        "+44 20 7946 0000",
+        "Analytical Engines",
+        ["Friend", "vip"],
+    )

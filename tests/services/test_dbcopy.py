@@ -23,14 +23,33 @@ def populate(db) -> None:
     """A little of everything, including values that differ in type or order between the stores."""
     db.actor = "tester"
     users.add(db, "bob", full_name="Bob Builder", email="bob@example.com", role="viewer")
-    acme = companies.create(db, CompanyInput("Acme GmbH", domain="acme.de", tags=["client", "Ärger"],
-                                             fields={"vat": "DE1", "Zeta": "z", "alpha": "a", "_x": "x"}))  # fmt: skip
-    zoe = contacts.create(db, ContactInput(
-        "Zoë Müller", emails=[Labeled("zoe@acme.de", "work"), Labeled("zoe@home.example")],
-        phones=[Labeled("+49 30 1234567", "mobile")], company_id=acme.id, company_role="buyer",
-        addresses=[Address(label="work", street="Hauptstr. 1", locality="Köln", postcode="50667", country="DE")],
-        birthday="--12-10", notes="line one\nline two\ttabbed", tags=["vip", "Ärger"],
-        fields={"Zeta": "1", "alpha": "2", "ärger": "3", "_": "4"}, cadence_days=30))  # fmt: skip
+    acme = companies.create(
+        db,
+        CompanyInput(
+            "Acme GmbH",
+            domain="acme.de",
+            tags=["client", "Ärger"],
+            fields={"vat": "DE1", "Zeta": "z", "alpha": "a", "_x": "x"},
+        ),
+    )
+    zoe = contacts.create(
+        db,
+        ContactInput(
+            "Zoë Müller",
+            emails=[Labeled("zoe@acme.de", "work"), Labeled("zoe@home.example")],
+            phones=[Labeled("+49 30 1234567", "mobile")],
+            company_id=acme.id,
+            company_role="buyer",
+            addresses=[
+                Address(label="work", street="Hauptstr. 1", locality="Köln", postcode="50667", country="DE")
+            ],
+            birthday="--12-10",
+            notes="line one\nline two\ttabbed",
+            tags=["vip", "Ärger"],
+            fields={"Zeta": "1", "alpha": "2", "ärger": "3", "_": "4"},
+            cadence_days=30,
+        ),
+    )
     contacts.create(
         db, ContactInput("Йосиф Бродский", emails=[Labeled("joseph@poets.ru")], birthday="1940-05-24")
     )
@@ -44,32 +63,48 @@ def populate(db) -> None:
     with db.write() as tx:
         stage = tx.one("SELECT id, pipeline_id FROM stages ORDER BY position LIMIT 1")
         bob = tx.scalar("SELECT id FROM users WHERE name = 'bob'")
-        tx.execute("INSERT INTO contact_photos (contact_id, media_type, data) VALUES (:c, 'image/png', :d)",
-                   {"c": zoe.id, "d": bytes(range(256)) * 3})  # fmt: skip
-        tx.execute("INSERT INTO contact_extras (contact_id, position, name, params, value) "
-                   "VALUES (:c, 0, 'X-SOCIAL', 'TYPE=x', 'https://x.example/zoe')", {"c": zoe.id})  # fmt: skip
+        tx.execute(
+            "INSERT INTO contact_photos (contact_id, media_type, data) VALUES (:c, 'image/png', :d)",
+            {"c": zoe.id, "d": bytes(range(256)) * 3},
+        )
+        tx.execute(
+            "INSERT INTO contact_extras (contact_id, position, name, params, value) "
+            "VALUES (:c, 0, 'X-SOCIAL', 'TYPE=x', 'https://x.example/zoe')",
+            {"c": zoe.id},
+        )
         deal = tx.insert(
             "INSERT INTO deals (uid, title, value_e4, currency, pipeline_id, stage_id, status, expected_close, "
             "company_id, owner_id, created_at, updated_at, stage_entered_at, version) VALUES ('deal-1', 'Big one', "
             ":v, 'EUR', :p, :s, 'open', :close, :co, :o, :t, :t, :t, 3) RETURNING id",
-            {"v": 12_345_678_901_234, "p": stage["pipeline_id"], "s": stage["id"], "close": date(2026, 12, 31),
-             "co": acme.id, "o": bob, "t": STAMP},
-        )  # fmt: skip
+            {
+                "v": 12_345_678_901_234,
+                "p": stage["pipeline_id"],
+                "s": stage["id"],
+                "close": date(2026, 12, 31),
+                "co": acme.id,
+                "o": bob,
+                "t": STAMP,
+            },
+        )
         tx.execute(
             "INSERT INTO deal_contacts (deal_id, contact_id) VALUES (:d, :c)", {"d": deal, "c": zoe.id}
         )
-        tx.execute("INSERT INTO deal_stage_history (deal_id, from_stage_id, to_stage_id, status, changed_at, "
-                   "user_id) VALUES (:d, NULL, :s, 'open', :t, :o)",
-                   {"d": deal, "s": stage["id"], "t": STAMP, "o": bob})  # fmt: skip
+        tx.execute(
+            "INSERT INTO deal_stage_history (deal_id, from_stage_id, to_stage_id, status, changed_at, "
+            "user_id) VALUES (:d, NULL, :s, 'open', :t, :o)",
+            {"d": deal, "s": stage["id"], "t": STAMP, "o": bob},
+        )
         tx.execute(
             "INSERT INTO tasks (uid, title, due_at, all_day, rrule, priority, contact_id, deal_id, owner_id, "
             "assignee_id, created_at, updated_at, version) VALUES ('task-1', 'Call back', :t, :ad, "
             "'FREQ=WEEKLY;BYDAY=MO', 2, :c, :d, :o, :o, :t, :t, 1)",
             {"t": STAMP, "ad": True, "c": zoe.id, "d": deal, "o": bob},
         )
-        tx.execute("INSERT INTO reminders_sent (user_name, item_key, item_state, sent_at) VALUES "
-                   "('bob', 'task:1', 'due', :t), ('Bob', 'Task:1', 'due', :t), ('bob', '_x', 's', :t)",
-                   {"t": STAMP})  # fmt: skip
+        tx.execute(
+            "INSERT INTO reminders_sent (user_name, item_key, item_state, sent_at) VALUES "
+            "('bob', 'task:1', 'due', :t), ('Bob', 'Task:1', 'due', :t), ('bob', '_x', 's', :t)",
+            {"t": STAMP},
+        )
 
 
 def all_contacts(db):

@@ -66,9 +66,18 @@ def test_create_a_deal(db):
     acme = companies.create(db, CompanyInput("Acme"))
     ada = contacts.create(db, ContactInput(display_name="Ada Lovelace", company_id=acme.id))
     bob = contacts.create(db, ContactInput(display_name="Bob Builder"))
-    d = deals.create(db, DealInput("Website redesign", "5000.10", "eur", contact_ids=[ada.id, bob.id],
-                                   expected_close="2026-04-30", next_step="Send proposal",
-                                   next_step_due="2026-03-12"))  # fmt: skip
+    d = deals.create(
+        db,
+        DealInput(
+            "Website redesign",
+            "5000.10",
+            "eur",
+            contact_ids=[ada.id, bob.id],
+            expected_close="2026-04-30",
+            next_step="Send proposal",
+            next_step_due="2026-03-12",
+        ),
+    )
     assert d.value == Decimal("5000.10") and d.currency == "EUR"
     assert d.weighted == Decimal("500.01")  # Lead: 10 %
     assert (d.pipeline, d.stage, d.probability, d.status) == ("Sales", "Lead", 10, "open")
@@ -159,9 +168,13 @@ def test_move_and_step_keep_the_history(db, monkeypatch):
             {"d": d.id},
         )
     assert [(r["f"], r["t"], r["status"]) for r in rows] == [
-        (None, "Lead", "open"), ("Lead", "Proposal", "open"), ("Proposal", "Negotiation", "open"),
-        ("Negotiation", "Qualified", "open"), ("Qualified", "Lead", "open"), ("Lead", "Negotiation", "open"),
-    ]  # fmt: skip
+        (None, "Lead", "open"),
+        ("Lead", "Proposal", "open"),
+        ("Proposal", "Negotiation", "open"),
+        ("Negotiation", "Qualified", "open"),
+        ("Qualified", "Lead", "open"),
+        ("Lead", "Negotiation", "open"),
+    ]
 
 
 def test_a_stage_of_another_pipeline_is_refused(db):
@@ -222,9 +235,19 @@ def test_update_fields_and_versions(db):
     ada = contacts.create(db, ContactInput(display_name="Ada Lovelace"))
     bob = contacts.create(db, ContactInput(display_name="Bob Builder"))
     d = deals.create(db, DealInput("Deal", "100", "EUR", contact_ids=[ada.id]))
-    d2 = deals.update(db, d.id, {"value": "250.5", "currency": "usd", "expected_close": "2026-06-30",
-                                 "title": "Bigger deal", "add_contact_ids": [bob.id], "next_step": "Call",
-                                 "next_step_due": "2026-03-15"})  # fmt: skip
+    d2 = deals.update(
+        db,
+        d.id,
+        {
+            "value": "250.5",
+            "currency": "usd",
+            "expected_close": "2026-06-30",
+            "title": "Bigger deal",
+            "add_contact_ids": [bob.id],
+            "next_step": "Call",
+            "next_step_due": "2026-03-15",
+        },
+    )
     assert (d2.value, d2.currency, d2.title, d2.version) == (Decimal("250.50"), "USD", "Bigger deal", 2)
     assert d2.expected_close == date(2026, 6, 30)
     assert [c.name for c in d2.contacts] == ["Ada Lovelace", "Bob Builder"]
@@ -234,8 +257,14 @@ def test_update_fields_and_versions(db):
     with pytest.raises(Conflict, match="version"):
         deals.update(db, d.id, {"value": "1"}, expected_version=1)
     before = snapshot(db)
-    for changes in ({"value": "-1"}, {"currency": "EURO"}, {"expected_close": "blah blah"},
-                    {"next_step": None}, {"lost_reason": "x"}, {"color": "red"}):  # fmt: skip
+    for changes in (
+        {"value": "-1"},
+        {"currency": "EURO"},
+        {"expected_close": "blah blah"},
+        {"next_step": None},
+        {"lost_reason": "x"},
+        {"color": "red"},
+    ):
         with pytest.raises(InvalidInput):
             deals.update(db, d.id, changes)
     assert snapshot(db) == before
@@ -285,8 +314,9 @@ def test_list_filters(db):
     pipelines.create(db, "Hiring", [("Applied", 5, None)])
     db.actor = "ann"
     a = deals.create(db, DealInput("A", "1", "EUR", expected_close="2026-05-01", contact_ids=[ada.id]))
-    b = deals.create(db, DealInput("B", "2", "EUR", stage="Proposal", expected_close="2026-04-01",
-                                   company_id=acme.id))  # fmt: skip
+    b = deals.create(
+        db, DealInput("B", "2", "EUR", stage="Proposal", expected_close="2026-04-01", company_id=acme.id)
+    )
     db.actor = "bob"
     c = deals.create(db, DealInput("C", "3", "USD"))
     h = deals.create(db, DealInput("H", "4", "EUR", pipeline="Hiring"))
@@ -331,8 +361,10 @@ def test_idle_deals(db, monkeypatch):
     at(monkeypatch, "2026-03-01T12:00:00+00:00")
     old = deals.create(db, DealInput("Old lead", "1", "EUR"))
     fresh_stage = deals.create(db, DealInput("Moved on", "1", "EUR"))
-    overdue = deals.create(db, DealInput("Overdue", "1", "EUR", stage="Proposal", next_step="Call back",
-                                         next_step_due="2026-03-09"))  # fmt: skip
+    overdue = deals.create(
+        db,
+        DealInput("Overdue", "1", "EUR", stage="Proposal", next_step="Call back", next_step_due="2026-03-09"),
+    )
     no_limit = deals.create(db, DealInput("No limit", "1", "EUR", stage="Proposal"))
     pipelines.set_stage(db, None, "Proposal", idle_days=0)
     closed = deals.create(db, DealInput("Closed", "1", "EUR"))
@@ -357,8 +389,9 @@ def test_timeline_merges_history_and_interactions(db, monkeypatch):
     ada = contacts.create(db, ContactInput(display_name="Ada Lovelace"))
     at(monkeypatch, "2026-03-01T09:00:00+00:00")
     d = deals.create(db, DealInput("Deal", "1", "EUR"))
-    interactions.log(db, contact_ids=[ada.id], kind_="call", summary="Discovery", when="2026-03-02T10:00:00Z",
-                     deal_id=d.id)  # fmt: skip
+    interactions.log(
+        db, contact_ids=[ada.id], kind_="call", summary="Discovery", when="2026-03-02T10:00:00Z", deal_id=d.id
+    )
     interactions.log(db, contact_ids=[ada.id], kind_="note", summary="Unrelated", when="2026-03-02T11:00:00Z")
     at(monkeypatch, "2026-03-03T09:00:00+00:00")
     deals.move(db, d.id, "Proposal")
@@ -366,9 +399,11 @@ def test_timeline_merges_history_and_interactions(db, monkeypatch):
     deals.win(db, d.id)
     t = deals.timeline(db, d.id)
     assert [(e.kind, e.summary) for e in t] == [
-        ("won", "won in Proposal"), ("moved", "Lead -> Proposal"), ("call", "Discovery (with Ada Lovelace)"),
+        ("won", "won in Proposal"),
+        ("moved", "Lead -> Proposal"),
+        ("call", "Discovery (with Ada Lovelace)"),
         ("created", "created in Lead"),
-    ]  # fmt: skip
+    ]
     assert t[2].interaction_id is not None and t[0].user == "tester"
     assert len(deals.timeline(db, d.id, limit=2)) == 2
     with pytest.raises(NotFound):

@@ -27,8 +27,14 @@ def people(db):
 
 def test_log_and_read(people):
     db, acme, ada, bob = people
-    i = interactions.log(db, contact_ids=[ada.id], kind_="Call", summary="  Intro   call ",
-                         when="yesterday 15:00", body="Talked about\nthe engine.")  # fmt: skip
+    i = interactions.log(
+        db,
+        contact_ids=[ada.id],
+        kind_="Call",
+        summary="  Intro   call ",
+        when="yesterday 15:00",
+        body="Talked about\nthe engine.",
+    )
     assert isinstance(i, InteractionRead)
     assert (i.kind, i.summary, i.body) == ("call", "Intro call", "Talked about\nthe engine.")
     assert i.happened_at == datetime(2026, 3, 24, 14, 0, tzinfo=UTC)
@@ -43,8 +49,14 @@ def test_every_kind_several_people_and_a_company(people):
     db, acme, ada, bob = people
     for kind in INTERACTION_KINDS:
         assert interactions.log(db, contact_ids=[bob.id], kind_=kind, summary=kind).kind == kind
-    meeting = interactions.log(db, contact_ids=[ada.id, bob.id, ada.id], kind_="meeting", summary="Kick-off",
-                               company_id=acme.id, when="2026-03-20 09:00")  # fmt: skip
+    meeting = interactions.log(
+        db,
+        contact_ids=[ada.id, bob.id, ada.id],
+        kind_="meeting",
+        summary="Kick-off",
+        company_id=acme.id,
+        when="2026-03-20 09:00",
+    )
     assert [p.name for p in meeting.contacts] == ["Ada Lovelace", "Bob Babbage"]
     assert meeting.company.name == "Acme"
     assert meeting.happened_at == datetime(2026, 3, 20, 8, 0, tzinfo=UTC)
@@ -80,8 +92,16 @@ def test_bad_interactions_store_nothing(people):
 
 def test_timeline_newest_first_paged_and_filtered(people, monkeypatch):
     db, acme, ada, bob = people
-    logged = [interactions.log(db, contact_ids=[ada.id], kind_="call" if d % 2 else "email", summary=f"day {d}",
-                               when=f"2026-03-{d:02d} 10:00") for d in range(1, 24)]  # fmt: skip
+    logged = [
+        interactions.log(
+            db,
+            contact_ids=[ada.id],
+            kind_="call" if d % 2 else "email",
+            summary=f"day {d}",
+            when=f"2026-03-{d:02d} 10:00",
+        )
+        for d in range(1, 24)
+    ]
     other = interactions.log(db, contact_ids=[bob.id], kind_="call", summary="Bob only")
     page = interactions.timeline(db, ada.id)
     assert page.total == 23 and len(page.items) == 20 and page.more
@@ -101,8 +121,9 @@ def test_timeline_newest_first_paged_and_filtered(people, monkeypatch):
 
 def test_history_when_people_and_companies_go(people):
     db, acme, ada, bob = people
-    shared = interactions.log(db, contact_ids=[ada.id, bob.id], kind_="meeting", summary="Both",
-                              company_id=acme.id)  # fmt: skip
+    shared = interactions.log(
+        db, contact_ids=[ada.id, bob.id], kind_="meeting", summary="Both", company_id=acme.id
+    )
     companies.delete(db, acme.id)
     assert interactions.get(db, shared.id).company is None
     contacts.delete(db, bob.id)

@@ -10,18 +10,34 @@ from tinycrm.services import maintenance
 from tinycrm.services.people import companies, contacts
 
 PEOPLE = [
-    ContactInput("Jürgen Müller", emails=[Labeled("juergen@acme.com")], company="Acme Corp", tags=["vip"],
-                 phones=[Labeled("+49 30 1234 5678")], notes="Loves espresso."),
+    ContactInput(
+        "Jürgen Müller",
+        emails=[Labeled("juergen@acme.com")],
+        company="Acme Corp",
+        tags=["vip"],
+        phones=[Labeled("+49 30 1234 5678")],
+        notes="Loves espresso.",
+    ),
     ContactInput("José García", emails=[Labeled("jose@globex.com")], company="Globex", tags=["client"]),
-    ContactInput("Søren Kierkegaard", emails=[Labeled("soren@nordisk.dk")], notes="Philosophy club",
-                 fields={"hobby": "Long walks in Copenhagen"}),
-    ContactInput("Łukasz Nowak", emails=[Labeled("lukasz@acme.com")], company="Acme Corp", tags=["VIP", "partner"]),
+    ContactInput(
+        "Søren Kierkegaard",
+        emails=[Labeled("soren@nordisk.dk")],
+        notes="Philosophy club",
+        fields={"hobby": "Long walks in Copenhagen"},
+    ),
+    ContactInput(
+        "Łukasz Nowak", emails=[Labeled("lukasz@acme.com")], company="Acme Corp", tags=["VIP", "partner"]
+    ),
     ContactInput("Иван Петров", emails=[Labeled("ivan@example.ru")], job_title="Инженер"),
     ContactInput("Ελένη Παπαδοπούλου", emails=[Labeled("eleni@example.gr")]),
     ContactInput("山田太郎", emails=[Labeled("yamada@example.jp")], company="さくら株式会社"),
     ContactInput("김민수", tags=["friend"]),
-    ContactInput("Zoë O'Brien-Smith", emails=[Labeled("zoe.obrien@mail.example.net")], phones=[Labeled("(555) 010-9999")]),
-]  # fmt: skip
+    ContactInput(
+        "Zoë O'Brien-Smith",
+        emails=[Labeled("zoe.obrien@mail.example.net")],
+        phones=[Labeled("(555) 010-9999")],
+    ),
+]
 
 
 @pytest.fixture
@@ -102,9 +118,25 @@ def test_prefixes_words_phrases_and_fields(people):
 
 
 ODD_QUERIES = [
-    "'; DROP TABLE contacts; --", "a OR b", "NEAR(a b)", '"', "*", "-x", "x AND", "^start", "col:umn:x", "\\",
-    "%", "_", "a' <-> 'b", "():*&|!", "{name}: x", "NOT", "10:30", "http://example.com/x?y=1",
-]  # fmt: skip
+    "'; DROP TABLE contacts; --",
+    "a OR b",
+    "NEAR(a b)",
+    '"',
+    "*",
+    "-x",
+    "x AND",
+    "^start",
+    "col:umn:x",
+    "\\",
+    "%",
+    "_",
+    "a' <-> 'b",
+    "():*&|!",
+    "{name}: x",
+    "NOT",
+    "10:30",
+    "http://example.com/x?y=1",
+]
 
 
 def test_odd_queries_are_plain_text(db):

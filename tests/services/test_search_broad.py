@@ -15,7 +15,13 @@ def test_broad_matches_come_by_name_with_an_exact_total(db, monkeypatch):
     _people(db)
     monkeypatch.setattr(contacts, "BROAD_MATCH", 3)
     page = contacts.search(db, "m")
-    assert [c.display_name for c in page.items] == ["Ada Moss", "Max Young", "Mia Zed", "Milo West", "Mona Xu"]
+    assert [c.display_name for c in page.items] == [
+        "Ada Moss",
+        "Max Young",
+        "Mia Zed",
+        "Milo West",
+        "Mona Xu",
+    ]
     assert (page.total, page.estimate, page.order) == (5, False, "name")
 
 
@@ -25,7 +31,13 @@ def test_search_as_you_type_may_estimate_the_total(db, monkeypatch):
     page = contacts.search(db, "m", exact_total=False)
     # counted from the index alone: the archived match is in the estimate, never in the rows
     assert (page.total, page.estimate, page.order) == (6, True, "newest")
-    assert [c.display_name for c in page.items] == ["Ada Moss", "Milo West", "Mona Xu", "Max Young", "Mia Zed"]
+    assert [c.display_name for c in page.items] == [
+        "Ada Moss",
+        "Milo West",
+        "Mona Xu",
+        "Max Young",
+        "Mia Zed",
+    ]
     # a filter makes the estimate meaningless, so the count is exact again
     assert contacts.search(db, "m", exact_total=False, tag="none").estimate is False
 

@@ -38,8 +38,14 @@ def test_natural_language_due_dates(db, clock):
 def test_create_links_priority_notes_and_audit(db, clock):
     clock("2026-03-27T08:00:00+01:00")
     c = contacts.create(db, ContactInput(display_name="Ada Lovelace", company="Engines"))
-    data = TaskInput("Send offer", due="2026-04-01 10:00", contact_id=c.id, company_id=c.company.id,
-                     priority="high", notes="bring numbers")  # fmt: skip
+    data = TaskInput(
+        "Send offer",
+        due="2026-04-01 10:00",
+        contact_id=c.id,
+        company_id=c.company.id,
+        priority="high",
+        notes="bring numbers",
+    )
     t = tasks.create(db, data)
     assert (t.contact.name, t.company.name, t.priority, t.notes) == (
         "Ada Lovelace",
@@ -157,8 +163,12 @@ def test_snooze(db, clock):
 def test_update_and_stale_edits(db, clock):
     clock("2026-03-27T08:00:00+01:00")
     t = tasks.create(db, TaskInput("Draft", due="tomorrow"))
-    t2 = tasks.update(db, t.id, {"title": "Draft offer", "due": "monday 10:00", "repeat": "every 2 weeks",
-                                 "priority": 2}, expected_version=t.version)  # fmt: skip
+    t2 = tasks.update(
+        db,
+        t.id,
+        {"title": "Draft offer", "due": "monday 10:00", "repeat": "every 2 weeks", "priority": 2},
+        expected_version=t.version,
+    )
     assert (t2.title, t2.all_day, t2.rrule, t2.priority, t2.version) == (
         "Draft offer",
         False,
@@ -289,8 +299,20 @@ NOW = {"TINYCRM_NOW": "2026-03-27T08:00:00+01:00", "TZ": "Europe/Berlin"}
 def test_cli_task_lifecycle(cli):
     r = cli("add-contact", "Ada Lovelace", "--email", "ada@example.com", env=NOW)
     assert r.exit_code == 0, r.stderr
-    r = cli("task", "add", "Send offer", "--due", "tomorrow 9am", "--contact", "ada@example.com",
-            "--priority", "high", "--note", "numbers", env=NOW)  # fmt: skip
+    r = cli(
+        "task",
+        "add",
+        "Send offer",
+        "--due",
+        "tomorrow 9am",
+        "--contact",
+        "ada@example.com",
+        "--priority",
+        "high",
+        "--note",
+        "numbers",
+        env=NOW,
+    )
     assert r.exit_code == 0, r.stderr
     tid = int(r.stdout)
     r = cli("task", "add", "Weekly review", "--due", "monday", "--repeat", "every monday", "--json", env=NOW)
@@ -369,7 +391,9 @@ def test_cli_follow_up_and_stale(cli):
 
 def test_cli_task_links_a_deal_by_title(cli):
     cli("add-contact", "Ada Lovelace", "--email", "ada@example.com", env=NOW)
-    deal = cli("deal", "add", "Website redesign", "--value", "5000", "--currency", "EUR", "--json", env=NOW).json
+    deal = cli(
+        "deal", "add", "Website redesign", "--value", "5000", "--currency", "EUR", "--json", env=NOW
+    ).json
     r = cli("task", "add", "Send the quote", "--due", "tomorrow", "--deal", "redesign", "--json", env=NOW)
     assert r.exit_code == 0, r.stderr
     assert r.json["deal"] == {"id": deal["id"], "name": "Website redesign"}

@@ -137,8 +137,14 @@ def test_editor_flow_checks_expect_version_before_editing(cli, tmp_path):
     cid = cli("add-contact", "Ada Lovelace").stdout.strip()
     cli("contact", "edit", cid, "--title", "Countess")
     marker = tmp_path / "opened"
-    r = cli("contact", "edit", cid, "--expect-version", "1",
-            env={"EDITOR": _editor(tmp_path, f"open({str(marker)!r}, 'w').close()\n")})  # fmt: skip
+    r = cli(
+        "contact",
+        "edit",
+        cid,
+        "--expect-version",
+        "1",
+        env={"EDITOR": _editor(tmp_path, f"open({str(marker)!r}, 'w').close()\n")},
+    )
     assert r.exit_code == 1 and "version 2, yours 1" in r.stderr
     assert not marker.exists()
 
@@ -167,11 +173,15 @@ def test_racing_stale_edits_exactly_one_wins(db, store_url):
     cid = contacts.create(db, ContactInput("Contested")).id
 
     def edit(i):
-        return lambda h: contacts.update(as_user(h, f"user{i}"), cid, {"job_title": f"title {i}"}, expected_version=1)
+        return lambda h: contacts.update(
+            as_user(h, f"user{i}"), cid, {"job_title": f"title {i}"}, expected_version=1
+        )
 
     outcomes = at_once(store_url, [edit(i) for i in range(8)])
-    results = ["conflict" if isinstance(o, Conflict) else "ok" if not isinstance(o, Exception) else repr(o)
-               for o in outcomes]  # fmt: skip
+    results = [
+        "conflict" if isinstance(o, Conflict) else "ok" if not isinstance(o, Exception) else repr(o)
+        for o in outcomes
+    ]
     assert sorted(results) == ["conflict"] * 7 + ["ok"]
     assert contacts.get(db, cid).version == 2
 

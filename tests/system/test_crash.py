@@ -42,8 +42,12 @@ while True:
 
 
 def run_child(url: str, hold_after: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", CHILD, url, str(hold_after), str(BATCH)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, url, str(hold_after), str(BATCH)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for(proc: subprocess.Popen, word: str, timeout: float = 60) -> None:
@@ -88,13 +92,17 @@ def check_whole_records(db) -> int:
         orphans["search"] = tx.scalar(
             f"SELECT count(*) FROM contact_search WHERE {sid} NOT IN (SELECT id FROM contacts)"
         )
-        orphans["audit"] = tx.scalar("SELECT count(*) FROM audit_log WHERE record_type = 'contact' AND "
-                                     "record_id NOT IN (SELECT id FROM contacts)")  # fmt: skip
+        orphans["audit"] = tx.scalar(
+            "SELECT count(*) FROM audit_log WHERE record_type = 'contact' AND "
+            "record_id NOT IN (SELECT id FROM contacts)"
+        )
         orphans["tags"] = tx.scalar(
             "SELECT count(*) FROM tags WHERE id NOT IN (SELECT tag_id FROM contact_tags)"
         )
-        orphans["companies"] = tx.scalar("SELECT count(*) FROM companies WHERE id NOT IN "
-                                         "(SELECT company_id FROM contacts WHERE company_id IS NOT NULL)")  # fmt: skip
+        orphans["companies"] = tx.scalar(
+            "SELECT count(*) FROM companies WHERE id NOT IN "
+            "(SELECT company_id FROM contacts WHERE company_id IS NOT NULL)"
+        )
         assert set(orphans.values()) == {0}, orphans
         per_batch = tx.all(
             "SELECT value, count(*) AS n FROM contact_fields WHERE key = 'batch' GROUP BY value"

@@ -71,9 +71,18 @@ def test_help_is_cheap(env):
 
 @pytest.mark.parametrize(
     "args",
-    [["search", "x"], ["search", "ada"], ["contact", "list"], ["contact", "show", "ada"], ["timeline", "ada"],
-     ["tags"], ["company", "list"], [], ["contact", "list", "--json"]],
-)  # fmt: skip
+    [
+        ["search", "x"],
+        ["search", "ada"],
+        ["contact", "list"],
+        ["contact", "show", "ada"],
+        ["timeline", "ada"],
+        ["tags"],
+        ["company", "list"],
+        [],
+        ["contact", "list", "--json"],
+    ],
+)
 def test_reads_on_an_existing_database_are_cheap(existing, args):
     mods, out = loaded(args, existing)
     assert out.returncode == 0, out.stderr
@@ -81,8 +90,11 @@ def test_reads_on_an_existing_database_are_cheap(existing, args):
 
 
 def test_common_writes_skip_alembic_and_sqlalchemy(existing):
-    for args in (["add-contact", "Grace", "--email", "g@example.com", "--tag", "x"], ["log", "ada", "--summary", "s"],
-                 ["contact", "tag", "ada", "y"]):  # fmt: skip
+    for args in (
+        ["add-contact", "Grace", "--email", "g@example.com", "--tag", "x"],
+        ["log", "ada", "--summary", "s"],
+        ["contact", "tag", "ada", "y"],
+    ):
         mods, out = loaded(args, existing)
         assert out.returncode == 0, out.stderr
         assert not mods & {"sqlalchemy", "sqlmodel", "pydantic", "alembic"}, (args, mods)
@@ -97,8 +109,10 @@ def test_a_new_database_needs_alembic_only_once(env, sqlite_url):
 
 
 def test_the_lower_layers_never_import_a_face(env):
-    code = ("import tinycrm.store.database, tinycrm.store.search, tinycrm.domain.people, tinycrm.domain.dates, tinycrm.domain.validation, "
-            "tinycrm.services.people.contacts, tinycrm.services.people.companies, tinycrm.services.people.interactions, "
-            "tinycrm.services.status, tinycrm.formats.editform")  # fmt: skip
+    code = (
+        "import tinycrm.store.database, tinycrm.store.search, tinycrm.domain.people, tinycrm.domain.dates, tinycrm.domain.validation, "
+        "tinycrm.services.people.contacts, tinycrm.services.people.companies, tinycrm.services.people.interactions, "
+        "tinycrm.services.status, tinycrm.formats.editform"
+    )
     mods, _ = loaded(code, env, wrapper=False)
     assert not mods & {"typer", "click", "rich", "textual", "sqlalchemy", "sqlmodel", "alembic", "dateutil"}

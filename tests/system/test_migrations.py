@@ -51,9 +51,17 @@ def _env_filter():
     import ast
 
     tree = ast.parse((migrate.MIGRATIONS / "env.py").read_text())
-    keep = [n for n in tree.body if isinstance(n, (ast.Assign, ast.FunctionDef)) and
-            (isinstance(n, ast.FunctionDef) and n.name == "include_object" or isinstance(n, ast.Assign)
-             and all(isinstance(t, ast.Name) and t.id.isupper() for t in n.targets))]  # fmt: skip
+    keep = [
+        n
+        for n in tree.body
+        if isinstance(n, (ast.Assign, ast.FunctionDef))
+        and (
+            isinstance(n, ast.FunctionDef)
+            and n.name == "include_object"
+            or isinstance(n, ast.Assign)
+            and all(isinstance(t, ast.Name) and t.id.isupper() for t in n.targets)
+        )
+    ]
     namespace: dict = {}
     exec(compile(ast.Module(body=keep, type_ignores=[]), "env.py", "exec"), namespace)
     return namespace["include_object"]
@@ -96,15 +104,25 @@ def schema_snapshot(db: Database) -> dict:
             if _is_index_table(table):
                 continue
             out[table] = {
-                "columns": [(c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in
-                            insp.get_columns(table)],
+                "columns": [
+                    (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                    for c in insp.get_columns(table)
+                ],
                 "pk": insp.get_pk_constraint(table)["constrained_columns"],
-                "fks": sorted((tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]),
-                               (f.get("options") or {}).get("ondelete")) for f in insp.get_foreign_keys(table)),
-                "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in
-                                  insp.get_indexes(table)),
+                "fks": sorted(
+                    (
+                        tuple(f["constrained_columns"]),
+                        f["referred_table"],
+                        tuple(f["referred_columns"]),
+                        (f.get("options") or {}).get("ondelete"),
+                    )
+                    for f in insp.get_foreign_keys(table)
+                ),
+                "indexes": sorted(
+                    (i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(table)
+                ),
                 "unique": sorted(tuple(u["column_names"]) for u in insp.get_unique_constraints(table)),
-            }  # fmt: skip
+            }
     finally:
         engine.dispose()
     return out
@@ -303,8 +321,10 @@ def test_every_sqlite_connection_has_the_pragmas(sqlite_url, tmp_path):
 def test_foreign_keys_are_enforced(db):
     with pytest.raises(Conflict):
         with db.write() as tx:
-            tx.execute("INSERT INTO contact_emails (contact_id, position, value, value_key) "
-                       "VALUES (424242, 0, 'x@example.com', 'x@example.com')")  # fmt: skip
+            tx.execute(
+                "INSERT INTO contact_emails (contact_id, position, value, value_key) "
+                "VALUES (424242, 0, 'x@example.com', 'x@example.com')"
+            )
     with db.read() as tx:
         assert tx.scalar("SELECT count(*) FROM contact_emails") == 0
 

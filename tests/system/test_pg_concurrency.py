@@ -24,8 +24,12 @@ ROUNDS = 25
 
 
 def env_for(user: str, home: Path) -> dict[str, str]:
-    return {**os.environ, "TINYCRM_USER": user, "TINYCRM_HOME": str(home),
-            "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}  # fmt: skip
+    return {
+        **os.environ,
+        "TINYCRM_USER": user,
+        "TINYCRM_HOME": str(home),
+        "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
 
 
 def crm(*args: str) -> list[str]:
@@ -61,15 +65,33 @@ def test_four_processes_writing_at_once_lose_nothing(pg_url, tmp_path):
     script = tmp_path / "writer.py"
     script.write_text(WRITER, encoding="utf-8")
     procs = [
-        subprocess.Popen([sys.executable, str(script), pg_url, str(me), str(shared), str(ROUNDS)],
-                         env=env_for(f"writer{me}", tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, str(script), pg_url, str(me), str(shared), str(ROUNDS)],
+            env=env_for(f"writer{me}", tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for me in range(PROCESSES)
     ] + [
-        subprocess.Popen(crm("--db", pg_url, "add-contact", f"Cli Person {n}", "--company", "Brand New Co",
-                             "--tag", "team", "--tag", "vip"),
-                         env=env_for(f"cli{n}", tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            crm(
+                "--db",
+                pg_url,
+                "add-contact",
+                f"Cli Person {n}",
+                "--company",
+                "Brand New Co",
+                "--tag",
+                "team",
+                "--tag",
+                "vip",
+            ),
+            env=env_for(f"cli{n}", tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for n in range(PROCESSES)
-    ]  # fmt: skip
+    ]
     for p in procs:
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err.decode()
@@ -96,7 +118,8 @@ def test_four_processes_writing_at_once_lose_nothing(pg_url, tmp_path):
             assert tx.scalar("SELECT count(*) FROM audit_log WHERE action = 'update'") == n
             users = dict(tx.all("SELECT name, role FROM users"))
             assert set(users) == {"tester"} | {f"writer{i}" for i in range(PROCESSES)} | {
-                f"cli{i}" for i in range(PROCESSES)}  # fmt: skip
+                f"cli{i}" for i in range(PROCESSES)
+            }
             assert [u for u, r in users.items() if r == "admin"] == ["tester"]
         shared_contact = contacts.get(db, shared)
         assert len(shared_contact.emails) == n
@@ -113,8 +136,15 @@ def test_processes_opening_a_new_database_create_the_schema_once(tmp_path):
     _pg_admin_execute(f'CREATE DATABASE "{name}"')  # empty: no schema yet
     url = _pg_url_for(name)
     try:
-        procs = [subprocess.Popen(crm("--db", url, "add-contact", f"First {i}"), env=env_for(f"u{i}", tmp_path),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(PROCESSES)]  # fmt: skip
+        procs = [
+            subprocess.Popen(
+                crm("--db", url, "add-contact", f"First {i}"),
+                env=env_for(f"u{i}", tmp_path),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for i in range(PROCESSES)
+        ]
         for p in procs:
             _, err = p.communicate(timeout=300)
             assert p.returncode == 0, err.decode()
@@ -134,11 +164,24 @@ def test_two_processes_saving_the_same_stale_edit(pg_url, tmp_path):
     cid = contacts.create(db, ContactInput("Contested Deal Contact")).id
     db.close()
     procs = [
-        subprocess.Popen(crm("--db", pg_url, "contact", "edit", str(cid), "--title", f"title from {who}",
-                             "--expect-version", "1"),
-                         env=env_for(who, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            crm(
+                "--db",
+                pg_url,
+                "contact",
+                "edit",
+                str(cid),
+                "--title",
+                f"title from {who}",
+                "--expect-version",
+                "1",
+            ),
+            env=env_for(who, tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for who in ("alice", "bruno")
-    ]  # fmt: skip
+    ]
     results = []
     for p in procs:
         _, err = p.communicate(timeout=120)
@@ -161,12 +204,19 @@ def test_a_viewer_process_is_refused_with_a_clear_message(pg_url, tmp_path):
 
     viewer = f"t{uuid.uuid4().hex[:8]}_viewer"
     try:
-        r = subprocess.run(crm("--db", pg_url, "team", "add-member", viewer, "--role", "viewer", "--password-env",
-                               "PW"), env={**env_for("tester", tmp_path), "PW": PASSWORD}, capture_output=True,
-                           text=True)  # fmt: skip
+        r = subprocess.run(
+            crm("--db", pg_url, "team", "add-member", viewer, "--role", "viewer", "--password-env", "PW"),
+            env={**env_for("tester", tmp_path), "PW": PASSWORD},
+            capture_output=True,
+            text=True,
+        )
         assert r.returncode == 0, r.stderr
-        r = subprocess.run(crm("--db", url_as(pg_url, viewer), "add-contact", "Grace"),
-                           env=env_for(viewer, tmp_path), capture_output=True, text=True)  # fmt: skip
+        r = subprocess.run(
+            crm("--db", url_as(pg_url, viewer), "add-contact", "Grace"),
+            env=env_for(viewer, tmp_path),
+            capture_output=True,
+            text=True,
+        )
         assert r.returncode == 1
         assert r.stderr.startswith("crm: error: the database refused the change: permission denied for table")
         assert r.stderr.count("\n") == 1 and PASSWORD not in r.stderr

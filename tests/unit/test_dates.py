@@ -67,7 +67,15 @@ def test_parse_when(text, expected):
 
 
 @pytest.mark.parametrize(
-    "text", ["in 99999999999 days", "99999999999 days ago", "in 9999 years", "0001-01-01", "9999-12-31 23:59", "1799-12-31"]
+    "text",
+    [
+        "in 99999999999 days",
+        "99999999999 days ago",
+        "in 9999 years",
+        "0001-01-01",
+        "9999-12-31 23:59",
+        "1799-12-31",
+    ],
 )
 def test_dates_out_of_range_are_invalid_input(text):
     with pytest.raises(InvalidInput) as info:
@@ -127,15 +135,23 @@ def test_parse_date():
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("1980-02-03", "1980-02-03"), ("02-29", "--02-29"), ("--04-15", "--04-15"), ("15 April", "--04-15"),
-     ("April 15 1990", "1990-04-15"), ("", None), (None, None)],
-)  # fmt: skip
+    [
+        ("1980-02-03", "1980-02-03"),
+        ("02-29", "--02-29"),
+        ("--04-15", "--04-15"),
+        ("15 April", "--04-15"),
+        ("April 15 1990", "1990-04-15"),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_birthdays(text, expected):
     assert parse_birthday(text) == expected
 
 
 @pytest.mark.parametrize(
-    "text", ["garbage", "13-01", "02-30", "2030-01-01", "1990", "April 1990", "0229", "0229-02-01", "1700-05-05"]
+    "text",
+    ["garbage", "13-01", "02-30", "2030-01-01", "1990", "April 1990", "0229", "0229-02-01", "1700-05-05"],
 )
 def test_bad_birthdays(text):
     with pytest.raises(InvalidInput) as info:

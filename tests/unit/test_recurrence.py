@@ -92,22 +92,29 @@ def test_daily_0900_keeps_local_time_across_spring_forward():
 
 def test_daily_0900_keeps_local_time_across_fall_back():
     due = datetime(2026, 10, 24, 9, 0, tzinfo=BERLIN)
-    nxt, _ = next_occurrence("FREQ=DAILY", due.astimezone(UTC), False, after=_at("2026-10-24T10:00:00+02:00"),
-                             zone=BERLIN)  # fmt: skip
+    nxt, _ = next_occurrence(
+        "FREQ=DAILY", due.astimezone(UTC), False, after=_at("2026-10-24T10:00:00+02:00"), zone=BERLIN
+    )
     assert nxt == _at("2026-10-25T08:00:00Z")  # 09:00 CET
 
 
 def test_weekly_all_day_completed_late_keeps_its_weekday_and_skips_the_past():
     monday = datetime(2026, 3, 2, tzinfo=BERLIN)  # all-day: local midnight
-    nxt, _ = next_occurrence("FREQ=WEEKLY;BYDAY=MO", monday.astimezone(UTC), True,
-                             after=_at("2026-03-11T15:00:00+01:00"), zone=BERLIN)  # fmt: skip
+    nxt, _ = next_occurrence(
+        "FREQ=WEEKLY;BYDAY=MO",
+        monday.astimezone(UTC),
+        True,
+        after=_at("2026-03-11T15:00:00+01:00"),
+        zone=BERLIN,
+    )
     assert nxt == datetime(2026, 3, 16, tzinfo=BERLIN).astimezone(UTC)
 
 
 def test_all_day_completed_late_may_be_due_today_again():
     day = datetime(2026, 3, 9, tzinfo=BERLIN)
-    nxt, _ = next_occurrence("FREQ=DAILY", day.astimezone(UTC), True, after=_at("2026-03-11T15:00:00+01:00"),
-                             zone=BERLIN)  # fmt: skip
+    nxt, _ = next_occurrence(
+        "FREQ=DAILY", day.astimezone(UTC), True, after=_at("2026-03-11T15:00:00+01:00"), zone=BERLIN
+    )
     assert nxt.astimezone(BERLIN).date().isoformat() == "2026-03-11"
 
 
@@ -142,8 +149,9 @@ def test_count_counts_down_and_ends():
 
 def test_count_uses_up_skipped_occurrences():
     due = datetime(2026, 3, 1, tzinfo=BERLIN).astimezone(UTC)
-    nxt, rule = next_occurrence("FREQ=DAILY;COUNT=10", due, True, after=_at("2026-03-05T12:00:00+01:00"),
-                                zone=BERLIN)  # fmt: skip
+    nxt, rule = next_occurrence(
+        "FREQ=DAILY;COUNT=10", due, True, after=_at("2026-03-05T12:00:00+01:00"), zone=BERLIN
+    )
     assert nxt == datetime(2026, 3, 5, tzinfo=BERLIN).astimezone(UTC)
     assert rule == "FREQ=DAILY;COUNT=6"  # the 5th to the 10th
 

@@ -17,9 +17,15 @@ def _invalid(fn, *args, **kwargs) -> InvalidInput:
 
 @pytest.mark.parametrize(
     "value",
-    ["ada@example.com", "Ada.Lovelace+crm@mail.example.co.uk", "o'brien@example.ie", "zoë@müller.de",
-     "mailto:ada@example.com", "  ada@example.com  "],
-)  # fmt: skip
+    [
+        "ada@example.com",
+        "Ada.Lovelace+crm@mail.example.co.uk",
+        "o'brien@example.ie",
+        "zoë@müller.de",
+        "mailto:ada@example.com",
+        "  ada@example.com  ",
+    ],
+)
 def test_good_emails(value):
     out = v.email(value)
     assert "@" in out and out == out.strip() and not out.startswith("mailto:")
@@ -27,10 +33,23 @@ def test_good_emails(value):
 
 @pytest.mark.parametrize(
     "value",
-    ["", "ada", "ada@", "@example.com", "ada@example", "ada@@example.com", "ada@exa mple.com", "a b@example.com",
-     "ada@example..com", "ada@example.c", "<ada@example.com>", "ada@example.com, bob@example.com",
-     "x" * 320 + "@example.com", "ada\udcff@example.com"],
-)  # fmt: skip
+    [
+        "",
+        "ada",
+        "ada@",
+        "@example.com",
+        "ada@example",
+        "ada@@example.com",
+        "ada@exa mple.com",
+        "a b@example.com",
+        "ada@example..com",
+        "ada@example.c",
+        "<ada@example.com>",
+        "ada@example.com, bob@example.com",
+        "x" * 320 + "@example.com",
+        "ada\udcff@example.com",
+    ],
+)
 def test_bad_emails(value):
     err = _invalid(v.email, value)
     assert err.field == "email"
@@ -99,9 +118,14 @@ def test_labels_are_lower_case():
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("acme.com", "acme.com"), ("https://www.Acme.com/about", "acme.com"), ("sub.example.co.uk", "sub.example.co.uk"),
-     (None, None), ("", None)],
-)  # fmt: skip
+    [
+        ("acme.com", "acme.com"),
+        ("https://www.Acme.com/about", "acme.com"),
+        ("sub.example.co.uk", "sub.example.co.uk"),
+        (None, None),
+        ("", None),
+    ],
+)
 def test_domains(value, expected):
     assert v.domain(value) == expected
 

@@ -49,8 +49,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 #: modules that add commands to a group another module owns (``crm export ical`` lives with tasks)
-EXTENSIONS: dict[str, list[str]] = {"import": ["tinycrm.cli.interchange"],
-                                    "export": ["tinycrm.cli.tasks", "tinycrm.cli.interchange"]}
+EXTENSIONS: dict[str, list[str]] = {
+    "import": ["tinycrm.cli.interchange"],
+    "export": ["tinycrm.cli.tasks", "tinycrm.cli.interchange"],
+}
 
 
 def load_command(name: str) -> Any:
@@ -118,11 +120,16 @@ def build() -> typer.Typer:
     def root(
         ctx: typer.Context,
         db: str = typer.Option(
-            None, "--db", envvar="TINYCRM_DB", metavar="URL",
+            None,
+            "--db",
+            envvar="TINYCRM_DB",
+            metavar="URL",
             help="Database URL: sqlite:///PATH or postgresql+psycopg://USER@HOST/DB. "
             "Default: the file in the data directory.",
-        ),  # fmt: skip
-        version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+        ),
+        version: bool = typer.Option(
+            False, "--version", callback=_version, is_eager=True, help="Show the version."
+        ),
     ) -> None:
         from tinycrm.cli import state
 

@@ -27,7 +27,9 @@ def company_id(ref: str) -> int:
     return companies.resolve(state.db(), ref)
 
 
-def owner_of(owner: str | None, mine: bool, *, both: str = "give --mine or --owner NAME, not both") -> str | None:
+def owner_of(
+    owner: str | None, mine: bool, *, both: str = "give --mine or --owner NAME, not both"
+) -> str | None:
     """The user name that ``--owner NAME`` / ``--mine`` ask for, or None; ``both`` is the error for giving both."""
     if mine and owner:
         from tinycrm.domain.errors import InvalidInput
@@ -52,8 +54,9 @@ def confirm(question: str, yes: bool) -> None:
         raise Refused("nothing changed")
 
 
-def delete_confirmed(question: str, yes: bool, delete: Callable[[], Any], as_json: bool,
-                     done: Callable[[Any], str]) -> None:  # fmt: skip
+def delete_confirmed(
+    question: str, yes: bool, delete: Callable[[], Any], as_json: bool, done: Callable[[Any], str]
+) -> None:
     """Ask ``question`` (see :func:`confirm`), ``delete()``, and show what went: the record in JSON, or the
     note ``done(record)``."""
     confirm(question, yes)
@@ -75,7 +78,9 @@ def option_changes(
     ``note`` (``--note``; '-' reads standard input) sets ``notes``; ``fields`` (``--field KEY=VALUE``) and
     ``unset_fields`` (``--unset-field KEY``) become ``set_fields`` and ``unset_fields``; ``owner`` ('' for
     none) sets ``owner``."""
-    changes = {key: value if key in as_given else (value or None) for key, value in options if value is not None}
+    changes = {
+        key: value if key in as_given else (value or None) for key, value in options if value is not None
+    }
     if note is not None:
         changes["notes"] = read_text_arg(note, "--note") or None
     if fields:

@@ -17,13 +17,20 @@ def show_company(c, as_json: bool) -> None:  # noqa: ANN001
     def human() -> None:
         render.record(
             [
-                ("id", str(c.id)), ("name", c.name), ("domain", c.domain), ("website", c.website),
-                ("phone", c.phone), ("address", c.address), ("tags", ", ".join(c.tags)),
+                ("id", str(c.id)),
+                ("name", c.name),
+                ("domain", c.domain),
+                ("website", c.website),
+                ("phone", c.phone),
+                ("address", c.address),
+                ("tags", ", ".join(c.tags)),
                 *[(k, val) for k, val in c.fields.items()],
-                ("people", ", ".join(f"{p.name} ({p.id})" for p in c.people)), ("owner", c.owner),
-                ("notes", c.notes), ("updated", f"{show(c.updated_at)} (version {c.version})"),
+                ("people", ", ".join(f"{p.name} ({p.id})" for p in c.people)),
+                ("owner", c.owner),
+                ("notes", c.notes),
+                ("updated", f"{show(c.updated_at)} (version {c.version})"),
             ]
-        )  # fmt: skip
+        )
 
     render.emit(c, as_json, human)
 
@@ -46,9 +53,17 @@ def add_cmd(
 
     c = companies.create(
         state.db(),
-        CompanyInput(name=name, domain=domain, website=website, phone=phone, address=address,
-                     notes=read_text_arg(note, "--note"), tags=tag, fields=split_kv(field)),
-    )  # fmt: skip
+        CompanyInput(
+            name=name,
+            domain=domain,
+            website=website,
+            phone=phone,
+            address=address,
+            notes=read_text_arg(note, "--note"),
+            tags=tag,
+            fields=split_kv(field),
+        ),
+    )
     render.emit(c, as_json, lambda: render.out(str(c.id)))
 
 
@@ -65,8 +80,9 @@ def list_cmd(
     """List companies with how many people work there."""
     from tinycrm.services.people import companies
 
-    page = companies.list_companies(state.db(), limit=limit_of(limit, show_all), offset=offset, tag=tag,
-                                    owner=owner_of(owner, mine))  # fmt: skip
+    page = companies.list_companies(
+        state.db(), limit=limit_of(limit, show_all), offset=offset, tag=tag, owner=owner_of(owner, mine)
+    )
 
     def human() -> None:
         render.table(
@@ -109,7 +125,10 @@ def edit_cmd(
 
     changes = option_changes(
         (("name", name), ("domain", domain), ("website", website), ("phone", phone), ("address", address)),
-        note=note, fields=field, unset_fields=unset_field, owner=owner,
+        note=note,
+        fields=field,
+        unset_fields=unset_field,
+        owner=owner,
     )
     if tag:
         changes["tags"] = tag
@@ -130,8 +149,13 @@ def delete_cmd(
 
     cid = company_id(company)
     c = companies.get(state.db(), cid)
-    delete_confirmed(f"Delete company {c.name} (id {c.id})?", yes, lambda: companies.delete(state.db(), cid),
-                     as_json, lambda gone: f"deleted company {gone.name} (id {gone.id})")  # fmt: skip
+    delete_confirmed(
+        f"Delete company {c.name} (id {c.id})?",
+        yes,
+        lambda: companies.delete(state.db(), cid),
+        as_json,
+        lambda gone: f"deleted company {gone.name} (id {gone.id})",
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -20,11 +20,13 @@ contact_app = typer.Typer(help="Browse and change contacts.", no_args_is_help=Tr
 def show_summaries(page, as_json: bool, what: str = "contacts") -> None:  # noqa: ANN001
     def human() -> None:
         render.table(
-            ((c.id, c.display_name, c.company or "", c.email or "", c.phone or "", ", ".join(c.tags))
-             for c in page.items),
+            (
+                (c.id, c.display_name, c.company or "", c.email or "", c.phone or "", ", ".join(c.tags))
+                for c in page.items
+            ),
             ["id", "name", "company", "email", "phone", "tags"],
             styles=["dim", "bold", None, "cyan", None, "magenta"],
-        )  # fmt: skip
+        )
         render.page_footer(page, what)
 
     render.emit(page.items, as_json, human)
@@ -41,8 +43,12 @@ def show_contact(c, as_json: bool) -> None:  # noqa: ANN001
                 ("given", c.given_name),
                 ("family", c.family_name),
                 ("title", c.job_title),
-                ("company", (c.company.name + (f" ({c.company_role})" if c.company_role else "")) if c.company
-                 else c.company_role),
+                (
+                    "company",
+                    (c.company.name + (f" ({c.company_role})" if c.company_role else ""))
+                    if c.company
+                    else c.company_role,
+                ),
                 *[(f"email ({e.label})" if e.label else "email", e.value) for e in c.emails],
                 *[(f"phone ({p.label})" if p.label else "phone", p.value) for p in c.phones],
                 *[(f"address ({a.label})" if a.label else "address", a.one_line()) for a in c.addresses],
@@ -57,7 +63,7 @@ def show_contact(c, as_json: bool) -> None:  # noqa: ANN001
                 ("uid", c.uid),
                 ("updated", f"{show(c.updated_at)} (version {c.version})"),
             ],
-        )  # fmt: skip
+        )
 
     render.emit(c, as_json, human)
 
@@ -71,8 +77,12 @@ MINE = typer.Option(False, "--mine", help="Only mine (the current user's: config
 
 def add_contact(
     name: str = typer.Argument(..., help="The contact's name as people read it ('Ada Lovelace')."),
-    email: list[str] = typer.Option([], "--email", "-e", help="[LABEL:]ADDRESS, repeatable (work:ada@x.com)."),
-    phone: list[str] = typer.Option([], "--phone", "-p", help="[LABEL:]NUMBER, repeatable (mobile:+44 20...)."),
+    email: list[str] = typer.Option(
+        [], "--email", "-e", help="[LABEL:]ADDRESS, repeatable (work:ada@x.com)."
+    ),
+    phone: list[str] = typer.Option(
+        [], "--phone", "-p", help="[LABEL:]NUMBER, repeatable (mobile:+44 20...)."
+    ),
     company: str = typer.Option(None, "--company", "-c", help="Company name (created if new)."),
     role: str = typer.Option(None, "--role", help="Role at the company ('decision maker')."),
     title: str = typer.Option(None, "--title", "-t", help="Job title."),
@@ -80,7 +90,9 @@ def add_contact(
     note: str = typer.Option(None, "--note", help="Notes; '-' reads them from standard input."),
     birthday: str = typer.Option(None, "--birthday", help="YYYY-MM-DD, or MM-DD without a year."),
     field: list[str] = typer.Option([], "--field", "-f", help="Custom field KEY=VALUE, repeatable."),
-    address_: list[str] = typer.Option([], "--address", help="[LABEL:]street; city; region; postcode; country."),
+    address_: list[str] = typer.Option(
+        [], "--address", help="[LABEL:]street; city; region; postcode; country."
+    ),
     given: str = typer.Option(None, "--given", help="Given name (default: from NAME)."),
     family: str = typer.Option(None, "--family", help="Family name (default: from NAME)."),
     cadence: int = typer.Option(None, "--cadence", help="Stay in touch every N days."),
@@ -93,11 +105,23 @@ def add_contact(
     from tinycrm.services.people import contacts
 
     data = ContactInput(
-        display_name=name, given_name=given, family_name=family, emails=labeled(email), phones=labeled(phone),
-        addresses=address(address_), job_title=title, company=company, company_role=role, birthday=birthday,
-        notes=read_text_arg(note, "--note"), tags=tag, fields=split_kv(field), cadence_days=cadence, uid=uid,
+        display_name=name,
+        given_name=given,
+        family_name=family,
+        emails=labeled(email),
+        phones=labeled(phone),
+        addresses=address(address_),
+        job_title=title,
+        company=company,
+        company_role=role,
+        birthday=birthday,
+        notes=read_text_arg(note, "--note"),
+        tags=tag,
+        fields=split_kv(field),
+        cadence_days=cadence,
+        uid=uid,
         owner=owner,
-    )  # fmt: skip
+    )
     c = contacts.create(state.db(), data)
     render.emit(c, as_json, lambda: render.out(str(c.id)))
 
@@ -123,9 +147,16 @@ def list_cmd(
     from tinycrm.services.people import contacts
 
     flag = None if everyone else archived
-    page = contacts.list_contacts(state.db(), limit=limit_of(limit, show_all), offset=offset, tag=tag,
-                                  company=company, archived=flag, sort=sort,
-                                  owner=owner_of(owner, mine))  # fmt: skip
+    page = contacts.list_contacts(
+        state.db(),
+        limit=limit_of(limit, show_all),
+        offset=offset,
+        tag=tag,
+        company=company,
+        archived=flag,
+        sort=sort,
+        owner=owner_of(owner, mine),
+    )
     show_summaries(page, as_json)
 
 
@@ -168,14 +199,30 @@ def edit_cmd(
     db = state.db()
     cid = contact_id(contact)
     changes = option_changes(
-        (("display_name", name), ("given_name", given), ("family_name", family), ("company", company),
-         ("company_role", role), ("job_title", title), ("birthday", birthday), ("cadence_days", cadence)),
-        note=note, fields=field, unset_fields=unset_field, owner=owner,
-    )  # fmt: skip
-    for key, items, convert in (("emails", email, labeled), ("add_emails", add_email, labeled),
-                                ("remove_emails", remove_email, list), ("phones", phone, labeled),
-                                ("add_phones", add_phone, labeled), ("remove_phones", remove_phone, list),
-                                ("addresses", address_, address)):  # fmt: skip
+        (
+            ("display_name", name),
+            ("given_name", given),
+            ("family_name", family),
+            ("company", company),
+            ("company_role", role),
+            ("job_title", title),
+            ("birthday", birthday),
+            ("cadence_days", cadence),
+        ),
+        note=note,
+        fields=field,
+        unset_fields=unset_field,
+        owner=owner,
+    )
+    for key, items, convert in (
+        ("emails", email, labeled),
+        ("add_emails", add_email, labeled),
+        ("remove_emails", remove_email, list),
+        ("phones", phone, labeled),
+        ("add_phones", add_phone, labeled),
+        ("remove_phones", remove_phone, list),
+        ("addresses", address_, address),
+    ):
         if items:
             changes[key] = convert(items)
     version = expect_version
@@ -206,8 +253,9 @@ def edit_in_editor(before) -> dict | None:  # noqa: ANN001
             raise InvalidInput("no field options given and no $EDITOR set; give e.g. --email or set EDITOR")
         editor = "vi"
     text = editform.render(before)
-    with tempfile.NamedTemporaryFile("w+", suffix=".txt", prefix="crm-contact-", delete=False,
-                                     encoding="utf-8") as fh:  # fmt: skip
+    with tempfile.NamedTemporaryFile(
+        "w+", suffix=".txt", prefix="crm-contact-", delete=False, encoding="utf-8"
+    ) as fh:
         fh.write(text)
         path = fh.name
     try:
@@ -224,13 +272,17 @@ def edit_in_editor(before) -> dict | None:  # noqa: ANN001
 
 
 @contact_app.command("archive")
-def archive_cmd(contacts_: list[str] = typer.Argument(..., metavar="CONTACT..."), as_json: bool = JSON) -> None:
+def archive_cmd(
+    contacts_: list[str] = typer.Argument(..., metavar="CONTACT..."), as_json: bool = JSON
+) -> None:
     """Archive contacts: hidden from lists and search, kept with their history."""
     _archive(contacts_, True, as_json)
 
 
 @contact_app.command("unarchive")
-def unarchive_cmd(contacts_: list[str] = typer.Argument(..., metavar="CONTACT..."), as_json: bool = JSON) -> None:
+def unarchive_cmd(
+    contacts_: list[str] = typer.Argument(..., metavar="CONTACT..."), as_json: bool = JSON
+) -> None:
     """Bring archived contacts back."""
     _archive(contacts_, False, as_json)
 
@@ -259,9 +311,13 @@ def delete_cmd(
 
     cid = contact_id(contact)
     c = contacts.get(state.db(), cid)
-    delete_confirmed(f"Delete {c.display_name} (id {c.id}) and their history?", yes,
-                     lambda: contacts.delete(state.db(), cid), as_json,
-                     lambda gone: f"deleted {gone.display_name} (id {gone.id})")  # fmt: skip
+    delete_confirmed(
+        f"Delete {c.display_name} (id {c.id}) and their history?",
+        yes,
+        lambda: contacts.delete(state.db(), cid),
+        as_json,
+        lambda gone: f"deleted {gone.display_name} (id {gone.id})",
+    )
 
 
 @contact_app.command("tag")
@@ -297,7 +353,9 @@ def _retag(change, contact: str, tags: list[str], as_json: bool) -> None:  # noq
 
 
 def search_cmd(
-    query: list[str] = typer.Argument(..., metavar="QUERY...", help="Words (prefixes), \"phrases\", field:value."),
+    query: list[str] = typer.Argument(
+        ..., metavar="QUERY...", help='Words (prefixes), "phrases", field:value.'
+    ),
     tag: str = typer.Option(None, "--tag", help="Only contacts with this tag."),
     company: str = typer.Option(None, "--company", help="Only people at this company."),
     archived: bool = typer.Option(False, "--include-archived", help="Archived contacts too."),
@@ -314,9 +372,16 @@ def search_cmd(
     """
     from tinycrm.services.people import contacts
 
-    page = contacts.search(state.db(), " ".join(query), limit=limit_of(limit, show_all), offset=offset,
-                           tag=tag, company=company, archived=None if archived else False,
-                           owner=owner_of(owner, mine))  # fmt: skip
+    page = contacts.search(
+        state.db(),
+        " ".join(query),
+        limit=limit_of(limit, show_all),
+        offset=offset,
+        tag=tag,
+        company=company,
+        archived=None if archived else False,
+        owner=owner_of(owner, mine),
+    )
     show_summaries(page, as_json, "matches")
 
 
@@ -324,7 +389,9 @@ def log_cmd(
     contact: str = typer.Argument(..., help="Id, email or name."),
     kind: str = typer.Option("note", "--kind", "-k", help="call, email, meeting, message, note or other."),
     summary: str = typer.Option(..., "--summary", "-s", help="One line: what happened."),
-    when: str = typer.Option(None, "--when", "-w", help="When it happened: 'yesterday 15:00', ISO... Default: now."),
+    when: str = typer.Option(
+        None, "--when", "-w", help="When it happened: 'yesterday 15:00', ISO... Default: now."
+    ),
     body: str = typer.Option(None, "--body", "-b", help="Details; '-' reads them from standard input."),
     with_: list[str] = typer.Option([], "--with", help="Another contact who was there, repeatable."),
     deal: str = typer.Option(None, "--deal", help="Link it to a deal (id or part of the title)."),
@@ -340,8 +407,9 @@ def log_cmd(
 
         deal_id = deals.resolve(state.db(), deal)
     text = read_text_arg(body, "--body")
-    i = interactions.log(state.db(), contact_ids=ids, kind_=kind, summary=summary, when=when, body=text,
-                         deal_id=deal_id)  # fmt: skip
+    i = interactions.log(
+        state.db(), contact_ids=ids, kind_=kind, summary=summary, when=when, body=text, deal_id=deal_id
+    )
     render.emit(i, as_json, lambda: render.out(str(i.id)))
 
 
@@ -357,16 +425,19 @@ def timeline_cmd(
     from tinycrm.domain.dates import show
     from tinycrm.services.people import interactions
 
-    page = interactions.timeline(state.db(), contact_id(contact), limit=limit_of(limit, show_all), offset=offset,
-                                 kind_=kind)  # fmt: skip
+    page = interactions.timeline(
+        state.db(), contact_id(contact), limit=limit_of(limit, show_all), offset=offset, kind_=kind
+    )
 
     def human() -> None:
         render.table(
-            ((i.id, show(i.happened_at), i.kind, i.summary, ", ".join(p.name for p in i.contacts))
-             for i in page.items),
+            (
+                (i.id, show(i.happened_at), i.kind, i.summary, ", ".join(p.name for p in i.contacts))
+                for i in page.items
+            ),
             ["id", "when", "kind", "summary", "with"],
             styles=["dim", "cyan", "magenta", "bold", None],
-        )  # fmt: skip
+        )
         render.page_footer(page, "interactions")
 
     render.emit(page.items, as_json, human)
@@ -380,7 +451,9 @@ def tags_cmd(as_json: bool = JSON) -> None:
     render.emit(
         tags,
         as_json,
-        lambda: render.table(((t.name, t.contacts, t.companies) for t in tags), ["tag", "contacts", "companies"]),
+        lambda: render.table(
+            ((t.name, t.contacts, t.companies) for t in tags), ["tag", "contacts", "companies"]
+        ),
     )
 
 

@@ -21,9 +21,15 @@ def status_cmd(as_json: bool = JSON) -> None:
     render.emit(
         info,
         as_json,
-        lambda: render.record([("database", info["url"]), ("schema", info["current"] or "(empty)"),
-                               ("newest", info["head"]), ("up to date", "yes" if info["up_to_date"] else "no")]),
-    )  # fmt: skip
+        lambda: render.record(
+            [
+                ("database", info["url"]),
+                ("schema", info["current"] or "(empty)"),
+                ("newest", info["head"]),
+                ("up to date", "yes" if info["up_to_date"] else "no"),
+            ]
+        ),
+    )
 
 
 @db_app.command("upgrade")
@@ -36,7 +42,9 @@ def upgrade_cmd() -> None:
     before = migrate.current_revision(db)
     migrate.ensure_current(db)
     after = migrate.current_revision(db)
-    render.note(f"schema {before or '(empty)'} -> {after}" if before != after else f"schema {after} is current")
+    render.note(
+        f"schema {before or '(empty)'} -> {after}" if before != after else f"schema {after} is current"
+    )
 
 
 @db_app.command("reindex")
@@ -50,8 +58,12 @@ def reindex_cmd() -> None:
 
 @db_app.command("copy")
 def copy_cmd(
-    to: str = typer.Option(..., "--to", metavar="URL",
-                           help="An empty database: postgresql+psycopg://USER@HOST/DB or sqlite:///PATH."),
+    to: str = typer.Option(
+        ...,
+        "--to",
+        metavar="URL",
+        help="An empty database: postgresql+psycopg://USER@HOST/DB or sqlite:///PATH.",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Copy this whole database into an empty one (SQLite <-> PostgreSQL), verified table by table."""
@@ -69,10 +81,15 @@ def copy_cmd(
         target.close()
 
     def human() -> None:
-        render.table(((t.table, t.rows, t.checksum[:16]) for t in report.tables if t.rows),
-                     ["table", "rows", "checksum"], styles=["bold", None, "dim"])  # fmt: skip
-        render.note(f"copied {report.rows} rows to {report.target} in {report.seconds:.1f} s; every table's "
-                    f"count and checksum match; search index rebuilt ({report.indexed} contacts)")  # fmt: skip
+        render.table(
+            ((t.table, t.rows, t.checksum[:16]) for t in report.tables if t.rows),
+            ["table", "rows", "checksum"],
+            styles=["bold", None, "dim"],
+        )
+        render.note(
+            f"copied {report.rows} rows to {report.target} in {report.seconds:.1f} s; every table's "
+            f"count and checksum match; search index rebuilt ({report.indexed} contacts)"
+        )
 
     render.emit(report, as_json, human)
 

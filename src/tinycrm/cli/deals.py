@@ -106,7 +106,9 @@ def write_csv(header: list[str], rows: list[list[Any]]) -> None:
         w.writerow(["" if c is None else c for c in row])
 
 
-def report_for_scripts(report: Any, header: list[str], rows: list[list[Any]], *, as_csv: bool, as_json: bool) -> bool:
+def report_for_scripts(
+    report: Any, header: list[str], rows: list[list[Any]], *, as_csv: bool, as_json: bool
+) -> bool:
     """A report as CSV (``--csv``), JSON (``--json``) or tab-separated lines to a pipe; False when it is for a
     terminal instead, where each report draws its own tables."""
     if as_csv:
@@ -126,8 +128,17 @@ def show_deals(
     def human() -> None:
         rows = []
         for d in items:
-            row = [d.id, d.title, d.stage, amount(d.value), d.currency, d.expected_close or "", d.company or "",
-                   d.owner or "", d.status]  # fmt: skip
+            row = [
+                d.id,
+                d.title,
+                d.stage,
+                amount(d.value),
+                d.currency,
+                d.expected_close or "",
+                d.company or "",
+                d.owner or "",
+                d.status,
+            ]
             if reason:
                 row.append(d.idle_reason or "")
             elif render.is_tty():
@@ -160,19 +171,31 @@ def show_deal(d: Any, entries: list | None, as_json: bool) -> None:
     status = d.status + (f" ({d.lost_reason})" if d.lost_reason else "")
     render.record(
         [
-            ("id", str(d.id)), ("title", d.title), ("value", amount(d.value, d.currency) if render.is_tty()
-                                                    else f"{d.value} {d.currency}"),
+            ("id", str(d.id)),
+            ("title", d.title),
+            ("value", amount(d.value, d.currency) if render.is_tty() else f"{d.value} {d.currency}"),
             ("weighted", f"{d.weighted} {d.currency} ({d.probability} %)"),
-            ("pipeline", d.pipeline), ("stage", d.stage), ("status", status),
+            ("pipeline", d.pipeline),
+            ("stage", d.stage),
+            ("status", status),
             ("expected close", d.expected_close.isoformat() if d.expected_close else None),
-            ("next step", (d.next_step or "") + (f" (due {d.next_step_due})" if d.next_step_due else "") or None),
-            ("company", d.company), ("contacts", ", ".join(f"{c.name} ({c.id})" for c in d.contacts)),
-            ("owner", d.owner), ("created", show(d.created_at)),
-            ("in stage", f"{d.days_in_stage} days, since {show(d.stage_entered_at)}" if d.status == "open" else None),
-            ("idle", d.idle_reason), ("closed", show(d.closed_at) if d.closed_at else None),
+            (
+                "next step",
+                (d.next_step or "") + (f" (due {d.next_step_due})" if d.next_step_due else "") or None,
+            ),
+            ("company", d.company),
+            ("contacts", ", ".join(f"{c.name} ({c.id})" for c in d.contacts)),
+            ("owner", d.owner),
+            ("created", show(d.created_at)),
+            (
+                "in stage",
+                f"{d.days_in_stage} days, since {show(d.stage_entered_at)}" if d.status == "open" else None,
+            ),
+            ("idle", d.idle_reason),
+            ("closed", show(d.closed_at) if d.closed_at else None),
             ("updated", f"{show(d.updated_at)} (version {d.version})"),
         ]
-    )  # fmt: skip
+    )
     if entries:
         if render.is_tty():
             render.out("")
@@ -215,11 +238,11 @@ def add_cmd(
         "--currency",
         "-c",
         help="ISO 4217 code (EUR, USD...). Default: [sales] currency in the config file.",
-    ),  # fmt: skip
+    ),
     contact: list[str] = typer.Option([], "--contact", help="A contact (id, email or name), repeatable."),
     company: str = typer.Option(
         None, "--company", help="The company (id, name or domain); default: the first contact's."
-    ),  # fmt: skip
+    ),
     stage: str = typer.Option(
         None, "--stage", "-s", help="Stage name or id (default: the pipeline's first)."
     ),
@@ -235,10 +258,18 @@ def add_cmd(
     from tinycrm.services.sales import deals
 
     data = DealInput(
-        title=title, value=value, currency=currency, contact_ids=contact_ids(contact), company_id=company_id(company),
-        pipeline=pipeline, stage=stage, expected_close=close, owner=owner, next_step=next_step,
+        title=title,
+        value=value,
+        currency=currency,
+        contact_ids=contact_ids(contact),
+        company_id=company_id(company),
+        pipeline=pipeline,
+        stage=stage,
+        expected_close=close,
+        owner=owner,
+        next_step=next_step,
         next_step_due=next_step_due,
-    )  # fmt: skip
+    )
     d = deals.create(state.db(), data)
     render.emit(d, as_json, lambda: render.out(str(d.id)))
 
@@ -263,9 +294,17 @@ def list_cmd(
 
     cid = contact_ids([contact])[0] if contact else None
     page = deals.list_deals(
-        state.db(), status=status, pipeline=pipeline, stage=stage, owner=owner_of(owner, mine), contact_id=cid,
-        company_id=company_id(company), limit=limit_of(limit, show_all), offset=offset, sort=sort,
-    )  # fmt: skip
+        state.db(),
+        status=status,
+        pipeline=pipeline,
+        stage=stage,
+        owner=owner_of(owner, mine),
+        contact_id=cid,
+        company_id=company_id(company),
+        limit=limit_of(limit, show_all),
+        offset=offset,
+        sort=sort,
+    )
     show_deals(page.items, as_json, page)
 
 
@@ -309,7 +348,7 @@ def edit_cmd(
     next_step_due: str = typer.Option(None, "--next-step-due", help="When it is due; '' for no date."),
     pipeline: str = typer.Option(
         None, "--pipeline", "-p", help="Move to another pipeline (with --stage, or to its first stage)."
-    ),  # fmt: skip
+    ),
     stage: str = typer.Option(None, "--stage", "-s", help="Move to this stage."),
     lost_reason: str = typer.Option(None, "--lost-reason", help="Change the reason of a lost deal."),
     expect_version: int = typer.Option(None, "--expect-version", help="Fail if the deal changed since."),
@@ -321,11 +360,20 @@ def edit_cmd(
 
     did = resolve(deal)
     changes = option_changes(
-        (("title", title), ("value", value), ("currency", currency), ("expected_close", close),
-         ("next_step", next_step), ("next_step_due", next_step_due), ("owner", owner), ("pipeline", pipeline),
-         ("stage", stage), ("lost_reason", lost_reason)),
+        (
+            ("title", title),
+            ("value", value),
+            ("currency", currency),
+            ("expected_close", close),
+            ("next_step", next_step),
+            ("next_step_due", next_step_due),
+            ("owner", owner),
+            ("pipeline", pipeline),
+            ("stage", stage),
+            ("lost_reason", lost_reason),
+        ),
         as_given=("title", "value", "currency", "pipeline", "stage"),
-    )  # fmt: skip
+    )
     if company is not None:
         changes["company_id"] = company_id(company)
     if contact:
@@ -406,8 +454,13 @@ def delete_cmd(
 
     did = resolve(deal)
     d = deals.get(state.db(), did)
-    delete_confirmed(f"Delete deal {d.title!r} (id {d.id})?", yes, lambda: deals.delete(state.db(), did), as_json,
-                     lambda gone: f"deleted deal {gone.title} (id {gone.id})")  # fmt: skip
+    delete_confirmed(
+        f"Delete deal {d.title!r} (id {d.id})?",
+        yes,
+        lambda: deals.delete(state.db(), did),
+        as_json,
+        lambda gone: f"deleted deal {gone.title} (id {gone.id})",
+    )
 
 
 @deal_app.command("idle")
@@ -423,8 +476,9 @@ def idle_cmd(
     from tinycrm.services.sales import deals
 
     n = limit_of(limit, show_all)
-    items = deals.idle_deals(state.db(), owner=owner_of(owner, mine), pipeline=pipeline,
-                             limit=None if n is None else n + 1)  # fmt: skip
+    items = deals.idle_deals(
+        state.db(), owner=owner_of(owner, mine), pipeline=pipeline, limit=None if n is None else n + 1
+    )
     more = n is not None and len(items) > n
     items = items[:n] if n is not None else items
     show_deals(items, as_json, None, "idle deals", reason=True)
@@ -441,14 +495,29 @@ def show_board(b: Any, deals_per_column: int) -> None:
             if not col.totals:
                 render.out("\t".join([render.clean(col.stage.name), "0", "", "", ""]))
             for code, total in col.totals.items():
-                render.out("\t".join([render.clean(col.stage.name), str(col.counts.get(code, 0)), code, str(total),
-                                      str(col.weighted[code])]))  # fmt: skip
+                render.out(
+                    "\t".join(
+                        [
+                            render.clean(col.stage.name),
+                            str(col.counts.get(code, 0)),
+                            code,
+                            str(total),
+                            str(col.weighted[code]),
+                        ]
+                    )
+                )
         return
     from rich.table import Table
     from rich.text import Text
 
-    t = Table(title=f"{b.pipeline.name}" + (f" — {b.owner}" if b.owner else ""), box=None, pad_edge=False,
-              show_edge=False, header_style="bold", expand=False)  # fmt: skip
+    t = Table(
+        title=f"{b.pipeline.name}" + (f" — {b.owner}" if b.owner else ""),
+        box=None,
+        pad_edge=False,
+        show_edge=False,
+        header_style="bold",
+        expand=False,
+    )
     for col in b.columns:
         t.add_column(f"{col.stage.name} ({col.stage.probability} %)", overflow="fold", min_width=14)
     head = []
@@ -466,16 +535,21 @@ def show_board(b: Any, deals_per_column: int) -> None:
             if k < len(col.deals) and k < deals_per_column:
                 d = col.deals[k]
                 cell = Text(f"{d.title}", style="red" if d.idle else "")
-                cell.append(f"\n  {d.value:,} {d.currency}" + (f" · {d.expected_close}" if d.expected_close else ""),
-                            style="dim")  # fmt: skip
+                cell.append(
+                    f"\n  {d.value:,} {d.currency}" + (f" · {d.expected_close}" if d.expected_close else ""),
+                    style="dim",
+                )
                 cells.append(cell)
             elif k == min(len(col.deals), deals_per_column) and col.count > k:
                 cells.append(Text(f"+{col.count - k} more", style="dim italic"))
             else:
                 cells.append("")
         t.add_row(*cells)
-    extra = [c for c in b.columns if c.count > min(len(c.deals), deals_per_column) and min(len(c.deals),
-             deals_per_column) >= depth]  # fmt: skip
+    extra = [
+        c
+        for c in b.columns
+        if c.count > min(len(c.deals), deals_per_column) and min(len(c.deals), deals_per_column) >= depth
+    ]
     if extra:
         t.add_row(
             *[Text(f"+{c.count - depth} more", style="dim italic") if c in extra else "" for c in b.columns]
@@ -511,12 +585,20 @@ def pipelines_cmd(as_json: bool = JSON) -> None:
         items,
         as_json,
         lambda: render.table(
-            ((p.id, p.name, len(p.stages), sum(s.open_deals for s in p.stages), " > ".join(s.name for s in p.stages))
-             for p in items),
+            (
+                (
+                    p.id,
+                    p.name,
+                    len(p.stages),
+                    sum(s.open_deals for s in p.stages),
+                    " > ".join(s.name for s in p.stages),
+                )
+                for p in items
+            ),
             ["id", "name", "stages", "open deals", ""],
             styles=["dim", "bold", None, None, "magenta"],
         ),
-    )  # fmt: skip
+    )
 
 
 @pipeline_app.command("add")
@@ -527,7 +609,7 @@ def pipeline_add_cmd(
         "--stage",
         help="NAME:PROBABILITY[:IDLE_DAYS], repeatable, in order "
         "(default: Lead, Qualified, Proposal, Negotiation).",
-    ),  # fmt: skip
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Add a pipeline and print its id."""
@@ -561,9 +643,13 @@ def pipeline_remove_cmd(
     from tinycrm.services.sales import pipelines
 
     p = pipelines.get(state.db(), pipeline)
-    delete_confirmed(f"Remove pipeline {p.name!r} and its {len(p.stages)} stages?", yes,
-                     lambda: pipelines.remove(state.db(), p.id), as_json,
-                     lambda gone: f"removed pipeline {gone.name} (id {gone.id})")  # fmt: skip
+    delete_confirmed(
+        f"Remove pipeline {p.name!r} and its {len(p.stages)} stages?",
+        yes,
+        lambda: pipelines.remove(state.db(), p.id),
+        as_json,
+        lambda gone: f"removed pipeline {gone.name} (id {gone.id})",
+    )
 
 
 def show_stages(p: Any, as_json: bool) -> None:
@@ -571,13 +657,23 @@ def show_stages(p: Any, as_json: bool) -> None:
         p,
         as_json,
         lambda: render.table(
-            ((s.position + 1, s.name, f"{s.probability}" + (" %" if render.is_tty() else ""),
-              s.idle_days if s.idle_days is not None else "", s.open_deals, s.deals, s.id) for s in p.stages),
+            (
+                (
+                    s.position + 1,
+                    s.name,
+                    f"{s.probability}" + (" %" if render.is_tty() else ""),
+                    s.idle_days if s.idle_days is not None else "",
+                    s.open_deals,
+                    s.deals,
+                    s.id,
+                )
+                for s in p.stages
+            ),
             ["#", "stage", "probability", "idle days", "open", "all deals", "id"],
             title=p.name if render.is_tty() else None,
             styles=["dim", "bold", None, None, None, "dim", "dim"],
         ),
-    )  # fmt: skip
+    )
 
 
 @stages_app.command("list")
@@ -603,8 +699,9 @@ def stages_add_cmd(
     """Add a stage to a pipeline."""
     from tinycrm.services.sales import pipelines
 
-    p = pipelines.add_stage(state.db(), pipeline, name, probability=probability, idle_days=idle_days,
-                            position=position)  # fmt: skip
+    p = pipelines.add_stage(
+        state.db(), pipeline, name, probability=probability, idle_days=idle_days, position=position
+    )
     show_stages(p, as_json)
 
 
@@ -645,8 +742,9 @@ def stages_set_cmd(
     """Re-weight a stage (probability) or change its idle threshold."""
     from tinycrm.services.sales import pipelines
 
-    p = pipelines.set_stage(state.db(), pipeline, stage, probability=probability, idle_days=idle_days,
-                            clear_idle=idle_days == 0)  # fmt: skip
+    p = pipelines.set_stage(
+        state.db(), pipeline, stage, probability=probability, idle_days=idle_days, clear_idle=idle_days == 0
+    )
     show_stages(p, as_json)
 
 
@@ -698,13 +796,28 @@ def forecast_cmd(
         mine_rows = [r for r in rows if r.currency == code]
         top = max([max(r.weighted, r.won) for r in mine_rows] or [0])
         t = Table(title=f"Forecast ({code})", box=None, pad_edge=False, header_style="bold")
-        for h, style in (("month", "cyan"), ("deals", "dim"), ("weighted", None), ("", "blue"), ("won", None),
-                         ("", "green"), ("open value", "dim")):  # fmt: skip
-            t.add_column(h, style=style, justify="right" if h in ("deals", "weighted", "won", "open value")
-                         else "left")  # fmt: skip
+        for h, style in (
+            ("month", "cyan"),
+            ("deals", "dim"),
+            ("weighted", None),
+            ("", "blue"),
+            ("won", None),
+            ("", "green"),
+            ("open value", "dim"),
+        ):
+            t.add_column(
+                h, style=style, justify="right" if h in ("deals", "weighted", "won", "open value") else "left"
+            )
         for r in mine_rows:
-            t.add_row(r.month, str(r.open_count), f"{r.weighted:,}", bar(r.weighted, top), f"{r.won:,}",
-                      bar(r.won, top), f"{r.open_value:,}")  # fmt: skip
+            t.add_row(
+                r.month,
+                str(r.open_count),
+                f"{r.weighted:,}",
+                bar(r.weighted, top),
+                f"{r.won:,}",
+                bar(r.won, top),
+                f"{r.open_value:,}",
+            )
         c.print(t)
         c.print()
 
@@ -722,24 +835,57 @@ def pipeline_report_cmd(
 
     no_csv_and_json(as_csv, as_json)
     r = reports.pipeline_report(state.db(), pipeline=pipeline, owner=owner_of(owner, mine))
-    cols = ["stage", "probability", "open_deals", "open_value", "weighted", "reached", "conversion_pct", "won",
-            "win_pct"]  # fmt: skip
+    cols = [
+        "stage",
+        "probability",
+        "open_deals",
+        "open_value",
+        "weighted",
+        "reached",
+        "conversion_pct",
+        "won",
+        "win_pct",
+    ]
 
-    cells = [[s.stage, s.probability, s.open_count, per_currency(s.open_value), per_currency(s.weighted),
-              s.reached, s.conversion_pct, s.won, s.win_pct] for s in r.stages]  # fmt: skip
+    cells = [
+        [
+            s.stage,
+            s.probability,
+            s.open_count,
+            per_currency(s.open_value),
+            per_currency(s.weighted),
+            s.reached,
+            s.conversion_pct,
+            s.won,
+            s.win_pct,
+        ]
+        for s in r.stages
+    ]
     if report_for_scripts(r, cols, cells, as_csv=as_csv, as_json=as_json):
         return
     from rich.table import Table
 
     top = max([s.reached for s in r.stages] or [0])
-    t = Table(title=f"{r.pipeline}: {r.deals} deals, {r.won} won, {r.lost} lost", box=None, pad_edge=False,
-              header_style="bold")  # fmt: skip
+    t = Table(
+        title=f"{r.pipeline}: {r.deals} deals, {r.won} won, {r.lost} lost",
+        box=None,
+        pad_edge=False,
+        header_style="bold",
+    )
     for h in ("stage", "%", "open", "open value", "weighted", "reached", "", "→ next", "won"):
         t.add_column(h, justify="right" if h in ("%", "open", "reached", "→ next", "won") else "left")
     for s in r.stages:
-        t.add_row(s.stage, str(s.probability), str(s.open_count), per_currency(s.open_value), per_currency(s.weighted),
-                  str(s.reached), bar(s.reached, top), f"{s.conversion_pct} %" if s.conversion_pct is not None else "",
-                  f"{s.won} ({s.win_pct} %)" if s.win_pct is not None else str(s.won))  # fmt: skip
+        t.add_row(
+            s.stage,
+            str(s.probability),
+            str(s.open_count),
+            per_currency(s.open_value),
+            per_currency(s.weighted),
+            str(s.reached),
+            bar(s.reached, top),
+            f"{s.conversion_pct} %" if s.conversion_pct is not None else "",
+            f"{s.won} ({s.win_pct} %)" if s.win_pct is not None else str(s.won),
+        )
     render.console().print(t)
 
 
@@ -758,24 +904,34 @@ def wins_cmd(
     no_csv_and_json(as_csv, as_json)
     w = reports.wins(state.db(), since=since, owner=owner_of(owner, mine), pipeline=pipeline)
     lines: list[list[Any]] = [
-        ["won", "", w.won, "", ""], ["lost", "", w.lost, "", ""], ["win_rate_pct", "", w.win_rate_pct, "", ""],
-        ["avg_cycle_days", "", w.avg_cycle_days, "", ""], ["avg_cycle_days_lost", "", w.avg_cycle_days_lost, "", ""],
+        ["won", "", w.won, "", ""],
+        ["lost", "", w.lost, "", ""],
+        ["win_rate_pct", "", w.win_rate_pct, "", ""],
+        ["avg_cycle_days", "", w.avg_cycle_days, "", ""],
+        ["avg_cycle_days_lost", "", w.avg_cycle_days_lost, "", ""],
         *[["won_value", a.currency, a.count, a.total, a.average] for a in w.won_value],
         *[["lost_reason", r.reason, r.count, "", ""] for r in w.lost_reasons],
-    ]  # fmt: skip
-    if report_for_scripts(w, ["metric", "key", "count", "total", "average"], lines, as_csv=as_csv, as_json=as_json):
+    ]
+    if report_for_scripts(
+        w, ["metric", "key", "count", "total", "average"], lines, as_csv=as_csv, as_json=as_json
+    ):
         return
     from rich.table import Table
 
     c = render.console()
     render.record(
         [
-            ("closed", f"since {w.since}" if w.since else "ever"), ("won", str(w.won)), ("lost", str(w.lost)),
+            ("closed", f"since {w.since}" if w.since else "ever"),
+            ("won", str(w.won)),
+            ("lost", str(w.lost)),
             ("win rate", f"{w.win_rate_pct} %" if w.win_rate_pct is not None else "-"),
             ("avg cycle (won)", f"{w.avg_cycle_days} days" if w.avg_cycle_days is not None else "-"),
-            ("avg cycle (lost)", f"{w.avg_cycle_days_lost} days" if w.avg_cycle_days_lost is not None else "-"),
+            (
+                "avg cycle (lost)",
+                f"{w.avg_cycle_days_lost} days" if w.avg_cycle_days_lost is not None else "-",
+            ),
         ]
-    )  # fmt: skip
+    )
     if w.won_value:
         t = Table(title="Won", box=None, pad_edge=False, header_style="bold")
         for h in ("currency", "deals", "total", "average"):

@@ -28,9 +28,11 @@ def demo_cmd(
 
     if status(db).contacts == 0:
         counts = demo.populate(db, contacts_n=size)
-        render.note(f"built the demo database {path}: {counts['contacts']} contacts, "
-                    f"{counts['interactions']} interactions, {counts.get('deals', 0)} deals, "
-                    f"{counts.get('tasks', 0)} tasks")  # fmt: skip
+        render.note(
+            f"built the demo database {path}: {counts['contacts']} contacts, "
+            f"{counts['interactions']} interactions, {counts.get('deals', 0)} deals, "
+            f"{counts.get('tasks', 0)} tasks"
+        )
     state.set_url(url)
     state._db = db  # noqa: SLF001 - reuse the open database
     from tinycrm.cli.tui import on_terminal
@@ -56,7 +58,9 @@ def show_demo() -> None:
     show_summaries(contacts.search(db, "tag:vip", limit=5), False, "matches")
     render.out("\nCompanies (first 5):")
     page = companies.list_companies(db, limit=5)
-    render.table(((c.id, c.name, c.domain or "", c.contacts) for c in page.items), ["id", "name", "domain", "people"])
+    render.table(
+        ((c.id, c.name, c.domain or "", c.contacts) for c in page.items), ["id", "name", "domain", "people"]
+    )
     from tinycrm.cli.deals import show_board
     from tinycrm.services.sales import pipelines
 

@@ -30,7 +30,9 @@ def read_text_arg(value: str | None, what: str) -> str | None:
     except UnicodeDecodeError as exc:
         from tinycrm.domain.errors import InvalidInput
 
-        raise InvalidInput(f"{what} from standard input is not UTF-8 text (byte {exc.start}); re-encode it") from None
+        raise InvalidInput(
+            f"{what} from standard input is not UTF-8 text (byte {exc.start}); re-encode it"
+        ) from None
 
 
 def split_kv(items: list[str], what: str = "--field") -> dict[str, str]:
@@ -74,6 +76,14 @@ def address(items: list[str]) -> list:
         if m:
             label, item = m.group(1), m.group(2)
         parts = [p.strip() or None for p in item.split(";")] + [None] * 5
-        out.append(Address(label=label, street=parts[0], locality=parts[1], region=parts[2], postcode=parts[3],
-                           country=parts[4]))  # fmt: skip
+        out.append(
+            Address(
+                label=label,
+                street=parts[0],
+                locality=parts[1],
+                region=parts[2],
+                postcode=parts[3],
+                country=parts[4],
+            )
+        )
     return out

@@ -104,8 +104,10 @@ def page_footer(page: Any, what: str) -> None:
         return
     shown = len(page.items)
     if page.more:
-        note(f"{page.offset + 1}-{page.offset + shown} of {page.total} {what}; more with --offset "
-             f"{page.offset + shown} or --all")  # fmt: skip
+        note(
+            f"{page.offset + 1}-{page.offset + shown} of {page.total} {what}; more with --offset "
+            f"{page.offset + shown} or --all"
+        )
     elif page.total == 0:
         note(f"no {what}")
 

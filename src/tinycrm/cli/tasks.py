@@ -12,8 +12,10 @@ from tinycrm.cli.common import company_id, contact_id, delete_confirmed, option_
 from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of, read_text_arg
 from tinycrm.cli.transfer import export_app
 
-task_app = typer.Typer(help="Tasks: to-dos with due dates, repeats and links to contacts, companies, deals.",
-                       no_args_is_help=True)  # fmt: skip
+task_app = typer.Typer(
+    help="Tasks: to-dos with due dates, repeats and links to contacts, companies, deals.",
+    no_args_is_help=True,
+)
 
 OWNER = typer.Option(None, "--owner", metavar="USER", help="Only this user's (assignee, else owner).")
 MINE = typer.Option(False, "--mine", help="Only mine (the acting user's).")
@@ -56,8 +58,11 @@ def due_text(t) -> str:  # noqa: ANN001 - a TaskRead
 
 
 def _task_links(t) -> str:  # noqa: ANN001
-    parts = [t.contact.name if t.contact else None, t.company.name if t.company else None,
-             f"deal: {t.deal.name}" if t.deal else None]  # fmt: skip
+    parts = [
+        t.contact.name if t.contact else None,
+        t.company.name if t.company else None,
+        f"deal: {t.deal.name}" if t.deal else None,
+    ]
     return ", ".join(p for p in parts if p)
 
 
@@ -67,13 +72,23 @@ def show_tasks(page, as_json: bool, what: str = "tasks") -> None:  # noqa: ANN00
 
     def human() -> None:
         render.table(
-            ((t.id, due_text(t), t.title, _task_links(t), t.repeat or "", PRIORITY_NAMES.get(t.priority, ""),
-              f"snoozed until {show(t.snoozed_until)}" if t.status == "snoozed"
-              else (f"done {show(t.done_at)}" if t.done_at else ""))
-             for t in page.items),
+            (
+                (
+                    t.id,
+                    due_text(t),
+                    t.title,
+                    _task_links(t),
+                    t.repeat or "",
+                    PRIORITY_NAMES.get(t.priority, ""),
+                    f"snoozed until {show(t.snoozed_until)}"
+                    if t.status == "snoozed"
+                    else (f"done {show(t.done_at)}" if t.done_at else ""),
+                )
+                for t in page.items
+            ),
             ["id", "due", "title", "links", "repeats", "priority", "status"],
             styles=["dim", "yellow", "bold", "cyan", "magenta", "red", "dim"],
-        )  # fmt: skip
+        )
         render.page_footer(page, what)
 
     render.emit(page.items, as_json, human)
@@ -129,7 +144,7 @@ def add_cmd(
         "-r",
         help="daily, weekly, monthly, yearly, 'every 2 weeks', 'every weekday', "
         "'every monday', or an RRULE (FREQ=WEEKLY;BYDAY=MO).",
-    ),  # fmt: skip
+    ),
     contact: str = typer.Option(None, "--contact", "-c", help="Link a contact (id, email or name)."),
     company: str = typer.Option(None, "--company", help="Link a company (id or name)."),
     deal: str = typer.Option(None, "--deal", help="Link a deal (id or title)."),
@@ -171,10 +186,16 @@ def list_cmd(
     if done and overdue:
         raise InvalidInput("give --done or --overdue, not both")
     links = _links(contact, None, deal)
-    page = tasks.list_tasks(state.db(), status="done" if done else "open", overdue=overdue,
-                            contact_id=links.get("contact_id"), deal_id=links.get("deal_id"),
-                            owner=_owner(owner, mine), limit=limit_of(limit, show_all),
-                            offset=offset)  # fmt: skip
+    page = tasks.list_tasks(
+        state.db(),
+        status="done" if done else "open",
+        overdue=overdue,
+        contact_id=links.get("contact_id"),
+        deal_id=links.get("deal_id"),
+        owner=_owner(owner, mine),
+        limit=limit_of(limit, show_all),
+        offset=offset,
+    )
     show_tasks(page, as_json)
 
 
@@ -240,11 +261,20 @@ def edit_cmd(
 
     tid = resolve(task)
     changes: dict = _links(contact, company, deal)
-    changes.update(option_changes(
-        (("title", title), ("repeat", repeat), ("priority", priority), ("owner", owner), ("due", due),
-         ("assignee", assign)),
-        as_given=("title", "repeat", "priority", "owner"), note=note,
-    ))  # fmt: skip
+    changes.update(
+        option_changes(
+            (
+                ("title", title),
+                ("repeat", repeat),
+                ("priority", priority),
+                ("owner", owner),
+                ("due", due),
+                ("assignee", assign),
+            ),
+            as_given=("title", "repeat", "priority", "owner"),
+            note=note,
+        )
+    )
     if unsnooze:
         changes["snoozed_until"] = None
     if reopen:
@@ -266,8 +296,13 @@ def delete_cmd(
 
     tid = resolve(task)
     t = tasks.get(state.db(), tid)
-    delete_confirmed(f"Delete task {t.id} '{t.title}'?", yes, lambda: tasks.delete(state.db(), tid), as_json,
-                     lambda gone: f"deleted task {gone.id} ({gone.title})")  # fmt: skip
+    delete_confirmed(
+        f"Delete task {t.id} '{t.title}'?",
+        yes,
+        lambda: tasks.delete(state.db(), tid),
+        as_json,
+        lambda gone: f"deleted task {gone.id} ({gone.title})",
+    )
 
 
 # --- follow-up, stale, agenda ---------------------------------------------------------------------------
@@ -284,8 +319,9 @@ def follow_up_cmd(
     """Add a task to follow up with a contact and print its id."""
     from tinycrm.services.work import tasks
 
-    t = tasks.follow_up(state.db(), contact_id(contact), when, title, notes=read_text_arg(note, "--note"),
-                        priority=priority)  # fmt: skip
+    t = tasks.follow_up(
+        state.db(), contact_id(contact), when, title, notes=read_text_arg(note, "--note"), priority=priority
+    )
     render.emit(t, as_json, lambda: render.out(str(t.id)))
 
 
@@ -301,18 +337,25 @@ def stale_cmd(
     from tinycrm.domain.dates import show
     from tinycrm.services.work import tasks
 
-    page = tasks.stale_contacts(state.db(), owner=_owner(owner, mine), limit=limit_of(limit, show_all),
-                                offset=offset)  # fmt: skip
+    page = tasks.stale_contacts(
+        state.db(), owner=_owner(owner, mine), limit=limit_of(limit, show_all), offset=offset
+    )
 
     def human() -> None:
         render.table(
-            ((s.id, s.display_name, f"every {s.cadence_days} days",
-              show(s.last_interaction_at, with_time=False) if s.last_interaction_at else "never",
-              f"{s.days_overdue} days overdue" if s.days_overdue else "due today")
-             for s in page.items),
+            (
+                (
+                    s.id,
+                    s.display_name,
+                    f"every {s.cadence_days} days",
+                    show(s.last_interaction_at, with_time=False) if s.last_interaction_at else "never",
+                    f"{s.days_overdue} days overdue" if s.days_overdue else "due today",
+                )
+                for s in page.items
+            ),
             ["id", "name", "cadence", "last contact", "due"],
             styles=["dim", "bold", None, "cyan", "red"],
-        )  # fmt: skip
+        )
         render.page_footer(page, "contacts to get in touch with")
 
     render.emit(page.items, as_json, human)
@@ -345,24 +388,33 @@ def agenda_cmd(
     if as_json:
         render.print_json(a)
         return
-    sections = [("overdue", "Overdue", a.overdue), ("today", "Today", a.today),
-                (f"next {days} days", f"Next {days} days", a.upcoming)]  # fmt: skip
+    sections = [
+        ("overdue", "Overdue", a.overdue),
+        ("today", "Today", a.today),
+        (f"next {days} days", f"Next {days} days", a.upcoming),
+    ]
     for note in a.notes:
         render.note(note)
     if not render.is_tty():
         for key, _, items in sections:
             for i in items:
-                render.out("\t".join(render.clean(c) for c in (key, i.kind, _when_text(i, a.day), i.title,
-                                                                 i.detail, i.ref)))  # fmt: skip
+                render.out(
+                    "\t".join(
+                        render.clean(c) for c in (key, i.kind, _when_text(i, a.day), i.title, i.detail, i.ref)
+                    )
+                )
         return
     shown = False
     for _, label, items in sections:
         if not items:
             continue
         shown = True
-        render.table(((_when_text(i, a.day), i.kind, i.title, i.detail or "", i.ref) for i in items),
-                     ["when", "what", "item", "details", "ref"], title=label,
-                     styles=["yellow", "dim", "bold", None, "dim"])  # fmt: skip
+        render.table(
+            ((_when_text(i, a.day), i.kind, i.title, i.detail or "", i.ref) for i in items),
+            ["when", "what", "item", "details", "ref"],
+            title=label,
+            styles=["yellow", "dim", "bold", None, "dim"],
+        )
     if not shown:
         render.note("nothing due")
 
@@ -478,8 +530,10 @@ def export_ical_cmd(
     if as_json:
         render.print_json({"file": os.path.abspath(file), **counts})
     else:
-        render.note(f"wrote {counts['tasks']} tasks, {counts['birthdays']} birthdays and {counts['deals']} "
-                    f"deal dates to {file}")  # fmt: skip
+        render.note(
+            f"wrote {counts['tasks']} tasks, {counts['birthdays']} birthdays and {counts['deals']} "
+            f"deal dates to {file}"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -13,8 +13,9 @@ from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of
 user_app = typer.Typer(
     help="The people who use this database: names, roles, active or not.", no_args_is_help=True
 )
-team_app = typer.Typer(help="PostgreSQL team members: database logins with admin/member/viewer rights.",
-                       no_args_is_help=True)  # fmt: skip
+team_app = typer.Typer(
+    help="PostgreSQL team members: database logins with admin/member/viewer rights.", no_args_is_help=True
+)
 
 ROLE_HELP = "admin, member or viewer."
 
@@ -39,10 +40,21 @@ def show_users(items, as_json: bool) -> None:  # noqa: ANN001
 def show_user(u, as_json: bool) -> None:  # noqa: ANN001
     from tinycrm.domain.dates import show
 
-    render.emit(u, as_json, lambda: render.record([
-        ("name", u.name), ("full name", u.full_name), ("email", u.email), ("role", u.role),
-        ("active", "yes" if u.active else "no"), ("owns", str(u.owns)), ("since", show(u.created_at)),
-    ]))  # fmt: skip
+    render.emit(
+        u,
+        as_json,
+        lambda: render.record(
+            [
+                ("name", u.name),
+                ("full name", u.full_name),
+                ("email", u.email),
+                ("role", u.role),
+                ("active", "yes" if u.active else "no"),
+                ("owns", str(u.owns)),
+                ("since", show(u.created_at)),
+            ]
+        ),
+    )
 
 
 @user_app.command("add")
@@ -85,8 +97,10 @@ def user_edit_cmd(
     from tinycrm.domain.errors import InvalidInput
     from tinycrm.services.team import users
 
-    changes = option_changes((("full_name", full_name), ("email", email), ("role", role), ("active", active)),
-                             as_given=("role", "active"))  # fmt: skip
+    changes = option_changes(
+        (("full_name", full_name), ("email", email), ("role", role), ("active", active)),
+        as_given=("role", "active"),
+    )
     if not changes:
         raise InvalidInput("nothing to change: give --full-name, --email, --role or --active/--inactive")
     show_user(users.edit(state.db(), name, changes), as_json)
@@ -98,11 +112,19 @@ def user_edit_cmd(
 def show_members(items, as_json: bool) -> None:  # noqa: ANN001
     def human() -> None:
         render.table(
-            ((m.name, m.role or "(none)", m.full_name or "", m.email or "",
-              "superuser" if m.superuser else ("" if m.can_login else "no login")) for m in items),
+            (
+                (
+                    m.name,
+                    m.role or "(none)",
+                    m.full_name or "",
+                    m.email or "",
+                    "superuser" if m.superuser else ("" if m.can_login else "no login"),
+                )
+                for m in items
+            ),
             ["login", "role", "full name", "email", "note"],
             styles=["bold", "magenta", None, "cyan", "dim"],
-        )  # fmt: skip
+        )
 
     render.emit(items, as_json, human)
 
@@ -168,11 +190,13 @@ def show_entries(page, as_json: bool, *, with_record: bool) -> None:  # noqa: AN
 
     def human() -> None:
         render.table(
-            ((e.id, show(e.at), e.user, e.action, *([_record(e)] if with_record else []), e.summary())
-             for e in page.items),
+            (
+                (e.id, show(e.at), e.user, e.action, *([_record(e)] if with_record else []), e.summary())
+                for e in page.items
+            ),
             ["#", "when", "who", "action", *(["record"] if with_record else []), "changes"],
             styles=["dim", "cyan", "bold", "magenta", *([None] if with_record else []), None],
-        )  # fmt: skip
+        )
         render.page_footer(page, "entries")
 
     render.emit(page.items, as_json, human)
@@ -199,7 +223,11 @@ def history_cmd(
 
     kind = audit.record_type(kind)
     page = audit.history(
-        state.db(), kind, audit.record_id(state.db(), kind, ref), limit=limit_of(limit, show_all), offset=offset
+        state.db(),
+        kind,
+        audit.record_id(state.db(), kind, ref),
+        limit=limit_of(limit, show_all),
+        offset=offset,
     )
     show_entries(page, as_json, with_record=False)
 
@@ -229,8 +257,12 @@ def audit_cmd(
         state.db(),
         since=parse_when(since, what="--since") if since else None,
         until=parse_when(until, what="--until") if until else None,
-        user=user, action=action, kind=kind, limit=limit_of(limit, show_all), offset=offset,
-    )  # fmt: skip
+        user=user,
+        action=action,
+        kind=kind,
+        limit=limit_of(limit, show_all),
+        offset=offset,
+    )
     show_entries(page, as_json, with_record=True)
 
 

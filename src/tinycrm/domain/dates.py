@@ -16,13 +16,24 @@ from tinycrm.domain.errors import InvalidInput
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _WD_ABBR = {d[:3]: i for i, d in enumerate(WEEKDAYS)} | {d: i for i, d in enumerate(WEEKDAYS)}
 _UNITS = {
-    "minute": "minutes", "minutes": "minutes", "min": "minutes", "mins": "minutes",
-    "hour": "hours", "hours": "hours", "h": "hours",
-    "day": "days", "days": "days", "d": "days",
-    "week": "weeks", "weeks": "weeks", "w": "weeks",
-    "month": "months", "months": "months",
-    "year": "years", "years": "years",
-}  # fmt: skip
+    "minute": "minutes",
+    "minutes": "minutes",
+    "min": "minutes",
+    "mins": "minutes",
+    "hour": "hours",
+    "hours": "hours",
+    "h": "hours",
+    "day": "days",
+    "days": "days",
+    "d": "days",
+    "week": "weeks",
+    "weeks": "weeks",
+    "w": "weeks",
+    "month": "months",
+    "months": "months",
+    "year": "years",
+    "years": "years",
+}
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10}
 
 
@@ -58,7 +69,9 @@ def _parse(text: str, now: datetime) -> _Parsed:
 def _parse_text(text: str, now: datetime) -> _Parsed:
     raw = " ".join(text.strip().split())
     if not raw:
-        raise InvalidInput("a date is empty; write e.g. 2026-05-01, tomorrow, 'next friday 3pm' or 'in 2 weeks'")
+        raise InvalidInput(
+            "a date is empty; write e.g. 2026-05-01, tomorrow, 'next friday 3pm' or 'in 2 weeks'"
+        )
     lower = raw.lower()
     local_now = now.astimezone(clock.local_tz())
     today = datetime.combine(local_now.date(), time(0), tzinfo=local_now.tzinfo)
@@ -191,8 +204,9 @@ def parse_date(text: str | date | None, *, what: str = "date") -> date | None:
         pass
     else:
         if not YEARS[0] <= day.year <= YEARS[1]:
-            raise InvalidInput(f"{what}: the date {text.strip()!r} is out of range ({YEARS[0]} to {YEARS[1]})",
-                               field=what)  # fmt: skip
+            raise InvalidInput(
+                f"{what}: the date {text.strip()!r} is out of range ({YEARS[0]} to {YEARS[1]})", field=what
+            )
         return day
     try:
         return _parse(text, clock.now()).when.date()
@@ -211,7 +225,9 @@ def parse_birthday(text: str | None) -> str | None:
         try:
             date(2000, month, day)  # a leap year: 29 February is a birthday
         except ValueError:
-            raise InvalidInput(f"birthday: {value!r} is not a day of the year (MM-DD)", field="birthday") from None
+            raise InvalidInput(
+                f"birthday: {value!r} is not a day of the year (MM-DD)", field="birthday"
+            ) from None
         return f"--{month:02d}-{day:02d}"
     try:
         day = date.fromisoformat(value)
@@ -241,7 +257,9 @@ def parse_birthday(text: str | None) -> str | None:
     if day > clock.local_now().date():
         raise InvalidInput(f"birthday: {value} is in the future", field="birthday")
     if day.year < YEARS[0]:
-        raise InvalidInput(f"birthday: {value} is before {YEARS[0]}; without a year, write MM-DD", field="birthday")
+        raise InvalidInput(
+            f"birthday: {value} is before {YEARS[0]}; without a year, write MM-DD", field="birthday"
+        )
     return day.isoformat()
 
 

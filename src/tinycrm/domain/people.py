@@ -59,7 +59,15 @@ class Address:
     extended: str | None = None
 
     def one_line(self) -> str:
-        parts = [self.po_box, self.extended, self.street, self.locality, self.region, self.postcode, self.country]
+        parts = [
+            self.po_box,
+            self.extended,
+            self.street,
+            self.locality,
+            self.region,
+            self.postcode,
+            self.country,
+        ]
         return ", ".join(p for p in parts if p)
 
 

@@ -20,7 +20,9 @@ def _utf8(value: str, what: str) -> None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidInput(f"{what} contains bytes that are not UTF-8 text; re-encode it as UTF-8", field=what) from None
+        raise InvalidInput(
+            f"{what} contains bytes that are not UTF-8 text; re-encode it as UTF-8", field=what
+        ) from None
 
 
 def text(value: str | None, what: str, *, max_len: int = MAX_TEXT, required: bool = False) -> str | None:
@@ -33,7 +35,9 @@ def text(value: str | None, what: str, *, max_len: int = MAX_TEXT, required: boo
     if "\x00" in value or _CONTROL.search(value):
         raise InvalidInput(f"{what} contains control characters; remove them", field=what)
     if len(value) > max_len:
-        raise InvalidInput(f"{what} is {len(value):,} characters long; at most {max_len:,} are allowed", field=what)
+        raise InvalidInput(
+            f"{what} is {len(value):,} characters long; at most {max_len:,} are allowed", field=what
+        )
     return value
 
 
@@ -52,7 +56,9 @@ def line(value: str | None, what: str, *, max_len: int = MAX_LINE, required: boo
     if _CONTROL.search(value):
         raise InvalidInput(f"{what} contains control characters; remove them", field=what)
     if len(value) > max_len:
-        raise InvalidInput(f"{what} is {len(value):,} characters long; at most {max_len:,} are allowed", field=what)
+        raise InvalidInput(
+            f"{what} is {len(value):,} characters long; at most {max_len:,} are allowed", field=what
+        )
     return value
 
 
@@ -68,7 +74,9 @@ def email(value: str, what: str = "email") -> str:
         value = value[7:]
     _utf8(value, what)
     if not _EMAIL.match(value) or len(value.casefold()) > 320 or ".." in value:
-        raise InvalidInput(f"{what}: {value!r} is not an email address (expected name@example.com)", field=what)
+        raise InvalidInput(
+            f"{what}: {value!r} is not an email address (expected name@example.com)", field=what
+        )
     return value
 
 
@@ -95,7 +103,9 @@ def tag(value: str) -> str:
     out = line(value, "tag", max_len=100, required=True)
     assert out is not None
     if len(out.casefold()) > 100:
-        raise InvalidInput(f"tag {out[:20]!r}... is too long; at most 100 characters are allowed", field="tag")
+        raise InvalidInput(
+            f"tag {out[:20]!r}... is too long; at most 100 characters are allowed", field="tag"
+        )
     if "," in out:
         raise InvalidInput(f"tag {out!r} contains a comma; give several tags separately", field="tag")
     return out
@@ -124,7 +134,9 @@ def positive_int(
 def currency(value: str) -> str:
     code = (value or "").strip().upper()
     if not _CURRENCY.match(code):
-        raise InvalidInput(f"currency: {value!r} is not an ISO 4217 code such as EUR, USD or GBP", field="currency")
+        raise InvalidInput(
+            f"currency: {value!r} is not an ISO 4217 code such as EUR, USD or GBP", field="currency"
+        )
     return code
 
 

@@ -26,9 +26,15 @@ from tinycrm.domain.errors import InvalidInput
 from tinycrm.domain.people import Address, ContactRead, Labeled
 
 SINGLE = {
-    "name": "display_name", "given": "given_name", "family": "family_name", "title": "job_title",
-    "company": "company", "role": "company_role", "birthday": "birthday", "cadence": "cadence_days",
-}  # fmt: skip
+    "name": "display_name",
+    "given": "given_name",
+    "family": "family_name",
+    "title": "job_title",
+    "company": "company",
+    "role": "company_role",
+    "birthday": "birthday",
+    "cadence": "cadence_days",
+}
 REPEATED = {"email", "phone", "address", "tag", "field"}
 
 
@@ -51,10 +57,20 @@ def render(c: ContactRead) -> str:
     lines += [f"phone: {p.label + ' ' if p.label else ''}{p.value}" for p in c.phones] or ["phone: "]
     lines += [
         "address: "
-        + " | ".join(x or "" for x in (a.label, a.street, a.locality, a.region, a.postcode, a.country,
-                                       *((a.po_box, a.extended) if a.po_box or a.extended else ())))
+        + " | ".join(
+            x or ""
+            for x in (
+                a.label,
+                a.street,
+                a.locality,
+                a.region,
+                a.postcode,
+                a.country,
+                *((a.po_box, a.extended) if a.po_box or a.extended else ()),
+            )
+        )
         for a in c.addresses
-    ]  # fmt: skip
+    ]
     lines += [f"tag: {t}" for t in c.tags]
     for k, v in c.fields.items():  # a value of several lines goes on in lines indented by two spaces
         first, *more = v.split("\n")
@@ -122,9 +138,18 @@ def parse(text: str) -> dict[str, Any]:
                 out["fields"][field] = val
             else:
                 parts = [p.strip() or None for p in value.split("|")] + [None] * 8
-                out["addresses"].append(Address(label=parts[0], street=parts[1], locality=parts[2],
-                                                region=parts[3], postcode=parts[4], country=parts[5],
-                                                po_box=parts[6], extended=parts[7]))  # fmt: skip
+                out["addresses"].append(
+                    Address(
+                        label=parts[0],
+                        street=parts[1],
+                        locality=parts[2],
+                        region=parts[3],
+                        postcode=parts[4],
+                        country=parts[5],
+                        po_box=parts[6],
+                        extended=parts[7],
+                    )
+                )
         else:
             raise InvalidInput(f"line {number}: unknown key {key!r}")
     if notes is not None:

@@ -65,9 +65,13 @@ def user_id(tx: Tx, name: str | None = None, *, create: bool = True) -> int | No
     tx.lock("users")  # the first user to register becomes admin: one at a time
     tx.execute(
         "INSERT INTO users (name, role, active, created_at) VALUES (:n, :r, :a, :t) ON CONFLICT (name) DO NOTHING",
-        {"n": who, "r": "admin" if not tx.scalar("SELECT count(*) FROM users") else "member", "a": True,
-         "t": now()},
-    )  # fmt: skip
+        {
+            "n": who,
+            "r": "admin" if not tx.scalar("SELECT count(*) FROM users") else "member",
+            "a": True,
+            "t": now(),
+        },
+    )
     return tx.scalar("SELECT id FROM users WHERE name = :n", {"n": who})
 
 
@@ -193,22 +197,28 @@ def audit_many(
 ) -> None:
     """:func:`audit` for many records in one ``executemany``: ``entries`` are ``(record_id, changes)``."""
     at, who = now(), actor(tx.db)
-    tx.executemany(_AUDIT_SQL, [_audit_row(at, who, action, record_type, i, changes) for i, changes in entries])
+    tx.executemany(
+        _AUDIT_SQL, [_audit_row(at, who, action, record_type, i, changes) for i, changes in entries]
+    )
 
 
-_AUDIT_SQL = (
-    "INSERT INTO audit_log (at, user_name, action, record_type, record_id, changes) VALUES (:at, :u, :a, :t, :i, :c)"
-)
+_AUDIT_SQL = "INSERT INTO audit_log (at, user_name, action, record_type, record_id, changes) VALUES (:at, :u, :a, :t, :i, :c)"
 
 
 def _audit_row(
-    at: datetime, who: str, action: str, record_type: str, record_id: int | None,
+    at: datetime,
+    who: str,
+    action: str,
+    record_type: str,
+    record_id: int | None,
     changes: Mapping[str, tuple[Any, Any]] | None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     payload = None
     if changes:
         payload = json.dumps(
-            {k: [_jsonable(o), _jsonable(n)] for k, (o, n) in changes.items()}, ensure_ascii=False, default=str
+            {k: [_jsonable(o), _jsonable(n)] for k, (o, n) in changes.items()},
+            ensure_ascii=False,
+            default=str,
         )
     return {"at": at, "u": who, "a": action, "t": record_type, "i": record_id, "c": payload}
 
@@ -217,8 +227,9 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, tuple[Any,
     return {k: (old.get(k), v) for k, v in new.items() if old.get(k) != v}
 
 
-def delete_record(db: Database, table: str, record_type: str, record_id: int, read: Callable[[Tx, int], T],
-                  label: str) -> T:  # fmt: skip
+def delete_record(
+    db: Database, table: str, record_type: str, record_id: int, read: Callable[[Tx, int], T], label: str
+) -> T:
     """Delete one record (read with ``read``) for good, audited with its ``label`` field (its title, say);
     gives the record as it was."""
     with db.write() as tx:
@@ -244,7 +255,9 @@ def update_versioned(
     )
     if done != 1:
         check_version(tx, table, record_type, record_id, version)
-        raise NotFound(f"{record_type} {record_id} was deleted by someone else meanwhile; nothing was changed")
+        raise NotFound(
+            f"{record_type} {record_id} was deleted by someone else meanwhile; nothing was changed"
+        )
 
 
 def check_version(tx: Tx, table: str, record_type: str, record_id: int, expected: int | None) -> int:

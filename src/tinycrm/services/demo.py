@@ -17,40 +17,155 @@ from tinycrm.services.people import companies, contacts, interactions
 from tinycrm.store.database import Database
 
 GIVEN = [
-    "Ada", "Alan", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger", "Radia",
-    "Donald", "Hedy", "Tim", "Katherine", "John", "Sophie", "Guido", "Annie", "Niklaus", "Zoë", "Jürgen",
-    "Amélie", "José", "Søren", "Łukasz", "Chloé", "Björn", "Inès", "François", "Małgorzata", "Ömer",
-    "Иван", "Ольга", "Ελένη", "Νίκος", "Yuki", "Hiroshi", "Mei", "Wei", "Priya", "Arjun", "Fatima", "Omar",
-    "Aisha", "Kwame", "Lucía", "Mateo", "Ingrid", "Lars",
-]  # fmt: skip
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Margaret",
+    "Ken",
+    "Barbara",
+    "Dennis",
+    "Frances",
+    "Edsger",
+    "Radia",
+    "Donald",
+    "Hedy",
+    "Tim",
+    "Katherine",
+    "John",
+    "Sophie",
+    "Guido",
+    "Annie",
+    "Niklaus",
+    "Zoë",
+    "Jürgen",
+    "Amélie",
+    "José",
+    "Søren",
+    "Łukasz",
+    "Chloé",
+    "Björn",
+    "Inès",
+    "François",
+    "Małgorzata",
+    "Ömer",
+    "Иван",
+    "Ольга",
+    "Ελένη",
+    "Νίκος",
+    "Yuki",
+    "Hiroshi",
+    "Mei",
+    "Wei",
+    "Priya",
+    "Arjun",
+    "Fatima",
+    "Omar",
+    "Aisha",
+    "Kwame",
+    "Lucía",
+    "Mateo",
+    "Ingrid",
+    "Lars",
+]
 FAMILY = [
-    "Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen",
-    "Dijkstra", "Perlman", "Knuth", "Lamarr", "Berners-Lee", "Johnson", "McCarthy", "Wilson", "van Rossum",
-    "Easley", "Wirth", "Müller", "Schmidt", "Dubois", "García", "Kierkegaard", "Nowak", "Lefèvre", "Andersson",
-    "Petrov", "Иванова", "Παπαδοπούλου", "Tanaka", "Suzuki", "Chen", "Wang", "Sharma", "Patel", "Haddad",
-    "Mensah", "Fernández", "Larsen", "O'Brien", "Nguyen", "Kowalski", "Rossi",
-]  # fmt: skip
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Torvalds",
+    "Hamilton",
+    "Thompson",
+    "Liskov",
+    "Ritchie",
+    "Allen",
+    "Dijkstra",
+    "Perlman",
+    "Knuth",
+    "Lamarr",
+    "Berners-Lee",
+    "Johnson",
+    "McCarthy",
+    "Wilson",
+    "van Rossum",
+    "Easley",
+    "Wirth",
+    "Müller",
+    "Schmidt",
+    "Dubois",
+    "García",
+    "Kierkegaard",
+    "Nowak",
+    "Lefèvre",
+    "Andersson",
+    "Petrov",
+    "Иванова",
+    "Παπαδοπούλου",
+    "Tanaka",
+    "Suzuki",
+    "Chen",
+    "Wang",
+    "Sharma",
+    "Patel",
+    "Haddad",
+    "Mensah",
+    "Fernández",
+    "Larsen",
+    "O'Brien",
+    "Nguyen",
+    "Kowalski",
+    "Rossi",
+]
 CJK_NAMES = ["山田太郎", "佐藤花子", "李小龙", "王芳", "김민수", "박지영"]
 COMPANIES = [
-    ("Acme Corporation", "acme.com"), ("Globex", "globex.com"), ("Initech", "initech.com"),
-    ("Umbrella Labs", "umbrella-labs.io"), ("Stark Industries", "stark.com"), ("Wayne Enterprises", "wayne.co"),
-    ("Hooli", "hooli.xyz"), ("Pied Piper", "piedpiper.com"), ("Vandelay Industries", "vandelay.com"),
-    ("Soylent", "soylent.com"), ("Tyrell Corp", "tyrell.com"), ("Cyberdyne Systems", "cyberdyne.io"),
-    ("Müller & Söhne GmbH", "mueller-soehne.de"), ("Café Lumière", "cafe-lumiere.fr"),
-    ("Nordisk Design", "nordisk.dk"), ("Sakura Studio", "sakura.jp"), ("Blue Harbor Media", "blueharbor.co.uk"),
-    ("Atlas Consulting", "atlas-consulting.com"), ("Greenleaf Co-op", "greenleaf.coop"),
+    ("Acme Corporation", "acme.com"),
+    ("Globex", "globex.com"),
+    ("Initech", "initech.com"),
+    ("Umbrella Labs", "umbrella-labs.io"),
+    ("Stark Industries", "stark.com"),
+    ("Wayne Enterprises", "wayne.co"),
+    ("Hooli", "hooli.xyz"),
+    ("Pied Piper", "piedpiper.com"),
+    ("Vandelay Industries", "vandelay.com"),
+    ("Soylent", "soylent.com"),
+    ("Tyrell Corp", "tyrell.com"),
+    ("Cyberdyne Systems", "cyberdyne.io"),
+    ("Müller & Söhne GmbH", "mueller-soehne.de"),
+    ("Café Lumière", "cafe-lumiere.fr"),
+    ("Nordisk Design", "nordisk.dk"),
+    ("Sakura Studio", "sakura.jp"),
+    ("Blue Harbor Media", "blueharbor.co.uk"),
+    ("Atlas Consulting", "atlas-consulting.com"),
+    ("Greenleaf Co-op", "greenleaf.coop"),
     ("Orbital Analytics", "orbital.ai"),
-]  # fmt: skip
+]
 TITLES = [
-    "CEO", "CTO", "Head of Marketing", "Product Manager", "Engineering Lead", "Designer", "Founder",
-    "Operations Manager", "Procurement", "Freelance Developer", "Art Director", "Sales Director", None, None,
-]  # fmt: skip
+    "CEO",
+    "CTO",
+    "Head of Marketing",
+    "Product Manager",
+    "Engineering Lead",
+    "Designer",
+    "Founder",
+    "Operations Manager",
+    "Procurement",
+    "Freelance Developer",
+    "Art Director",
+    "Sales Director",
+    None,
+    None,
+]
 ROLES = ["decision maker", "billing", "technical contact", "champion", None, None, None]
 TAGS = ["client", "prospect", "vip", "partner", "supplier", "newsletter", "conference", "referral", "friend"]
 CITIES = [
-    ("Berlin", "DE", "10115"), ("Paris", "FR", "75002"), ("London", "UK", "EC1A 1BB"), ("Tokyo", "JP", "100-0001"),
-    ("New York", "US", "10001"), ("Copenhagen", "DK", "1050"), ("Lisbon", "PT", "1100-148"), ("Toronto", "CA", "M5H 2N2"),
-]  # fmt: skip
+    ("Berlin", "DE", "10115"),
+    ("Paris", "FR", "75002"),
+    ("London", "UK", "EC1A 1BB"),
+    ("Tokyo", "JP", "100-0001"),
+    ("New York", "US", "10001"),
+    ("Copenhagen", "DK", "1050"),
+    ("Lisbon", "PT", "1100-148"),
+    ("Toronto", "CA", "M5H 2N2"),
+]
 STREETS = ["Main Street", "Rue de Rivoli", "Hauptstraße", "High Street", "Nyhavn", "Avenida da Liberdade"]
 SUMMARIES = {
     "call": ["Intro call", "Follow-up call about the proposal", "Quick check-in", "Pricing discussion"],
@@ -83,24 +198,57 @@ def people(n: int, seed: int = 7) -> Iterator[ContactInput]:
         emails = [Labeled(f"{local}{i}@{domain or 'example.org'}", "work")]
         if rnd.random() < 0.3:
             emails.append(Labeled(f"{local}{i}@mail.example.net", "home"))
-        phones = [Labeled(f"+{rnd.choice([1, 33, 44, 49, 81])} {rnd.randint(100, 999)} "
-                          f"{rnd.randint(100, 999)} {rnd.randint(1000, 9999)}", rnd.choice(["mobile", "work"]))]
+        phones = [
+            Labeled(
+                f"+{rnd.choice([1, 33, 44, 49, 81])} {rnd.randint(100, 999)} "
+                f"{rnd.randint(100, 999)} {rnd.randint(1000, 9999)}",
+                rnd.choice(["mobile", "work"]),
+            )
+        ]
         city, country, postcode = rnd.choice(CITIES)
-        address = [Address(label="work", street=f"{rnd.randint(1, 200)} {rnd.choice(STREETS)}", locality=city,
-                           postcode=postcode, country=country)] if rnd.random() < 0.4 else []
+        address = (
+            [
+                Address(
+                    label="work",
+                    street=f"{rnd.randint(1, 200)} {rnd.choice(STREETS)}",
+                    locality=city,
+                    postcode=postcode,
+                    country=country,
+                )
+            ]
+            if rnd.random() < 0.4
+            else []
+        )
         year = rnd.randint(1955, 2000)
         birthday = f"{year}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}" if rnd.random() < 0.4 else None
-        fields = {"source": rnd.choice(["website", "referral", "conference", "cold email"])} if rnd.random() < 0.5 else {}
+        fields = (
+            {"source": rnd.choice(["website", "referral", "conference", "cold email"])}
+            if rnd.random() < 0.5
+            else {}
+        )
         yield ContactInput(
-            display_name=name, given_name=given, family_name=family, emails=emails, phones=phones,
-            addresses=address, job_title=rnd.choice(TITLES), company=company, company_role=rnd.choice(ROLES),
-            birthday=birthday, tags=rnd.sample(TAGS, rnd.choice([0, 1, 1, 2, 3])), fields=fields,
+            display_name=name,
+            given_name=given,
+            family_name=family,
+            emails=emails,
+            phones=phones,
+            addresses=address,
+            job_title=rnd.choice(TITLES),
+            company=company,
+            company_role=rnd.choice(ROLES),
+            birthday=birthday,
+            tags=rnd.sample(TAGS, rnd.choice([0, 1, 1, 2, 3])),
+            fields=fields,
             cadence_days=rnd.choice([None] * 14 + [30, 60, 90]),
-            notes=rnd.choice([None, None, "Met at PyCon.", "Prefers email over calls.", "Vegetarian; likes tea."]),
-        )  # fmt: skip
+            notes=rnd.choice(
+                [None, None, "Met at PyCon.", "Prefers email over calls.", "Vegetarian; likes tea."]
+            ),
+        )
 
 
-def populate(db: Database, *, contacts_n: int = 300, interactions_per_contact: float = 3.0, seed: int = 7) -> dict:
+def populate(
+    db: Database, *, contacts_n: int = 300, interactions_per_contact: float = 3.0, seed: int = 7
+) -> dict:
     """Fill an (empty) database; give the counts."""
     rnd = random.Random(seed + 1)
     ids: list[int] = []
@@ -125,23 +273,47 @@ def populate(db: Database, *, contacts_n: int = 300, interactions_per_contact: f
                 for _ in range(int(rnd.random() * 2 * interactions_per_contact)):
                     kind = rnd.choice(list(SUMMARIES))
                     when = stamp - timedelta(days=rnd.randint(0, 400), hours=rnd.randint(0, 10))
-                    interactions.insert(tx, contact_ids=[cid], kind=kind, summary=rnd.choice(SUMMARIES[kind]),
-                                        happened_at=when, body=None)  # fmt: skip
+                    interactions.insert(
+                        tx,
+                        contact_ids=[cid],
+                        kind=kind,
+                        summary=rnd.choice(SUMMARIES[kind]),
+                        happened_at=when,
+                        body=None,
+                    )
                     created_i += 1
     sales = populate_sales(db, ids, seed=seed) if ids else {"deals": 0, "tasks": 0}
     return {"contacts": len(ids), "interactions": created_i, **sales}
 
 
 DEALS = [
-    "Website redesign", "Brand refresh", "Mobile app MVP", "Data pipeline audit", "SEO retainer",
-    "Onboarding workshop", "API integration", "Annual support contract", "Photo shoot", "Newsletter templates",
-    "E-commerce migration", "Security review", "Dashboard prototype", "Copywriting package", "Training day",
-]  # fmt: skip
+    "Website redesign",
+    "Brand refresh",
+    "Mobile app MVP",
+    "Data pipeline audit",
+    "SEO retainer",
+    "Onboarding workshop",
+    "API integration",
+    "Annual support contract",
+    "Photo shoot",
+    "Newsletter templates",
+    "E-commerce migration",
+    "Security review",
+    "Dashboard prototype",
+    "Copywriting package",
+    "Training day",
+]
 LOST_REASONS = ["budget cut", "went with a competitor", "timing", "no response", "scope too small"]
 TASKS = [
-    "Send the proposal", "Call about the invoice", "Prepare the workshop", "Check in after launch",
-    "Share the case study", "Book the kick-off", "Ask for a testimonial", "Review the contract",
-]  # fmt: skip
+    "Send the proposal",
+    "Call about the invoice",
+    "Prepare the workshop",
+    "Check in after launch",
+    "Share the case study",
+    "Book the kick-off",
+    "Ask for a testimonial",
+    "Review the contract",
+]
 
 
 def populate_sales(db: Database, contact_ids: list[int], *, seed: int = 7, deals_n: int = 40) -> dict:
@@ -172,12 +344,19 @@ def populate_sales(db: Database, contact_ids: list[int], *, seed: int = 7, deals
         value = rnd.choice([800, 1500, 2400, 3200, 5000, 7500, 12000, 18000, 25000])
         close = (start + timedelta(days=rnd.randint(-20, 150))).date()
         with clock.frozen(created):
-            deal = deals.create(db, DealInput(
-                title=f"{rnd.choice(DEALS)} #{i + 1}", value=str(value), currency=rnd.choice(["EUR"] * 4 + ["USD"]),
-                contact_ids=[who], company_id=company_of.get(who), expected_close=close,
-                next_step=rnd.choice([None, "Send revised quote", "Schedule demo call"]),
-                next_step_due=None,
-            ))  # fmt: skip
+            deal = deals.create(
+                db,
+                DealInput(
+                    title=f"{rnd.choice(DEALS)} #{i + 1}",
+                    value=str(value),
+                    currency=rnd.choice(["EUR"] * 4 + ["USD"]),
+                    contact_ids=[who],
+                    company_id=company_of.get(who),
+                    expected_close=close,
+                    next_step=rnd.choice([None, "Send revised quote", "Schedule demo call"]),
+                    next_step_due=None,
+                ),
+            )
         made += 1
         moment = created
         for _ in range(rnd.randint(0, 3)):
@@ -197,8 +376,12 @@ def populate_sales(db: Database, contact_ids: list[int], *, seed: int = 7, deals
     for offset_days in (-6, -2, -1, 0, 0, 1, 2, 3, 5, 9, 14):
         who = rnd.choice(contact_ids)
         due = (start + timedelta(days=offset_days)).date().isoformat()
-        tasks.create(db, TaskInput(title=rnd.choice(TASKS), due=due, contact_id=who,
-                                   priority=rnd.choice([None, None, 1, 2])))  # fmt: skip
+        tasks.create(
+            db,
+            TaskInput(
+                title=rnd.choice(TASKS), due=due, contact_id=who, priority=rnd.choice([None, None, 1, 2])
+            ),
+        )
         made_tasks += 1
     tasks.create(db, TaskInput(title="Weekly pipeline review", due=start.date().isoformat(), repeat="weekly"))
     return {"deals": made, "tasks": made_tasks + 1}

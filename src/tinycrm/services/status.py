@@ -26,9 +26,14 @@ def status(db: Database, *, with_due: bool = False) -> Status:
                 key = f"tasks {section}" if item.kind == "task" else KINDS.get(item.kind, item.kind)
                 due[key] = due.get(key, 0) + 1
     return Status(
-        database=redact(db.url), contacts=row["contacts"], archived=row["archived"], companies=row["companies"],
-        interactions=row["interactions"], tags=row["tags"], due=due,
-    )  # fmt: skip
+        database=redact(db.url),
+        contacts=row["contacts"],
+        archived=row["archived"],
+        companies=row["companies"],
+        interactions=row["interactions"],
+        tags=row["tags"],
+        due=due,
+    )
 
 
 KINDS = {"stale": "people to get in touch with", "birthday": "birthdays today", "deal": "idle deals"}

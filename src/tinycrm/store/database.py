@@ -138,8 +138,9 @@ class Tx:
         wanted = sorted(set(ids))
         if wanted:
             marks, params = placeholders("lk", wanted)
-            self.execute(f"SELECT id FROM {table} WHERE id IN ({marks}) ORDER BY id FOR NO KEY UPDATE",
-                         params)  # fmt: skip
+            self.execute(
+                f"SELECT id FROM {table} WHERE id IN ({marks}) ORDER BY id FOR NO KEY UPDATE", params
+            )
 
     def lock(self, name: str) -> None:
         """Hold a named lock until this transaction ends, e.g. ``company:acme`` around find-or-create, so two
@@ -474,9 +475,7 @@ def connect_sqlite(path: Path) -> sqlite3.Connection:
     """A connection with the pragmas every tinycrm connection needs."""
     try:
         create_private_file(path)
-        conn = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     except (OSError, sqlite3.OperationalError) as exc:
         raise StoreUnavailable(f"cannot open the database {path}: {exc}") from None
     conn.row_factory = sqlite3.Row

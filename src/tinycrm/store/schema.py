@@ -126,9 +126,7 @@ class Contact(SQLModel, table=True):
 
 
 def _contact_fk() -> sa.Column:
-    return sa.Column(
-        sa.Integer, sa.ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    return sa.Column(sa.Integer, sa.ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False, index=True)
 
 
 class ContactEmail(SQLModel, table=True):

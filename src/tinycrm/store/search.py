@@ -307,9 +307,7 @@ class PostgresTsIndex(SearchIndex):
             else:
                 # a phrase matches inside one field, as in FTS5 (all_v would let it run on from the end of
                 # the name into the email)
-                where.append(
-                    "(" + " OR ".join(f"{f}_v @@ to_tsquery('simple', :q{i})" for f in FIELDS) + ")"
-                )
+                where.append("(" + " OR ".join(f"{f}_v @@ to_tsquery('simple', :q{i})" for f in FIELDS) + ")")
         if not where:
             where.append("FALSE")
         first = "all_v"

@@ -67,7 +67,8 @@ def rows(tx: Tx, table: str, *, batch: int = 2000) -> Iterator[dict[str, Any]]:
     offset = 0
     while True:
         chunk = tx.all(
-            f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order} LIMIT :l OFFSET :o", {"l": batch, "o": offset}
+            f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order} LIMIT :l OFFSET :o",
+            {"l": batch, "o": offset},
         )
         for r in chunk:
             yield {c: (conv[c](r[c]) if c in conv else r[c]) for c in cols}

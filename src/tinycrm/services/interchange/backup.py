@@ -94,7 +94,9 @@ def export_json(db: Database, target: str | Path | TextIO, *, force: bool = Fals
     return DumpReport(name, counts)
 
 
-def _replace_all(tx: Tx, rows_of: Callable[[str], Iterable[dict[str, Any]]], source: dict[str, Any]) -> dict[str, int]:
+def _replace_all(
+    tx: Tx, rows_of: Callable[[str], Iterable[dict[str, Any]]], source: dict[str, Any]
+) -> dict[str, int]:
     """Replace every row of every table with ``rows_of(table)`` (ids and all), in batches; then restart the id
     sequences, rebuild the search index and audit the import of ``source`` (``{"format": ..., ...}``). Gives
     the rows written per table."""
@@ -306,8 +308,11 @@ def restore(db: Database, path: str | Path, *, yes: bool = False) -> RestoreRepo
         old = open_db(f"sqlite:///{copy}")
         try:
             with old.read() as rtx, db.write() as tx:
-                counts = _replace_all(tx, lambda table: tables.rows(rtx, table),
-                                      {"format": "sqlite backup", "source": str(path)})  # fmt: skip
+                counts = _replace_all(
+                    tx,
+                    lambda table: tables.rows(rtx, table),
+                    {"format": "sqlite backup", "source": str(path)},
+                )
         finally:
             old.close()
     return RestoreReport(str(path), "sqlite", counts)

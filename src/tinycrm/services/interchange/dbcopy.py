@@ -207,6 +207,10 @@ def copy(
                     f"{w.checksum[:12]} -> {g.checksum[:12]}); nothing was stored in the target"
                 )
     return CopyReport(
-        source=redact(source.url), target=redact(target.url), tables=got, rows=copied, indexed=indexed,
+        source=redact(source.url),
+        target=redact(target.url),
+        tables=got,
+        rows=copied,
+        indexed=indexed,
         seconds=time.perf_counter() - started,
-    )  # fmt: skip
+    )

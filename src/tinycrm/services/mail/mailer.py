@@ -98,10 +98,16 @@ def settings_from(section: dict[str, Any] | None) -> SmtpSettings:
         if section.get(key) is not None and not isinstance(section[key], str):
             raise InvalidInput(f"smtp: {key} must be text (got {section[key]!r})")
     return SmtpSettings(
-        host=section.get("host") or "localhost", port=port, starttls=starttls, ssl=ssl,
-        user=section.get("user"), password_env=section.get("password_env"), sender=sender, sendmail=sendmail,
+        host=section.get("host") or "localhost",
+        port=port,
+        starttls=starttls,
+        ssl=ssl,
+        user=section.get("user"),
+        password_env=section.get("password_env"),
+        sender=sender,
+        sendmail=sendmail,
         timeout=float(timeout),
-    )  # fmt: skip
+    )
 
 
 def default_sender() -> str:
@@ -133,8 +139,9 @@ def _password(settings: SmtpSettings) -> str | None:
     if not settings.user:
         return None
     if not settings.password_env:
-        raise InvalidInput("smtp: user is set but password_env is not; name the environment variable holding "
-                           "the password")  # fmt: skip
+        raise InvalidInput(
+            "smtp: user is set but password_env is not; name the environment variable holding the password"
+        )
     value = os.environ.get(settings.password_env)
     if value is None:
         raise InvalidInput(
@@ -159,8 +166,9 @@ def _smtp(message: EmailMessage, settings: SmtpSettings) -> None:
     where = f"{settings.host}:{settings.port}"
     try:
         if settings.ssl:
-            client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                                    context=ssl.create_default_context())  # fmt: skip
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                settings.host, settings.port, timeout=settings.timeout, context=ssl.create_default_context()
+            )
         else:
             client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
         with client:
@@ -207,8 +215,12 @@ def _sendmail(message: EmailMessage, settings: SmtpSettings) -> None:
     program = settings.sendmail
     assert program
     try:
-        result = subprocess.run([program, "-t", "-oi"], input=message.as_bytes(), capture_output=True,
-                                timeout=settings.timeout * 4)  # fmt: skip
+        result = subprocess.run(
+            [program, "-t", "-oi"],
+            input=message.as_bytes(),
+            capture_output=True,
+            timeout=settings.timeout * 4,
+        )
     except FileNotFoundError:
         raise MailFailed(
             f"cannot run {program}: no such program; install a mail transfer agent or use [smtp] host"

@@ -72,7 +72,9 @@ def find_or_create_many(tx: Tx, names: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for start in range(0, len(keys), 500):
         marks, params = placeholders("k", keys[start : start + 500])
-        for r in tx.all(f"SELECT sort_name, id FROM companies WHERE sort_name IN ({marks}) ORDER BY id", params):
+        for r in tx.all(
+            f"SELECT sort_name, id FROM companies WHERE sort_name IN ({marks}) ORDER BY id", params
+        ):
             found.setdefault(r["sort_name"], r["id"])
     for key, name in wanted.items():
         if key not in found:
@@ -139,15 +141,27 @@ def _read(tx: Tx, company_id: int) -> CompanyRead:
     ]
     fields = {
         r["key"]: r["value"]
-        for r in tx.all("SELECT key, value FROM company_fields WHERE company_id = :i ORDER BY key", {"i": company_id})
+        for r in tx.all(
+            "SELECT key, value FROM company_fields WHERE company_id = :i ORDER BY key", {"i": company_id}
+        )
     }
     return CompanyRead(
-        id=row["id"], uid=row["uid"], name=row["name"], domain=row["domain"], website=row["website"],
-        phone=row["phone"], address=row["address"], notes=row["notes"],
-        tags=tags_of(tx, "company_tags", "company_id", [company_id])[company_id], fields=fields, people=people,
-        owner=row["owner_name"], created_at=as_datetime(row["created_at"]),
-        updated_at=as_datetime(row["updated_at"]), version=row["version"],
-    )  # fmt: skip
+        id=row["id"],
+        uid=row["uid"],
+        name=row["name"],
+        domain=row["domain"],
+        website=row["website"],
+        phone=row["phone"],
+        address=row["address"],
+        notes=row["notes"],
+        tags=tags_of(tx, "company_tags", "company_id", [company_id])[company_id],
+        fields=fields,
+        people=people,
+        owner=row["owner_name"],
+        created_at=as_datetime(row["created_at"]),
+        updated_at=as_datetime(row["updated_at"]),
+        version=row["version"],
+    )
 
 
 def get(db: Database, company_id: int) -> CompanyRead:
@@ -171,13 +185,15 @@ def resolve_in(tx: Tx, ref: str) -> int:
         return int(ref)
     key = sort_key(ref)
     exact = tx.column(
-        "SELECT id FROM companies WHERE sort_name = :k OR domain = :d ORDER BY id", {"k": key, "d": ref.lower()}
+        "SELECT id FROM companies WHERE sort_name = :k OR domain = :d ORDER BY id",
+        {"k": key, "d": ref.lower()},
     )
     if len(exact) == 1:
         return exact[0]
     like = "%" + escape_like(key) + "%"
     rows = exact and tx.all(
-        f"SELECT id, name FROM companies WHERE id IN ({placeholders('e', exact)[0]})", placeholders("e", exact)[1]
+        f"SELECT id, name FROM companies WHERE id IN ({placeholders('e', exact)[0]})",
+        placeholders("e", exact)[1],
     )
     if not exact:
         rows = tx.all(
@@ -218,7 +234,9 @@ def list_companies(
         )
         ids = [r["id"] for r in rows]
         tags = tags_of(tx, "company_tags", "company_id", ids)
-    items = [CompanySummary(r["id"], r["name"], r["domain"], r["people"], tags.get(r["id"], [])) for r in rows]
+    items = [
+        CompanySummary(r["id"], r["name"], r["domain"], r["people"], tags.get(r["id"], [])) for r in rows
+    ]
     return Page(items, total, limit, offset)
 
 
@@ -292,7 +310,10 @@ def delete(db: Database, company_id: int) -> CompanyRead:
         tx.execute("DELETE FROM companies WHERE id = :i", {"i": company_id})
         db.search.refresh(tx, ids)
         drop_unused_tags(tx)
-        gone = {k: (getattr(before, k), None) for k in (*SIMPLE, "tags", "fields")
-                if getattr(before, k) not in (None, [], {})}  # fmt: skip
+        gone = {
+            k: (getattr(before, k), None)
+            for k in (*SIMPLE, "tags", "fields")
+            if getattr(before, k) not in (None, [], {})
+        }
         audit(tx, "delete", "company", company_id, gone)
         return before

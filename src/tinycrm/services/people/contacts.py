@@ -39,11 +39,33 @@ from tinycrm.services.people import companies
 from tinycrm.store import search as fts
 from tinycrm.store.database import Database, Tx, as_datetime, placeholders
 
-PARTICLES = {"van", "von", "de", "da", "del", "der", "di", "du", "la", "le", "den", "ten", "ter", "dos", "das"}
+PARTICLES = {
+    "van",
+    "von",
+    "de",
+    "da",
+    "del",
+    "der",
+    "di",
+    "du",
+    "la",
+    "le",
+    "den",
+    "ten",
+    "ter",
+    "dos",
+    "das",
+}
 SCALARS = (
-    "display_name", "given_name", "family_name", "job_title", "company_role", "birthday", "notes",
+    "display_name",
+    "given_name",
+    "family_name",
+    "job_title",
+    "company_role",
+    "birthday",
+    "notes",
     "cadence_days",
-)  # fmt: skip
+)
 LISTS = ("emails", "phones", "addresses", "tags")
 MAX_PAGE = 1000
 #: above this many matches, search results come by name rather than by relevance
@@ -80,13 +102,22 @@ def _labeled(items: Sequence[Labeled | str], check: Any, what: str) -> list[Labe
 
 
 #: the longest value each column takes (models.py)
-ADDRESS_MAX = {"street": 500, "locality": 200, "region": 200, "postcode": 50, "country": 200, "po_box": 100,
-               "extended": 300}  # fmt: skip
+ADDRESS_MAX = {
+    "street": 500,
+    "locality": 200,
+    "region": 200,
+    "postcode": 50,
+    "country": 200,
+    "po_box": 100,
+    "extended": 300,
+}
 NAME_MAX = {"given_name": 200, "family_name": 200, "job_title": 300, "company_role": 300}
 
 
 def _address(a: Address) -> Address:
-    parts = {k: v.line(getattr(a, k), f"address {k.replace('_', ' ')}", max_len=n) for k, n in ADDRESS_MAX.items()}
+    parts = {
+        k: v.line(getattr(a, k), f"address {k.replace('_', ' ')}", max_len=n) for k, n in ADDRESS_MAX.items()
+    }
     return Address(label=v.label(a.label, "address label"), **parts)
 
 
@@ -142,33 +173,57 @@ def _fill_names(values: dict[str, Any]) -> None:
 
 #: the lists of a contact, by their key in ``values``: the table that holds them and its INSERT
 LIST_TABLES = {
-    "emails": ("contact_emails", "INSERT INTO contact_emails (contact_id, position, label, value, value_key) "
-               "VALUES (:c, :p, :l, :v, :k)"),
-    "phones": ("contact_phones", "INSERT INTO contact_phones (contact_id, position, label, value, digits) "
-               "VALUES (:c, :p, :l, :v, :d)"),
-    "addresses": ("contact_addresses", "INSERT INTO contact_addresses (contact_id, position, label, po_box, "
-                  "extended, street, locality, region, postcode, country) VALUES (:c, :p, :label, :po_box, "
-                  ":extended, :street, :locality, :region, :postcode, :country)"),
-    "tags": ("contact_tags", "INSERT INTO contact_tags (contact_id, tag_id) VALUES (:c, :t) ON CONFLICT DO NOTHING"),
+    "emails": (
+        "contact_emails",
+        "INSERT INTO contact_emails (contact_id, position, label, value, value_key) "
+        "VALUES (:c, :p, :l, :v, :k)",
+    ),
+    "phones": (
+        "contact_phones",
+        "INSERT INTO contact_phones (contact_id, position, label, value, digits) VALUES (:c, :p, :l, :v, :d)",
+    ),
+    "addresses": (
+        "contact_addresses",
+        "INSERT INTO contact_addresses (contact_id, position, label, po_box, "
+        "extended, street, locality, region, postcode, country) VALUES (:c, :p, :label, :po_box, "
+        ":extended, :street, :locality, :region, :postcode, :country)",
+    ),
+    "tags": (
+        "contact_tags",
+        "INSERT INTO contact_tags (contact_id, tag_id) VALUES (:c, :t) ON CONFLICT DO NOTHING",
+    ),
     "fields": ("contact_fields", "INSERT INTO contact_fields (contact_id, key, value) VALUES (:c, :k, :v)"),
-}  # fmt: skip
+}
 
 
 def _list_rows(key: str, contact_id: int, items: Any) -> list[dict[str, Any]]:
     """The rows of one list of a contact, for ``LIST_TABLES[key]``; ``items`` are tag ids for ``tags``."""
     c = contact_id
     if key == "emails":
-        return [{"c": c, "p": i, "l": e.label, "v": e.value, "k": e.value.casefold()}
-                for i, e in enumerate(items)]  # fmt: skip
+        return [
+            {"c": c, "p": i, "l": e.label, "v": e.value, "k": e.value.casefold()} for i, e in enumerate(items)
+        ]
     if key == "phones":
-        return [{"c": c, "p": i, "l": p.label, "v": p.value, "d": fts.phone_digits(p.value)}
-                for i, p in enumerate(items)]  # fmt: skip
+        return [
+            {"c": c, "p": i, "l": p.label, "v": p.value, "d": fts.phone_digits(p.value)}
+            for i, p in enumerate(items)
+        ]
     if key == "addresses":
         return [
-            {"c": c, "p": i, "label": a.label, "po_box": a.po_box, "extended": a.extended, "street": a.street,
-             "locality": a.locality, "region": a.region, "postcode": a.postcode, "country": a.country}
+            {
+                "c": c,
+                "p": i,
+                "label": a.label,
+                "po_box": a.po_box,
+                "extended": a.extended,
+                "street": a.street,
+                "locality": a.locality,
+                "region": a.region,
+                "postcode": a.postcode,
+                "country": a.country,
+            }
             for i, a in enumerate(items)
-        ]  # fmt: skip
+        ]
     if key == "tags":
         return [{"c": c, "t": t} for t in items]
     return [{"c": c, "k": k, "v": val} for k, val in items.items()]
@@ -319,28 +374,59 @@ def _read(tx: Tx, contact_id: int) -> ContactRead:
     if row is None:
         raise NotFound(f"no contact with id {contact_id}; find one with: crm search NAME")
     p = {"i": contact_id}
-    emails = [Labeled(r["value"], r["label"]) for r in
-              tx.all("SELECT value, label FROM contact_emails WHERE contact_id = :i ORDER BY position, id", p)]
-    phones = [Labeled(r["value"], r["label"]) for r in
-              tx.all("SELECT value, label FROM contact_phones WHERE contact_id = :i ORDER BY position, id", p)]
+    emails = [
+        Labeled(r["value"], r["label"])
+        for r in tx.all(
+            "SELECT value, label FROM contact_emails WHERE contact_id = :i ORDER BY position, id", p
+        )
+    ]
+    phones = [
+        Labeled(r["value"], r["label"])
+        for r in tx.all(
+            "SELECT value, label FROM contact_phones WHERE contact_id = :i ORDER BY position, id", p
+        )
+    ]
     addresses = [
-        Address(label=r["label"], street=r["street"], locality=r["locality"], region=r["region"],
-                postcode=r["postcode"], country=r["country"], po_box=r["po_box"], extended=r["extended"])
+        Address(
+            label=r["label"],
+            street=r["street"],
+            locality=r["locality"],
+            region=r["region"],
+            postcode=r["postcode"],
+            country=r["country"],
+            po_box=r["po_box"],
+            extended=r["extended"],
+        )
         for r in tx.all("SELECT * FROM contact_addresses WHERE contact_id = :i ORDER BY position, id", p)
-    ]  # fmt: skip
-    fields = {r["key"]: r["value"] for r in
-              tx.all("SELECT key, value FROM contact_fields WHERE contact_id = :i ORDER BY key", p)}  # fmt: skip
+    ]
+    fields = {
+        r["key"]: r["value"]
+        for r in tx.all("SELECT key, value FROM contact_fields WHERE contact_id = :i ORDER BY key", p)
+    }
     return ContactRead(
-        id=row["id"], uid=row["uid"], display_name=row["display_name"], given_name=row["given_name"],
-        family_name=row["family_name"], job_title=row["job_title"],
+        id=row["id"],
+        uid=row["uid"],
+        display_name=row["display_name"],
+        given_name=row["given_name"],
+        family_name=row["family_name"],
+        job_title=row["job_title"],
         company=Ref(row["company_id"], row["company_name"]) if row["company_id"] else None,
-        company_role=row["company_role"], birthday=row["birthday"], notes=row["notes"],
-        cadence_days=row["cadence_days"], archived=bool(row["archived"]), emails=emails, phones=phones,
-        addresses=addresses, tags=tags_of(tx, "contact_tags", "contact_id", [contact_id])[contact_id],
-        fields=fields, owner=row["owner_name"], created_at=as_datetime(row["created_at"]),
-        updated_at=as_datetime(row["updated_at"]), version=row["version"],
+        company_role=row["company_role"],
+        birthday=row["birthday"],
+        notes=row["notes"],
+        cadence_days=row["cadence_days"],
+        archived=bool(row["archived"]),
+        emails=emails,
+        phones=phones,
+        addresses=addresses,
+        tags=tags_of(tx, "contact_tags", "contact_id", [contact_id])[contact_id],
+        fields=fields,
+        owner=row["owner_name"],
+        created_at=as_datetime(row["created_at"]),
+        updated_at=as_datetime(row["updated_at"]),
+        version=row["version"],
         last_interaction_at=as_datetime(row["last_at"]),
-    )  # fmt: skip
+    )
 
 
 def get(db: Database, contact_id: int) -> ContactRead:
@@ -376,10 +462,15 @@ def summaries(tx: Tx, ids: Sequence[int]) -> list[ContactSummary]:
     tags = tags_of(tx, "contact_tags", "contact_id", list(ids))
     return [
         ContactSummary(
-            id=i, display_name=rows[i]["display_name"], company=rows[i]["company"], email=first_email.get(i),
-            phone=first_phone.get(i), tags=tags.get(i, []), archived=bool(rows[i]["archived"]),
+            id=i,
+            display_name=rows[i]["display_name"],
+            company=rows[i]["company"],
+            email=first_email.get(i),
+            phone=first_phone.get(i),
+            tags=tags.get(i, []),
+            archived=bool(rows[i]["archived"]),
             job_title=rows[i]["job_title"],
-        )  # fmt: skip
+        )
         for i in ids
         if i in rows
     ]
@@ -477,8 +568,9 @@ def search(
     v.line(query, "search query")
     terms = fts.parse(query or "")
     if not terms:
-        return list_contacts(db, limit=limit, offset=offset, tag=tag, company=company, archived=archived,
-                             owner=owner)  # fmt: skip
+        return list_contacts(
+            db, limit=limit, offset=offset, tag=tag, company=company, archived=archived, owner=owner
+        )
     match_sql, params = db.search.match(terms)
     where, fparams = _filters(tag=tag, company=company, archived=archived)
     cond = " AND ".join(where) or "1=1"
@@ -552,8 +644,11 @@ def resolve_in(tx: Tx, ref: str) -> int:
         return ids[0]
     candidates = summaries(tx, ids[:10])
     more = " (showing 10)" if len(ids) > 10 else ""
-    raise Ambiguous(f"{ref!r} matches {len(ids) if len(ids) <= 10 else 'more than 10'} contacts{more}; "
-                    "give an id or an email address", candidates)  # fmt: skip
+    raise Ambiguous(
+        f"{ref!r} matches {len(ids) if len(ids) <= 10 else 'more than 10'} contacts{more}; "
+        "give an id or an email address",
+        candidates,
+    )
 
 
 def refs(db: Database, ids: Sequence[int]) -> list[Ref]:
@@ -564,9 +659,18 @@ def refs(db: Database, ids: Sequence[int]) -> list[Ref]:
 # --- changing -------------------------------------------------------------------------------------------
 
 EDITABLE = {
-    *SCALARS, *LISTS, "fields", "set_fields", "unset_fields", "company", "add_emails", "remove_emails",
-    "add_phones", "remove_phones", "owner",
-}  # fmt: skip
+    *SCALARS,
+    *LISTS,
+    "fields",
+    "set_fields",
+    "unset_fields",
+    "company",
+    "add_emails",
+    "remove_emails",
+    "add_phones",
+    "remove_phones",
+    "owner",
+}
 
 
 def update(
@@ -587,14 +691,20 @@ def update(
             drop = {e.casefold() for e in wanted.pop("remove_emails", [])}
             missing = drop - {e.value.casefold() for e in before.emails}
             if missing:
-                raise InvalidInput(f"contact {contact_id} has no email {sorted(missing)[0]!r}", field="emails")
+                raise InvalidInput(
+                    f"contact {contact_id} has no email {sorted(missing)[0]!r}", field="emails"
+                )
             base = wanted.get("emails", before.emails)
-            wanted["emails"] = [e for e in base if e.value.casefold() not in drop] + list(wanted.pop("add_emails", []))
+            wanted["emails"] = [e for e in base if e.value.casefold() not in drop] + list(
+                wanted.pop("add_emails", [])
+            )
         if "add_phones" in wanted or "remove_phones" in wanted:
             drop = {fts.phone_digits(p) for p in wanted.pop("remove_phones", [])}
             missing = drop - {fts.phone_digits(p.value) for p in before.phones}
             if missing:
-                raise InvalidInput(f"contact {contact_id} has no phone {sorted(missing)[0]!r}", field="phones")
+                raise InvalidInput(
+                    f"contact {contact_id} has no phone {sorted(missing)[0]!r}", field="phones"
+                )
             base = wanted.get("phones", before.phones)
             wanted["phones"] = [p for p in base if fts.phone_digits(p.value) not in drop] + [
                 Labeled(p) if isinstance(p, str) else p for p in wanted.pop("add_phones", [])
@@ -663,7 +773,13 @@ def archive(db: Database, contact_id: int, *, archived: bool = True) -> ContactR
         if before.archived == archived:
             return before
         update_versioned(tx, "contacts", "contact", contact_id, before.version, {"archived": archived})
-        audit(tx, "archive" if archived else "unarchive", "contact", contact_id, {"archived": (not archived, archived)})
+        audit(
+            tx,
+            "archive" if archived else "unarchive",
+            "contact",
+            contact_id,
+            {"archived": (not archived, archived)},
+        )
         return _read(tx, contact_id)
 
 
@@ -684,8 +800,11 @@ def delete(db: Database, contact_id: int) -> ContactRead:
         db.search.refresh(tx, [contact_id])
         drop_unused_tags(tx)
         # what was deleted, field by field: the history keeps it
-        gone = {k: (getattr(before, k), None) for k in (*SCALARS, *LISTS, "fields")
-                if getattr(before, k) not in (None, [], {})}  # fmt: skip
+        gone = {
+            k: (getattr(before, k), None)
+            for k in (*SCALARS, *LISTS, "fields")
+            if getattr(before, k) not in (None, [], {})
+        }
         if before.company:
             gone["company"] = (before.company.name, None)
         audit(tx, "delete", "contact", contact_id, gone)

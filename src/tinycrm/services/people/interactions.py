@@ -37,12 +37,25 @@ def log(
     body = v.text(body, "body")
     happened = parse_when(when, what="when")
     if happened > now().replace(microsecond=0) and (happened - now()).days > 365:
-        raise InvalidInput("when: that is more than a year ahead; interactions are what happened", field="when")
+        raise InvalidInput(
+            "when: that is more than a year ahead; interactions are what happened", field="when"
+        )
     if not contact_ids and company_id is None:
         raise InvalidInput("an interaction needs a contact (or a company)", field="contact")
     with db.write() as tx:
-        return _read(tx, insert(tx, contact_ids=contact_ids, kind=k, summary=text, happened_at=happened,
-                                body=body, company_id=company_id, deal_id=deal_id))  # fmt: skip
+        return _read(
+            tx,
+            insert(
+                tx,
+                contact_ids=contact_ids,
+                kind=k,
+                summary=text,
+                happened_at=happened,
+                body=body,
+                company_id=company_id,
+                deal_id=deal_id,
+            ),
+        )
 
 
 def insert(
@@ -69,15 +82,29 @@ def insert(
     iid = tx.insert(
         "INSERT INTO interactions (uid, kind, happened_at, summary, body, company_id, deal_id, owner_id, "
         "created_at, updated_at, version) VALUES (:uid, :k, :h, :s, :b, :co, :d, :o, :t, :t, 1) RETURNING id",
-        {"uid": uid or new_uid(), "k": kind, "h": happened_at, "s": summary, "b": body, "co": company_id,
-         "d": deal_id, "o": user_id(tx), "t": stamp},
-    )  # fmt: skip
+        {
+            "uid": uid or new_uid(),
+            "k": kind,
+            "h": happened_at,
+            "s": summary,
+            "b": body,
+            "co": company_id,
+            "d": deal_id,
+            "o": user_id(tx),
+            "t": stamp,
+        },
+    )
     tx.executemany(
         "INSERT INTO interaction_contacts (interaction_id, contact_id) VALUES (:i, :c)",
         [{"i": iid, "c": c} for c in ids],
     )
-    audit(tx, "create", "interaction", iid, {"kind": (None, kind), "summary": (None, summary),
-                                             "contacts": (None, ids)})  # fmt: skip
+    audit(
+        tx,
+        "create",
+        "interaction",
+        iid,
+        {"kind": (None, kind), "summary": (None, summary), "contacts": (None, ids)},
+    )
     return iid
 
 
@@ -101,12 +128,18 @@ def _hydrate(tx: Tx, rows: list) -> list[InteractionRead]:
             people[r["interaction_id"]].append(Ref(r["id"], r["display_name"]))
     return [
         InteractionRead(
-            id=r["id"], uid=r["uid"], kind=r["kind"], happened_at=as_datetime(r["happened_at"]),
-            summary=r["summary"], body=r["body"], contacts=people[r["id"]],
+            id=r["id"],
+            uid=r["uid"],
+            kind=r["kind"],
+            happened_at=as_datetime(r["happened_at"]),
+            summary=r["summary"],
+            body=r["body"],
+            contacts=people[r["id"]],
             company=Ref(r["company_id"], r["company_name"]) if r["company_id"] else None,
             deal=Ref(r["deal_id"], r["deal_title"]) if r["deal_id"] else None,
-            owner=r["owner_name"], created_at=as_datetime(r["created_at"]),
-        )  # fmt: skip
+            owner=r["owner_name"],
+            created_at=as_datetime(r["created_at"]),
+        )
         for r in rows
     ]
 
@@ -141,12 +174,16 @@ def timeline(
         return Page(_hydrate(tx, rows), total, limit, offset)
 
 
-def for_company(db: Database, company_id: int, *, limit: int | None = 20, offset: int = 0) -> Page[InteractionRead]:
+def for_company(
+    db: Database, company_id: int, *, limit: int | None = 20, offset: int = 0
+) -> Page[InteractionRead]:
     params = {"co": company_id, "limit": limit, "offset": offset}
     page = page_sql(limit)
     with db.read() as tx:
         total = tx.scalar("SELECT count(*) FROM interactions WHERE company_id = :co", params)
-        rows = tx.all(f"{_SELECT} WHERE i.company_id = :co ORDER BY i.happened_at DESC, i.id DESC{page}", params)
+        rows = tx.all(
+            f"{_SELECT} WHERE i.company_id = :co ORDER BY i.happened_at DESC, i.id DESC{page}", params
+        )
         return Page(_hydrate(tx, rows), total, limit, offset)
 
 

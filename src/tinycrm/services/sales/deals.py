@@ -51,9 +51,21 @@ from tinycrm.store.database import Database, Tx, as_date, as_datetime, placehold
 
 MAX_TITLE = 300
 EDITABLE = {
-    "title", "value", "currency", "expected_close", "next_step", "next_step_due", "company_id", "contact_ids",
-    "add_contact_ids", "remove_contact_ids", "owner", "lost_reason", "pipeline", "stage",
-}  # fmt: skip
+    "title",
+    "value",
+    "currency",
+    "expected_close",
+    "next_step",
+    "next_step_due",
+    "company_id",
+    "contact_ids",
+    "add_contact_ids",
+    "remove_contact_ids",
+    "owner",
+    "lost_reason",
+    "pipeline",
+    "stage",
+}
 SORTS = {
     "close": "CASE WHEN d.expected_close IS NULL THEN 1 ELSE 0 END, d.expected_close, d.id",
     "created": "d.created_at DESC, d.id DESC",
@@ -175,8 +187,9 @@ def summaries(tx: Tx, ids: Sequence[int]) -> list[DealSummary]:
         if r is None:
             continue
         due = as_date(r["next_step_due"])
-        days, idle, why = idle_state(r["status"], as_datetime(r["stage_entered_at"]), r["idle_days"], r["stage"],
-                                     due, at)  # fmt: skip
+        days, idle, why = idle_state(
+            r["status"], as_datetime(r["stage_entered_at"]), r["idle_days"], r["stage"], due, at
+        )
         out.append(
             DealSummary(
                 id=r["id"],
@@ -196,7 +209,7 @@ def summaries(tx: Tx, ids: Sequence[int]) -> list[DealSummary]:
                 next_step=r["next_step"],
                 next_step_due=due,
                 idle_reason=why,
-            )  # fmt: skip
+            )
         )
     return out
 
@@ -214,17 +227,35 @@ def read_in(tx: Tx, deal_id: int) -> DealRead:
     entered = as_datetime(row["stage_entered_at"])
     days, idle, why = idle_state(row["status"], entered, row["idle_days"], row["stage"], due, now())
     return DealRead(
-        id=row["id"], uid=row["uid"], title=row["title"], value=money(row["value_e4"], row["currency"]),
-        currency=row["currency"], weighted=weighted(row["value_e4"], row["probability"], row["currency"]),
-        pipeline=row["pipeline"], pipeline_id=row["pipeline_id"], stage=row["stage"], stage_id=row["stage_id"],
-        probability=row["probability"], status=row["status"], lost_reason=row["lost_reason"],
-        expected_close=as_date(row["expected_close"]), next_step=row["next_step"], next_step_due=due,
-        company=row["company"], company_id=row["company_id"],
-        contacts=[DealRef(i, n) for i, n in _contact_names(tx, [deal_id])[deal_id]], owner=row["owner"],
-        created_at=as_datetime(row["created_at"]), updated_at=as_datetime(row["updated_at"]),
-        stage_entered_at=entered, closed_at=as_datetime(row["closed_at"]), days_in_stage=days, idle=idle,
-        idle_reason=why, version=row["version"],
-    )  # fmt: skip
+        id=row["id"],
+        uid=row["uid"],
+        title=row["title"],
+        value=money(row["value_e4"], row["currency"]),
+        currency=row["currency"],
+        weighted=weighted(row["value_e4"], row["probability"], row["currency"]),
+        pipeline=row["pipeline"],
+        pipeline_id=row["pipeline_id"],
+        stage=row["stage"],
+        stage_id=row["stage_id"],
+        probability=row["probability"],
+        status=row["status"],
+        lost_reason=row["lost_reason"],
+        expected_close=as_date(row["expected_close"]),
+        next_step=row["next_step"],
+        next_step_due=due,
+        company=row["company"],
+        company_id=row["company_id"],
+        contacts=[DealRef(i, n) for i, n in _contact_names(tx, [deal_id])[deal_id]],
+        owner=row["owner"],
+        created_at=as_datetime(row["created_at"]),
+        updated_at=as_datetime(row["updated_at"]),
+        stage_entered_at=entered,
+        closed_at=as_datetime(row["closed_at"]),
+        days_in_stage=days,
+        idle=idle,
+        idle_reason=why,
+        version=row["version"],
+    )
 
 
 def get(db: Database, deal_id: int) -> DealRead:
@@ -329,8 +360,10 @@ def list_deals(
             where += " AND d.company_id = :company_id"
             params["company_id"] = company_id
         total = tx.scalar(f"SELECT count(*) FROM deals d WHERE {where}", params)
-        ids = tx.column(f"SELECT d.id FROM deals d WHERE {where} ORDER BY {SORTS[sort]}{page_sql(limit)}",
-                        {**params, "limit": limit, "offset": offset})  # fmt: skip
+        ids = tx.column(
+            f"SELECT d.id FROM deals d WHERE {where} ORDER BY {SORTS[sort]}{page_sql(limit)}",
+            {**params, "limit": limit, "offset": offset},
+        )
         return Page(summaries(tx, ids), int(total), limit, offset)
 
 
@@ -450,19 +483,48 @@ def insert(tx: Tx, data: DealInput) -> int:
         "INSERT INTO deals (uid, title, value_e4, currency, pipeline_id, stage_id, status, expected_close, "
         "next_step, next_step_due, company_id, owner_id, created_at, updated_at, stage_entered_at, version) "
         "VALUES (:uid, :title, :v, :c, :p, :s, 'open', :close, :step, :due, :co, :o, :t, :t, :t, 1) RETURNING id",
-        {"uid": uid, "title": title, "v": to_e4(amount), "c": code, "p": pid, "s": stage["id"], "close": close,
-         "step": step, "due": due, "co": company_id, "o": owner_id, "t": stamp},
-    )  # fmt: skip
+        {
+            "uid": uid,
+            "title": title,
+            "v": to_e4(amount),
+            "c": code,
+            "p": pid,
+            "s": stage["id"],
+            "close": close,
+            "step": step,
+            "due": due,
+            "co": company_id,
+            "o": owner_id,
+            "t": stamp,
+        },
+    )
     tx.executemany(
         "INSERT INTO deal_contacts (deal_id, contact_id) VALUES (:d, :c)",
         [{"d": did, "c": c} for c in contact_ids],
     )
     _history(tx, did, None, stage["id"], "open", stamp)
-    audit(tx, "create", "deal", did, {k: (None, val) for k, val in {
-        "title": title, "value": amount, "currency": code, "stage": stage["name"], "expected_close": close,
-        "next_step": step, "next_step_due": due, "company_id": company_id, "contact_ids": contact_ids or None,
-        "owner": data.owner,
-    }.items() if val is not None})  # fmt: skip
+    audit(
+        tx,
+        "create",
+        "deal",
+        did,
+        {
+            k: (None, val)
+            for k, val in {
+                "title": title,
+                "value": amount,
+                "currency": code,
+                "stage": stage["name"],
+                "expected_close": close,
+                "next_step": step,
+                "next_step_due": due,
+                "company_id": company_id,
+                "contact_ids": contact_ids or None,
+                "owner": data.owner,
+            }.items()
+            if val is not None
+        },
+    )
     return did
 
 
@@ -528,8 +590,12 @@ def update(
                 sets["value_e4"] = to_e4(amount)
                 changed["value"] = (before.value, amount)
         if "expected_close" in changes:
-            put("expected_close", "expected_close", before.expected_close,
-                parse_date(changes["expected_close"], what="close date"))  # fmt: skip
+            put(
+                "expected_close",
+                "expected_close",
+                before.expected_close,
+                parse_date(changes["expected_close"], what="close date"),
+            )
         step = before.next_step
         if "next_step" in changes:
             step = _next_step(changes["next_step"])
@@ -539,13 +605,17 @@ def update(
             due = parse_date(changes["next_step_due"], what="next step due")
             put("next_step_due", "next_step_due", before.next_step_due, due)
         if due is not None and step is None:
-            raise InvalidInput("a next step due date needs the next step itself: add --next-step TEXT",
-                               field="next_step")  # fmt: skip
+            raise InvalidInput(
+                "a next step due date needs the next step itself: add --next-step TEXT", field="next_step"
+            )
         if "lost_reason" in changes:
             reason = v.line(changes["lost_reason"], "lost reason", max_len=500)
             if before.status != "lost":
-                raise InvalidInput(f"deal {deal_id} is {before.status}, not lost; lose it with: crm deal lose "
-                                   f"{deal_id} --reason TEXT", field="lost_reason")  # fmt: skip
+                raise InvalidInput(
+                    f"deal {deal_id} is {before.status}, not lost; lose it with: crm deal lose "
+                    f"{deal_id} --reason TEXT",
+                    field="lost_reason",
+                )
             if reason is None:
                 raise InvalidInput("a lost deal keeps a reason; give one", field="lost_reason")
             put("lost_reason", "lost_reason", before.lost_reason, reason)
@@ -579,8 +649,10 @@ def update(
             if changes.get("stage") is not None:
                 new_stage = pipelines.stage_in(tx, new_pipeline, changes["stage"])
             else:
-                new_stage = tx.one("SELECT id, name FROM stages WHERE pipeline_id = :p ORDER BY position, id LIMIT 1",
-                                   {"p": new_pipeline})  # fmt: skip
+                new_stage = tx.one(
+                    "SELECT id, name FROM stages WHERE pipeline_id = :p ORDER BY position, id LIMIT 1",
+                    {"p": new_pipeline},
+                )
                 if new_stage is None:
                     raise InvalidInput("that pipeline has no stages; add one with: crm pipeline stages add")
         elif changes.get("stage") is not None:
@@ -594,13 +666,18 @@ def update(
             return before
         stamp = now()
         if new_stage is not None:
-            sets.update(stage_id=new_stage["id"], pipeline_id=new_pipeline or before.pipeline_id,
-                        stage_entered_at=stamp)  # fmt: skip
+            sets.update(
+                stage_id=new_stage["id"],
+                pipeline_id=new_pipeline or before.pipeline_id,
+                stage_entered_at=stamp,
+            )
         update_versioned(tx, "deals", "deal", deal_id, before.version, sets)
         if contacts != old_contacts:
             tx.execute("DELETE FROM deal_contacts WHERE deal_id = :d", {"d": deal_id})
-            tx.executemany("INSERT INTO deal_contacts (deal_id, contact_id) VALUES (:d, :c)",
-                           [{"d": deal_id, "c": c} for c in contacts])  # fmt: skip
+            tx.executemany(
+                "INSERT INTO deal_contacts (deal_id, contact_id) VALUES (:d, :c)",
+                [{"d": deal_id, "c": c} for c in contacts],
+            )
             changed["contact_ids"] = (old_contacts, contacts)
         if new_stage is not None:
             _history(tx, deal_id, before.stage_id, new_stage["id"], before.status, stamp)
@@ -631,15 +708,19 @@ def step(db: Database, deal_id: int, delta: int) -> DealRead:
         tx.lock_rows("deals", [deal_id])
         before = read_in(tx, deal_id)
         _refuse_closed(before, "move it")
-        order = tx.all("SELECT id, name FROM stages WHERE pipeline_id = :p ORDER BY position, id",
-                       {"p": before.pipeline_id})  # fmt: skip
+        order = tx.all(
+            "SELECT id, name FROM stages WHERE pipeline_id = :p ORDER BY position, id",
+            {"p": before.pipeline_id},
+        )
         at = next(k for k, r in enumerate(order) if r["id"] == before.stage_id)
         to = at + int(delta)
         if to < 0:
             raise InvalidInput(f"deal {deal_id} is in the first stage ({before.stage}) already")
         if to >= len(order):
-            raise InvalidInput(f"deal {deal_id} is in the last stage ({before.stage}) already; "
-                               f"win it with: crm deal win {deal_id}")  # fmt: skip
+            raise InvalidInput(
+                f"deal {deal_id} is in the last stage ({before.stage}) already; "
+                f"win it with: crm deal win {deal_id}"
+            )
         if to == at:
             return before
         target = dict(order[to])

@@ -150,8 +150,10 @@ def resolve_in(tx: Tx, ref: str | int | None) -> int:
     if not part:
         names = ", ".join(r["name"] for r in rows) or "none"
         raise NotFound(f"no pipeline matches {text!r} (pipelines: {names})")
-    raise Ambiguous(f"{text!r} matches several pipelines; give the whole name or an id",
-                    [DealRef(r["id"], r["name"]) for r in part])  # fmt: skip
+    raise Ambiguous(
+        f"{text!r} matches several pipelines; give the whole name or an id",
+        [DealRef(r["id"], r["name"]) for r in part],
+    )
 
 
 def resolve(db: Database, ref: str | int | None = None) -> int:
@@ -207,8 +209,11 @@ def stage_in(tx: Tx, pipeline_id: int, ref: str | int) -> dict[str, Any]:
         return dict(part[0])
     names = ", ".join(r["name"] for r in mine) or "none"
     if len(part) > 1:
-        raise InvalidInput(f"{text!r} matches several stages of {pname!r} ({', '.join(r['name'] for r in part)}); "
-                           "give the whole name", field="stage")  # fmt: skip
+        raise InvalidInput(
+            f"{text!r} matches several stages of {pname!r} ({', '.join(r['name'] for r in part)}); "
+            "give the whole name",
+            field="stage",
+        )
     elsewhere = [r for r in rows if r["pipeline_id"] != pipeline_id and r["name"].casefold() == key]
     if elsewhere:
         other = elsewhere[0]["pipeline"]
@@ -344,8 +349,18 @@ def add_stage(
         )
         order.insert(_position(position, len(order)), sid)
         _renumber(tx, pid, order)
-        audit(tx, "create", "stage", sid, {"name": (None, name), "probability": (None, prob), "idle_days": (None, idle),
-                                           "pipeline_id": (None, pid)})  # fmt: skip
+        audit(
+            tx,
+            "create",
+            "stage",
+            sid,
+            {
+                "name": (None, name),
+                "probability": (None, prob),
+                "idle_days": (None, idle),
+                "pipeline_id": (None, pid),
+            },
+        )
         return read_in(tx, pid)
 
 
@@ -409,8 +424,10 @@ def set_stage(
         changed = {k: (st[k], val) for k, val in sets.items() if st[k] != val}
         if changed:
             assignments = ", ".join(f"{k} = :{k}" for k in changed)
-            tx.execute(f"UPDATE stages SET {assignments} WHERE id = :i", {**{k: n for k, (_, n) in changed.items()},
-                                                                           "i": st["id"]})  # fmt: skip
+            tx.execute(
+                f"UPDATE stages SET {assignments} WHERE id = :i",
+                {**{k: n for k, (_, n) in changed.items()}, "i": st["id"]},
+            )
             audit(tx, "update", "stage", st["id"], changed)
         return read_in(tx, pid)
 
@@ -435,12 +452,19 @@ def remove_stage(
                     f"--move-to names the stage being removed ({st['name']!r}); name another stage"
                 )
         if n and target is None:
-            others = [r["name"] for r in tx.all(
-                "SELECT name FROM stages WHERE pipeline_id = :p AND id <> :s ORDER BY position", {"p": pid, "s": st["id"]}
-            )]  # fmt: skip
+            others = [
+                r["name"]
+                for r in tx.all(
+                    "SELECT name FROM stages WHERE pipeline_id = :p AND id <> :s ORDER BY position",
+                    {"p": pid, "s": st["id"]},
+                )
+            ]
             hint = f" --move-to {others[0]!r}" if others else ""
-            raise InvalidInput(f"stage {st['name']!r} holds {n} deal(s); move them to another stage with: "
-                               f"crm pipeline stages remove {st['name']!r}{hint}", field="stage")  # fmt: skip
+            raise InvalidInput(
+                f"stage {st['name']!r} holds {n} deal(s); move them to another stage with: "
+                f"crm pipeline stages remove {st['name']!r}{hint}",
+                field="stage",
+            )
         if n and target is not None:
             stamp = now()
             uid = user_id(tx)
@@ -521,6 +545,6 @@ def board(
                     totals={c: money(v, c) for c, (_, v) in sorted(per.items())},
                     weighted={c: weighted(v, st.probability, c) for c, (_, v) in sorted(per.items())},
                     counts={c: n for c, (n, _) in sorted(per.items())},
-                )  # fmt: skip
+                )
             )
     return Board(p, columns, owner)

@@ -199,7 +199,7 @@ def pipeline_report(
                 conversion_pct=pct(onward, got),
                 won=won,
                 win_pct=pct(won, got),
-            )  # fmt: skip
+            )
         )
     total, won, lost = reached.get(p.stages[0].id, (0, 0, 0)) if p.stages else (0, 0, 0)
     return PipelineReport(p.name, stages, total, won, lost, owner)
@@ -255,10 +255,16 @@ def wins(
         average = (Decimal(total) / Decimal(10000) / Decimal(n)).quantize(quantum, rounding=ROUND_HALF_EVEN)
         amounts.append(CurrencyAmount(code, n, money(total, code), average))
     return WinsReport(
-        since=day, won=won_n, lost=lost_n, win_rate_pct=pct(won_n, won_n + lost_n), won_value=amounts,
-        avg_cycle_days=_days(won_cycle), avg_cycle_days_lost=_days(lost_cycle),
-        lost_reasons=[ReasonCount(r["reason"] or "(no reason)", int(r["n"])) for r in reasons], owner=owner,
-    )  # fmt: skip
+        since=day,
+        won=won_n,
+        lost=lost_n,
+        win_rate_pct=pct(won_n, won_n + lost_n),
+        won_value=amounts,
+        avg_cycle_days=_days(won_cycle),
+        avg_cycle_days_lost=_days(lost_cycle),
+        lost_reasons=[ReasonCount(r["reason"] or "(no reason)", int(r["n"])) for r in reasons],
+        owner=owner,
+    )
 
 
 # --- activity -------------------------------------------------------------------------------------------

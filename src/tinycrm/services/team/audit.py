@@ -29,8 +29,16 @@ RECORD_TYPES = {
     "reminder": "reminders_sent",
     "database": None,  # whole-database imports and restores
 }
-ALIASES = {"contacts": "contact", "person": "contact", "companies": "company", "org": "company",
-           "deals": "deal", "tasks": "task", "interactions": "interaction", "users": "user"}  # fmt: skip
+ALIASES = {
+    "contacts": "contact",
+    "person": "contact",
+    "companies": "company",
+    "org": "company",
+    "deals": "deal",
+    "tasks": "task",
+    "interactions": "interaction",
+    "users": "user",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +118,14 @@ def _entry(row: Any) -> AuditRead:
         except ValueError:
             changes = {"?": [None, row["changes"]]}
     return AuditRead(
-        id=row["id"], at=as_datetime(row["at"]), user=row["user_name"], action=row["action"],
-        record_type=row["record_type"], record_id=row["record_id"], changes=changes,
-    )  # fmt: skip
+        id=row["id"],
+        at=as_datetime(row["at"]),
+        user=row["user_name"],
+        action=row["action"],
+        record_type=row["record_type"],
+        record_id=row["record_id"],
+        changes=changes,
+    )
 
 
 def _page(tx: Tx, cond: str, params: dict[str, Any], limit: int | None, offset: int) -> Page[AuditRead]:

@@ -236,11 +236,16 @@ def _member(tx: Tx, name: str) -> Member:
     if row is None:
         raise NotFound(f"no database login named {name!r}; list the team with: crm team list")
     return Member(
-        name=row["rolname"], role=db_role_in(tx, name), can_login=bool(row["rolcanlogin"]),
-        superuser=bool(row["rolsuper"]), registered=row["user_id"] is not None, full_name=row["full_name"],
-        email=row["email"], user_role=row["user_role"],
+        name=row["rolname"],
+        role=db_role_in(tx, name),
+        can_login=bool(row["rolcanlogin"]),
+        superuser=bool(row["rolsuper"]),
+        registered=row["user_id"] is not None,
+        full_name=row["full_name"],
+        email=row["email"],
+        user_role=row["user_role"],
         active=None if row["active"] is None else bool(row["active"]),
-    )  # fmt: skip
+    )
 
 
 def add_member(
@@ -353,7 +358,13 @@ def remove_member(db: Database, name: str, *, drop_role: bool = False) -> Member
                 changes["active"] = (True, False)
             audit(tx, "update", "user", uid, changes)
         return Member(
-            name=before.name, role=None, can_login=before.can_login and not drop_role,
-            superuser=before.superuser, registered=before.registered, full_name=before.full_name,
-            email=before.email, user_role=before.user_role, active=False if before.registered else None,
-        )  # fmt: skip
+            name=before.name,
+            role=None,
+            can_login=before.can_login and not drop_role,
+            superuser=before.superuser,
+            registered=before.registered,
+            full_name=before.full_name,
+            email=before.email,
+            user_role=before.user_role,
+            active=False if before.registered else None,
+        )

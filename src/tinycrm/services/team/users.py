@@ -80,9 +80,15 @@ _SELECT = (
 
 def _row(r: Any) -> UserRead:
     return UserRead(
-        id=r["id"], name=r["name"], full_name=r["full_name"], email=r["email"], role=r["role"],
-        active=bool(r["active"]), created_at=as_datetime(r["created_at"]), owns=int(r["owns"] or 0),
-    )  # fmt: skip
+        id=r["id"],
+        name=r["name"],
+        full_name=r["full_name"],
+        email=r["email"],
+        role=r["role"],
+        active=bool(r["active"]),
+        created_at=as_datetime(r["created_at"]),
+        owns=int(r["owns"] or 0),
+    )
 
 
 def read_in(tx: Tx, name: str) -> UserRead:
@@ -156,12 +162,23 @@ def add(
         tx.execute(
             "INSERT INTO users (name, full_name, email, role, active, created_at) "
             "VALUES (:n, :f, :e, :r, :a, :t) ON CONFLICT (name) DO NOTHING",
-            {"n": name, "f": values["full_name"], "e": values["email"], "r": values["role"],
-             "a": values["active"], "t": now()},
-        )  # fmt: skip
+            {
+                "n": name,
+                "f": values["full_name"],
+                "e": values["email"],
+                "r": values["role"],
+                "a": values["active"],
+                "t": now(),
+            },
+        )
         uid = tx.scalar("SELECT id FROM users WHERE name = :n", {"n": name})
-        audit(tx, "create", "user", uid, {"name": (None, name), **{k: (None, val) for k, val in values.items()
-                                                                   if val not in (None, "")}})  # fmt: skip
+        audit(
+            tx,
+            "create",
+            "user",
+            uid,
+            {"name": (None, name), **{k: (None, val) for k, val in values.items() if val not in (None, "")}},
+        )
         return read_in(tx, name)
 
 

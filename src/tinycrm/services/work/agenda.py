@@ -61,10 +61,18 @@ def _task_item(t: TaskRead, moment: datetime, today_start: datetime, tomorrow_st
     if t.priority >= 3:
         bits.append("high priority")
     return AgendaItem(
-        kind="task", title=t.title, when=when, contact_id=t.contact.id if t.contact else None, task_id=t.id,
-        deal_id=t.deal.id if t.deal else None, detail="; ".join(bits) or None, section=section,
-        key=f"task:{t.id}", state=f"v{t.version}:{section}", owner=t.belongs_to,
-    )  # fmt: skip
+        kind="task",
+        title=t.title,
+        when=when,
+        contact_id=t.contact.id if t.contact else None,
+        task_id=t.id,
+        deal_id=t.deal.id if t.deal else None,
+        detail="; ".join(bits) or None,
+        section=section,
+        key=f"task:{t.id}",
+        state=f"v{t.version}:{section}",
+        owner=t.belongs_to,
+    )
 
 
 def _tasks(
@@ -110,11 +118,19 @@ def _stale(tx: Tx, *, owner_id: int | None, end: datetime, today: date) -> list[
         else:
             since = f"nothing logged since added {show(s.created_at, with_time=False)}"
         late = f", {s.days_overdue} day{'s' if s.days_overdue != 1 else ''} overdue" if s.days_overdue else ""
-        items.append(AgendaItem(
-            kind="stale", title=f"Get in touch with {s.display_name}", when=s.due_date, contact_id=s.id,
-            detail=f"every {s.cadence_days} days; {since}{late}", section=section, key=f"stale:{s.id}",
-            state=f"{s.due_date.isoformat()}:{s.cadence_days}", owner=row["owner_name"],
-        ))  # fmt: skip
+        items.append(
+            AgendaItem(
+                kind="stale",
+                title=f"Get in touch with {s.display_name}",
+                when=s.due_date,
+                contact_id=s.id,
+                detail=f"every {s.cadence_days} days; {since}{late}",
+                section=section,
+                key=f"stale:{s.id}",
+                state=f"{s.due_date.isoformat()}:{s.cadence_days}",
+                owner=row["owner_name"],
+            )
+        )
     return items
 
 
@@ -156,11 +172,19 @@ def _birthdays(tx: Tx, *, owner_id: int | None, today: date, last: date) -> list
         if not bday.startswith("--"):
             age = on.year - int(bday[:4])
             detail = f"turns {age}" if age > 0 else None
-        items.append(AgendaItem(
-            kind="birthday", title=f"Birthday: {row['display_name']}", when=on, contact_id=row["id"],
-            detail=detail, section="today" if on == today else "upcoming",
-            key=f"birthday:{row['id']}:{on.year}", state=on.isoformat(), owner=row["owner_name"],
-        ))  # fmt: skip
+        items.append(
+            AgendaItem(
+                kind="birthday",
+                title=f"Birthday: {row['display_name']}",
+                when=on,
+                contact_id=row["id"],
+                detail=detail,
+                section="today" if on == today else "upcoming",
+                key=f"birthday:{row['id']}:{on.year}",
+                state=on.isoformat(),
+                owner=row["owner_name"],
+            )
+        )
     items.sort(key=lambda i: (i.when, i.title))
     return items
 
@@ -173,9 +197,16 @@ def _deal_item(d: Any) -> AgendaItem:
     bits = [b for b in (d.idle_reason, d.company) if b]
     state = f"{d.stage_id}:{d.status}:{d.next_step_due.isoformat() if d.next_step_due else ''}"
     return AgendaItem(
-        kind="deal", title=f"Idle deal: {d.title}", when=d.next_step_due, deal_id=d.id,
-        detail="; ".join(bits) or None, section="overdue", key=f"deal:{d.id}", state=state, owner=d.owner,
-    )  # fmt: skip
+        kind="deal",
+        title=f"Idle deal: {d.title}",
+        when=d.next_step_due,
+        deal_id=d.id,
+        detail="; ".join(bits) or None,
+        section="overdue",
+        key=f"deal:{d.id}",
+        state=state,
+        owner=d.owner,
+    )
 
 
 def idle_deal_items(db: Database, owner: str | None) -> list[AgendaItem]:
@@ -189,9 +220,13 @@ def idle_deal_items(db: Database, owner: str | None) -> list[AgendaItem]:
 
 
 def build(
-    db: Database, *, days: int = 7, owner: str | None = None, include_snoozed: bool = True,
+    db: Database,
+    *,
+    days: int = 7,
+    owner: str | None = None,
+    include_snoozed: bool = True,
     lead_days: int | None = None,
-) -> Agenda:  # fmt: skip
+) -> Agenda:
     """The agenda, with the knobs reminders need (see :func:`agenda`)."""
     if not 0 <= days <= MAX_DAYS:
         raise InvalidInput(f"--days must be between 0 and {MAX_DAYS} (got {days})")
@@ -223,8 +258,13 @@ def build(
         sections[item.section].append(item)
     for group in sections.values():
         group.sort(key=key)
-    return Agenda(overdue=sections["overdue"], today=sections["today"], upcoming=sections["upcoming"],
-                  day=today, days=days)  # fmt: skip
+    return Agenda(
+        overdue=sections["overdue"],
+        today=sections["today"],
+        upcoming=sections["upcoming"],
+        day=today,
+        days=days,
+    )
 
 
 def agenda(db: Database, *, days: int = 7, owner: str | None = None) -> Agenda:
@@ -265,14 +305,21 @@ def calendar_data(db: Database, *, owner: str | None = None, include_done: bool 
         if owner_id is not None:
             dcond += " AND owner_id = :owner_id"
         deals = [
-            DealDate(id=r["id"], uid=r["uid"], title=r["title"], expected_close=as_date(r["expected_close"]),
-                     status=r["status"], updated_at=as_datetime(r["updated_at"]), version=r["version"])
+            DealDate(
+                id=r["id"],
+                uid=r["uid"],
+                title=r["title"],
+                expected_close=as_date(r["expected_close"]),
+                status=r["status"],
+                updated_at=as_datetime(r["updated_at"]),
+                version=r["version"],
+            )
             for r in tx.all(
                 f"SELECT id, uid, title, expected_close, status, updated_at, version FROM deals "
                 f"WHERE {dcond} ORDER BY id",
                 params,
             )
-        ]  # fmt: skip
+        ]
     zone = clock.local_tz()
     tz_name = zone.key if isinstance(zone, ZoneInfo) else None
     return CalendarData(tasks=tasks, birthdays=birthdays, deals=deals, generated_at=moment, tz_name=tz_name)

@@ -139,7 +139,9 @@ def mail_digest(items: Sequence[AgendaItem], to: str, *, today: date | None = No
     address = v.email(to, "--mail-to")
     settings = mailer.settings_from(config.load().sections.get("smtp"))
     message = mailer.build_message(
-        sender=settings.sender, to=address, subject=digest_subject(items),
+        sender=settings.sender,
+        to=address,
+        subject=digest_subject(items),
         body=render_digest(items, today=today),
-    )  # fmt: skip
+    )
     mailer.send(message, settings)

@@ -78,12 +78,33 @@ def rule_zone() -> tzinfo:
 # --- repeat rules ---------------------------------------------------------------------------------------
 
 _DAYS = {
-    "monday": "MO", "mon": "MO", "tuesday": "TU", "tue": "TU", "tues": "TU", "wednesday": "WE", "wed": "WE",
-    "thursday": "TH", "thu": "TH", "thur": "TH", "thurs": "TH", "friday": "FR", "fri": "FR",
-    "saturday": "SA", "sat": "SA", "sunday": "SU", "sun": "SU",
-}  # fmt: skip
-_DAY_NAMES = {"MO": "monday", "TU": "tuesday", "WE": "wednesday", "TH": "thursday", "FR": "friday",
-              "SA": "saturday", "SU": "sunday"}  # fmt: skip
+    "monday": "MO",
+    "mon": "MO",
+    "tuesday": "TU",
+    "tue": "TU",
+    "tues": "TU",
+    "wednesday": "WE",
+    "wed": "WE",
+    "thursday": "TH",
+    "thu": "TH",
+    "thur": "TH",
+    "thurs": "TH",
+    "friday": "FR",
+    "fri": "FR",
+    "saturday": "SA",
+    "sat": "SA",
+    "sunday": "SU",
+    "sun": "SU",
+}
+_DAY_NAMES = {
+    "MO": "monday",
+    "TU": "tuesday",
+    "WE": "wednesday",
+    "TH": "thursday",
+    "FR": "friday",
+    "SA": "saturday",
+    "SU": "sunday",
+}
 _WEEKDAYS = "MO,TU,WE,TH,FR"
 _FREQ = {"day": "DAILY", "week": "WEEKLY", "month": "MONTHLY", "year": "YEARLY"}
 _FREQ_UNIT = {v_: k for k, v_ in _FREQ.items()}
@@ -94,8 +115,20 @@ _ADVERB = {
     "yearly": "YEARLY",
     "annually": "YEARLY",
 }
-_COUNTS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-           "ten": 10, "twelve": 12, "other": 2}  # fmt: skip
+_COUNTS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+    "other": 2,
+}
 _ALLOWED_FREQ = {"YEARLY", "MONTHLY", "WEEKLY", "DAILY"}
 
 REPEAT_HELP = (
@@ -187,8 +220,9 @@ def parse_repeat(text: str | None) -> str | None:
         parsed = _build(rule, datetime(2000, 1, 1))
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "not a valid RRULE"
-        raise InvalidInput(f"repeat: cannot understand the rule {raw!r} ({detail}); {REPEAT_HELP}",
-                           field="repeat") from None  # fmt: skip
+        raise InvalidInput(
+            f"repeat: cannot understand the rule {raw!r} ({detail}); {REPEAT_HELP}", field="repeat"
+        ) from None
     freq = re.search(r"FREQ=([A-Z]+)", rule)
     if freq is None or freq.group(1) not in _ALLOWED_FREQ:
         raise InvalidInput(
@@ -220,8 +254,11 @@ def describe_rule(rule: str | None) -> str | None:
         return rule
     unit = _FREQ_UNIT[freq]
     if byday and interval == 1:
-        text = "every weekday" if byday == _WEEKDAYS else "every " + " and ".join(
-            _DAY_NAMES.get(d, d) for d in byday.split(","))  # fmt: skip
+        text = (
+            "every weekday"
+            if byday == _WEEKDAYS
+            else "every " + " and ".join(_DAY_NAMES.get(d, d) for d in byday.split(","))
+        )
     else:
         adverb = {"DAILY": "daily", "WEEKLY": "weekly", "MONTHLY": "monthly", "YEARLY": "yearly"}[freq]
         text = adverb if interval == 1 else f"every {interval} {unit}s"
@@ -282,8 +319,9 @@ def parse_priority(value: int | str | None) -> int:
         if text in PRIORITIES:
             return PRIORITIES[text]
         if not text.isdigit():
-            raise InvalidInput(f"priority: {value!r} is not one of none, low, normal, high (or 0-3)",
-                               field="priority")  # fmt: skip
+            raise InvalidInput(
+                f"priority: {value!r} is not one of none, low, normal, high (or 0-3)", field="priority"
+            )
         number = int(text)
     if not 0 <= number <= 3:
         raise InvalidInput(f"priority must be 0-3 or none, low, normal, high (got {value})", field="priority")
@@ -368,16 +406,28 @@ def _row_to_read(row: Any, moment: datetime) -> TaskRead:
     snoozed = as_datetime(row["snoozed_until"])
     status = "done" if done else ("snoozed" if snoozed and snoozed > moment else "open")
     return TaskRead(
-        id=row["id"], uid=row["uid"], title=row["title"], due_at=due,
-        due_date=local_date(due) if due else None, all_day=all_day, rrule=row["rrule"],
-        repeat=describe_rule(row["rrule"]), priority=row["priority"], notes=row["notes"],
+        id=row["id"],
+        uid=row["uid"],
+        title=row["title"],
+        due_at=due,
+        due_date=local_date(due) if due else None,
+        all_day=all_day,
+        rrule=row["rrule"],
+        repeat=describe_rule(row["rrule"]),
+        priority=row["priority"],
+        notes=row["notes"],
         contact=Ref(row["contact_id"], row["contact_name"]) if row["contact_id"] else None,
         company=Ref(row["company_id"], row["company_name"]) if row["company_id"] else None,
         deal=Ref(row["deal_id"], row["deal_title"]) if row["deal_id"] else None,
-        done_at=done, snoozed_until=snoozed, owner=row["owner_name"], assignee=row["assignee_name"],
-        created_at=as_datetime(row["created_at"]), updated_at=as_datetime(row["updated_at"]),
-        version=row["version"], status=status,
-    )  # fmt: skip
+        done_at=done,
+        snoozed_until=snoozed,
+        owner=row["owner_name"],
+        assignee=row["assignee_name"],
+        created_at=as_datetime(row["created_at"]),
+        updated_at=as_datetime(row["updated_at"]),
+        version=row["version"],
+        status=status,
+    )
 
 
 def read_in(tx: Tx, task_id: int) -> TaskRead:
@@ -471,8 +521,12 @@ def list_tasks(
     check_page(limit, offset)
     moment = now()
     where: list[str] = []
-    params: dict[str, Any] = {"now": moment, "today_start": day_start(local_today()), "limit": limit,
-                              "offset": offset}  # fmt: skip
+    params: dict[str, Any] = {
+        "now": moment,
+        "today_start": day_start(local_today()),
+        "limit": limit,
+        "offset": offset,
+    }
     if status == "open":
         where.append("t.done_at IS NULL")
     elif status == "done":
@@ -533,13 +587,34 @@ def insert(tx: Tx, data: TaskInput) -> int:
     stamp = now()
     tid = tx.insert(
         _INSERT,
-        {"uid": uid, "title": title, "due": due_at, "all_day": all_day, "rule": rule, "priority": priority,
-         "notes": notes, "contact": contact_id, "company": company_id, "deal": deal_id, "owner": owner_id,
-         "assignee": assignee_id, "t": stamp},
-    )  # fmt: skip
-    values = {"title": title, "due_at": due_at, "all_day": all_day or None, "rrule": rule,
-              "priority": priority or None, "notes": notes, "contact_id": contact_id,
-              "company_id": company_id, "deal_id": deal_id, "assignee": data.assignee}  # fmt: skip
+        {
+            "uid": uid,
+            "title": title,
+            "due": due_at,
+            "all_day": all_day,
+            "rule": rule,
+            "priority": priority,
+            "notes": notes,
+            "contact": contact_id,
+            "company": company_id,
+            "deal": deal_id,
+            "owner": owner_id,
+            "assignee": assignee_id,
+            "t": stamp,
+        },
+    )
+    values = {
+        "title": title,
+        "due_at": due_at,
+        "all_day": all_day or None,
+        "rrule": rule,
+        "priority": priority or None,
+        "notes": notes,
+        "contact_id": contact_id,
+        "company_id": company_id,
+        "deal_id": deal_id,
+        "assignee": data.assignee,
+    }
     audit(tx, "create", "task", tid, {k: (None, val) for k, val in values.items() if val is not None})
     return tid
 
@@ -561,20 +636,34 @@ def follow_up(
 ) -> TaskRead:
     """A task linked to a contact, due ``when`` (default title: "Follow up with NAME")."""
     if when is None or not str(when).strip():
-        raise InvalidInput("a follow-up needs a date: e.g. 'next monday', 'in 3 days', 'tomorrow 9am'",
-                           field="due")  # fmt: skip
+        raise InvalidInput(
+            "a follow-up needs a date: e.g. 'next monday', 'in 3 days', 'tomorrow 9am'", field="due"
+        )
     with db.write() as tx:
         row = tx.one("SELECT id, display_name FROM contacts WHERE id = :i", {"i": contact_id})
         if row is None:
             raise NotFound(f"no contact with id {contact_id}; find one with: crm search NAME")
         text = title if title and title.strip() else f"Follow up with {row['display_name']}"
-        data = TaskInput(title=text, due=when, contact_id=contact_id, notes=notes, priority=priority,
-                         repeat=repeat)  # fmt: skip
+        data = TaskInput(
+            title=text, due=when, contact_id=contact_id, notes=notes, priority=priority, repeat=repeat
+        )
         return read_in(tx, insert(tx, data))
 
 
-EDITABLE = {"title", "due", "repeat", "priority", "notes", "contact_id", "company_id", "deal_id", "owner",
-            "assignee", "snoozed_until", "done"}  # fmt: skip
+EDITABLE = {
+    "title",
+    "due",
+    "repeat",
+    "priority",
+    "notes",
+    "contact_id",
+    "company_id",
+    "deal_id",
+    "owner",
+    "assignee",
+    "snoozed_until",
+    "done",
+}
 
 
 def update(
@@ -622,9 +711,11 @@ def update(
             put("priority", before.priority, parse_priority(changes["priority"]))
         if "notes" in changes:
             put("notes", before.notes, v.text(changes["notes"], "notes"))
-        for key, table, what, ref in (("contact_id", "contacts", "contact", before.contact),
-                                      ("company_id", "companies", "company", before.company),
-                                      ("deal_id", "deals", "deal", before.deal)):  # fmt: skip
+        for key, table, what, ref in (
+            ("contact_id", "contacts", "contact", before.contact),
+            ("company_id", "companies", "company", before.company),
+            ("deal_id", "deals", "deal", before.deal),
+        ):
             if key in changes:
                 put(key, ref.id if ref else None, _check_link(tx, table, what, changes[key]))
         if "owner" in changes:
@@ -670,8 +761,10 @@ def complete(
         if before.done_at is not None:
             from tinycrm.domain.dates import show
 
-            raise Conflict(f"task {task_id} is already done (at {show(before.done_at)}); "
-                           f"reopen it with: crm task edit {task_id} --reopen")  # fmt: skip
+            raise Conflict(
+                f"task {task_id} is already done (at {show(before.done_at)}); "
+                f"reopen it with: crm task edit {task_id} --reopen"
+            )
         stamp = now()
         update_versioned(tx, "tasks", "task", task_id, before.version, {"done_at": stamp})
         audit(tx, "complete", "task", task_id, {"done_at": (None, stamp)})
@@ -683,15 +776,28 @@ def complete(
                 ids = tx.one("SELECT owner_id, assignee_id FROM tasks WHERE id = :i", {"i": task_id})
                 nid = tx.insert(
                     _INSERT,
-                    {"uid": new_uid(), "title": before.title, "due": due_at, "all_day": before.all_day,
-                     "rule": rule, "priority": before.priority, "notes": before.notes,
-                     "contact": before.contact.id if before.contact else None,
-                     "company": before.company.id if before.company else None,
-                     "deal": before.deal.id if before.deal else None, "owner": ids["owner_id"],
-                     "assignee": ids["assignee_id"], "t": stamp},
-                )  # fmt: skip
-                created = {"title": (None, before.title), "due_at": (None, due_at), "rrule": (None, rule),
-                           "repeats": (None, task_id)}  # fmt: skip
+                    {
+                        "uid": new_uid(),
+                        "title": before.title,
+                        "due": due_at,
+                        "all_day": before.all_day,
+                        "rule": rule,
+                        "priority": before.priority,
+                        "notes": before.notes,
+                        "contact": before.contact.id if before.contact else None,
+                        "company": before.company.id if before.company else None,
+                        "deal": before.deal.id if before.deal else None,
+                        "owner": ids["owner_id"],
+                        "assignee": ids["assignee_id"],
+                        "t": stamp,
+                    },
+                )
+                created = {
+                    "title": (None, before.title),
+                    "due_at": (None, due_at),
+                    "rrule": (None, rule),
+                    "repeats": (None, task_id),
+                }
                 audit(tx, "create", "task", nid, created)
                 nxt = read_in(tx, nid)
         return read_in(tx, task_id), nxt
@@ -701,8 +807,9 @@ def snooze(db: Database, task_id: int, when: str, *, expected_version: int | Non
     """Hide a task from reminders until ``when`` (natural language). A day without a time of day snoozes a
     timed task to its usual time on that day, an all-day task to that day."""
     if when is None or not str(when).strip():
-        raise InvalidInput("snooze: give until when, e.g. tomorrow, 'in 2 hours', 'next monday 9am'",
-                           field="until")  # fmt: skip
+        raise InvalidInput(
+            "snooze: give until when, e.g. tomorrow, 'in 2 hours', 'next monday 9am'", field="until"
+        )
     moment, has_time = parse_when_detailed(str(when), what="snooze")
     with db.write() as tx:
         tx.lock_rows("tasks", [task_id])
@@ -756,10 +863,14 @@ def stale_from_row(row: Any, today: date) -> StaleContact:
     due_moment = (last or created) + timedelta(days=row["cadence_days"])
     due_day = local_date(due_moment)
     return StaleContact(
-        id=row["id"], display_name=row["display_name"], cadence_days=row["cadence_days"],
-        last_interaction_at=last, days_overdue=max((today - due_day).days, 0), due_date=due_day,
+        id=row["id"],
+        display_name=row["display_name"],
+        cadence_days=row["cadence_days"],
+        last_interaction_at=last,
+        days_overdue=max((today - due_day).days, 0),
+        due_date=due_day,
         created_at=created,
-    )  # fmt: skip
+    )
 
 
 def stale_contacts(
@@ -770,8 +881,11 @@ def stale_contacts(
     overdue first."""
     check_page(limit, offset)
     base, late = stale_base(db)
-    params: dict[str, Any] = {"until": day_start(local_today() + timedelta(days=1)), "limit": limit,
-                              "offset": offset}  # fmt: skip
+    params: dict[str, Any] = {
+        "until": day_start(local_today() + timedelta(days=1)),
+        "limit": limit,
+        "offset": offset,
+    }
     cond = f" AND {late} > 0"
     page = page_sql(limit)
     with db.read() as tx:
