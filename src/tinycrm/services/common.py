@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
 from tinycrm.domain import clock
 from tinycrm.domain.errors import Conflict, InvalidInput, NotFound
-from tinycrm.store.database import Database, Tx, as_datetime, placeholders
+from tinycrm.store.database import Database, Tx, as_datetime
 from tinycrm.store.search import normalize
+from tinycrm.store.sql import placeholders
 
 T = TypeVar("T")
 
@@ -90,33 +91,6 @@ def owner_filter(tx: Tx, owner: str | None, column: str) -> tuple[str, dict[str,
 
 
 # --- lists and references -------------------------------------------------------------------------------
-
-
-def check_page(limit: int | None, offset: int) -> None:
-    """Refuse a page size (``--limit``) or start (``--offset``) a list cannot have."""
-    if limit is not None and not 1 <= limit <= 1_000_000:
-        raise InvalidInput(f"--limit must be between 1 and 1000000 (got {limit})")
-    if offset < 0:
-        raise InvalidInput(f"--offset must not be negative (got {offset})")
-
-
-def page_sql(limit: int | None) -> str:
-    """The ``LIMIT :limit OFFSET :offset`` of a page; nothing for the whole list (``limit`` None)."""
-    return "" if limit is None else " LIMIT :limit OFFSET :offset"
-
-
-def missing_ids(tx: Tx, table: str, ids: Sequence[int]) -> list[int]:
-    """Those of ``ids`` that no row of ``table`` has, in the order given."""
-    if not ids:
-        return []
-    marks, params = placeholders("c", ids)
-    found = set(tx.column(f"SELECT id FROM {table} WHERE id IN ({marks})", params))
-    return [i for i in ids if i not in found]
-
-
-def escape_like(text: str) -> str:
-    """``text`` matched literally by ``LIKE ... ESCAPE '\\'``: its ``\\``, ``%`` and ``_`` escaped."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 # --- tags -----------------------------------------------------------------------------------------------

@@ -16,13 +16,14 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from tinycrm.domain.errors import StoreError, StoreUnavailable
+from tinycrm.store.sql import placeholders
 
 BUSY_TIMEOUT_S = 60.0
 
@@ -61,12 +62,6 @@ def as_date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     return date.fromisoformat(value)
-
-
-def placeholders(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
-    """``:p0, :p1, ...`` and their parameters, for ``IN (...)`` lists."""
-    names = [f"{prefix}{i}" for i in range(len(values))]
-    return ", ".join(":" + n for n in names), dict(zip(names, values, strict=True))
 
 
 def value_error(exc: Exception) -> Exception | None:

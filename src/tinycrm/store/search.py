@@ -165,7 +165,7 @@ DOC_SQL = {
 
 def build_documents(tx: Tx, ids: Sequence[int]) -> dict[int, dict[str, str]]:
     """The normalised text of each contact, by field, read inside ``tx``."""
-    from tinycrm.store.database import placeholders
+    from tinycrm.store.sql import placeholders
 
     docs: dict[int, dict[str, list[str]]] = {}
     for start in range(0, len(ids), 500):
@@ -230,7 +230,7 @@ class SqliteFtsIndex(SearchIndex):
     """SQLite FTS5: one virtual table ``contact_search`` whose rowid is the contact id."""
 
     def _delete(self, tx: Tx, ids: Sequence[int]) -> None:
-        from tinycrm.store.database import placeholders
+        from tinycrm.store.sql import placeholders
 
         marks, params = placeholders("i", ids)
         tx.execute(f"DELETE FROM contact_search WHERE rowid IN ({marks})", params)
@@ -261,7 +261,7 @@ class PostgresTsIndex(SearchIndex):
     fed the already normalised text) and one for all fields, each under a GIN index."""
 
     def _delete(self, tx: Tx, ids: Sequence[int]) -> None:
-        from tinycrm.store.database import placeholders
+        from tinycrm.store.sql import placeholders
 
         marks, params = placeholders("i", ids)
         tx.execute(f"DELETE FROM contact_search WHERE contact_id IN ({marks})", params)

@@ -31,7 +31,8 @@ from tinycrm.domain.errors import CrmError, InvalidInput, Refused, StoreUnavaila
 from tinycrm.domain.people import Address, Labeled
 from tinycrm.formats.records import ContactData, ContactRecord, Extra, Parsed, Photo
 from tinycrm.services.common import audit, drop_unused_tags, sort_key, tags_of
-from tinycrm.store.database import Database, Tx, as_datetime, placeholders
+from tinycrm.store.database import Database, Tx, as_datetime
+from tinycrm.store.sql import placeholders
 
 BATCH = 500
 MERGED_UID = "X-TINYCRM-MERGED-UID"

@@ -14,18 +14,17 @@ from tinycrm.services.common import (
     check_version,
     diff,
     drop_unused_tags,
-    escape_like,
     new_uid,
     now,
     owner_filter,
-    page_sql,
     sort_key,
     tag_ids,
     tags_of,
     update_versioned,
     user_id,
 )
-from tinycrm.store.database import Database, Tx, as_datetime, placeholders
+from tinycrm.store.database import Database, Tx, as_datetime
+from tinycrm.store.sql import escape_like, page_sql, placeholders
 
 SIMPLE = ("name", "domain", "website", "phone", "address", "notes")
 MAX_NAME = 300  # the companies.name column

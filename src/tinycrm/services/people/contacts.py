@@ -37,7 +37,8 @@ from tinycrm.services.common import (
 )
 from tinycrm.services.people import companies
 from tinycrm.store import search as fts
-from tinycrm.store.database import Database, Tx, as_datetime, placeholders
+from tinycrm.store.database import Database, Tx, as_datetime
+from tinycrm.store.sql import placeholders
 
 PARTICLES = {
     "van",

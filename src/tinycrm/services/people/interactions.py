@@ -9,8 +9,9 @@ from tinycrm.domain import validation as v
 from tinycrm.domain.dates import parse_when
 from tinycrm.domain.errors import InvalidInput, NotFound
 from tinycrm.domain.people import INTERACTION_KINDS, InteractionRead, Page, Ref
-from tinycrm.services.common import audit, missing_ids, new_uid, now, page_sql, user_id
-from tinycrm.store.database import Database, Tx, as_datetime, placeholders
+from tinycrm.services.common import audit, new_uid, now, user_id
+from tinycrm.store.database import Database, Tx, as_datetime
+from tinycrm.store.sql import missing_ids, page_sql, placeholders
 
 
 def kind(value: str) -> str:

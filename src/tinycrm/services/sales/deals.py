@@ -34,20 +34,17 @@ from tinycrm.domain.sales import (
 from tinycrm.services.common import (
     MAX_ID,
     audit,
-    check_page,
     check_version,
     delete_record,
-    escape_like,
-    missing_ids,
     new_uid,
     now,
-    page_sql,
     update_versioned,
     user_id,
 )
 from tinycrm.services.common import owner_filter as common_owner_filter
 from tinycrm.services.sales import pipelines
-from tinycrm.store.database import Database, Tx, as_date, as_datetime, placeholders
+from tinycrm.store.database import Database, Tx, as_date, as_datetime
+from tinycrm.store.sql import check_page, escape_like, missing_ids, page_sql, placeholders
 
 MAX_TITLE = 300
 EDITABLE = {

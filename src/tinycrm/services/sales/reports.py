@@ -34,7 +34,8 @@ from tinycrm.domain.sales import (
 )
 from tinycrm.services.sales import pipelines
 from tinycrm.services.sales.deals import owner_filter
-from tinycrm.store.database import Database, placeholders
+from tinycrm.store.database import Database
+from tinycrm.store.sql import placeholders
 
 _TENTH = Decimal("0.1")
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from tinycrm.domain.errors import InvalidInput
 from tinycrm.domain.people import Page
-from tinycrm.services.common import check_page, page_sql
 from tinycrm.store.database import Database, Tx, as_datetime
+from tinycrm.store.sql import check_page, page_sql
 
 #: the record types the services audit, with their table
 RECORD_TYPES = {

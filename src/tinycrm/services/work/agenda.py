@@ -149,7 +149,7 @@ def _birthdays(tx: Tx, *, owner_id: int | None, today: date, last: date) -> list
     keys |= {"02-29" for d in days if d.month == 2 and d.day == 28 and not calendar.isleap(d.year)}
     if not keys:
         return []
-    from tinycrm.store.database import placeholders
+    from tinycrm.store.sql import placeholders
 
     marks, params = placeholders("md", sorted(keys))
     month_day = "substr(c.birthday, length(c.birthday) - 4)"  # MM-DD of YYYY-MM-DD and --MM-DD

@@ -15,7 +15,8 @@ from tinycrm.domain.tasks import AgendaItem
 from tinycrm.services.common import actor, audit, now
 from tinycrm.services.work import agenda as agenda_service
 from tinycrm.services.work import tasks as task_service
-from tinycrm.store.database import Database, as_datetime, placeholders
+from tinycrm.store.database import Database, as_datetime
+from tinycrm.store.sql import placeholders
 
 #: reminder bookkeeping older than this is dropped when new reminders are recorded
 KEEP_DAYS = 45

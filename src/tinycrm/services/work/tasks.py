@@ -32,17 +32,15 @@ from tinycrm.services.common import (
     MAX_ID,
     actor,
     audit,
-    check_page,
     check_version,
     delete_record,
-    escape_like,
     new_uid,
     now,
-    page_sql,
     update_versioned,
     user_id,
 )
 from tinycrm.store.database import Database, Tx, as_datetime
+from tinycrm.store.sql import check_page, escape_like, page_sql
 
 #: rules more frequent than daily make no sense for a to-do and would make "next occurrence" loops long
 _MAX_STEPS = 200_000

@@ -1,0 +1,53 @@
+"""The SQL kit: the few pieces of SQL text every service builds (IN lists, pages, LIKE patterns, WHERE lists).
+
+Every query stays SQL written once in the service that owns it; these helpers only build its repeated parts,
+in the subset of SQL that SQLite and PostgreSQL share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from tinycrm.domain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from tinycrm.store.database import Tx
+
+
+def placeholders(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """``:p0, :p1, ...`` and their parameters, for ``IN (...)`` lists."""
+    names = [f"{prefix}{i}" for i in range(len(values))]
+    return ", ".join(":" + n for n in names), dict(zip(names, values, strict=True))
+
+
+def check_page(limit: int | None, offset: int) -> None:
+    """Refuse a page size (``--limit``) or start (``--offset``) a list cannot have."""
+    if limit is not None and not 1 <= limit <= 1_000_000:
+        raise InvalidInput(f"--limit must be between 1 and 1000000 (got {limit})")
+    if offset < 0:
+        raise InvalidInput(f"--offset must not be negative (got {offset})")
+
+
+def page_sql(limit: int | None) -> str:
+    """The ``LIMIT :limit OFFSET :offset`` of a page; nothing for the whole list (``limit`` None)."""
+    return "" if limit is None else " LIMIT :limit OFFSET :offset"
+
+
+def missing_ids(tx: Tx, table: str, ids: Sequence[int]) -> list[int]:
+    """Those of ``ids`` that no row of ``table`` has, in the order given."""
+    if not ids:
+        return []
+    marks, params = placeholders("c", ids)
+    found = set(tx.column(f"SELECT id FROM {table} WHERE id IN ({marks})", params))
+    return [i for i in ids if i not in found]
+
+
+def escape_like(text: str) -> str:
+    """``text`` matched literally by ``LIKE ... ESCAPE '\\'``: its ``\\``, ``%`` and ``_`` escaped."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def where(conditions: Iterable[str]) -> str:
+    """The conditions joined by ``AND``; ``1=1`` when there are none."""
+    return " AND ".join(conditions) or "1=1"
