@@ -16,10 +16,10 @@ variable that holds one.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from tinycrm import paths
 from tinycrm.config.base import Bad, Section, from_env, kinds, toml_key
@@ -31,8 +31,7 @@ __all__ = ["SECTIONS", "Core", "Keys", "Sales", "Settings", "Smtp", "Source", "T
 S = TypeVar("S", bound=Section)
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """Where one effective setting came from: ``default``, ``file`` or ``environment`` (``variable``)."""
 
     section: str
@@ -42,15 +41,18 @@ class Source:
     variable: str | None = None
 
 
-@dataclass(frozen=True)
 class Settings:
     """Every section, checked, and where each setting came from."""
 
-    path: Path
-    exists: bool
-    sections: dict[type[Section], Section]
-    sources: tuple[Source, ...]
-    file: _File
+    def __init__(
+        self,
+        path: Path,
+        exists: bool,
+        sections: dict[type[Section], Section],
+        sources: tuple[Source, ...],
+        file: _File,
+    ) -> None:
+        self.path, self.exists, self.sections, self.sources, self.file = path, exists, sections, sources, file
 
     def get(self, cls: type[S]) -> S:
         return self.sections[cls]  # type: ignore[return-value]

@@ -6,8 +6,6 @@ default, and a ``check`` for values the type alone does not rule out), then add 
 the error messages (file, line, what is allowed) follow from that. Document it in ``docs/config.md``.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -179,7 +177,7 @@ class Smtp(Section):
 
 
 def iso_currency(value: str) -> str:
-    from tinycrm.domain.sales import CURRENCIES
+    from tinycrm.domain.currencies import CURRENCIES
 
     code = value.strip().upper()
     if code not in CURRENCIES:

@@ -9,24 +9,30 @@ level ``smtp.port = 1`` are both ``("smtp", "port")``.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from tinycrm.domain.errors import InvalidInput
 
-_BARE = r"[A-Za-z0-9_-]+"
-_BASIC = r'"(?:[^"\\]|\\.)*"'
-_LITERAL = r"'[^']*'"
-_PART = rf"\s*(?:{_BARE}|{_BASIC}|{_LITERAL})\s*"
-_PATH = rf"{_PART}(?:\.{_PART})*"
-_HEADER = re.compile(rf"^\s*\[\[?({_PATH})\]\]?\s*(?:#.*)?$")
-_KEY = re.compile(rf"^({_PATH})=")
-_PARTS = re.compile(rf"{_BARE}|{_BASIC}|{_LITERAL}")
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """A table header, the start of a ``key =`` line, one part of a dotted key (compiled on first need:
+    reading a good file never needs them)."""
+    bare, basic, literal = r"[A-Za-z0-9_-]+", r'"(?:[^"\\]|\\.)*"', r"'[^']*'"
+    part = rf"\s*(?:{bare}|{basic}|{literal})\s*"
+    path = rf"{part}(?:\.{part})*"
+    return (
+        re.compile(rf"^\s*\[\[?({path})\]\]?\s*(?:#.*)?$"),
+        re.compile(rf"^({path})="),
+        re.compile(rf"{bare}|{basic}|{literal}"),
+    )
 
 
 def _split(path: str) -> tuple[str, ...]:
     out = []
-    for part in _PARTS.findall(path):
+    for part in _patterns()[2].findall(path):
         if part.startswith('"'):
             import json
 
@@ -63,6 +69,7 @@ def _open_brackets(value: str) -> int:
 
 def key_lines(text: str) -> dict[tuple[str, ...], int]:
     """Each table header and key of a TOML text, by full path, with its (first) line number, 1-based."""
+    header_line, key_line, _ = _patterns()
     found: dict[tuple[str, ...], int] = {}
     table: tuple[str, ...] = ()
     closing = ""  # the delimiter of the multi-line string being skipped
@@ -75,12 +82,12 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
         if depth > 0:
             depth += _open_brackets(line)
             continue
-        header = _HEADER.match(line)
+        header = header_line.match(line)
         if header:
             table = _split(header.group(1))
             found.setdefault(table, number)
             continue
-        key = _KEY.match(line.lstrip())
+        key = key_line.match(line.lstrip())
         if not key:
             continue
         path = table + _split(key.group(1))
