@@ -29,7 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("tinycrm.cli.dbcmd", "The database: schema status, upgrades, search index."),
     "config": (
         "tinycrm.cli.config",
-        "Settings: show them and where each came from, check the file, its path.",
+        "Settings: show them and where each came from, check the file.",
     ),
     "demo": ("tinycrm.cli.demo", "Build a demo database and show it (never your own)."),
     "user": ("tinycrm.cli.team", "Users: add, list, edit (name, full name, email, role, active)."),
