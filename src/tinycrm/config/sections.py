@@ -82,11 +82,9 @@ def env_name(value: str) -> str:
 
 def db_url(value: str) -> str:
     if not re.match(r"(sqlite:///.|postgres(ql)?(\+psycopg)?://.)", value.strip()):
-        from tinycrm.store.database import redact
-
+        hidden = re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", value)  # a password in the URL is never repeated
         raise ValueError(
-            "must be a database URL: sqlite:///PATH or postgresql+psycopg://USER@HOST/DB "
-            f"(got {shown(redact(value))})"
+            f"must be a database URL: sqlite:///PATH or postgresql+psycopg://USER@HOST/DB (got {shown(hidden)})"
         )
     return value.strip()
 
