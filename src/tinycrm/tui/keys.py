@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual.binding import Binding
+if TYPE_CHECKING:  # Textual is imported when bindings are built: the config file's check reads the ids only
+    from textual.binding import Binding
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,8 @@ BY_ID = {k.id: k for k in KEYS}
 
 def bindings(area: str) -> list[Binding]:
     """The Textual bindings of one area (``contacts``...)."""
+    from textual.binding import Binding
+
     return [
         Binding(
             k.key,
@@ -163,24 +166,43 @@ def bindings(area: str) -> list[Binding]:
 
 
 class KeymapError(ValueError):
-    pass
+    """A bad entry of the ``[keys]`` section: ``message`` says what is allowed."""
+
+    def __init__(self, message: str, binding_id: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.binding_id = binding_id
 
 
-def keymap_from(section: Mapping[str, Any] | None) -> tuple[dict[str, str], list[str]]:
-    """The keymap of a ``[keys]`` config section, and the problems found in it (unknown ids, bad keys)."""
-    keymap: dict[str, str] = {}
-    problems: list[str] = []
-    for binding_id, keys in (section or {}).items():
+def keymap(section: Mapping[str, Any]) -> dict[str, str]:
+    """The keymap of a ``[keys]`` config section (binding id -> comma-separated keys); :class:`KeymapError`
+    for the first unknown id or bad key."""
+    out: dict[str, str] = {}
+    for binding_id, value in section.items():
         if binding_id not in BY_ID:
-            problems.append(f"[keys] {binding_id!r} is not a binding id (see the help screen, ?)")
-            continue
-        if isinstance(keys, list):
-            keys = ",".join(str(k) for k in keys)
-        if not isinstance(keys, str) or not keys.strip():
-            problems.append(f'[keys] {binding_id!r} needs a key name such as "slash" or "ctrl+f"')
-            continue
-        keymap[binding_id] = ",".join(k.strip() for k in keys.split(",") if k.strip())
-    return keymap, problems
+            raise KeymapError(_unknown(binding_id), binding_id)
+        keys = value if isinstance(value, list) else [value]
+        names = [k.strip() for item in keys if isinstance(item, str) for k in item.split(",") if k.strip()]
+        good = keys and all(isinstance(item, str) for item in keys)
+        if not good or not names or any(" " in k for k in names):
+            raise KeymapError(
+                f'{binding_id} must be a key name such as "slash" or "ctrl+f", several separated by commas '
+                f"or in a list (got {value!r})",
+                binding_id,
+            )
+        out[binding_id] = ",".join(names)
+    return out
+
+
+def _unknown(binding_id: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(binding_id, list(BY_ID), n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    area = binding_id.split(".", 1)[0]
+    same = [k.id for k in KEYS if k.id.startswith(area + ".")]
+    known = f"ids of {area}: {', '.join(same)}" if same else f"areas: {', '.join(AREAS)}"
+    return f"{binding_id} is not a binding id{hint}; {known} (the app's help screen, ?, lists them all)"
 
 
 def current_keys(keymap: Mapping[str, str], key: Key) -> str:
