@@ -74,7 +74,7 @@ def show_cmd(as_json: bool = JSON) -> None:
     if render.is_tty():
         where = "" if settings.exists else " (no such file: the defaults apply)"
         render.note(f"config file: {settings.path}{where}")
-    table = [
+    table: list[tuple[str, ...]] = [
         (f"{r['section']}.{r['key']}" if r["section"] else r["key"], _value(r["value"]), _source(r))
         for r in rows
     ]

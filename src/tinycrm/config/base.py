@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, ClassVar
 
 Check = Callable[[Any], Any]
@@ -132,6 +132,7 @@ def from_env(text: str, accepted: tuple[type, ...]) -> Any:
     return text  # of no accepted type: the field's type check says what is allowed
 
 
+@dataclass(frozen=True)
 class Section:
     """The base of every section: checks each field on creation (type, then the field's ``check``, which
     may normalise the value), then :meth:`validate`. Subclasses are ``@dataclass(frozen=True)``."""

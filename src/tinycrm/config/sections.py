@@ -230,7 +230,7 @@ class Tui(Section):
 def keymap(table: Mapping[str, Any]) -> dict[str, str]:
     if not table:
         return {}
-    from tinycrm.tui import keys  # the binding ids the app declares (no Textual import)
+    from tinycrm.config import keys  # the binding ids the app declares (no Textual import)
 
     try:
         return keys.keymap(table)
