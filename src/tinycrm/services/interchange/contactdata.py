@@ -66,17 +66,17 @@ def _load_chunk(tx: Tx, chunk: list[int]) -> list[ContactData]:
     tags = tags_of(tx, "contact_tags", "contact_id", chunk)
     return [
         ContactData(
-            uid=r["uid"],
-            display_name=r["display_name"],
-            given_name=r["given_name"],
-            family_name=r["family_name"],
-            job_title=r["job_title"],
-            company=r["company"],
-            company_role=r["company_role"],
-            birthday=r["birthday"],
-            notes=r["notes"],
-            cadence_days=r["cadence_days"],
-            archived=bool(r["archived"]),
+            uid=row["uid"],
+            display_name=row["display_name"],
+            given_name=row["given_name"],
+            family_name=row["family_name"],
+            job_title=row["job_title"],
+            company=row["company"],
+            company_role=row["company_role"],
+            birthday=row["birthday"],
+            notes=row["notes"],
+            cadence_days=row["cadence_days"],
+            archived=bool(row["archived"]),
             emails=emails[i],
             phones=phones[i],
             addresses=addresses[i],
@@ -84,12 +84,12 @@ def _load_chunk(tx: Tx, chunk: list[int]) -> list[ContactData]:
             fields=fields[i],
             extras=extras[i],
             photo=photos.get(i),
-            updated_at=as_datetime(r["updated_at"]),
+            updated_at=as_datetime(row["updated_at"]),
             id=i,
-            version=r["version"],
+            version=row["version"],
         )
         for i in chunk
-        if (r := rows.get(i)) is not None
+        if (row := rows.get(i)) is not None
     ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from tinycrm.domain.errors import CrmError, InvalidInput, Refused
 from tinycrm.services.common import audit
@@ -163,7 +163,7 @@ def export_csv(
             with atomic_file(target, force=force, binary=False) as fh:
                 # a BOM, so that spreadsheet programs read the file as UTF-8
                 fh.write("\ufeff")
-                written = write_csv(iter_contacts(tx, ids), fh, preset=preset, layout=layout)
+                written = write_csv(iter_contacts(tx, ids), cast(TextIO, fh), preset=preset, layout=layout)
         else:
             written = write_csv(iter_contacts(tx, ids), target, preset=preset, layout=layout)
             target.flush()
