@@ -87,7 +87,9 @@ def test_lists_page_by_default(filled):
     ]
     assert len(cli("search", "person", "-n", "5").stdout.splitlines()) == 5
     assert len(cli("search", "acme", "--all", "--json").json) == 25
-    assert cli("contact", "list").stderr == "", "no remarks in a pipe"
+    notice = "1-20 of 25 contacts; --offset 20 for the next page, --all for everything\n"
+    assert cli("contact", "list").stderr == notice, "a cut page says so, also to a pipe"
+    assert cli("contact", "list", "--all").stderr == "", "a whole list says nothing"
 
 
 def test_plain_text_to_a_pipe_has_no_colour(filled):
@@ -170,7 +172,7 @@ def test_a_terminal_gets_a_table_and_a_page_note(filled):
     r = cli("contact", "list", env={"TINYCRM_FORCE_TTY": "1", "NO_COLOR": "1"})
     assert r.exit_code == 0
     assert "name" in r.stdout.splitlines()[0] and "Person 00" in r.stdout
-    assert "1-20 of 25 contacts; more with --offset 20 or --all" in r.stderr
+    assert r.stderr == "1-20 of 25 contacts; --offset 20 for the next page, --all for everything\n"
     assert "\x1b" not in r.stdout, "NO_COLOR is respected"
 
 

@@ -61,7 +61,7 @@ def show_demo() -> None:
     render.table(
         ((c.id, c.name, c.domain or "", c.contacts) for c in page.items), ["id", "name", "domain", "people"]
     )
-    from tinycrm.cli.deals import show_board
+    from tinycrm.cli.pipelines import show_board
     from tinycrm.services.sales import pipelines
 
     render.out("\nPipeline (stage, open deals, currency, total, weighted):")
