@@ -33,10 +33,9 @@ def _progress(total: int | None, what: str) -> Iterator[Any]:
     ):
         yield None
         return
-    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
+    console = render.console(stderr=True)
     with Progress(
         TextColumn(what),
         BarColumn(),

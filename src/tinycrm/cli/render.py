@@ -1,6 +1,7 @@
 """Output for people and for scripts.
 
-On a terminal: Rich tables and colour (``NO_COLOR`` respected). To a pipe: plain tab-separated lines with no colour, no header and no
+On a terminal: Rich tables and colour; with ``NO_COLOR`` set (to anything but nothing, see no-color.org) no
+escape code at all, not even bold or dim. To a pipe: plain tab-separated lines with no colour, no header and no
 decoration. ``--json``: a stable JSON document (a list is an array of objects, a record an object with ``id``).
 A list shows one page; when the page is not the whole list, :func:`emit_page` says so on stderr, wherever stdout
 goes. Rich is imported only when a terminal is there to see it.
@@ -24,10 +25,23 @@ def is_tty() -> bool:
         return False
 
 
-def console() -> Any:
+def no_color() -> bool:
+    """``NO_COLOR`` set to a non-empty value: no colour, bold, dim or any other escape code."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def console(*, stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=False)
+    plain = no_color()
+    # Rich's own no_color drops colours only; without a colour system it writes no style at all
+    return Console(
+        stderr=stderr,
+        no_color=plain,
+        color_system=None if plain else "auto",
+        highlight=False,
+        soft_wrap=False,
+    )
 
 
 def print_json(value: Any) -> None:
