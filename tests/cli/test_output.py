@@ -225,7 +225,7 @@ def test_an_unreachable_database(tmp_path):
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         code = run(build(), ["--db", "mysql://x/y", "contact", "list"])
-    assert code == 1 and "unsupported database URL" in err.getvalue()
+    assert code == 2 and "is not one tinycrm opens" in err.getvalue()
 
 
 def test_demo(sqlite_cli, monkeypatch):
