@@ -242,6 +242,7 @@ def test_demo(sqlite_cli, monkeypatch):
     board = lines[lines.index("Pipeline (stage, open deals, currency, total, weighted):") + 1 :]
     assert board[0].startswith("Lead\t"), board
     assert "deals" in r.stderr and "tasks" in r.stderr
+    assert r.stderr.count("\n") == 1, "samples titled 'first 10' need no page notice"
     # the demo never touches the database the command was pointed at
     assert json.loads(sqlite_cli("contact", "list", "--json").stdout) == []
     again = sqlite_cli("demo")

@@ -29,17 +29,18 @@ contact_app = typer.Typer(help="Browse and change contacts.", no_args_is_help=Tr
 
 
 def show_summaries(page, as_json: bool, what: str = "contacts") -> None:  # noqa: ANN001
-    def human() -> None:
-        render.table(
-            (
-                (c.id, c.display_name, c.company or "", c.email or "", c.phone or "", ", ".join(c.tags))
-                for c in page.items
-            ),
-            ["id", "name", "company", "email", "phone", "tags"],
-            styles=["dim", "bold", None, "cyan", None, "magenta"],
-        )
+    render.emit_page(page, what, as_json, lambda: summary_table(page.items))
 
-    render.emit_page(page, what, as_json, human)
+
+def summary_table(items) -> None:  # noqa: ANN001
+    render.table(
+        (
+            (c.id, c.display_name, c.company or "", c.email or "", c.phone or "", ", ".join(c.tags))
+            for c in items
+        ),
+        ["id", "name", "company", "email", "phone", "tags"],
+        styles=["dim", "bold", None, "cyan", None, "magenta"],
+    )
 
 
 def show_contact(c, as_json: bool) -> None:  # noqa: ANN001
