@@ -104,7 +104,7 @@ def test_restore_needs_yes_over_data(sqlite_cli, tmp_path):
     assert sqlite_cli("backup", str(backup)).exit_code == 0
     sqlite_cli("add-contact", "After Backup")
     r = sqlite_cli("restore", str(backup))
-    assert r.exit_code == 1 and "--yes" in r.stderr
+    assert r.exit_code == 2 and "--yes" in r.stderr, "needs --yes: bad usage, as everywhere"
     assert len(sqlite_cli("contact", "list", "--json").json) == 2
     r = sqlite_cli("restore", str(backup), "--yes")
     assert r.exit_code == 0, r.stderr
@@ -139,7 +139,7 @@ def test_restore_a_sqlite_backup_or_a_json_export_into_either_store(cli, tmp_pat
     export = tmp_path / "e.json"
     source("add-contact", "Grace Hopper")
     assert source("export", "json", str(export)).exit_code == 0
-    assert cli("restore", str(export)).exit_code == 1
+    assert cli("restore", str(export)).exit_code == 2
     r = cli("restore", str(export), "--yes")
     assert r.exit_code == 0, r.stderr
     assert sorted(c["display_name"] for c in cli("contact", "list", "--json").json) == [

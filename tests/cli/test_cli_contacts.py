@@ -287,6 +287,72 @@ def test_search_command(cli):
     assert r.exit_code == 2 and "unknown search field" in r.stderr
 
 
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        (["🦄"], "the search query '🦄' has no letters or digits to search for"),
+        (["***"], "the search query '***' has no letters or digits to search for"),
+        (['""'], "has no letters or digits to search for"),
+        (["   "], "the search query is blank: it has no letters or digits to search for"),
+        ([""], "the search query is blank"),
+        (["🦄", "✨"], "has no letters or digits to search for"),
+        (["tag:"], "tag: has no value; write the value right after the colon, e.g. tag:vip"),
+        (["tag:", "vip"], "tag: has no value"),
+        (["ada", "email:"], "email: has no value"),
+        (['tag:""'], "tag: has no value"),
+        (["name:*"], "'name:*' has no letters or digits to search for"),
+        (["ada", "--tag", ""], "Invalid value for '--tag': is empty"),
+        (["ada", "--company", " "], "Invalid value for '--company': is empty"),
+    ],
+)
+def test_search_refuses_a_query_with_nothing_to_search_for(cli, query, words):
+    """`crm search 🦄` listed every contact: a query without a letter or digit, or a filter without a value,
+    is refused instead (exit 2, one line)."""
+    ok(cli("add-contact", "Ada Lovelace", "--tag", "vip"))
+    ok(cli("add-contact", "Bob"))
+    for extra in ((), ("--json",)):
+        r = cli("search", *query, *extra)
+        assert r.exit_code == 2, (query, r.stdout, r.stderr)
+        assert r.stdout == ""
+        assert r.stderr.startswith("crm: error: ") and r.stderr.count("\n") == 1, r.stderr
+        assert words in r.stderr, r.stderr
+
+
+def test_searches_with_some_words_still_work(cli):
+    ok(cli("add-contact", "Ada Lovelace", "--tag", "vip", "--email", "ada@example.com"))
+    ok(cli("add-contact", "Bob"))
+    for query, found in (
+        (["ada", "***"], ["Ada Lovelace"]),
+        (["ada", "🦄"], ["Ada Lovelace"]),
+        (["ada@example.com"], ["Ada Lovelace"]),
+        (["tag:VIP"], ["Ada Lovelace"]),
+        (["10:30"], []),
+        (["bob:"], ["Bob"]),
+    ):
+        r = ok(cli("search", *query, "--json"))
+        assert [c["display_name"] for c in r.json] == found, query
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("contact", "list", "--tag", ""),
+        ("contact", "list", "--company", ""),
+        ("contact", "list", "--owner", ""),
+        ("company", "list", "--tag", ""),
+        ("task", "list", "--contact", ""),
+        ("deal", "list", "--company", ""),
+        ("audit", "--user", ""),
+    ],
+)
+def test_an_empty_filter_is_refused_not_ignored(cli, args):
+    """`--tag "$TAG"` with an unset variable listed everyone."""
+    ok(cli("add-contact", "Ada Lovelace", "--tag", "vip"))
+    r = cli(*args, "--json")
+    assert r.exit_code == 2 and r.stdout == "", r.stdout
+    assert "is empty; give a value or leave the option out" in r.stderr and r.stderr.count("\n") == 1
+
+
 def test_status_and_db_commands(cli):
     r = ok(cli())
     assert r.stdout.startswith("tinycrm  ")

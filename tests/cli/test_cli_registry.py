@@ -37,3 +37,34 @@ def test_config_commands_are_listed():
     command = cli_app.load_command("config")
     assert cli_app.COMMANDS["config"][0] == "tinycrm.cli.config"
     assert sorted(command.commands) == ["check", "path", "show"]
+
+
+def test_the_sales_nouns_have_a_module_each():
+    """deals, pipelines and reports were one module of 992 lines; each noun loads only its own."""
+    import subprocess
+    import sys
+
+    assert {name: cli_app.COMMANDS[name][0] for name in ("deal", "pipeline", "report")} == {
+        "deal": "tinycrm.cli.deals",
+        "pipeline": "tinycrm.cli.pipelines",
+        "report": "tinycrm.cli.reports",
+    }
+    sales = {"tinycrm.cli.deals", "tinycrm.cli.pipelines", "tinycrm.cli.reports"}
+    for name, module in (("deal", "deals"), ("pipeline", "pipelines"), ("report", "reports")):
+        code = (
+            "import sys; from tinycrm.cli import app; app.load_command(sys.argv[1]); "
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('tinycrm.cli.'))))"
+        )
+        out = subprocess.run([sys.executable, "-c", code, name], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert set(out.stdout.split()) & sales == {f"tinycrm.cli.{module}"}, (name, out.stdout)
+
+
+def test_command_modules_stay_under_600_lines():
+    from pathlib import Path
+
+    import tinycrm.cli
+
+    for path in Path(tinycrm.cli.__file__).parent.glob("*.py"):
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        assert lines <= 600, f"{path.name} has {lines} lines; split it by noun"

@@ -118,7 +118,7 @@ def test_import_refuses_a_database_with_data(cli, tmp_path):
     cli("add-contact", "Someone")
     cli("export", "json", str(out))
     r = cli("import", "json", str(out))
-    assert r.exit_code == 1
+    assert r.exit_code == 2
     assert "not empty (1 contacts" in r.stderr and "empty database" in r.stderr
 
 

@@ -87,7 +87,9 @@ def test_lists_page_by_default(filled):
     ]
     assert len(cli("search", "person", "-n", "5").stdout.splitlines()) == 5
     assert len(cli("search", "acme", "--all", "--json").json) == 25
-    assert cli("contact", "list").stderr == "", "no remarks in a pipe"
+    notice = "1-20 of 25 contacts; --offset 20 for the next page, --all for everything\n"
+    assert cli("contact", "list").stderr == notice, "a cut page says so, also to a pipe"
+    assert cli("contact", "list", "--all").stderr == "", "a whole list says nothing"
 
 
 def test_plain_text_to_a_pipe_has_no_colour(filled):
@@ -170,7 +172,7 @@ def test_a_terminal_gets_a_table_and_a_page_note(filled):
     r = cli("contact", "list", env={"TINYCRM_FORCE_TTY": "1", "NO_COLOR": "1"})
     assert r.exit_code == 0
     assert "name" in r.stdout.splitlines()[0] and "Person 00" in r.stdout
-    assert "1-20 of 25 contacts; more with --offset 20 or --all" in r.stderr
+    assert r.stderr == "1-20 of 25 contacts; --offset 20 for the next page, --all for everything\n"
     assert "\x1b" not in r.stdout, "NO_COLOR is respected"
 
 
@@ -223,7 +225,7 @@ def test_an_unreachable_database(tmp_path):
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         code = run(build(), ["--db", "mysql://x/y", "contact", "list"])
-    assert code == 1 and "unsupported database URL" in err.getvalue()
+    assert code == 2 and "is not one tinycrm opens" in err.getvalue()
 
 
 def test_demo(sqlite_cli, monkeypatch):
@@ -240,6 +242,7 @@ def test_demo(sqlite_cli, monkeypatch):
     board = lines[lines.index("Pipeline (stage, open deals, currency, total, weighted):") + 1 :]
     assert board[0].startswith("Lead\t"), board
     assert "deals" in r.stderr and "tasks" in r.stderr
+    assert r.stderr.count("\n") == 1, "samples titled 'first 10' need no page notice"
     # the demo never touches the database the command was pointed at
     assert json.loads(sqlite_cli("contact", "list", "--json").stdout) == []
     again = sqlite_cli("demo")

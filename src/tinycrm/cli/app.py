@@ -3,11 +3,16 @@
 Commands load lazily: ``crm --help`` lists them from :data:`COMMANDS` without importing any of them, and
 ``crm search`` imports only the module that defines ``search``. Each module has a ``register(app)`` that adds
 exactly the commands it is listed for here (a test checks the table against the modules).
+
+Shell completion follows the same rule: ``crm <TAB>`` completes from the table, ``crm contact <TAB>`` loads only
+``contact``; the completion machinery is imported only when the shell asks (``_CRM_COMPLETE`` set) or
+``--install-completion`` / ``--show-completion`` is given.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
 
 import typer
@@ -39,8 +44,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stale": ("tinycrm.cli.tasks", "Contacts whose stay-in-touch cadence has run out."),
     "remind": ("tinycrm.cli.tasks", "For cron: print or mail what is due; nothing when nothing is."),
     "deal": ("tinycrm.cli.deals", "Deals: add, list, show, edit, move through stages, win, lose."),
-    "pipeline": ("tinycrm.cli.deals", "The board of a pipeline (crm pipeline [NAME]); pipelines and stages."),
-    "report": ("tinycrm.cli.deals", "Sales reports: forecast, pipeline conversion, wins, activity."),
+    "pipeline": ("tinycrm.cli.pipelines", "A pipeline's board (crm pipeline [NAME]); pipelines and stages."),
+    "report": ("tinycrm.cli.reports", "Sales reports: forecast, pipeline conversion, wins, activity."),
     "duplicates": ("tinycrm.cli.interchange", "Contacts that look like the same person, most certain first."),
     "merge": ("tinycrm.cli.interchange", "Merge one contact into another; nothing is lost."),
     "backup": ("tinycrm.cli.interchange", "A consistent copy of the database (JSON export on PostgreSQL)."),
@@ -81,7 +86,16 @@ def _name_of(info: Any) -> str:
     return info.name or info.callback.__name__.replace("_", "-")
 
 
+#: the shells ``crm --install-completion`` and ``--show-completion`` know
+SHELLS = ("bash", "zsh", "fish")
+COMPLETION_OPTIONS = ("--install-completion", "--show-completion")
+COMPLETE_VAR = "_CRM_COMPLETE"
+
+
 class LazyGroup(TyperGroup):
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, _shell_optional(list(args)))
+
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS) + [n for n in super().list_commands(ctx) if n not in COMMANDS]
 
@@ -96,6 +110,51 @@ class LazyGroup(TyperGroup):
         rows = [(name, help_text) for name, (_, help_text) in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """Command names from the table (loading none of them), then the root's options."""
+        from typer._click.shell_completion import CompletionItem
+
+        names = [CompletionItem(n, help=h) for n, (_, h) in COMMANDS.items() if n.startswith(incomplete)]
+        return names + super(TyperGroup, self).shell_complete(ctx, incomplete)
+
+    def _main_shell_completion(self, ctx_args: Any, prog_name: str, complete_var: str | None = None) -> None:
+        if os.environ.get(complete_var or COMPLETE_VAR):
+            # the shell asks for completions: only now load the classes that answer bash, zsh and fish
+            from typer._completion_classes import completion_init
+
+            completion_init()
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
+
+def _shell_optional(args: list[str]) -> list[str]:
+    """``--install-completion`` and ``--show-completion`` take an optional SHELL: without one (the next word
+    another option, or nothing), pass '' (the shell crm runs in)."""
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        if args[i] in COMPLETION_OPTIONS:
+            if i + 1 == len(args) or args[i + 1].startswith("-"):
+                args.insert(i + 1, "")
+            break
+        i += 2 if args[i] == "--db" else 1
+    return args
+
+
+def _completion(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> None:
+    """Print (``--show-completion``) or install (``--install-completion``) the completion script of a shell."""
+    if value is None or ctx.resilient_parsing:
+        return
+    from tinycrm.cli import completion
+
+    if param.name == "show_completion":
+        completion.show(value)
+    else:
+        completion.install(value)
+    raise typer.Exit()
+
+
+def _shells(incomplete: str) -> list[str]:
+    return [s for s in SHELLS if s.startswith(incomplete)]
 
 
 def _version(value: bool) -> None:
@@ -130,6 +189,24 @@ def build() -> typer.Typer:
         ),
         version: bool = typer.Option(
             False, "--version", callback=_version, is_eager=True, help="Show the version."
+        ),
+        install_completion: str = typer.Option(
+            None,
+            "--install-completion",
+            metavar="[SHELL]",
+            callback=_completion,
+            is_eager=True,
+            autocompletion=_shells,
+            help="Install tab completion for bash, zsh or fish (default: the shell you run crm from).",
+        ),
+        show_completion: str = typer.Option(
+            None,
+            "--show-completion",
+            metavar="[SHELL]",
+            callback=_completion,
+            is_eager=True,
+            autocompletion=_shells,
+            help="Print the completion script for bash, zsh or fish, to install it your own way.",
         ),
     ) -> None:
         from tinycrm.cli import state

@@ -6,7 +6,7 @@ import typer
 
 from tinycrm.cli import render, state
 from tinycrm.cli.common import company_id, delete_confirmed, option_changes, owner_of
-from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of, read_text_arg, split_kv
+from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of, not_blank, read_text_arg, split_kv
 
 company_app = typer.Typer(help="Companies and their people.", no_args_is_help=True)
 
@@ -69,8 +69,10 @@ def add_cmd(
 
 @company_app.command("list")
 def list_cmd(
-    tag: str = typer.Option(None, "--tag", help="Only companies with this tag."),
-    owner: str = typer.Option(None, "--owner", metavar="NAME", help="Only those this user owns."),
+    tag: str = typer.Option(None, "--tag", callback=not_blank, help="Only companies with this tag."),
+    owner: str = typer.Option(
+        None, "--owner", metavar="NAME", callback=not_blank, help="Only those this user owns."
+    ),
     mine: bool = typer.Option(False, "--mine", help="Only mine (the current user's)."),
     limit: int = LIMIT,
     offset: int = OFFSET,
@@ -90,9 +92,8 @@ def list_cmd(
             ["id", "name", "domain", "people", "tags"],
             styles=["dim", "bold", "cyan", None, "magenta"],
         )
-        render.page_footer(page, "companies")
 
-    render.emit(page.items, as_json, human)
+    render.emit_page(page, "companies", as_json, human)
 
 
 @company_app.command("show")

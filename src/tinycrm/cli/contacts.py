@@ -9,7 +9,18 @@ import typer
 
 from tinycrm.cli import render, state
 from tinycrm.cli.common import contact_id, delete_confirmed, option_changes, owner_of
-from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, address, labeled, limit_of, read_text_arg, split_kv
+from tinycrm.cli.options import (
+    ALL,
+    JSON,
+    LIMIT,
+    OFFSET,
+    address,
+    labeled,
+    limit_of,
+    not_blank,
+    read_text_arg,
+    split_kv,
+)
 
 contact_app = typer.Typer(help="Browse and change contacts.", no_args_is_help=True)
 
@@ -18,18 +29,18 @@ contact_app = typer.Typer(help="Browse and change contacts.", no_args_is_help=Tr
 
 
 def show_summaries(page, as_json: bool, what: str = "contacts") -> None:  # noqa: ANN001
-    def human() -> None:
-        render.table(
-            (
-                (c.id, c.display_name, c.company or "", c.email or "", c.phone or "", ", ".join(c.tags))
-                for c in page.items
-            ),
-            ["id", "name", "company", "email", "phone", "tags"],
-            styles=["dim", "bold", None, "cyan", None, "magenta"],
-        )
-        render.page_footer(page, what)
+    render.emit_page(page, what, as_json, lambda: summary_table(page.items))
 
-    render.emit(page.items, as_json, human)
+
+def summary_table(items) -> None:  # noqa: ANN001
+    render.table(
+        (
+            (c.id, c.display_name, c.company or "", c.email or "", c.phone or "", ", ".join(c.tags))
+            for c in items
+        ),
+        ["id", "name", "company", "email", "phone", "tags"],
+        styles=["dim", "bold", None, "cyan", None, "magenta"],
+    )
 
 
 def show_contact(c, as_json: bool) -> None:  # noqa: ANN001
@@ -68,7 +79,7 @@ def show_contact(c, as_json: bool) -> None:  # noqa: ANN001
     render.emit(c, as_json, human)
 
 
-OWNER = typer.Option(None, "--owner", metavar="NAME", help="Only those this user owns.")
+OWNER = typer.Option(None, "--owner", metavar="NAME", callback=not_blank, help="Only those this user owns.")
 MINE = typer.Option(False, "--mine", help="Only mine (the current user's: config user, TINYCRM_USER, login).")
 
 
@@ -131,8 +142,10 @@ def add_contact(
 
 @contact_app.command("list")
 def list_cmd(
-    tag: str = typer.Option(None, "--tag", help="Only contacts with this tag."),
-    company: str = typer.Option(None, "--company", help="Only people at this company (name or domain)."),
+    tag: str = typer.Option(None, "--tag", callback=not_blank, help="Only contacts with this tag."),
+    company: str = typer.Option(
+        None, "--company", callback=not_blank, help="Only people at this company (name or domain)."
+    ),
     archived: bool = typer.Option(False, "--archived", help="Only archived contacts."),
     everyone: bool = typer.Option(False, "--include-archived", help="Archived contacts too."),
     sort: str = typer.Option("name", "--sort", help="name, created, updated or company."),
@@ -356,8 +369,8 @@ def search_cmd(
     query: list[str] = typer.Argument(
         ..., metavar="QUERY...", help='Words (prefixes), "phrases", field:value.'
     ),
-    tag: str = typer.Option(None, "--tag", help="Only contacts with this tag."),
-    company: str = typer.Option(None, "--company", help="Only people at this company."),
+    tag: str = typer.Option(None, "--tag", callback=not_blank, help="Only contacts with this tag."),
+    company: str = typer.Option(None, "--company", callback=not_blank, help="Only people at this company."),
     archived: bool = typer.Option(False, "--include-archived", help="Archived contacts too."),
     owner: str = OWNER,
     mine: bool = MINE,
@@ -372,9 +385,18 @@ def search_cmd(
     """
     from tinycrm.services.people import contacts
 
+    text = " ".join(query)
+    if not text.strip():
+        from tinycrm.domain.errors import InvalidInput
+
+        # the service lists everyone for a blank query; a command line that asked for a search never wants that
+        raise InvalidInput(
+            "the search query is blank: it has no letters or digits to search for "
+            "(crm contact list lists everyone)"
+        )
     page = contacts.search(
         state.db(),
-        " ".join(query),
+        text,
         limit=limit_of(limit, show_all),
         offset=offset,
         tag=tag,
@@ -438,9 +460,8 @@ def timeline_cmd(
             ["id", "when", "kind", "summary", "with"],
             styles=["dim", "cyan", "magenta", "bold", None],
         )
-        render.page_footer(page, "interactions")
 
-    render.emit(page.items, as_json, human)
+    render.emit_page(page, "interactions", as_json, human)
 
 
 def tags_cmd(as_json: bool = JSON) -> None:

@@ -46,22 +46,22 @@ def demo_cmd(
 
 def show_demo() -> None:
     from tinycrm import paths
-    from tinycrm.cli.contacts import show_summaries
+    from tinycrm.cli.contacts import summary_table
     from tinycrm.cli.status import show_status
     from tinycrm.services.people import companies, contacts
 
     db = state.db()
     show_status()
     render.out("\nContacts (first 10):")
-    show_summaries(contacts.list_contacts(db, limit=10), False)
+    summary_table(contacts.list_contacts(db, limit=10).items)
     render.out("\nSearch 'tag:vip' (first 5):")
-    show_summaries(contacts.search(db, "tag:vip", limit=5), False, "matches")
+    summary_table(contacts.search(db, "tag:vip", limit=5).items)
     render.out("\nCompanies (first 5):")
     page = companies.list_companies(db, limit=5)
     render.table(
         ((c.id, c.name, c.domain or "", c.contacts) for c in page.items), ["id", "name", "domain", "people"]
     )
-    from tinycrm.cli.deals import show_board
+    from tinycrm.cli.pipelines import show_board
     from tinycrm.services.sales import pipelines
 
     render.out("\nPipeline (stage, open deals, currency, total, weighted):")

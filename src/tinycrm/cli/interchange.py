@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from tinycrm.cli import render, state
-from tinycrm.cli.options import JSON, split_kv
+from tinycrm.cli.options import ALL, JSON, OFFSET, limit_of, split_kv
 from tinycrm.cli.transfer import export_app, import_app
 
 FORCE = typer.Option(False, "--force", "-f", help="Replace the file if it exists.")
@@ -33,10 +33,9 @@ def _progress(total: int | None, what: str) -> Iterator[Any]:
     ):
         yield None
         return
-    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
+    console = render.console(stderr=True)
     with Progress(
         TextColumn(what),
         BarColumn(),
@@ -482,24 +481,24 @@ def restore_cmd(
 
 def duplicates_cmd(
     limit: int = typer.Option(None, "--limit", "-n", min=1, help="Show at most this many pairs."),
+    offset: int = OFFSET,
+    show_all: bool = ALL,
     as_json: bool = JSON,
 ) -> None:
     """Contacts that look like the same person (same email, same phone, same or very similar name at the
     same company), most certain first; combine a pair with: crm merge KEEP OTHER."""
     from tinycrm.services.people import duplicates
 
-    pairs = duplicates.find(state.db(), limit=limit)
+    page = render.page_of(duplicates.find(state.db()), limit_of(limit, show_all), offset)
 
     def human() -> None:
         render.table(
-            ((p.a.id, p.a.display_name, p.b.id, p.b.display_name, "; ".join(p.reasons)) for p in pairs),
+            ((p.a.id, p.a.display_name, p.b.id, p.b.display_name, "; ".join(p.reasons)) for p in page.items),
             ["id", "contact", "id", "duplicate?", "why"],
             styles=["dim", "bold", "dim", "bold", None],
         )
-        if render.is_tty():
-            render.note(f"{len(pairs)} possible duplicates" if pairs else "no duplicates found")
 
-    render.emit(pairs, as_json, human)
+    render.emit_page(page, "possible duplicates", as_json, human)
 
 
 def merge_cmd(

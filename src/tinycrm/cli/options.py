@@ -6,10 +6,24 @@ import sys
 
 import typer
 
+
+def not_blank(value: str | None) -> str | None:
+    """The callback of a filter option: given empty (``--tag ''``, an unset shell variable), it would filter
+    nothing and list everything; refuse instead."""
+    if isinstance(value, str) and not value.strip():
+        raise typer.BadParameter("is empty; give a value or leave the option out")
+    return value
+
+
 JSON = typer.Option(False, "--json", help="Print JSON (a list is an array, a record an object with id).")
 LIMIT = typer.Option(20, "--limit", "-n", min=1, help="Show at most this many.")
 OFFSET = typer.Option(0, "--offset", min=0, help="Skip this many first.")
 ALL = typer.Option(False, "--all", "-a", help="Show all, no paging.")
+
+# the sales commands: deals, pipelines, reports
+DEAL_OWNER = typer.Option(None, "--owner", callback=not_blank, help="Only deals of this user (a user name).")
+DEAL_MINE = typer.Option(False, "--mine", help="Only my deals (the current user).")
+PIPELINE = typer.Option(None, "--pipeline", "-p", help="Pipeline name or id (default: the first pipeline).")
 
 
 def limit_of(limit: int, show_all: bool) -> int | None:

@@ -1,8 +1,10 @@
 """Output for people and for scripts.
 
-On a terminal: Rich tables and colour (``NO_COLOR`` respected). To a pipe: plain tab-separated lines with no
-colour, no header and no decoration. ``--json``: a stable JSON document (a list is an array of objects, a record
-an object with ``id``). Rich is imported only when a terminal is there to see it.
+On a terminal: Rich tables and colour; with ``NO_COLOR`` set (to anything but nothing, see no-color.org) no
+escape code at all, not even bold or dim. To a pipe: plain tab-separated lines with no colour, no header and no
+decoration. ``--json``: a stable JSON document (a list is an array of objects, a record an object with ``id``).
+A list shows one page; when the page is not the whole list, :func:`emit_page` says so on stderr, wherever stdout
+goes. Rich is imported only when a terminal is there to see it.
 """
 
 from __future__ import annotations
@@ -23,10 +25,23 @@ def is_tty() -> bool:
         return False
 
 
-def console() -> Any:
+def no_color() -> bool:
+    """``NO_COLOR`` set to a non-empty value: no colour, bold, dim or any other escape code."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def console(*, stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=False)
+    plain = no_color()
+    # Rich's own no_color drops colours only; without a colour system it writes no style at all
+    return Console(
+        stderr=stderr,
+        no_color=plain,
+        color_system=None if plain else "auto",
+        highlight=False,
+        soft_wrap=False,
+    )
 
 
 def print_json(value: Any) -> None:
@@ -98,17 +113,21 @@ def record(pairs: Sequence[tuple[str, Any]], *, title: str | None = None) -> Non
     c.print(t)
 
 
-def page_footer(page: Any, what: str) -> None:
-    """On a terminal, say how many there are and how to see more."""
-    if not is_tty():
-        return
+def page_notice(page: Any, what: str, *, as_json: bool = False) -> None:
+    """When a page is not the whole list, say so on stderr (``1-20 of 48 contacts; --offset 20 for the next
+    page, --all for everything``): on a terminal, to a pipe and with ``--json`` alike, so that a script never
+    takes a page for everything. Nothing when the page is the whole list (but on a terminal, an empty list
+    says so)."""
     shown = len(page.items)
-    if page.more:
-        note(
-            f"{page.offset + 1}-{page.offset + shown} of {page.total} {what}; more with --offset "
-            f"{page.offset + shown} or --all"
-        )
-    elif page.total == 0:
+    total = f"about {page.total}" if getattr(page, "estimate", False) else str(page.total)
+    span = f"{page.offset + 1}-{page.offset + shown} of {total} {what}"
+    if shown and page.more:
+        note(f"{span}; --offset {page.offset + shown} for the next page, --all for everything")
+    elif shown and page.offset:
+        note(span)
+    elif page.offset and page.total:
+        note(f"nothing from {page.offset + 1} on: there are {total} {what}")
+    elif page.total == 0 and is_tty() and not as_json:
         note(f"no {what}")
 
 
@@ -117,3 +136,19 @@ def emit(value: Any, as_json: bool, human: Callable[[], None]) -> None:
         print_json(value)
     else:
         human()
+
+
+def emit_page(page: Any, what: str, as_json: bool, human: Callable[[], None]) -> None:
+    """One page of a list (a services ``Page``): its items as a JSON array, or ``human()`` (which shows
+    ``page.items``); then :func:`page_notice`. Every paged command prints through this."""
+    emit(page.items, as_json, human)
+    page_notice(page, what, as_json=as_json)
+
+
+def page_of(items: Sequence[Any], limit: int | None, offset: int) -> Any:
+    """A ``Page`` of a list a service gives whole (a deal's timeline, the duplicate pairs)."""
+    from tinycrm.domain.people import Page
+
+    items = list(items)
+    end = None if limit is None else offset + limit
+    return Page(items[offset:end], len(items), limit, offset)

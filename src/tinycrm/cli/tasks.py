@@ -9,7 +9,7 @@ import typer
 
 from tinycrm.cli import common, render, state
 from tinycrm.cli.common import company_id, contact_id, delete_confirmed, option_changes
-from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of, read_text_arg
+from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of, not_blank, read_text_arg
 from tinycrm.cli.transfer import export_app
 
 task_app = typer.Typer(
@@ -17,7 +17,9 @@ task_app = typer.Typer(
     no_args_is_help=True,
 )
 
-OWNER = typer.Option(None, "--owner", metavar="USER", help="Only this user's (assignee, else owner).")
+OWNER = typer.Option(
+    None, "--owner", metavar="USER", callback=not_blank, help="Only this user's (assignee, else owner)."
+)
 MINE = typer.Option(False, "--mine", help="Only mine (the acting user's).")
 
 
@@ -89,9 +91,8 @@ def show_tasks(page, as_json: bool, what: str = "tasks") -> None:  # noqa: ANN00
             ["id", "due", "title", "links", "repeats", "priority", "status"],
             styles=["dim", "yellow", "bold", "cyan", "magenta", "red", "dim"],
         )
-        render.page_footer(page, what)
 
-    render.emit(page.items, as_json, human)
+    render.emit_page(page, what, as_json, human)
 
 
 def show_task(t, as_json: bool) -> None:  # noqa: ANN001
@@ -170,8 +171,10 @@ def add_cmd(
 def list_cmd(
     done: bool = typer.Option(False, "--done", help="Done tasks instead of open ones, latest first."),
     overdue: bool = typer.Option(False, "--overdue", help="Only open tasks past due."),
-    contact: str = typer.Option(None, "--contact", "-c", help="Only tasks linked to this contact."),
-    deal: str = typer.Option(None, "--deal", help="Only tasks linked to this deal."),
+    contact: str = typer.Option(
+        None, "--contact", "-c", callback=not_blank, help="Only tasks linked to this contact."
+    ),
+    deal: str = typer.Option(None, "--deal", callback=not_blank, help="Only tasks linked to this deal."),
     owner: str = OWNER,
     mine: bool = MINE,
     limit: int = LIMIT,
@@ -356,9 +359,8 @@ def stale_cmd(
             ["id", "name", "cadence", "last contact", "due"],
             styles=["dim", "bold", None, "cyan", "red"],
         )
-        render.page_footer(page, "contacts to get in touch with")
 
-    render.emit(page.items, as_json, human)
+    render.emit_page(page, "contacts to get in touch with", as_json, human)
 
 
 def _when_text(item, today) -> str:  # noqa: ANN001

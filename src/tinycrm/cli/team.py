@@ -8,7 +8,7 @@ import typer
 
 from tinycrm.cli import render, state
 from tinycrm.cli.common import option_changes
-from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of
+from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of, not_blank
 
 user_app = typer.Typer(
     help="The people who use this database: names, roles, active or not.", no_args_is_help=True
@@ -197,9 +197,8 @@ def show_entries(page, as_json: bool, *, with_record: bool) -> None:  # noqa: AN
             ["#", "when", "who", "action", *(["record"] if with_record else []), "changes"],
             styles=["dim", "cyan", "bold", "magenta", *([None] if with_record else []), None],
         )
-        render.page_footer(page, "entries")
 
-    render.emit(page.items, as_json, human)
+    render.emit_page(page, "entries", as_json, human)
 
 
 def _record(e) -> str:  # noqa: ANN001
@@ -234,15 +233,29 @@ def history_cmd(
 
 def audit_cmd(
     since: str = typer.Option(
-        None, "--since", metavar="WHEN", help="From when: 'yesterday', '2 weeks ago', ISO..."
+        None,
+        "--since",
+        metavar="WHEN",
+        callback=not_blank,
+        help="From when: 'yesterday', '2 weeks ago', ISO...",
     ),
-    until: str = typer.Option(None, "--until", metavar="WHEN", help="Up to when."),
-    user: str = typer.Option(None, "--user", metavar="NAME", help="Only what this user did."),
+    until: str = typer.Option(None, "--until", metavar="WHEN", callback=not_blank, help="Up to when."),
+    user: str = typer.Option(
+        None, "--user", metavar="NAME", callback=not_blank, help="Only what this user did."
+    ),
     action: str = typer.Option(
-        None, "--action", metavar="ACTION", help="create, update, delete, merge, import..."
+        None,
+        "--action",
+        metavar="ACTION",
+        callback=not_blank,
+        help="create, update, delete, merge, import...",
     ),
     kind: str = typer.Option(
-        None, "--type", metavar="TYPE", help="Only this record type (contact, company, deal...)."
+        None,
+        "--type",
+        metavar="TYPE",
+        callback=not_blank,
+        help="Only this record type (contact, company, deal...).",
     ),
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="Show at most this many."),
     offset: int = OFFSET,

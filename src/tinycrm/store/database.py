@@ -544,8 +544,14 @@ def connect_postgres(url: str) -> Any:
     return conn
 
 
-def connect_failure(url: str, exc: Exception) -> StoreUnavailable:
-    """A one-line message, with what to do, for a PostgreSQL server that cannot be reached or refuses us."""
+def connect_failure(url: str, exc: Exception) -> Exception:
+    """A one-line message, with what to do, for a PostgreSQL server that cannot be reached or refuses us.
+
+    Only a server that is down, unreachable or busy is "try again later" (:class:`StoreUnavailable`, exit 75):
+    retrying cannot fix a wrong password, an unknown user or database, or missing rights (exit 1), nor a bad
+    option in the URL (exit 2). The message never shows the password."""
+    from tinycrm.domain.errors import InvalidInput
+
     text = str(exc).strip()
     fatal = re.search(r"FATAL:\s+([^\n]*)", text)
     if fatal:
@@ -554,7 +560,18 @@ def connect_failure(url: str, exc: Exception) -> StoreUnavailable:
         first = text.splitlines()[0] if text else "connection failed"
         prefix = r'^connection failed: (connection to server at "[^"]*", port \d+ failed: )?'
         reason = re.sub(prefix, "", first)
+    reason = re.sub(r"^connection is bad:\s*", "", reason)
+    # the URL and the reason without the password: user:PASSWORD@ (up to the last @), ?password=, and the
+    # password itself wherever the server or libpq repeated it
+    shown = re.sub(r"^([a-z][\w+.-]*://[^:/@?#]*:).*@", r"\1***@", url, flags=re.I)
+    shown = re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", shown)
+    secrets = re.findall(r"^[a-z][\w+.-]*://[^:/@?#]*:(.*)@", url, flags=re.I)
+    secrets += re.findall(r"(?i)[?&]password=([^&]*)", url)
+    for secret in {s for s in secrets if len(s) >= 3}:
+        reason = reason.replace(secret, "***")
     low = reason.lower()
+    if "invalid" in low and ("option" in low or "value" in low):
+        return InvalidInput(f"the database URL {shown} is not valid: {reason}")
     if "password" in low or "authentication failed" in low:
         hint = "check the user name and password in the database URL (or PGPASSWORD, ~/.pgpass)"
     elif "does not exist" in low and low.startswith("database"):
@@ -567,22 +584,54 @@ def connect_failure(url: str, exc: Exception) -> StoreUnavailable:
         hint = "the server does not accept this user from this host; ask its administrator (pg_hba.conf)"
     else:
         hint = "is the PostgreSQL server running and reachable from here? try again later"
-    return StoreUnavailable(f"cannot connect to the database {redact(url)}: {reason}; {hint}")
+        return StoreUnavailable(f"cannot connect to the database {shown}: {reason}; {hint}")
+    return StoreError(f"cannot connect to the database {shown}: {reason}; {hint}")
 
 
 # --- opening --------------------------------------------------------------------------------------------
 
 
 def resolve_url(url: str | None = None) -> str:
-    """The database URL: an explicit one, else ``TINYCRM_DB`` / the config file, else the default file."""
-    if url:
-        return url
-    from tinycrm import config, paths
+    """The database URL: an explicit one, else ``TINYCRM_DB`` / the config file, else the default file.
 
-    configured = config.get(config.Core).db
-    if configured:
-        return configured
-    return paths.sqlite_url(paths.default_db_path())
+    A URL tinycrm cannot open (another scheme, no file, a malformed PostgreSQL URL) is bad input: raise
+    :class:`InvalidInput` (exit 2) naming it without its password."""
+    origin = ""
+    if not url:
+        from tinycrm import config, paths
+
+        configured = config.get(config.Core).db
+        if not configured:
+            return paths.sqlite_url(paths.default_db_path())
+        url, origin = configured, " (the db setting of the config file)"
+    from tinycrm.domain.errors import InvalidInput
+
+    shown = re.sub(r"^([a-z][\w+.-]*://[^:/@?#]*:).*@", r"\1***@", url, flags=re.I)
+    shown = re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", shown)
+    if url.startswith("sqlite"):
+        if not url.startswith("sqlite:///") or not url[len("sqlite:///") :].split("?", 1)[0]:
+            raise InvalidInput(
+                f"the database URL {shown}{origin} names no file: write sqlite:///PATH "
+                "(sqlite:////abs/path.sqlite3 for an absolute path)"
+            )
+        return url
+    if not re.match(r"^postgres(ql)?(\+\w+)?://", url):
+        raise InvalidInput(
+            f"the database URL {shown}{origin} is not one tinycrm opens: use sqlite:///PATH or "
+            "postgresql+psycopg://USER[:PASSWORD]@HOST[:PORT]/DB"
+        )
+    import psycopg
+
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(pg_conninfo(url))
+    except psycopg.ProgrammingError as exc:
+        reason = str(exc).strip().splitlines()[0].split(" in URI:")[0]
+        raise InvalidInput(f"the database URL {shown}{origin} is not valid: {reason}") from None
+    if "@" in str(info.get("host", "")) or "@" in str(info.get("dbname", "")):
+        raise InvalidInput(
+            f"the database URL {shown}{origin} has an @ in its user name or password: write it as %40"
+        )
+    return url
 
 
 def open_db(url: str | None = None, *, migrate: bool = True) -> Database:

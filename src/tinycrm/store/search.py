@@ -115,35 +115,60 @@ class Term:
     prefix: bool = True
 
 
-_TERM = re.compile(r'(?:(\w+):)?(?:"([^"]*)"?|(\S+))')
+_TERM = re.compile(r'(?:(\w+):)?(?:"([^"]*)"?|(\S*))')
+
+
+_EXAMPLE = {
+    "name": "ada",
+    "email": "@acme.com",
+    "phone": "5551234",
+    "company": "acme",
+    "notes": "invoice",
+    "tags": "vip",
+}
+
+
+class NothingToSearch(InvalidInput):
+    """A query, or a ``field:`` in it, with no letter or digit to search for (``🦄``, ``***``, ``tag:``)."""
 
 
 def parse(query: str) -> list[Term]:
-    """Parse a search query; raise :class:`InvalidInput` for an unknown field."""
+    """Parse a search query. A blank query gives no terms; raise :class:`InvalidInput` for an unknown field,
+    and :class:`NothingToSearch` for a query with no letter or digit (it would match everyone) or a field with
+    nothing to search for in it (``tag:``, ``name:*``)."""
     terms: list[Term] = []
     for match in _TERM.finditer(query):
         field, quoted, word = match.group(1), match.group(2), match.group(3)
+        if field is None and not quoted and not word:
+            continue  # between words, or an empty ""
+        field_key = None
         if field is not None:
-            key = ALIASES.get(field.casefold())
-            if key is None:
-                if quoted is None and word is not None:
-                    # "10:30" or "http://x" is a word, not a field
+            field_key = ALIASES.get(field.casefold())
+            if field_key is None:
+                if quoted is None:
+                    # "10:30", "http://x" or "note:" is a word, not a field
                     word = f"{field}:{word}"
-                    field_key = None
                 else:
                     raise InvalidInput(
                         f"unknown search field {field!r}; use one of: name, email, phone, company, notes, tag"
                     )
-            else:
-                field_key = key
-        else:
-            field_key = None
         text = quoted if quoted is not None else word
         toks = tuple(tokens(text))
         if field_key == "phone" and phone_digits(text):
             toks = (phone_digits(text),)
         if toks:
             terms.append(Term(tokens=toks, field=field_key, prefix=quoted is None))
+        elif field_key is not None and not text:
+            raise NothingToSearch(
+                f"{field}: has no value; write the value right after the colon, e.g. {field}:{_EXAMPLE[field_key]}"
+            )
+        elif field_key is not None:
+            raise NothingToSearch(f"{match.group(0)!r} has no letters or digits to search for")
+    if not terms and query.strip():
+        raise NothingToSearch(
+            f"the search query {query.strip()!r} has no letters or digits to search for; "
+            "search for a name, an email, a phone number, a company or a tag"
+        )
     return terms
 
 

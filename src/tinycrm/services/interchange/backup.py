@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from tinycrm.domain.errors import InvalidInput, Refused, StoreError
+from tinycrm.domain.errors import InvalidInput, StoreError
 from tinycrm.services.common import audit
 from tinycrm.services.interchange.files import Source, atomic_file, atomic_path
 from tinycrm.store import tables
@@ -124,7 +124,8 @@ def _refuse_unless_empty(db: Database, replace: bool, what: str) -> None:
     with db.read() as tx:
         empty = tables.is_empty(tx)
     if not empty and not replace:
-        raise Refused(f"the database is not empty ({_summary(db)}); {what}")
+        # like every "needs --yes": bad usage, exit 2
+        raise InvalidInput(f"the database is not empty ({_summary(db)}); {what}")
 
 
 def import_json(db: Database, file: Source, *, replace: bool = False) -> DumpReport:

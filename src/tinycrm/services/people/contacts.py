@@ -564,10 +564,16 @@ def search(
 
     A query matching thousands comes by name. With ``exact_total=False`` (search as you type) such a query is
     counted from the index alone, archived contacts included, the newest matches come first, and the page says
-    the total is an estimate."""
+    the total is an estimate. A blank query lists everyone; one with no letter or digit (``🦄``, ``tag:``) raises
+    ``NothingToSearch``, or, as you type, gives an empty page."""
     _page_args(limit, offset)
     v.line(query, "search query")
-    terms = fts.parse(query or "")
+    try:
+        terms = fts.parse(query or "")
+    except fts.NothingToSearch:
+        if exact_total:
+            raise
+        return Page([], 0, limit, offset)  # a lone '"' or 'tag:' is a query still being typed
     if not terms:
         return list_contacts(
             db, limit=limit, offset=offset, tag=tag, company=company, archived=archived, owner=owner
