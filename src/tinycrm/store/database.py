@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from tinycrm.domain.errors import StoreError, StoreUnavailable
+from tinycrm.domain.errors import NoDatabase, StoreError, StoreUnavailable
 from tinycrm.store.dialects import Dialect, PostgresDialect, SqliteDialect
 from tinycrm.store.sql import placeholders
 
@@ -149,10 +149,16 @@ class Tx:
 
 
 class Database:
-    """A database URL, its dialect, its search index, and one connection per thread."""
+    """A database URL, its dialect, its search index, and one connection per thread.
 
-    def __init__(self, url: str) -> None:
+    ``create=False``: a SQLite file that does not exist is :class:`NoDatabase`, and neither it nor its folder is
+    created (a command that only reads never leaves an empty database behind a typo in ``--db``). A PostgreSQL
+    database is made on the server, never by tinycrm, so the flag changes nothing there.
+    """
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
+        self.create = create
         self._local = threading.local()
         self._all: list[Any] = []
         self._lock = threading.Lock()
@@ -190,7 +196,7 @@ class Database:
 
     def _connect(self) -> Any:
         if self.is_sqlite:
-            return connect_sqlite(self.path)
+            return connect_sqlite(self.path, create=self.create)
         return connect_postgres(self.url)
 
     def close(self) -> None:
@@ -332,11 +338,24 @@ def create_private_file(path: Path) -> None:
     os.close(fd)
 
 
-def connect_sqlite(path: Path) -> sqlite3.Connection:
-    """A connection with the pragmas every tinycrm connection needs."""
+def connect_sqlite(path: Path, *, create: bool = True) -> sqlite3.Connection:
+    """A connection with the pragmas every tinycrm connection needs; with ``create=False``, only to a file that
+    exists (else :class:`NoDatabase`, and nothing is created)."""
     try:
-        create_private_file(path)
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        if create:
+            create_private_file(path)
+            target: str | Path = path
+        elif not path.exists():
+            raise NoDatabase(
+                f"no database at {path}: start one with crm add-contact NAME (or try tinycrm on a demo "
+                "database: crm demo)",
+                path=str(path),
+            )
+        else:
+            target = path.absolute().as_uri() + "?mode=rw"  # never created, even if it vanishes meanwhile
+        conn = sqlite3.connect(
+            target, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False, uri=not create
+        )
     except (OSError, sqlite3.OperationalError) as exc:
         raise StoreUnavailable(f"cannot open the database {path}: {exc}") from None
     conn.row_factory = sqlite3.Row
@@ -451,9 +470,10 @@ def resolve_url(url: str | None = None) -> str:
     return paths.sqlite_url(paths.default_db_path())
 
 
-def open_db(url: str | None = None, *, migrate: bool = True) -> Database:
-    """Open the database, creating or upgrading its schema first when needed."""
-    db = Database(resolve_url(url))
+def open_db(url: str | None = None, *, migrate: bool = True, create: bool = True) -> Database:
+    """Open the database, creating or upgrading its schema first when needed. ``create=False`` (commands that
+    only read): a SQLite file that does not exist is :class:`NoDatabase`, and nothing is created."""
+    db = Database(resolve_url(url), create=create)
     if migrate:
         from tinycrm.store import migrate as migrations
 
