@@ -403,6 +403,8 @@ def _filled_at_0001(url: str) -> tuple[Database, dict]:
         last_deal = tx.scalar("SELECT max(id) FROM deals")
     contacts.delete(db, last_contact)
     deals.delete(db, last_deal)
+    if db.is_sqlite:
+        db.connection().execute("ANALYZE")  # the planner's statistics, which a rebuild must keep
     return db, {"contacts": last_contact, "deals": last_deal}
 
 
@@ -422,6 +424,8 @@ def _content(db: Database) -> dict:
             out["indexes"] = sorted(
                 tuple(r) for r in tx.all("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'")
             )
+            out["statistics"] = sorted(tuple(r) for r in tx.all("SELECT * FROM sqlite_stat1"))
+            assert any(r[0] == "contacts" for r in out["statistics"])
         else:
             out["contact_search"] = [
                 tuple(str(v) for v in r) for r in tx.all("SELECT * FROM contact_search ORDER BY contact_id")
