@@ -56,8 +56,10 @@ def url() -> str | None:
 def command() -> str:
     """The command running, as typed without options: ``"contact add"``; ``""`` for ``crm`` alone or outside
     a command."""
-    # Typer's own copy of click keeps the stack of running commands
-    from typer._click.globals import get_current_context
+    try:  # Typer's own copy of click keeps the stack of running commands
+        from typer._click.globals import get_current_context
+    except ImportError:  # a Typer that runs on click itself
+        from click import get_current_context  # type: ignore[no-redef]
 
     ctx = get_current_context(silent=True)
     names = []
