@@ -85,13 +85,21 @@ def db(store_url: str):
     database.close()
 
 
+def _created(url: str) -> str:
+    """The URL of a database that exists, with the current schema (a PostgreSQL one already does)."""
+    from tinycrm.store.database import open_db
+
+    open_db(url).close()
+    return url
+
+
 @pytest.fixture
 def cli(store_url: str) -> Cli:
-    """``crm`` against a fresh database on each store."""
-    return Cli(store_url)
+    """``crm`` against a fresh, empty database on each store."""
+    return Cli(_created(store_url))
 
 
 @pytest.fixture
 def sqlite_cli(sqlite_url: str) -> Cli:
-    """``crm`` against a fresh SQLite file only (for tests about SQLite itself)."""
-    return Cli(sqlite_url)
+    """``crm`` against a fresh, empty SQLite file only (for tests about SQLite itself)."""
+    return Cli(_created(sqlite_url))

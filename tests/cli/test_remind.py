@@ -172,9 +172,9 @@ def test_render_digest_is_pure_text():
 def test_database_unavailable_exits_75(tmp_path):
     from crm_testkit import Cli
 
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
-    for url in (f"sqlite:///{blocker}/crm.sqlite3", "postgresql+psycopg://postgres:postgres@127.0.0.1:1/crm"):
+    blocker = tmp_path / "crm.sqlite3"
+    blocker.mkdir()  # there, but not a database file that can be opened
+    for url in (f"sqlite:///{blocker}", "postgresql+psycopg://postgres:postgres@127.0.0.1:1/crm"):
         r = Cli(url)("remind", env=FRI)
         assert r.exit_code == 75, r.stderr
         assert r.stdout == ""

@@ -220,7 +220,7 @@ def test_common_writes_skip_alembic_and_sqlalchemy(existing):
 
 
 def test_a_new_database_needs_alembic_only_once(env, sqlite_url):
-    mods, out = loaded(["contact", "list"], env)
+    mods, out = loaded(["add-contact", "Ada"], env)
     assert out.returncode == 0, out.stderr
     assert "alembic" in mods, "a new database is migrated"
     mods, out = loaded(["contact", "list"], env)

@@ -16,7 +16,7 @@ def status_cmd(as_json: bool = JSON) -> None:
     from tinycrm.store import migrate
     from tinycrm.store.database import Database, redact, resolve_url
 
-    db = Database(resolve_url(state.url()))
+    db = Database(resolve_url(state.url()), create=False)
     info = {"url": redact(db.url), **migrate.status(db)}
     render.emit(
         info,

@@ -19,9 +19,17 @@ MAIN_COMMANDS = [
 
 
 def show_status() -> None:
+    from tinycrm.domain.errors import NoDatabase
     from tinycrm.services.status import status
 
-    s = status(state.db(), with_due=True)
+    try:
+        db = state.db()
+    except NoDatabase as exc:  # a fresh install: nothing is created until something is added
+        render.out(f"tinycrm  no database yet at {exc.path}")
+        render.out("  crm add-contact NAME starts it; crm demo shows tinycrm on a demo database\n")
+        _commands()
+        return
+    s = status(db, with_due=True)
     lines = [
         f"tinycrm  {s.database}",
         f"  {s.contacts} contacts ({s.archived} archived), {s.companies} companies, "
@@ -33,6 +41,10 @@ def show_status() -> None:
         lines.append("  (crm agenda shows them)")
     render.out("\n".join(lines))
     render.out("")
+    _commands()
+
+
+def _commands() -> None:
     width = max(len(c) for c, _ in MAIN_COMMANDS)
     for cmd, what in MAIN_COMMANDS:
         render.out(f"  {cmd.ljust(width)}  {what}")

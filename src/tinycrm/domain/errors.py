@@ -41,6 +41,15 @@ class NotFound(CrmError):
     exit_code = EXIT_USAGE
 
 
+class NoDatabase(NotFound):
+    """A command that only reads was pointed at a database that does not exist (a SQLite file); ``path`` names
+    it. Nothing was created. Exit 2, like any reference to nothing."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class Ambiguous(CrmError):
     """A reference matched several records; ``candidates`` lists them (read models)."""
 

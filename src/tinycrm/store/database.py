@@ -4,7 +4,7 @@ Why not SQLAlchemy sessions at run time? Importing SQLAlchemy costs ~20x an empt
 whole budget of ``crm search``. So every query is SQL text written once, in the service that owns it, and run
 through :class:`Database` on the standard library's ``sqlite3`` or on ``psycopg``. The SQL sticks to what both
 SQLite and PostgreSQL understand; the few things that differ (full-text search, a handful of functions) live
-in :mod:`tinycrm.dialects`. The schema itself is declared once, as SQLModel tables in :mod:`tinycrm.store.schema`,
+in :mod:`tinycrm.store.dialects`. The schema itself is declared once, as SQLModel tables in :mod:`tinycrm.store.schema`,
 and Alembic migrations built from it create and upgrade every database.
 
 Parameters are written ``:name`` everywhere; for psycopg they are rewritten to ``%(name)s`` once per statement.
@@ -22,7 +22,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from tinycrm.domain.errors import StoreError, StoreUnavailable
+from tinycrm.domain.errors import NoDatabase, StoreError, StoreUnavailable
+from tinycrm.store.dialects import Dialect, PostgresDialect, SqliteDialect
 from tinycrm.store.sql import placeholders
 
 BUSY_TIMEOUT_S = 60.0
@@ -144,149 +145,20 @@ class Tx:
             self.execute("SELECT pg_advisory_xact_lock(7243002, hashtext(:lock_name))", {"lock_name": name})
 
 
-# --- dialects -------------------------------------------------------------------------------------------
-
-
-class Dialect:
-    name = "?"
-
-    def sql(self, text: str) -> str:
-        return text
-
-    def translate_error(self, exc: Exception) -> Exception:
-        return exc
-
-    # functions whose spelling differs between the stores
-    def month(self, column: str) -> str:
-        """``YYYY-MM`` of a stored UTC timestamp or date column."""
-        raise NotImplementedError
-
-    def like_ci(self, column: str, param: str) -> str:
-        """A case-insensitive ``LIKE`` with ``\\`` as the escape character."""
-        raise NotImplementedError
-
-    def days_between(self, start: str, end: str) -> str:
-        """Days (with a fraction) from timestamp ``start`` to timestamp ``end`` (columns or ``:params``)."""
-        raise NotImplementedError
-
-    def week_start(self, column: str) -> str:
-        """The Monday starting the week of a stored UTC timestamp, as ``YYYY-MM-DD`` text."""
-        raise NotImplementedError
-
-
-class SqliteDialect(Dialect):
-    name = "sqlite"
-
-    def translate_error(self, exc: Exception) -> Exception:
-        if isinstance(exc, sqlite3.OperationalError):
-            text = str(exc)
-            if "locked" in text or "busy" in text:
-                return StoreUnavailable("the database is busy (locked by another process); try again")
-            if "disk I/O" in text or "unable to open" in text:
-                return StoreUnavailable(f"the database cannot be reached: {text}")
-        if isinstance(exc, sqlite3.IntegrityError):
-            from tinycrm.domain.errors import Conflict
-
-            return Conflict(f"the change clashes with what is stored ({exc}); nothing was changed")
-        if isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc):
-            return StoreError(f"the database file is damaged: {exc}; restore it from a backup")
-        return exc
-
-    def month(self, column: str) -> str:
-        return f"substr({column}, 1, 7)"
-
-    def like_ci(self, column: str, param: str) -> str:
-        return f"{column} LIKE :{param} ESCAPE '\\'"
-
-    def days_between(self, start: str, end: str) -> str:
-        return f"(julianday({end}) - julianday({start}))"
-
-    def week_start(self, column: str) -> str:
-        return f"date({column}, 'weekday 0', '-6 days')"
-
-
-_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-
-
-class PostgresDialect(Dialect):
-    name = "postgresql"
-
-    def __init__(self) -> None:
-        self._cache: dict[str, str] = {}
-
-    def sql(self, text: str) -> str:
-        out = self._cache.get(text)
-        if out is None:
-            out = _PARAM.sub(r"%(\1)s", text.replace("%", "%%"))
-            self._cache[text] = out
-        return out
-
-    def translate_error(self, exc: Exception) -> Exception:
-        import psycopg
-        from psycopg import errors as pg
-
-        from tinycrm.domain.errors import Conflict, Refused
-
-        if not isinstance(exc, psycopg.Error):
-            return exc
-        primary = (exc.diag.message_primary if isinstance(exc, psycopg.DatabaseError) else None) or (
-            str(exc).strip().splitlines() or ["no details"]
-        )[0]
-        if isinstance(exc, pg.InsufficientPrivilege):
-            return Refused(
-                f"the database refused the change: {primary} (your database login lacks the right; "
-                "a tinycrm admin can grant it with: crm team add-member NAME --role member)"
-            )
-        if isinstance(exc, (pg.DeadlockDetected, pg.SerializationFailure)):
-            return StoreUnavailable(
-                f"the database cancelled this change because of a simultaneous one ({primary}); "
-                "nothing was changed: run the command again"
-            )
-        if isinstance(exc, (pg.LockNotAvailable, pg.QueryCanceled)):
-            return StoreUnavailable(f"the database is busy ({primary}); nothing was changed: try again")
-        if isinstance(exc, pg.UniqueViolation):
-            return Conflict(
-                f"someone stored the same thing at the same moment ({exc.diag.message_detail or primary}); "
-                "nothing was changed: reload and try again"
-            )
-        if isinstance(exc, pg.ForeignKeyViolation):
-            return Conflict(
-                "a record this change refers to was deleted at the same moment by someone else; "
-                "nothing was changed: reload and try again"
-            )
-        if isinstance(exc, pg.ReadOnlySqlTransaction):
-            return Refused(f"the database refused the change: it is read-only ({primary})")
-        if isinstance(exc, psycopg.DataError):
-            from tinycrm.domain.errors import InvalidInput
-
-            return InvalidInput(f"the database cannot store a value: {primary}; shorten or correct it")
-        if isinstance(exc, pg.ProgramLimitExceeded):
-            return StoreError(f"the database cannot store this: {primary}")
-        if isinstance(exc, psycopg.OperationalError):
-            return StoreUnavailable(f"the database cannot be reached: {primary}; try again later")
-        return exc
-
-    def month(self, column: str) -> str:
-        return f"to_char({column}, 'YYYY-MM')"
-
-    def like_ci(self, column: str, param: str) -> str:
-        return f"{column} ILIKE :{param}"
-
-    def days_between(self, start: str, end: str) -> str:
-        return f"(EXTRACT(EPOCH FROM (CAST({end} AS timestamptz) - CAST({start} AS timestamptz))) / 86400.0)"
-
-    def week_start(self, column: str) -> str:
-        return f"to_char(date_trunc('week', {column}), 'YYYY-MM-DD')"
-
-
 # --- the database ---------------------------------------------------------------------------------------
 
 
 class Database:
-    """A database URL, its dialect, its search index, and one connection per thread."""
+    """A database URL, its dialect, its search index, and one connection per thread.
 
-    def __init__(self, url: str) -> None:
+    ``create=False``: a SQLite file that does not exist is :class:`NoDatabase`, and neither it nor its folder is
+    created (a command that only reads never leaves an empty database behind a typo in ``--db``). A PostgreSQL
+    database is made on the server, never by tinycrm, so the flag changes nothing there.
+    """
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
+        self.create = create
         self._local = threading.local()
         self._all: list[Any] = []
         self._lock = threading.Lock()
@@ -324,7 +196,7 @@ class Database:
 
     def _connect(self) -> Any:
         if self.is_sqlite:
-            return connect_sqlite(self.path)
+            return connect_sqlite(self.path, create=self.create)
         return connect_postgres(self.url)
 
     def close(self) -> None:
@@ -466,11 +338,24 @@ def create_private_file(path: Path) -> None:
     os.close(fd)
 
 
-def connect_sqlite(path: Path) -> sqlite3.Connection:
-    """A connection with the pragmas every tinycrm connection needs."""
+def connect_sqlite(path: Path, *, create: bool = True) -> sqlite3.Connection:
+    """A connection with the pragmas every tinycrm connection needs; with ``create=False``, only to a file that
+    exists (else :class:`NoDatabase`, and nothing is created)."""
     try:
-        create_private_file(path)
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        if create:
+            create_private_file(path)
+            target: str | Path = path
+        elif not path.exists():
+            raise NoDatabase(
+                f"no database at {path}: start one with crm add-contact NAME (or try tinycrm on a demo "
+                "database: crm demo)",
+                path=str(path),
+            )
+        else:
+            target = path.absolute().as_uri() + "?mode=rw"  # never created, even if it vanishes meanwhile
+        conn = sqlite3.connect(
+            target, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False, uri=not create
+        )
     except (OSError, sqlite3.OperationalError) as exc:
         raise StoreUnavailable(f"cannot open the database {path}: {exc}") from None
     conn.row_factory = sqlite3.Row
@@ -634,9 +519,10 @@ def resolve_url(url: str | None = None) -> str:
     return url
 
 
-def open_db(url: str | None = None, *, migrate: bool = True) -> Database:
-    """Open the database, creating or upgrading its schema first when needed."""
-    db = Database(resolve_url(url))
+def open_db(url: str | None = None, *, migrate: bool = True, create: bool = True) -> Database:
+    """Open the database, creating or upgrading its schema first when needed. ``create=False`` (commands that
+    only read): a SQLite file that does not exist is :class:`NoDatabase`, and nothing is created."""
+    db = Database(resolve_url(url), create=create)
     if migrate:
         from tinycrm.store import migrate as migrations
 

@@ -3,6 +3,14 @@
 Opening a database reads one row (``alembic_version``) and compares it with :data:`migrations.HEAD`: when they
 match, Alembic is never imported. Otherwise the upgrade runs under a lock (SQLite: ``BEGIN IMMEDIATE``;
 PostgreSQL: an advisory lock) so that several processes opening a new database at once create it once.
+
+Every pending migration runs in that one transaction: an upgrade stopped halfway (a crash, Ctrl-C, a full disk)
+leaves the database as it was, and the next open tries again.
+
+On SQLite the upgrade runs with foreign keys off, because changing a table there means rebuilding it, and
+dropping the old copy with foreign keys on would delete (``ON DELETE CASCADE``) or unlink (``SET NULL``) the rows
+that refer to it. So a migration cannot rely on ``ON DELETE`` actions; before the commit
+``PRAGMA foreign_key_check`` must find no broken reference that was not there before, or nothing is stored.
 """
 
 from __future__ import annotations
@@ -66,8 +74,9 @@ def _config(connection: Any) -> Any:
     return cfg
 
 
-def sa_engine(db: Database) -> Any:
-    """A SQLAlchemy engine on the same store, with the same connection set-up as :class:`Database`."""
+def sa_engine(db: Database, *, foreign_keys: bool = True) -> Any:
+    """A SQLAlchemy engine on the same store, with the same connection set-up as :class:`Database` (on SQLite,
+    ``foreign_keys=False`` turns their enforcement off, for migrations)."""
     import sqlalchemy as sa
     from sqlalchemy import event
     from sqlalchemy.pool import NullPool
@@ -80,6 +89,9 @@ def sa_engine(db: Database) -> Any:
         @event.listens_for(engine, "connect")
         def _autocommit(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None
+            if not foreign_keys:
+                # outside any transaction: inside one SQLite ignores this pragma
+                dbapi_conn.execute("PRAGMA foreign_keys = OFF")
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
@@ -93,9 +105,10 @@ def sa_engine(db: Database) -> Any:
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
+    """Run the pending migrations up to ``revision`` in one transaction (see the module's doc)."""
     from alembic import command
 
-    engine = sa_engine(db)
+    engine = sa_engine(db, foreign_keys=False)
     try:
         with engine.begin() as conn:
             if not db.is_sqlite:
@@ -105,13 +118,32 @@ def upgrade(db: Database, revision: str = "head") -> None:
 
             if MigrationContext.configure(conn).get_current_revision() == HEAD and revision == "head":
                 return
+            broken_before = _broken_references(conn) if db.is_sqlite else set()
             command.upgrade(_config(conn), revision)
+            if db.is_sqlite:
+                broken = _broken_references(conn) - broken_before
+                if broken:
+                    table, rowid, parent, _ = sorted(broken)[0]
+                    raise StoreError(
+                        f"the schema upgrade would leave {len(broken)} broken references (the first: row "
+                        f"{rowid} of {table} -> {parent}); nothing was changed: report this as a bug"
+                    )
     finally:
         engine.dispose()
 
 
+def _broken_references(conn: Any) -> set[tuple[Any, ...]]:
+    """SQLite's ``PRAGMA foreign_key_check``: each row that refers to a row that is not there."""
+    return {tuple(row) for row in conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()}
+
+
 def status(db: Database) -> dict[str, Any]:
-    rev = current_revision(db)
+    from tinycrm.domain.errors import NoDatabase
+
+    try:
+        rev = current_revision(db)
+    except NoDatabase:  # a database not created yet has no schema
+        rev = None
     return {"current": rev, "head": HEAD, "up_to_date": rev == HEAD, "known": known_revisions()}
 
 

@@ -26,6 +26,12 @@ metadata.naming_convention = {
 }
 
 
+#: ``__table_args__`` of every table with an integer ``id``: on SQLite the id is ``AUTOINCREMENT``, so the id of
+#: a deleted record is never handed out again (without it SQLite reuses the largest id once that row is gone,
+#: and ``crm history contact 4`` would mix two people). PostgreSQL sequences never go back anyway.
+IDS_NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
 def _ts(nullable: bool = False, index: bool = False) -> sa.Column:
     return sa.Column(sa.DateTime(timezone=True), nullable=nullable, index=index)
 
@@ -43,6 +49,7 @@ def _version() -> sa.Column:
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
+    __table_args__ = IDS_NEVER_REUSED
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, unique=True))
     full_name: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
@@ -54,6 +61,7 @@ class User(SQLModel, table=True):
 
 class Tag(SQLModel, table=True):
     __tablename__ = "tags"
+    __table_args__ = IDS_NEVER_REUSED
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
     #: the casefolded name: tags are unique regardless of case
@@ -62,6 +70,7 @@ class Tag(SQLModel, table=True):
 
 class Company(SQLModel, table=True):
     __tablename__ = "companies"
+    __table_args__ = IDS_NEVER_REUSED
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, unique=True))
     name: str = Field(sa_column=sa.Column(sa.String(300), nullable=False))
@@ -100,6 +109,7 @@ class CompanyField(SQLModel, table=True):
 
 class Contact(SQLModel, table=True):
     __tablename__ = "contacts"
+    __table_args__ = IDS_NEVER_REUSED
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(sa_column=sa.Column(sa.String(255), nullable=False, unique=True))
     given_name: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
@@ -131,6 +141,7 @@ def _contact_fk() -> sa.Column:
 
 class ContactEmail(SQLModel, table=True):
     __tablename__ = "contact_emails"
+    __table_args__ = IDS_NEVER_REUSED
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(sa_column=_contact_fk())
     position: int = Field(sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
@@ -142,6 +153,7 @@ class ContactEmail(SQLModel, table=True):
 
 class ContactPhone(SQLModel, table=True):
     __tablename__ = "contact_phones"
+    __table_args__ = IDS_NEVER_REUSED
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(sa_column=_contact_fk())
     position: int = Field(sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
@@ -153,6 +165,7 @@ class ContactPhone(SQLModel, table=True):
 
 class ContactAddress(SQLModel, table=True):
     __tablename__ = "contact_addresses"
+    __table_args__ = IDS_NEVER_REUSED
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(sa_column=_contact_fk())
     position: int = Field(sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
@@ -200,6 +213,7 @@ class ContactExtra(SQLModel, table=True):
     """vCard properties tinycrm has no column for (``X-...``), kept verbatim so an export gives them back."""
 
     __tablename__ = "contact_extras"
+    __table_args__ = IDS_NEVER_REUSED
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(sa_column=_contact_fk())
     position: int = Field(sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
@@ -213,6 +227,7 @@ class ContactExtra(SQLModel, table=True):
 
 class Pipeline(SQLModel, table=True):
     __tablename__ = "pipelines"
+    __table_args__ = IDS_NEVER_REUSED
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, unique=True))
     position: int = Field(sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
@@ -221,7 +236,7 @@ class Pipeline(SQLModel, table=True):
 
 class Stage(SQLModel, table=True):
     __tablename__ = "stages"
-    __table_args__ = (sa.UniqueConstraint("pipeline_id", "name"),)
+    __table_args__ = (sa.UniqueConstraint("pipeline_id", "name"), IDS_NEVER_REUSED)
     id: int | None = Field(default=None, primary_key=True)
     pipeline_id: int = Field(sa_column=_fk("pipelines.id", "CASCADE", nullable=False))
     name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
@@ -240,6 +255,7 @@ class Deal(SQLModel, table=True):
         sa.Index("ix_deals_forecast", "status", "expected_close", "currency", "stage_id", "value_e4"),
         sa.Index("ix_deals_won", "status", "closed_at", "currency", "value_e4"),
         sa.Index("ix_deals_stage_column", "stage_id", "status", "expected_close"),
+        IDS_NEVER_REUSED,
     )
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, unique=True))
@@ -277,6 +293,7 @@ class DealContact(SQLModel, table=True):
 
 class DealStageChange(SQLModel, table=True):
     __tablename__ = "deal_stage_history"
+    __table_args__ = IDS_NEVER_REUSED
     id: int | None = Field(default=None, primary_key=True)
     deal_id: int = Field(sa_column=_fk("deals.id", "CASCADE", nullable=False))
     from_stage_id: int | None = Field(default=None, sa_column=_fk("stages.id", "SET NULL"))
@@ -292,6 +309,7 @@ class DealStageChange(SQLModel, table=True):
 
 class Interaction(SQLModel, table=True):
     __tablename__ = "interactions"
+    __table_args__ = IDS_NEVER_REUSED
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, unique=True))
     kind: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
@@ -322,6 +340,7 @@ class InteractionContact(SQLModel, table=True):
 
 class Task(SQLModel, table=True):
     __tablename__ = "tasks"
+    __table_args__ = IDS_NEVER_REUSED
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, unique=True))
     title: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
@@ -357,7 +376,7 @@ class ReminderSent(SQLModel, table=True):
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_log"
-    __table_args__ = (sa.Index("ix_audit_log_record", "record_type", "record_id"),)
+    __table_args__ = (sa.Index("ix_audit_log_record", "record_type", "record_id"), IDS_NEVER_REUSED)
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_column=_ts(index=True))
     user_name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, index=True))

@@ -91,16 +91,51 @@ def insert_rows(tx: Tx, table: str, items: list[dict[str, Any]]) -> None:
     )
 
 
+#: the audit log's ``record_type`` for the records of a table: the log remembers ids that are gone
+AUDITED = {
+    "contacts": "contact",
+    "companies": "company",
+    "deals": "deal",
+    "tasks": "task",
+    "interactions": "interaction",
+    "users": "user",
+    "pipelines": "pipeline",
+    "stages": "stage",
+}
+
+
+def id_tables() -> list[str]:
+    """The tables whose rows get a new integer ``id`` from the store, parents before children."""
+    return [t for t in table_order() if primary_key(t) == ["id"]]
+
+
+def used_id(tx: Tx, table: str) -> int:
+    """The largest id known to have been used in ``table``: in the table, or in the audit log."""
+    used = tx.scalar(f"SELECT max(id) FROM {table}") or 0
+    if table in AUDITED:
+        logged = tx.scalar(
+            "SELECT max(record_id) FROM audit_log WHERE record_type = :rt", {"rt": AUDITED[table]}
+        )
+        used = max(used, logged or 0)
+    return used
+
+
 def reset_sequences(tx: Tx) -> None:
-    """After inserting explicit ids on PostgreSQL, move each id sequence past the largest id."""
-    if tx.db.is_sqlite:
-        return
-    for table in table_order():
-        if "id" in primary_key(table) and len(primary_key(table)) == 1:
-            tx.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)"
-            )
+    """After inserting rows with their ids, move each id counter past the largest id known to have been used
+    (see :func:`used_id`), never back: a new record never gets the id of one that existed."""
+    for table in id_tables():
+        used = used_id(tx, table)
+        if tx.db.is_sqlite:
+            # AUTOINCREMENT tables keep their counter in sqlite_sequence (it has no key: update, else insert)
+            params = {"t": table, "u": used}
+            if tx.scalar("SELECT count(*) FROM sqlite_sequence WHERE name = :t", params):
+                tx.execute("UPDATE sqlite_sequence SET seq = :u WHERE name = :t AND seq < :u", params)
+            else:
+                tx.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (:t, :u)", params)
+            continue
+        seq = tx.scalar("SELECT pg_get_serial_sequence(:t, 'id')", {"t": table})
+        given = tx.scalar(f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {seq}")
+        tx.execute("SELECT setval(:s, :n, false)", {"s": seq, "n": max(used, given) + 1})
 
 
 def is_empty(tx: Tx) -> bool:

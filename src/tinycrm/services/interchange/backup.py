@@ -131,10 +131,11 @@ def _refuse_unless_empty(db: Database, replace: bool, what: str) -> None:
 def import_json(db: Database, file: Source, *, replace: bool = False) -> DumpReport:
     """Restore a JSON export into an empty database (with ``replace``, into any: everything in it goes)."""
     from tinycrm.formats.jsonio import decode_row, read_dump
+    from tinycrm.store.migrations import SAME_DATA_AS_HEAD
 
     with file.open() as fh:
         dump = read_dump(fh.read(), source=file.name)
-    if dump.schema_revision != _head_revision():
+    if dump.schema_revision not in SAME_DATA_AS_HEAD:
         raise InvalidInput(
             f"{file.name} was exported from schema revision {dump.schema_revision}; this tinycrm has "
             f"{_head_revision()}: import it with the tinycrm version that made it, then upgrade"
