@@ -111,58 +111,55 @@ def _extra_for(e: Extra, version: str) -> tuple[str | None, str]:
 
 # --- the property writers, in card order ----------------------------------------------------------------
 
-Writer = Callable[[ContactData, str], list[str]]
+#: a property writer adds the lines of its properties to the card's lines
+Writer = Callable[[ContactData, str, list[str]], None]
 
 
-def _identity(c: ContactData, version: str) -> list[str]:
-    return [_prop("UID", None, escape(c.uid)), _prop("FN", None, escape(c.display_name))]
+def _identity(c: ContactData, version: str, lines: list[str]) -> None:
+    lines.append(_prop("UID", None, escape(c.uid)))
+    lines.append(_prop("FN", None, escape(c.display_name)))
 
 
-def _names(c: ContactData, version: str) -> list[str]:
+def _names(c: ContactData, version: str, lines: list[str]) -> None:
     """N and ORG: the kept originals while they agree with the columns (they hold prefix, department...)."""
-    first = _first_shadows(c.extras)
-    n = _shadow(c.extras, first["N"], [c.family_name, c.given_name])
+    n = org = None
+    if c.extras:
+        first = _first_shadows(c.extras)
+        n = _shadow(c.extras, first["N"], [c.family_name, c.given_name])
+        org = _shadow(c.extras, first["ORG"], [c.company])
     if n is not None:
-        lines = [_prop("N", n.params, n.value)]
+        lines.append(_prop("N", n.params, n.value))
     else:
-        lines = [_prop("N", None, f"{escape(c.family_name or '')};{escape(c.given_name or '')};;;")]
-    org = _shadow(c.extras, first["ORG"], [c.company])
+        lines.append(_prop("N", None, f"{escape(c.family_name or '')};{escape(c.given_name or '')};;;"))
     if org is not None:
         lines.append(_prop("ORG", org.params, org.value))
     elif c.company:
         lines.append(_prop("ORG", None, escape(c.company)))
-    return lines
 
 
-def _work(c: ContactData, version: str) -> list[str]:
-    lines = []
+def _work(c: ContactData, version: str, lines: list[str]) -> None:
     if c.job_title:
         lines.append(_prop("TITLE", None, escape(c.job_title)))
     if c.company_role:
         lines.append(_prop("ROLE", None, escape(c.company_role)))
-    return lines
 
 
-def _bday(c: ContactData, version: str) -> list[str]:
+def _bday(c: ContactData, version: str, lines: list[str]) -> None:
     b = c.birthday
     if not b:
-        return []
+        return
     if version == "4.0":
         b = b.replace("-", "") if not b.startswith("--") else "--" + b[2:].replace("-", "")
-    return [f"BDAY:{b}"]
+    lines.append(f"BDAY:{b}")
 
 
-def _labelled(c: ContactData, version: str) -> list[str]:
+def _labelled(c: ContactData, version: str, lines: list[str]) -> None:
     """EMAIL, TEL and ADR with TYPE parameters, or in an ``itemN.`` group with an ``X-ABLabel`` when the
     label is not one every client understands."""
-    lines: list[str] = []
     item = max((int(m.group(1)) for e in c.extras if (m := _ITEM.match(e.name))), default=0)
-    values = [("EMAIL", e.label, escape(e.value)) for e in c.emails]
-    values += [("TEL", p.label, escape(p.value)) for p in c.phones]
-    for a in c.addresses:
-        parts = (a.po_box, a.extended, a.street, a.locality, a.region, a.postcode, a.country)
-        values.append(("ADR", a.label, ";".join(escape(x or "") for x in parts)))
-    for kind, label, value in values:
+
+    def add(kind: str, label: str | None, value: str) -> None:
+        nonlocal item
         types = _types_for(label, kind, version)
         if types is None:
             item += 1
@@ -170,54 +167,59 @@ def _labelled(c: ContactData, version: str) -> list[str]:
             lines.append(_prop(f"item{item}.X-ABLabel", None, escape(label or "")))
         else:
             lines.append(_prop(kind, types or None, value))
-    return lines
+
+    for e in c.emails:
+        add("EMAIL", e.label, escape(e.value))
+    for p in c.phones:
+        add("TEL", p.label, escape(p.value))
+    for a in c.addresses:
+        parts = (a.po_box, a.extended, a.street, a.locality, a.region, a.postcode, a.country)
+        add("ADR", a.label, ";".join(escape(x or "") for x in parts))
 
 
-def _note_and_tags(c: ContactData, version: str) -> list[str]:
-    lines = []
+def _note_and_tags(c: ContactData, version: str, lines: list[str]) -> None:
     if c.notes:
         lines.append(_prop("NOTE", None, escape(c.notes)))
     if c.tags:
         lines.append(_prop("CATEGORIES", None, ",".join(escape(t) for t in c.tags)))
-    return lines
 
 
-def _photo(c: ContactData, version: str) -> list[str]:
+def _photo(c: ContactData, version: str, lines: list[str]) -> None:
     if c.photo is None:
-        return []
+        return
     data = base64.b64encode(c.photo.data).decode("ascii")
     if version == "4.0":
-        return [fold(f"PHOTO:data:{c.photo.media_type};base64,{data}")]
+        lines.append(fold(f"PHOTO:data:{c.photo.media_type};base64,{data}"))
+        return
     media = c.photo.media_type
     kind = media[6:].upper() if media.startswith("image/") else f'"{media}"'
-    return [fold(f"PHOTO;ENCODING=b;TYPE={kind}:{data}")]
+    lines.append(fold(f"PHOTO;ENCODING=b;TYPE={kind}:{data}"))
 
 
-def _tinycrm(c: ContactData, version: str) -> list[str]:
+def _tinycrm(c: ContactData, version: str, lines: list[str]) -> None:
     """tinycrm's own columns: custom fields, cadence, the archive flag."""
-    lines = [_prop("X-TINYCRM-FIELD", None, escape(f"{key}={value}")) for key, value in c.fields.items()]
+    for key, value in c.fields.items():
+        lines.append(_prop("X-TINYCRM-FIELD", None, escape(f"{key}={value}")))
     if c.cadence_days:
         lines.append(f"X-TINYCRM-CADENCE:{c.cadence_days}")
     if c.archived:
         lines.append("X-TINYCRM-ARCHIVED:TRUE")
-    return lines
 
 
-def _extras(c: ContactData, version: str) -> list[str]:
+def _extras(c: ContactData, version: str, lines: list[str]) -> None:
     """The properties kept verbatim, but for the first N and ORG (written by :func:`_names`)."""
+    if not c.extras:
+        return
     shadows = _first_shadows(c.extras).values()
-    lines = []
     for i, e in enumerate(c.extras):
         if i not in shadows:
             params, value = _extra_for(e, version)
             lines.append(_prop(e.name, params, value))
-    return lines
 
 
-def _rev(c: ContactData, version: str) -> list[str]:
-    if c.updated_at is None:
-        return []
-    return ["REV:" + c.updated_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")]
+def _rev(c: ContactData, version: str, lines: list[str]) -> None:
+    if c.updated_at is not None:
+        lines.append("REV:" + c.updated_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"))
 
 
 #: what a card holds, in order, after BEGIN, VERSION and PRODID
@@ -241,6 +243,6 @@ def write_card(c: ContactData, version: str = "3.0") -> str:
         raise InvalidInput(f"vCard version {version!r} cannot be written; use 3.0 or 4.0")
     lines = ["BEGIN:VCARD", f"VERSION:{version}", f"PRODID:{PRODID}"]
     for write in WRITERS:
-        lines += write(c, version)
+        write(c, version, lines)
     lines.append("END:VCARD")
     return "\r\n".join(lines) + "\r\n"
