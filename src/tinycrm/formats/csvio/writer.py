@@ -1,6 +1,6 @@
-"""Writing contacts as CSV. An export preset is data (:class:`ExportPreset`): its fixed columns with the cell
-of each, then as many email, phone and address column groups as the :class:`Layout` asks for, then the
-custom-field columns. Cells a spreadsheet would run as a formula are neutralised."""
+"""Writing contacts as CSV. Each export preset (:data:`EXPORTS`) gives its header and the cells of one contact:
+its fixed columns, then as many email, phone and address column groups as the :class:`Layout` asks for, then
+the custom-field columns. Cells a spreadsheet would run as a formula are neutralised."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from tinycrm.domain.errors import InvalidInput
-from tinycrm.domain.people import Address
 from tinycrm.formats.csvio.columns import MULTI
 from tinycrm.formats.records import ContactData
 
@@ -35,153 +34,187 @@ class Layout:
     most_fields: int = 0
 
 
-Cell = Callable[[ContactData], str]
-
-
 @dataclass(frozen=True, slots=True)
 class ExportPreset:
-    """The columns of one export layout."""
+    """An export layout: its header for a :class:`Layout`, and the cells of one contact (before they are
+    neutralised). The cells are written out in one list per preset: a function call per cell would cost a
+    tenth of an export."""
 
-    #: the fixed columns: header and cell
-    columns: tuple[tuple[str, Cell], ...]
-    #: the header of the n-th email's label and value columns (phones are ``Phone {n}``)
-    email: str
-    #: how a label cell is written
-    label: Callable[[str | None], str]
-    #: the parts of an address after its label column: header and cell
-    address: tuple[tuple[str, Callable[[Address], str]], ...]
-    #: the custom-field columns: their headers, and the cells of one contact
-    field_header: Callable[[Layout], list[str]]
-    field_cells: Callable[[ContactData, Layout], list[str]]
-
-
-def _empty(c: ContactData) -> str:
-    return ""
-
-
-def _text(attribute: str) -> Cell:
-    return lambda c: getattr(c, attribute) or ""
-
-
-def _part(attribute: str) -> Callable[[Address], str]:
-    return lambda a: getattr(a, attribute) or ""
-
-
-def _field_pairs_header(layout: Layout) -> list[str]:
-    return [
-        x
-        for n in range(1, layout.most_fields + 1)
-        for x in (f"Custom Field {n} - Label", f"Custom Field {n} - Value")
-    ]
-
-
-def _field_pairs(c: ContactData, layout: Layout) -> list[str]:
-    """Google has no column for the role: it is the first custom field."""
-    pairs = [[k, val] for k, val in c.fields.items()]
-    if c.company_role:
-        pairs.insert(0, ["role", c.company_role])
-    return _pad([x for pair in pairs[: layout.most_fields] for x in pair], 2 * layout.most_fields)
-
-
-GOOGLE = ExportPreset(
-    columns=(
-        ("First Name", _text("given_name")),
-        ("Middle Name", _empty),
-        ("Last Name", _text("family_name")),
-        ("Phonetic First Name", _empty),
-        ("Phonetic Middle Name", _empty),
-        ("Phonetic Last Name", _empty),
-        ("Name Prefix", _empty),
-        ("Name Suffix", _empty),
-        ("Nickname", _empty),
-        ("File As", _empty),
-        ("Organization Name", _text("company")),
-        ("Organization Title", _text("job_title")),
-        ("Organization Department", _empty),
-        ("Birthday", _text("birthday")),
-        ("Notes", _text("notes")),
-        ("Photo", _empty),
-        ("Labels", lambda c: MULTI.join([*c.tags, "* myContacts"])),
-    ),
-    email="E-mail {n}",
-    label=lambda label: (label or "").title(),
-    address=(
-        ("Formatted", Address.one_line),
-        ("Street", _part("street")),
-        ("City", _part("locality")),
-        ("PO Box", _part("po_box")),
-        ("Region", _part("region")),
-        ("Postal Code", _part("postcode")),
-        ("Country", _part("country")),
-        ("Extended Address", _part("extended")),
-    ),
-    field_header=_field_pairs_header,
-    field_cells=_field_pairs,
-)
-
-GENERIC = ExportPreset(
-    columns=(
-        ("UID", lambda c: c.uid),
-        ("Name", lambda c: c.display_name),
-        ("Given Name", _text("given_name")),
-        ("Family Name", _text("family_name")),
-        ("Company", _text("company")),
-        ("Job Title", _text("job_title")),
-        ("Role", _text("company_role")),
-        ("Birthday", _text("birthday")),
-        ("Tags", lambda c: ", ".join(c.tags)),
-        ("Cadence Days", lambda c: str(c.cadence_days or "")),
-        ("Archived", lambda c: "true" if c.archived else ""),
-        ("Notes", _text("notes")),
-    ),
-    email="Email {n}",
-    label=lambda label: label or "",
-    address=(
-        ("Street", _part("street")),
-        ("City", _part("locality")),
-        ("Region", _part("region")),
-        ("Postal Code", _part("postcode")),
-        ("Country", _part("country")),
-        ("PO Box", _part("po_box")),
-        ("Extended Address", _part("extended")),
-    ),
-    field_header=lambda layout: [f"Field: {key}" for key in layout.fields],
-    field_cells=lambda c, layout: [c.fields.get(key, "") for key in layout.fields],
-)
-
-EXPORTS: dict[str, ExportPreset] = {"generic": GENERIC, "google": GOOGLE}
+    header: Callable[[Layout], list[str]]
+    cells: Callable[[ContactData, Layout], list[str]]
 
 
 def _pad(items: list[str], size: int) -> list[str]:
     return items + [""] * (size - len(items))
 
 
-def header(preset: str, layout: Layout) -> list[str]:
-    p = EXPORTS.get(preset, GENERIC)
-    cols = [name for name, _ in p.columns]
+def _numbered(layout: Layout, email: str, address: tuple[str, ...]) -> list[str]:
+    """The email, phone and address column groups: ``{email} 1 - Label``, ``{email} 1 - Value``..."""
+    cols: list[str] = []
     for n in range(1, layout.emails + 1):
-        cols += [f"{p.email.format(n=n)} - Label", f"{p.email.format(n=n)} - Value"]
+        cols += [f"{email} {n} - Label", f"{email} {n} - Value"]
     for n in range(1, layout.phones + 1):
         cols += [f"Phone {n} - Label", f"Phone {n} - Value"]
     for n in range(1, layout.addresses + 1):
-        cols += [f"Address {n} - Label", *(f"Address {n} - {name}" for name, _ in p.address)]
-    return cols + p.field_header(layout)
+        cols += [f"Address {n} - Label", *(f"Address {n} - {part}" for part in address)]
+    return cols
 
 
-def row(c: ContactData, preset: str, layout: Layout) -> list[str]:
-    p = EXPORTS.get(preset, GENERIC)
-    out = [cell(c) for _, cell in p.columns]
+# --- Google Contacts ------------------------------------------------------------------------------------
+
+_GOOGLE_COLUMNS = (
+    "First Name",
+    "Middle Name",
+    "Last Name",
+    "Phonetic First Name",
+    "Phonetic Middle Name",
+    "Phonetic Last Name",
+    "Name Prefix",
+    "Name Suffix",
+    "Nickname",
+    "File As",
+    "Organization Name",
+    "Organization Title",
+    "Organization Department",
+    "Birthday",
+    "Notes",
+    "Photo",
+    "Labels",
+)
+_GOOGLE_ADDRESS = (
+    "Formatted",
+    "Street",
+    "City",
+    "PO Box",
+    "Region",
+    "Postal Code",
+    "Country",
+    "Extended Address",
+)
+
+
+def _google_header(layout: Layout) -> list[str]:
+    cols = [*_GOOGLE_COLUMNS, *_numbered(layout, "E-mail", _GOOGLE_ADDRESS)]
+    for n in range(1, layout.most_fields + 1):
+        cols += [f"Custom Field {n} - Label", f"Custom Field {n} - Value"]
+    return cols
+
+
+def _google_cells(c: ContactData, layout: Layout) -> list[str]:
+    """Labels in title case; the role, which has no column, is the first custom field."""
+    out = [
+        c.given_name or "",
+        "",
+        c.family_name or "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        c.company or "",
+        c.job_title or "",
+        "",
+        c.birthday or "",
+        c.notes or "",
+        "",
+        MULTI.join([*c.tags, "* myContacts"]),
+    ]
     for items, size in ((c.emails, layout.emails), (c.phones, layout.phones)):
         cells: list[str] = []
         for item in items[:size]:
-            cells += [p.label(item.label), item.value]
+            cells += [(item.label or "").title(), item.value]
         out += _pad(cells, 2 * size)
     cells = []
     for a in c.addresses[: layout.addresses]:
-        cells += [p.label(a.label), *(part(a) for _, part in p.address)]
-    out += _pad(cells, (1 + len(p.address)) * layout.addresses)
-    out += p.field_cells(c, layout)
-    return [neutralise(x) for x in out]
+        cells += [
+            (a.label or "").title(),
+            a.one_line(),
+            a.street or "",
+            a.locality or "",
+            a.po_box or "",
+            a.region or "",
+            a.postcode or "",
+            a.country or "",
+            a.extended or "",
+        ]
+    out += _pad(cells, (1 + len(_GOOGLE_ADDRESS)) * layout.addresses)
+    pairs = [[k, val] for k, val in c.fields.items()]
+    if c.company_role:
+        pairs.insert(0, ["role", c.company_role])
+    out += _pad([x for pair in pairs[: layout.most_fields] for x in pair], 2 * layout.most_fields)
+    return out
+
+
+# --- tinycrm's own layout -------------------------------------------------------------------------------
+
+_GENERIC_COLUMNS = (
+    "UID",
+    "Name",
+    "Given Name",
+    "Family Name",
+    "Company",
+    "Job Title",
+    "Role",
+    "Birthday",
+    "Tags",
+    "Cadence Days",
+    "Archived",
+    "Notes",
+)
+_GENERIC_ADDRESS = ("Street", "City", "Region", "Postal Code", "Country", "PO Box", "Extended Address")
+
+
+def _generic_header(layout: Layout) -> list[str]:
+    return [
+        *_GENERIC_COLUMNS,
+        *_numbered(layout, "Email", _GENERIC_ADDRESS),
+        *(f"Field: {key}" for key in layout.fields),
+    ]
+
+
+def _generic_cells(c: ContactData, layout: Layout) -> list[str]:
+    """Every column tinycrm has; one column per custom field of the export."""
+    out = [
+        c.uid,
+        c.display_name,
+        c.given_name or "",
+        c.family_name or "",
+        c.company or "",
+        c.job_title or "",
+        c.company_role or "",
+        c.birthday or "",
+        ", ".join(c.tags),
+        str(c.cadence_days or ""),
+        "true" if c.archived else "",
+        c.notes or "",
+    ]
+    for items, size in ((c.emails, layout.emails), (c.phones, layout.phones)):
+        cells: list[str] = []
+        for item in items[:size]:
+            cells += [item.label or "", item.value]
+        out += _pad(cells, 2 * size)
+    cells = []
+    for a in c.addresses[: layout.addresses]:
+        parts = (a.street, a.locality, a.region, a.postcode, a.country, a.po_box, a.extended)
+        cells += [a.label or "", *(x or "" for x in parts)]
+    out += _pad(cells, (1 + len(_GENERIC_ADDRESS)) * layout.addresses)
+    out += [c.fields.get(key, "") for key in layout.fields]
+    return out
+
+
+GOOGLE = ExportPreset(_google_header, _google_cells)
+GENERIC = ExportPreset(_generic_header, _generic_cells)
+EXPORTS: dict[str, ExportPreset] = {"generic": GENERIC, "google": GOOGLE}
+
+
+def header(preset: str, layout: Layout) -> list[str]:
+    return EXPORTS.get(preset, GENERIC).header(layout)
+
+
+def row(c: ContactData, preset: str, layout: Layout) -> list[str]:
+    return [neutralise(x) for x in EXPORTS.get(preset, GENERIC).cells(c, layout)]
 
 
 def write_csv(
