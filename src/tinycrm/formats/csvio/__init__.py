@@ -13,7 +13,7 @@ that ``'`` away again.
 
 The package: :mod:`.columns` (what a column maps to), :mod:`.presets` (the import presets as tables of header
 rules), :mod:`.reader` (a file to rows), :mod:`.rows` (one handler per kind of target column, then the steps
-that make the contact), :mod:`.writer` (the export presets as column tables).
+that make the contact), :mod:`.writer` (the header and cells of each export preset).
 """
 
 from tinycrm.formats.csvio.columns import ADDRESS_PARTS, MAP_ALIASES, MULTI, SIMPLE, Target, parse_target

@@ -204,17 +204,17 @@ def _generic_cells(c: ContactData, layout: Layout) -> list[str]:
     return out
 
 
-GOOGLE = ExportPreset(_google_header, _google_cells)
-GENERIC = ExportPreset(_generic_header, _generic_cells)
-EXPORTS: dict[str, ExportPreset] = {"generic": GENERIC, "google": GOOGLE}
+GOOGLE_EXPORT = ExportPreset(_google_header, _google_cells)
+GENERIC_EXPORT = ExportPreset(_generic_header, _generic_cells)
+EXPORTS: dict[str, ExportPreset] = {"generic": GENERIC_EXPORT, "google": GOOGLE_EXPORT}
 
 
 def header(preset: str, layout: Layout) -> list[str]:
-    return EXPORTS.get(preset, GENERIC).header(layout)
+    return EXPORTS.get(preset, GENERIC_EXPORT).header(layout)
 
 
 def row(c: ContactData, preset: str, layout: Layout) -> list[str]:
-    return [neutralise(x) for x in EXPORTS.get(preset, GENERIC).cells(c, layout)]
+    return [neutralise(x) for x in EXPORTS.get(preset, GENERIC_EXPORT).cells(c, layout)]
 
 
 def write_csv(
