@@ -430,3 +430,26 @@ def test_structured_fields_survive_a_round_trip(version, c):
     for key in _FIELDS:
         assert getattr(got, key) == getattr(c, key), key
     assert item.record.extras == [] and item.record.warnings == [] and item.record.from_tinycrm
+
+
+# --- the reader around the handlers ---------------------------------------------------------------------
+
+
+def test_a_21_agent_card_is_skipped_and_a_card_left_open_is_reported():
+    text = (
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Boss\r\nAGENT:\r\nBEGIN:VCARD\r\nVERSION:2.1\r\nFN:Assistant\r\n"
+        "TEL:+1 555 0199\r\nEND:VCARD\r\nTEL:+1 555 0100\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Open\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Next\r\n\x01broken\r\nEND:VCARD\r\n"
+    )
+    boss, open_card, after = read_text(text)
+    assert boss.record.contact.display_name == "Boss"
+    assert boss.record.contact.phones == [Labeled("+1 555 0100", None)]
+    assert boss.record.extras == [Extra("AGENT", None, "")]
+    assert (open_card.index, open_card.line, open_card.error) == (
+        2,
+        12,
+        "the card is not closed (no END:VCARD)",
+    )
+    assert after.record.contact.display_name == "Next" and after.line == 15
+    assert after.record.warnings == ["line 18: not a vCard property, skipped: '\\x01broken'"]
