@@ -1,0 +1,77 @@
+"""Bytes of an address book file as text: the encoding of the whole file (a BOM, or UTF-16 found by its NUL
+bytes), the decoding of one value of an 8-bit file, and a stream that counts what it has read (for progress).
+Shared by the vCard and CSV readers."""
+
+from __future__ import annotations
+
+import codecs
+import io
+from typing import BinaryIO
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def sniff_encoding(head: bytes) -> tuple[str | None, int]:
+    """The encoding of a whole file when it has one (BOM, or UTF-16 found by its NUL bytes), and the length
+    of its BOM. ``None`` means: 8-bit text, decoded value by value."""
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return (None if name == "utf-8" else name), len(bom)
+    sample = head[:512]
+    if len(sample) >= 4 and sample.count(0) * 4 >= len(sample):
+        even = sample[0::2].count(0)
+        odd = sample[1::2].count(0)
+        if even > odd * 2:
+            return "utf-16-be", 0
+        if odd > even * 2:
+            return "utf-16-le", 0
+    return None, 0
+
+
+class CountingStream(io.RawIOBase):
+    """A raw stream over ``head`` then the rest of ``stream``, counting the bytes read (for progress)."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self._head = head
+        self._stream = stream
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:  # noqa: ANN001 - a writable buffer
+        if self._head:
+            n = min(len(buf), len(self._head))
+            buf[:n] = self._head[:n]
+            self._head = self._head[n:]
+        else:
+            data = self._stream.read(len(buf))
+            n = len(data)
+            buf[:n] = data
+        self.count += n
+        return n
+
+
+def decode_text(raw: bytes, charset: str | None = None) -> str:
+    """Bytes of one value as text: UTF-8 when they are UTF-8, else the declared charset, else windows-1252."""
+    if raw.isascii():
+        return raw.decode("ascii")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if charset:
+        try:
+            return raw.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
