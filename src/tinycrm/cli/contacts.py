@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import typer
 
 from tinycrm.cli import render, state
-from tinycrm.cli.common import contact_id, delete_confirmed, option_changes, owner_of
+from tinycrm.cli.common import contact_id, delete_confirmed, edit_record, option_changes, owner_of
 from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, address, labeled, limit_of, read_text_arg, split_kv
 
 contact_app = typer.Typer(help="Browse and change contacts.", no_args_is_help=True)
@@ -225,50 +222,21 @@ def edit_cmd(
     ):
         if items:
             changes[key] = convert(items)
-    version = expect_version
     if not changes:
-        before = contacts.get(db, cid)
-        if expect_version is not None and expect_version != before.version:
-            contacts.update(db, cid, {}, expected_version=expect_version)  # the conflict, before any editing
-        changes = edit_in_editor(before)
-        if changes is None:
+        c = edit_record(
+            "contact",
+            cid,
+            contacts.get,
+            contacts.update,
+            expect_version,
+            nothing_given="nothing to change: give options such as --email or --title",
+        )
+        if c is None:
             render.note("no changes")
             return
-        version = before.version  # the version the form shows: a change saved meanwhile is a conflict
-    c = contacts.update(db, cid, changes, expected_version=version)
+    else:
+        c = contacts.update(db, cid, changes, expected_version=expect_version)
     show_contact(c, as_json)
-
-
-def edit_in_editor(before) -> dict | None:  # noqa: ANN001
-    import shlex
-    import subprocess
-    import tempfile
-
-    from tinycrm.domain.errors import InvalidInput
-    from tinycrm.formats import editform
-
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
-    if not editor:
-        if sys.stdin is None or not sys.stdin.isatty():
-            raise InvalidInput("no field options given and no $EDITOR set; give e.g. --email or set EDITOR")
-        editor = "vi"
-    text = editform.render(before)
-    with tempfile.NamedTemporaryFile(
-        "w+", suffix=".txt", prefix="crm-contact-", delete=False, encoding="utf-8"
-    ) as fh:
-        fh.write(text)
-        path = fh.name
-    try:
-        result = subprocess.run([*shlex.split(editor), path])
-        if result.returncode != 0:
-            raise InvalidInput(f"the editor exited with {result.returncode}; nothing changed")
-        with open(path, encoding="utf-8") as fh:
-            edited = fh.read()
-    finally:
-        os.unlink(path)
-    if edited == text:
-        return None
-    return editform.parse(edited)
 
 
 @contact_app.command("archive")

@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from tinycrm.cli import common, render, state
-from tinycrm.cli.common import contact_id, delete_confirmed, option_changes
+from tinycrm.cli.common import contact_id, delete_confirmed, edit_record, option_changes
 from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of
 
 
@@ -355,7 +355,6 @@ def edit_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Change a deal."""
-    from tinycrm.domain.errors import InvalidInput
     from tinycrm.services.sales import deals
 
     did = resolve(deal)
@@ -382,11 +381,21 @@ def edit_cmd(
         changes["add_contact_ids"] = contact_ids(add_contact)
     if remove_contact:
         changes["remove_contact_ids"] = contact_ids(remove_contact)
-    if not changes:
-        raise InvalidInput(
-            "nothing to change; give e.g. --value 6000, --close 2026-06-30 or --stage Proposal"
+    if not changes:  # the form in $EDITOR
+        d = edit_record(
+            "deal",
+            did,
+            deals.get,
+            deals.update,
+            expect_version,
+            nothing_given="nothing to change: give e.g. --value 6000, --close 2026-06-30 or --stage Proposal",
+            refs=("company", "contacts"),
         )
-    d = deals.update(state.db(), did, changes, expected_version=expect_version)
+        if d is None:
+            render.note("no changes")
+            return
+    else:
+        d = deals.update(state.db(), did, changes, expected_version=expect_version)
     show_deal(d, None, as_json)
 
 
