@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 from terminal import on_terminal, terminal_env
 
@@ -40,7 +42,10 @@ def count(cli) -> int:
 def test_log_refuses_the_future_and_points_to_a_follow_up(cli, logged, when):
     r = cli("log", "ada", "--summary", "Planned call", "--when", when)
     assert r.exit_code == 2 and r.stderr.count("\n") == 1
-    assert "in the future" in r.stderr and "crm follow-up CONTACT WHEN" in r.stderr
+    assert (
+        "in the future" in r.stderr
+        and f"add a follow-up task instead: crm follow-up ada {shlex.quote(when)}" in r.stderr
+    )
     assert count(cli) == 1
 
 
@@ -104,7 +109,7 @@ def test_edit_by_options(cli, logged):
 @pytest.mark.parametrize(
     "args, code, words",
     [
-        (["--when", "next year"], 2, "in the future"),
+        (["--when", "next year"], 2, "follow-up task instead: crm follow-up CONTACT 'next year'"),
         (["--kind", "fax"], 2, "not one of"),
         (["--summary", " "], 2, "summary must not be empty"),
         (["--deal", "no such deal"], 2, "no deal matches"),

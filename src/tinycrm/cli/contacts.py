@@ -358,7 +358,10 @@ def log_cmd(
     kind: str = typer.Option("note", "--kind", "-k", help="call, email, meeting, message, note or other."),
     summary: str = typer.Option(..., "--summary", "-s", help="One line: what happened."),
     when: str = typer.Option(
-        None, "--when", "-w", help="When it happened: 'yesterday 15:00', ISO... Default: now."
+        None,
+        "--when",
+        "-w",
+        help="When it happened: 'yesterday 15:00', ISO... Default: now. Not in the future: plan with follow-up.",
     ),
     body: str = typer.Option(None, "--body", "-b", help="Details; '-' reads them from standard input."),
     with_: list[str] = typer.Option([], "--with", help="Another contact who was there, repeatable."),
@@ -375,9 +378,12 @@ def log_cmd(
 
         deal_id = deals.resolve(state.db(), deal)
     text = read_text_arg(body, "--body")
-    i = interactions.log(
-        state.db(), contact_ids=ids, kind_=kind, summary=summary, when=when, body=text, deal_id=deal_id
-    )
+    from tinycrm.cli.interactions import follow_up_hint
+
+    with follow_up_hint(contact, when):
+        i = interactions.log(
+            state.db(), contact_ids=ids, kind_=kind, summary=summary, when=when, body=text, deal_id=deal_id
+        )
     render.emit(i, as_json, lambda: render.out(str(i.id)))
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -26,6 +28,24 @@ def interaction_id(ref: str) -> int:
             f"{ref!r} is not an interaction id; crm timeline CONTACT lists them with their ids"
         )
     return int(text)
+
+
+@contextmanager
+def follow_up_hint(contact: str = "CONTACT", when: str | None = None) -> Iterator[None]:
+    """When a time in the future is refused, say which command adds the follow-up instead."""
+    import shlex
+
+    from tinycrm.domain.errors import InvalidInput
+    from tinycrm.services.people.interactions import FUTURE_HINT
+
+    try:
+        yield
+    except InvalidInput as exc:
+        if FUTURE_HINT in exc.message:
+            how = f"crm follow-up {shlex.quote(contact)} {shlex.quote(when) if when else 'WHEN'}"
+            exc.message = exc.message.replace(FUTURE_HINT, f"{FUTURE_HINT}: {how}", 1)
+            exc.args = (exc.message,)
+        raise
 
 
 def show_interaction(i: Any, as_json: bool) -> None:
@@ -91,17 +111,19 @@ def edit_cmd(
     if deal is not None:
         changes["deal_id"] = deal_id(deal) if deal.strip() else None
     if changes:
-        i = interactions.update(state.db(), iid, changes, expected_version=expect_version)
+        with follow_up_hint(when=when):
+            i = interactions.update(state.db(), iid, changes, expected_version=expect_version)
     else:
-        i = edit_record(
-            "interaction",
-            iid,
-            interactions.get,
-            interactions.update,
-            expect_version,
-            nothing_given="nothing to change: give options such as --summary, --when or --kind",
-            refs=("contacts", "company", "deal"),
-        )
+        with follow_up_hint():
+            i = edit_record(
+                "interaction",
+                iid,
+                interactions.get,
+                interactions.update,
+                expect_version,
+                nothing_given="nothing to change: give options such as --summary, --when or --kind",
+                refs=("contacts", "company", "deal"),
+            )
         if i is None:
             render.note("no changes")
             return

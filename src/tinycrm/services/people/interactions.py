@@ -30,6 +30,9 @@ from tinycrm.store.sql import missing_ids, page_sql, placeholders
 #: how far ahead of this machine's clock an interaction may be (another machine's clock may run ahead)
 CLOCK_SKEW = timedelta(minutes=5)
 
+#: how the refusal of a time in the future ends (faces add how to do that where they are)
+FUTURE_HINT = "for what is planned add a follow-up task instead"
+
 #: what :func:`update` changes
 EDITABLE = frozenset({"kind", "summary", "body", "when", "contact_ids", "company_id", "deal_id"})
 
@@ -49,7 +52,7 @@ def happened_at(when: str | datetime | None) -> datetime:
 
         raise InvalidInput(
             f"when: {show(happened)} is in the future, and an interaction is something that happened; "
-            "for what is planned add a follow-up task instead (crm follow-up CONTACT WHEN)",
+            + FUTURE_HINT,
             field="when",
         )
     return happened

@@ -191,7 +191,7 @@ class AgendaScreen(CrmScreen):
         if item is None or item.kind != "task" or item.task_id is None:
             self.notify("Only tasks can be snoozed.", timeout=3)
             return
-        from tinycrm.tui.screens.forms import SnoozeForm
+        from tinycrm.tui.screens.work_forms import SnoozeForm
 
         def snoozed(task: Any) -> None:
             if task is not None:
