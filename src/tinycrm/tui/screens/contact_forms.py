@@ -35,6 +35,11 @@ class _FieldsError(CrmError):
         super().__init__(message, field="fields")
 
 
+def _line(label: str, name: str, value: str, keys: tuple[str, ...], placeholder: str = "") -> Field:
+    """A one-line field: its input's id is ``name``, the field's ``f-NAME``."""
+    return Field(label, Input(value, placeholder=placeholder, id=name), keys=keys, id=f"f-{name}")
+
+
 class ContactForm(FormScreen):
     """A new contact, or the fields of one to edit. Dismisses with the saved ``ContactRead``."""
 
@@ -48,69 +53,49 @@ class ContactForm(FormScreen):
     def fields(self) -> list[Field]:
         c = self.contact
         return [
-            Field(
+            _line(
                 "Name",
-                Input(c.display_name if c else "", placeholder="Ada Lovelace", id="name"),
-                keys=("name", "display_name", "given name", "family name"),
-                id="f-name",
+                "name",
+                c.display_name if c else "",
+                ("name", "display_name", "given name", "family name"),
+                "Ada Lovelace",
             ),
-            Field(
+            _line(
                 "Email",
-                Input(
-                    ", ".join(e.value for e in c.emails) if c else "",
-                    placeholder="ada@example.com, several separated by commas",
-                    id="emails",
-                ),
-                keys=("email", "emails"),
-                id="f-emails",
+                "emails",
+                ", ".join(e.value for e in c.emails) if c else "",
+                ("email", "emails"),
+                "ada@example.com, several separated by commas",
             ),
-            Field(
+            _line(
                 "Phone",
-                Input(
-                    ", ".join(p.value for p in c.phones) if c else "",
-                    placeholder="+44 20 7946 0000",
-                    id="phones",
-                ),
-                keys=("phone", "phones"),
-                id="f-phones",
+                "phones",
+                ", ".join(p.value for p in c.phones) if c else "",
+                ("phone", "phones"),
+                "+44 20 7946 0000",
             ),
-            Field(
+            _line(
                 "Company",
-                Input(
-                    c.company.name if c and c.company else "",
-                    placeholder="Acme (found or created)",
-                    id="company",
-                ),
-                keys=("company", "company name"),
-                id="f-company",
+                "company",
+                c.company.name if c and c.company else "",
+                ("company", "company name"),
+                "Acme (found or created)",
             ),
-            Field(
-                "Job title",
-                Input((c.job_title or "") if c else "", id="job_title"),
-                keys=("job title",),
-                id="f-job_title",
-            ),
-            Field(
+            _line("Job title", "job_title", (c.job_title or "") if c else "", ("job title",)),
+            _line(
                 "Birthday",
-                Input(
-                    (c.birthday or "") if c else "",
-                    placeholder="1815-12-10, or 12-10 without a year",
-                    id="birthday",
-                ),
-                keys=("birthday",),
-                id="f-birthday",
+                "birthday",
+                (c.birthday or "") if c else "",
+                ("birthday",),
+                "1815-12-10, or 12-10 without a year",
             ),
-            Field(
-                "Tags",
-                Input(", ".join(c.tags) if c else "", placeholder="client, vip", id="tags"),
-                keys=("tag", "tags"),
-                id="f-tags",
-            ),
-            Field(
+            _line("Tags", "tags", ", ".join(c.tags) if c else "", ("tag", "tags"), "client, vip"),
+            _line(
                 "Stay in touch every (days)",
-                Input(str(c.cadence_days or "") if c else "", placeholder="30", id="cadence"),
-                keys=("cadence (days)", "cadence"),
-                id="f-cadence",
+                "cadence",
+                str(c.cadence_days or "") if c else "",
+                ("cadence (days)", "cadence"),
+                "30",
             ),
             Field(
                 "Custom fields",
