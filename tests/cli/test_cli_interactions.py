@@ -7,6 +7,8 @@ import shlex
 import pytest
 from terminal import on_terminal, terminal_env
 
+from crm_testkit import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
+
 
 @pytest.fixture(autouse=True)
 def fixed_clock(clock):

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from terminal import CRM, on_terminal, terminal_env
 
+from crm_testkit import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
+
 
 def script(tmp_path: Path, body: str, name: str = "editor.sh") -> str:
     """An editor: a shell script run as ``editor FILE``; ``$RUN`` is 1 on its first run, 2 on the next..."""

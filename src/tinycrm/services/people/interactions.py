@@ -110,10 +110,10 @@ def insert(
 ) -> int:
     """Store a validated interaction inside an open transaction; give its id."""
     ids = _contacts(tx, contact_ids)
-    if ids and company_id is None and len(ids) == 1:
-        company_id = tx.scalar("SELECT company_id FROM contacts WHERE id = :i", {"i": ids[0]})
     _check_link(tx, "companies", "company", company_id)
     _check_link(tx, "deals", "deal", deal_id)
+    if ids and company_id is None and len(ids) == 1:
+        company_id = tx.scalar("SELECT company_id FROM contacts WHERE id = :i", {"i": ids[0]})
     stamp = now()
     iid = tx.insert(
         "INSERT INTO interactions (uid, kind, happened_at, summary, body, company_id, deal_id, owner_id, "
