@@ -38,7 +38,9 @@ def main() -> int:
     from tinycrm.formats.records import ContactData
     from tinycrm.formats.vcard import write_card
     from tinycrm.services import demo
-    from tinycrm.services.interchange import transfer as interchange
+    from tinycrm.services.interchange.exporting import export_vcards
+    from tinycrm.services.interchange.files import sources
+    from tinycrm.services.interchange.importing import import_vcards
     from tinycrm.store.database import open_db
 
     # the file: demo people as vCard 3.0 (no database involved)
@@ -93,19 +95,19 @@ def main() -> int:
 
     # tinycrm: import into the empty database, then export everything
     t0 = time.perf_counter()
-    report = interchange.import_vcards(db, interchange.sources([str(src)], None, suffixes=(".vcf",)))
+    report = import_vcards(db, sources([str(src)], None, suffixes=(".vcf",)))
     t_import = time.perf_counter() - t0
     assert report.created == args.n, report.summary()
 
     out = work / "export.vcf"
     t0 = time.perf_counter()
-    exported = interchange.export_vcards(db, out)
+    exported = export_vcards(db, out)
     t_export = time.perf_counter() - t0
     assert exported.written == args.n
 
     # re-import of the same file: everything unchanged
     t0 = time.perf_counter()
-    again = interchange.import_vcards(db, interchange.sources([str(src)], None, suffixes=(".vcf",)))
+    again = import_vcards(db, sources([str(src)], None, suffixes=(".vcf",)))
     t_again = time.perf_counter() - t0
     assert again.unchanged == args.n, again.summary()
     db.close()

@@ -1,14 +1,21 @@
 """Bad input for every command and option: a clear one-line error, exit 2, and the database exactly as it was
-(a dump of every table before and after); or, for text that merely looks dangerous, the text stored as is."""
+(a dump of every table before and after); or, for text that merely looks dangerous, the text stored as is.
+
+Each refused command is its own case, named after its arguments. The cases share one database per store
+with one of everything in it, since each checks that it changed nothing; one that did is failed and the
+database is built again for the next.
+"""
 
 import os
+import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from crm_testkit import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
+from crm_testkit import Cli, _empty_pg, _pg_for_module, pg_database, store_url  # noqa: F401 - store_url: one PostgreSQL database per module
 
 BAD = b"caf\xe9 \xff".decode(
     "utf-8", "surrogateescape"
@@ -43,44 +50,116 @@ def dump(url: str) -> dict:
     return out
 
 
+SEED = (
+    (
+        "add-contact",
+        "Ada Lovelace",
+        "--email",
+        "ada@example.com",
+        "--company",
+        "Acme",
+        "--tag",
+        "vip",
+        "--field",
+        "source=web",
+    ),
+    ("add-contact", "Bob Babbage", "--phone", "+44 20 7946 0000"),
+    ("company", "add", "Globex", "--domain", "globex.com"),
+    ("log", "ada", "--kind", "call", "--summary", "Intro"),
+)
+ADA_UID = "<ada's uid>"  # stands for the uid of the seeded Ada in a case's arguments
+
+
+def seed(cli: Cli) -> None:
+    """One of everything: two contacts, two companies, a tag, a field and an interaction."""
+    for args in SEED:
+        r = cli(*args)
+        assert r.exit_code == 0, r.stderr
+
+
 @pytest.fixture
 def crm(cli):
     """A database with one of everything, and ``crm`` on it."""
-    for args in (
-        (
-            "add-contact",
-            "Ada Lovelace",
-            "--email",
-            "ada@example.com",
-            "--company",
-            "Acme",
-            "--tag",
-            "vip",
-            "--field",
-            "source=web",
-        ),
-        ("add-contact", "Bob Babbage", "--phone", "+44 20 7946 0000"),
-        ("company", "add", "Globex", "--domain", "globex.com"),
-        ("log", "ada", "--kind", "call", "--summary", "Intro"),
-    ):
-        r = cli(*args)
-        assert r.exit_code == 0, r.stderr
+    seed(cli)
     return cli
 
 
-def check_refused(cli, cases, code=2):
-    before = dump(cli.url)
-    for case in cases:
-        args, stdin = (
-            (case[0], case[1]) if isinstance(case, tuple) and isinstance(case[0], tuple) else (case, None)
-        )
-        r = cli(*args, input=stdin)
-        assert r.exit_code == code, (args, r.exit_code, r.stdout, r.stderr)
-        assert r.stderr.startswith("crm: error: "), (args, r.stderr)
-        assert r.stderr.count("\n") == 1, (args, r.stderr)
-        assert len(r.stderr) < 400, (args, r.stderr)
-        assert "Traceback" not in r.stderr and r.stdout == "", args
-        assert dump(cli.url) == before, f"{args} changed the database"
+@dataclass
+class Seeded:
+    """A seeded database shared by the refused cases of one store, with the dump it must keep."""
+
+    cli: Cli
+    reference: dict | None = None
+    ada_uid: str = ""
+
+    def ready(self) -> "Seeded":
+        if self.reference is None:
+            if self.cli.url.startswith("sqlite"):
+                path = self.cli.url.removeprefix("sqlite:///")
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    Path(path + suffix).unlink(missing_ok=True)
+            else:
+                _empty_pg(self.cli.url)
+            seed(self.cli)
+            self.ada_uid = self.cli("contact", "show", "ada", "--json").json["uid"]
+            self.reference = dump(self.cli.url)
+        return self
+
+    def unchanged(self) -> bool:
+        """Whether the database still holds the reference; when not, the next case builds it again."""
+        if dump(self.cli.url) == self.reference:
+            return True
+        self.reference = None
+        return False
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def seeded_url(request, tmp_path_factory):
+    """A database on each store for the refused cases, kept for the whole module."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('refused') / 'crm.sqlite3'}"
+        return
+    yield from pg_database()
+
+
+@pytest.fixture(scope="module")
+def seeded_db(seeded_url):
+    return Seeded(Cli(seeded_url))
+
+
+@pytest.fixture
+def seeded(seeded_db, _isolated_home):
+    """The shared seeded database, built (again) under this test's isolated home when needed."""
+    return seeded_db.ready()
+
+
+def refused(db: Seeded, args: tuple, stdin=None, code: int = 2) -> None:
+    args = tuple(db.ada_uid if a == ADA_UID else a for a in args)
+    r = db.cli(*args, input=stdin)
+    unchanged = db.unchanged()
+    assert r.exit_code == code, (args, r.exit_code, r.stdout, r.stderr)
+    assert r.stderr.startswith("crm: error: "), (args, r.stderr)
+    assert r.stderr.count("\n") == 1, (args, r.stderr)
+    assert len(r.stderr) < 400, (args, r.stderr)
+    assert "Traceback" not in r.stderr and r.stdout == "", args
+    assert unchanged, f"{args} changed the database"
+
+
+def case_id(case) -> str:
+    """A readable test id: the arguments as typed, long runs shortened (pytest escapes what is unprintable)."""
+    args, stdin = case if isinstance(case[0], tuple) else (case, None)
+
+    def show(text: str | bytes) -> str:
+        text = text.decode("latin-1") if isinstance(text, bytes) else text.replace(BAD, "<not UTF-8>")
+        text = re.sub(r"(.)\1{19,}", lambda m: f"{m[1]}*{len(m[0])}", text, flags=re.DOTALL)
+        return text if text and " " not in text else f'"{text}"'
+
+    shown = " ".join(show(a) for a in args)
+    return shown if stdin is None else f"{shown} < {show(stdin)}"
+
+
+def cases(table: list) -> list:
+    return [pytest.param(*(c if isinstance(c[0], tuple) else (c, None)), id=case_id(c)) for c in table]
 
 
 LONG_NOTE = "x" * 2_000_001
@@ -231,33 +310,37 @@ COMPANY = [
 ]
 
 
-def test_add_contact(crm):
-    check_refused(crm, ADD_CONTACT)
+CONFLICTS = [
+    ("company", "add", "ACME"),
+    ("company", "edit", "globex", "--name", "acme"),
+    ("contact", "edit", "ada", "--title", "x", "--expect-version", "7"),
+    ("add-contact", "Uid Twice", "--uid", ADA_UID),
+]
 
 
-def test_contact_commands(crm):
-    check_refused(crm, CONTACT)
+@pytest.mark.parametrize("args, stdin", cases(ADD_CONTACT))
+def test_add_contact(seeded, args, stdin):
+    refused(seeded, args, stdin)
 
 
-def test_log_timeline_search(crm):
-    check_refused(crm, ACTIVITY)
+@pytest.mark.parametrize("args, stdin", cases(CONTACT))
+def test_contact_commands(seeded, args, stdin):
+    refused(seeded, args, stdin)
 
 
-def test_companies(crm):
-    check_refused(crm, COMPANY)
+@pytest.mark.parametrize("args, stdin", cases(ACTIVITY))
+def test_log_timeline_search(seeded, args, stdin):
+    refused(seeded, args, stdin)
 
 
-def test_conflicts_exit_1_and_change_nothing(crm):
-    check_refused(
-        crm,
-        [
-            ("company", "add", "ACME"),
-            ("company", "edit", "globex", "--name", "acme"),
-            ("contact", "edit", "ada", "--title", "x", "--expect-version", "7"),
-            ("add-contact", "Uid Twice", "--uid", crm("contact", "show", "ada", "--json").json["uid"]),
-        ],
-        code=1,
-    )
+@pytest.mark.parametrize("args, stdin", cases(COMPANY))
+def test_companies(seeded, args, stdin):
+    refused(seeded, args, stdin)
+
+
+@pytest.mark.parametrize("args, stdin", cases(CONFLICTS))
+def test_conflicts_exit_1_and_change_nothing(seeded, args, stdin):
+    refused(seeded, args, stdin, code=1)
 
 
 def test_text_that_looks_like_sql_is_stored_as_is(crm):
@@ -307,17 +390,21 @@ def test_text_from_stdin_is_taken_as_is(crm):
     assert r.json["body"] == body
 
 
-def test_non_utf8_argv_in_a_real_process(crm, tmp_path):
-    env = {**os.environ, "TINYCRM_DB": crm.url, "TINYCRM_HOME": str(tmp_path), "LC_ALL": "C.UTF-8"}
-    before = dump(crm.url)
-    for argv in (
+@pytest.mark.parametrize(
+    "argv",
+    [
         [b"add-contact", b"caf\xe9"],
         [b"contact", b"show", b"\xff"],
         [b"search", b"\xfe\xff"],
         [b"add-contact", b"Ok", b"--note", b"\xe9t\xe9"],
-    ):
-        out = subprocess.run([CRM.encode(), *argv], env=env, capture_output=True, timeout=60)
-        assert out.returncode == 2, (argv, out.stderr)
-        err = out.stderr.decode("utf-8", "replace")
-        assert err.startswith("crm: error: ") and err.count("\n") == 1 and "UTF-8" in err, err
-    assert dump(crm.url) == before
+    ],
+    ids=lambda argv: " ".join(a.decode("latin-1") for a in argv),
+)
+def test_non_utf8_argv_in_a_real_process(seeded, argv, tmp_path):
+    env = {**os.environ, "TINYCRM_DB": seeded.cli.url, "TINYCRM_HOME": str(tmp_path), "LC_ALL": "C.UTF-8"}
+    out = subprocess.run([CRM.encode(), *argv], env=env, capture_output=True, timeout=60)
+    unchanged = seeded.unchanged()
+    assert out.returncode == 2, (argv, out.stderr)
+    err = out.stderr.decode("utf-8", "replace")
+    assert err.startswith("crm: error: ") and err.count("\n") == 1 and "UTF-8" in err, err
+    assert unchanged, f"{argv} changed the database"

@@ -31,3 +31,9 @@ def test_help_lists_commands_without_importing_them(sqlite_cli):
     assert r.exit_code == 0
     for name in cli_app.COMMANDS:
         assert f"  {name} " in r.stdout
+
+
+def test_config_commands_are_listed():
+    command = cli_app.load_command("config")
+    assert cli_app.COMMANDS["config"][0] == "tinycrm.cli.config"
+    assert sorted(command.commands) == ["check", "path", "show"]

@@ -332,3 +332,86 @@ def test_mail_through_sendmail(cli, _isolated_home, tmp_path):
     assert (tmp_path / "args").read_text().split() == ["-t", "-oi"]
     message = email.message_from_bytes(spool.read_bytes(), policy=email.policy.default)
     assert message["To"] == "ada@example.com" and "Pay invoice" in message.get_content()
+
+
+# --- options and settings are checked on every run -------------------------------------------------------
+
+GOOD_SMTP = """
+    [smtp]
+    host = "127.0.0.1"
+    port = {port}
+    user = "crm"
+    password_env = "TEST_SMTP_PASSWORD"
+    from = "tinycrm <crm@example.com>"
+"""
+#: (what is wrong, the config file, the arguments, a word the error must contain)
+BROKEN = [
+    ("bad --mail-to", GOOD_SMTP, ["--mail-to", "not an address"], "--mail-to"),
+    ("empty --mail-to", GOOD_SMTP, ["--mail-to", ""], "--mail-to"),
+    (
+        "port out of range",
+        GOOD_SMTP.replace("port = {port}", "port = 70000"),
+        ["--mail-to", "a@example.com"],
+        "65535",
+    ),
+    ("unknown key", GOOD_SMTP + "    prot = 25\n", ["--mail-to", "a@example.com"], "did you mean port?"),
+    (
+        "bad from",
+        GOOD_SMTP.replace("tinycrm <crm@example.com>", "the crm"),
+        ["--mail-to", "a@example.com"],
+        "from",
+    ),
+    (
+        "password in the file",
+        GOOD_SMTP + '    password = "s3cret"\n',
+        ["--mail-to", "a@example.com"],
+        "password_env",
+    ),
+    (
+        "no password_env",
+        GOOD_SMTP.replace('password_env = "TEST_SMTP_PASSWORD"', ""),
+        ["--mail-to", "a@example.com"],
+        "password_env",
+    ),
+    (
+        "password variable unset",
+        GOOD_SMTP.replace("TEST_SMTP_PASSWORD", "TINYCRM_NO_SUCH_VARIABLE"),
+        ["--mail-to", "a@example.com"],
+        "TINYCRM_NO_SUCH_VARIABLE",
+    ),
+    (
+        "no sendmail program",
+        '\n    [smtp]\n    sendmail = "/nonexistent/sendmail"\n',
+        ["--mail-to", "a@example.com"],
+        "/nonexistent/sendmail",
+    ),
+    ("broken [smtp], printing", GOOD_SMTP.replace("port = {port}", "port = 0"), [], "65535"),
+]
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("due", [True, False], ids=["something due", "nothing due"])
+@pytest.mark.parametrize(("case", "text", "args", "word"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_options_and_settings_are_checked_on_every_run(
+    cli, smtp_server, _isolated_home, due, case, text, args, word
+):
+    inbox, port = smtp_server
+    if due:
+        setup_due(cli)
+    else:
+        assert cli("task", "add", "Later", "--due", "in 5 days", env=FRI).exit_code == 0
+    write_config(_isolated_home, text.replace("{port}", str(port)))
+    env = {**FRI, "TEST_SMTP_PASSWORD": "s3cret"}
+    for extra in ([], ["--json"], ["--all"]):
+        r = cli("remind", *args, *extra, env=env)
+        assert r.exit_code == 2, (case, r.stderr)
+        assert r.stdout == "" and word in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("crm: error: ")
+    assert inbox.messages == []
+    # nothing was recorded as reminded: with the settings fixed, everything due comes, in one mail
+    write_config(_isolated_home, GOOD_SMTP.replace("{port}", str(port)))
+    r = cli("remind", "--mail-to", "ada@example.com", env=env)
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "", "")
+    assert len(inbox.messages) == (1 if due else 0)
+    if due:
+        assert inbox.messages[0][2]["Subject"] == "tinycrm: 4 due (2 overdue, 1 today, 1 coming up)"

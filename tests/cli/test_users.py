@@ -122,12 +122,20 @@ def test_owner_can_be_handed_over(cli):
 
 def test_current_user_from_config_file(cli, _isolated_home, monkeypatch):
     monkeypatch.delenv("TINYCRM_USER")
-    (_isolated_home / "config.toml").write_text('user = "carol"\n', encoding="utf-8")
     from tinycrm import paths
 
-    if paths.config_file() != _isolated_home / "config.toml":
-        paths.config_file().parent.mkdir(parents=True, exist_ok=True)
-        paths.config_file().write_text('user = "carol"\n', encoding="utf-8")
+    assert paths.config_file() == _isolated_home / "config.toml"
+    (_isolated_home / "config.toml").write_text('user = "carol"\n', encoding="utf-8")
     cid = cli("add-contact", "Ada").stdout.strip()
     assert cli("contact", "show", cid, "--json").json["owner"] == "carol"
     assert cli("audit", "--json").json[0]["user"] == "carol"
+    # TINYCRM_USER wins over the file
+    cid = cli("add-contact", "Bea", env={"TINYCRM_USER": "dave"}).stdout.strip()
+    assert cli("contact", "show", cid, "--json").json["owner"] == "dave"
+    # a user name that is not one: exit 2, the file and the line, nothing added
+    (_isolated_home / "config.toml").write_text('# me\nuser = "  "\n', encoding="utf-8")
+    r = cli("add-contact", "Cy")
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"crm: error: {_isolated_home / 'config.toml'}:2: user must be a user name")
+    (_isolated_home / "config.toml").unlink()
+    assert [c["display_name"] for c in cli("contact", "list", "--json").json] == ["Ada", "Bea"]

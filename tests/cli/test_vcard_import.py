@@ -19,14 +19,14 @@ GOOD = sorted(p for p in FIXTURES.glob("*.vcf") if p.name != "broken_cards.vcf")
 
 def contacts_of(url: str) -> dict:
     """Every contact with everything stored about it, by UID, without ids and timestamps."""
-    from tinycrm.services.interchange import transfer as interchange
+    from tinycrm.services.interchange.contactdata import contact_ids, load_contacts
     from tinycrm.services.people import contacts
     from tinycrm.store.database import open_db
 
     db = open_db(url)
     try:
         with db.read() as tx:
-            data = interchange.load_contacts(tx, interchange.contact_ids(tx))
+            data = load_contacts(tx, contact_ids(tx))
         out = {}
         for c in data:
             d = dict(c.__dict__)
@@ -88,14 +88,19 @@ def test_a_changed_card_updates_its_contact(cli, tmp_path):
     r = cli("import", "vcard", str(card))
     assert r.stdout.strip() == "created 0, updated 1, unchanged 0, failed 0"
     c = cli("contact", "show", "Ada Lovelace", "--json").json
-    assert [p["value"] for p in c["phones"]] == ["+44 20 7946 9999"]
+    # the new number is added; the old one stays (the card does not say it is gone)
+    assert [p["value"] for p in c["phones"]] == ["+44 20 7946 0000", "+44 20 7946 9999"]
     assert c["tags"] == ["math", "poetry"] and c["version"] == 2
+    r = cli("import", "vcard", str(card), "--replace")
+    assert r.stdout.strip() == "created 0, updated 1, unchanged 0, failed 0"
+    c = cli("contact", "show", "Ada Lovelace", "--json").json
+    assert [p["value"] for p in c["phones"]] == ["+44 20 7946 9999"] and c["version"] == 3
     history = cli("history", "contact", str(c["id"]), "--json")
     if history.exit_code == 0:  # the audit log reader of the team module
         assert "update" in {h["action"] for h in history.json}
 
 
-def test_cards_without_uid_match_by_email_or_name(cli, tmp_path):
+def test_cards_without_uid_match_by_email_or_a_name_that_adds_nothing(cli, tmp_path):
     f = tmp_path / "nouid.vcf"
     f.write_text(
         "BEGIN:VCARD\nVERSION:3.0\nFN:Mail Person\nEMAIL:mail@example.com\nEND:VCARD\n"
@@ -103,7 +108,9 @@ def test_cards_without_uid_match_by_email_or_name(cli, tmp_path):
         "BEGIN:VCARD\nVERSION:3.0\nFN:Twin\nEMAIL:twin@example.com\nNOTE:first\nEND:VCARD\n"
         "BEGIN:VCARD\nVERSION:3.0\nFN:Twin\nEMAIL:twin@example.com\nNOTE:second\nEND:VCARD\n"
     )
-    assert cli("import", "vcard", str(f)).stdout.strip() == "created 4, updated 0, unchanged 0, failed 0"
+    r = cli("import", "vcard", str(f))
+    assert r.stdout.strip() == "created 4, updated 0, unchanged 0, failed 0, possible duplicates 1"
+    assert "record 4 (line 16): created contact 4 Twin, a possible duplicate of contact 3" in r.stderr
     uids = {
         c["display_name"] + (c.get("email") or ""): c["id"] for c in cli("contact", "list", "--json").json
     }
@@ -261,18 +268,21 @@ def test_khard_reads_the_vdir(sqlite_cli, tmp_path):
 
 
 def test_imports_and_exports_are_audited(db, tmp_path):
-    from tinycrm.services.interchange import transfer as interchange
+    from tinycrm.services.interchange.exporting import export_vcards
+    from tinycrm.services.interchange.files import sources
+    from tinycrm.services.interchange.importing import import_vcards
 
-    files = interchange.sources([str(FIXTURES / "vdir")], None, suffixes=(".vcf",))
-    interchange.import_vcards(db, files)
-    interchange.export_vcards(db, tmp_path / "out.vcf")
+    files = sources([str(FIXTURES / "vdir")], None, suffixes=(".vcf",))
+    import_vcards(db, files)
+    export_vcards(db, tmp_path / "out.vcf")
     with db.read() as tx:
         actions = tx.column("SELECT action FROM audit_log ORDER BY id")
     assert actions.count("create") == 2 and "import" in actions and actions[-1] == "export"
 
 
 def test_a_batch_is_one_transaction_and_bad_records_are_skipped_inside_it(db, tmp_path):
-    from tinycrm.services.interchange import transfer as interchange
+    from tinycrm.services.interchange.files import sources
+    from tinycrm.services.interchange.importing import import_vcards
 
     f = tmp_path / "mixed.vcf"
     long_name = "x" * 500
@@ -281,7 +291,7 @@ def test_a_batch_is_one_transaction_and_bad_records_are_skipped_inside_it(db, tm
         f"BEGIN:VCARD\nVERSION:3.0\nUID:m-2\nFN:{long_name}\nEND:VCARD\n"
         f"BEGIN:VCARD\nVERSION:3.0\nUID:m-3\nFN:Also Fine\nEND:VCARD\n"
     )
-    report = interchange.import_vcards(db, interchange.sources([str(f)], None, suffixes=(".vcf",)), batch=2)
+    report = import_vcards(db, sources([str(f)], None, suffixes=(".vcf",)), batch=2)
     assert (report.created, report.failed) == (2, 1)
     assert "500 characters" in report.errors[0].message and "record 2" in report.errors[0].where
     with db.read() as tx:

@@ -14,7 +14,9 @@ import pytest
 from tinycrm.domain.errors import Conflict, InvalidInput
 from tinycrm.domain.people import Address, ContactInput, Labeled
 from tinycrm.services import demo
-from tinycrm.services.interchange import transfer as interchange
+from tinycrm.services.interchange.contactdata import BATCH
+from tinycrm.services.interchange.files import sources
+from tinycrm.services.interchange.importing import ImportReport, import_vcards
 from tinycrm.services.people import contacts
 from tinycrm.store.database import open_db
 
@@ -208,10 +210,10 @@ def card(uid: str | None, name: str, *extra: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def import_file(db, tmp_path: Path, text: str, *, batch: int = interchange.BATCH) -> interchange.ImportReport:
+def import_file(db, tmp_path: Path, text: str, *, batch: int = BATCH) -> ImportReport:
     f = tmp_path / "cards.vcf"
     f.write_text(text, encoding="utf-8")
-    return interchange.import_vcards(db, interchange.sources([str(f)], None, suffixes=(".vcf",)), batch=batch)
+    return import_vcards(db, sources([str(f)], None, suffixes=(".vcf",)), batch=batch)
 
 
 def test_an_import_reports_bad_cards_and_stores_the_rest_of_their_batch(db, tmp_path):

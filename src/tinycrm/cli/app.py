@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("tinycrm.cli.transfer", "Bring contacts in: vCard, CSV, JSON."),
     "export": ("tinycrm.cli.transfer", "Take data out: vCard, CSV, JSON, iCalendar."),
     "db": ("tinycrm.cli.dbcmd", "The database: schema status, upgrades, search index."),
+    "config": ("tinycrm.cli.config", "Settings: show them and where each came from, check the file."),
     "demo": ("tinycrm.cli.demo", "Build a demo database and show it (never your own)."),
     "user": ("tinycrm.cli.team", "Users: add, list, edit (name, full name, email, role, active)."),
     "team": ("tinycrm.cli.team", "PostgreSQL team members: add-member, list, remove (real database roles)."),

@@ -49,18 +49,125 @@ def _progress(total: int | None, what: str) -> Iterator[Any]:
         yield lambda done: bar.update(task, completed=done)
 
 
-def _show_import(report: Any, as_json: bool, verbose: bool) -> None:
-    if as_json:
-        render.print_json(
+MATCH = typer.Option(
+    "email",
+    "--match",
+    metavar="email|name",
+    help="email (the default): a record is about the contact with its UID, else an email or phone it "
+    "shares; one that shares only the name is added as a new contact (a possible duplicate). "
+    "name: such a record is merged into that contact, adding only.",
+)
+REPLACE = typer.Option(
+    False,
+    "--replace",
+    help="A matched record replaces what is stored, removing emails, phones, tags... it does not mention.",
+)
+#: possible duplicates listed one by one on standard error; more are counted
+SHOW_DUPLICATES = 20
+FIELD_NAMES = {
+    "display_name": "name",
+    "given_name": "given name",
+    "family_name": "family name",
+    "job_title": "title",
+    "company_role": "role",
+    "cadence_days": "cadence",
+    "vcard_extras": "vCard properties",
+}
+
+
+def _options(match: str, replace: bool, dry_run: bool) -> Any:
+    from tinycrm.domain.errors import InvalidInput
+    from tinycrm.services.interchange.importing import ImportOptions
+
+    if match not in ("email", "name"):
+        raise InvalidInput(f"--match must be email or name (got {match!r})")
+    return ImportOptions(match_name=match == "name", replace=replace, dry_run=dry_run)
+
+
+def _import_json(report: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "failed": report.failed,
+        "errors": report.errors,
+        "warnings": report.warnings,
+        "duplicates": report.duplicates,
+    }
+    if report.dry_run:
+        out["dry_run"] = True
+        out["records"] = [
             {
-                "created": report.created,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "failed": report.failed,
-                "errors": report.errors,
-                "warnings": report.warnings,
+                **{
+                    k: getattr(o, k)
+                    for k in ("where", "outcome", "id", "name", "match", "duplicate", "message")
+                },
+                "changes": {k: {"old": old, "new": new} for k, (old, new) in o.changes.items()},
             }
-        )
+            for o in report.records
+        ]
+    return out
+
+
+def _duplicate_text(d: Any) -> str:
+    others = [f"contact {i}" for i in d.duplicate_of] + [
+        f"the new contact of {w}" for w in d.duplicate_of_new
+    ]
+    if d.id is None:
+        return f"{d.where}: {d.name} would be a new contact, a possible duplicate of {', '.join(others)} ({d.reason})"
+    merge = (
+        f"; compare with crm duplicates, combine with crm merge {d.duplicate_of[0]} {d.id}"
+        if d.duplicate_of
+        else ""
+    )
+    return (
+        f"{d.where}: created contact {d.id} {d.name}, a possible duplicate of {', '.join(others)} "
+        f"({d.reason}){merge}"
+    )
+
+
+def _change_text(key: str, old: Any, new: Any) -> str:
+    name = FIELD_NAMES.get(key, key)
+    if key in ("emails", "phones", "addresses", "tags"):
+        shown = [x if isinstance(x, str) else getattr(x, "value", None) or x.one_line() for x in new]
+        before = [x if isinstance(x, str) else getattr(x, "value", None) or x.one_line() for x in old or []]
+        added = [x for x in shown if x not in before]
+        removed = [x for x in before if x not in shown]
+        parts = [f"+{x}" for x in added] + [f"-{x}" for x in removed]
+        return f"{name}: {' '.join(parts) if parts else 'labels'}"
+    if key == "fields":
+        keys = sorted({k for k in {**(old or {}), **new} if (old or {}).get(k) != new.get(k)})
+        return f"fields: {', '.join(keys)}"
+    if key == "notes" and old and new and new.startswith(old):
+        return "notes: added to"
+    if key in ("notes", "photo", "vcard_extras"):
+        return f"{name}: {'changed' if old and new else 'added' if new else 'removed'}"
+    return f"{name}: {old} -> {new}" if old not in (None, "") else f"{name}: {new}"
+
+
+def _show_records(report: Any) -> None:
+    rows = []
+    for o in report.records:
+        if o.outcome == "created":
+            what = "new contact"
+            if o.duplicate is not None:
+                d = o.duplicate
+                others = [f"contact {i}" for i in d.duplicate_of] + [
+                    f"the new {w}" for w in d.duplicate_of_new
+                ]
+                what += f"; possible duplicate of {', '.join(others)} ({d.reason})"
+        elif o.outcome == "failed":
+            what = o.message
+        else:
+            what = "; ".join(_change_text(k, old, new) for k, (old, new) in o.changes.items())
+        how = f" (by {o.match})" if o.match else ""
+        rows.append((o.where, o.outcome + how, o.id, o.name, what))
+    render.table(rows, ["record", "outcome", "id", "name", "changes"], title="what the import would do")
+
+
+def _show_import(report: Any, as_json: bool, verbose: bool, extra: dict[str, Any] | None = None) -> None:
+    if as_json:
+        render.print_json({**(extra or {}), **_import_json(report)})
     else:
         for problem in report.errors:
             render.note(f"crm: {problem.where}: {problem.message}")
@@ -71,6 +178,13 @@ def _show_import(report: Any, as_json: bool, verbose: bool) -> None:
             render.note(
                 f"{len(report.warnings)} warnings (values kept as they were); see them with --verbose"
             )
+        for d in report.duplicates[:SHOW_DUPLICATES]:
+            render.note(f"crm: {_duplicate_text(d)}")
+        if len(report.duplicates) > SHOW_DUPLICATES:
+            more = len(report.duplicates) - SHOW_DUPLICATES
+            render.note(f"crm: and {more} more possible duplicates; crm duplicates lists them all")
+        if report.dry_run:
+            _show_records(report)
         render.out(report.summary())
     if report.failed:
         raise typer.Exit(1)
@@ -82,9 +196,9 @@ def _stdin() -> Any:
 
 def _one_file(path: str, suffix: str) -> Any:
     from tinycrm.domain.errors import InvalidInput
-    from tinycrm.services.interchange import transfer as interchange
+    from tinycrm.services.interchange.files import sources as files_of
 
-    files = interchange.sources([path], _stdin(), suffixes=(suffix,))
+    files = files_of([path], _stdin(), suffixes=(suffix,))
     if len(files) != 1:
         raise InvalidInput(f"{path} holds {len(files)} {suffix} files; give one file")
     return files[0]
@@ -110,17 +224,25 @@ def import_vcard_cmd(
     paths: list[str] = typer.Argument(
         ..., metavar="PATH...", help="vCard files, folders of .vcf files (a vdir), or - for standard input."
     ),
+    match: str = MATCH,
+    replace: bool = REPLACE,
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="List what each card would create or change; change nothing."
+    ),
     verbose: bool = VERBOSE,
     as_json: bool = JSON,
 ) -> None:
-    """Import vCards (2.1, 3.0, 4.0). Known UIDs update their contact; importing again changes nothing.
-    Exit 1 when some cards could not be imported (the others are)."""
-    from tinycrm.services.interchange import transfer as interchange
+    """Import vCards (2.1, 3.0, 4.0). A card updates the contact with its UID (or an email or phone it
+    shares), adding what it brings and removing nothing; importing again changes nothing.
+    Exit 1 when some cards could not be imported (the others are), 2 for a file without any vCard."""
+    from tinycrm.services.interchange.files import sources
+    from tinycrm.services.interchange.importing import import_vcards
 
-    files = interchange.sources(paths, _stdin(), suffixes=(".vcf", ".vcard"))
+    options = _options(match, replace, dry_run)
+    files = sources(paths, _stdin(), suffixes=(".vcf", ".vcard"))
     total = sum(f.size or 0 for f in files) if all(f.size for f in files) else None
     with _progress(total, "importing vCards") as progress:
-        report = interchange.import_vcards(state.db(), files, progress=progress)
+        report = import_vcards(state.db(), files, progress=progress, options=options)
     _show_import(report, as_json, verbose)
 
 
@@ -141,9 +263,9 @@ def export_vcard_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Export contacts as vCards, photos and kept vCard properties included."""
-    from tinycrm.services.interchange import transfer as interchange
+    from tinycrm.services.interchange.exporting import export_vcards
 
-    report = interchange.export_vcards(
+    report = export_vcards(
         state.db(), path if vdir else _write_target(path), version=version, vdir=vdir, tag=tag, force=force
     )
     _exported(report, as_json, "vCards")
@@ -168,29 +290,36 @@ def import_csv_cmd(
         "repeatable: name, given, family, email[:LABEL], phone[:LABEL], street[:LABEL], "
         "company, title, birthday, notes, tags, field:KEY, ignore...",
     ),
+    match: str = MATCH,
+    replace: bool = REPLACE,
     dry_run: bool = typer.Option(
-        False, "--dry-run", help="Show how the columns map and the first rows; change nothing."
+        False,
+        "--dry-run",
+        help="Show how the columns map, the first rows, and what each row would create or change; "
+        "change nothing.",
     ),
     verbose: bool = VERBOSE,
     as_json: bool = JSON,
 ) -> None:
-    """Import a CSV address book (Google Contacts, Outlook, Thunderbird or any other)."""
-    from tinycrm.services.interchange import transfer as interchange
+    """Import a CSV address book (Google Contacts, Outlook, Thunderbird or any other). Rows are matched
+    like vCards (see crm import vcard --help)."""
+    from tinycrm.services.interchange import importing
 
+    options = _options(match, replace, dry_run)
     file = _one_file(path, ".csv")
     overrides = split_kv(mapping, "--map")
     if dry_run:
-        preview = interchange.preview_csv(file, preset=preset, overrides=overrides)
-        _show_preview(preview, as_json)
+        preview = importing.dry_run_csv(state.db(), file, preset=preset, overrides=overrides, options=options)
+        _show_preview(preview, as_json, verbose)
         return
     with _progress(file.size, "importing CSV") as progress:
-        report = interchange.import_csv(
-            state.db(), file, preset=preset, overrides=overrides, progress=progress
+        report = importing.import_csv(
+            state.db(), file, preset=preset, overrides=overrides, progress=progress, options=options
         )
     _show_import(report, as_json, verbose)
 
 
-def _show_preview(preview: Any, as_json: bool) -> None:
+def _show_preview(preview: Any, as_json: bool, verbose: bool = False) -> None:
     from tinycrm.formats.csvio import MULTI
 
     rows = []
@@ -214,15 +343,17 @@ def _show_preview(preview: Any, as_json: bool) -> None:
                 "warnings": item.record.warnings,
             }
         )
+    described = {
+        "preset": preview.preset,
+        "delimiter": preview.delimiter,
+        "columns": [{"column": h, "field": f} for h, f in preview.columns],
+        "rows": rows,
+    }
     if as_json:
-        render.print_json(
-            {
-                "preset": preview.preset,
-                "delimiter": preview.delimiter,
-                "columns": [{"column": h, "field": f} for h, f in preview.columns],
-                "rows": rows,
-            }
-        )
+        if preview.plan is None:
+            render.print_json(described)
+            return
+        _show_import(preview.plan, True, verbose, described)
         return
     render.note(
         f"{preview.source}: preset {preview.preset}, delimiter {preview.delimiter!r}; nothing was imported"
@@ -243,6 +374,8 @@ def _show_preview(preview: Any, as_json: bool) -> None:
         ["row", "name", "company", "emails", "phones", "tags"],
         title="first rows",
     )
+    if preview.plan is not None:
+        _show_import(preview.plan, False, verbose)
 
 
 @export_app.command("csv")
@@ -258,9 +391,9 @@ def export_csv_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Export contacts as CSV; cells a spreadsheet would run as formulas are neutralised."""
-    from tinycrm.services.interchange import transfer as interchange
+    from tinycrm.services.interchange.exporting import export_csv
 
-    report = interchange.export_csv(state.db(), _write_target(path), preset=preset, tag=tag, force=force)
+    report = export_csv(state.db(), _write_target(path), preset=preset, tag=tag, force=force)
     _exported(report, as_json, "contacts")
 
 

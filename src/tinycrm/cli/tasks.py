@@ -453,6 +453,7 @@ def remind_cmd(
     temporarily unavailable. An item is not repeated until it changes or a new day begins (--all: repeat)."""
     from tinycrm.services.work import remind
 
+    mail = remind.delivery(mail_to)  # options and settings are checked on every run, also when nothing is due
     db = state.db()
     who = _owner(owner, mine)
     items = remind.due_items(db, owner=who, include_seen=show_all)
@@ -460,11 +461,11 @@ def remind_cmd(
         if as_json:
             render.print_json([])
         return
-    if mail_to:
-        remind.mail_digest(items, mail_to)
+    if mail:
+        remind.mail_digest(items, mail)
     if as_json:
         render.print_json(items)
-    elif not mail_to:
+    elif not mail:
         sys.stdout.write(remind.render_digest(items))
         sys.stdout.flush()
     if not dry_run:

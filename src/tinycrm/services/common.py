@@ -43,7 +43,7 @@ def actor(db: Database) -> str:
         return name
     from tinycrm import config
 
-    name = config.load().user
+    name = config.get(config.Core).user
     if not name:
         try:
             import getpass

@@ -579,9 +579,9 @@ def resolve_url(url: str | None = None) -> str:
         return url
     from tinycrm import config, paths
 
-    settings = config.load()
-    if settings.db:
-        return settings.db
+    configured = config.get(config.Core).db
+    if configured:
+        return configured
     return paths.sqlite_url(paths.default_db_path())
 
 

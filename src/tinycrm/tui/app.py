@@ -209,14 +209,12 @@ def make_app(
     """
     from tinycrm import config
 
-    settings = config.load()
-    tui = settings.sections.get("tui", {})
-    section_keys = settings.sections.get("keys", {})
-    configured, notes = keys.keymap_from(section_keys)
+    tui = config.get(config.Tui)
+    configured = dict(config.get(config.Keys).bindings)
     if keymap is not None:
         configured.update(keymap)
     if theme is None:
-        theme = tui.get("theme") if isinstance(tui.get("theme"), str) else None
+        theme = tui.theme
         if theme is None and not testing:
             theme = load_ui_state().get("theme")
     owns = db is None
@@ -226,13 +224,12 @@ def make_app(
         db = open_pooled(db_url)
     app = CrmApp(
         db,
-        start=start or (tui.get("start") if isinstance(tui.get("start"), str) else None) or "contacts",
+        start=start or tui.start,
         keymap=configured,
         theme=theme,
         remember_theme=not testing,
         cursor_blink=not testing,
         owns_db=owns,
-        notes=notes,
     )
     if testing:
         app.animation_level = "none"

@@ -1,157 +1,23 @@
-"""Every key binding of the app, each with an id, and the keymap users set in the config file.
-
-A binding id is ``AREA.ACTION`` (``contacts.search``). The ``[keys]`` section of the config file maps ids to
-keys, in Textual's key names, several separated by commas::
-
-    [keys]
-    "contacts.search" = "slash"
-    "app.quit" = "q,ctrl+q"
-
-The help screen (``?``) lists every binding with its id and its current key.
-"""
+"""The app's key bindings as Textual bindings; the ids, default keys and the ``[keys]`` check are in
+:mod:`tinycrm.config.keys`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from textual.binding import Binding
+from tinycrm.config.keys import AREAS, BY_ID, KEYS, Key, KeymapError, keymap
 
+if TYPE_CHECKING:
+    from textual.binding import Binding
 
-@dataclass(frozen=True)
-class Key:
-    id: str
-    key: str
-    action: str
-    description: str
-    show: bool = True
-    priority: bool = False
-    key_display: str | None = None
-    #: what the command palette and the help screen call it
-    long: str = ""
-
-    @property
-    def title(self) -> str:
-        return self.long or self.description
-
-
-AREAS = {
-    "app": "Everywhere",
-    "contacts": "Contacts",
-    "contact": "A contact",
-    "interaction": "An interaction",
-    "companies": "Companies",
-    "company": "A company",
-    "pipeline": "Pipeline",
-    "agenda": "Agenda",
-    "dashboard": "Dashboard",
-    "list": "Paged lists",
-    "form": "Forms and dialogs",
-}
-
-KEYS: list[Key] = [
-    # everywhere
-    Key("app.contacts", "1", "app.show('contacts')", "Contacts", show=False, key_display="1"),
-    Key("app.companies", "2", "app.show('companies')", "Companies", show=False, key_display="2"),
-    Key("app.pipeline", "3", "app.show('pipeline')", "Pipeline", show=False, key_display="3"),
-    Key("app.agenda", "4", "app.show('agenda')", "Agenda", show=False, key_display="4"),
-    Key("app.dashboard", "5", "app.show('dashboard')", "Dashboard", show=False, key_display="5"),
-    Key("app.help", "question_mark,f1", "app.help", "Help", key_display="?", long="Help: keys"),
-    Key("app.theme", "ctrl+t", "app.toggle_theme", "Light/dark", show=False, long="Light/dark theme"),
-    Key("app.palette", "ctrl+p", "app.command_palette", "Commands", show=False, priority=True),
-    Key("app.quit", "ctrl+q", "app.quit", "Quit", show=False, priority=True, long="Quit"),
-    # the contact list
-    Key("contacts.search", "slash", "focus_search", "Search", key_display="/", long="Search contacts"),
-    Key("contacts.new", "n", "new_contact", "New", long="New contact"),
-    Key("contacts.open", "enter", "open_contact", "Open", show=False, long="Open the contact"),
-    Key(
-        "contacts.log", "l", "log_interaction", "Log", long="Log an interaction with the highlighted contact"
-    ),
-    Key("contacts.sort", "s", "cycle_sort", "Sort", long="Sort contacts (name, company, updated, added)"),
-    Key("contacts.tag", "t", "focus_tag_filter", "Tag filter", show=False, long="Filter contacts by tag"),
-    Key(
-        "contacts.company",
-        "c",
-        "focus_company_filter",
-        "Company filter",
-        show=False,
-        long="Filter contacts by company",
-    ),
-    Key("contacts.archived", "h", "toggle_archived", "Archived", long="Show or hide archived contacts"),
-    Key("contacts.refresh", "ctrl+r", "refresh", "Refresh", show=False, long="Refresh the contact list"),
-    # one contact
-    Key("contact.log", "l", "log_interaction", "Log", long="Log an interaction (call, email, meeting…)"),
-    Key("contact.follow_up", "f", "follow_up", "Follow-up", long="Add a follow-up task"),
-    Key("contact.edit", "e", "edit", "Edit", long="Edit the contact"),
-    Key("contact.tag", "t", "tag", "Tags", long="Tag or untag the contact"),
-    Key("contact.archive", "a", "archive", "Archive", long="Archive or bring back the contact"),
-    Key("contact.company", "o", "open_company", "Company", show=False, long="Open the contact's company"),
-    Key("contact.back", "escape", "back", "Back", long="Back to the list"),
-    # one interaction (enter on the contact's timeline opens it)
-    Key("interaction.edit", "e", "edit", "Edit", long="Edit the interaction"),
-    Key("interaction.delete", "d", "delete", "Delete", long="Delete the interaction"),
-    Key("interaction.back", "escape", "back", "Back", long="Back to the contact"),
-    # companies
-    Key("companies.open", "enter", "open_company", "Open", show=False),
-    Key("companies.refresh", "ctrl+r", "refresh", "Refresh", show=False),
-    Key("company.open_person", "enter", "open_person", "Open person", show=False),
-    Key("company.back", "escape", "back", "Back"),
-    # the pipeline board
-    Key("pipeline.left", "left,h", "move_cursor(-1)", "Column left", show=False),
-    Key("pipeline.right", "right,l", "move_cursor(1)", "Column right", show=False),
-    Key("pipeline.up", "up,k", "move_row(-1)", "Deal up", show=False),
-    Key("pipeline.down", "down,j", "move_row(1)", "Deal down", show=False),
-    Key(
-        "pipeline.previous_stage",
-        "shift+left,less_than_sign",
-        "step(-1)",
-        "Stage back",
-        key_display="⇧←",
-        long="Move the deal to the previous stage",
-    ),
-    Key(
-        "pipeline.next_stage",
-        "shift+right,greater_than_sign",
-        "step(1)",
-        "Next stage",
-        key_display="⇧→",
-        long="Move the deal to the next stage",
-    ),
-    Key("pipeline.win", "w", "win", "Win", long="Win the deal"),
-    Key("pipeline.lose", "x", "lose", "Lose", long="Lose the deal (with a reason)"),
-    Key("pipeline.open", "enter", "open_deal", "Open contact", show=False, long="Open the deal's contact"),
-    Key(
-        "pipeline.switch",
-        "p",
-        "next_pipeline",
-        "Next pipeline",
-        show=False,
-        long="Switch to the next pipeline",
-    ),
-    Key("pipeline.refresh", "ctrl+r", "refresh", "Refresh", show=False),
-    # the agenda
-    Key("agenda.done", "d", "done", "Done", long="Mark the task done"),
-    Key("agenda.snooze", "z", "snooze", "Snooze", long="Snooze the task"),
-    Key("agenda.open", "enter", "open_contact", "Open contact", long="Open the item's contact"),
-    Key("agenda.refresh", "ctrl+r", "refresh", "Refresh", show=False),
-    # the dashboard
-    Key("dashboard.refresh", "ctrl+r", "refresh", "Refresh"),
-    # every paged list (contacts, companies)
-    Key("list.next_page", "pagedown", "page('next')", "Next page", show=False),
-    Key("list.previous_page", "pageup", "page('previous')", "Previous page", show=False),
-    Key("list.first_page", "ctrl+home", "page('first')", "First page", show=False),
-    Key("list.last_page", "ctrl+end", "page('last')", "Last page", show=False),
-    # forms and dialogs
-    Key("form.save", "ctrl+s", "save", "Save"),
-    Key("form.cancel", "escape", "cancel", "Cancel"),
-]
-
-BY_ID = {k.id: k for k in KEYS}
+__all__ = ["AREAS", "BY_ID", "KEYS", "Key", "KeymapError", "bindings", "current_keys", "keymap"]
 
 
 def bindings(area: str) -> list[Binding]:
     """The Textual bindings of one area (``contacts``...)."""
+    from textual.binding import Binding
+
     return [
         Binding(
             k.key,
@@ -165,27 +31,6 @@ def bindings(area: str) -> list[Binding]:
         for k in KEYS
         if k.id.split(".", 1)[0] == area
     ]
-
-
-class KeymapError(ValueError):
-    pass
-
-
-def keymap_from(section: Mapping[str, Any] | None) -> tuple[dict[str, str], list[str]]:
-    """The keymap of a ``[keys]`` config section, and the problems found in it (unknown ids, bad keys)."""
-    keymap: dict[str, str] = {}
-    problems: list[str] = []
-    for binding_id, keys in (section or {}).items():
-        if binding_id not in BY_ID:
-            problems.append(f"[keys] {binding_id!r} is not a binding id (see the help screen, ?)")
-            continue
-        if isinstance(keys, list):
-            keys = ",".join(str(k) for k in keys)
-        if not isinstance(keys, str) or not keys.strip():
-            problems.append(f'[keys] {binding_id!r} needs a key name such as "slash" or "ctrl+f"')
-            continue
-        keymap[binding_id] = ",".join(k.strip() for k in keys.split(",") if k.strip())
-    return keymap, problems
 
 
 def current_keys(keymap: Mapping[str, str], key: Key) -> str:

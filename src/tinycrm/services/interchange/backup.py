@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from tinycrm.domain.errors import InvalidInput, Refused, StoreError
 from tinycrm.services.common import audit
-from tinycrm.services.interchange.transfer import Source, atomic_file, atomic_path
+from tinycrm.services.interchange.files import Source, atomic_file, atomic_path
 from tinycrm.store import tables
 from tinycrm.store.database import Database, Tx
 
@@ -88,7 +88,7 @@ def export_json(db: Database, target: str | Path | TextIO, *, force: bool = Fals
             counts = write(target, tx)
             target.flush()
     name = str(target) if isinstance(target, (str, Path)) else "-"
-    from tinycrm.services.interchange.transfer import audit_export
+    from tinycrm.services.interchange.exporting import audit_export
 
     audit_export(db, "json", counts.get("contacts", 0), name)
     return DumpReport(name, counts)
@@ -189,7 +189,7 @@ def backup(db: Database, path: str | Path | None = None, *, force: bool = False)
         raise InvalidInput("a backup cannot replace the database itself; give another file name")
     with atomic_path(target, force=force) as tmp:
         _sqlite_copy(Path(db.path), tmp)
-    from tinycrm.services.interchange.transfer import audit_export
+    from tinycrm.services.interchange.exporting import audit_export
 
     with db.read() as tx:
         people = tx.scalar("SELECT count(*) FROM contacts")

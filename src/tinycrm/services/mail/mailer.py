@@ -12,21 +12,20 @@ or the local ``sendmail``, as the ``[smtp]`` section of the config file says.
     from = "tinycrm <crm@example.com>"
     # sendmail = true                        # or a path: hand the message to the local sendmail instead
 
-The password never comes from the command line or the config file. Failures that may pass (server down,
-4xx replies) raise :class:`MailUnavailable` (exit 75, cron tries again later); others :class:`MailFailed`.
+The settings are :class:`tinycrm.config.Smtp`, checked when the config file is read; :func:`check_ready`
+checks what they need from outside the file. The password never comes from the command line or the config
+file. Failures that may pass (server down, 4xx replies) raise :class:`MailUnavailable` (exit 75, cron tries
+again later); others :class:`MailFailed`.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
+from tinycrm.config import Smtp
 from tinycrm.domain.errors import EXIT_FAILED, EXIT_TEMPFAIL, CrmError, InvalidInput
-
-DEFAULT_SENDMAIL = "/usr/sbin/sendmail"
-KEYS = {"host", "port", "starttls", "ssl", "user", "password_env", "from", "sendmail", "timeout"}
 
 
 class MailUnavailable(CrmError):
@@ -41,73 +40,19 @@ class MailFailed(CrmError):
     exit_code = EXIT_FAILED
 
 
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str = "localhost"
-    port: int = 25
-    starttls: bool = False
-    ssl: bool = False
-    user: str | None = None
-    password_env: str | None = None
-    sender: str | None = None
-    #: the sendmail program to use instead of SMTP, or ``None``
-    sendmail: str | None = None
-    timeout: float = 30.0
+def check_ready(settings: Smtp) -> None:
+    """What the ``[smtp]`` settings need from outside the file, checked before anything is sent: the
+    password's environment variable, the sendmail program. :class:`InvalidInput` (exit 2) when missing."""
+    if settings.program:
+        import shutil
 
-
-def _bool(section: dict[str, Any], key: str) -> bool:
-    value = section.get(key, False)
-    if not isinstance(value, bool):
-        raise InvalidInput(f"smtp: {key} must be true or false in the config file (got {value!r})")
-    return value
-
-
-def settings_from(section: dict[str, Any] | None) -> SmtpSettings:
-    """Settings from the config file's ``[smtp]`` table (none: SMTP on localhost:25)."""
-    section = dict(section or {})
-    if "password" in section:
-        raise InvalidInput(
-            "smtp: do not put the password in the config file; set password_env to the name of an "
-            "environment variable that holds it"
-        )
-    unknown = set(section) - KEYS
-    if unknown:
-        raise InvalidInput(f"smtp: unknown setting {sorted(unknown)[0]!r}; known: {', '.join(sorted(KEYS))}")
-    starttls, ssl = _bool(section, "starttls"), _bool(section, "ssl")
-    if starttls and ssl:
-        raise InvalidInput("smtp: choose starttls (usually port 587) or ssl (usually port 465), not both")
-    port = section.get("port", 465 if ssl else 587 if starttls else 25)
-    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-        raise InvalidInput(f"smtp: port must be a number between 1 and 65535 (got {port!r})")
-    sendmail = section.get("sendmail")
-    if sendmail is True:
-        sendmail = DEFAULT_SENDMAIL
-    elif sendmail in (False, None, ""):
-        sendmail = None
-    elif not isinstance(sendmail, str):
-        raise InvalidInput(
-            f"smtp: sendmail must be true, false or the path of a sendmail program (got {sendmail!r})"
-        )
-    timeout = section.get("timeout", 30)
-    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-        raise InvalidInput(f"smtp: timeout must be a positive number of seconds (got {timeout!r})")
-    sender = section.get("from")
-    if sender is not None and (not isinstance(sender, str) or not sender.strip()):
-        raise InvalidInput('smtp: from must be an e-mail address such as "tinycrm <crm@example.com>"')
-    for key in ("host", "user", "password_env"):
-        if section.get(key) is not None and not isinstance(section[key], str):
-            raise InvalidInput(f"smtp: {key} must be text (got {section[key]!r})")
-    return SmtpSettings(
-        host=section.get("host") or "localhost",
-        port=port,
-        starttls=starttls,
-        ssl=ssl,
-        user=section.get("user"),
-        password_env=section.get("password_env"),
-        sender=sender,
-        sendmail=sendmail,
-        timeout=float(timeout),
-    )
+        if shutil.which(settings.program) is None:
+            raise InvalidInput(
+                f"[smtp] sendmail: {settings.program} is not a program that can be run; install a mail "
+                "transfer agent, give the path of one, or remove sendmail to use [smtp] host"
+            )
+        return
+    _password(settings)
 
 
 def default_sender() -> str:
@@ -135,42 +80,40 @@ def build_message(*, sender: str | None, to: str, subject: str, body: str) -> Em
     return message
 
 
-def _password(settings: SmtpSettings) -> str | None:
-    if not settings.user:
+def _password(settings: Smtp) -> str | None:
+    if not settings.user or not settings.password_env:
         return None
-    if not settings.password_env:
-        raise InvalidInput(
-            "smtp: user is set but password_env is not; name the environment variable holding the password"
-        )
     value = os.environ.get(settings.password_env)
     if value is None:
         raise InvalidInput(
-            f"smtp: the environment variable {settings.password_env} (password_env) is not set"
+            f"[smtp] password_env: the environment variable {settings.password_env} is not set; "
+            "set it to the password of the mail account"
         )
     return value
 
 
-def send(message: EmailMessage, settings: SmtpSettings) -> None:
+def send(message: EmailMessage, settings: Smtp) -> None:
     """Deliver ``message``; raise :class:`MailUnavailable` / :class:`MailFailed` with one line on failure."""
-    if settings.sendmail:
+    if settings.program:
         _sendmail(message, settings)
     else:
         _smtp(message, settings)
 
 
-def _smtp(message: EmailMessage, settings: SmtpSettings) -> None:
+def _smtp(message: EmailMessage, settings: Smtp) -> None:
     import smtplib
     import ssl
 
     password = _password(settings)
-    where = f"{settings.host}:{settings.port}"
+    port = settings.port or 25  # always set once the settings are checked
+    where = f"{settings.host}:{port}"
     try:
         if settings.ssl:
             client: smtplib.SMTP = smtplib.SMTP_SSL(
-                settings.host, settings.port, timeout=settings.timeout, context=ssl.create_default_context()
+                settings.host, port, timeout=settings.timeout, context=ssl.create_default_context()
             )
         else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+            client = smtplib.SMTP(settings.host, port, timeout=settings.timeout)
         with client:
             if settings.starttls:
                 client.starttls(context=ssl.create_default_context())
@@ -209,10 +152,10 @@ def _reply_error(what: str, code: int, text: Any) -> CrmError:
     return MailFailed(message)
 
 
-def _sendmail(message: EmailMessage, settings: SmtpSettings) -> None:
+def _sendmail(message: EmailMessage, settings: Smtp) -> None:
     import subprocess
 
-    program = settings.sendmail
+    program = settings.program
     assert program
     try:
         result = subprocess.run(

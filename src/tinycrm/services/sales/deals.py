@@ -80,8 +80,7 @@ def default_currency() -> str | None:
     """``currency`` in the ``[sales]`` section of the config file, if set."""
     from tinycrm import config
 
-    value = (config.load().sections.get("sales") or {}).get("currency")
-    return str(value) if value else None
+    return config.get(config.Sales).currency
 
 
 def _title(value: str | None) -> str:

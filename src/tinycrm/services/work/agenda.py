@@ -230,7 +230,7 @@ def build(
     """The agenda, with the knobs reminders need (see :func:`agenda`)."""
     if not 0 <= days <= MAX_DAYS:
         raise InvalidInput(f"--days must be between 0 and {MAX_DAYS} (got {days})")
-    lead = config.load().birthday_lead_days if lead_days is None else lead_days
+    lead = config.get(config.Core).birthday_lead_days if lead_days is None else lead_days
     lead = max(0, min(lead, MAX_DAYS))
     moment = now()
     today = task_service.local_today()

@@ -8,8 +8,10 @@ within the lead days, idle deals. An item already reminded to a user is left out
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from tinycrm.config import Smtp
 from tinycrm.domain import validation as v
 from tinycrm.domain.tasks import AgendaItem
 from tinycrm.services.common import actor, audit, now
@@ -132,17 +134,38 @@ def render_digest(items: Sequence[AgendaItem], *, today: date | None = None) -> 
     return "\n".join(lines) + "\n"
 
 
-def mail_digest(items: Sequence[AgendaItem], to: str, *, today: date | None = None) -> None:
-    """Send the digest as one e-mail to ``to`` through the configured SMTP server or sendmail."""
+@dataclass(frozen=True)
+class Delivery:
+    """Where and how a digest is mailed: checked before anything due is looked for."""
+
+    to: str
+    smtp: Smtp
+
+
+def delivery(mail_to: str | None) -> Delivery | None:
+    """Check the settings, and ``--mail-to`` with the ``[smtp]`` settings it needs, on every run, before
+    looking for what is due: a bad address or setting is :class:`InvalidInput` (exit 2) even when nothing is
+    due, and nothing is sent or recorded. ``None``: print, do not mail."""
     from tinycrm import config
     from tinycrm.services.mail import mailer
 
-    address = v.email(to, "--mail-to")
-    settings = mailer.settings_from(config.load().sections.get("smtp"))
+    settings = config.load()  # the whole file, checked: a broken section fails every run, not only a due one
+    if mail_to is None:
+        return None
+    address = v.email(mail_to, "--mail-to")
+    smtp = settings.get(Smtp)
+    mailer.check_ready(smtp)
+    return Delivery(address, smtp)
+
+
+def mail_digest(items: Sequence[AgendaItem], to: Delivery, *, today: date | None = None) -> None:
+    """Send the digest as one e-mail through the configured SMTP server or sendmail (see :func:`delivery`)."""
+    from tinycrm.services.mail import mailer
+
     message = mailer.build_message(
-        sender=settings.sender,
-        to=address,
+        sender=to.smtp.sender,
+        to=to.to,
         subject=digest_subject(items),
         body=render_digest(items, today=today),
     )
-    mailer.send(message, settings)
+    mailer.send(message, to.smtp)
