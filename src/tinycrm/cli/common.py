@@ -209,10 +209,10 @@ def edit_in_editor(
     failed: CrmError | None = None  # why the last save failed
     while True:
         edited = run_editor(command, text, noun)
-        if edited == text and failed is None:
-            return None
-        if edited == text:  # reopened and left as it was: give up
-            raise failed  # its message names the file with the edits
+        if edited == text:
+            if failed is None:
+                return None
+            raise failed  # reopened and left as it was: give up (the message names the file)
         body = editform.without_problem(edited)
         try:
             values = form.parse(body)

@@ -110,6 +110,7 @@ def edit_cmd(
         changes["company_id"] = company_id(company) if company.strip() else None
     if deal is not None:
         changes["deal_id"] = deal_id(deal) if deal.strip() else None
+    i: Any
     if changes:
         with follow_up_hint(when=when):
             i = interactions.update(state.db(), iid, changes, expected_version=expect_version)

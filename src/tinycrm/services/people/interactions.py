@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from tinycrm.domain import validation as v
 from tinycrm.domain.dates import parse_when
@@ -59,7 +59,7 @@ def happened_at(when: str | datetime | None) -> datetime:
 
 
 def _summary(text: str | None) -> str:
-    return v.line(text, "summary", max_len=500, required=True)
+    return cast(str, v.line(text, "summary", max_len=500, required=True))  # required: never None
 
 
 def log(
@@ -198,8 +198,8 @@ def _hydrate(tx: Tx, rows: list) -> list[InteractionRead]:
             company=Ref(r["company_id"], r["company_name"]) if r["company_id"] else None,
             deal=Ref(r["deal_id"], r["deal_title"]) if r["deal_id"] else None,
             owner=r["owner_name"],
-            created_at=as_datetime(r["created_at"]),
-            updated_at=as_datetime(r["updated_at"]),
+            created_at=cast(datetime, as_datetime(r["created_at"])),  # NOT NULL columns
+            updated_at=cast(datetime, as_datetime(r["updated_at"])),
             version=r["version"],
         )
         for r in rows

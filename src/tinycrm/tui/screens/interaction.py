@@ -3,13 +3,14 @@ form, ``d`` deletes it after a question. Opened from a contact's timeline. Also 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Footer, Input, Select, Static, TextArea
@@ -182,7 +183,7 @@ class InteractionScreen(CrmScreen):
     """A logged interaction in full. Dismisses with True when it was changed or deleted."""
 
     AREA = "interaction"
-    BINDINGS = keys.bindings("interaction")
+    BINDINGS: ClassVar[list[BindingType]] = [*keys.bindings("interaction")]
     AUTO_FOCUS = "#interaction-text"
 
     def __init__(self, interaction_id: int, contact_name: str = "") -> None:
