@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from tinycrm.cli import render, state
-from tinycrm.cli.common import company_id, delete_confirmed, option_changes, owner_of
+from tinycrm.cli.common import company_id, delete_confirmed, edit_record, option_changes, owner_of
 from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of, not_blank, read_text_arg, split_kv
 
 company_app = typer.Typer(help="Companies and their people.", no_args_is_help=True)
@@ -121,7 +121,6 @@ def edit_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Change a company."""
-    from tinycrm.domain.errors import InvalidInput
     from tinycrm.services.people import companies
 
     changes = option_changes(
@@ -133,9 +132,20 @@ def edit_cmd(
     )
     if tag:
         changes["tags"] = tag
-    if not changes:
-        raise InvalidInput("nothing to change: give --name, --domain, --note, --tag, --field...")
-    c = companies.update(state.db(), company_id(company), changes, expected_version=expect_version)
+    if not changes:  # the form in $EDITOR
+        c = edit_record(
+            "company",
+            company_id(company),
+            companies.get,
+            companies.update,
+            expect_version,
+            nothing_given="nothing to change: give --name, --domain, --note, --tag, --field...",
+        )
+        if c is None:
+            render.note("no changes")
+            return
+    else:
+        c = companies.update(state.db(), company_id(company), changes, expected_version=expect_version)
     show_company(c, as_json)
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import typer
 
 from tinycrm.cli import render, state
-from tinycrm.cli.common import contact_id, delete_confirmed, option_changes, owner_of
+from tinycrm.cli.common import contact_id, delete_confirmed, edit_record, option_changes, owner_of
 from tinycrm.cli.options import (
     ALL,
     JSON,
@@ -238,50 +235,21 @@ def edit_cmd(
     ):
         if items:
             changes[key] = convert(items)
-    version = expect_version
     if not changes:
-        before = contacts.get(db, cid)
-        if expect_version is not None and expect_version != before.version:
-            contacts.update(db, cid, {}, expected_version=expect_version)  # the conflict, before any editing
-        changes = edit_in_editor(before)
-        if changes is None:
+        c = edit_record(
+            "contact",
+            cid,
+            contacts.get,
+            contacts.update,
+            expect_version,
+            nothing_given="nothing to change: give options such as --email or --title",
+        )
+        if c is None:
             render.note("no changes")
             return
-        version = before.version  # the version the form shows: a change saved meanwhile is a conflict
-    c = contacts.update(db, cid, changes, expected_version=version)
+    else:
+        c = contacts.update(db, cid, changes, expected_version=expect_version)
     show_contact(c, as_json)
-
-
-def edit_in_editor(before) -> dict | None:  # noqa: ANN001
-    import shlex
-    import subprocess
-    import tempfile
-
-    from tinycrm.domain.errors import InvalidInput
-    from tinycrm.formats import editform
-
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
-    if not editor:
-        if sys.stdin is None or not sys.stdin.isatty():
-            raise InvalidInput("no field options given and no $EDITOR set; give e.g. --email or set EDITOR")
-        editor = "vi"
-    text = editform.render(before)
-    with tempfile.NamedTemporaryFile(
-        "w+", suffix=".txt", prefix="crm-contact-", delete=False, encoding="utf-8"
-    ) as fh:
-        fh.write(text)
-        path = fh.name
-    try:
-        result = subprocess.run([*shlex.split(editor), path])
-        if result.returncode != 0:
-            raise InvalidInput(f"the editor exited with {result.returncode}; nothing changed")
-        with open(path, encoding="utf-8") as fh:
-            edited = fh.read()
-    finally:
-        os.unlink(path)
-    if edited == text:
-        return None
-    return editform.parse(edited)
 
 
 @contact_app.command("archive")
@@ -412,7 +380,10 @@ def log_cmd(
     kind: str = typer.Option("note", "--kind", "-k", help="call, email, meeting, message, note or other."),
     summary: str = typer.Option(..., "--summary", "-s", help="One line: what happened."),
     when: str = typer.Option(
-        None, "--when", "-w", help="When it happened: 'yesterday 15:00', ISO... Default: now."
+        None,
+        "--when",
+        "-w",
+        help="When it happened: 'yesterday 15:00', ISO... Default: now. Not in the future: plan with follow-up.",
     ),
     body: str = typer.Option(None, "--body", "-b", help="Details; '-' reads them from standard input."),
     with_: list[str] = typer.Option([], "--with", help="Another contact who was there, repeatable."),
@@ -429,9 +400,12 @@ def log_cmd(
 
         deal_id = deals.resolve(state.db(), deal)
     text = read_text_arg(body, "--body")
-    i = interactions.log(
-        state.db(), contact_ids=ids, kind_=kind, summary=summary, when=when, body=text, deal_id=deal_id
-    )
+    from tinycrm.cli.interactions import follow_up_hint
+
+    with follow_up_hint(contact, when):
+        i = interactions.log(
+            state.db(), contact_ids=ids, kind_=kind, summary=summary, when=when, body=text, deal_id=deal_id
+        )
     render.emit(i, as_json, lambda: render.out(str(i.id)))
 
 

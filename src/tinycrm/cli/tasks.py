@@ -8,7 +8,7 @@ import sys
 import typer
 
 from tinycrm.cli import common, render, state
-from tinycrm.cli.common import company_id, contact_id, delete_confirmed, option_changes
+from tinycrm.cli.common import company_id, contact_id, delete_confirmed, edit_record, option_changes
 from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of, not_blank, read_text_arg
 from tinycrm.cli.transfer import export_app
 
@@ -259,7 +259,6 @@ def edit_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Change a task."""
-    from tinycrm.domain.errors import InvalidInput
     from tinycrm.services.work import tasks
 
     tid = resolve(task)
@@ -282,9 +281,21 @@ def edit_cmd(
         changes["snoozed_until"] = None
     if reopen:
         changes["done"] = False
-    if not changes:
-        raise InvalidInput("nothing to change: give e.g. --title, --due, --repeat, --priority or --note")
-    t = tasks.update(state.db(), tid, changes, expected_version=expect_version)
+    if not changes:  # the form in $EDITOR
+        t = edit_record(
+            "task",
+            tid,
+            tasks.get,
+            tasks.update,
+            expect_version,
+            nothing_given="nothing to change: give e.g. --title, --due, --repeat, --priority or --note",
+            refs=("contact", "company", "deal"),
+        )
+        if t is None:
+            render.note("no changes")
+            return
+    else:
+        t = tasks.update(state.db(), tid, changes, expected_version=expect_version)
     show_task(t, as_json)
 
 

@@ -160,6 +160,8 @@ class InteractionRead:
     deal: Ref | None
     owner: str | None
     created_at: datetime
+    updated_at: datetime
+    version: int
 
 
 @dataclass(frozen=True)
