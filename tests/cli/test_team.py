@@ -1,5 +1,6 @@
 """Team members on PostgreSQL are real database roles: a viewer cannot write with any client, a member can,
-an admin can add members. On SQLite, crm team says the file's permissions are the boundary."""
+an admin can add members; the server, not the client, says who is acting, and keeps the audit log append-only
+and the search index whole. On SQLite, crm team says the file's permissions are the boundary."""
 
 from __future__ import annotations
 
