@@ -37,13 +37,16 @@ def sort_key(text: str) -> str:
 
 
 def actor(db: Database) -> str:
-    """The name of the person acting: config ``user``, ``TINYCRM_USER``, or the login name."""
+    """The name of the person acting. On PostgreSQL a team member is their database login, whatever the
+    settings say (see :mod:`tinycrm.services.team.identity`); anyone else: config ``user``, ``TINYCRM_USER``,
+    or the login name."""
     name = getattr(db, "actor", None)
     if name:
         return name
     from tinycrm import config
+    from tinycrm.services.team.identity import team_login
 
-    name = config.get(config.Core).user
+    name = team_login(db) or config.get(config.Core).user
     if not name:
         try:
             import getpass
