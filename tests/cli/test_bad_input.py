@@ -253,11 +253,14 @@ def test_conflicts_exit_1_and_change_nothing(crm):
         [
             ("company", "add", "ACME"),
             ("company", "edit", "globex", "--name", "acme"),
-            ("contact", "edit", "ada", "--title", "x", "--expect-version", "7"),
             ("add-contact", "Uid Twice", "--uid", crm("contact", "show", "ada", "--json").json["uid"]),
         ],
         code=1,
     )
+
+
+def test_a_version_the_record_never_had_exits_2(crm):
+    check_refused(crm, [("contact", "edit", "ada", "--title", "x", "--expect-version", "7")], code=2)
 
 
 def test_text_that_looks_like_sql_is_stored_as_is(crm):

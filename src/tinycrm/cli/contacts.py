@@ -45,10 +45,11 @@ def show_contact(c, as_json: bool) -> None:  # noqa: ANN001
                 ("title", c.job_title),
                 (
                     "company",
-                    (c.company.name + (f" ({c.company_role})" if c.company_role else ""))
+                    c.company.name + (f" ({c.company_role})" if c.company_role else "")
                     if c.company
-                    else c.company_role,
+                    else None,
                 ),
+                ("role", None if c.company else c.company_role),
                 *[(f"email ({e.label})" if e.label else "email", e.value) for e in c.emails],
                 *[(f"phone ({p.label})" if p.label else "phone", p.value) for p in c.phones],
                 *[(f"address ({a.label})" if a.label else "address", a.one_line()) for a in c.addresses],
@@ -83,8 +84,10 @@ def add_contact(
     phone: list[str] = typer.Option(
         [], "--phone", "-p", help="[LABEL:]NUMBER, repeatable (mobile:+44 20...)."
     ),
-    company: str = typer.Option(None, "--company", "-c", help="Company name (created if new)."),
-    role: str = typer.Option(None, "--role", help="Role at the company ('decision maker')."),
+    company: str = typer.Option(
+        None, "--company", "-c", help="Company: id, domain or name (part of one will do); a new name adds it."
+    ),
+    role: str = typer.Option(None, "--role", help="Role, at the company if any ('decision maker')."),
     title: str = typer.Option(None, "--title", "-t", help="Job title."),
     tag: list[str] = typer.Option([], "--tag", help="Tag, repeatable."),
     note: str = typer.Option(None, "--note", help="Notes; '-' reads them from standard input."),
@@ -122,8 +125,25 @@ def add_contact(
         uid=uid,
         owner=owner,
     )
+    adds_company = _adds_company(company)
     c = contacts.create(state.db(), data)
+    _say_company_added(adds_company, c)
     render.emit(c, as_json, lambda: render.out(str(c.id)))
+
+
+def _adds_company(ref: str | None) -> bool:
+    """Whether ``--company REF`` names no company yet, so that saving adds one (an error if REF is an id or a
+    domain that names none, or names several)."""
+    if not ref or not ref.strip():
+        return False
+    from tinycrm.services.people import companies
+
+    return companies.would_create(state.db(), ref)
+
+
+def _say_company_added(adds: bool, c) -> None:  # noqa: ANN001
+    if adds and c.company:
+        render.note(f"added company {c.company.name} (id {c.company.id})")
 
 
 # --- contact ... ----------------------------------------------------------------------------------------
@@ -181,8 +201,10 @@ def edit_cmd(
     add_phone: list[str] = typer.Option([], "--add-phone", help="Add a phone."),
     remove_phone: list[str] = typer.Option([], "--remove-phone", help="Remove a phone."),
     address_: list[str] = typer.Option([], "--address", help="Replace all addresses."),
-    company: str = typer.Option(None, "--company", help="Company name; '' for none."),
-    role: str = typer.Option(None, "--role"),
+    company: str = typer.Option(
+        None, "--company", help="Company: id, domain or name; a new name adds it; '' for none."
+    ),
+    role: str = typer.Option(None, "--role", help="Role, at the company if any; '' for none."),
     title: str = typer.Option(None, "--title"),
     note: str = typer.Option(None, "--note", help="Replace the notes; '-' reads standard input."),
     birthday: str = typer.Option(None, "--birthday"),
@@ -235,7 +257,9 @@ def edit_cmd(
             render.note("no changes")
             return
         version = before.version  # the version the form shows: a change saved meanwhile is a conflict
+    adds_company = _adds_company(changes.get("company"))
     c = contacts.update(db, cid, changes, expected_version=version)
+    _say_company_added(adds_company, c)
     show_contact(c, as_json)
 
 
