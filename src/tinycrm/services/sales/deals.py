@@ -97,6 +97,20 @@ def _check_company(tx: Tx, company_id: int | None) -> int | None:
     return int(company_id)
 
 
+def _stage_of(tx: Tx, pipeline_id: int, stage: str | int | None) -> Any:
+    """A stage (a row with ``id`` and ``name``) of the pipeline: the one named, or its first."""
+    if stage is not None and str(stage).strip():
+        return pipelines.stage_in(tx, pipeline_id, stage)
+    first = tx.one(
+        "SELECT id, name FROM stages WHERE pipeline_id = :p ORDER BY position, id LIMIT 1", {"p": pipeline_id}
+    )
+    if first is None:
+        raise InvalidInput(
+            "the pipeline has no stages; add one with: crm pipeline stages add NAME --probability N"
+        )
+    return first
+
+
 def _history(tx: Tx, deal_id: int, from_stage: int | None, to_stage: int, status: str, at: datetime) -> None:
     tx.execute(
         "INSERT INTO deal_stage_history (deal_id, from_stage_id, to_stage_id, status, changed_at, user_id) "
@@ -121,16 +135,7 @@ def insert(tx: Tx, data: DealInput) -> int:
             "a next step due date needs the next step itself: add --next-step TEXT", field="next_step"
         )
     pid = pipelines.resolve_in(tx, data.pipeline)
-    if data.stage is not None and str(data.stage).strip():
-        stage = pipelines.stage_in(tx, pid, data.stage)
-    else:
-        stage = tx.one(
-            "SELECT id, name FROM stages WHERE pipeline_id = :p ORDER BY position, id LIMIT 1", {"p": pid}
-        )
-        if stage is None:
-            raise InvalidInput(
-                "the pipeline has no stages; add one with: crm pipeline stages add NAME --probability N"
-            )
+    stage = _stage_of(tx, pid, data.stage)
     contact_ids = _check_contacts(tx, data.contact_ids)
     company_id = _check_company(tx, data.company_id)
     if company_id is None and contact_ids:
@@ -318,15 +323,7 @@ def _edit_stage(e: DealEdit, changes: dict[str, Any]) -> None:
     if changes.get("pipeline") is not None:
         pipeline_id = pipelines.resolve_in(e.tx, changes["pipeline"])
     if pipeline_id is not None and pipeline_id != before.pipeline_id:
-        if changes.get("stage") is not None:
-            target = pipelines.stage_in(e.tx, pipeline_id, changes["stage"])
-        else:
-            target = e.tx.one(
-                "SELECT id, name FROM stages WHERE pipeline_id = :p ORDER BY position, id LIMIT 1",
-                {"p": pipeline_id},
-            )
-            if target is None:
-                raise InvalidInput("that pipeline has no stages; add one with: crm pipeline stages add")
+        target = _stage_of(e.tx, pipeline_id, changes.get("stage"))
     elif changes.get("stage") is not None:
         target, pipeline_id = pipelines.stage_in(e.tx, before.pipeline_id, changes["stage"]), None
     if target is not None and target["id"] != before.stage_id:
