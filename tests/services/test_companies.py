@@ -305,3 +305,17 @@ def test_demo_companies_have_domains(db):
     for p in people:
         if p.company:
             assert p.email.endswith("@" + domains[p.company])
+
+
+def test_a_contacts_own_company_name_is_no_change(db):
+    """A form gives back the company's name as it shows it: that is no change, even for a name that would
+    resolve as something else (an id, here)."""
+    ada = contacts.create(db, ContactInput("Ada"))
+    with db.write() as tx:
+        c = companies.insert(tx, CompanyInput("1999"))
+        tx.execute("UPDATE contacts SET company_id = :c WHERE id = :i", {"c": c, "i": ada.id})
+    ada = contacts.get(db, ada.id)
+    kept = contacts.update(db, ada.id, {"company": "1999", "job_title": "Countess"})
+    assert kept.company == ada.company and kept.job_title == "Countess"
+    with pytest.raises(NotFound, match="no company with id 1999"):
+        contacts.update(db, ada.id, {"company": "#1999"})

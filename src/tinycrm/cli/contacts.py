@@ -131,10 +131,11 @@ def add_contact(
     render.emit(c, as_json, lambda: render.out(str(c.id)))
 
 
-def _adds_company(ref: str | None) -> bool:
+def _adds_company(ref: str | None, before=None) -> bool:  # noqa: ANN001
     """Whether ``--company REF`` names no company yet, so that saving adds one (an error if REF is an id or a
-    domain that names none, or names several)."""
-    if not ref or not ref.strip():
+    domain that names none, or names several). The name of the contact's own company (``before``) is no
+    change."""
+    if not ref or not ref.strip() or (before is not None and before.company and ref == before.company.name):
         return False
     from tinycrm.services.people import companies
 
@@ -248,6 +249,7 @@ def edit_cmd(
         if items:
             changes[key] = convert(items)
     version = expect_version
+    before = None
     if not changes:
         before = contacts.get(db, cid)
         if expect_version is not None and expect_version != before.version:
@@ -257,7 +259,7 @@ def edit_cmd(
             render.note("no changes")
             return
         version = before.version  # the version the form shows: a change saved meanwhile is a conflict
-    adds_company = _adds_company(changes.get("company"))
+    adds_company = _adds_company(changes.get("company"), before)
     c = contacts.update(db, cid, changes, expected_version=version)
     _say_company_added(adds_company, c)
     show_contact(c, as_json)

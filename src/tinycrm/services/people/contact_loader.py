@@ -300,7 +300,7 @@ def index_documents(tx: Tx, ids: Sequence[int]) -> dict[int, dict[str, str]]:
 
     docs: dict[int, dict[str, str]] = {}
     for c in load_many(tx, ids, detail="index"):
-        texts = {
+        texts: dict[str, Sequence[str | None]] = {
             "name": [c.display_name, c.given_name, c.family_name],
             "email": [e.value for e in c.emails],
             "company": [c.company, c.job_title, c.company_role],

@@ -298,8 +298,10 @@ def _scalar(e: Edit[ContactRead], key: str, new: Any) -> None:
 
 
 def _company(e: Edit[ContactRead], key: str, ref: str | None) -> None:
-    company = companies.resolve_ref(e.tx, ref, create=True) if ref else None
     old = e.before.company
+    if old is not None and ref == old.name:
+        return  # its own company's name, as a form shows it: no change, whatever else the name might match
+    company = companies.resolve_ref(e.tx, ref, create=True) if ref else None
     if (company.id if company else None) != (old.id if old else None):
         e.sets["company_id"] = company.id if company else None
         e.changed["company"] = (old.name if old else None, company.name if company else None)
