@@ -101,15 +101,15 @@ def test_an_exact_name_wins_over_fragments(db):
 
 def test_a_reference_that_names_no_company_creates_one_only_when_it_is_a_new_name(db):
     a = companies.create(db, CompanyInput("Acme Corp", domain="acme.com"))
+    added: list[Ref] = []
     with db.write() as tx:
         for ref in ("acme", "Acme.com", str(a.id), f"#{a.id}", "acme corp", "CORP"):
-            assert companies.resolve_ref(tx, ref, create=True).id == a.id, ref
-    assert companies.list_companies(db).total == 1
-    assert companies.would_create(db, "Initech") is True
+            assert companies.resolve_ref(tx, ref, create=True, on_create=added.append).id == a.id, ref
+    assert companies.list_companies(db).total == 1 and added == []
     with db.write() as tx:
-        made = companies.resolve_ref(tx, "Initech", create=True)
-    assert made.name == "Initech" and companies.get(db, made.id).name == "Initech"
-    assert companies.would_create(db, "initech") is False
+        made = companies.resolve_ref(tx, "Initech", create=True, on_create=added.append)
+        assert companies.resolve_ref(tx, "initech", create=True, on_create=added.append) == made
+    assert added == [made] and made.name == "Initech" and companies.get(db, made.id).name == "Initech"
     assert companies.list_companies(db).total == 2
 
 
@@ -129,10 +129,9 @@ def test_a_reference_that_names_no_company_creates_one_only_when_it_is_a_new_nam
 )
 def test_an_id_or_a_domain_that_names_no_company_is_an_error_with_a_hint(db, ref, words):
     companies.create(db, CompanyInput("Acme Corp", domain="acme.com"))
-    for check in (lambda: companies.would_create(db, ref), lambda: companies.resolve(db, ref)):
-        with pytest.raises(NotFound) as info:
-            check()
-        assert info.value.message == words and info.value.exit_code == 2
+    with pytest.raises(NotFound) as info, db.write() as tx:
+        companies.resolve_ref(tx, ref, create=True)
+    assert info.value.message == words and info.value.exit_code == 2
     with pytest.raises(NotFound):
         contacts.create(db, ContactInput("Ada", company=ref))
     assert companies.list_companies(db).total == 1 and contacts.list_contacts(db).total == 0
@@ -144,12 +143,15 @@ def test_contacts_name_their_company_by_reference(db):
     for ref in ("acme", "acme.com", str(a.id), "ACME CORP"):
         c = contacts.create(db, ContactInput(f"Person {ref}", company=ref))
         assert c.company == Ref(a.id, "Acme Corp"), ref
-    ada = contacts.create(db, ContactInput("Ada"))
-    moved = contacts.update(db, ada.id, {"company": "acme.com"})
+    added: list[Ref] = []
+    ada = contacts.create(db, ContactInput("Ada", company="acme"), on_new_company=added.append)
+    moved = contacts.update(db, ada.id, {"company": "acme.com"}, on_new_company=added.append)
     assert moved.company == Ref(a.id, "Acme Corp")
-    assert companies.list_companies(db).total == 1
-    new = contacts.update(db, ada.id, {"company": "Initech"})
-    assert new.company.name == "Initech" and companies.list_companies(db).total == 2
+    assert companies.list_companies(db).total == 1 and added == []
+    new = contacts.update(db, ada.id, {"company": "Initech"}, on_new_company=added.append)
+    assert added == [new.company] and new.company.name == "Initech"
+    bob = contacts.create(db, ContactInput("Bob", company="Globex"), on_new_company=added.append)
+    assert added == [new.company, bob.company] and companies.list_companies(db).total == 3
     assert contacts.update(db, ada.id, {"company": None}).company is None
 
 

@@ -301,3 +301,19 @@ def test_moving_a_deal_and_logging_on_it_from_two_places_both_succeed(db, store_
     deal = deals.get(db, did)
     assert deal.version == 3  # created, then two stage changes, each on top of the other
     assert interactions.timeline(db, cid).total == 2
+
+
+def test_people_adding_one_new_company_at_once_add_it_once(db, store_url):
+    """Eight people add a contact at the same new company at once: one company, and exactly one of them is
+    told it added it."""
+    told = []
+
+    def add(i):
+        return lambda h: contacts.create(
+            h, ContactInput(f"Person {i}", company="Brand New Co"), on_new_company=told.append
+        )
+
+    outcomes = at_once(store_url, [add(i) for i in range(8)])
+    assert not failures(outcomes)
+    assert {c.company.id for c in outcomes} == {told[0].id} and len(told) == 1
+    assert [c.name for c in companies.list_companies(db).items] == ["Brand New Co"]

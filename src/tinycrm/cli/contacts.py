@@ -125,26 +125,16 @@ def add_contact(
         uid=uid,
         owner=owner,
     )
-    adds_company = _adds_company(company)
-    c = contacts.create(state.db(), data)
-    _say_company_added(adds_company, c)
+    added: list = []
+    c = contacts.create(state.db(), data, on_new_company=added.append)
+    _say_added(added)
     render.emit(c, as_json, lambda: render.out(str(c.id)))
 
 
-def _adds_company(ref: str | None, before=None) -> bool:  # noqa: ANN001
-    """Whether ``--company REF`` names no company yet, so that saving adds one (an error if REF is an id or a
-    domain that names none, or names several). The name of the contact's own company (``before``) is no
-    change."""
-    if not ref or not ref.strip() or (before is not None and before.company and ref == before.company.name):
-        return False
-    from tinycrm.services.people import companies
-
-    return companies.would_create(state.db(), ref)
-
-
-def _say_company_added(adds: bool, c) -> None:  # noqa: ANN001
-    if adds and c.company:
-        render.note(f"added company {c.company.name} (id {c.company.id})")
+def _say_added(companies: list) -> None:
+    """Say which companies a ``--company NAME`` added (once the change is stored)."""
+    for ref in companies:
+        render.note(f"added company {ref.name} (id {ref.id})")
 
 
 # --- contact ... ----------------------------------------------------------------------------------------
@@ -153,7 +143,7 @@ def _say_company_added(adds: bool, c) -> None:  # noqa: ANN001
 @contact_app.command("list")
 def list_cmd(
     tag: str = typer.Option(None, "--tag", help="Only contacts with this tag."),
-    company: str = typer.Option(None, "--company", help="Only people at this company (name or domain)."),
+    company: str = typer.Option(None, "--company", help="Only people at this company (id, domain or name)."),
     archived: bool = typer.Option(False, "--archived", help="Only archived contacts."),
     everyone: bool = typer.Option(False, "--include-archived", help="Archived contacts too."),
     sort: str = typer.Option("name", "--sort", help="name, created, updated or company."),
@@ -249,7 +239,6 @@ def edit_cmd(
         if items:
             changes[key] = convert(items)
     version = expect_version
-    before = None
     if not changes:
         before = contacts.get(db, cid)
         if expect_version is not None and expect_version != before.version:
@@ -259,9 +248,9 @@ def edit_cmd(
             render.note("no changes")
             return
         version = before.version  # the version the form shows: a change saved meanwhile is a conflict
-    adds_company = _adds_company(changes.get("company"), before)
-    c = contacts.update(db, cid, changes, expected_version=version)
-    _say_company_added(adds_company, c)
+    added: list = []
+    c = contacts.update(db, cid, changes, expected_version=version, on_new_company=added.append)
+    _say_added(added)
     show_contact(c, as_json)
 
 
@@ -383,7 +372,7 @@ def search_cmd(
         ..., metavar="QUERY...", help='Words (prefixes), "phrases", field:value.'
     ),
     tag: str = typer.Option(None, "--tag", help="Only contacts with this tag."),
-    company: str = typer.Option(None, "--company", help="Only people at this company."),
+    company: str = typer.Option(None, "--company", help="Only people at this company (id, domain or name)."),
     archived: bool = typer.Option(False, "--include-archived", help="Archived contacts too."),
     owner: str = OWNER,
     mine: bool = MINE,

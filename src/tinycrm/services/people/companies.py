@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from tinycrm.domain import validation as v
@@ -197,28 +197,33 @@ def resolve_in(tx: Tx, ref: str) -> int:
     return resolve_ref(tx, ref).id
 
 
-def resolve_ref(tx: Tx, ref: str | None, *, create: bool = False) -> Ref:
+def resolve_ref(
+    tx: Tx, ref: str | None, *, create: bool = False, on_create: Callable[[Ref], None] | None = None
+) -> Ref:
     """The company a reference names, the same way for every option that takes one: by id (``2`` or ``#2``),
     by domain (``acme.com``), by its exact name (case and accents do not matter), or by a fragment of its name
     that no other company's name has. Several matches raise :class:`Ambiguous` naming them.
 
     A reference that names no company is :class:`NotFound`; with ``create``, unless it is an id or a domain, a
-    company of that name is created (:func:`would_create` tells beforehand)."""
+    company of that name is added, and ``on_create`` told (inside the transaction: a face collects it and
+    says so once the change is stored)."""
     ref = _reference(ref)
     found = _match(tx, ref)
     if found is not None:
         return found
     if not create:
         raise NotFound(f"no company matches {ref!r}; list them with: crm company list")
-    cid = find_or_create(tx, ref)
-    return Ref(cid, tx.scalar("SELECT name FROM companies WHERE id = :i", {"i": cid}))
-
-
-def would_create(db: Database, ref: str) -> bool:
-    """Whether ``resolve_ref(..., create=True)`` would create a company for ``ref`` (so that a face can say
-    so); raises as :func:`resolve_ref` does."""
-    with db.read() as tx:
-        return _match(tx, _reference(ref)) is None
+    name = v.name(ref, "company name", max_len=MAX_NAME)
+    tx.lock(f"company:{sort_key(name)}")  # someone adding the same new company at once: one of us adds it
+    row = tx.one(
+        "SELECT id, name FROM companies WHERE sort_name = :k ORDER BY id LIMIT 1", {"k": sort_key(name)}
+    )
+    if row is not None:
+        return Ref(row["id"], row["name"])
+    made = Ref(_insert(tx, {"name": name}), name)
+    if on_create is not None:
+        on_create(made)
+    return made
 
 
 def _reference(ref: str | None) -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from tinycrm.domain import validation as v
 from tinycrm.domain.errors import Conflict, InvalidInput
-from tinycrm.domain.people import ContactInput, ContactRead, Labeled
+from tinycrm.domain.people import ContactInput, ContactRead, Labeled, Ref
 from tinycrm.services.common import (
     Edit,
     Versioned,
@@ -238,12 +239,15 @@ def insert(tx: Tx, data: ContactInput, *, refresh_index: bool = True) -> int:
     return insert_many(tx, [data], refresh_index=refresh_index)[0]
 
 
-def create(db: Database, data: ContactInput) -> ContactRead:
-    """Add a contact; its ``company`` is a reference to a company (see ``companies.resolve_ref``), a company
-    of that name created when it names none."""
+def create(
+    db: Database, data: ContactInput, *, on_new_company: Callable[[Ref], None] | None = None
+) -> ContactRead:
+    """Add a contact. Its ``company`` is a reference to a company (see ``companies.resolve_ref``); a new name
+    adds the company, and ``on_new_company`` is told."""
     with db.write() as tx:
         if data.company is not None and data.company.strip():
-            company = companies.resolve_ref(tx, v.line(data.company, "company", max_len=300), create=True)
+            ref = v.line(data.company, "company", max_len=300)
+            company = companies.resolve_ref(tx, ref, create=True, on_create=on_new_company)
             data = replace(data, company=company.name, company_id=company.id)
         return read_in(tx, insert(tx, data))
 
@@ -297,11 +301,13 @@ def _scalar(e: Edit[ContactRead], key: str, new: Any) -> None:
         e.sets["sort_name"] = sort_key(new)
 
 
-def _company(e: Edit[ContactRead], key: str, ref: str | None) -> None:
+def _company(
+    e: Edit[ContactRead], key: str, ref: str | None, on_new: Callable[[Ref], None] | None = None
+) -> None:
     old = e.before.company
     if old is not None and ref == old.name:
         return  # its own company's name, as a form shows it: no change, whatever else the name might match
-    company = companies.resolve_ref(e.tx, ref, create=True) if ref else None
+    company = companies.resolve_ref(e.tx, ref, create=True, on_create=on_new) if ref else None
     if (company.id if company else None) != (old.id if old else None):
         e.sets["company_id"] = company.id if company else None
         e.changed["company"] = (old.name if old else None, company.name if company else None)
@@ -359,18 +365,25 @@ CONTACT = Versioned("contacts", "contact", read_in)
 
 
 def update(
-    db: Database, contact_id: int, changes: dict[str, Any], *, expected_version: int | None = None
+    db: Database,
+    contact_id: int,
+    changes: dict[str, Any],
+    *,
+    expected_version: int | None = None,
+    on_new_company: Callable[[Ref], None] | None = None,
 ) -> ContactRead:
-    """Change the given fields (:data:`EDITABLE`; ``company`` is a reference, see ``companies.resolve_ref``).
+    """Change the given fields (:data:`EDITABLE`). ``company`` is a reference (see
+    ``companies.resolve_ref``); a new name adds the company, and ``on_new_company`` is told.
     ``expected_version`` (from the read the change is based on) guards against overwriting someone else's
     edit: a mismatch raises :class:`Conflict`."""
     unknown = set(changes) - EDITABLE
     if unknown:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} of a contact")
+    handlers = {**HANDLERS, "company": partial(_company, on_new=on_new_company)}
 
     def apply(e: Edit[ContactRead]) -> None:
         values = _wanted(e.before, changes)
-        for key, handler in HANDLERS.items():
+        for key, handler in handlers.items():
             if key in values:
                 handler(e, key, values[key])
         e.then.append(lambda: db.search.refresh(e.tx, [contact_id]))
