@@ -155,10 +155,10 @@ def list_cmd(
     as_json: bool = JSON,
 ) -> None:
     """List contacts, by name, a page at a time."""
-    from tinycrm.services.people import contacts
+    from tinycrm.services.people import contact_search  # not the write path: a list starts faster
 
     flag = None if everyone else archived
-    page = contacts.list_contacts(
+    page = contact_search.list_contacts(
         state.db(),
         limit=limit_of(limit, show_all),
         offset=offset,
@@ -385,9 +385,9 @@ def search_cmd(
 
     Fields: name: email: phone: company: notes: tag:  e.g.  crm search tag:vip company:acme
     """
-    from tinycrm.services.people import contacts
+    from tinycrm.services.people import contact_search  # not the write path: a search starts faster
 
-    page = contacts.search(
+    page = contact_search.search(
         state.db(),
         " ".join(query),
         limit=limit_of(limit, show_all),
