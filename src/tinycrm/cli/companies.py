@@ -38,7 +38,7 @@ def show_company(c, as_json: bool) -> None:  # noqa: ANN001
 @company_app.command("add")
 def add_cmd(
     name: str = typer.Argument(..., help="Company name."),
-    domain: str = typer.Option(None, "--domain", help="Email domain, e.g. acme.com."),
+    domain: str = typer.Option(None, "--domain", help="Email domain, e.g. acme.com (one company each)."),
     website: str = typer.Option(None, "--website"),
     phone: str = typer.Option(None, "--phone"),
     address: str = typer.Option(None, "--address"),
@@ -97,7 +97,9 @@ def list_cmd(
 
 
 @company_app.command("show")
-def show_cmd(company: str = typer.Argument(..., help="Id, domain or name."), as_json: bool = JSON) -> None:
+def show_cmd(
+    company: str = typer.Argument(..., help="Id, domain, name or part of one."), as_json: bool = JSON
+) -> None:
     """Show a company and its people."""
     from tinycrm.services.people import companies
 
@@ -106,9 +108,9 @@ def show_cmd(company: str = typer.Argument(..., help="Id, domain or name."), as_
 
 @company_app.command("edit")
 def edit_cmd(
-    company: str = typer.Argument(..., help="Id, domain or name."),
+    company: str = typer.Argument(..., help="Id, domain, name or part of one."),
     name: str = typer.Option(None, "--name"),
-    domain: str = typer.Option(None, "--domain"),
+    domain: str = typer.Option(None, "--domain", help="Email domain (one company each); '' for none."),
     website: str = typer.Option(None, "--website"),
     phone: str = typer.Option(None, "--phone"),
     address: str = typer.Option(None, "--address"),
@@ -117,7 +119,9 @@ def edit_cmd(
     field: list[str] = typer.Option([], "--field", help="Set custom field KEY=VALUE."),
     unset_field: list[str] = typer.Option([], "--unset-field", help="Remove a custom field."),
     owner: str = typer.Option(None, "--owner", metavar="NAME", help="Give the company to this user."),
-    expect_version: int = typer.Option(None, "--expect-version", help="Fail if the company changed since."),
+    expect_version: int = typer.Option(
+        None, "--expect-version", metavar="N", help="Fail if the company changed since you read version N."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Change a company."""
@@ -151,7 +155,7 @@ def edit_cmd(
 
 @company_app.command("delete")
 def delete_cmd(
-    company: str = typer.Argument(..., help="Id, domain or name."),
+    company: str = typer.Argument(..., help="Id, domain, name or part of one."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
     as_json: bool = JSON,
 ) -> None:

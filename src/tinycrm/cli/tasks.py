@@ -349,9 +349,9 @@ def stale_cmd(
 ) -> None:
     """Contacts to get in touch with: their stay-in-touch cadence has run out. Longest overdue first."""
     from tinycrm.domain.dates import show
-    from tinycrm.services.work import tasks
+    from tinycrm.services.work import stay_in_touch
 
-    page = tasks.stale_contacts(
+    page = stay_in_touch.stale_contacts(
         state.db(), owner=_owner(owner, mine), limit=limit_of(limit, show_all), offset=offset
     )
 
