@@ -152,6 +152,9 @@ def import_json(db: Database, file: Source, *, replace: bool = False) -> DumpRep
     unknown = sorted(set(dump.tables) - set(known))
     if unknown:
         raise InvalidInput(f"{file.name} has tables this tinycrm does not know: {', '.join(unknown)}")
+    from tinycrm.services.interchange.rowcheck import check_dump
+
+    check_dump(dump.tables, file.name, known)
     _refuse_unless_empty(
         db,
         replace,
