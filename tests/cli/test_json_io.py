@@ -287,3 +287,21 @@ def test_a_restore_over_data_leaves_it_as_it_was(exported, cli, tmp_path):
     r = cli("restore", str(good), "--yes")
     assert r.exit_code == 0, r.stderr
     assert cli("export", "ical", str(tmp_path / "cal.ics")).exit_code == 0
+
+
+def test_kept_vcard_properties_and_the_audit_log_restore_as_they_are(exported, sqlite_cli, tmp_path):
+    """What the services store without checking (a card's own properties) and the history of what was stored
+    restore as they are: a restore never refuses a backup tinycrm itself made."""
+    import copy
+
+    doc = copy.deepcopy(exported)
+    doc["tables"]["contact_extras"][0]["value"] = "kept\x7f\x1bas the card had it"
+    doc["tables"]["audit_log"][0]["changes"] = '{"notes": [null, "old\x7f"]}'
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(doc), encoding="utf-8")
+    r = sqlite_cli("import", "json", str(good))
+    assert r.exit_code == 0, r.stderr
+    doc["tables"]["contact_extras"][0]["value"] = "nul\x00"
+    good.write_text(json.dumps(doc), encoding="utf-8")
+    r = Cli(f"sqlite:///{tmp_path / 'other.sqlite3'}")("import", "json", str(good))
+    assert r.exit_code == 2 and "table contact_extras, row 1" in r.stderr and "NUL" in r.stderr

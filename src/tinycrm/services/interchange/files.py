@@ -110,7 +110,8 @@ def _held(path: str) -> bool:
     except ImportError:  # no advisory locks here: the age alone decides
         return False
     try:
-        fd = os.open(path, os.O_RDONLY)
+        # never waits: not on a FIFO, nor through a symbolic link
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         return False
     try:

@@ -8,7 +8,8 @@ names a row of the document. The first problem found is a one-line :class:`Inval
 row and the field; nothing is stored.
 
 Left out on purpose: e-mail addresses and phone numbers are not checked for their form (imports keep values a
-person could not type, flagged), and verbatim vCard properties (``contact_extras``) keep what the card held.
+person could not type, flagged); verbatim vCard properties (``contact_extras``) keep what the card held and the
+audit log what it recorded (only a NUL, which no store keeps, is refused there).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from tinycrm.domain.errors import InvalidInput
 
 Check = Callable[[Any], None]
 
-#: text kept as the vCard held it (the services do not check it either)
-VERBATIM = {("contact_extras", "value"), ("contact_extras", "params")}
+#: text kept as it came: vCard properties as the card held them (the services do not check them either), and
+#: the audit log, a record of what was (values that rules made since would refuse included)
+VERBATIM = {("contact_extras", "value"), ("contact_extras", "params"), ("audit_log", "changes")}
 INT32 = 2**31
 INT64 = 2**63
 
