@@ -60,6 +60,7 @@ class Source:
         if not _seekable(stream):
             spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - the source owns it
             shutil.copyfileobj(stream, spool)
+            spool.seek(0)  # the copy is read from its beginning
             stream = spool
         return Source(self.name, stream=stream, size=self.size, start=stream.tell())
 
