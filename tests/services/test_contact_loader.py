@@ -10,7 +10,7 @@ from crm_testkit import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL
 from tinycrm.domain.errors import InvalidInput, NotFound
 from tinycrm.domain.people import Address, ContactInput, ContactRead, ContactSummary, Labeled
 from tinycrm.formats.records import ContactData
-from tinycrm.services.interchange import transfer
+from tinycrm.services.interchange import files, importing
 from tinycrm.services.people import contact_loader, contacts
 from tinycrm.store import search
 
@@ -40,26 +40,46 @@ def _people(db) -> list[int]:
         ).id,
         contacts.create(db, ContactInput("Bob")).id,
     ]
-    files = [FIXTURES / "v40_features.vcf", FIXTURES / "v21_base64_photo.vcf"]
-    transfer.import_vcards(db, transfer.sources([str(f) for f in files], None, suffixes=(".vcf",)))
+    cards = [FIXTURES / "v40_features.vcf", FIXTURES / "v21_base64_photo.vcf"]
+    importing.import_vcards(db, files.sources([str(f) for f in cards], None, suffixes=(".vcf",)))
     contacts.archive(db, made[1])
     with db.read() as tx:
         return tx.column("SELECT id FROM contacts ORDER BY id")
 
 
-def test_export_detail_is_what_the_export_reader_gives(db):
-    """``detail="export"`` gives exactly what ``transfer.load_contacts`` gives (so the export can use it):
-    in the order asked for, duplicates kept, missing contacts left out."""
+def test_export_detail_is_everything_an_export_writes(db):
+    """``detail="export"`` (what every export and import reads) gives each stored value, the kept vCard
+    properties and the photo: in the order asked for, duplicates kept, missing contacts left out."""
     ids = _people(db)
     assert len(ids) >= 4
     with db.read() as tx:
-        assert tx.column("SELECT contact_id FROM contact_extras"), "the fixtures bring vCard properties"
-        assert tx.column("SELECT contact_id FROM contact_photos"), "and a photo"
+        kept = set(tx.column("SELECT DISTINCT contact_id FROM contact_extras"))
+        photos = {
+            r["contact_id"]: bytes(r["data"]) for r in tx.all("SELECT contact_id, data FROM contact_photos")
+        }
+        assert kept and photos, "the fixtures bring vCard properties and a photo"
         asked = [*reversed(ids), 4242, ids[0]]
         loaded = contact_loader.load_many(tx, asked, detail="export")
-        assert loaded == transfer.load_contacts(tx, asked)
     assert [c.id for c in loaded] == [*reversed(ids), ids[0]]
     assert all(isinstance(c, ContactData) for c in loaded)
+    ada = loaded[-1]
+    assert (ada.display_name, ada.company, ada.company_role, ada.job_title) == (
+        "Ada Lovelace",
+        "Analytical Engines",
+        "decision maker",
+        "Countess",
+    )
+    assert ada.emails == [Labeled("ada@example.com", "work"), Labeled("ada@home.example.org")]
+    assert ada.phones == [Labeled("+44 20 7946 0000", "mobile"), Labeled("020 7946 0001")]
+    assert [(a.label, a.street, a.locality) for a in ada.addresses] == [
+        ("home", "12 St James's Square", "London")
+    ]
+    assert str(ada.birthday) == "1815-12-10" and ada.cadence_days == 30 and ada.notes.startswith("Met at")
+    assert sorted(ada.tags, key=str.casefold) == ["Friend", "vip"]
+    assert ada.fields == {"dept": "R&D", "source": "conference"}
+    by_id = {c.id: c for c in loaded}
+    assert all(by_id[i].extras for i in kept), "every contact with kept properties gets them"
+    assert {i: by_id[i].photo.data for i in photos} == photos
 
 
 def test_full_detail_is_contact_show(db):

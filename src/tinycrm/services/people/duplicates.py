@@ -21,7 +21,7 @@ from tinycrm.domain.errors import InvalidInput, NotFound
 from tinycrm.domain.people import ContactRead, ContactSummary, Labeled
 from tinycrm.formats.records import ContactData, Extra
 from tinycrm.services.common import audit, drop_unused_tags, sort_key, update_versioned
-from tinycrm.services.interchange.transfer import MERGED_UID
+from tinycrm.services.interchange.contactdata import MERGED_UID
 from tinycrm.services.people.contact_loader import load_many, read_in
 from tinycrm.store.database import Database, Tx
 from tinycrm.store.search import phone_digits
