@@ -12,7 +12,6 @@ from tinycrm.domain.people import Address, ContactInput, ContactRead, ContactSum
 from tinycrm.formats.records import ContactData
 from tinycrm.services.interchange import files, importing
 from tinycrm.services.people import contact_loader, contacts
-from tinycrm.store import search
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "vcards"
 
@@ -118,20 +117,31 @@ def test_summary_detail_is_a_list_row(db):
 
 
 def test_index_detail_builds_the_search_documents(db):
-    """The search text built from ``detail="index"`` holds the same words, field by field, as the index's
-    own reader (so the index can take its documents from the loader)."""
+    """The search index takes its documents from the loader: the normalised words of each field."""
     ids = _people(db)
     with db.read() as tx:
-        mine = contact_loader.index_documents(tx, [*ids, 4242])
-        theirs = search.build_documents(tx, ids)
-    assert set(mine) == set(theirs) == set(ids)
-    for cid in ids:
-        assert {f: sorted(t.split()) for f, t in mine[cid].items()} == {
-            f: sorted(t.split()) for f, t in theirs[cid].items()
-        }, cid
-    ada = mine[ids[0]]
+        docs = contact_loader.index_documents(tx, [*ids, 4242])
+    assert set(docs) == set(ids), "a contact that does not exist has no document"
+    ada = docs[ids[0]]
     assert ada["name"] == "ada lovelace ada lovelace"
-    assert "decision maker" in ada["company"] and "r d" in ada["notes"]
+    assert sorted(ada["email"].split()) == sorted("ada example com ada home example org".split())
+    assert "442079460000" in ada["phone"].split() and "02079460001" in ada["phone"].split()
+    assert ada["company"] == "analytical engines countess decision maker"
+    assert "royal society" in ada["notes"] and "r d" in ada["notes"] and "conference" in ada["notes"]
+    assert sorted(ada["tags"].split()) == ["friend", "vip"]
+    assert docs[ids[1]]["email"] == docs[ids[1]]["tags"] == "", "Bob has no email and no tag"
+
+
+def test_reindex_follows_every_change_and_rebuilds_from_the_loader(db):
+    ids = _people(db)
+    with db.write() as tx:
+        tx.db.search.clear(tx)
+    assert contacts.search(db, "lovelace").total == 0
+    with db.write() as tx:
+        assert contact_loader.reindex_all(tx) == len(ids)
+    assert [c.id for c in contacts.search(db, "lovelace").items] == [ids[0]]
+    contacts.update(db, ids[0], {"display_name": "Augusta King"})
+    assert contacts.search(db, "lovelace").total == 0 and contacts.search(db, "augusta").total == 1
 
 
 def test_many_contacts_take_a_fixed_number_of_rounds(db):

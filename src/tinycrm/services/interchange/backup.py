@@ -29,6 +29,7 @@ from tinycrm.services.interchange.files import (
     refuse_database,
     same_file,
 )
+from tinycrm.services.people.contact_loader import reindex_all
 from tinycrm.store import tables
 from tinycrm.store.database import Database, Tx
 
@@ -125,7 +126,7 @@ def _replace_all(
         tables.insert_rows(tx, table, batch)
         counts[table] += len(batch)
     tables.reset_sequences(tx)
-    tx.db.search.rebuild(tx)
+    reindex_all(tx)
     audit(tx, "import", "database", None, {k: (None, val) for k, val in source.items()})
     return counts
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from tinycrm.domain.errors import InvalidInput, Refused, StoreError
+from tinycrm.services.people.contact_loader import reindex_all
 from tinycrm.store import tables
 from tinycrm.store.database import Database, Tx, as_datetime, redact
 
@@ -196,7 +197,7 @@ def copy(
             if progress:
                 progress(table, n)
         tables.reset_sequences(dst)
-        indexed = target.search.rebuild(dst)
+        indexed = reindex_all(dst)
         # verified before the commit: a mismatch leaves the target as it was
         want = checksums(src)
         got = checksums(dst)

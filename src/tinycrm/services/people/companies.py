@@ -24,6 +24,7 @@ from tinycrm.services.common import (
     tags_of,
     user_id,
 )
+from tinycrm.services.people.contact_loader import reindex
 from tinycrm.store.database import Database, Tx, as_datetime
 from tinycrm.store.sql import escape_like, page_sql, placeholders
 
@@ -328,7 +329,7 @@ def _put_name(e: Edit[CompanyRead], name: str) -> None:
     if "name" in e.sets:
         e.sets["sort_name"] = sort_key(name)
         people = e.tx.column("SELECT id FROM contacts WHERE company_id = :i", {"i": e.before.id})
-        e.then.append(lambda: e.tx.db.search.refresh(e.tx, people))  # their search follows the name
+        e.then.append(lambda: reindex(e.tx, people))  # their search follows the name
 
 
 def _put_owner(e: Edit[CompanyRead], owner: str | None) -> None:
@@ -413,7 +414,7 @@ def delete(db: Database, company_id: int) -> CompanyRead:
         ids = tx.column("SELECT id FROM contacts WHERE company_id = :i", {"i": company_id})
         tx.execute("UPDATE contacts SET company_id = NULL WHERE company_id = :i", {"i": company_id})
         tx.execute("DELETE FROM companies WHERE id = :i", {"i": company_id})
-        db.search.refresh(tx, ids)
+        reindex(tx, ids)
         drop_unused_tags(tx)
         gone = {
             k: (getattr(before, k), None)

@@ -312,3 +312,19 @@ def index_documents(tx: Tx, ids: Sequence[int]) -> dict[int, dict[str, str]]:
         assert c.id is not None
         docs[c.id] = doc
     return docs
+
+
+def reindex(tx: Tx, contact_ids: Iterable[int]) -> None:
+    """Rewrite the search index rows of these contacts inside ``tx`` (a deleted contact loses its row)."""
+    ids = sorted(set(contact_ids))
+    tx.db.search.write(tx, ids, index_documents(tx, ids))
+
+
+def reindex_all(tx: Tx) -> int:
+    """Rebuild the whole search index inside ``tx``; give the number of contacts indexed."""
+    tx.db.search.clear(tx)
+    ids = tx.column("SELECT id FROM contacts ORDER BY id")
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start : start + 2000]
+        tx.db.search.write(tx, chunk, index_documents(tx, chunk))
+    return len(ids)

@@ -30,7 +30,7 @@ from tinycrm.services.common import (
     user_id,
 )
 from tinycrm.services.people import companies
-from tinycrm.services.people.contact_loader import get, load_many, read_in
+from tinycrm.services.people.contact_loader import get, load_many, read_in, reindex
 from tinycrm.services.people.contact_search import (
     candidates_label,
     list_contacts,
@@ -221,7 +221,7 @@ def insert_many(
                 rows.extend(_list_rows(key, cid, listed))
         tx.executemany(sql, rows)
     if refresh_index:
-        tx.db.search.refresh(tx, ids)
+        reindex(tx, ids)
     audit_many(
         tx,
         "create",
@@ -389,7 +389,7 @@ def update(
         for key, handler in handlers.items():
             if key in values:
                 handler(e, key, values[key])
-        e.then.append(lambda: db.search.refresh(e.tx, [contact_id]))
+        e.then.append(lambda: reindex(e.tx, [contact_id]))
 
     return edit(db, CONTACT, contact_id, apply, expected_version=expected_version)
 
@@ -417,7 +417,7 @@ def delete(db: Database, contact_id: int) -> ContactRead:
         if orphans:
             marks, params = placeholders("o", orphans)
             tx.execute(f"DELETE FROM interactions WHERE id IN ({marks})", params)
-        db.search.refresh(tx, [contact_id])
+        reindex(tx, [contact_id])
         drop_unused_tags(tx)
         # what was deleted, field by field: the history keeps it
         gone = {
@@ -457,7 +457,7 @@ def _retag(db: Database, contact_ids: Sequence[int], tags: Sequence[str], *, add
             if new != before.tags:
                 _write_lists(tx, cid, {"tags": new})
                 update_versioned(tx, "contacts", "contact", cid, before.version, {})
-                db.search.refresh(tx, [cid])
+                reindex(tx, [cid])
                 audit(tx, "update", "contact", cid, {"tags": (before.tags, new)})
             out.append(read_in(tx, cid))
         if not add:

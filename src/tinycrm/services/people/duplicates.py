@@ -22,7 +22,7 @@ from tinycrm.domain.people import ContactRead, ContactSummary, Labeled
 from tinycrm.formats.records import ContactData, Extra
 from tinycrm.services.common import audit, drop_unused_tags, sort_key, update_versioned
 from tinycrm.services.interchange.contactdata import MERGED_UID
-from tinycrm.services.people.contact_loader import load_many, read_in
+from tinycrm.services.people.contact_loader import load_many, read_in, reindex
 from tinycrm.store.database import Database, Tx
 from tinycrm.store.search import phone_digits
 
@@ -280,7 +280,7 @@ def merge(db: Database, keep_id: int, other_id: int) -> ContactRead:
             lists["fields"] = {**keep.fields, **plan.fields}
         contacts._write_lists(tx, keep_id, lists)
         update_versioned(tx, "contacts", "contact", keep_id, keep.version, sets)
-        db.search.refresh(tx, [keep_id, other_id])
+        reindex(tx, [keep_id, other_id])
         drop_unused_tags(tx)
         changes: dict[str, tuple[Any, Any]] = {
             "merged": (f"{other.display_name} (id {other_id}, {other.uid})", keep_id)
