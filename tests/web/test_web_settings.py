@@ -159,3 +159,11 @@ def test_a_port_in_use_is_one_line_and_exit_1(tmp_path):
         == f"crm: error: cannot listen on 127.0.0.1 port {port}: the port is in use; choose another --port or --host"
     )
     assert "token" not in out.stdout
+
+
+def test_the_url_shown_has_no_password_in_any_spelling():
+    from tinycrm.store.database import redact
+
+    assert redact("postgresql+psycopg://ada:s3cr%40t@db/crm") == "postgresql+psycopg://ada:***@db/crm"
+    shown = redact("postgresql+psycopg://ada@db/crm?sslmode=require&PASSWORD=s3cret&x=1")
+    assert shown == "postgresql+psycopg://ada@db/crm?sslmode=require&PASSWORD=***&x=1"

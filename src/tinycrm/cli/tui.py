@@ -75,8 +75,7 @@ def serve_cmd(
     from tinycrm.web.server import ServeOptions, Started, new_token, read_token_file, serve
 
     url = state.url()
-    if url:
-        resolve_url(url)  # a URL no app could open is refused now, not in every browser tab
+    shown = redact(resolve_url(url))  # a URL no app could open is refused now, not in every browser tab
     if token_file is not None:
         token, made = read_token_file(token_file.expanduser())
     else:
@@ -86,8 +85,7 @@ def serve_cmd(
     )
 
     def started(info: Started) -> None:
-        where = redact(url) if url else "the database of your settings"
-        render.note(f"serving the full-screen app on {where}, listening on {info.listening}")
+        render.note(f"serving the full-screen app on {shown}, listening on {info.listening}")
         render.note(
             f"a sign-in token is required; up to {options.max_sessions} app sessions at once; ctrl+c stops"
         )
