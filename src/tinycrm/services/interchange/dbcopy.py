@@ -167,11 +167,11 @@ def _copy_in(src: Tx, dst: Tx, table: str) -> int:
 
 
 def _same(a: Database, b: Database) -> bool:
+    """One database under two names (``..``, a symbolic link, a hard link: the same file)."""
     if a.is_sqlite and b.is_sqlite:
-        try:
-            return a.path.resolve() == b.path.resolve()
-        except OSError:
-            return False
+        from tinycrm.services.interchange.files import same_file
+
+        return same_file(a.path, b.path)
     return a.url == b.url
 
 
