@@ -328,8 +328,8 @@ def sqlite_path(url: str) -> Path:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
+    """The URL without its password (``user:PASSWORD@`` or ``?password=``), for messages."""
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url))
 
 
 def create_private_file(path: Path) -> None:
