@@ -4,14 +4,18 @@ and the search index whole. On SQLite, crm team says the file's permissions are 
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import pytest
 
-from crm_testkit import Cli, _pg_admin_execute, _pg_unavailable, pg_database
-
-PASSWORD = "Sekr1t pass:w@rd $1"  # spaces, ':' '@' '$': must survive as a password, never reach a message
+from crm_testkit import (
+    PASSWORD,
+    Cli,
+    _pg_admin_execute,
+    cannot_create_roles,
+    pg_database,
+    url_as,
+)
 
 
 def test_team_on_sqlite_says_the_file_is_the_boundary(sqlite_cli):
@@ -27,23 +31,6 @@ def test_team_on_sqlite_says_the_file_is_the_boundary(sqlite_cli):
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------------------
-
-
-def cannot_create_roles() -> str | None:
-    """Why the test server's user cannot run these tests (it must create roles), or None."""
-    reason = _pg_unavailable()
-    if reason:
-        return reason
-    import psycopg
-
-    from crm_testkit import pg_admin_url
-    from tinycrm.store.database import pg_conninfo
-
-    with psycopg.connect(pg_conninfo(pg_admin_url()), autocommit=True) as conn:
-        ok = conn.execute(
-            "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
-        ).fetchone()
-    return None if ok and ok[0] else "the PostgreSQL user of TINYCRM_TEST_PG may not create roles"
 
 
 @pytest.fixture
@@ -67,12 +54,6 @@ def logins():
             _pg_admin_execute(f'DROP ROLE IF EXISTS "{name}"')
         except Exception:  # noqa: BLE001 - cleanup is best effort
             pass
-
-
-def url_as(url: str, user: str, password: str = PASSWORD) -> str:
-    from urllib.parse import quote
-
-    return re.sub(r"//[^@/]*@", f"//{user}:{quote(password, safe='')}@", url, count=1)
 
 
 def connect_as(url: str, user: str):

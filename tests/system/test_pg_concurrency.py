@@ -200,7 +200,7 @@ def test_two_processes_saving_the_same_stale_edit(pg_url, tmp_path):
 
 
 def test_a_viewer_process_is_refused_with_a_clear_message(pg_url, tmp_path):
-    from test_team import PASSWORD, cannot_create_roles, url_as
+    from crm_testkit import PASSWORD, cannot_create_roles, url_as
 
     if cannot_create_roles():
         pytest.skip(cannot_create_roles())
