@@ -349,9 +349,9 @@ def stale_cmd(
 ) -> None:
     """Contacts to get in touch with: their stay-in-touch cadence has run out. Longest overdue first."""
     from tinycrm.domain.dates import show
-    from tinycrm.services.work import tasks
+    from tinycrm.services.work import due
 
-    page = tasks.stale_contacts(
+    page = due.stale_contacts(
         state.db(), owner=_owner(owner, mine), limit=limit_of(limit, show_all), offset=offset
     )
 
@@ -392,22 +392,45 @@ def agenda_cmd(
     days: int = typer.Option(7, "--days", min=0, max=366, help="How many days ahead."),
     owner: str = OWNER,
     mine: bool = MINE,
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="Show at most this many of each section."),
+    offset: int = typer.Option(0, "--offset", min=0, help="Skip this many first of each section."),
+    show_all: bool = typer.Option(False, "--all", "-a", help="Show everything, no paging."),
     as_json: bool = JSON,
 ) -> None:
     """Overdue, today and the next days: tasks, people to get in touch with, birthdays, idle deals."""
+    from tinycrm.domain.people import Page
     from tinycrm.services.work import agenda
 
-    a = agenda.agenda(state.db(), days=days, owner=_owner(owner, mine))
-    if as_json:
-        render.print_json(a)
-        return
+    a = agenda.agenda(
+        state.db(), days=days, owner=_owner(owner, mine), limit=limit_of(limit, show_all), offset=offset
+    )
     sections = [
         ("overdue", "Overdue", a.overdue),
         ("today", "Today", a.today),
         (f"next {days} days", f"Next {days} days", a.upcoming),
     ]
+    cut = [
+        (Page(items, a.totals.get(name, len(items)), limit_of(limit, show_all), offset), what)
+        for name, items, what in (
+            ("overdue", a.overdue, "overdue items"),
+            ("today", a.today, "items due today"),
+            ("upcoming", a.upcoming, f"items of the next {days} days"),
+        )
+    ]
+    if as_json:
+        render.print_json(a)
+        for page, what in cut:
+            render.page_notice(page, what, as_json=True)
+        return
     for note in a.notes:
         render.note(note)
+    _show_agenda(a, sections)
+    for page, what in cut:
+        if page.items or page.total:
+            render.page_notice(page, what)
+
+
+def _show_agenda(a, sections) -> None:  # noqa: ANN001 - an Agenda and its sections
     if not render.is_tty():
         for key, _, items in sections:
             for i in items:
@@ -439,6 +462,10 @@ def remind_cmd(
     show_all: bool = typer.Option(
         False, "--all", "-a", help="Everything due, also what was reminded already."
     ),
+    limit: int = typer.Option(
+        100, "--limit", "-n", min=1, help="At most this many, the most urgent (the rest come in later runs)."
+    ),
+    offset: int = OFFSET,
     owner: str = OWNER,
     mine: bool = MINE,
     mail_to: str = typer.Option(
@@ -458,18 +485,23 @@ def remind_cmd(
     mail = remind.delivery(mail_to)  # options and settings are checked on every run, also when nothing is due
     db = state.db()
     who = _owner(owner, mine)
-    items = remind.due_items(db, owner=who, include_seen=show_all)
+    page = remind.due_page(
+        db, owner=who, include_seen=show_all, limit=limit_of(limit, show_all), offset=offset
+    )
+    items = page.items
     if not items:
         if as_json:
             render.print_json([])
         return
+    total = page.total if page.more else None
     if mail:
-        remind.mail_digest(items, mail)
+        remind.mail_digest(items, mail, total=total)
     if as_json:
         render.print_json(items)
     elif not mail:
-        sys.stdout.write(remind.render_digest(items))
+        sys.stdout.write(remind.render_digest(items, total=total))
         sys.stdout.flush()
+    render.page_notice(page, "items due", as_json=as_json)
     if not dry_run:
         remind.mark_sent(db, items, remind.recipient(db, who))
 

@@ -293,10 +293,12 @@ class Deal(SQLModel, table=True):
         sa.Index("ix_deals_forecast", "status", "expected_close", "currency", "stage_id", "value_e4"),
         sa.Index("ix_deals_won", "status", "closed_at", "currency", "value_e4"),
         sa.Index("ix_deals_stage_column", "stage_id", "status", "expected_close"),
-        # idle deals: open ones by how long they sit in their stage, and by the day of their next step
-        sa.Index("ix_deals_idle", "stage_id", "stage_entered_at", **_partial("status = 'open'")),
+        # idle deals: open ones by how long they sit in their stage, and by the day of their next step (status
+        # first, so that no planner prefers the status index for "status = 'open' AND ...")
+        sa.Index("ix_deals_idle", "status", "stage_id", "stage_entered_at", **_partial("status = 'open'")),
         sa.Index(
             "ix_deals_next_step",
+            "status",
             "next_step_due",
             **_partial("status = 'open' AND next_step_due IS NOT NULL"),
         ),

@@ -60,11 +60,16 @@ def upgrade() -> None:
         [sa.text(BIRTHDAY_MONTH_DAY)],
         **_partial("birthday IS NOT NULL AND NOT archived"),
     )
-    op.create_index("ix_deals_idle", "deals", ["stage_id", "stage_entered_at"], **_partial("status = 'open'"))
+    op.create_index(
+        "ix_deals_idle",
+        "deals",
+        ["status", "stage_id", "stage_entered_at"],
+        **_partial("status = 'open'"),
+    )
     op.create_index(
         "ix_deals_next_step",
         "deals",
-        ["next_step_due"],
+        ["status", "next_step_due"],
         **_partial("status = 'open' AND next_step_due IS NOT NULL"),
     )
     op.create_index(
