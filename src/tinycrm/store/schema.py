@@ -295,11 +295,20 @@ class Deal(SQLModel, table=True):
         sa.Index("ix_deals_stage_column", "stage_id", "status", "expected_close"),
         # idle deals: open ones by how long they sit in their stage, and by the day of their next step (status
         # first, so that no planner prefers the status index for "status = 'open' AND ...")
-        sa.Index("ix_deals_idle", "status", "stage_id", "stage_entered_at", **_partial("status = 'open'")),
+        # (each holds what orders and splits the idle deals, so that they are counted and ordered in it)
+        sa.Index(
+            "ix_deals_idle",
+            "status",
+            "stage_id",
+            "stage_entered_at",
+            "next_step_due",
+            **_partial("status = 'open'"),
+        ),
         sa.Index(
             "ix_deals_next_step",
             "status",
             "next_step_due",
+            "stage_entered_at",
             **_partial("status = 'open' AND next_step_due IS NOT NULL"),
         ),
         IDS_NEVER_REUSED,

@@ -214,7 +214,9 @@ def _sort_key(item: AgendaItem) -> tuple:
         stamp = task_service.day_start(when)
     else:
         stamp = datetime.min.replace(tzinfo=UTC)
-    return (stamp, _ORDER[item.kind], item.title)
+    if item.kind == "deal":  # as due.IDLE_ORDERS["next_step"] reads them: by id within a day
+        return (stamp, _ORDER[item.kind], "", item.deal_id or 0)
+    return (stamp, _ORDER[item.kind], item.title, 0)
 
 
 def build(

@@ -274,10 +274,11 @@ def birthday_rows(
 
 # --- idle deals -----------------------------------------------------------------------------------------
 
-#: orders of idle deals: ``crm deal idle`` (longest in their stage first) and the agenda (by next step)
+#: orders of idle deals: ``crm deal idle`` (longest in their stage first) and the agenda (by next step, those
+#: without one first); both read from the indexes alone
 IDLE_ORDERS = {
-    "stage": "d.stage_entered_at, d.id",
-    "next_step": "CASE WHEN d.next_step_due IS NULL THEN 0 ELSE 1 END, d.next_step_due, d.title, d.id",
+    "stage": "i.stage_entered_at, i.id",
+    "next_step": "CASE WHEN i.next_step_due IS NULL THEN 0 ELSE 1 END, i.next_step_due, i.id",
 }
 
 
@@ -285,20 +286,22 @@ def _idle_union(
     tx: Tx, at: datetime, today: date, where: str, params: dict[str, Any]
 ) -> tuple[str, dict[str, Any]]:
     """Open deals longer in their stage than its idle threshold (one index range per stage that has one), or
-    whose next step is overdue: ``SELECT d.id`` arms joined by ``UNION`` (a deal idle for both reasons once).
-    ``where``: more conditions on ``d`` (`` AND d.owner_id = :o``...)."""
+    whose next step is overdue: ``SELECT id, next_step_due, stage_entered_at`` arms joined by ``UNION ALL``,
+    each deal in one arm only (the stage arms leave out those with an overdue next step). ``where``: more
+    conditions on ``d`` (`` AND d.owner_id = :o``...)."""
     params = {**params, "idle_today": today}
-    arms = [f"SELECT d.id FROM deals d WHERE d.status = 'open' AND d.next_step_due < :idle_today{where}"]
+    cols = "SELECT d.id, d.next_step_due, d.stage_entered_at FROM deals d WHERE d.status = 'open'"
+    arms = [f"{cols} AND d.next_step_due < :idle_today{where}"]
     for n, row in enumerate(
         tx.all("SELECT id, idle_days FROM stages WHERE idle_days IS NOT NULL ORDER BY id")
     ):
         params[f"st{n}"] = row["id"]
         params[f"since{n}"] = at - timedelta(days=row["idle_days"])
         arms.append(
-            f"SELECT d.id FROM deals d WHERE d.status = 'open' AND d.stage_id = :st{n} "
-            f"AND d.stage_entered_at < :since{n}{where}"
+            f"{cols} AND d.stage_id = :st{n} AND d.stage_entered_at < :since{n} "
+            f"AND (d.next_step_due IS NULL OR d.next_step_due >= :idle_today){where}"
         )
-    return " UNION ".join(arms), params
+    return " UNION ALL ".join(arms), params
 
 
 def idle_deal_count(
@@ -323,10 +326,7 @@ def idle_deal_ids(
     give them to ``deals.summaries``. ``where``: more conditions on ``d``, e.g. `` AND d.owner_id = :o``."""
     union, p = _idle_union(tx, at, today, where, params or {})
     page, extra = _page(limit, offset)
-    return tx.column(
-        f"SELECT d.id FROM deals d WHERE d.id IN ({union}) ORDER BY {IDLE_ORDERS[order]}{page}",
-        {**p, **extra},
-    )
+    return tx.column(f"SELECT i.id FROM ({union}) i ORDER BY {IDLE_ORDERS[order]}{page}", {**p, **extra})
 
 
 # --- the stay-in-touch list -----------------------------------------------------------------------------

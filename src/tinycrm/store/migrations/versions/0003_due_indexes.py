@@ -63,13 +63,13 @@ def upgrade() -> None:
     op.create_index(
         "ix_deals_idle",
         "deals",
-        ["status", "stage_id", "stage_entered_at"],
+        ["status", "stage_id", "stage_entered_at", "next_step_due"],
         **_partial("status = 'open'"),
     )
     op.create_index(
         "ix_deals_next_step",
         "deals",
-        ["status", "next_step_due"],
+        ["status", "next_step_due", "stage_entered_at"],
         **_partial("status = 'open' AND next_step_due IS NOT NULL"),
     )
     op.create_index(
