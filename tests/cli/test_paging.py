@@ -187,6 +187,8 @@ def test_every_paged_command_has_all_and_offset():
             "deal timeline",
             "task list",
             "stale",
+            "agenda",
+            "remind",
             "history",
             "audit",
             "duplicates",

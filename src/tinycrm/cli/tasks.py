@@ -349,9 +349,9 @@ def stale_cmd(
 ) -> None:
     """Contacts to get in touch with: their stay-in-touch cadence has run out. Longest overdue first."""
     from tinycrm.domain.dates import show
-    from tinycrm.services.work import stay_in_touch
+    from tinycrm.services.work import due
 
-    page = stay_in_touch.stale_contacts(
+    page = due.stale_contacts(
         state.db(), owner=_owner(owner, mine), limit=limit_of(limit, show_all), offset=offset
     )
 
@@ -392,22 +392,45 @@ def agenda_cmd(
     days: int = typer.Option(7, "--days", min=0, max=366, help="How many days ahead."),
     owner: str = OWNER,
     mine: bool = MINE,
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="Show at most this many of each section."),
+    offset: int = typer.Option(0, "--offset", min=0, help="Skip this many first of each section."),
+    show_all: bool = typer.Option(False, "--all", "-a", help="Show everything, no paging."),
     as_json: bool = JSON,
 ) -> None:
     """Overdue, today and the next days: tasks, people to get in touch with, birthdays, idle deals."""
+    from tinycrm.domain.people import Page
     from tinycrm.services.work import agenda
 
-    a = agenda.agenda(state.db(), days=days, owner=_owner(owner, mine))
-    if as_json:
-        render.print_json(a)
-        return
+    a = agenda.agenda(
+        state.db(), days=days, owner=_owner(owner, mine), limit=limit_of(limit, show_all), offset=offset
+    )
     sections = [
         ("overdue", "Overdue", a.overdue),
         ("today", "Today", a.today),
         (f"next {days} days", f"Next {days} days", a.upcoming),
     ]
+    cut = [
+        (Page(items, a.totals.get(name, len(items)), limit_of(limit, show_all), offset), what)
+        for name, items, what in (
+            ("overdue", a.overdue, "overdue items"),
+            ("today", a.today, "items due today"),
+            ("upcoming", a.upcoming, f"items of the next {days} days"),
+        )
+    ]
+    if as_json:
+        render.print_json(a)
+        for page, what in cut:
+            render.page_notice(page, what, as_json=True)
+        return
     for note in a.notes:
         render.note(note)
+    _show_agenda(a, sections)
+    for page, what in cut:
+        if page.items or page.total:
+            render.page_notice(page, what)
+
+
+def _show_agenda(a, sections) -> None:  # noqa: ANN001 - an Agenda and its sections
     if not render.is_tty():
         for key, _, items in sections:
             for i in items:
@@ -439,6 +462,10 @@ def remind_cmd(
     show_all: bool = typer.Option(
         False, "--all", "-a", help="Everything due, also what was reminded already."
     ),
+    limit: int = typer.Option(
+        100, "--limit", "-n", min=1, help="At most this many, the most urgent (the rest come in later runs)."
+    ),
+    offset: int = OFFSET,
     owner: str = OWNER,
     mine: bool = MINE,
     mail_to: str = typer.Option(
@@ -458,23 +485,70 @@ def remind_cmd(
     mail = remind.delivery(mail_to)  # options and settings are checked on every run, also when nothing is due
     db = state.db()
     who = _owner(owner, mine)
-    items = remind.due_items(db, owner=who, include_seen=show_all)
+    page = remind.due_page(
+        db, owner=who, include_seen=show_all, limit=limit_of(limit, show_all), offset=offset
+    )
+    items = page.items
     if not items:
         if as_json:
             render.print_json([])
         return
+    total = page.total if page.more else None
     if mail:
-        remind.mail_digest(items, mail)
+        remind.mail_digest(items, mail, total=total)
     if as_json:
         render.print_json(items)
     elif not mail:
-        sys.stdout.write(remind.render_digest(items))
+        sys.stdout.write(remind.render_digest(items, total=total))
         sys.stdout.flush()
+    render.page_notice(page, "items due", as_json=as_json)
     if not dry_run:
         remind.mark_sent(db, items, remind.recipient(db, who))
 
 
 # --- export ical ----------------------------------------------------------------------------------------
+
+
+def write_new_file(path: str, data: bytes, *, force: bool) -> None:
+    """Write ``data`` to ``path`` atomically; an existing file is replaced only with ``force``."""
+    import tempfile
+
+    from tinycrm.domain.errors import CrmError, Refused
+
+    target = os.path.abspath(path)
+    if os.path.isdir(target):
+        raise Refused(f"{path} is a folder; give a file name")
+    if os.path.exists(target) and not force:
+        raise Refused(f"{path} exists; add --force to replace it")
+    folder = os.path.dirname(target)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".crm-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise CrmError(f"cannot write in {folder}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644 & ~_umask())
+        if force:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)  # fails if the file appeared meanwhile: never overwrite
+            except FileExistsError:
+                raise Refused(f"{path} exists; add --force to replace it") from None
+            os.unlink(tmp)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @export_app.command("ical")
@@ -498,9 +572,7 @@ def export_ical_cmd(
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    from tinycrm.services.interchange.exporting import write_file
-
-    write_file(state.db(), file, text.encode("utf-8"), force=force)
+    write_new_file(file, text.encode("utf-8"), force=force)
     if as_json:
         render.print_json({"file": os.path.abspath(file), **counts})
     else:

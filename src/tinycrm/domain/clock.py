@@ -13,6 +13,12 @@ from datetime import UTC, datetime, tzinfo
 
 _frozen: datetime | None = None
 
+#: the zone :func:`local_tz` found, and the ``TZ`` value it was found for: resolved once per process (it costs
+#: a file look-up and a parse; a list of thousands of dates asks for it several times per row)
+_zone: tuple[str | None, tzinfo] | None = None
+#: ``TINYCRM_NOW`` as read last, and the moment it gives
+_fixed: tuple[str, datetime] | None = None
+
 
 @contextmanager
 def frozen(at: datetime) -> Iterator[None]:
@@ -31,16 +37,32 @@ def now() -> datetime:
         return _frozen
     fixed = os.environ.get("TINYCRM_NOW")
     if fixed:
+        global _fixed
+        if _fixed is not None and _fixed[0] == fixed:
+            return _fixed[1]
         value = datetime.fromisoformat(fixed)
-        if value.tzinfo is None:
+        naive = value.tzinfo is None
+        if naive:
             value = value.replace(tzinfo=local_tz())
-        return value.astimezone(UTC)
+        value = value.astimezone(UTC)
+        if not naive:  # a naive value depends on TZ, which may change: not kept
+            _fixed = (fixed, value)
+        return value
     return datetime.now(UTC)
 
 
 def local_tz() -> tzinfo:
-    """The local time zone (``TZ`` is honoured)."""
+    """The local time zone (``TZ`` is honoured). Resolved once for each value of ``TZ``."""
+    global _zone
     name = os.environ.get("TZ")
+    if _zone is not None and _zone[0] == name:
+        return _zone[1]
+    zone = _resolve(name)
+    _zone = (name, zone)
+    return zone
+
+
+def _resolve(name: str | None) -> tzinfo:
     if name:
         try:
             from zoneinfo import ZoneInfo

@@ -128,6 +128,9 @@ class Agenda:
     days: int = 7
     #: remarks about parts that could not be included
     notes: list[str] = field(default_factory=list)
+    #: how many items each section holds (``overdue``, ``today``, ``upcoming``): more than it lists when the
+    #: agenda was asked for a page of each
+    totals: dict[str, int] = field(default_factory=dict)
 
     @property
     def items(self) -> list[AgendaItem]:

@@ -16,15 +16,7 @@ def status(db: Database, *, with_due: bool = False) -> Status:
             "(SELECT count(*) FROM interactions) AS interactions, "
             "(SELECT count(*) FROM tags) AS tags"
         )
-    due: dict[str, int] = {}
-    if with_due:
-        from tinycrm.services.work.agenda import agenda
-
-        plan = agenda(db, days=0)
-        for section, items in (("overdue", plan.overdue), ("due today", plan.today)):
-            for item in items:
-                key = f"tasks {section}" if item.kind == "task" else KINDS.get(item.kind, item.kind)
-                due[key] = due.get(key, 0) + 1
+    due = due_counts(db) if with_due else {}
     return Status(
         database=redact(db.url),
         contacts=row["contacts"],
@@ -37,3 +29,21 @@ def status(db: Database, *, with_due: bool = False) -> Status:
 
 
 KINDS = {"stale": "people to get in touch with", "birthday": "birthdays today", "deal": "idle deals"}
+
+
+def due_counts(db: Database) -> dict[str, int]:
+    """What is overdue or due today, by kind (only the kinds that have some): counted in the indexes of
+    :mod:`tinycrm.services.work.due`, nothing listed or built."""
+    from tinycrm.services.common import now
+    from tinycrm.services.work import due
+
+    w = due.Window.of(now(), 0)
+    with db.read() as tx:
+        counts = {
+            "tasks overdue": due.task_count(tx, "overdue", w),
+            "tasks due today": due.task_count(tx, "today", w),
+            KINDS["stale"]: due.stale_count(tx, None, w.tomorrow_start),
+            KINDS["birthday"]: due.birthday_count(tx, [w.today]),
+            KINDS["deal"]: due.idle_deal_count(tx, w.now, w.today),
+        }
+    return {key: n for key, n in counts.items() if n}

@@ -12,10 +12,17 @@ error is translated.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
+from collections.abc import Sequence
+from typing import Any
 
 from tinycrm.domain.errors import StoreError, StoreUnavailable
+from tinycrm.store.sql import LIST_OF_NUMBERS, LIST_OF_TEXT, ListParam
+
+# SQLite takes a list parameter as its JSON text, which json_each() reads back
+sqlite3.register_adapter(ListParam, lambda values: json.dumps(values, ensure_ascii=False))
 
 
 class Dialect:
@@ -26,6 +33,17 @@ class Dialect:
 
     def translate_error(self, exc: Exception) -> Exception:
         return exc
+
+    # lists of any length as one parameter (see tinycrm.store.sql.placeholders)
+    def in_list(self, column: str, param: str) -> str:
+        """``column`` is one of the values of parameter ``param`` (give it :meth:`list_param`): one parameter
+        whatever the number of values."""
+        raise NotImplementedError
+
+    @staticmethod
+    def list_param(values: Sequence[Any]) -> ListParam:
+        """The parameter of :meth:`in_list`."""
+        return ListParam(values)
 
     # functions whose spelling differs between the stores
     def month(self, column: str) -> str:
@@ -63,6 +81,9 @@ class SqliteDialect(Dialect):
             return StoreError(f"the database file is damaged: {exc}; restore it from a backup")
         return exc
 
+    def in_list(self, column: str, param: str) -> str:
+        return f"{column} IN ({LIST_OF_NUMBERS.format(param)})"
+
     def month(self, column: str) -> str:
         return f"substr({column}, 1, 7)"
 
@@ -77,6 +98,9 @@ class SqliteDialect(Dialect):
 
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+#: the long IN lists of tinycrm.store.sql.placeholders, spelled for SQLite: numbers, or text
+_NUMBERS = re.compile(re.escape(LIST_OF_NUMBERS).replace(r"\{\}", r"(\w+)"))
+_TEXT = re.compile(re.escape(LIST_OF_TEXT).replace(r"\{\}", r"(\w+)"))
 
 
 class PostgresDialect(Dialect):
@@ -88,7 +112,11 @@ class PostgresDialect(Dialect):
     def sql(self, text: str) -> str:
         out = self._cache.get(text)
         if out is None:
-            out = _PARAM.sub(r"%(\1)s", text.replace("%", "%%"))
+            out = text
+            if "json_each(" in out:
+                out = _NUMBERS.sub(r"SELECT unnest(CAST(:\1 AS bigint[]))", out)
+                out = _TEXT.sub(r"SELECT unnest(CAST(:\1 AS text[]))", out)
+            out = _PARAM.sub(r"%(\1)s", out.replace("%", "%%"))
             self._cache[text] = out
         return out
 
@@ -136,6 +164,9 @@ class PostgresDialect(Dialect):
         if isinstance(exc, psycopg.OperationalError):
             return StoreUnavailable(f"the database cannot be reached: {primary}; try again later")
         return exc
+
+    def in_list(self, column: str, param: str) -> str:
+        return f"{column} = ANY(:{param})"
 
     def month(self, column: str) -> str:
         return f"to_char({column}, 'YYYY-MM')"

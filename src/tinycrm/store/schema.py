@@ -12,6 +12,7 @@ carries ``version`` (optimistic locking) and ``owner_id``.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -42,6 +43,27 @@ def _fk(target: str, ondelete: str, nullable: bool = True, index: bool = True) -
 
 def _version() -> sa.Column:
     return sa.Column(sa.Integer, nullable=False, server_default="1")
+
+
+def _partial(where: str) -> dict[str, Any]:
+    """The options of an index that holds only the rows matching ``where`` (the same SQL on both stores)."""
+    return {"sqlite_where": sa.text(where), "postgresql_where": sa.text(where)}
+
+
+# What is due is found through these indexes (services/work/due.py; docs/architecture.md, "Cost follows output").
+# A query uses an expression index only when it spells the expression the same way: tests/system/test_due_plans.py
+# checks that each due-item query does.
+
+#: when a contact's stay-in-touch cadence counts from: the latest interaction, else when the contact was added
+TOUCHED_AT = "coalesce(last_interaction_at, created_at)"
+#: ``MM-DD`` of a ``YYYY-MM-DD`` or ``--MM-DD`` birthday
+BIRTHDAY_MONTH_DAY = "substr(birthday, length(birthday) - 4)"
+#: when an open task is due again: the later of its due date and its snooze (parenthesised and laid out as
+#: PostgreSQL shows it, so that comparing the schema with a database finds no difference)
+DUE_AGAIN = (
+    "(\nCASE\n    WHEN snoozed_until IS NOT NULL AND (due_at IS NULL OR snoozed_until > due_at) "
+    "THEN snoozed_until\n    ELSE due_at\nEND)"
+)
 
 
 # --- people ---------------------------------------------------------------------------------------------
@@ -109,7 +131,21 @@ class CompanyField(SQLModel, table=True):
 
 class Contact(SQLModel, table=True):
     __tablename__ = "contacts"
-    __table_args__ = IDS_NEVER_REUSED
+    __table_args__ = (
+        # stay in touch: by cadence, then by the moment it counts from (one range per cadence in use)
+        sa.Index(
+            "ix_contacts_touch",
+            "cadence_days",
+            sa.text(TOUCHED_AT),
+            **_partial("cadence_days IS NOT NULL AND NOT archived"),
+        ),
+        sa.Index(
+            "ix_contacts_birthday",
+            sa.text(BIRTHDAY_MONTH_DAY),
+            **_partial("birthday IS NOT NULL AND NOT archived"),
+        ),
+        IDS_NEVER_REUSED,
+    )
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(sa_column=sa.Column(sa.String(255), nullable=False, unique=True))
     given_name: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
@@ -133,6 +169,9 @@ class Contact(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
     version: int = Field(sa_column=_version())
+    #: when the latest interaction with this contact happened (derived from the interactions, kept current in
+    #: the transaction that logs, edits or deletes one): stay in touch without reading every interaction
+    last_interaction_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 def _contact_fk() -> sa.Column:
@@ -255,6 +294,24 @@ class Deal(SQLModel, table=True):
         sa.Index("ix_deals_forecast", "status", "expected_close", "currency", "stage_id", "value_e4"),
         sa.Index("ix_deals_won", "status", "closed_at", "currency", "value_e4"),
         sa.Index("ix_deals_stage_column", "stage_id", "status", "expected_close"),
+        # idle deals: open ones by how long they sit in their stage, and by the day of their next step (status
+        # first, so that no planner prefers the status index for "status = 'open' AND ...")
+        # (each holds what orders and splits the idle deals, so that they are counted and ordered in it)
+        sa.Index(
+            "ix_deals_idle",
+            "status",
+            "stage_id",
+            "stage_entered_at",
+            "next_step_due",
+            **_partial("status = 'open'"),
+        ),
+        sa.Index(
+            "ix_deals_next_step",
+            "status",
+            "next_step_due",
+            "stage_entered_at",
+            **_partial("status = 'open' AND next_step_due IS NOT NULL"),
+        ),
         IDS_NEVER_REUSED,
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -340,7 +397,18 @@ class InteractionContact(SQLModel, table=True):
 
 class Task(SQLModel, table=True):
     __tablename__ = "tasks"
-    __table_args__ = IDS_NEVER_REUSED
+    __table_args__ = (
+        # open tasks by when they are due again, with what tells overdue from due today (counted from it alone)
+        sa.Index(
+            "ix_tasks_open_due",
+            sa.text(DUE_AGAIN),
+            "all_day",
+            "due_at",
+            "snoozed_until",
+            **_partial("done_at IS NULL"),
+        ),
+        IDS_NEVER_REUSED,
+    )
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, unique=True))
     title: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))

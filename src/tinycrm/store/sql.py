@@ -15,8 +15,31 @@ if TYPE_CHECKING:
     from tinycrm.store.database import Tx
 
 
+#: lists up to this long are written ``:p0, :p1, ...``; longer ones travel as one parameter
+SMALL_LIST = 16
+
+
+class ListParam(list):  # type: ignore[type-arg]
+    """The values of an ``IN`` list bound as one parameter: SQLite receives it as a JSON array (read back by
+    ``json_each``, see :mod:`tinycrm.store.dialects`), PostgreSQL as an array."""
+
+
+#: what :func:`placeholders` writes for a long list of numbers, and of text (SQLite's own spelling; the
+#: PostgreSQL dialect turns it into ``unnest`` of a ``bigint[]`` / ``text[]``)
+LIST_OF_NUMBERS = "SELECT value FROM json_each(:{})"
+LIST_OF_TEXT = "SELECT CAST(value AS TEXT) FROM json_each(:{})"
+
+
 def placeholders(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
-    """``:p0, :p1, ...`` and their parameters, for ``IN (...)`` lists."""
+    """What goes inside ``IN (...)`` for ``values``, and its parameters.
+
+    A short list is ``:p0, :p1, ...``. A longer one is a sub-query over a single parameter holding every value
+    (``SELECT value FROM json_each(:p)``): its cost grows with the number of values, never with the number of
+    parameter names (SQLite looks each named parameter up by a linear search, so 40,000 of them take seconds
+    to prepare; PostgreSQL refuses more than 65,535 parameters). Numbers, or text: not a mix of both."""
+    if len(values) > SMALL_LIST:
+        template = LIST_OF_TEXT if any(isinstance(x, str) for x in values) else LIST_OF_NUMBERS
+        return template.format(prefix), {prefix: ListParam(values)}
     names = [f"{prefix}{i}" for i in range(len(values))]
     return ", ".join(":" + n for n in names), dict(zip(names, values, strict=True))
 

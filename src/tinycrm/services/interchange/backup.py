@@ -127,6 +127,9 @@ def _replace_all(
         counts[table] += len(batch)
     tables.reset_sequences(tx)
     reindex_all(tx)
+    from tinycrm.services.people.interactions import refresh_last_interaction
+
+    refresh_last_interaction(tx)  # derived data: an export made before revision 0003 does not carry it
     audit(tx, "import", "database", None, {k: (None, val) for k, val in source.items()})
     return counts
 

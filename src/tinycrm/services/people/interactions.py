@@ -18,7 +18,6 @@ from tinycrm.services.common import (
     MAX_ID,
     audit,
     check_version,
-    delete_record,
     new_uid,
     now,
     update_versioned,
@@ -134,6 +133,7 @@ def insert(
         "INSERT INTO interaction_contacts (interaction_id, contact_id) VALUES (:i, :c)",
         [{"i": iid, "c": c} for c in ids],
     )
+    _touch(tx, ids, happened_at)
     audit(
         tx,
         "create",
@@ -284,6 +284,8 @@ def update(
                 "INSERT INTO interaction_contacts (interaction_id, contact_id) VALUES (:i, :c)",
                 [{"i": interaction_id, "c": c} for c in people],
             )
+        if "contacts" in changed or "happened_at" in sets:
+            refresh_last_interaction(tx, [*old_people, *people])
         audit(tx, "update", "interaction", interaction_id, changed)
         return _read(tx, interaction_id)
 
@@ -319,4 +321,55 @@ def _changes(
 
 def delete(db: Database, interaction_id: int) -> InteractionRead:
     """Delete an interaction for good (audited with its summary); gives it as it was."""
-    return delete_record(db, "interactions", "interaction", interaction_id, _read, "summary")
+    with db.write() as tx:
+        tx.lock_rows("interactions", [interaction_id])
+        before = _read(tx, interaction_id)
+        tx.execute("DELETE FROM interactions WHERE id = :i", {"i": interaction_id})
+        refresh_last_interaction(tx, [p.id for p in before.contacts])
+        audit(tx, "delete", "interaction", interaction_id, {"summary": (before.summary, None)})
+        return before
+
+
+# --- when each contact was last in touch ----------------------------------------------------------------
+# ``contacts.last_interaction_at`` is the latest ``happened_at`` of the contact's interactions, kept current in
+# the transaction that changes them, so that the stay-in-touch list reads one indexed column. It is derived data:
+# it does not change the contact's version (an open edit of the contact is not in conflict with a logged call).
+
+_LAST_OF = (
+    "(SELECT max(i.happened_at) FROM interaction_contacts ic JOIN interactions i ON i.id = ic.interaction_id "
+    "WHERE ic.contact_id = contacts.id)"
+)
+
+
+def _touch(tx: Tx, contact_ids: Sequence[int], at: datetime) -> None:
+    """A new interaction with these contacts happened ``at``: it is their latest unless they have a later one."""
+    if not contact_ids:
+        return
+    tx.lock_rows("contacts", contact_ids)  # PostgreSQL: in id order, like every other writer of contacts
+    marks, params = placeholders("lc", list(contact_ids))
+    tx.execute(
+        f"UPDATE contacts SET last_interaction_at = :at WHERE id IN ({marks}) "
+        "AND (last_interaction_at IS NULL OR last_interaction_at < :at)",
+        {**params, "at": at},
+    )
+
+
+def refresh_last_interaction(tx: Tx, contact_ids: Sequence[int] | None = None) -> None:
+    """Work out again when these contacts (``None``: every contact) were last in touch, after interactions of
+    theirs were moved to another time or person, or deleted, or after rows were copied in wholesale (an
+    import, a merge). Takes the contacts' row locks first on PostgreSQL, so that an interaction logged at the
+    same moment is either seen here or applied after."""
+    if contact_ids is None:
+        tx.execute("UPDATE contacts SET last_interaction_at = NULL WHERE last_interaction_at IS NOT NULL")
+        tx.execute(
+            "UPDATE contacts SET last_interaction_at = li.last_at FROM (SELECT ic.contact_id, "
+            "max(i.happened_at) AS last_at FROM interaction_contacts ic JOIN interactions i "
+            "ON i.id = ic.interaction_id GROUP BY ic.contact_id) AS li WHERE li.contact_id = contacts.id"
+        )
+        return
+    ids = sorted(set(contact_ids))
+    if not ids:
+        return
+    tx.lock_rows("contacts", ids)
+    marks, params = placeholders("lc", ids)
+    tx.execute(f"UPDATE contacts SET last_interaction_at = {_LAST_OF} WHERE id IN ({marks})", params)

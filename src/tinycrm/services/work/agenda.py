@@ -8,6 +8,9 @@ Four kinds of items:
   years without one); never overdue;
 - ``deal``: idle deals, as :func:`tinycrm.services.sales.deals.idle_deals` defines them; shown as overdue.
 
+Each kind is read through its index (:mod:`tinycrm.services.work.due`), a section at a time, up to the end of
+the page asked for.
+
 Also the data of the iCalendar feed (:func:`calendar_data`).
 """
 
@@ -22,9 +25,10 @@ from tinycrm.domain import clock
 from tinycrm.domain.errors import InvalidInput
 from tinycrm.domain.tasks import Agenda, AgendaItem, BirthdayEntry, CalendarData, DealDate, TaskRead
 from tinycrm.services.common import now
-from tinycrm.services.work import recurrence, stay_in_touch
+from tinycrm.services.work import due, stay_in_touch
 from tinycrm.services.work import tasks as task_service
 from tinycrm.store.database import Database, Tx, as_date, as_datetime
+from tinycrm.store.sql import check_page
 
 MAX_DAYS = 366
 
@@ -41,7 +45,7 @@ def _task_item(t: TaskRead, moment: datetime, today_start: datetime, tomorrow_st
         section = "today"
     else:
         section = "upcoming"
-    when: datetime | date = recurrence.local_date(eff) if day_based else eff
+    when: datetime | date = task_service.local_date(eff) if day_based else eff
     bits = []
     if t.snoozed_until is not None and t.snoozed_until > moment:
         from tinycrm.domain.dates import show
@@ -76,44 +80,29 @@ def _task_item(t: TaskRead, moment: datetime, today_start: datetime, tomorrow_st
     )
 
 
-def _tasks(
-    tx: Tx, *, owner_id: int | None, end: datetime, moment: datetime, include_snoozed: bool
-) -> list[AgendaItem]:
-    today_start = recurrence.day_start(recurrence.local_today())
-    tomorrow_start = recurrence.day_start(recurrence.local_today() + timedelta(days=1))
-    eff = task_service.EFFECTIVE_DUE
-    cond = f"t.done_at IS NULL AND {eff} IS NOT NULL AND {eff} < :end"
-    params: dict[str, Any] = {"end": end, "now": moment}
-    if not include_snoozed:
-        cond += " AND (t.snoozed_until IS NULL OR t.snoozed_until <= :now)"
-    if owner_id is not None:
-        cond += f" AND {task_service.BELONGS_TO} = :owner_id"
-        params["owner_id"] = owner_id
-    rows = tx.all(f"{task_service.select_sql()} WHERE {cond} ORDER BY {eff}, t.priority DESC, t.id", params)
+def _tasks(tx: Tx, section: str, w: due.Window, owner_id: int | None, snoozed: bool, n: int | None) -> list:
+    rows = due.task_rows(tx, section, w, owner_id=owner_id, include_snoozed=snoozed, limit=n)
     return [
-        _task_item(t, moment, today_start, tomorrow_start) for t in task_service.rows_to_reads(rows, moment)
+        _task_item(t, w.now, w.today_start, w.tomorrow_start) for t in task_service.rows_to_reads(rows, w.now)
     ]
 
 
-def _stale(tx: Tx, *, owner_id: int | None, end: datetime, today: date) -> list[AgendaItem]:
-    base, late = stay_in_touch.stale_base(tx.db)
-    params: dict[str, Any] = {"until": end}
-    cond = f" AND {late} > 0"
-    if owner_id is not None:
-        cond += " AND c.owner_id = :owner_id"
-        params["owner_id"] = owner_id
-    rows = tx.all(
-        f"SELECT c.id, c.display_name, c.cadence_days, c.created_at, li.last_at, u.name AS owner_name "
-        f"{base}{cond} ORDER BY {late} DESC, c.sort_name, c.id",
-        params,
-    )
+#: each section of the agenda as a range of the moment a stay-in-touch cadence runs out
+_STALE_RANGES = {
+    "overdue": lambda w: (None, w.today_start),
+    "today": lambda w: (w.today_start, w.tomorrow_start),
+    "upcoming": lambda w: (w.tomorrow_start, w.end),
+}
+
+
+def _stale(tx: Tx, section: str, w: due.Window, owner_id: int | None, n: int | None) -> list[AgendaItem]:
     from tinycrm.domain.dates import show
 
+    low, high = _STALE_RANGES[section](w)
     items = []
-    for row in rows:
-        s = stay_in_touch.stale_from_row(row, today)
+    for row in due.stale_rows(tx, low, high, owner_id=owner_id, limit=n):
+        s = stay_in_touch.stale_from_row(row, w.today)
         assert s.due_date is not None
-        section = "overdue" if s.due_date < today else ("today" if s.due_date == today else "upcoming")
         if s.last_interaction_at:
             since = f"last contact {show(s.last_interaction_at, with_time=False)}"
         else:
@@ -144,27 +133,15 @@ def birthday_on(birthday: str, year: int) -> date:
     return date(year, month, day)
 
 
-def _birthdays(tx: Tx, *, owner_id: int | None, today: date, last: date) -> list[AgendaItem]:
-    days = [today + timedelta(days=i) for i in range((last - today).days + 1)]
-    keys = {d.strftime("%m-%d") for d in days}
-    keys |= {"02-29" for d in days if d.month == 2 and d.day == 28 and not calendar.isleap(d.year)}
-    if not keys:
-        return []
-    from tinycrm.store.sql import placeholders
+def _birthday_days(today: date, last: date, section: str) -> list[date]:
+    if section == "today":
+        return [today]
+    return [today + timedelta(days=i) for i in range(1, (last - today).days + 1)]
 
-    marks, params = placeholders("md", sorted(keys))
-    month_day = "substr(c.birthday, length(c.birthday) - 4)"  # MM-DD of YYYY-MM-DD and --MM-DD
-    cond = f"NOT c.archived AND c.birthday IS NOT NULL AND {month_day} IN ({marks})"
-    if owner_id is not None:
-        cond += " AND c.owner_id = :owner_id"
-        params["owner_id"] = owner_id
-    rows = tx.all(
-        f"SELECT c.id, c.display_name, c.birthday, u.name AS owner_name FROM contacts c "
-        f"LEFT JOIN users u ON u.id = c.owner_id WHERE {cond} ORDER BY c.sort_name, c.id",
-        params,
-    )
+
+def _birthdays(tx: Tx, days: list[date], owner_id: int | None, n: int | None) -> list[AgendaItem]:
     items = []
-    for row in rows:
+    for row in due.birthday_rows(tx, days, owner_id=owner_id, limit=n):
         bday = row["birthday"]
         on = next((d for d in days if birthday_on(bday, d.year) == d), None)
         if on is None:  # 29 February in a leap year, outside the window
@@ -180,13 +157,12 @@ def _birthdays(tx: Tx, *, owner_id: int | None, today: date, last: date) -> list
                 when=on,
                 contact_id=row["id"],
                 detail=detail,
-                section="today" if on == today else "upcoming",
+                section="today" if on == days[0] and len(days) == 1 else "upcoming",
                 key=f"birthday:{row['id']}:{on.year}",
                 state=on.isoformat(),
                 owner=row["owner_name"],
             )
         )
-    items.sort(key=lambda i: (i.when, i.title))
     return items
 
 
@@ -210,14 +186,37 @@ def _deal_item(d: Any) -> AgendaItem:
     )
 
 
-def idle_deal_items(db: Database, owner: str | None) -> list[AgendaItem]:
-    """Idle deals, as :func:`tinycrm.services.sales.deals.idle_deals` finds them."""
+def _deals(tx: Tx, w: due.Window, owner_id: int | None, n: int | None) -> list[AgendaItem]:
+    """Idle deals (see :func:`due.idle_deal_ids`), next step first."""
     from tinycrm.services.sales import deals
 
-    return [_deal_item(d) for d in deals.idle_deals(db, owner=owner)]
+    where, params = ("", {}) if owner_id is None else (" AND d.owner_id = :owner_id", {"owner_id": owner_id})
+    ids = due.idle_deal_ids(tx, w.now, w.today, where, params, order="next_step", limit=n)
+    return [_deal_item(d) for d in deals.summaries(tx, ids)]
+
+
+def _deal_total(tx: Tx, w: due.Window, owner_id: int | None) -> int:
+    where, params = ("", {}) if owner_id is None else (" AND d.owner_id = :owner_id", {"owner_id": owner_id})
+    return due.idle_deal_count(tx, w.now, w.today, where, params)
 
 
 # --- the agenda -----------------------------------------------------------------------------------------
+
+
+_ORDER = {"task": 0, "stale": 1, "birthday": 2, "deal": 3}
+
+
+def _sort_key(item: AgendaItem) -> tuple:
+    when = item.when
+    if isinstance(when, datetime):
+        stamp = when
+    elif isinstance(when, date):
+        stamp = task_service.day_start(when)
+    else:
+        stamp = datetime.min.replace(tzinfo=UTC)
+    if item.kind == "deal":  # as due.IDLE_ORDERS["next_step"] reads them: by id within a day
+        return (stamp, _ORDER[item.kind], "", item.deal_id or 0)
+    return (stamp, _ORDER[item.kind], item.title, 0)
 
 
 def build(
@@ -227,52 +226,66 @@ def build(
     owner: str | None = None,
     include_snoozed: bool = True,
     lead_days: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> Agenda:
-    """The agenda, with the knobs reminders need (see :func:`agenda`)."""
+    """The agenda, with the knobs reminders need (see :func:`agenda`). ``limit``/``offset``: a page of each
+    section (``Agenda.totals`` has how many each holds); each kind is read up to the page's end through its
+    index, so the cost follows the page, not the database."""
     if not 0 <= days <= MAX_DAYS:
         raise InvalidInput(f"--days must be between 0 and {MAX_DAYS} (got {days})")
+    check_page(limit, offset)
     lead = config.get(config.Core).birthday_lead_days if lead_days is None else lead_days
     lead = max(0, min(lead, MAX_DAYS))
-    moment = now()
-    today = recurrence.local_today()
-    end = recurrence.day_start(today + timedelta(days=days + 1))
+    w = due.Window.of(now(), days)
+    last = w.today + timedelta(days=max(days, lead))
+    n = None if limit is None else offset + limit
+    sections: dict[str, list[AgendaItem]] = {}
+    totals: dict[str, int] = {}
     with db.read() as tx:
         owner_id = task_service.owner_filter(tx, owner)
-        items = _tasks(tx, owner_id=owner_id, end=end, moment=moment, include_snoozed=include_snoozed)
-        items += _stale(tx, owner_id=owner_id, end=end, today=today)
-        items += _birthdays(tx, owner_id=owner_id, today=today, last=today + timedelta(days=max(days, lead)))
-    items += idle_deal_items(db, owner)
-    order = {"task": 0, "stale": 1, "birthday": 2, "deal": 3}
-
-    def key(item: AgendaItem) -> tuple:
-        when = item.when
-        if isinstance(when, datetime):
-            stamp = when
-        elif isinstance(when, date):
-            stamp = recurrence.day_start(when)
-        else:
-            stamp = datetime.min.replace(tzinfo=UTC)
-        return (stamp, order[item.kind], item.title)
-
-    sections: dict[str, list[AgendaItem]] = {"overdue": [], "today": [], "upcoming": []}
-    for item in items:
-        sections[item.section].append(item)
-    for group in sections.values():
-        group.sort(key=key)
+        for section in ("overdue", "today", "upcoming"):
+            items = _tasks(tx, section, w, owner_id, include_snoozed, n)
+            items += _stale(tx, section, w, owner_id, n)
+            if section != "overdue":
+                items += _birthdays(tx, _birthday_days(w.today, last, section), owner_id, n)
+            else:
+                items += _deals(tx, w, owner_id, n)
+            items.sort(key=_sort_key)
+            end = None if limit is None else offset + limit
+            sections[section] = items[offset:end]
+            totals[section] = (
+                len(items) if n is None else _total(tx, section, w, owner_id, include_snoozed, last)
+            )
     return Agenda(
         overdue=sections["overdue"],
         today=sections["today"],
         upcoming=sections["upcoming"],
-        day=today,
+        day=w.today,
         days=days,
+        totals=totals,
     )
 
 
-def agenda(db: Database, *, days: int = 7, owner: str | None = None) -> Agenda:
+def _total(
+    tx: Tx, section: str, w: due.Window, owner_id: int | None, include_snoozed: bool, last: date
+) -> int:
+    """How many items a section holds, counted in the indexes."""
+    total = due.task_count(tx, section, w, owner_id=owner_id, include_snoozed=include_snoozed)
+    total += due.stale_count(tx, *_STALE_RANGES[section](w), owner_id=owner_id)
+    if section == "overdue":
+        return total + _deal_total(tx, w, owner_id)
+    days = _birthday_days(w.today, last, section)
+    return total + due.birthday_count(tx, days, owner_id=owner_id)
+
+
+def agenda(
+    db: Database, *, days: int = 7, owner: str | None = None, limit: int | None = None, offset: int = 0
+) -> Agenda:
     """What is overdue, due today, and due in the next ``days`` days (tasks, stay-in-touch contacts, birthdays
     within the configured lead days, idle deals). ``owner``: only that user's (tasks: the assignee's, else the
-    owner's; contacts and deals: the owner's)."""
-    return build(db, days=days, owner=owner)
+    owner's; contacts and deals: the owner's). ``limit``/``offset``: a page of each section (``None``: all)."""
+    return build(db, days=days, owner=owner, limit=limit, offset=offset)
 
 
 # --- the calendar feed ----------------------------------------------------------------------------------

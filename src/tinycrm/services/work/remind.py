@@ -13,10 +13,11 @@ from datetime import date, datetime, timedelta
 
 from tinycrm.config import Smtp
 from tinycrm.domain import validation as v
+from tinycrm.domain.people import Page
 from tinycrm.domain.tasks import AgendaItem
 from tinycrm.services.common import actor, audit, now
 from tinycrm.services.work import agenda as agenda_service
-from tinycrm.services.work import recurrence
+from tinycrm.services.work import tasks as task_service
 from tinycrm.store.database import Database, as_datetime
 from tinycrm.store.sql import placeholders
 
@@ -35,17 +36,49 @@ def due_items(
 ) -> list[AgendaItem]:
     """What is due now, for everyone or for ``owner``; without ``include_seen``, only what ``user`` (default:
     :func:`recipient`) has not been reminded of today in the same state."""
-    agenda = agenda_service.build(db, days=0, owner=owner, include_snoozed=False)
+    return due_page(db, owner=owner, include_seen=include_seen, user=user).items
+
+
+def due_page(
+    db: Database,
+    *,
+    owner: str | None = None,
+    include_seen: bool = False,
+    user: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Page[AgendaItem]:
+    """:func:`due_items`, a page of them, most urgent first (``limit`` ``None``: all), and how many are due in
+    all (an estimate, ``Page.estimate``, when some of those not read may have been reminded already)."""
+    who = None if include_seen else (user or recipient(db, owner))
+    today_start = task_service.day_start(task_service.local_today())
+    seen_today = 0
+    if who is not None and limit is not None:
+        with db.read() as tx:  # at most this many due items can be left out as seen: read that many more
+            seen_today = tx.scalar(
+                "SELECT count(*) FROM reminders_sent WHERE user_name = :u AND sent_at >= :t",
+                {"u": who, "t": today_start},
+            )
+    n = None if limit is None else offset + limit + seen_today
+    agenda = agenda_service.build(db, days=0, owner=owner, include_snoozed=False, limit=n)
     items = [*agenda.overdue, *agenda.today, *(i for i in agenda.upcoming if i.kind == "birthday")]
-    if include_seen or not items:
-        return items
-    who = user or recipient(db, owner)
-    today_start = recurrence.day_start(recurrence.local_today())
+    total = sum(agenda.totals.values())
+    if who is not None and items:
+        kept = _not_seen(db, items, who, today_start)
+        total -= len(items) - len(kept)
+        items = kept
+    end = None if limit is None else offset + limit
+    cut = end is not None and total > end
+    return Page(items[offset:end], total, limit, offset, estimate=cut and seen_today > 0)
+
+
+def _not_seen(db: Database, items: list[AgendaItem], who: str, today_start: datetime) -> list[AgendaItem]:
+    """The items ``who`` was not reminded of today in their current state."""
     seen: dict[str, tuple[str, datetime | None]] = {}
     keys = [i.key for i in items]
     with db.read() as tx:
-        for chunk in range(0, len(keys), 500):
-            marks, params = placeholders("k", keys[chunk : chunk + 500])
+        for chunk in range(0, len(keys), 5000):
+            marks, params = placeholders("k", keys[chunk : chunk + 5000])
             for row in tx.all(
                 f"SELECT item_key, item_state, sent_at FROM reminders_sent WHERE user_name = :u "
                 f"AND item_key IN ({marks})",
@@ -113,11 +146,12 @@ def digest_subject(items: Sequence[AgendaItem]) -> str:
     return f"tinycrm: {len(items)} due ({', '.join(parts)})" if parts else "tinycrm: nothing due"
 
 
-def render_digest(items: Sequence[AgendaItem], *, today: date | None = None) -> str:
-    """The plain-text digest of reminder items, grouped by overdue / today / coming up. Empty: ``""``."""
+def render_digest(items: Sequence[AgendaItem], *, today: date | None = None, total: int | None = None) -> str:
+    """The plain-text digest of reminder items, grouped by overdue / today / coming up. Empty: ``""``.
+    ``total``: how many are due in all, when ``items`` are only the most urgent of them."""
     if not items:
         return ""
-    today = today or recurrence.local_today()
+    today = today or task_service.local_today()
     lines = [f"{digest_subject(items)} - {today.strftime('%A %Y-%m-%d')}"]
     for key, label in SECTIONS:
         group = [i for i in items if i.section == key]
@@ -131,6 +165,8 @@ def render_digest(items: Sequence[AgendaItem], *, today: date | None = None) -> 
             if item.detail:
                 line += f"  {item.detail}"
             lines.append(line.rstrip())
+    if total is not None and total > len(items):
+        lines += ["", f"... and {total - len(items)} more: crm agenda --all lists everything"]
     return "\n".join(lines) + "\n"
 
 
@@ -158,7 +194,9 @@ def delivery(mail_to: str | None) -> Delivery | None:
     return Delivery(address, smtp)
 
 
-def mail_digest(items: Sequence[AgendaItem], to: Delivery, *, today: date | None = None) -> None:
+def mail_digest(
+    items: Sequence[AgendaItem], to: Delivery, *, today: date | None = None, total: int | None = None
+) -> None:
     """Send the digest as one e-mail through the configured SMTP server or sendmail (see :func:`delivery`)."""
     from tinycrm.services.mail import mailer
 
@@ -166,6 +204,6 @@ def mail_digest(items: Sequence[AgendaItem], to: Delivery, *, today: date | None
         sender=to.smtp.sender,
         to=to.to,
         subject=digest_subject(items),
-        body=render_digest(items, today=today),
+        body=render_digest(items, today=today, total=total),
     )
     mailer.send(message, to.smtp)

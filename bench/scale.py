@@ -1,0 +1,365 @@
+"""Does each command cost what it shows, or what the database holds? Times the due-item commands on databases of
+growing size, as ratios to `python -c pass` measured in the same run, with peak memory and a verdict per row.
+
+    python bench/scale.py [--sizes 10k,100k,1M] [--runs 7] [--pg URL] [--fresh]
+
+The databases (cached in bench/data/ by their parameters; --fresh makes them again):
+
+    10k   10,000 contacts,    10,000 deals,  10,000 tasks,   100,000 interactions
+    100k  100,000 contacts,  100,000 deals, 100,000 tasks, 1,000,000 interactions
+    1M    1,000,000 contacts, 100,000 deals, 100,000 tasks, 1,000,000 interactions
+
+They are made with bulk inserts in one transaction (not through the services: a million contacts in about a
+minute), with what makes things due: stay-in-touch cadences (one contact in six), birthdays, idle stages,
+overdue next steps, tasks overdue, due today, snoozed and done. The search index is left empty (no command
+timed here reads it). --pg URL: the same on PostgreSQL, one database per size on that server (the URL names a
+database the user may connect to and create databases from).
+
+Each command runs --runs times, each run paired with `python -c pass`; the table shows medians, the ratio, the
+peak memory of the command's process, and a verdict from the smallest to the largest size: flat (grows by less
+than a third of the size's growth in log terms), linear, or worse. Targets (issue 12): <= 15x at 100k,
+<= 20x at 1M.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+SIZES = {
+    "10k": (10_000, 10_000, 10_000, 100_000),
+    "100k": (100_000, 100_000, 100_000, 1_000_000),
+    "1M": (1_000_000, 100_000, 100_000, 1_000_000),
+}
+COMMANDS = [
+    ("crm (status)", []),
+    ("crm remind --dry-run", ["remind", "--dry-run"]),
+    ("crm agenda", ["agenda"]),
+    ("crm stale", ["stale"]),
+    ("crm deal idle", ["deal", "idle"]),
+]
+TARGETS = {"100k": 15, "1M": 20}
+KINDS = ["call", "email", "meeting", "message", "note"]
+BATCH = 20_000
+
+
+# --- building -------------------------------------------------------------------------------------------
+
+
+def _name(size: str) -> str:
+    c, d, t, i = SIZES[size]
+    return f"scale-c{c}-d{d}-t{t}-i{i}"
+
+
+def _insert(tx, table: str, cols: list[str], rows) -> None:  # noqa: ANN001 - a tinycrm Tx
+    """Rows (tuples in ``cols`` order) in bulk: executemany on SQLite, COPY on PostgreSQL."""
+    cur = tx._cur  # the bench writes below the services, on purpose
+    if tx.db.is_sqlite:
+        sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        batch: list = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH:
+                cur.executemany(sql, batch)
+                batch = []
+        if batch:
+            cur.executemany(sql, batch)
+        return
+    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _fill(db, contacts_n: int, deals_n: int, tasks_n: int, interactions_n: int) -> None:  # noqa: ANN001, PLR0915
+    rnd = random.Random(12)
+    now = datetime.now(UTC).replace(microsecond=0)
+    today = now.date()
+
+    def ago(days: float) -> datetime:
+        return now - timedelta(days=days)
+
+    with db.write() as tx:
+        users = []
+        for name in ("ann", "bob", "carol"):
+            tx.execute(
+                "INSERT INTO users (name, role, active, created_at) VALUES (:n, 'member', :a, :t) "
+                "ON CONFLICT (name) DO NOTHING",
+                {"n": name, "a": True, "t": now},
+            )
+            users.append(tx.scalar("SELECT id FROM users WHERE name = :n", {"n": name}))
+        _insert(
+            tx,
+            "companies",
+            ["id", "uid", "name", "sort_name", "created_at", "updated_at", "version"],
+            ((i, f"scale-co-{i}", f"Company {i}", f"company {i:07d}", now, now, 1) for i in range(1, 1001)),
+        )
+
+        def contact(i: int) -> tuple:
+            bday = None
+            if rnd.random() < 0.6:
+                bday = f"{rnd.randint(1950, 2005)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
+            cadence = rnd.choice([30, 60, 90]) if rnd.random() < 1 / 6 else None
+            return (
+                i,
+                f"scale-c-{i}",
+                "Person",
+                str(i),
+                f"Person {i}",
+                f"person {i:07d}",
+                rnd.randint(1, 1000),
+                bday,
+                cadence,
+                rnd.random() < 0.03,
+                rnd.choice(users),
+                ago(rnd.uniform(30, 900)),
+                now,
+                1,
+            )
+
+        cols = (
+            "id uid given_name family_name display_name sort_name company_id birthday cadence_days archived "
+        )
+        cols += "owner_id created_at updated_at version"
+        _insert(tx, "contacts", cols.split(), (contact(i) for i in range(1, contacts_n + 1)))
+
+        pipeline = tx.scalar("SELECT min(id) FROM pipelines")
+        stages = [
+            r["id"]
+            for r in tx.all("SELECT id FROM stages WHERE pipeline_id = :p ORDER BY position", {"p": pipeline})
+        ]
+        for sid, idle in zip(stages, (14, 21, 30, 45), strict=False):
+            tx.execute("UPDATE stages SET idle_days = :d WHERE id = :s", {"d": idle, "s": sid})
+
+        def deal(i: int) -> tuple:
+            status = rnd.choices(["open", "won", "lost"], [6, 2, 2])[0]
+            entered = ago(rnd.uniform(0, 120))
+            due = today + timedelta(days=rnd.randint(-20, 30)) if rnd.random() < 0.5 else None
+            closed = entered if status != "open" else None
+            return (
+                i, f"scale-d-{i}", f"Deal {i}", rnd.randint(1, 500) * 10_000_000, "EUR", pipeline,
+                rnd.choice(stages), status, due, rnd.randint(1, 1000), rnd.choice(users),
+                entered, now, entered, closed, 1,
+            )  # fmt: skip
+
+        cols = "id uid title value_e4 currency pipeline_id stage_id status next_step_due company_id owner_id "
+        cols += "created_at updated_at stage_entered_at closed_at version"
+        _insert(tx, "deals", cols.split(), (deal(i) for i in range(1, deals_n + 1)))
+
+        def task(i: int) -> tuple:
+            all_day = rnd.random() < 0.5
+            due = ago(rnd.uniform(-60, 60)) if rnd.random() < 0.9 else None
+            if all_day and due is not None:
+                due = datetime.combine(due.date(), datetime.min.time(), tzinfo=UTC)
+            done = ago(rnd.uniform(0, 30)) if rnd.random() < 0.4 else None
+            snoozed = now + timedelta(days=rnd.uniform(-5, 10)) if rnd.random() < 0.05 else None
+            return (
+                i, f"scale-t-{i}", f"Task {i}", due, all_day or due is None, rnd.randint(0, 3),
+                rnd.randint(1, contacts_n), done, snoozed, rnd.choice(users), now, now, 1,
+            )  # fmt: skip
+
+        cols = "id uid title due_at all_day priority contact_id done_at snoozed_until owner_id created_at "
+        cols += "updated_at version"
+        _insert(tx, "tasks", cols.split(), (task(i) for i in range(1, tasks_n + 1)))
+
+        happened = [ago(rnd.uniform(0, 400)) for _ in range(interactions_n)]
+        _insert(
+            tx,
+            "interactions",
+            [
+                "id",
+                "uid",
+                "kind",
+                "happened_at",
+                "summary",
+                "owner_id",
+                "created_at",
+                "updated_at",
+                "version",
+            ],
+            (
+                (
+                    i,
+                    f"scale-i-{i}",
+                    rnd.choice(KINDS),
+                    happened[i - 1],
+                    "Talked",
+                    rnd.choice(users),
+                    now,
+                    now,
+                    1,
+                )
+                for i in range(1, interactions_n + 1)
+            ),
+        )
+        _insert(
+            tx,
+            "interaction_contacts",
+            ["interaction_id", "contact_id"],
+            ((i, rnd.randint(1, contacts_n)) for i in range(1, interactions_n + 1)),
+        )
+        from tinycrm.store import tables
+
+        tables.reset_sequences(tx)
+        present = tx.column(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'contacts'"
+            if not tx.db.is_sqlite
+            else "SELECT name FROM pragma_table_info('contacts')"
+        )
+        if "last_interaction_at" in present:  # revision 0003 on: the column the services keep current
+            tx.execute(
+                "UPDATE contacts SET last_interaction_at = li.last_at FROM (SELECT ic.contact_id, "
+                "max(i.happened_at) AS last_at FROM interaction_contacts ic JOIN interactions i "
+                "ON i.id = ic.interaction_id GROUP BY ic.contact_id) AS li WHERE li.contact_id = contacts.id"
+            )
+    db.connection().execute("ANALYZE")  # the planner's statistics, as PRAGMA optimize / autovacuum give them
+
+
+def build(size: str, pg: str | None, fresh: bool) -> str:
+    """The database of ``size`` (made unless cached); its URL."""
+    from tinycrm.store.database import open_db
+
+    if pg:
+        import psycopg
+
+        from tinycrm.store.database import pg_conninfo
+
+        name = _name(size).replace("-", "_")
+        admin = psycopg.connect(pg_conninfo(pg), autocommit=True)
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists and fresh:
+            admin.execute(f'DROP DATABASE "{name}"')
+            exists = None
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        admin.close()
+        url = pg.rsplit("/", 1)[0] + "/" + name
+    else:
+        path = HERE / "data" / f"{_name(size)}.sqlite3"
+        if fresh:
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{path}"
+    db = open_db(url)
+    with db.read() as tx:
+        have = tx.scalar("SELECT count(*) FROM contacts")
+    if not have:
+        started = time.perf_counter()
+        _fill(db, *SIZES[size])
+        print(f"built {size} in {time.perf_counter() - started:.0f} s: {url}", file=sys.stderr)
+    db.close()
+    return url
+
+
+# --- timing ---------------------------------------------------------------------------------------------
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> float:
+    """Wall time of one process, output to a pipe."""
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True)
+    took = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
+    return took
+
+
+def measure(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, float, int]:
+    """Medians of the command and of `python -c pass` run alternately; the command's peak memory (KiB)."""
+    base, took = [], []
+    for _ in range(runs):
+        base.append(_run([sys.executable, "-c", "pass"], env))
+        took.append(_run(cmd, env))
+    peak = _peak(cmd, env)
+    return statistics.median(took), statistics.median(base), peak
+
+
+def _peak(cmd: list[str], env: dict[str, str]) -> int:
+    """Peak resident memory of one run of ``cmd``, in KiB (getrusage of the child)."""
+    code = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
+        "stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, *cmd], env=env, capture_output=True, text=True, check=True
+    )
+    return int(out.stdout.strip() or 0)
+
+
+def verdict(sizes: list[str], times: list[float]) -> str:
+    """flat / linear / worse, from how the time grows against how the database grows (in log terms)."""
+    if len(times) < 2:
+        return "-"
+    grew = SIZES[sizes[-1]][0] / SIZES[sizes[0]][0] or 1
+    if sizes[0] == "100k" or grew <= 1:  # 100k -> 1M grows contacts only
+        grew = 10
+    k = math.log(max(times[-1] / times[0], 1e-9)) / math.log(grew)
+    return "flat" if k < 0.33 else ("linear" if k <= 1.15 else "worse")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10k,100k", help="comma-separated: 10k, 100k, 1M")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--pg", metavar="URL", help="run on PostgreSQL (a server URL) instead of SQLite")
+    parser.add_argument("--fresh", action="store_true", help="make the databases again")
+    parser.add_argument("--only", help="comma-separated command names to time (default: all)")
+    parser.add_argument(
+        "--crm", help="how to run crm (default: the crm beside this python), e.g. 'python -m tinycrm'"
+    )
+    args = parser.parse_args()
+    sys.path.append(str(HERE.parent / "src"))  # after PYTHONPATH: another checkout can be measured
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in SIZES]
+    if unknown:
+        raise SystemExit(f"unknown size {unknown[0]}; use {', '.join(SIZES)}")
+    crm_cmd = (
+        args.crm.split()
+        if args.crm
+        else [shutil.which("crm", path=str(Path(sys.executable).parent)) or "crm"]
+    )
+    home = tempfile.mkdtemp(prefix="tinycrm-scale-")
+    env = {**os.environ, "TINYCRM_HOME": home, "NO_COLOR": "1", "TZ": os.environ.get("TZ", "UTC")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    commands = [c for c in COMMANDS if not args.only or c[0] in args.only.split(",")]
+    results: dict[str, list[tuple[float, float, int]]] = {name: [] for name, _ in commands}
+    for size in sizes:
+        url = build(size, args.pg, args.fresh)
+        size_env = {**env, "TINYCRM_DB": url}
+        subprocess.run([*crm_cmd, "agenda"], env=size_env, check=True, capture_output=True)  # migrate, caches
+        for name, argv in commands:
+            results[name].append(measure([*crm_cmd, *argv], size_env, args.runs))
+            t, b, peak = results[name][-1]
+            print(
+                f"  {size:5} {name:22} {t * 1000:8.0f} ms {t / b:6.1f}x {peak / 1024:6.0f} MB",
+                file=sys.stderr,
+            )
+    shutil.rmtree(home, ignore_errors=True)
+    store = "PostgreSQL" if args.pg else "SQLite"
+    print(f"{store}; medians of {args.runs} runs; ratio = the command / `python -c pass` in the same run")
+    head = "| command | " + " | ".join(sizes) + " | verdict |"
+    print(head)
+    print("|---" * (len(sizes) + 2) + "|")
+    for name, _ in commands:
+        cells = []
+        for size, (t, b, peak) in zip(sizes, results[name], strict=True):
+            target = TARGETS.get(size)
+            flag = "" if target is None or t / b <= target else " OVER"
+            cells.append(f"{t:.2f} s {t / b:.1f}x {peak / 1024:.0f} MB{flag}")
+        print(f"| `{name}` | " + " | ".join(cells) + f" | {verdict(sizes, [r[0] for r in results[name]])} |")
+
+
+if __name__ == "__main__":
+    main()
