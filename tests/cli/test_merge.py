@@ -141,3 +141,20 @@ def test_merge_fills_what_keep_lacks(cli):
         30,
     )
     assert c["display_name"] == "Grace Hopper" and "Grace B. Hopper" in c["notes"]
+
+
+def test_merge_keeps_when_the_kept_contact_was_last_in_touch(cli):
+    """The other's interactions count for the contact kept: its stay-in-touch clock (last_interaction_at,
+    which the agenda reads through an index) moves to the latest of both."""
+    keep = cli("add-contact", "Keep Kay", "--email", "kay@example.org", "--json").json["id"]
+    other = cli("add-contact", "Other Kay", "--email", "other.kay@example.org", "--json").json["id"]
+    assert cli("log", str(keep), "--summary", "old call", "--when", "2026-01-05 10:00").exit_code == 0
+    assert cli("log", str(other), "--summary", "new mail", "--when", "2026-03-01 10:00").exit_code == 0
+    assert cli("merge", str(keep), str(other), "--yes").exit_code == 0
+    from tinycrm.store.database import as_datetime, open_db
+
+    db = open_db(cli.url)
+    with db.read() as tx:
+        last = as_datetime(tx.scalar("SELECT last_interaction_at FROM contacts WHERE id = :k", {"k": keep}))
+    db.close()
+    assert last is not None and (last.month, last.day) == (3, 1)

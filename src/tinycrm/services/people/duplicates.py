@@ -23,6 +23,7 @@ from tinycrm.formats.records import ContactData, Extra
 from tinycrm.services.common import audit, drop_unused_tags, sort_key, update_versioned
 from tinycrm.services.interchange.contactdata import MERGED_UID
 from tinycrm.services.people.contact_loader import load_many, read_in, reindex
+from tinycrm.services.people.interactions import refresh_last_interaction
 from tinycrm.store.database import Database, Tx
 from tinycrm.store.search import phone_digits
 
@@ -267,6 +268,7 @@ def merge(db: Database, keep_id: int, other_id: int) -> ContactRead:
                 ],
             )
         tx.execute("DELETE FROM contacts WHERE id = :o", p)
+        refresh_last_interaction(tx, [keep_id])  # the other's interactions now count for the one kept
         lists: dict[str, Any] = {}
         if plan.emails:
             lists["emails"] = keep.emails + plan.emails
