@@ -1,5 +1,6 @@
-"""What lists are made of: a page of a list, and the rows and small values that a contact list or a search
-shows (``crm search``, ``crm contact list``, the app's lists).
+"""What lists are made of: a page of a list, the rows and small values that a contact list or a search shows
+(``crm search``, ``crm contact list``, the app's lists), and :func:`to_json`, which turns them (and every other
+read model) into the JSON of ``--json``.
 
 They live apart from :mod:`tinycrm.domain.people`, which names them too, so that the read path builds only these
 few dataclasses: creating one costs about half a millisecond at import, and ``crm search`` runs whole in a few
