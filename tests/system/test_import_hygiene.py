@@ -7,6 +7,7 @@ Python and looks at sys.modules afterwards.
   imported inside the function that needs it.
 - ``crm --help`` and the read commands never load SQLAlchemy, SQLModel, pydantic, Alembic, dateutil, Rich,
   vobject or Textual.
+- The fast path (``crm search``, ``crm contact list``, ``--format mutt``) loads no Typer, Click or Rich at all.
 """
 
 import fcntl
@@ -89,10 +90,16 @@ with open(out, "w") as f:
 """
 
 WRAPPER = """
-import atexit, json, sys
+import atexit, json, os, sys
 def report():
     sys.__stderr__.write("MODULES " + json.dumps(sorted(m.split(".")[0] for m in sys.modules)) + "\\n")
+    sys.__stderr__.flush()
 atexit.register(report)
+_exit = os._exit
+def exit_now(code):  # the fast path ends with os._exit, past atexit
+    report()
+    _exit(code)
+os._exit = exit_now
 sys.argv = ["crm", *json.loads(sys.argv[1])]
 from tinycrm.cli import main
 main()
@@ -226,3 +233,39 @@ def test_a_new_database_needs_alembic_only_once(env, sqlite_url):
     assert "alembic" in mods, "a new database is migrated"
     mods, out = loaded(["contact", "list"], env)
     assert "alembic" not in mods and "sqlalchemy" not in mods
+
+
+FAST = [
+    ["search", "ada"],
+    ["search", "ada", "--json"],
+    ["search", "--format", "mutt", "ada"],
+    ["search", "--format", "aerc", "--", "ada"],
+    ["contact", "search", "lovelace", "--limit", "5"],
+    ["contact", "list"],
+    ["contact", "list", "--json", "--tag", "vip", "--sort", "created"],
+]
+
+
+@pytest.mark.parametrize("args", FAST, ids=" ".join)
+def test_the_fast_path_loads_no_typer_click_or_rich(existing, args):
+    mods, out = loaded(args, existing)
+    assert out.returncode == 0, out.stderr
+    assert "Ada Lovelace" in out.stdout
+    assert not mods & {"typer", "click", "rich"}, mods & {"typer", "click", "rich"}
+    assert not mods & set(HEAVY_FOR_READS), mods & set(HEAVY_FOR_READS)
+
+
+def test_the_fast_path_says_no_match_without_typer(existing):
+    mods, out = loaded(["search", "--format", "mutt", "nobody"], existing)
+    assert (out.returncode, out.stdout) == (1, "crm: no contact with an email address matches 'nobody'\n"), (
+        out.stderr
+    )
+    assert not mods & {"typer", "click", "rich"}
+
+
+@pytest.mark.parametrize(
+    "args", [["search", "--help"], ["search", "ada", "--limit", "0"], ["contact", "list", "x"]]
+)
+def test_what_the_fast_path_does_not_read_goes_to_typer(existing, args):
+    mods, out = loaded(args, existing)
+    assert "typer" in mods, (args, out.stderr)

@@ -39,15 +39,9 @@ def owner_of(
     owner: str | None, mine: bool, *, both: str = "give --mine or --owner NAME, not both"
 ) -> str | None:
     """The user name that ``--owner NAME`` / ``--mine`` ask for, or None; ``both`` is the error for giving both."""
-    if mine and owner:
-        from tinycrm.domain.errors import InvalidInput
+    from tinycrm.cli.lookup import owner_of
 
-        raise InvalidInput(both)
-    if mine:
-        from tinycrm.services.common import actor
-
-        return actor(state.db())
-    return owner
+    return owner_of(state.db, owner, mine, both=both)
 
 
 def confirm(question: str, yes: bool) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from tinycrm.cli import render, state
-from tinycrm.cli.common import contact_id, delete_confirmed, edit_record, option_changes, owner_of
+from tinycrm.cli import lookup, render, state
+from tinycrm.cli.common import contact_id, delete_confirmed, edit_record, option_changes
+from tinycrm.cli.lookup import summary_table  # noqa: F401 - crm demo shows contacts the same way
 from tinycrm.cli.options import (
     ALL,
     JSON,
@@ -23,21 +24,6 @@ contact_app = typer.Typer(help="Browse and change contacts.", no_args_is_help=Tr
 
 
 # --- shared ---------------------------------------------------------------------------------------------
-
-
-def show_summaries(page, as_json: bool, what: str = "contacts") -> None:  # noqa: ANN001
-    render.emit_page(page, what, as_json, lambda: summary_table(page.items))
-
-
-def summary_table(items) -> None:  # noqa: ANN001
-    render.table(
-        (
-            (c.id, c.display_name, c.company or "", c.email or "", c.phone or "", ", ".join(c.tags))
-            for c in items
-        ),
-        ["id", "name", "company", "email", "phone", "tags"],
-        styles=["dim", "bold", None, "cyan", None, "magenta"],
-    )
 
 
 def show_contact(c, as_json: bool) -> None:  # noqa: ANN001
@@ -165,20 +151,20 @@ def list_cmd(
     as_json: bool = JSON,
 ) -> None:
     """List contacts, by name, a page at a time."""
-    from tinycrm.services.people import contact_search  # not the write path: a list starts faster
-
-    flag = None if everyone else archived
-    page = contact_search.list_contacts(
-        state.db(),
-        limit=limit_of(limit, show_all),
-        offset=offset,
+    lookup.list_contacts(
+        state.db,
         tag=tag,
         company=company,
-        archived=flag,
+        archived=archived,
+        everyone=everyone,
         sort=sort,
-        owner=owner_of(owner, mine),
+        owner=owner,
+        mine=mine,
+        limit=limit,
+        offset=offset,
+        show_all=show_all,
+        as_json=as_json,
     )
-    show_summaries(page, as_json)
 
 
 @contact_app.command("show")
@@ -363,33 +349,34 @@ def search_cmd(
     offset: int = OFFSET,
     show_all: bool = ALL,
     as_json: bool = JSON,
+    fmt: str = typer.Option(
+        None,
+        "--format",
+        metavar="mutt|aerc",
+        help="One line per email address, for a mail client's address book (mutt's query_command, "
+        "aerc's address-book-cmd); exit 1 when nothing matches.",
+    ),
 ) -> None:
     """Search contacts by name, email, phone, company, notes and tags.
 
     Fields: name: email: phone: company: notes: tag:  e.g.  crm search tag:vip company:acme
     """
-    from tinycrm.services.people import contact_search  # not the write path: a search starts faster
-
-    text = " ".join(query)
-    if not text.strip():
-        from tinycrm.domain.errors import InvalidInput
-
-        # the service lists everyone for a blank query; a command line that asked for a search never wants that
-        raise InvalidInput(
-            "the search query is blank: it has no letters or digits to search for "
-            "(crm contact list lists everyone)"
-        )
-    page = contact_search.search(
-        state.db(),
-        text,
-        limit=limit_of(limit, show_all),
-        offset=offset,
+    code = lookup.search(
+        state.db,
+        query,
         tag=tag,
         company=company,
-        archived=None if archived else False,
-        owner=owner_of(owner, mine),
+        archived=archived,
+        owner=owner,
+        mine=mine,
+        limit=limit,
+        offset=offset,
+        show_all=show_all,
+        as_json=as_json,
+        fmt=fmt,
     )
-    show_summaries(page, as_json, "matches")
+    if code:
+        raise typer.Exit(code)
 
 
 def log_cmd(

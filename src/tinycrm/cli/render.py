@@ -9,7 +9,6 @@ goes. Rich is imported only when a terminal is there to see it.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -45,7 +44,9 @@ def console(*, stderr: bool = False) -> Any:
 
 
 def print_json(value: Any) -> None:
-    from tinycrm.domain.people import to_json
+    import json
+
+    from tinycrm.domain.rows import to_json
 
     sys.stdout.write(json.dumps(to_json(value), ensure_ascii=False, indent=2) + "\n")
 

@@ -1,54 +1,31 @@
 """Read models and inputs: plain dataclasses, cheap to import, safe to keep after the transaction ends.
 
 Services take inputs and return these; no live database object ever leaves a service. ``to_json`` turns any of
-them into the stable JSON document of ``--json`` (times in UTC ISO 8601, dates ISO).
+them into the stable JSON document of ``--json`` (times in UTC ISO 8601, dates ISO). The page of a list and the
+rows of a contact list or search live in :mod:`tinycrm.domain.rows` and are named here too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass, field
+from datetime import datetime
 
-T = TypeVar("T")
+from tinycrm.domain.rows import (  # noqa: F401 - the people's read models, named here as everywhere
+    ContactSummary,
+    Labeled,
+    Page,
+    Ref,
+    TagCount,
+    to_json,
+)
 
 INTERACTION_KINDS = ("call", "email", "meeting", "message", "note", "other")
 
 
-def to_json(value: Any) -> Any:
-    """A JSON-ready structure (dicts, lists, strings, numbers) for any read model."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in fields(value) if not f.name.startswith("_")}
-    if isinstance(value, (list, tuple)):
-        return [to_json(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, datetime):
-        from tinycrm.domain.dates import to_iso
-
-        return to_iso(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        import base64
-
-        return base64.b64encode(value).decode("ascii")
-    return value
-
-
-@dataclass(frozen=True)
-class Labeled:
-    """An email address or phone number with its type label (``work``, ``home``, ``mobile``...)."""
-
-    value: str
-    label: str | None = None
-
-
 @dataclass(frozen=True)
 class Address:
+    """A postal address, each part optional, with its type label (``home``, ``work``...)."""
+
     label: str | None = None
     street: str | None = None
     locality: str | None = None
@@ -72,29 +49,9 @@ class Address:
 
 
 @dataclass(frozen=True)
-class Ref:
-    """A pointer to another record, with what a person needs to recognise it."""
-
-    id: int
-    name: str
-
-
-@dataclass(frozen=True)
-class ContactSummary:
-    """A row of a contact list or search result."""
-
-    id: int
-    display_name: str
-    company: str | None
-    email: str | None
-    phone: str | None
-    tags: list[str]
-    archived: bool
-    job_title: str | None = None
-
-
-@dataclass(frozen=True)
 class ContactRead:
+    """Everything about one contact, as ``crm contact show`` and the app show it."""
+
     id: int
     uid: str
     display_name: str
@@ -121,6 +78,8 @@ class ContactRead:
 
 @dataclass(frozen=True)
 class CompanySummary:
+    """A row of a company list: how many people work there, and its tags."""
+
     id: int
     name: str
     domain: str | None
@@ -130,6 +89,8 @@ class CompanySummary:
 
 @dataclass(frozen=True)
 class CompanyRead:
+    """Everything about one company, with its people."""
+
     id: int
     uid: str
     name: str
@@ -149,6 +110,8 @@ class CompanyRead:
 
 @dataclass(frozen=True)
 class InteractionRead:
+    """A logged call, email, meeting, message or note, with the people who were there."""
+
     id: int
     uid: str
     kind: str
@@ -162,31 +125,6 @@ class InteractionRead:
     created_at: datetime
     updated_at: datetime
     version: int
-
-
-@dataclass(frozen=True)
-class TagCount:
-    name: str
-    contacts: int
-    companies: int
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a longer list: ``items`` from ``offset``, of ``total`` in all."""
-
-    items: list[T]
-    total: int
-    limit: int | None
-    offset: int
-    #: ``total`` is an estimate (a search the app asked not to count exactly)
-    estimate: bool = False
-    #: how search results are ordered: ``relevance``; ``name`` or ``newest`` for a query matching thousands
-    order: str = ""
-
-    @property
-    def more(self) -> bool:
-        return self.offset + len(self.items) < self.total
 
 
 @dataclass(frozen=True)
@@ -233,6 +171,8 @@ class ContactInput:
 
 @dataclass
 class CompanyInput:
+    """A new company."""
+
     name: str
     domain: str | None = None
     website: str | None = None

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +30,8 @@ MAX_ID = 2**31 - 1
 
 
 def new_uid() -> str:
+    import uuid  # here, not at import: a read never makes a uid (uuid loads platform)
+
     return str(uuid.uuid4())
 
 
@@ -201,6 +201,8 @@ def _audit_row(
 ) -> dict[str, Any]:
     payload = None
     if changes:
+        import json
+
         payload = json.dumps(
             {k: [_jsonable(o), _jsonable(n)] for k, (o, n) in changes.items()},
             ensure_ascii=False,
@@ -266,6 +268,8 @@ def check_version(tx: Tx, table: str, record_type: str, record_id: int, expected
     who = "someone else"
     what = ""
     if last is not None:
+        import json
+
         from tinycrm.domain.dates import show
 
         who = f"{last['user_name']} at {show(as_datetime(last['at']))}"

@@ -110,6 +110,8 @@ def phone_tokens(value: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Term:
+    """One term of a query: words that match together (a phrase, or one word as a prefix), in one field or any."""
+
     tokens: tuple[str, ...]
     field: str | None = None  # None: any field
     prefix: bool = True

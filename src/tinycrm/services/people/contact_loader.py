@@ -25,12 +25,13 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from tinycrm.domain.errors import InvalidInput, NotFound
-from tinycrm.domain.people import Address, ContactRead, ContactSummary, Labeled, Ref
+from tinycrm.domain.rows import ContactSummary, Labeled, Ref
 from tinycrm.services.common import tags_of
 from tinycrm.store.database import Database, Tx, as_datetime
 from tinycrm.store.sql import placeholders
 
 if TYPE_CHECKING:
+    from tinycrm.domain.people import Address, ContactRead
     from tinycrm.formats.records import ContactData
 
 Detail = Literal["summary", "full", "export", "index"]
@@ -135,6 +136,8 @@ def _first(table: str) -> Any:
 
 
 def _addresses(tx: Tx, marks: str, params: dict[str, Any], ids: Sequence[int]) -> dict[int, list[Address]]:
+    from tinycrm.domain.people import Address  # here: a list or a search (summaries) never builds one
+
     rows = tx.all(
         "SELECT contact_id, label, po_box, extended, street, locality, region, postcode, country "
         f"FROM contact_addresses WHERE contact_id IN ({marks}) ORDER BY contact_id, position, id",
@@ -220,6 +223,8 @@ def _summary(row: Any, parts: dict[str, dict[int, Any]], i: int) -> ContactSumma
 
 
 def _read(row: Any, parts: dict[str, dict[int, Any]], i: int) -> ContactRead:
+    from tinycrm.domain.people import ContactRead
+
     return ContactRead(
         id=i,
         uid=row["uid"],

@@ -8,9 +8,8 @@ from typing import Any
 
 from tinycrm.domain import validation as v
 from tinycrm.domain.errors import Ambiguous, InvalidInput, NotFound
-from tinycrm.domain.people import ContactSummary, Page, Ref, TagCount
+from tinycrm.domain.rows import ContactSummary, Page, Ref, TagCount
 from tinycrm.services.common import MAX_ID, owner_filter, sort_key
-from tinycrm.services.people import companies
 from tinycrm.services.people.contact_loader import load_many
 from tinycrm.store import search as fts
 from tinycrm.store.database import Database, Tx
@@ -28,12 +27,21 @@ SORTS = {
 
 
 def _filters(
-    tx: Tx, *, tag: str | None, company: str | None, archived: bool | None, owner: str | None
+    tx: Tx,
+    *,
+    tag: str | None,
+    company: str | None,
+    archived: bool | None,
+    owner: str | None,
+    with_email: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """The condition on contacts (alias ``c``) for the list and search options; ``company`` is a reference
-    (id, domain, name or a fragment of one), an error when it names no company or several."""
+    (id, domain, name or a fragment of one), an error when it names no company or several; ``with_email``:
+    only contacts that have an email address."""
     where: list[str] = []
     params: dict[str, Any] = {}
+    if with_email:
+        where.append("EXISTS (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id)")
     if archived is not None:
         where.append("c.archived = :archived")
         params["archived"] = archived
@@ -45,6 +53,8 @@ def _filters(
         params["tag"] = tag.strip().casefold()
     if company:
         where.append("c.company_id = :company_id")
+        from tinycrm.services.people import companies  # only for --company: a list starts faster
+
         params["company_id"] = companies.resolve_in(tx, company)
     mine, oparams = owner_filter(tx, owner, "c.owner_id")
     where.append(mine)
@@ -71,16 +81,20 @@ def list_contacts(
     archived: bool | None = False,
     sort: str = "name",
     owner: str | None = None,
+    with_email: bool = False,
 ) -> Page[ContactSummary]:
     """A page of contacts. ``archived``: ``False`` hides archived ones, ``True`` shows only them, ``None`` all.
-    ``owner``: only the contacts of this user (``--mine`` passes the acting user)."""
+    ``owner``: only the contacts of this user (``--mine`` passes the acting user). ``with_email``: only those
+    with an email address."""
     _page_args(limit, offset)
     if sort not in SORTS:
         raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
     join = " LEFT JOIN companies co ON co.id = c.company_id" if sort == "company" else ""
     page = "" if limit is None else " LIMIT :limit OFFSET :offset"
     with db.read() as tx:
-        cond, params = _filters(tx, tag=tag, company=company, archived=archived, owner=owner)
+        cond, params = _filters(
+            tx, tag=tag, company=company, archived=archived, owner=owner, with_email=with_email
+        )
         total = tx.scalar(f"SELECT count(*) FROM contacts c WHERE {cond}", params)
         ids = tx.column(
             f"SELECT c.id FROM contacts c{join} WHERE {cond} ORDER BY {SORTS[sort]}{page}",
@@ -100,13 +114,15 @@ def search(
     archived: bool | None = False,
     owner: str | None = None,
     exact_total: bool = True,
+    with_email: bool = False,
 ) -> Page[ContactSummary]:
     """Contacts matching a search query (see :mod:`tinycrm.store.search`), best matches first.
 
     A query matching thousands comes by name. With ``exact_total=False`` (search as you type) such a query is
     counted from the index alone, archived contacts included, the newest matches come first, and the page says
     the total is an estimate. A blank query lists everyone; one with no letter or digit (``🦄``, ``tag:``) raises
-    ``NothingToSearch``, or, as you type, gives an empty page."""
+    ``NothingToSearch``, or, as you type, gives an empty page. ``with_email``: only contacts with an email
+    address (a mail client's address book)."""
     _page_args(limit, offset)
     v.line(query, "search query")
     try:
@@ -117,17 +133,26 @@ def search(
         return Page([], 0, limit, offset)  # a lone '"' or 'tag:' is a query still being typed
     if not terms:
         return list_contacts(
-            db, limit=limit, offset=offset, tag=tag, company=company, archived=archived, owner=owner
+            db,
+            limit=limit,
+            offset=offset,
+            tag=tag,
+            company=company,
+            archived=archived,
+            owner=owner,
+            with_email=with_email,
         )
     match_sql, params = db.search.match(terms)
     page = "" if limit is None else " LIMIT :limit OFFSET :offset"
     params = {**params, "limit": limit, "offset": offset}
     with db.read() as tx:
-        cond, fparams = _filters(tx, tag=tag, company=company, archived=archived, owner=owner)
+        cond, fparams = _filters(
+            tx, tag=tag, company=company, archived=archived, owner=owner, with_email=with_email
+        )
         params.update(fparams)
         # CROSS JOIN keeps the index match first: SQLite would otherwise run the match once per contact
         base = f"FROM ({match_sql}) m CROSS JOIN contacts c WHERE c.id = m.contact_id AND {cond}"
-        if not exact_total and not (tag or company or owner):
+        if not exact_total and not (tag or company or owner or with_email):
             matched = tx.scalar(f"SELECT count(*) FROM ({match_sql}) m", params)
             if matched > BROAD_MATCH:
                 # search as you type, the first letter: count from the index alone and show the newest
