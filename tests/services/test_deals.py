@@ -371,17 +371,20 @@ def test_idle_deals(db, monkeypatch):
     deals.lose(db, closed.id, "price")
     at(monkeypatch, "2026-03-10T12:00:00+00:00")
     deals.move(db, fresh_stage.id, "Qualified")
-    assert [d.title for d in deals.idle_deals(db)] == ["Overdue"]  # Old lead: 9 days of 10
+    assert [d.title for d in deals.idle_deals(db).items] == ["Overdue"]  # Old lead: 9 days of 10
     at(monkeypatch, "2026-03-11T12:00:01+00:00")  # 10 days and 1 second in Lead
-    idle = deals.idle_deals(db)
-    assert [d.title for d in idle] == ["Old lead", "Overdue"]
+    page = deals.idle_deals(db)
+    idle = page.items
+    assert [d.title for d in idle] == ["Old lead", "Overdue"] and page.total == 2
     assert (
         idle[0].idle and idle[0].idle_reason == "10 days in Lead (limit 10)" and idle[0].days_in_stage == 10
     )
     assert idle[1].idle_reason == "next step overdue since 2026-03-09"
     assert deals.get(db, old.id).idle and not deals.get(db, no_limit.id).idle
-    assert deals.idle_deals(db, owner="tester") == idle
-    assert deals.idle_deals(db, limit=1) == idle[:1]
+    assert deals.idle_deals(db, owner="tester").items == idle
+    one = deals.idle_deals(db, limit=1)
+    assert one.items == idle[:1] and one.total == 2
+    assert deals.idle_deals(db, limit=1, offset=1).items == idle[1:]
     assert overdue.id in [d.id for d in idle]
 
 

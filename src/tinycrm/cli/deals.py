@@ -396,8 +396,14 @@ def idle_cmd(
     """Open deals idle in their stage longer than its threshold, or with an overdue next step."""
     from tinycrm.services.sales import deals
 
-    items = deals.idle_deals(state.db(), owner=owner_of(owner, mine), pipeline=pipeline)
-    show_deals(render.page_of(items, limit_of(limit, show_all), offset), as_json, "idle deals", reason=True)
+    page = deals.idle_deals(
+        state.db(),
+        owner=owner_of(owner, mine),
+        pipeline=pipeline,
+        limit=limit_of(limit, show_all),
+        offset=offset,
+    )
+    show_deals(page, as_json, "idle deals", reason=True)
 
 
 def register(app: typer.Typer) -> None:

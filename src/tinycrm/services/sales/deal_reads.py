@@ -283,24 +283,28 @@ def list_deals(
 
 
 def idle_deals(
-    db: Database, *, owner: str | None = None, pipeline: str | int | None = None, limit: int | None = None
-) -> list[DealSummary]:
+    db: Database,
+    *,
+    owner: str | None = None,
+    pipeline: str | int | None = None,
+    limit: int | None = 20,
+    offset: int = 0,
+) -> Page[DealSummary]:
     """Open deals that sat in their stage longer than the stage's idle threshold, or whose next step is overdue;
-    longest in their stage first. Each carries an ``idle_reason``."""
+    longest in their stage first, one page of them. Each carries an ``idle_reason``. Found and counted through
+    the indexes of :mod:`tinycrm.services.work.due`, whatever the number of deals."""
+    from tinycrm.services.work import due
+
+    check_page(limit, offset)
     with db.read() as tx:
         cond, params = owner_filter(tx, owner)
         if pipeline is not None:
             cond += " AND d.pipeline_id = :pipeline_id"
             params["pipeline_id"] = pipelines.resolve_in(tx, pipeline)
-        days = tx.db.dialect.days_between("d.stage_entered_at", ":now")
-        page = "" if limit is None else " LIMIT :limit"
-        ids = tx.column(
-            f"SELECT d.id FROM deals d JOIN stages s ON s.id = d.stage_id WHERE d.status = 'open' AND "
-            f"((s.idle_days IS NOT NULL AND {days} > s.idle_days) OR d.next_step_due < :today){cond} "
-            f"ORDER BY d.stage_entered_at, d.id{page}",
-            {**params, "now": now(), "today": _today(), "limit": limit},
-        )
-        return summaries(tx, ids)
+        at, today = now(), _today()
+        total = due.idle_deal_count(tx, at, today, cond, params)
+        ids = due.idle_deal_ids(tx, at, today, cond, params, order="stage", limit=limit, offset=offset)
+        return Page(summaries(tx, ids), total, limit, offset)
 
 
 def timeline(db: Database, deal_id: int, *, limit: int | None = None) -> list[TimelineEntry]:
