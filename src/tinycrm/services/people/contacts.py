@@ -122,8 +122,9 @@ def _address(a: Address) -> Address:
     return Address(label=v.label(a.label, "address label"), **parts)
 
 
-def _clean(values: dict[str, Any]) -> dict[str, Any]:
-    """Validate and normalise the given fields of a contact (only those present)."""
+def _clean(values: dict[str, Any], *, loose: bool = False) -> dict[str, Any]:
+    """Validate and normalise the given fields of a contact (only those present). ``loose``: an import keeps
+    emails and phones as a file writes them (``user@invalid``, ``1-800-MY-APPLE``; the import warns)."""
     out = dict(values)
     for key, longest in NAME_MAX.items():
         if key in out:
@@ -137,9 +138,9 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     if "cadence_days" in out:
         out["cadence_days"] = v.positive_int(out["cadence_days"], "cadence (days)", maximum=36_500)
     if "emails" in out:
-        out["emails"] = _labeled(out["emails"], v.email, "email")
+        out["emails"] = _labeled(out["emails"], v.loose_email if loose else v.email, "email")
     if "phones" in out:
-        out["phones"] = _labeled(out["phones"], v.phone, "phone")
+        out["phones"] = _labeled(out["phones"], v.loose_phone if loose else v.phone, "phone")
     if "addresses" in out:
         out["addresses"] = [_address(a) for a in out["addresses"]]
         out["addresses"] = [a for a in out["addresses"] if a.one_line()]
@@ -239,10 +240,10 @@ def _write_lists(tx: Tx, contact_id: int, values: dict[str, Any]) -> None:
             tx.executemany(sql, _list_rows(key, contact_id, items))
 
 
-def normalized(data: ContactInput) -> dict[str, Any]:
+def normalized(data: ContactInput, *, loose: bool = False) -> dict[str, Any]:
     """The fields of a new contact, validated and normalised as they are stored (names filled in from the
-    display name and back); raises :class:`InvalidInput`. Needs no database."""
-    values = _clean({k: getattr(data, k) for k in (*SCALARS, *LISTS, "fields", "company")})
+    display name and back); raises :class:`InvalidInput`. Needs no database. ``loose``: see :func:`_clean`."""
+    values = _clean({k: getattr(data, k) for k in (*SCALARS, *LISTS, "fields", "company")}, loose=loose)
     _fill_names(values)
     return values
 
@@ -258,11 +259,11 @@ class Prepared:
     owner: str | None = None
 
 
-def prepare(data: ContactInput) -> Prepared:
+def prepare(data: ContactInput, *, loose: bool = False) -> Prepared:
     """Validate and normalise a new contact without touching the database, and give it its UID; raises
     :class:`InvalidInput`. What is left to check needs the database: that the UID is not taken and the
-    owner exists (:func:`insert_many` does both before writing)."""
-    values = normalized(data)
+    owner exists (:func:`insert_many` does both before writing). ``loose``: see :func:`_clean`."""
+    values = normalized(data, loose=loose)
     uid = v.line(data.uid, "uid", max_len=255) or new_uid()
     return Prepared(uid, values, data.company_id, bool(data.archived), data.owner)
 
