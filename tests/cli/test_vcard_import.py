@@ -70,7 +70,7 @@ def test_import_everything_then_again_changes_nothing(cli):
         ("Ермолов", "Олег Ермолов"),
         ("安藤", "安藤 ロイド"),
         ("muller", "Dr. Jürgen Müller"),
-        ("Iksiñski", "Piotr Iksiñski"),
+        ("Iksiński", "Piotr Iksiński"),
         ("ldamonte", "Ǽgean ĽdaMonté"),
     ]:
         r = cli("search", query, "--json")
