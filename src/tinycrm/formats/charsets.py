@@ -10,8 +10,9 @@ Used only when the data is not UTF-8 and says nothing itself, in this order:
    A word mixing scripts (``Ð¡Ð°``), a symbol inside a word (``£ukasz``), letters no one language has
    together, or spelling no language allows (Spanish ``ñ`` before a consonant, Polish ``ń`` before a vowel)
    count against it; words one language (or one script) explains, and one language explaining them all,
-   count for it. Ties go to charset-normalizer's order (its language models), then to the commonest code
-   page.
+   count for it; in an East Asian encoding, characters few texts use count against it (the wrong one reads
+   Japanese as rare Hangul). Ties go to charset-normalizer's order (its language models), then to the
+   commonest code page.
 
 charset-normalizer is imported only here, when a file needs it.
 """
@@ -163,6 +164,40 @@ def _spelling_faults(word: str) -> int:
     return faults
 
 
+def _encodes(ch: str, encoding: str) -> bytes | None:
+    try:
+        return ch.encode(encoding)
+    except UnicodeEncodeError:
+        return None
+
+
+def _rare(ch: str, encoding: str) -> bool:
+    """A character few texts use, as ``encoding`` sees it: a Hangul syllable outside KS X 1001, a Chinese
+    character outside GB 2312 or Big5's first level, a kanji outside JIS X 0208's first level. Text read in
+    the wrong East Asian encoding is made of these."""
+    if encoding == "cp949":  # EUC-KR writes a syllable outside KS X 1001 as 8 bytes that make it up
+        return "\uac00" <= ch <= "\ud7a3" and len(_encodes(ch, "euc_kr") or b"") != 2
+    if not unicodedata.name(ch, "").startswith("CJK UNIFIED"):
+        return False
+    if encoding == "gb18030":
+        code = _encodes(ch, "gb2312")
+        return code is None or code[0] >= 0xD8  # GB 2312's second level
+    if encoding == "big5":
+        code = _encodes(ch, "big5")
+        return code is None or code >= b"\xc9\x40"
+    if encoding in ("cp932", "euc_jp"):
+        code = _encodes(ch, "shift_jis")
+        return code is None or code >= b"\x98\x73"
+    return False
+
+
+def rare_characters(text: str, encoding: str) -> int:
+    """How many characters of ``text`` read in the East Asian ``encoding`` are rare ones (see :func:`_rare`)."""
+    if encoding not in _MULTIBYTE:
+        return 0
+    return sum(1 for ch in text if ord(ch) >= 0x3000 and _rare(ch, encoding))
+
+
 def score(text: str) -> int:
     """How well a person reads ``text``: higher is better (see the module's description)."""
     total = 0
@@ -232,7 +267,8 @@ def guess(
         seen[encoding] = text
         # multi-byte encodings decode little by chance: their words count double
         weight = 2 if encoding in _MULTIBYTE else 1
-        scored.append((score(text) * weight, -order.get(encoding, len(order) + n), -n, encoding))
+        points = score(text) * weight - rare_characters(text, encoding)
+        scored.append((points, -order.get(encoding, len(order) + n), -n, encoding))
     if not scored:
         return Guess(default, "no encoding reads the text; some characters may be wrong", sure=False)
     scored.sort(reverse=True)

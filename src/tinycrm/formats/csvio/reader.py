@@ -134,11 +134,10 @@ class CsvReader:
         self._fallback: str | None = None
         self.notes: list[str] = [note] if note else []
         self._lines = _Lines(self._text)
-        first = next(self._lines, "")
+        first = self._first_record_text()
         if not first.strip():
             raise InvalidInput(f"{source} is empty: a CSV file starts with a header line")
         self.delimiter = _delimiter(first)
-        self._lines.push(first)
         self._csv = self._new_reader()
         self._buffer: list[Record] = []
         _, cells, error = self._next_record() or (1, [], None)
@@ -157,6 +156,23 @@ class CsvReader:
         self.from_tinycrm = self.has_header and {"uid", "cadence days", "archived"} <= names
 
     # -- the header
+
+    def _first_record_text(self) -> str:
+        """The text of the first record (its lines until its quotes balance), left to be read again."""
+        lines: list[str] = []
+        size = 0
+        for line in self._lines:
+            if not lines and not line.strip():
+                lines.append(line)
+                break  # an empty first line: an empty file
+            lines.append(line)
+            size += len(line)
+            if self._lines.quotes % 2 == 0 or size > _HEAD:
+                break
+        for line in reversed(lines):
+            self._lines.push(line)
+        self._lines.quotes = 0
+        return "".join(lines)
 
     def _looks_like_data(self) -> bool:
         """A first line no column name is recognised in, that holds an email address or a phone number."""
@@ -262,6 +278,12 @@ class CsvReader:
         self._buffer = []
         while (record := self._next_record()) is not None:
             yield record
+
+    def cells(self) -> Iterator[Record]:
+        """Every record as it was written (after the header line, if there is one): the line it starts on
+        and its cells (neutralising undone, bytes decoded), or why it cannot be read."""
+        for start, cells, error in self._records():
+            yield start, None if cells is None else [restore(c) for c in self._decoded(cells)[0]], error
 
     def __iter__(self) -> Iterator[Parsed]:
         index = 0
