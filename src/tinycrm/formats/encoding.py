@@ -100,22 +100,28 @@ class CountingStream(io.RawIOBase):
         return n
 
 
-def decode_text(raw: bytes, charset: str | None = None, fallback: str | None = None) -> str:
+def decode_value(raw: bytes, charset: str | None = None, fallback: str | None = None) -> tuple[str, bool]:
     """Bytes of one value as text: UTF-8 when they are UTF-8, else the declared charset, else the file's
-    legacy encoding (``fallback``: given, or guessed), else windows-1252."""
+    legacy encoding (``fallback``: given, or guessed); and whether none of these read them, so that they were
+    read as windows-1252 (or Latin-1) for want of anything better, which the reader says."""
     if raw.isascii():
-        return raw.decode("ascii")
+        return raw.decode("ascii"), False
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8"), False
     except UnicodeDecodeError:
         pass
     for encoding in (charset, fallback):
         if encoding:
             try:
-                return raw.decode(encoding)
+                return raw.decode(encoding), False
             except (LookupError, UnicodeDecodeError):
                 pass
     try:
-        return raw.decode("cp1252")
+        return raw.decode("cp1252"), True
     except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        return raw.decode("latin-1"), True
+
+
+def decode_text(raw: bytes, charset: str | None = None, fallback: str | None = None) -> str:
+    """:func:`decode_value` without the flag."""
+    return decode_value(raw, charset, fallback)[0]

@@ -107,6 +107,12 @@ class CardBuilder:
         c.display_name = self._display_name()
         c.notes = "\n\n".join(self.notes) or None
         c.tags = self.tags
+        if self.card.unsure:
+            lines = ", ".join(map(str, self.card.unsure))
+            self.warnings.append(
+                f"line {lines}: text that does not say its encoding and is not UTF-8 read as windows-1252; "
+                "if it looks wrong, give --encoding"
+            )
         return ContactRecord(c, self.extras, self.photo, self.warnings, self.from_tinycrm)
 
     def _display_name(self) -> str | None:

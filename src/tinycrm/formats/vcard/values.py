@@ -8,7 +8,7 @@ import binascii
 import re
 from collections.abc import Iterable
 
-from tinycrm.formats.encoding import decode_text
+from tinycrm.formats.encoding import decode_value
 from tinycrm.formats.records import Extra, Photo
 from tinycrm.formats.vcard.lines import Prop, split_escaped, unescape
 
@@ -32,13 +32,15 @@ _DATA_URI = re.compile(r"(?is)^data:([\w.+-]+/[\w.+-]+)?((?:;[\w.+-]+=[^;,]*)*)(
 class CardDecoder:
     """Decoding helpers for the properties of one card (its version and the file's encoding)."""
 
-    __slots__ = ("v21", "forced_utf8", "legacy")
+    __slots__ = ("v21", "forced_utf8", "legacy", "unsure")
 
     def __init__(self, version: str, forced_utf8: bool, legacy: str | None = None) -> None:
         self.v21 = version.startswith("2")
         self.forced_utf8 = forced_utf8
         #: the encoding of values that declare none and are not UTF-8 (given, or guessed for the file)
         self.legacy = legacy
+        #: the lines of values no encoding read, decoded as windows-1252 for want of better
+        self.unsure: list[int] = []
 
     def value(self, prop: Prop) -> str:
         """The value in vCard 3.0 escaped form, whatever the card's version and encoding."""
@@ -52,7 +54,9 @@ class CardDecoder:
             charset = None if self.forced_utf8 and not qp else prop.param("CHARSET")
         else:
             charset = None
-        text = decode_text(raw, charset, self.legacy)
+        text, unsure = decode_value(raw, charset, self.legacy)
+        if unsure and prop.line not in self.unsure:
+            self.unsure.append(prop.line)
         if qp or self.v21:
             if "\r" in text:
                 text = text.replace("\r\n", "\n").replace("\r", "\n")
