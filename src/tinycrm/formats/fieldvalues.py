@@ -21,12 +21,12 @@ _NAMED = re.compile(r'^\s*(?:"(?:[^"\\]|\\.)*"|[^<>"]*)\s*<\s*([^<>\s]+)\s*>\s*$
 def email(text: str) -> tuple[str, str | None]:
     """The address in ``text``, and a warning when it is one a person would not type. Raises
     :class:`~tinycrm.domain.errors.InvalidInput` when it is no address at all."""
-    m = _NAMED.match(text)
-    if m:
-        text = m.group(1)
     try:
         return v.email(text), None
     except InvalidInput:
+        m = _NAMED.match(text)
+        if m:
+            return email(m.group(1))
         value = v.loose_email(text)
     return value, f"{value!r} is an address on a local or test domain; kept as an email address"
 

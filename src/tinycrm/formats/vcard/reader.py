@@ -43,7 +43,10 @@ def _marks(prop: Prop, name: str) -> bool:
 def _encoded(head: bytes) -> tuple[bool, bool]:
     """Whether a property's name and parameters say quoted-printable, or base64 (the parameter itself, not
     the text anywhere: ``X-NOTE=QUOTED-PRINTABLE`` is no encoding)."""
-    params = [p.strip().strip(b'"').upper() for p in head.split(b";")[1:]]
+    up = head.upper()
+    if b"QUOTED-PRINTABLE" not in up and b"ENCODING" not in up and b"BASE64" not in up:
+        return False, False
+    params = [p.strip().strip(b'"') for p in up.split(b";")[1:]]
     return any(p in _QP for p in params), any(p in _B64 for p in params)
 
 
