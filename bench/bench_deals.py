@@ -237,7 +237,9 @@ def generate(deals_n: int, contacts_n: int, url: str | None = None, fresh: bool 
             from tinycrm.store.tables import reset_sequences
 
             reset_sequences(tx)
-        db.search.rebuild(tx)
+        from tinycrm.services.people import contact_loader
+
+        contact_loader.reindex_all(tx)
     if not db.is_sqlite:
         db.connection().execute(
             "ANALYZE"

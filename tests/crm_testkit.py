@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -216,3 +217,31 @@ def store_url(request, tmp_path, _pg_for_module):
         pytest.skip(reason)
     _empty_pg(url)
     yield url
+
+
+# --- team mode: logins and roles on the test server -------------------------------------------------
+
+#: the password of the logins the team-mode tests create
+PASSWORD = "Sekr1t pass:w@rd $1"  # spaces, ':' '@' '$': must survive as a password, never reach a message
+
+
+def cannot_create_roles() -> str | None:
+    """Why the test server's user cannot run these tests (it must create roles), or None."""
+    reason = _pg_unavailable()
+    if reason:
+        return reason
+    import psycopg
+
+    from tinycrm.store.database import pg_conninfo
+
+    with psycopg.connect(pg_conninfo(pg_admin_url()), autocommit=True) as conn:
+        ok = conn.execute(
+            "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+    return None if ok and ok[0] else "the PostgreSQL user of TINYCRM_TEST_PG may not create roles"
+
+
+def url_as(url: str, user: str, password: str = PASSWORD) -> str:
+    from urllib.parse import quote
+
+    return re.sub(r"//[^@/]*@", f"//{user}:{quote(password, safe='')}@", url, count=1)

@@ -313,9 +313,10 @@ COMPANY = [
 CONFLICTS = [
     ("company", "add", "ACME"),
     ("company", "edit", "globex", "--name", "acme"),
-    ("contact", "edit", "ada", "--title", "x", "--expect-version", "7"),
     ("add-contact", "Uid Twice", "--uid", ADA_UID),
 ]
+
+VERSION_NEVER_HAD = [("contact", "edit", "ada", "--title", "x", "--expect-version", "7")]
 
 
 @pytest.mark.parametrize("args, stdin", cases(ADD_CONTACT))
@@ -341,6 +342,11 @@ def test_companies(seeded, args, stdin):
 @pytest.mark.parametrize("args, stdin", cases(CONFLICTS))
 def test_conflicts_exit_1_and_change_nothing(seeded, args, stdin):
     refused(seeded, args, stdin, code=1)
+
+
+@pytest.mark.parametrize("args, stdin", cases(VERSION_NEVER_HAD))
+def test_a_version_the_record_never_had_exits_2(seeded, args, stdin):
+    refused(seeded, args, stdin)
 
 
 def test_text_that_looks_like_sql_is_stored_as_is(crm):

@@ -225,3 +225,68 @@ def test_a_change_made_while_editing_is_not_overwritten(cli, tmp_path):
     )
     assert r.exit_code == 1 and "was changed by" in r.stderr
     assert cli("contact", "show", "ada", "--json").json["job_title"] == "Set by someone else"
+
+
+# --- the other forms ------------------------------------------------------------------------------------
+
+
+def interaction(**kw):
+    from tinycrm.domain.people import InteractionRead
+
+    base = dict(
+        id=12,
+        uid="u-12",
+        kind="meeting",
+        happened_at=STAMP,
+        summary="Kick-off",
+        body="First line\n\n  indented\nkind: not a key",
+        contacts=[Ref(7, "Ada Lovelace"), Ref(8, "Bob Babbage")],
+        company=Ref(3, "Analytical Engines"),
+        deal=Ref(5, "Engine order"),
+        owner="tester",
+        created_at=STAMP,
+        updated_at=STAMP,
+        version=3,
+    )
+    base.update(kw)
+    return InteractionRead(**base)
+
+
+def test_the_interaction_form_round_trips(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    text = editform.render_interaction(interaction())
+    assert "# Editing interaction 12 (version 3)" in text
+    assert "contact: #7 Ada Lovelace\ncontact: #8 Bob Babbage\ncompany: #3 Analytical Engines\n" in text
+    assert editform.parse_interaction(text) == {
+        "kind": "meeting",
+        "when": "2026-01-02 03:04",
+        "summary": "Kick-off",
+        "contacts": ["7", "8"],
+        "company": "3",
+        "deal": "5",
+        "body": "First line\n\n  indented\nkind: not a key",
+    }
+    bare = editform.parse_interaction(
+        editform.render_interaction(interaction(company=None, deal=None, body=None))
+    )
+    assert (bare["company"], bare["deal"], bare["body"]) == (None, None, None)
+
+
+def test_references_are_ids_or_what_people_write():
+    assert editform.ref("#12 Ada Lovelace") == "12" and editform.ref("#12") == "12"
+    assert editform.ref(" Ada Lovelace ") == "Ada Lovelace" and editform.ref("#hashtag") == "#hashtag"
+
+
+def test_a_form_with_a_problem_on_top_reads_the_same():
+    text = editform.render_interaction(interaction())
+    noted = editform.with_problem(text, "when: it is in the future", "Saving applies your lines.")
+    assert noted.startswith("# crm: NOT SAVED: when: it is in the future\n# Saving applies your lines.\n")
+    assert editform.without_problem(noted) == text
+    assert editform.without_problem(editform.with_problem(noted, "again")) == text, "one note, not two"
+    assert editform.parse_interaction(noted) == editform.parse_interaction(text)
+
+
+def test_unknown_keys_of_the_other_forms_name_the_keys():
+    with pytest.raises(InvalidInput) as info:
+        editform.parse_task("title: x\nsize: big\n")
+    assert "line 2: unknown key 'size'" in info.value.message and "priority" in info.value.message

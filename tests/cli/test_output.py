@@ -196,7 +196,7 @@ def test_errors_are_one_line_with_exit_codes(cli):
         (("add-contact",), 2, "Missing argument"),
         (("company", "add", "Acme"), 0, None),
         (("company", "add", "ACME"), 1, "exists already"),
-        (("contact", "edit", "ada", "--title", "x", "--expect-version", "9"), 1, "was changed by"),
+        (("contact", "edit", "ada", "--title", "x", "--expect-version", "9"), 2, "does not exist"),
     ]
     for args, code, words in cases:
         r = cli(*args)

@@ -17,7 +17,7 @@ from tinycrm.services import demo
 from tinycrm.services.interchange.contactdata import BATCH
 from tinycrm.services.interchange.files import sources
 from tinycrm.services.interchange.importing import ImportReport, import_vcards
-from tinycrm.services.people import contacts
+from tinycrm.services.people import contact_loader, contacts
 from tinycrm.store.database import open_db
 
 
@@ -130,7 +130,7 @@ def test_ids_come_back_in_the_order_given_beyond_one_statement(db):
     assert audited == len(lot)
     assert contacts.search(db, "Person").total == 0, "refresh_index=False: the caller refreshes the index"
     with db.write() as tx:
-        db.search.refresh(tx, ids)
+        contact_loader.reindex(tx, ids)
     assert contacts.search(db, "Person").total == len(lot)
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from crm_testkit import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
 from tinycrm.domain.errors import Ambiguous, Conflict, InvalidInput, NotFound
-from tinycrm.domain.people import CompanyInput, CompanyRead, ContactInput
+from tinycrm.domain.people import CompanyInput, CompanyRead, ContactInput, Ref
 from tinycrm.services import demo
 from tinycrm.services.people import companies, contacts
 
@@ -71,18 +71,142 @@ def test_resolve(db):
     b = companies.create(db, CompanyInput("Acme Labs", domain="acmelabs.io"))
     g = companies.create(db, CompanyInput("Globex"))
     assert companies.resolve(db, str(g.id)) == g.id
+    assert companies.resolve(db, f"#{g.id}") == g.id
     assert companies.resolve(db, "acme.com") == a.id
     assert companies.resolve(db, "ACMELABS.IO") == b.id
+    assert companies.resolve(db, "https://www.acme.com/contact") == a.id
     assert companies.resolve(db, "acme corporation") == a.id
+    assert companies.resolve(db, "  ACME   Corporation ") == a.id
     assert companies.resolve(db, "glob") == g.id
+    assert companies.resolve(db, "corpor") == a.id, "a fragment only one name has"
     with pytest.raises(Ambiguous) as info:
         companies.resolve(db, "acme")
-    assert {r.id for r in info.value.candidates} == {a.id, b.id}
-    for ref in ("initech", "999", "99999999999999999999", "²"):
+    assert info.value.message == (
+        f"'acme' matches 2 companies: Acme Corporation (id {a.id}, acme.com), "
+        f"Acme Labs (id {b.id}, acmelabs.io); give an id or a domain"
+    )
+    assert info.value.exit_code == 2
+    for ref in ("initech", "999", "#999", "99999999999999999999", "²", "initech.com"):
         with pytest.raises(NotFound):
             companies.resolve(db, ref)
     with pytest.raises(InvalidInput):
         companies.resolve(db, " ")
+
+
+def test_an_exact_name_wins_over_fragments(db):
+    short = companies.create(db, CompanyInput("Acme"))
+    companies.create(db, CompanyInput("Acme Labs"))
+    assert companies.resolve(db, "ACME") == short.id
+
+
+def test_a_reference_that_names_no_company_creates_one_only_when_it_is_a_new_name(db):
+    a = companies.create(db, CompanyInput("Acme Corp", domain="acme.com"))
+    added: list[Ref] = []
+    with db.write() as tx:
+        for ref in ("acme", "Acme.com", str(a.id), f"#{a.id}", "acme corp", "CORP"):
+            assert companies.resolve_ref(tx, ref, create=True, on_create=added.append).id == a.id, ref
+    assert companies.list_companies(db).total == 1 and added == []
+    with db.write() as tx:
+        made = companies.resolve_ref(tx, "Initech", create=True, on_create=added.append)
+        assert companies.resolve_ref(tx, "initech", create=True, on_create=added.append) == made
+    assert added == [made] and made.name == "Initech" and companies.get(db, made.id).name == "Initech"
+    assert companies.list_companies(db).total == 2
+
+
+@pytest.mark.parametrize(
+    ("ref", "words"),
+    [
+        (
+            "999",
+            "no company with id 999; list them with: crm company list, or add one with: "
+            "crm company add NAME --domain D",
+        ),
+        (
+            "initech.io",
+            "no company has the domain initech.io; add it with: crm company add NAME --domain initech.io",
+        ),
+    ],
+)
+def test_an_id_or_a_domain_that_names_no_company_is_an_error_with_a_hint(db, ref, words):
+    companies.create(db, CompanyInput("Acme Corp", domain="acme.com"))
+    with pytest.raises(NotFound) as info, db.write() as tx:
+        companies.resolve_ref(tx, ref, create=True)
+    assert info.value.message == words and info.value.exit_code == 2
+    with pytest.raises(NotFound):
+        contacts.create(db, ContactInput("Ada", company=ref))
+    assert companies.list_companies(db).total == 1 and contacts.list_contacts(db).total == 0
+
+
+def test_contacts_name_their_company_by_reference(db):
+    """``--company acme`` (or ``acme.com``, or ``2``) is Acme Corp, not a new company called "acme"."""
+    a = companies.create(db, CompanyInput("Acme Corp", domain="acme.com"))
+    for ref in ("acme", "acme.com", str(a.id), "ACME CORP"):
+        c = contacts.create(db, ContactInput(f"Person {ref}", company=ref))
+        assert c.company == Ref(a.id, "Acme Corp"), ref
+    added: list[Ref] = []
+    ada = contacts.create(db, ContactInput("Ada", company="acme"), on_new_company=added.append)
+    moved = contacts.update(db, ada.id, {"company": "acme.com"}, on_new_company=added.append)
+    assert moved.company == Ref(a.id, "Acme Corp")
+    assert companies.list_companies(db).total == 1 and added == []
+    new = contacts.update(db, ada.id, {"company": "Initech"}, on_new_company=added.append)
+    assert added == [new.company] and new.company.name == "Initech"
+    bob = contacts.create(db, ContactInput("Bob", company="Globex"), on_new_company=added.append)
+    assert added == [new.company, bob.company] and companies.list_companies(db).total == 3
+    assert contacts.update(db, ada.id, {"company": None}).company is None
+
+
+def test_an_ambiguous_company_reference_changes_nothing(db):
+    companies.create(db, CompanyInput("Acme Corp", domain="acme.com"))
+    companies.create(db, CompanyInput("Acme Labs", domain="acmelabs.io"))
+    ada = contacts.create(db, ContactInput("Ada"))
+    with pytest.raises(Ambiguous, match="matches 2 companies: Acme Corp .*Acme Labs"):
+        contacts.create(db, ContactInput("Bob", company="acme"))
+    with pytest.raises(Ambiguous):
+        contacts.update(db, ada.id, {"company": "acme", "job_title": "Countess"})
+    assert contacts.get(db, ada.id) == ada
+    assert contacts.list_contacts(db).total == 1 and companies.list_companies(db).total == 2
+
+
+def test_contact_lists_filter_by_company_reference(db):
+    a = companies.create(db, CompanyInput("Acme Corp", domain="acme.com"))
+    ada = contacts.create(db, ContactInput("Ada Lovelace", company="Acme Corp"))
+    contacts.create(db, ContactInput("Bob", company="Globex"))
+    for ref in ("acme", "acme.com", str(a.id)):
+        assert [c.id for c in contacts.list_contacts(db, company=ref).items] == [ada.id], ref
+        assert [c.id for c in contacts.search(db, "ada", company=ref).items] == [ada.id], ref
+    with pytest.raises(NotFound):
+        contacts.list_contacts(db, company="initech")
+
+
+def test_imports_keep_matching_company_names_exactly(db):
+    """Records from files name a company by its name: a new name is a new company, never a fragment match."""
+    a = companies.create(db, CompanyInput("Acme Corp", domain="acme.com"))
+    with db.write() as tx:
+        ids = contacts.insert_many(
+            tx, [ContactInput("Ada", company="Acme"), ContactInput("Bob", company="acme corp")]
+        )
+    ada, bob = (contacts.get(db, i) for i in ids)
+    assert bob.company.id == a.id
+    assert ada.company.name == "Acme" and ada.company.id != a.id
+
+
+def test_a_domain_belongs_to_one_company(db):
+    a = companies.create(db, CompanyInput("Acme Corp", domain="acme.com"))
+    g = companies.create(db, CompanyInput("Globex", domain="globex.com"))
+    for attempt in (
+        lambda: companies.create(db, CompanyInput("Acme Again", domain="https://www.ACME.com/")),
+        lambda: companies.update(db, g.id, {"domain": "acme.com"}),
+    ):
+        with pytest.raises(InvalidInput) as info:
+            attempt()
+        assert info.value.message == (
+            f"acme.com is the domain of Acme Corp (id {a.id}) already; change that one with: "
+            f"crm company edit {a.id}"
+        )
+        assert info.value.exit_code == 2 and info.value.field == "domain"
+    assert companies.list_companies(db).total == 2
+    assert companies.get(db, g.id).domain == "globex.com" and companies.get(db, g.id).version == 1
+    assert companies.update(db, a.id, {"domain": "acme.com", "notes": "ok"}).version == 2, "its own domain"
 
 
 def test_update(db):
@@ -183,3 +307,17 @@ def test_demo_companies_have_domains(db):
     for p in people:
         if p.company:
             assert p.email.endswith("@" + domains[p.company])
+
+
+def test_a_contacts_own_company_name_is_no_change(db):
+    """A form gives back the company's name as it shows it: that is no change, even for a name that would
+    resolve as something else (an id, here)."""
+    ada = contacts.create(db, ContactInput("Ada"))
+    with db.write() as tx:
+        c = companies.insert(tx, CompanyInput("1999"))
+        tx.execute("UPDATE contacts SET company_id = :c WHERE id = :i", {"c": c, "i": ada.id})
+    ada = contacts.get(db, ada.id)
+    kept = contacts.update(db, ada.id, {"company": "1999", "job_title": "Countess"})
+    assert kept.company == ada.company and kept.job_title == "Countess"
+    with pytest.raises(NotFound, match="no company with id 1999"):
+        contacts.update(db, ada.id, {"company": "#1999"})

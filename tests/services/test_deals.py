@@ -389,6 +389,7 @@ def test_timeline_merges_history_and_interactions(db, monkeypatch):
     ada = contacts.create(db, ContactInput(display_name="Ada Lovelace"))
     at(monkeypatch, "2026-03-01T09:00:00+00:00")
     d = deals.create(db, DealInput("Deal", "1", "EUR"))
+    at(monkeypatch, "2026-03-02T12:00:00+00:00")  # interactions are logged once they happened
     interactions.log(
         db, contact_ids=[ada.id], kind_="call", summary="Discovery", when="2026-03-02T10:00:00Z", deal_id=d.id
     )

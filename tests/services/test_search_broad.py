@@ -1,7 +1,7 @@
 """A query that matches thousands (the first letter typed) comes by name, and the app may ask for an estimate."""
 
 from tinycrm.domain.people import ContactInput
-from tinycrm.services.people import contacts
+from tinycrm.services.people import contact_search, contacts
 
 
 def _people(db):
@@ -13,7 +13,7 @@ def _people(db):
 
 def test_broad_matches_come_by_name_with_an_exact_total(db, monkeypatch):
     _people(db)
-    monkeypatch.setattr(contacts, "BROAD_MATCH", 3)
+    monkeypatch.setattr(contact_search, "BROAD_MATCH", 3)
     page = contacts.search(db, "m")
     assert [c.display_name for c in page.items] == [
         "Ada Moss",
@@ -27,7 +27,7 @@ def test_broad_matches_come_by_name_with_an_exact_total(db, monkeypatch):
 
 def test_search_as_you_type_may_estimate_the_total(db, monkeypatch):
     _people(db)
-    monkeypatch.setattr(contacts, "BROAD_MATCH", 3)
+    monkeypatch.setattr(contact_search, "BROAD_MATCH", 3)
     page = contacts.search(db, "m", exact_total=False)
     # counted from the index alone: the archived match is in the estimate, never in the rows
     assert (page.total, page.estimate, page.order) == (6, True, "newest")

@@ -10,7 +10,7 @@ from tinycrm.domain.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from tinycrm.domain.people import ContactInput
 from tinycrm.domain.tasks import TaskInput
 from tinycrm.services.people import contacts, interactions
-from tinycrm.services.work import tasks
+from tinycrm.services.work import stay_in_touch, tasks
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -271,23 +271,23 @@ def test_stale_contacts(db, clock):
     arch = contacts.create(db, ContactInput(display_name="Dee", cadence_days=1))
     contacts.archive(db, arch.id)
     clock("2026-01-15T10:00:00+01:00")
-    page = tasks.stale_contacts(db)
+    page = stay_in_touch.stale_contacts(db)
     assert [(s.display_name, s.days_overdue) for s in page.items] == [("Bob", 4)]
     assert page.items[0].last_interaction_at is None and page.items[0].due_date == date(2026, 1, 11)
     clock("2026-02-05T10:00:00+01:00")
-    page = tasks.stale_contacts(db)
+    page = stay_in_touch.stale_contacts(db)
     assert [(s.display_name, s.days_overdue) for s in page.items] == [("Bob", 25), ("Ada", 5)]
     assert page.total == 2
-    assert [s.id for s in tasks.stale_contacts(db, limit=1, offset=1).items] == [a.id]
+    assert [s.id for s in stay_in_touch.stale_contacts(db, limit=1, offset=1).items] == [a.id]
     # logging an interaction resets the cadence
     interactions.log(db, contact_ids=[b.id], kind_="call", summary="caught up", when="yesterday 10:00")
-    page = tasks.stale_contacts(db)
+    page = stay_in_touch.stale_contacts(db)
     assert [s.id for s in page.items] == [a.id]
     clock("2026-02-14T09:00:00+01:00")  # ten days after the call: due today
-    page = tasks.stale_contacts(db)
+    page = stay_in_touch.stale_contacts(db)
     bob = next(s for s in page.items if s.id == b.id)
     assert bob.days_overdue == 0 and bob.last_interaction_at == datetime(2026, 2, 4, 10, 0, tzinfo=BERLIN)
-    assert tasks.stale_contacts(db, owner="tester").total == 2
+    assert stay_in_touch.stale_contacts(db, owner="tester").total == 2
 
 
 # --- the command line -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tinycrm.domain.errors import Conflict
+from tinycrm.domain.errors import Conflict, InvalidInput
 from tinycrm.domain.people import CompanyInput, ContactInput
 from tinycrm.services.people import companies, contacts, interactions
 
@@ -82,6 +82,57 @@ def test_a_stale_company_edit_fails(db):
             as_user(db, "cy"), co.id, {"website": "https://acme.test"}, expected_version=co.version
         )
     assert companies.get(db, co.id).website is None
+
+
+def _one_of_each(db):
+    """A contact, a company, a deal and a task, each at version 1: how to change each, and how to read it."""
+    from tinycrm.domain.sales import DealInput
+    from tinycrm.domain.tasks import TaskInput
+    from tinycrm.services.sales import deals
+    from tinycrm.services.work import tasks
+
+    return [
+        ("contact", contacts.create(db, ContactInput("Ada")).id, contacts, {"job_title": "Countess"}),
+        ("company", companies.create(db, CompanyInput("Acme")).id, companies, {"domain": "acme.com"}),
+        (
+            "deal",
+            deals.create(db, DealInput("Website", value="100", currency="EUR")).id,
+            deals,
+            {"title": "Web"},
+        ),
+        ("task", tasks.create(db, TaskInput("Call Ada")).id, tasks, {"title": "Call Ada back"}),
+    ]
+
+
+@pytest.mark.parametrize("expected", [99, 2, 0, -1])
+def test_a_version_the_record_never_had_is_a_mistake_not_a_conflict(db, expected):
+    """``--expect-version 99`` on a record at version 1 names a version that does not exist: bad input (exit
+    2) saying so, not "changed after you read it"; nothing changes. The same for every versioned record."""
+    for kind, rid, service, change in _one_of_each(db):
+        before = service.get(db, rid)
+        with pytest.raises(InvalidInput) as err:
+            service.update(db, rid, change, expected_version=expected)
+        assert err.value.message == (
+            f"{kind} {rid} is at version 1; --expect-version {expected} does not exist"
+        ), kind
+        assert err.value.exit_code == 2
+        assert service.get(db, rid) == before, kind
+
+
+def test_an_older_version_is_still_a_conflict_for_every_record(db):
+    for kind, rid, service, change in _one_of_each(db):
+        service.update(as_user(db, "bob"), rid, change, expected_version=1)
+        with pytest.raises(Conflict, match=f"{kind} {rid} was changed by bob .*version 2, yours 1"):
+            service.update(db, rid, change, expected_version=1)
+        assert service.update(db, rid, change, expected_version=2).version == 2, "no change, no new version"
+
+
+def test_cli_a_version_that_does_not_exist(cli):
+    co = cli("company", "add", "Acme Corp", "--domain", "acme.com").stdout.strip()
+    r = cli("company", "edit", co, "--note", "x", "--expect-version", "99")
+    assert r.exit_code == 2
+    assert r.stderr == f"crm: error: company {co} is at version 1; --expect-version 99 does not exist\n"
+    assert cli("company", "show", co, "--json").json["notes"] is None
 
 
 def test_without_an_expected_version_edits_apply_in_turn(db):
@@ -250,3 +301,19 @@ def test_moving_a_deal_and_logging_on_it_from_two_places_both_succeed(db, store_
     deal = deals.get(db, did)
     assert deal.version == 3  # created, then two stage changes, each on top of the other
     assert interactions.timeline(db, cid).total == 2
+
+
+def test_people_adding_one_new_company_at_once_add_it_once(db, store_url):
+    """Eight people add a contact at the same new company at once: one company, and exactly one of them is
+    told it added it."""
+    told = []
+
+    def add(i):
+        return lambda h: contacts.create(
+            h, ContactInput(f"Person {i}", company="Brand New Co"), on_new_company=told.append
+        )
+
+    outcomes = at_once(store_url, [add(i) for i in range(8)])
+    assert not failures(outcomes)
+    assert {c.company.id for c in outcomes} == {told[0].id} and len(told) == 1
+    assert [c.name for c in companies.list_companies(db).items] == ["Brand New Co"]

@@ -30,6 +30,7 @@ BUILT_ON = {
     "tinycrm.cli": {"typer", "click"},
     "tinycrm.tui": {"textual", "rich"},
     "tinycrm.web": {"aiohttp"},
+    "tinycrm.web.tui": {"aiohttp", "textual_serve"},
     "tinycrm.store.schema": {"sqlmodel", "sqlalchemy", "pydantic"},
     "tinycrm.store.migrations": {"alembic", "sqlmodel", "sqlalchemy", "pydantic"},
 }

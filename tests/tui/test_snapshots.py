@@ -54,3 +54,45 @@ def test_screen(case, make, snap_compare):
 
 def test_light_theme(make, snap_compare):
     assert snap_compare(make(theme="light"), run_before=steps("3"), terminal_size=SIZE)
+
+
+def open_kick_off(*keys: str):
+    """A ``run_before`` that opens Ada's kick-off meeting from her timeline, then presses ``keys``."""
+
+    async def run(pilot) -> None:
+        from textual.widgets import OptionList
+
+        await settle(pilot)
+        await press(pilot, "slash", "type:lovelace", "enter", "enter")
+        screen = pilot.app.screen
+        entry = next(n for n, e in enumerate(screen.entries) if e.title == "Kick-off meeting")
+        timeline = screen.query_one("#timeline", OptionList)
+        timeline.highlighted = timeline.get_option_index(f"e{entry}")
+        await press(pilot, "enter", *keys)
+        await settle(pilot)
+
+    return run
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)], ids=["120x36", "80x24"])
+def test_interaction_detail(size, make, sample_url, ids, snap_compare):
+    """The meeting in full, with notes longer than the screen (a scroll bar), at both sizes."""
+    from tinycrm.services.people import interactions
+    from tinycrm.store.database import open_db
+
+    db = open_db(sample_url)
+    try:
+        meeting = next(
+            i for i in interactions.timeline(db, ids["ada"]).items if i.summary == "Kick-off meeting"
+        )
+        notes = [meeting.body] + [
+            f"{n}. Point {n} of the notes, with enough words to read." for n in range(2, 41)
+        ]
+        interactions.update(db, meeting.id, {"body": "\n".join(notes)})
+    finally:
+        db.close()
+    assert snap_compare(make(), run_before=open_kick_off(), terminal_size=size)
+
+
+def test_interaction_edit_form(make, snap_compare):
+    assert snap_compare(make(), run_before=open_kick_off("e"), terminal_size=(80, 24))

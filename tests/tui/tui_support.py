@@ -210,3 +210,20 @@ async def press(pilot, *keys: str) -> None:
         else:
             await pilot.press(key)
             await settle(pilot)
+
+
+def option_row(pilot, selector: str, index: int) -> tuple[int, int]:
+    """Where on the screen the option at ``index`` of the OptionList ``selector`` is (it must be in view)."""
+    screen = pilot.app.screen
+    region = screen.query_one(selector).content_region
+    for y in range(region.y, region.bottom):
+        if screen.get_style_at(region.x + 3, y).meta.get("option") == index:
+            return region.x + 3, y
+    raise AssertionError(f"option {index} of {selector} is not on the screen")
+
+
+async def click_option(pilot, selector: str, index: int) -> None:
+    """Click an option of an OptionList where it shows, as a person would with the mouse."""
+    x, y = option_row(pilot, selector, index)
+    assert await pilot.click(offset=(x, y)), f"the click at {x},{y} hit nothing"
+    await settle(pilot)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tinycrm.domain.errors import InvalidInput
-from tinycrm.services.work.tasks import describe_rule, next_occurrence, parse_repeat
+from tinycrm.services.work.recurrence import describe_rule, next_occurrence, parse_repeat
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

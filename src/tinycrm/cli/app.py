@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "search": ("tinycrm.cli.contacts", "Search contacts by name, email, phone, company, notes and tags."),
     "log": ("tinycrm.cli.contacts", "Log an interaction (call, email, meeting...) with a contact."),
     "timeline": ("tinycrm.cli.contacts", "A contact's interactions, newest first."),
+    "interaction": ("tinycrm.cli.interactions", "Show, change or delete a logged interaction."),
     "contact": ("tinycrm.cli.contacts", "Browse and change contacts."),
     "company": ("tinycrm.cli.companies", "Companies and their people."),
     "tags": ("tinycrm.cli.contacts", "All tags, with how many contacts and companies carry each."),

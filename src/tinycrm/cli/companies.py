@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from tinycrm.cli import render, state
-from tinycrm.cli.common import company_id, delete_confirmed, option_changes, owner_of
+from tinycrm.cli.common import company_id, delete_confirmed, edit_record, option_changes, owner_of
 from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of, not_blank, read_text_arg, split_kv
 
 company_app = typer.Typer(help="Companies and their people.", no_args_is_help=True)
@@ -38,7 +38,7 @@ def show_company(c, as_json: bool) -> None:  # noqa: ANN001
 @company_app.command("add")
 def add_cmd(
     name: str = typer.Argument(..., help="Company name."),
-    domain: str = typer.Option(None, "--domain", help="Email domain, e.g. acme.com."),
+    domain: str = typer.Option(None, "--domain", help="Email domain, e.g. acme.com (one company each)."),
     website: str = typer.Option(None, "--website"),
     phone: str = typer.Option(None, "--phone"),
     address: str = typer.Option(None, "--address"),
@@ -97,7 +97,9 @@ def list_cmd(
 
 
 @company_app.command("show")
-def show_cmd(company: str = typer.Argument(..., help="Id, domain or name."), as_json: bool = JSON) -> None:
+def show_cmd(
+    company: str = typer.Argument(..., help="Id, domain, name or part of one."), as_json: bool = JSON
+) -> None:
     """Show a company and its people."""
     from tinycrm.services.people import companies
 
@@ -106,9 +108,9 @@ def show_cmd(company: str = typer.Argument(..., help="Id, domain or name."), as_
 
 @company_app.command("edit")
 def edit_cmd(
-    company: str = typer.Argument(..., help="Id, domain or name."),
+    company: str = typer.Argument(..., help="Id, domain, name or part of one."),
     name: str = typer.Option(None, "--name"),
-    domain: str = typer.Option(None, "--domain"),
+    domain: str = typer.Option(None, "--domain", help="Email domain (one company each); '' for none."),
     website: str = typer.Option(None, "--website"),
     phone: str = typer.Option(None, "--phone"),
     address: str = typer.Option(None, "--address"),
@@ -117,11 +119,12 @@ def edit_cmd(
     field: list[str] = typer.Option([], "--field", help="Set custom field KEY=VALUE."),
     unset_field: list[str] = typer.Option([], "--unset-field", help="Remove a custom field."),
     owner: str = typer.Option(None, "--owner", metavar="NAME", help="Give the company to this user."),
-    expect_version: int = typer.Option(None, "--expect-version", help="Fail if the company changed since."),
+    expect_version: int = typer.Option(
+        None, "--expect-version", metavar="N", help="Fail if the company changed since you read version N."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Change a company."""
-    from tinycrm.domain.errors import InvalidInput
     from tinycrm.services.people import companies
 
     changes = option_changes(
@@ -133,15 +136,26 @@ def edit_cmd(
     )
     if tag:
         changes["tags"] = tag
-    if not changes:
-        raise InvalidInput("nothing to change: give --name, --domain, --note, --tag, --field...")
-    c = companies.update(state.db(), company_id(company), changes, expected_version=expect_version)
+    if not changes:  # the form in $EDITOR
+        c = edit_record(
+            "company",
+            company_id(company),
+            companies.get,
+            companies.update,
+            expect_version,
+            nothing_given="nothing to change: give --name, --domain, --note, --tag, --field...",
+        )
+        if c is None:
+            render.note("no changes")
+            return
+    else:
+        c = companies.update(state.db(), company_id(company), changes, expected_version=expect_version)
     show_company(c, as_json)
 
 
 @company_app.command("delete")
 def delete_cmd(
-    company: str = typer.Argument(..., help="Id, domain or name."),
+    company: str = typer.Argument(..., help="Id, domain, name or part of one."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
     as_json: bool = JSON,
 ) -> None:

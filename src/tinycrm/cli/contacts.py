@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import typer
 
 from tinycrm.cli import render, state
-from tinycrm.cli.common import contact_id, delete_confirmed, option_changes, owner_of
+from tinycrm.cli.common import contact_id, delete_confirmed, edit_record, option_changes, owner_of
 from tinycrm.cli.options import (
     ALL,
     JSON,
@@ -56,10 +53,11 @@ def show_contact(c, as_json: bool) -> None:  # noqa: ANN001
                 ("title", c.job_title),
                 (
                     "company",
-                    (c.company.name + (f" ({c.company_role})" if c.company_role else ""))
+                    c.company.name + (f" ({c.company_role})" if c.company_role else "")
                     if c.company
-                    else c.company_role,
+                    else None,
                 ),
+                ("role", None if c.company else c.company_role),
                 *[(f"email ({e.label})" if e.label else "email", e.value) for e in c.emails],
                 *[(f"phone ({p.label})" if p.label else "phone", p.value) for p in c.phones],
                 *[(f"address ({a.label})" if a.label else "address", a.one_line()) for a in c.addresses],
@@ -94,8 +92,10 @@ def add_contact(
     phone: list[str] = typer.Option(
         [], "--phone", "-p", help="[LABEL:]NUMBER, repeatable (mobile:+44 20...)."
     ),
-    company: str = typer.Option(None, "--company", "-c", help="Company name (created if new)."),
-    role: str = typer.Option(None, "--role", help="Role at the company ('decision maker')."),
+    company: str = typer.Option(
+        None, "--company", "-c", help="Company: id, domain or name (part of one will do); a new name adds it."
+    ),
+    role: str = typer.Option(None, "--role", help="Role, at the company if any ('decision maker')."),
     title: str = typer.Option(None, "--title", "-t", help="Job title."),
     tag: list[str] = typer.Option([], "--tag", help="Tag, repeatable."),
     note: str = typer.Option(None, "--note", help="Notes; '-' reads them from standard input."),
@@ -133,8 +133,16 @@ def add_contact(
         uid=uid,
         owner=owner,
     )
-    c = contacts.create(state.db(), data)
+    added: list = []
+    c = contacts.create(state.db(), data, on_new_company=added.append)
+    _say_added(added)
     render.emit(c, as_json, lambda: render.out(str(c.id)))
+
+
+def _say_added(companies: list) -> None:
+    """Say which companies a ``--company NAME`` added (once the change is stored)."""
+    for ref in companies:
+        render.note(f"added company {ref.name} (id {ref.id})")
 
 
 # --- contact ... ----------------------------------------------------------------------------------------
@@ -144,7 +152,7 @@ def add_contact(
 def list_cmd(
     tag: str = typer.Option(None, "--tag", callback=not_blank, help="Only contacts with this tag."),
     company: str = typer.Option(
-        None, "--company", callback=not_blank, help="Only people at this company (name or domain)."
+        None, "--company", callback=not_blank, help="Only people at this company (id, domain or name)."
     ),
     archived: bool = typer.Option(False, "--archived", help="Only archived contacts."),
     everyone: bool = typer.Option(False, "--include-archived", help="Archived contacts too."),
@@ -157,10 +165,10 @@ def list_cmd(
     as_json: bool = JSON,
 ) -> None:
     """List contacts, by name, a page at a time."""
-    from tinycrm.services.people import contacts
+    from tinycrm.services.people import contact_search  # not the write path: a list starts faster
 
     flag = None if everyone else archived
-    page = contacts.list_contacts(
+    page = contact_search.list_contacts(
         state.db(),
         limit=limit_of(limit, show_all),
         offset=offset,
@@ -194,8 +202,10 @@ def edit_cmd(
     add_phone: list[str] = typer.Option([], "--add-phone", help="Add a phone."),
     remove_phone: list[str] = typer.Option([], "--remove-phone", help="Remove a phone."),
     address_: list[str] = typer.Option([], "--address", help="Replace all addresses."),
-    company: str = typer.Option(None, "--company", help="Company name; '' for none."),
-    role: str = typer.Option(None, "--role"),
+    company: str = typer.Option(
+        None, "--company", help="Company: id, domain or name; a new name adds it; '' for none."
+    ),
+    role: str = typer.Option(None, "--role", help="Role, at the company if any; '' for none."),
     title: str = typer.Option(None, "--title"),
     note: str = typer.Option(None, "--note", help="Replace the notes; '-' reads standard input."),
     birthday: str = typer.Option(None, "--birthday"),
@@ -238,50 +248,23 @@ def edit_cmd(
     ):
         if items:
             changes[key] = convert(items)
-    version = expect_version
     if not changes:
-        before = contacts.get(db, cid)
-        if expect_version is not None and expect_version != before.version:
-            contacts.update(db, cid, {}, expected_version=expect_version)  # the conflict, before any editing
-        changes = edit_in_editor(before)
-        if changes is None:
+        c = edit_record(
+            "contact",
+            cid,
+            contacts.get,
+            contacts.update,
+            expect_version,
+            nothing_given="nothing to change: give options such as --email or --title",
+        )
+        if c is None:
             render.note("no changes")
             return
-        version = before.version  # the version the form shows: a change saved meanwhile is a conflict
-    c = contacts.update(db, cid, changes, expected_version=version)
+    else:
+        added: list = []
+        c = contacts.update(db, cid, changes, expected_version=expect_version, on_new_company=added.append)
+        _say_added(added)
     show_contact(c, as_json)
-
-
-def edit_in_editor(before) -> dict | None:  # noqa: ANN001
-    import shlex
-    import subprocess
-    import tempfile
-
-    from tinycrm.domain.errors import InvalidInput
-    from tinycrm.formats import editform
-
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
-    if not editor:
-        if sys.stdin is None or not sys.stdin.isatty():
-            raise InvalidInput("no field options given and no $EDITOR set; give e.g. --email or set EDITOR")
-        editor = "vi"
-    text = editform.render(before)
-    with tempfile.NamedTemporaryFile(
-        "w+", suffix=".txt", prefix="crm-contact-", delete=False, encoding="utf-8"
-    ) as fh:
-        fh.write(text)
-        path = fh.name
-    try:
-        result = subprocess.run([*shlex.split(editor), path])
-        if result.returncode != 0:
-            raise InvalidInput(f"the editor exited with {result.returncode}; nothing changed")
-        with open(path, encoding="utf-8") as fh:
-            edited = fh.read()
-    finally:
-        os.unlink(path)
-    if edited == text:
-        return None
-    return editform.parse(edited)
 
 
 @contact_app.command("archive")
@@ -370,7 +353,9 @@ def search_cmd(
         ..., metavar="QUERY...", help='Words (prefixes), "phrases", field:value.'
     ),
     tag: str = typer.Option(None, "--tag", callback=not_blank, help="Only contacts with this tag."),
-    company: str = typer.Option(None, "--company", callback=not_blank, help="Only people at this company."),
+    company: str = typer.Option(
+        None, "--company", callback=not_blank, help="Only people at this company (id, domain or name)."
+    ),
     archived: bool = typer.Option(False, "--include-archived", help="Archived contacts too."),
     owner: str = OWNER,
     mine: bool = MINE,
@@ -383,7 +368,7 @@ def search_cmd(
 
     Fields: name: email: phone: company: notes: tag:  e.g.  crm search tag:vip company:acme
     """
-    from tinycrm.services.people import contacts
+    from tinycrm.services.people import contact_search  # not the write path: a search starts faster
 
     text = " ".join(query)
     if not text.strip():
@@ -394,7 +379,7 @@ def search_cmd(
             "the search query is blank: it has no letters or digits to search for "
             "(crm contact list lists everyone)"
         )
-    page = contacts.search(
+    page = contact_search.search(
         state.db(),
         text,
         limit=limit_of(limit, show_all),
@@ -412,7 +397,10 @@ def log_cmd(
     kind: str = typer.Option("note", "--kind", "-k", help="call, email, meeting, message, note or other."),
     summary: str = typer.Option(..., "--summary", "-s", help="One line: what happened."),
     when: str = typer.Option(
-        None, "--when", "-w", help="When it happened: 'yesterday 15:00', ISO... Default: now."
+        None,
+        "--when",
+        "-w",
+        help="When it happened: 'yesterday 15:00', ISO... Default: now. Not in the future: plan with follow-up.",
     ),
     body: str = typer.Option(None, "--body", "-b", help="Details; '-' reads them from standard input."),
     with_: list[str] = typer.Option([], "--with", help="Another contact who was there, repeatable."),
@@ -429,9 +417,12 @@ def log_cmd(
 
         deal_id = deals.resolve(state.db(), deal)
     text = read_text_arg(body, "--body")
-    i = interactions.log(
-        state.db(), contact_ids=ids, kind_=kind, summary=summary, when=when, body=text, deal_id=deal_id
-    )
+    from tinycrm.cli.interactions import follow_up_hint
+
+    with follow_up_hint(contact, when):
+        i = interactions.log(
+            state.db(), contact_ids=ids, kind_=kind, summary=summary, when=when, body=text, deal_id=deal_id
+        )
     render.emit(i, as_json, lambda: render.out(str(i.id)))
 
 

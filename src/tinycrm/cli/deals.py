@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from tinycrm.cli import common, render, state
-from tinycrm.cli.common import contact_id, delete_confirmed, option_changes, owner_of
+from tinycrm.cli.common import contact_id, delete_confirmed, edit_record, option_changes, owner_of
 from tinycrm.cli.options import ALL, DEAL_MINE, DEAL_OWNER, JSON, LIMIT, OFFSET, PIPELINE, limit_of, not_blank
 
 deal_app = typer.Typer(
@@ -266,7 +266,6 @@ def edit_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Change a deal."""
-    from tinycrm.domain.errors import InvalidInput
     from tinycrm.services.sales import deals
 
     did = resolve(deal)
@@ -293,11 +292,21 @@ def edit_cmd(
         changes["add_contact_ids"] = contact_ids(add_contact)
     if remove_contact:
         changes["remove_contact_ids"] = contact_ids(remove_contact)
-    if not changes:
-        raise InvalidInput(
-            "nothing to change; give e.g. --value 6000, --close 2026-06-30 or --stage Proposal"
+    if not changes:  # the form in $EDITOR
+        d = edit_record(
+            "deal",
+            did,
+            deals.get,
+            deals.update,
+            expect_version,
+            nothing_given="nothing to change: give e.g. --value 6000, --close 2026-06-30 or --stage Proposal",
+            refs=("company", "contacts"),
         )
-    d = deals.update(state.db(), did, changes, expected_version=expect_version)
+        if d is None:
+            render.note("no changes")
+            return
+    else:
+        d = deals.update(state.db(), did, changes, expected_version=expect_version)
     show_deal(d, None, as_json)
 
 

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from tinycrm.cli import common, render, state
-from tinycrm.cli.common import company_id, contact_id, delete_confirmed, option_changes
+from tinycrm.cli.common import company_id, contact_id, delete_confirmed, edit_record, option_changes
 from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of, not_blank, read_text_arg
 from tinycrm.cli.transfer import export_app
 
@@ -259,7 +259,6 @@ def edit_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Change a task."""
-    from tinycrm.domain.errors import InvalidInput
     from tinycrm.services.work import tasks
 
     tid = resolve(task)
@@ -282,9 +281,21 @@ def edit_cmd(
         changes["snoozed_until"] = None
     if reopen:
         changes["done"] = False
-    if not changes:
-        raise InvalidInput("nothing to change: give e.g. --title, --due, --repeat, --priority or --note")
-    t = tasks.update(state.db(), tid, changes, expected_version=expect_version)
+    if not changes:  # the form in $EDITOR
+        t = edit_record(
+            "task",
+            tid,
+            tasks.get,
+            tasks.update,
+            expect_version,
+            nothing_given="nothing to change: give e.g. --title, --due, --repeat, --priority or --note",
+            refs=("contact", "company", "deal"),
+        )
+        if t is None:
+            render.note("no changes")
+            return
+    else:
+        t = tasks.update(state.db(), tid, changes, expected_version=expect_version)
     show_task(t, as_json)
 
 
@@ -338,9 +349,9 @@ def stale_cmd(
 ) -> None:
     """Contacts to get in touch with: their stay-in-touch cadence has run out. Longest overdue first."""
     from tinycrm.domain.dates import show
-    from tinycrm.services.work import tasks
+    from tinycrm.services.work import stay_in_touch
 
-    page = tasks.stale_contacts(
+    page = stay_in_touch.stale_contacts(
         state.db(), owner=_owner(owner, mine), limit=limit_of(limit, show_all), offset=offset
     )
 
@@ -466,48 +477,6 @@ def remind_cmd(
 # --- export ical ----------------------------------------------------------------------------------------
 
 
-def write_new_file(path: str, data: bytes, *, force: bool) -> None:
-    """Write ``data`` to ``path`` atomically; an existing file is replaced only with ``force``."""
-    import tempfile
-
-    from tinycrm.domain.errors import CrmError, Refused
-
-    target = os.path.abspath(path)
-    if os.path.isdir(target):
-        raise Refused(f"{path} is a folder; give a file name")
-    if os.path.exists(target) and not force:
-        raise Refused(f"{path} exists; add --force to replace it")
-    folder = os.path.dirname(target)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".crm-", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise CrmError(f"cannot write in {folder}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644 & ~_umask())
-        if force:
-            os.replace(tmp, target)
-        else:
-            try:
-                os.link(tmp, target)  # fails if the file appeared meanwhile: never overwrite
-            except FileExistsError:
-                raise Refused(f"{path} exists; add --force to replace it") from None
-            os.unlink(tmp)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 @export_app.command("ical")
 def export_ical_cmd(
     file: str = typer.Argument(..., metavar="FILE", help="The .ics file to write; '-' for standard output."),
@@ -529,7 +498,9 @@ def export_ical_cmd(
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    write_new_file(file, text.encode("utf-8"), force=force)
+    from tinycrm.services.interchange.exporting import write_file
+
+    write_file(state.db(), file, text.encode("utf-8"), force=force)
     if as_json:
         render.print_json({"file": os.path.abspath(file), **counts})
     else:

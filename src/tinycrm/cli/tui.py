@@ -4,13 +4,13 @@ browser. Textual is imported only inside these commands."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
 from tinycrm.cli import render, state
 
 AREAS = ("contacts", "companies", "pipeline", "agenda", "dashboard")
-LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 def on_terminal() -> bool:
@@ -50,36 +50,59 @@ def tui_cmd(
 
 def serve_cmd(
     host: str = typer.Option(
-        "127.0.0.1", "--host", help="Address to listen on (default: this machine only)."
+        "127.0.0.1", "--host", help="Address to listen on (default: this machine only; 0.0.0.0: every one)."
     ),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     public_url: str = typer.Option(
-        None, "--public-url", metavar="URL", help="The URL browsers use, when behind a proxy."
+        None,
+        "--public-url",
+        metavar="URL",
+        help="The address browsers use (https://crm.example.com behind a TLS proxy).",
+    ),
+    token_file: Path = typer.Option(
+        None,
+        "--token-file",
+        metavar="PATH",
+        help="Read the access token from this file (mode 0600; made with a new token if missing) "
+        "instead of a new one each start.",
+    ),
+    max_sessions: int = typer.Option(
+        4, "--max-sessions", min=1, max=100, help="How many app sessions may run at once."
     ),
 ) -> None:
-    """Serve the full-screen app to a web browser (through textual-serve)."""
-    import shlex
+    """Serve the full-screen app to a web browser, behind an access token."""
+    from tinycrm.store.database import redact, resolve_url
+    from tinycrm.web.server import ServeOptions, Started, new_token, read_token_file, serve
 
-    from textual_serve.server import Server
-
-    # each browser session runs its own app process on the same database
-    command = [sys.executable, "-m", "tinycrm"]
-    if state.url():
-        command += ["--db", state.url()]
-    command.append("tui")
-    if host not in LOOPBACK:
-        render.note(
-            f"warning: listening on {host}: anyone who can reach port {port} can read and change "
-            "this database; there is no login"
-        )
-    server = Server(
-        " ".join(shlex.quote(c) for c in command),
-        host=host,
-        port=port,
-        title="tinycrm",
-        public_url=public_url,
+    url = state.url()
+    shown = redact(resolve_url(url))  # a URL no app could open is refused now, not in every browser tab
+    if token_file is not None:
+        token, made = read_token_file(token_file.expanduser())
+    else:
+        token, made = new_token(), False
+    options = ServeOptions.make(
+        host=host, port=port, token=token, public_url=public_url, max_sessions=max_sessions, db_url=url
     )
-    server.serve()
+
+    def started(info: Started) -> None:
+        render.note(f"serving the full-screen app on {shown}, listening on {info.listening}")
+        render.note(
+            f"a sign-in token is required; up to {options.max_sessions} app sessions at once; ctrl+c stops"
+        )
+        if not options.loopback:
+            render.note(
+                f"warning: listening on {host}, reachable from other machines: the traffic is not encrypted; "
+                "put a TLS reverse proxy in front and give --public-url (docs/web.md)"
+            )
+        if token_file is None:
+            render.out(f"open {info.url}")
+        else:
+            render.out(f"open {info.url} and sign in with the token in {token_file}")
+            if made:
+                render.note(f"made a new token in {token_file} (mode 0600)")
+        sys.stdout.flush()
+
+    serve(options, show_token=token_file is None, on_start=started)
 
 
 def register(app: typer.Typer) -> None:

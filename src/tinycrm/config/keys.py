@@ -40,6 +40,7 @@ AREAS = {
     "app": "Everywhere",
     "contacts": "Contacts",
     "contact": "A contact",
+    "interaction": "An interaction",
     "companies": "Companies",
     "company": "A company",
     "pipeline": "Pipeline",
@@ -87,6 +88,10 @@ KEYS: list[Key] = [
     Key("contact.archive", "a", "archive", "Archive", long="Archive or bring back the contact"),
     Key("contact.company", "o", "open_company", "Company", show=False, long="Open the contact's company"),
     Key("contact.back", "escape", "back", "Back", long="Back to the list"),
+    # one interaction (enter on the contact's timeline opens it)
+    Key("interaction.edit", "e", "edit", "Edit", long="Edit the interaction"),
+    Key("interaction.delete", "d", "delete", "Delete", long="Delete the interaction"),
+    Key("interaction.back", "escape", "back", "Back", long="Back to the contact"),
     # companies
     Key("companies.open", "enter", "open_company", "Open", show=False),
     Key("companies.refresh", "ctrl+r", "refresh", "Refresh", show=False),

@@ -160,6 +160,8 @@ class InteractionRead:
     deal: Ref | None
     owner: str | None
     created_at: datetime
+    updated_at: datetime
+    version: int
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,9 @@ class Status:
 
 @dataclass
 class ContactInput:
-    """A new contact. ``company`` is a company name (found, or created) or ``company_id`` an existing one."""
+    """A new contact. ``company_id`` is an existing company; else ``company`` names one: ``contacts.create``
+    takes it as a reference (id, domain, name or a fragment of one; a new name adds the company), imports as
+    a name matched exactly (a new name adds the company)."""
 
     display_name: str | None = None
     given_name: str | None = None

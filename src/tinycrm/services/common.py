@@ -6,8 +6,9 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from tinycrm.domain import clock
 from tinycrm.domain.errors import Conflict, InvalidInput, NotFound
@@ -16,6 +17,14 @@ from tinycrm.store.search import normalize
 from tinycrm.store.sql import placeholders
 
 T = TypeVar("T")
+
+
+class _HasVersion(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+R = TypeVar("R", bound=_HasVersion)
 
 
 #: ids are 32-bit integers on PostgreSQL: a larger one names no record
@@ -37,13 +46,16 @@ def sort_key(text: str) -> str:
 
 
 def actor(db: Database) -> str:
-    """The name of the person acting: config ``user``, ``TINYCRM_USER``, or the login name."""
+    """The name of the person acting. On PostgreSQL a team member is their database login, whatever the
+    settings say (see :mod:`tinycrm.services.team.identity`); anyone else: config ``user``, ``TINYCRM_USER``,
+    or the login name."""
     name = getattr(db, "actor", None)
     if name:
         return name
     from tinycrm import config
+    from tinycrm.services.team.identity import team_login
 
-    name = config.get(config.Core).user
+    name = team_login(db) or config.get(config.Core).user
     if not name:
         try:
             import getpass
@@ -235,10 +247,17 @@ def update_versioned(
 
 
 def check_version(tx: Tx, table: str, record_type: str, record_id: int, expected: int | None) -> int:
-    """The stored version of a record; a :class:`Conflict` naming the last change if it is not ``expected``."""
+    """The stored version of a record; a :class:`Conflict` naming the last change if it is older than
+    ``expected``. A version the record never had (newer than its own, or below 1) is a mistake, not a
+    conflict: :class:`InvalidInput`."""
     current = tx.scalar(f"SELECT version FROM {table} WHERE id = :i", {"i": record_id})
     if expected is None or current is None or current == expected:
         return current
+    if expected > current or expected < 1:
+        raise InvalidInput(
+            f"{record_type} {record_id} is at version {current}; --expect-version {expected} does not exist",
+            field="version",
+        )
     last = tx.one(
         "SELECT at, user_name, changes FROM audit_log WHERE record_type = :t AND record_id = :i "
         "ORDER BY id DESC LIMIT 1",
@@ -256,3 +275,81 @@ def check_version(tx: Tx, table: str, record_type: str, record_id: int, expected
         f"{record_type} {record_id} was changed by {who}{what} after you read it "
         f"(version {current}, yours {expected}); reload it and make your change again"
     )
+
+
+# --- versioned edits ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Versioned(Generic[R]):
+    """A kind of record changed with :func:`edit`: its table, its name in the audit log and in messages, and
+    how to read one inside a transaction (raising :class:`NotFound` when there is none)."""
+
+    table: str
+    record_type: str
+    read: Callable[[Tx, int], R]
+
+
+@dataclass
+class Edit(Generic[R]):
+    """One change to one record being worked out (see :func:`edit`): the record as it was, the columns to
+    set, the fields changed for the audit log, and the writes that go with the row's ``UPDATE``."""
+
+    tx: Tx
+    before: R
+    #: column -> new value, for the record's row
+    sets: dict[str, Any] = field(default_factory=dict)
+    #: field -> (old, new), for the audit log; an edit that changes nothing writes nothing
+    changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    #: writes made after the row's ``UPDATE`` (other tables: lists, links, history, the search index)
+    then: list[Callable[[], None]] = field(default_factory=list)
+    #: what the audit log calls the change (``update``, ``archive``, ``win``...)
+    action: str = "update"
+
+    def put(self, key: str, old: Any, new: Any, column: str | None = None) -> None:
+        """Set ``column`` (default ``key``) to ``new`` and audit ``key``, if ``new`` differs from ``old``."""
+        if old != new:
+            self.sets[column or key] = new
+            self.changed[key] = (old, new)
+
+
+def edit(
+    db: Database,
+    kind: Versioned[R],
+    record_id: int,
+    apply: Callable[[Edit[R]], None],
+    *,
+    expected_version: int | None = None,
+    action: str = "update",
+) -> R:
+    """Change one record in one transaction; give it as it is afterwards. See :func:`edit_in`."""
+    with db.write() as tx:
+        return edit_in(tx, kind, record_id, apply, expected_version=expected_version, action=action)
+
+
+def edit_in(
+    tx: Tx,
+    kind: Versioned[R],
+    record_id: int,
+    apply: Callable[[Edit[R]], None],
+    *,
+    expected_version: int | None = None,
+    action: str = "update",
+) -> R:
+    """Change one record inside an open transaction, the same way for every versioned record: lock its row,
+    read it, check ``expected_version`` (:func:`check_version`), let ``apply`` work out the change on an
+    :class:`Edit` (raising to refuse it), and, unless nothing changed, ``UPDATE`` the row at the version read
+    (:func:`update_versioned`), make the other writes, audit ``action`` (or the one ``apply`` set) with the
+    changed fields, and give the record as it is now. Nothing changed: the record as it was, no new version, no audit entry."""
+    tx.lock_rows(kind.table, [record_id])  # PostgreSQL: other writers of this record wait for us
+    before = kind.read(tx, record_id)
+    check_version(tx, kind.table, kind.record_type, record_id, expected_version)
+    change = Edit(tx, before, action=action)
+    apply(change)
+    if not change.changed:
+        return before
+    update_versioned(tx, kind.table, kind.record_type, record_id, before.version, change.sets)
+    for write in change.then:
+        write()
+    audit(tx, change.action, kind.record_type, record_id, change.changed)
+    return kind.read(tx, record_id)

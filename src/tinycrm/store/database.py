@@ -317,15 +317,19 @@ def _pg_isolation(conn: Any, level: str) -> None:
 
 
 def sqlite_path(url: str) -> Path:
+    """The file a ``sqlite:///PATH`` URL names, exactly (``%XX`` escapes decoded: see
+    :func:`tinycrm.paths.sqlite_url`, which builds such URLs)."""
+    from tinycrm.paths import sqlite_url_path
+
     prefix = "sqlite:///"
     if not url.startswith(prefix) or url == prefix:
         raise StoreError(f"a SQLite URL names a file: sqlite:///PATH (got {url!r})")
-    return Path(url[len(prefix) :].split("?", 1)[0])
+    return sqlite_url_path(url)
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
+    """The URL without its password (``user:PASSWORD@`` or ``?password=``), for messages."""
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url))
 
 
 def create_private_file(path: Path) -> None:

@@ -175,67 +175,23 @@ def parse(query: str) -> list[Term]:
 # --- the index ------------------------------------------------------------------------------------------
 
 
-DOC_SQL = {
-    "name": """SELECT c.id, c.display_name, c.given_name, c.family_name FROM contacts c WHERE c.id IN ({ids})""",
-    "email": "SELECT contact_id, value FROM contact_emails WHERE contact_id IN ({ids})",
-    "phone": "SELECT contact_id, value FROM contact_phones WHERE contact_id IN ({ids})",
-    "company": """SELECT c.id, co.name, c.job_title, c.company_role FROM contacts c
-                  LEFT JOIN companies co ON co.id = c.company_id WHERE c.id IN ({ids})""",
-    "notes": """SELECT c.id, c.notes FROM contacts c WHERE c.id IN ({ids})
-                UNION ALL SELECT contact_id, value FROM contact_fields WHERE contact_id IN ({ids})""",
-    "tags": """SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
-               WHERE ct.contact_id IN ({ids})""",
-}
-
-
-def build_documents(tx: Tx, ids: Sequence[int]) -> dict[int, dict[str, str]]:
-    """The normalised text of each contact, by field, read inside ``tx``."""
-    from tinycrm.store.sql import placeholders
-
-    docs: dict[int, dict[str, list[str]]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = list(ids[start : start + 500])
-        marks, params = placeholders("i", chunk)
-        present = tx.column(f"SELECT id FROM contacts WHERE id IN ({marks})", params)
-        for cid in present:
-            docs[cid] = {f: [] for f in FIELDS}
-        for field, sql in DOC_SQL.items():
-            for row in tx.all(sql.format(ids=marks), params):
-                cid = row[0]
-                if cid not in docs:
-                    continue
-                values = [row[i] for i in range(1, len(row.keys()))]
-                for value in values:
-                    if not value:
-                        continue
-                    if field == "phone":
-                        docs[cid][field].extend(phone_tokens(value))
-                    else:
-                        docs[cid][field].append(normalize(value))
-    return {cid: {f: " ".join(parts) for f, parts in fields.items()} for cid, fields in docs.items()}
-
-
 class SearchIndex:
     """What a store must provide for search. Services call only these methods."""
 
-    def refresh(self, tx: Tx, contact_ids: Iterable[int]) -> None:
-        """Rewrite the index rows of these contacts (deleted contacts lose theirs)."""
+    def write(self, tx: Tx, contact_ids: Iterable[int], docs: dict[int, dict[str, str]]) -> None:
+        """Replace the index rows of these contacts with ``docs`` (contact id -> text by field, as
+        :func:`normalize` and :func:`phone_tokens` make it); a contact missing from ``docs`` loses its row.
+        The services build the documents from the one contact loader."""
         ids = sorted(set(contact_ids))
         if not ids:
             return
-        docs = build_documents(tx, ids)
         self._delete(tx, ids)
         if docs:
             self._insert(tx, docs)
 
-    def rebuild(self, tx: Tx) -> int:
-        """Rebuild the whole index; give the number of contacts indexed."""
+    def clear(self, tx: Tx) -> None:
+        """Empty the index (a rebuild then writes every contact's document)."""
         self._clear(tx)
-        ids = tx.column("SELECT id FROM contacts ORDER BY id")
-        for start in range(0, len(ids), 2000):
-            docs = build_documents(tx, ids[start : start + 2000])
-            self._insert(tx, docs)
-        return len(ids)
 
     def match(self, terms: Sequence[Term]) -> tuple[str, dict[str, Any]]:
         """A SELECT of ``contact_id, score`` (lower is better) for the contacts matching every term."""

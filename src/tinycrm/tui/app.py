@@ -123,7 +123,14 @@ class CrmApp(App[None]):
             self.theme = DARK.name
         self.set_keymap(self.keymap)
 
+    #: below this many lines the forms make room for their buttons (app.tcss: ``App.-short``)
+    SHORT = 30
+
+    def on_resize(self, event: Any) -> None:
+        self.set_class(event.size.height < self.SHORT, "-short")
+
     def on_mount(self) -> None:
+        self.set_class(self.size.height < self.SHORT, "-short")
         for note in self.notes:
             self.notify(note, severity="warning", timeout=10)
         self.switch_mode(self.start)

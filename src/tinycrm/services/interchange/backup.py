@@ -20,7 +20,16 @@ from typing import Any, TextIO
 
 from tinycrm.domain.errors import InvalidInput, StoreError
 from tinycrm.services.common import audit
-from tinycrm.services.interchange.files import Source, atomic_file, atomic_path
+from tinycrm.services.interchange.files import (
+    Source,
+    atomic_file,
+    atomic_path,
+    clean_stale,
+    database_files,
+    refuse_database,
+    same_file,
+)
+from tinycrm.services.people.contact_loader import reindex_all
 from tinycrm.store import tables
 from tinycrm.store.database import Database, Tx
 
@@ -80,9 +89,11 @@ def export_json(db: Database, target: str | Path | TextIO, *, force: bool = Fals
             app_version=__version__,
         )
 
+    if isinstance(target, (str, Path)):
+        refuse_database(db, target, "give another file name for the export")
     with db.read() as tx:
         if isinstance(target, (str, Path)):
-            with atomic_file(target, force=force, binary=False) as fh:
+            with atomic_file(target, force=force, binary=False, keep=database_files(db)) as fh:
                 counts = write(fh, tx)
         else:
             counts = write(target, tx)
@@ -115,7 +126,7 @@ def _replace_all(
         tables.insert_rows(tx, table, batch)
         counts[table] += len(batch)
     tables.reset_sequences(tx)
-    tx.db.search.rebuild(tx)
+    reindex_all(tx)
     audit(tx, "import", "database", None, {k: (None, val) for k, val in source.items()})
     return counts
 
@@ -144,6 +155,9 @@ def import_json(db: Database, file: Source, *, replace: bool = False) -> DumpRep
     unknown = sorted(set(dump.tables) - set(known))
     if unknown:
         raise InvalidInput(f"{file.name} has tables this tinycrm does not know: {', '.join(unknown)}")
+    from tinycrm.services.interchange.rowcheck import check_dump
+
+    check_dump(dump.tables, file.name, known)
     _refuse_unless_empty(
         db,
         replace,
@@ -171,8 +185,10 @@ def default_path(db: Database) -> Path:
 
     stamp = clock.local_now().strftime("%Y%m%d-%H%M%S")
     suffix = "sqlite3" if db.is_sqlite else "json"
-    folder = paths.data_dir() / "backups"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    paths.private_dir(paths.data_dir())
+    folder = paths.private_dir(paths.data_dir() / "backups")
+    # what interrupted backups left (each has its own time-stamped name, so none is cleaned by its successor)
+    clean_stale(folder, r"tinycrm-\d{8}-\d{6}(?:-\d+)?\.(?:sqlite3|json)", keep=database_files(db))
     path, n = folder / f"tinycrm-{stamp}.{suffix}", 1
     while path.exists():  # two backups within a second
         n += 1
@@ -187,9 +203,8 @@ def backup(db: Database, path: str | Path | None = None, *, force: bool = False)
         export_json(db, target, force=force)
         return BackupReport(str(target), "json", target.stat().st_size)
     assert db.path is not None
-    if target.absolute() == Path(db.path).absolute():
-        raise InvalidInput("a backup cannot replace the database itself; give another file name")
-    with atomic_path(target, force=force) as tmp:
+    refuse_database(db, target, "a backup cannot replace it: give another file name")
+    with atomic_path(target, force=force, keep=database_files(db)) as tmp:
         _sqlite_copy(Path(db.path), tmp)
     from tinycrm.services.interchange.exporting import audit_export
 
@@ -199,12 +214,18 @@ def backup(db: Database, path: str | Path | None = None, *, force: bool = False)
     return BackupReport(str(target), "sqlite", target.stat().st_size)
 
 
+def read_only_uri(path: str | Path) -> str:
+    """The SQLite URI that opens ``path`` read-only: the path percent-encoded, so that ``#``, ``?`` or ``%``
+    in a name open that very file."""
+    return f"{Path(path).absolute().as_uri()}?mode=ro"
+
+
 def _sqlite_copy(source: Path, dest: Path) -> None:
     """SQLite's online backup: one read transaction on ``source``, so the copy is consistent even while other
     processes write; then checked, and made a single self-contained file (no write-ahead log)."""
     from tinycrm.store.database import BUSY_TIMEOUT_S
 
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    src = sqlite3.connect(read_only_uri(source), uri=True, timeout=BUSY_TIMEOUT_S)
     dst = sqlite3.connect(dest, timeout=BUSY_TIMEOUT_S)
     try:
         src.backup(dst)
@@ -232,7 +253,7 @@ def _check_sqlite_backup(path: Path) -> str:
     from tinycrm.store import migrate
 
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
         try:
             if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise InvalidInput(f"{path} is damaged (PRAGMA quick_check fails); choose another backup")
@@ -270,10 +291,10 @@ def restore(db: Database, path: str | Path, *, yes: bool = False) -> RestoreRepo
     _refuse_unless_empty(db, yes, "add --yes to replace everything in it with the backup")
     if db.is_sqlite:
         assert db.path is not None
-        if source.absolute() == Path(db.path).absolute():
-            raise InvalidInput("that file is the database itself")
+        if same_file(source, db.path):
+            raise InvalidInput(f"{path} is the database itself; restore another backup into it")
         db.close()
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        src = sqlite3.connect(read_only_uri(source), uri=True)
         from tinycrm.store.database import connect_sqlite
 
         dst = connect_sqlite(Path(db.path))
@@ -299,7 +320,7 @@ def restore(db: Database, path: str | Path, *, yes: bool = False) -> RestoreRepo
 
     with tempfile.TemporaryDirectory(prefix="tinycrm-restore-") as scratch:
         copy = Path(scratch) / "backup.sqlite3"
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        src = sqlite3.connect(read_only_uri(source), uri=True)
         dst = sqlite3.connect(copy)
         try:
             src.backup(dst)
@@ -307,7 +328,9 @@ def restore(db: Database, path: str | Path, *, yes: bool = False) -> RestoreRepo
             dst.close()
             src.close()
         os.chmod(copy, 0o600)
-        old = open_db(f"sqlite:///{copy}")
+        from tinycrm.paths import sqlite_url
+
+        old = open_db(sqlite_url(copy))
         try:
             with old.read() as rtx, db.write() as tx:
                 counts = _replace_all(

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from tinycrm.domain.errors import InvalidInput, Refused, StoreError
+from tinycrm.services.people.contact_loader import reindex_all
 from tinycrm.store import tables
 from tinycrm.store.database import Database, Tx, as_datetime, redact
 
@@ -167,11 +168,11 @@ def _copy_in(src: Tx, dst: Tx, table: str) -> int:
 
 
 def _same(a: Database, b: Database) -> bool:
+    """One database under two names (``..``, a symbolic link, a hard link: the same file)."""
     if a.is_sqlite and b.is_sqlite:
-        try:
-            return a.path.resolve() == b.path.resolve()
-        except OSError:
-            return False
+        from tinycrm.services.interchange.files import same_file
+
+        return same_file(a.path, b.path)
     return a.url == b.url
 
 
@@ -196,7 +197,7 @@ def copy(
             if progress:
                 progress(table, n)
         tables.reset_sequences(dst)
-        indexed = target.search.rebuild(dst)
+        indexed = reindex_all(dst)
         # verified before the commit: a mismatch leaves the target as it was
         want = checksums(src)
         got = checksums(dst)

@@ -6,6 +6,9 @@ Every export is one consistent read, written through a temporary file renamed in
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +17,7 @@ from typing import Any, TextIO, cast
 from tinycrm.domain.errors import CrmError, InvalidInput, Refused
 from tinycrm.services.common import audit
 from tinycrm.services.interchange.contactdata import contact_ids, iter_contacts
-from tinycrm.services.interchange.files import atomic_file
+from tinycrm.services.interchange.files import atomic_file, clean_stale, database_files, refuse_database
 from tinycrm.store.database import Database, Tx
 
 
@@ -27,12 +30,26 @@ class ExportReport:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+=-]")
+#: a UID that is its own file name: lower case (two UIDs differing in case would be one file on a file system
+#: that ignores case), no dot first (a hidden file), no ``~`` (the mark of a hashed name)
+_SAFE = re.compile(r"[a-z0-9_@+=-][a-z0-9._@+=-]{0,199}")
+#: names Windows keeps for devices
+_DEVICES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
 
-def vdir_name(uid: str) -> str:
-    """The file name of a contact in a vdir: its UID, made safe for every file system."""
-    name = _UNSAFE.sub("_", uid).lstrip(".")[:200] or "contact"
-    return f"{name}.vcf"
+def vdir_name(uid: str, *, hashed: bool = False) -> str:
+    """The file name of a contact in a vdir, from its UID alone, and never another UID's: the UID itself when
+    it is a safe file name (lower-case letters, digits and ``._@+=-``, at most 200), else a readable prefix,
+    ``~`` and a hash of the UID (``a_b~7xk...q.vcf``). Safe names hold no ``~``, hashed ones do, and hashes
+    differ: no two UIDs share a name, even on a file system that ignores case."""
+    if not hashed and _SAFE.fullmatch(uid) and uid.split(".", 1)[0] not in _DEVICES:
+        return f"{uid}.vcf"
+    digest = hashlib.sha256(uid.encode("utf-8", "surrogatepass")).digest()
+    code = base64.b32encode(digest).decode("ascii").lower()[:26]  # 130 bits
+    prefix = _UNSAFE.sub("_", uid).lstrip(".")[:60]
+    if prefix.split(".", 1)[0].lower() in _DEVICES:
+        prefix = f"_{prefix}"
+    return f"{prefix}~{code}.vcf"
 
 
 def audit_export(db: Database, what: str, count: int, target: str) -> None:
@@ -73,10 +90,12 @@ def export_vcards(
             raise InvalidInput("--vdir needs a folder, not standard output")
         return _export_vdir(db, Path(target), version=version, tag=tag, force=force)
     written = 0
+    if isinstance(target, (str, Path)):
+        refuse_database(db, target, "give another file name for the export")
     with db.read() as tx:
         ids = contact_ids(tx, tag=tag)
         if isinstance(target, (str, Path)):
-            with atomic_file(target, force=force) as fh:
+            with atomic_file(target, force=force, keep=database_files(db)) as fh:
                 for c in iter_contacts(tx, ids):
                     fh.write(write_card(c, version).encode("utf-8"))
                     written += 1
@@ -89,31 +108,82 @@ def export_vcards(
     return ExportReport(written, _target_name(target))
 
 
+_UID_LINE = re.compile(rb"^(?:[A-Za-z0-9-]+\.)?UID(?:;[^:\r\n]*)?:([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
+
+
+def card_uid(data: bytes) -> bytes | None:
+    """The UID a vCard file holds, as written (folded lines joined); ``None`` without one."""
+    m = _UID_LINE.search(re.sub(rb"\r?\n[ \t]", b"", data))
+    return m.group(1).strip() if m else None
+
+
+@dataclass
+class _VdirFile:
+    name: str
+    uid: bytes | None
+    digest: bytes
+
+
+def _vdir_files(folder: Path) -> dict[str, _VdirFile]:
+    """The vCards already in the folder, by casefolded name: whose each is (its UID) and its content's hash."""
+    out: dict[str, _VdirFile] = {}
+    for entry in os.scandir(folder):
+        if not entry.name.lower().endswith(".vcf") or not entry.is_file():
+            continue
+        try:
+            with open(entry.path, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            data = b""
+        out[entry.name.casefold()] = _VdirFile(entry.name, card_uid(data), hashlib.sha256(data).digest())
+    return out
+
+
+def _vdir_file_of(uid: str, key: bytes, files: dict[str, _VdirFile], by_uid: dict[bytes, str]) -> str:
+    """The file of the contact with ``uid`` (``key``: the UID as its card writes it): the file that already
+    holds it, else its own name (:func:`vdir_name`) unless another card holds that, else its hashed name."""
+    if key in by_uid:
+        return by_uid[key]
+    for hashed in (False, True):
+        name = vdir_name(uid, hashed=hashed)
+        there = files.get(name.casefold())
+        if there is None or there.uid == key:
+            return name
+    raise Refused(f"{name} holds another contact's card; move it away and export again")
+
+
 def _export_vdir(db: Database, folder: Path, *, version: str, tag: str | None, force: bool) -> ExportReport:
+    """One file per contact. A contact keeps the file that holds its UID; a new one gets its own name; a file
+    holding another UID (or none) is never written over, so a file never changes owner."""
+    from tinycrm import paths
     from tinycrm.formats.vcard import write_card
 
     if folder.exists() and not folder.is_dir():
         raise Refused(f"{folder} is a file; --vdir needs a folder")
-    if folder.is_dir() and not force and any(p.suffix == ".vcf" for p in folder.iterdir()):
+    files = _vdir_files(folder) if folder.is_dir() else {}
+    if files and not force:
         raise Refused(f"{folder} holds vCards already; add --force to update them")
-    folder.mkdir(parents=True, exist_ok=True)
+    paths.private_dir(folder, tighten=False)
+    clean_stale(folder, r".+\.vcf", keep=database_files(db))
+    by_uid: dict[bytes, str] = {}
+    for f in sorted(files.values(), key=lambda f: f.name):
+        if f.uid is not None:
+            by_uid.setdefault(f.uid, f.name)
     written = unchanged = 0
-    used: set[str] = set()
     with db.read() as tx:
         ids = contact_ids(tx, tag=tag)
         for c in iter_contacts(tx, ids):
             data = write_card(c, version).encode("utf-8")
-            name = vdir_name(c.uid)
-            n = 1
-            while name.casefold() in used:  # two UIDs that differ only in unsafe characters or case
-                n += 1
-                name = f"{vdir_name(c.uid)[:-4]}-{n}.vcf"
-            used.add(name.casefold())
-            path = folder / name
-            if path.is_file() and path.read_bytes() == data:
+            key = card_uid(data) or c.uid.encode("utf-8", "surrogatepass")
+            name = _vdir_file_of(c.uid, key, files, by_uid)
+            there = files.get(name.casefold())
+            # claimed for this run, so that no later contact of the run can take the name
+            files[name.casefold()] = _VdirFile(name, key, b"")
+            by_uid[key] = name
+            if there is not None and there.digest == hashlib.sha256(data).digest():
                 unchanged += 1
                 continue
-            with atomic_file(path, force=True) as fh:
+            with atomic_file(folder / name, force=True, clean=False) as fh:
                 fh.write(data)
             written += 1
     audit_export(db, f"vcard {version} vdir", written + unchanged, str(folder))
@@ -156,11 +226,13 @@ def export_csv(
         raise InvalidInput(
             f"--preset for a CSV export must be one of: {', '.join(EXPORT_PRESETS)} (got {preset!r})"
         )
+    if isinstance(target, (str, Path)):
+        refuse_database(db, target, "give another file name for the export")
     with db.read() as tx:
         ids = contact_ids(tx, tag=tag)
         layout = _csv_layout(tx, preset)
         if isinstance(target, (str, Path)):
-            with atomic_file(target, force=force, binary=False) as fh:
+            with atomic_file(target, force=force, binary=False, keep=database_files(db)) as fh:
                 # a BOM, so that spreadsheet programs read the file as UTF-8
                 fh.write("\ufeff")
                 written = write_csv(iter_contacts(tx, ids), cast(TextIO, fh), preset=preset, layout=layout)
@@ -170,3 +242,11 @@ def export_csv(
     name = _target_name(target)
     audit_export(db, f"csv {preset}", written, name)
     return ExportReport(written, name)
+
+
+def write_file(db: Database, path: str | Path, data: bytes, *, force: bool) -> None:
+    """``data`` as the file ``path`` (an iCalendar feed...): private to its owner (mode 0600) like every export,
+    written whole or not at all, an existing file replaced only with ``force``, never one of the database's."""
+    refuse_database(db, path, "give another file name for the export")
+    with atomic_file(path, force=force, keep=database_files(db)) as fh:
+        fh.write(data)

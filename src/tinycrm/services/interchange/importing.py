@@ -35,6 +35,7 @@ from tinycrm.services.interchange.contactdata import (
 )
 from tinycrm.services.interchange.files import Source
 from tinycrm.services.interchange.matching import Keys, Lookup, Seen
+from tinycrm.services.people.contact_loader import reindex
 from tinycrm.store.database import Database, Tx
 
 Progress = Callable[[int], None]
@@ -359,7 +360,7 @@ class _Batch:
     def finish(self) -> None:
         counts, report = self.counts, self.run.report
         if not self.dry:
-            self.run.db.search.refresh(self.tx, self.touched)
+            reindex(self.tx, self.touched)
             if self.tags_changed:
                 drop_unused_tags(self.tx)
             audit(

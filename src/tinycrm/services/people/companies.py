@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from tinycrm.domain import validation as v
@@ -10,19 +11,20 @@ from tinycrm.domain.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from tinycrm.domain.people import CompanyInput, CompanyRead, CompanySummary, Page, Ref
 from tinycrm.services.common import (
     MAX_ID,
+    Edit,
+    Versioned,
     audit,
-    check_version,
-    diff,
     drop_unused_tags,
+    edit,
     new_uid,
     now,
     owner_filter,
     sort_key,
     tag_ids,
     tags_of,
-    update_versioned,
     user_id,
 )
+from tinycrm.services.people.contact_loader import reindex
 from tinycrm.store.database import Database, Tx, as_datetime
 from tinycrm.store.sql import escape_like, page_sql, placeholders
 
@@ -116,7 +118,25 @@ def insert(tx: Tx, data: CompanyInput) -> int:
     tx.lock(f"company:{sort_key(values['name'])}")
     if tx.scalar("SELECT id FROM companies WHERE sort_name = :k", {"k": sort_key(values["name"])}):
         raise Conflict(f"a company named {values['name']!r} exists already; edit it with: crm company edit")
+    _refuse_taken_domain(tx, values.get("domain"))
     return _insert(tx, values)
+
+
+def _refuse_taken_domain(tx: Tx, domain: str | None, company_id: int | None = None) -> None:
+    """:class:`InvalidInput` naming the company (other than ``company_id``) whose domain ``domain`` is."""
+    if not domain:
+        return
+    tx.lock(f"company-domain:{domain}")  # two people giving two companies one domain at once: one wins
+    other = tx.one(
+        "SELECT id, name FROM companies WHERE domain = :d AND id <> :i ORDER BY id LIMIT 1",
+        {"d": domain, "i": company_id or 0},
+    )
+    if other is not None:
+        raise InvalidInput(
+            f"{domain} is the domain of {other['name']} (id {other['id']}) already; "
+            f"change that one with: crm company edit {other['id']}",
+            field="domain",
+        )
 
 
 def create(db: Database, data: CompanyInput) -> CompanyRead:
@@ -169,43 +189,102 @@ def get(db: Database, company_id: int) -> CompanyRead:
 
 
 def resolve(db: Database, ref: str) -> int:
-    """A company by id, domain, exact name or a fragment of its name."""
-    ref = (ref or "").strip()
-    if not ref:
-        raise InvalidInput("a company reference is empty; give an id or a name")
+    """The id of the company a reference names (see :func:`resolve_ref`)."""
     with db.read() as tx:
         return resolve_in(tx, ref)
 
 
 def resolve_in(tx: Tx, ref: str) -> int:
-    if ref.isdecimal():
-        if int(ref) > MAX_ID or tx.scalar("SELECT id FROM companies WHERE id = :i", {"i": int(ref)}) is None:
-            raise NotFound(f"no company with id {ref}")
-        return int(ref)
-    key = sort_key(ref)
-    exact = tx.column(
-        "SELECT id FROM companies WHERE sort_name = :k OR domain = :d ORDER BY id",
-        {"k": key, "d": ref.lower()},
-    )
-    if len(exact) == 1:
-        return exact[0]
-    like = "%" + escape_like(key) + "%"
-    rows = exact and tx.all(
-        f"SELECT id, name FROM companies WHERE id IN ({placeholders('e', exact)[0]})",
-        placeholders("e", exact)[1],
-    )
-    if not exact:
-        rows = tx.all(
-            "SELECT id, name FROM companies WHERE sort_name LIKE :p ESCAPE '\\' ORDER BY sort_name LIMIT 11",
-            {"p": like},
-        )
-    if not rows:
+    return resolve_ref(tx, ref).id
+
+
+def resolve_ref(
+    tx: Tx, ref: str | None, *, create: bool = False, on_create: Callable[[Ref], None] | None = None
+) -> Ref:
+    """The company a reference names, the same way for every option that takes one: by id (``2`` or ``#2``),
+    by domain (``acme.com``), by its exact name (case and accents do not matter), or by a fragment of its name
+    that no other company's name has. Several matches raise :class:`Ambiguous` naming them.
+
+    A reference that names no company is :class:`NotFound`; with ``create``, unless it is an id or a domain, a
+    company of that name is added, and ``on_create`` told (inside the transaction: a face collects it and
+    says so once the change is stored)."""
+    ref = _reference(ref)
+    found = _match(tx, ref)
+    if found is not None:
+        return found
+    if not create:
         raise NotFound(f"no company matches {ref!r}; list them with: crm company list")
-    if len(rows) == 1:
-        return rows[0]["id"]
-    raise Ambiguous(
-        f"{ref!r} matches several companies; give an id", [Ref(r["id"], r["name"]) for r in rows[:10]]
+    name = v.name(ref, "company name", max_len=MAX_NAME)
+    tx.lock(f"company:{sort_key(name)}")  # someone adding the same new company at once: one of us adds it
+    row = tx.one(
+        "SELECT id, name FROM companies WHERE sort_name = :k ORDER BY id LIMIT 1", {"k": sort_key(name)}
     )
+    if row is not None:
+        return Ref(row["id"], row["name"])
+    made = Ref(_insert(tx, {"name": name}), name)
+    if on_create is not None:
+        on_create(made)
+    return made
+
+
+def _reference(ref: str | None) -> str:
+    text = (ref or "").strip()
+    if not text:
+        raise InvalidInput("a company reference is empty; give an id, a domain or a name", field="company")
+    return v.line(text, "company reference", max_len=MAX_NAME) or text
+
+
+def _as_domain(ref: str) -> str | None:
+    """``ref`` as a domain name (``acme.com``, ``https://www.acme.com/``), or None when it is not one."""
+    if "." not in ref or any(c.isspace() for c in ref):
+        return None
+    try:
+        return v.domain(ref)
+    except InvalidInput:
+        return None
+
+
+_CANDIDATES = "SELECT id, name, domain FROM companies WHERE "
+
+
+def _match(tx: Tx, ref: str) -> Ref | None:
+    """The company ``ref`` names; None when it names none and could be a new company's name. An id or a
+    domain that names none is :class:`NotFound`; several companies :class:`Ambiguous`."""
+    if re.fullmatch(r"#?[0-9]+", ref):
+        cid = int(ref.lstrip("#"))
+        row = tx.one("SELECT id, name FROM companies WHERE id = :i", {"i": cid}) if cid <= MAX_ID else None
+        if row is None:
+            raise NotFound(
+                f"no company with id {cid}; list them with: crm company list, "
+                "or add one with: crm company add NAME --domain D"
+            )
+        return Ref(row["id"], row["name"])
+    domain = _as_domain(ref)
+    if domain:
+        rows = tx.all(_CANDIDATES + "domain = :d ORDER BY id LIMIT 11", {"d": domain})
+        if rows:
+            return _only(ref, rows)
+    key = sort_key(ref)
+    rows = tx.all(_CANDIDATES + "sort_name = :k ORDER BY id LIMIT 11", {"k": key})
+    if rows:
+        return _only(ref, rows)
+    if domain:
+        raise NotFound(
+            f"no company has the domain {domain}; add it with: crm company add NAME --domain {domain}"
+        )
+    like = "%" + escape_like(key) + "%"
+    rows = tx.all(_CANDIDATES + "sort_name LIKE :p ESCAPE '\\' ORDER BY sort_name, id LIMIT 11", {"p": like})
+    return _only(ref, rows) if rows else None
+
+
+def _only(ref: str, rows: list[Any]) -> Ref:
+    if len(rows) == 1:
+        return Ref(rows[0]["id"], rows[0]["name"])
+    names = ", ".join(
+        f"{r['name']} (id {r['id']}" + (f", {r['domain']})" if r["domain"] else ")") for r in rows[:10]
+    )
+    many = "more than 10" if len(rows) > 10 else str(len(rows))
+    raise Ambiguous(f"{ref!r} matches {many} companies: {names}; give an id or a domain")
 
 
 def list_companies(
@@ -239,64 +318,92 @@ def list_companies(
     return Page(items, total, limit, offset)
 
 
+def _put_name(e: Edit[CompanyRead], name: str) -> None:
+    e.tx.lock(f"company:{sort_key(name)}")
+    other = e.tx.scalar(
+        "SELECT id FROM companies WHERE sort_name = :k AND id <> :i", {"k": sort_key(name), "i": e.before.id}
+    )
+    if other:
+        raise Conflict(f"another company (id {other}) is named {name!r}")
+    e.put("name", e.before.name, name)
+    if "name" in e.sets:
+        e.sets["sort_name"] = sort_key(name)
+        people = e.tx.column("SELECT id FROM contacts WHERE company_id = :i", {"i": e.before.id})
+        e.then.append(lambda: reindex(e.tx, people))  # their search follows the name
+
+
+def _put_owner(e: Edit[CompanyRead], owner: str | None) -> None:
+    if owner != e.before.owner:
+        e.sets["owner_id"] = user_id(e.tx, owner) if owner else None
+        e.changed["owner"] = (e.before.owner, owner)
+
+
+def _put_tags(e: Edit[CompanyRead], tags: list[str]) -> None:
+    if sorted(tags) == sorted(e.before.tags):
+        return
+    e.changed["tags"] = (e.before.tags, tags)
+
+    def write() -> None:
+        e.tx.execute("DELETE FROM company_tags WHERE company_id = :i", {"i": e.before.id})
+        e.tx.executemany(
+            "INSERT INTO company_tags (company_id, tag_id) VALUES (:c, :t) ON CONFLICT DO NOTHING",
+            [{"c": e.before.id, "t": t} for t in tag_ids(e.tx, tags)],
+        )
+        drop_unused_tags(e.tx)
+
+    e.then.append(write)
+
+
+def _put_fields(e: Edit[CompanyRead], values: dict[str, Any]) -> None:
+    fields = dict(values["fields"]) if "fields" in values else dict(e.before.fields)
+    for k, val in (values.get("set_fields") or {}).items():
+        fields[v.field_key(k)] = v.text(val, f"field {k}") or ""
+    for k in values.get("unset_fields") or []:
+        fields.pop(k, None)
+    if fields == e.before.fields:
+        return
+    e.changed["fields"] = (e.before.fields, fields)
+
+    def write() -> None:
+        e.tx.execute("DELETE FROM company_fields WHERE company_id = :i", {"i": e.before.id})
+        e.tx.executemany(
+            "INSERT INTO company_fields (company_id, key, value) VALUES (:c, :k, :v)",
+            [{"c": e.before.id, "k": k, "v": val} for k, val in fields.items()],
+        )
+
+    e.then.append(write)
+
+
+COMPANY = Versioned("companies", "company", _read)
+EDITABLE = {*SIMPLE, "tags", "fields", "set_fields", "unset_fields", "owner"}
+
+
 def update(
     db: Database, company_id: int, changes: dict[str, Any], *, expected_version: int | None = None
 ) -> CompanyRead:
-    unknown = set(changes) - {*SIMPLE, "tags", "fields", "set_fields", "unset_fields", "owner"}
+    """Change the given fields (:data:`EDITABLE`); ``expected_version`` guards against overwriting someone
+    else's edit. A name or a domain another company has is refused."""
+    unknown = set(changes) - EDITABLE
     if unknown:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} of a company")
     values = _clean(changes)
-    with db.write() as tx:
-        tx.lock_rows("companies", [company_id])  # PostgreSQL: other writers of this company wait for us
-        before = _read(tx, company_id)
-        check_version(tx, "companies", "company", company_id, expected_version)
-        simple = {k: values[k] for k in SIMPLE if k in values}
-        if "name" in simple:
-            tx.lock(f"company:{sort_key(simple['name'])}")
-            other = tx.scalar(
-                "SELECT id FROM companies WHERE sort_name = :k AND id <> :i",
-                {"k": sort_key(simple["name"]), "i": company_id},
-            )
-            if other:
-                raise Conflict(f"another company (id {other}) is named {simple['name']!r}")
-        old = {k: getattr(before, k) for k in simple}
-        changed = diff(old, simple)
-        sets = {k: new for k, (_, new) in changed.items()}
-        if "owner" in values and values["owner"] != before.owner:
-            sets["owner_id"] = user_id(tx, values["owner"]) if values["owner"] else None
-            changed["owner"] = (before.owner, values["owner"])
-        if "name" in sets:
-            sets["sort_name"] = sort_key(sets["name"])
-        if "tags" in values and sorted(values["tags"]) != sorted(before.tags):
-            tx.execute("DELETE FROM company_tags WHERE company_id = :i", {"i": company_id})
-            tx.executemany(
-                "INSERT INTO company_tags (company_id, tag_id) VALUES (:c, :t) ON CONFLICT DO NOTHING",
-                [{"c": company_id, "t": t} for t in tag_ids(tx, values["tags"])],
-            )
-            changed["tags"] = (before.tags, values["tags"])
-            drop_unused_tags(tx)
-        fields = dict(before.fields)
-        if "fields" in values:
-            fields = dict(values["fields"])
-        for k, val in (values.get("set_fields") or {}).items():
-            fields[v.field_key(k)] = v.text(val, f"field {k}") or ""
-        for k in values.get("unset_fields") or []:
-            fields.pop(k, None)
-        if fields != before.fields:
-            tx.execute("DELETE FROM company_fields WHERE company_id = :i", {"i": company_id})
-            tx.executemany(
-                "INSERT INTO company_fields (company_id, key, value) VALUES (:c, :k, :v)",
-                [{"c": company_id, "k": k, "v": val} for k, val in fields.items()],
-            )
-            changed["fields"] = (before.fields, fields)
-        if not changed:
-            return before
-        update_versioned(tx, "companies", "company", company_id, before.version, sets)
-        if "name" in changed:
-            ids = tx.column("SELECT id FROM contacts WHERE company_id = :i", {"i": company_id})
-            db.search.refresh(tx, ids)
-        audit(tx, "update", "company", company_id, changed)
-        return _read(tx, company_id)
+
+    def apply(e: Edit[CompanyRead]) -> None:
+        if "name" in values:
+            _put_name(e, values["name"])
+        if "domain" in values and values["domain"] != e.before.domain:
+            _refuse_taken_domain(e.tx, values["domain"], company_id)
+        for key in SIMPLE[1:]:
+            if key in values:
+                e.put(key, getattr(e.before, key), values[key])
+        if "owner" in values:
+            _put_owner(e, values["owner"])
+        if "tags" in values:
+            _put_tags(e, values["tags"])
+        if {"fields", "set_fields", "unset_fields"} & set(values):
+            _put_fields(e, values)
+
+    return edit(db, COMPANY, company_id, apply, expected_version=expected_version)
 
 
 def delete(db: Database, company_id: int) -> CompanyRead:
@@ -307,7 +414,7 @@ def delete(db: Database, company_id: int) -> CompanyRead:
         ids = tx.column("SELECT id FROM contacts WHERE company_id = :i", {"i": company_id})
         tx.execute("UPDATE contacts SET company_id = NULL WHERE company_id = :i", {"i": company_id})
         tx.execute("DELETE FROM companies WHERE id = :i", {"i": company_id})
-        db.search.refresh(tx, ids)
+        reindex(tx, ids)
         drop_unused_tags(tx)
         gone = {
             k: (getattr(before, k), None)

@@ -17,11 +17,12 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from tinycrm.domain.errors import InvalidInput
+from tinycrm.domain.errors import InvalidInput, NotFound
 from tinycrm.domain.people import ContactRead, ContactSummary, Labeled
 from tinycrm.formats.records import ContactData, Extra
 from tinycrm.services.common import audit, drop_unused_tags, sort_key, update_versioned
-from tinycrm.services.interchange.transfer import MERGED_UID, load_contacts
+from tinycrm.services.interchange.contactdata import MERGED_UID
+from tinycrm.services.people.contact_loader import load_many, read_in, reindex
 from tinycrm.store.database import Database, Tx
 from tinycrm.store.search import phone_digits
 
@@ -52,8 +53,6 @@ def _similar(x: str, y: str) -> bool:
 
 def find(db: Database, *, limit: int | None = None) -> list[DuplicatePair]:
     """Candidate pairs, most certain first."""
-    from tinycrm.services.people import contacts
-
     found: dict[tuple[int, int], dict[str, list[str]]] = {}
 
     def add(a: int, b: int, kind: str, reason: str) -> None:
@@ -108,7 +107,7 @@ def find(db: Database, *, limit: int | None = None) -> list[DuplicatePair]:
         if limit is not None:
             ordered = ordered[:limit]
         ids = sorted({i for pair, _ in ordered for i in pair})
-        people = {s.id: s for s in contacts.summaries(tx, ids)}
+        people = {s.id: s for s in load_many(tx, ids, detail="summary")}
     return [
         DuplicatePair(people[a], people[b], reasons(kinds), score(kinds))
         for (a, b), kinds in ordered
@@ -155,11 +154,9 @@ class MergePlan:
 def _plan(tx: Tx, keep_id: int, other_id: int) -> MergePlan:
     if keep_id == other_id:
         raise InvalidInput("a contact cannot be merged with itself; give two different contacts")
-    found = {c.id: c for c in load_contacts(tx, [keep_id, other_id])}
+    found = {c.id: c for c in load_many(tx, [keep_id, other_id], detail="export")}
     for cid in (keep_id, other_id):
         if cid not in found:
-            from tinycrm.domain.errors import NotFound
-
             raise NotFound(f"no contact with id {cid}; find one with: crm search NAME")
     keep, other = found[keep_id], found[other_id]
     plan = MergePlan(keep, other)
@@ -283,7 +280,7 @@ def merge(db: Database, keep_id: int, other_id: int) -> ContactRead:
             lists["fields"] = {**keep.fields, **plan.fields}
         contacts._write_lists(tx, keep_id, lists)
         update_versioned(tx, "contacts", "contact", keep_id, keep.version, sets)
-        db.search.refresh(tx, [keep_id, other_id])
+        reindex(tx, [keep_id, other_id])
         drop_unused_tags(tx)
         changes: dict[str, tuple[Any, Any]] = {
             "merged": (f"{other.display_name} (id {other_id}, {other.uid})", keep_id)
@@ -299,4 +296,4 @@ def merge(db: Database, keep_id: int, other_id: int) -> ContactRead:
         )
         audit(tx, "merge", "contact", keep_id, changes)
         audit(tx, "merge", "contact", other_id, {"merged_into": (other_id, keep_id)})
-        return contacts._read(tx, keep_id)
+        return read_in(tx, keep_id)

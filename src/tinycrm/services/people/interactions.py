@@ -1,17 +1,40 @@
-"""Interactions (calls, emails, meetings...) and the timeline of a contact."""
+"""Interactions (calls, emails, meetings...) and the timeline of a contact.
+
+An interaction is something that happened: its time may not lie in the future (beyond a few minutes of clock
+skew between machines). What is planned is a task (``tasks.follow_up``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from tinycrm.domain import validation as v
 from tinycrm.domain.dates import parse_when
 from tinycrm.domain.errors import InvalidInput, NotFound
 from tinycrm.domain.people import INTERACTION_KINDS, InteractionRead, Page, Ref
-from tinycrm.services.common import audit, new_uid, now, user_id
+from tinycrm.services.common import (
+    MAX_ID,
+    audit,
+    check_version,
+    delete_record,
+    new_uid,
+    now,
+    update_versioned,
+    user_id,
+)
 from tinycrm.store.database import Database, Tx, as_datetime
 from tinycrm.store.sql import missing_ids, page_sql, placeholders
+
+#: how far ahead of this machine's clock an interaction may be (another machine's clock may run ahead)
+CLOCK_SKEW = timedelta(minutes=5)
+
+#: how the refusal of a time in the future ends (faces add how to do that where they are)
+FUTURE_HINT = "for what is planned add a follow-up task instead"
+
+#: what :func:`update` changes
+EDITABLE = frozenset({"kind", "summary", "body", "when", "contact_ids", "company_id", "deal_id"})
 
 
 def kind(value: str) -> str:
@@ -19,6 +42,24 @@ def kind(value: str) -> str:
     if k not in INTERACTION_KINDS:
         raise InvalidInput(f"kind {value!r} is not one of: {', '.join(INTERACTION_KINDS)}", field="kind")
     return k
+
+
+def happened_at(when: str | datetime | None) -> datetime:
+    """When an interaction happened: natural language or a datetime, default now; never in the future."""
+    happened = parse_when(when, what="when")
+    if happened > now() + CLOCK_SKEW:
+        from tinycrm.domain.dates import show
+
+        raise InvalidInput(
+            f"when: {show(happened)} is in the future, and an interaction is something that happened; "
+            + FUTURE_HINT,
+            field="when",
+        )
+    return happened
+
+
+def _summary(text: str | None) -> str:
+    return cast(str, v.line(text, "summary", max_len=500, required=True))  # required: never None
 
 
 def log(
@@ -34,13 +75,9 @@ def log(
 ) -> InteractionRead:
     """Log an interaction with one or more contacts. ``when`` takes natural language; default now."""
     k = kind(kind_)
-    text = v.line(summary, "summary", max_len=500, required=True)
+    text = _summary(summary)
     body = v.text(body, "body")
-    happened = parse_when(when, what="when")
-    if happened > now().replace(microsecond=0) and (happened - now()).days > 365:
-        raise InvalidInput(
-            "when: that is more than a year ahead; interactions are what happened", field="when"
-        )
+    happened = happened_at(when)
     if not contact_ids and company_id is None:
         raise InvalidInput("an interaction needs a contact (or a company)", field="contact")
     with db.write() as tx:
@@ -72,13 +109,11 @@ def insert(
     uid: str | None = None,
 ) -> int:
     """Store a validated interaction inside an open transaction; give its id."""
-    ids = list(dict.fromkeys(contact_ids))
-    if ids:
-        missing = missing_ids(tx, "contacts", ids)
-        if missing:
-            raise NotFound(f"no contact with id {missing[0]}")
-        if company_id is None and len(ids) == 1:
-            company_id = tx.scalar("SELECT company_id FROM contacts WHERE id = :i", {"i": ids[0]})
+    ids = _contacts(tx, contact_ids)
+    _check_link(tx, "companies", "company", company_id)
+    _check_link(tx, "deals", "deal", deal_id)
+    if ids and company_id is None and len(ids) == 1:
+        company_id = tx.scalar("SELECT company_id FROM contacts WHERE id = :i", {"i": ids[0]})
     stamp = now()
     iid = tx.insert(
         "INSERT INTO interactions (uid, kind, happened_at, summary, body, company_id, deal_id, owner_id, "
@@ -107,6 +142,30 @@ def insert(
         {"kind": (None, kind), "summary": (None, summary), "contacts": (None, ids)},
     )
     return iid
+
+
+def _contacts(tx: Tx, contact_ids: Sequence[int]) -> list[int]:
+    """The contact ids, once each, in the order given; :class:`NotFound` for one that does not exist."""
+    ids = list(dict.fromkeys(contact_ids))
+    if ids:
+        too_big = [i for i in ids if not 0 < i <= MAX_ID]
+        missing = too_big or missing_ids(tx, "contacts", ids)
+        if missing:
+            raise NotFound(
+                f"no contact with id {missing[0]}; find one with: crm search NAME", field="contact"
+            )
+    return ids
+
+
+def _check_link(tx: Tx, table: str, what: str, record_id: int | None) -> int | None:
+    if record_id is None:
+        return None
+    if (
+        not 0 < record_id <= MAX_ID
+        or tx.scalar(f"SELECT id FROM {table} WHERE id = :i", {"i": record_id}) is None
+    ):
+        raise NotFound(f"no {what} with id {record_id}", field=what)
+    return record_id
 
 
 _SELECT = (
@@ -139,16 +198,20 @@ def _hydrate(tx: Tx, rows: list) -> list[InteractionRead]:
             company=Ref(r["company_id"], r["company_name"]) if r["company_id"] else None,
             deal=Ref(r["deal_id"], r["deal_title"]) if r["deal_id"] else None,
             owner=r["owner_name"],
-            created_at=as_datetime(r["created_at"]),
+            created_at=cast(datetime, as_datetime(r["created_at"])),  # NOT NULL columns
+            updated_at=cast(datetime, as_datetime(r["updated_at"])),
+            version=r["version"],
         )
         for r in rows
     ]
 
 
 def _read(tx: Tx, interaction_id: int) -> InteractionRead:
-    rows = tx.all(f"{_SELECT} WHERE i.id = :i", {"i": interaction_id})
+    rows = tx.all(f"{_SELECT} WHERE i.id = :i", {"i": interaction_id}) if 0 < interaction_id <= MAX_ID else []
     if not rows:
-        raise NotFound(f"no interaction with id {interaction_id}")
+        raise NotFound(
+            f"no interaction with id {interaction_id}; a contact's timeline lists them: crm timeline NAME"
+        )
     return _hydrate(tx, rows)[0]
 
 
@@ -188,9 +251,72 @@ def for_company(
         return Page(_hydrate(tx, rows), total, limit, offset)
 
 
-def delete(db: Database, interaction_id: int) -> InteractionRead:
+def update(
+    db: Database, interaction_id: int, changes: Mapping[str, Any], *, expected_version: int | None = None
+) -> InteractionRead:
+    """Change the given fields: ``kind``, ``summary``, ``body`` (``None`` clears it), ``when`` (natural
+    language or a datetime; not in the future), ``contact_ids`` (the people, replacing them),
+    ``company_id`` / ``deal_id`` (``None`` unlinks). ``expected_version`` guards against overwriting a
+    change made since it was read. One transaction, audited; gives the interaction as it is now."""
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} of an interaction")
     with db.write() as tx:
+        tx.lock_rows("interactions", [interaction_id])  # PostgreSQL: other writers of it wait for us
         before = _read(tx, interaction_id)
-        tx.execute("DELETE FROM interactions WHERE id = :i", {"i": interaction_id})
-        audit(tx, "delete", "interaction", interaction_id, {"summary": (before.summary, None)})
-        return before
+        check_version(tx, "interactions", "interaction", interaction_id, expected_version)
+        sets, changed = _changes(tx, before, changes)
+        old_people = [p.id for p in before.contacts]
+        people = old_people
+        if changes.get("contact_ids") is not None:
+            people = _contacts(tx, changes["contact_ids"])
+            if sorted(people) != sorted(old_people):
+                changed["contacts"] = (old_people, people)
+        company = sets["company_id"] if "company_id" in sets else before.company and before.company.id
+        if not people and company is None:
+            raise InvalidInput("an interaction needs a contact (or a company)", field="contact")
+        if not changed:
+            return before
+        update_versioned(tx, "interactions", "interaction", interaction_id, before.version, sets)
+        if "contacts" in changed:
+            tx.execute("DELETE FROM interaction_contacts WHERE interaction_id = :i", {"i": interaction_id})
+            tx.executemany(
+                "INSERT INTO interaction_contacts (interaction_id, contact_id) VALUES (:i, :c)",
+                [{"i": interaction_id, "c": c} for c in people],
+            )
+        audit(tx, "update", "interaction", interaction_id, changed)
+        return _read(tx, interaction_id)
+
+
+def _changes(
+    tx: Tx, before: InteractionRead, changes: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, tuple[Any, Any]]]:
+    """The columns to set and the audit entry of the column changes (the people are the caller's)."""
+    sets: dict[str, Any] = {}
+    changed: dict[str, tuple[Any, Any]] = {}
+
+    def put(column: str, old: Any, new: Any, label: str | None = None) -> None:
+        if old != new:
+            sets[column] = new
+            changed[label or column] = (old, new)
+
+    if "kind" in changes:
+        put("kind", before.kind, kind(changes["kind"]))
+    if "summary" in changes:
+        put("summary", before.summary, _summary(changes["summary"]))
+    if "body" in changes:
+        put("body", before.body, v.text(changes["body"] or None, "body"))
+    if "when" in changes:
+        put("happened_at", before.happened_at, happened_at(changes["when"]), "when")
+    for key, table, what, ref in (
+        ("company_id", "companies", "company", before.company),
+        ("deal_id", "deals", "deal", before.deal),
+    ):
+        if key in changes:
+            put(key, ref.id if ref else None, _check_link(tx, table, what, changes[key]))
+    return sets, changed
+
+
+def delete(db: Database, interaction_id: int) -> InteractionRead:
+    """Delete an interaction for good (audited with its summary); gives it as it was."""
+    return delete_record(db, "interactions", "interaction", interaction_id, _read, "summary")

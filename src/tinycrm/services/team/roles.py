@@ -1,15 +1,18 @@
 """Team members on PostgreSQL: real database logins in three group roles, so rights hold for every client.
 
-* ``tinycrm_viewer``: ``SELECT`` on every table -- a viewer cannot write, whatever program they connect with;
+* ``tinycrm_viewer``: ``SELECT`` on every table -- a viewer cannot change the data, whatever program they
+  connect with (they may keep their own reminder bookkeeping, see :mod:`tinycrm.services.team.guards`);
 * ``tinycrm_member``: ``SELECT, INSERT, UPDATE, DELETE`` on every table (not the schema version) and the
-  sequences;
-* ``tinycrm_admin``: all privileges (with grant option), plus each admin login gets ``CREATEROLE`` and may
-  hand out the three group roles, so admins add and remove members.
+  sequences, narrowed by :mod:`~tinycrm.services.team.guards`: the audit log is append-only, roles and names
+  of users are not theirs to change, search index rows are replaced, never removed;
+* ``tinycrm_admin``: ``SELECT, INSERT, UPDATE, DELETE`` (with grant option) but for the append-only audit
+  log, plus each admin login gets ``CREATEROLE`` and may hand out the three group roles, so admins add and
+  remove members.
 
 The group roles are created once per server (PostgreSQL roles are server-wide); their rights are granted per
-database the first time ``crm team add-member`` runs there as the owner of the tables (or a superuser), with
+database each time ``crm team add-member`` runs there as the owner of the tables (or a superuser), with
 default privileges so tables added by later schema upgrades get the same grants. Each member is also a row
-of ``users`` with the same role, so ownership, ``--mine`` and the audit trail name them.
+of ``users`` with the same name and role: the login is the user (:mod:`tinycrm.services.team.identity`).
 
 On a SQLite file there are no logins: the file's permissions are the boundary (see docs/team.md).
 """
@@ -22,6 +25,7 @@ from typing import Any
 
 from tinycrm.domain.errors import Conflict, InvalidInput, NotFound, Refused
 from tinycrm.services.common import audit, now
+from tinycrm.services.team import identity
 from tinycrm.services.team.users import ROLES, check_role
 from tinycrm.store.database import Database, Tx
 
@@ -72,7 +76,7 @@ def check_role_name(name: str | None) -> str:
 # --- low level ------------------------------------------------------------------------------------------
 
 
-def _ddl(tx: Tx, statement: str, *parts: Any) -> None:
+def ddl(tx: Tx, statement: str, *parts: Any) -> None:
     """Run a statement that takes no parameters (CREATE ROLE, GRANT...), composed with psycopg's quoting."""
     import psycopg
     from psycopg import sql
@@ -143,8 +147,10 @@ def ensure_groups(tx: Tx) -> None:
 
 
 def ensure_grants(tx: Tx) -> None:
-    """Give the group roles their rights on this database's tables; only the tables' owner (or a superuser)
-    can, and only needs to once: later runs by an admin find them in place."""
+    """Give the group roles their rights on this database's tables, and install what the server enforces
+    beyond them (:func:`tinycrm.services.team.guards.protect`). Only the tables' owner (or a superuser) can;
+    each of their runs applies everything again (so a newer tinycrm's rules reach a database set up by an
+    older one), while runs by an admin find the rights in place and leave them."""
     schema = tx.scalar("SELECT current_schema()")
     owner = tx.scalar(
         "SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'contacts'"
@@ -167,31 +173,45 @@ def ensure_grants(tx: Tx) -> None:
             )
         return
     groups = [GROUPS[r] for r in ("admin", "member", "viewer")]
-    _ddl(tx, "GRANT USAGE ON SCHEMA {} TO {}, {}, {}", schema, *groups)
-    _ddl(tx, "GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}", schema, GROUPS["viewer"])
-    _ddl(
-        tx, "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}", schema, GROUPS["member"]
-    )
-    _ddl(tx, "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}", schema, GROUPS["member"])
-    _ddl(
+    ddl(tx, "GRANT USAGE ON SCHEMA {} TO {}, {}, {}", schema, *groups)
+    ddl(tx, "GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}", schema, GROUPS["viewer"])
+    ddl(tx, "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}", schema, GROUPS["member"])
+    ddl(tx, "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}", schema, GROUPS["member"])
+    ddl(
         tx,
         "REVOKE INSERT, UPDATE, DELETE ON TABLE {}.{} FROM {}",
         schema,
         "alembic_version",
         GROUPS["member"],
     )
-    _ddl(tx, "GRANT ALL ON ALL TABLES IN SCHEMA {} TO {} WITH GRANT OPTION", schema, GROUPS["admin"])
-    _ddl(tx, "GRANT ALL ON ALL SEQUENCES IN SCHEMA {} TO {} WITH GRANT OPTION", schema, GROUPS["admin"])
+    ddl(
+        tx,
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {} WITH GRANT OPTION",
+        schema,
+        GROUPS["admin"],
+    )
+    ddl(tx, "GRANT ALL ON ALL SEQUENCES IN SCHEMA {} TO {} WITH GRANT OPTION", schema, GROUPS["admin"])
     # tables a later schema upgrade (run by the owner) creates get the same rights
     for what, privileges, group, extra in (
         ("TABLES", "SELECT", "viewer", ""),
         ("TABLES", "SELECT, INSERT, UPDATE, DELETE", "member", ""),
         ("SEQUENCES", "USAGE, SELECT", "member", ""),
-        ("TABLES", "ALL", "admin", " WITH GRANT OPTION"),
+        ("TABLES", "SELECT, INSERT, UPDATE, DELETE", "admin", " WITH GRANT OPTION"),
         ("SEQUENCES", "ALL", "admin", " WITH GRANT OPTION"),
     ):
         grant = f"GRANT {privileges} ON {what} TO {{}}{extra}"
-        _ddl(tx, "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} " + grant, owner, schema, GROUPS[group])
+        ddl(tx, "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} " + grant, owner, schema, GROUPS[group])
+    # (databases set up before admins lost TRUNCATE and TRIGGER granted them on tables to come)
+    ddl(
+        tx,
+        "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} REVOKE TRUNCATE, TRIGGER, REFERENCES ON TABLES FROM {}",
+        owner,
+        schema,
+        GROUPS["admin"],
+    )
+    from tinycrm.services.team import guards
+
+    guards.protect(tx, schema)
 
 
 def apply_role(tx: Tx, name: str, role: str | None) -> None:
@@ -201,17 +221,17 @@ def apply_role(tx: Tx, name: str, role: str | None) -> None:
     admin = role == "admin"
     for r, admin_option in have.items():
         if r not in want:
-            _ddl(tx, "REVOKE {} FROM {}", GROUPS[r], name)
+            ddl(tx, "REVOKE {} FROM {}", GROUPS[r], name)
         elif admin_option and not admin:
-            _ddl(tx, "REVOKE ADMIN OPTION FOR {} FROM {}", GROUPS[r], name)
+            ddl(tx, "REVOKE ADMIN OPTION FOR {} FROM {}", GROUPS[r], name)
     for r in want:
         if r not in have or (admin and not have[r]):
-            _ddl(tx, "GRANT {} TO {}" + (" WITH ADMIN OPTION" if admin else ""), GROUPS[r], name)
+            ddl(tx, "GRANT {} TO {}" + (" WITH ADMIN OPTION" if admin else ""), GROUPS[r], name)
     createrole = bool(tx.scalar("SELECT rolcreaterole FROM pg_roles WHERE rolname = :n", {"n": name}))
     if admin and not createrole:
-        _ddl(tx, "ALTER ROLE {} CREATEROLE", name)
+        ddl(tx, "ALTER ROLE {} CREATEROLE", name)
     elif not admin and createrole and have.get("admin"):
-        _ddl(tx, "ALTER ROLE {} NOCREATEROLE", name)
+        ddl(tx, "ALTER ROLE {} NOCREATEROLE", name)
 
 
 def _set_password(tx: Tx, name: str, password: str) -> None:
@@ -221,7 +241,7 @@ def _set_password(tx: Tx, name: str, password: str) -> None:
         raise InvalidInput("the password is empty", field="password")
     conn = tx.db.connection()
     verifier = conn.pgconn.encrypt_password(password.encode("utf-8"), name.encode("utf-8"), None)
-    _ddl(tx, "ALTER ROLE {} PASSWORD {}", name, _literal(verifier.decode("ascii")))
+    ddl(tx, "ALTER ROLE {} PASSWORD {}", name, _literal(verifier.decode("ascii")))
 
 
 # --- the commands ---------------------------------------------------------------------------------------
@@ -248,6 +268,24 @@ def _member(tx: Tx, name: str) -> Member:
     )
 
 
+def require_role_maker(tx: Tx) -> None:
+    """Refuse, saying what to do, unless this login may create roles and hand out the group roles: a
+    superuser, or a login with ``CREATEROLE`` (the owner, made as docs/team.md says, and every admin)."""
+    row = tx.one("SELECT rolname, rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user")
+    if row is None or row["rolsuper"] or row["rolcreaterole"]:
+        return
+    held = identity.team_role(tx)
+    if held is not None:
+        raise Refused(
+            f"only a tinycrm admin can add, change or remove members; your database login {row['rolname']} "
+            f"is a tinycrm {held}: ask an admin (crm team list)"
+        )
+    raise Refused(
+        f"crm team needs a database login that may create roles, and {row['rolname']} may not: as the "
+        f"server's superuser run: ALTER ROLE {row['rolname']} CREATEROLE (see docs/team.md)"
+    )
+
+
 def add_member(
     db: Database,
     name: str,
@@ -267,11 +305,12 @@ def add_member(
 
     details = users._clean({"full_name": full_name, "email": email})  # noqa: SLF001 - same validation
     with db.write() as tx:
+        require_role_maker(tx)
         ensure_groups(tx)
         ensure_grants(tx)
         existing = tx.one("SELECT rolcanlogin FROM pg_roles WHERE rolname = :n", {"n": name})
         if existing is None:
-            _ddl(tx, "CREATE ROLE {} LOGIN", name)
+            ddl(tx, "CREATE ROLE {} LOGIN", name)
         elif not existing["rolcanlogin"]:
             raise Conflict(
                 f"a database role named {name!r} exists but cannot log in (a group?); pick another name"
@@ -333,6 +372,7 @@ def remove_member(db: Database, name: str, *, drop_role: bool = False) -> Member
     and mark the user inactive; ``drop_role`` also drops the login itself."""
     require_postgres(db)
     with db.write() as tx:
+        require_role_maker(tx)
         before = _member(tx, name)
         if name == tx.scalar("SELECT current_user"):
             raise Refused("you cannot remove the login you are connected as; ask another admin")
@@ -342,7 +382,7 @@ def remove_member(db: Database, name: str, *, drop_role: bool = False) -> Member
             import psycopg
 
             try:
-                _ddl(tx, "DROP ROLE {}", name)
+                ddl(tx, "DROP ROLE {}", name)
             except psycopg.errors.DependentObjectsStillExist as exc:
                 detail = " ".join((exc.diag.message_detail or "").split())
                 raise Conflict(

@@ -17,6 +17,7 @@ from typing import Any
 from tinycrm.domain import validation as v
 from tinycrm.domain.errors import Conflict, InvalidInput, NotFound, Refused
 from tinycrm.services.common import actor, audit, now, user_id
+from tinycrm.services.team import identity
 from tinycrm.store.database import Database, Tx, as_datetime
 
 ROLES = ("admin", "member", "viewer")
@@ -112,8 +113,17 @@ def list_users(db: Database, *, include_inactive: bool = True) -> list[UserRead]
 def require_admin(tx: Tx, what: str) -> None:
     """Refuse unless the acting user is an admin (or there is no active admin at all yet).
 
-    On a SQLite file this is a courtesy, not a boundary; on PostgreSQL the database's own grants are."""
+    On PostgreSQL a team login is an admin when it holds the ``tinycrm_admin`` role (not when its ``users``
+    row says so), and the database's own grants are the boundary; on a SQLite file this is a courtesy."""
     me = actor(tx.db)
+    held = identity.team_role(tx)
+    if held == "admin":
+        return
+    if held is not None:
+        raise Refused(
+            f"only an admin can {what}; your database login {me} is a tinycrm {held}: ask an admin "
+            "(crm team list)"
+        )
     role = tx.scalar("SELECT role FROM users WHERE name = :n AND active", {"n": me})
     if role is None and tx.scalar("SELECT count(*) FROM users WHERE name = :n", {"n": me}) == 0:
         user_id(tx)  # registers the actor: the first user is the admin

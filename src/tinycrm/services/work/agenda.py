@@ -22,6 +22,7 @@ from tinycrm.domain import clock
 from tinycrm.domain.errors import InvalidInput
 from tinycrm.domain.tasks import Agenda, AgendaItem, BirthdayEntry, CalendarData, DealDate, TaskRead
 from tinycrm.services.common import now
+from tinycrm.services.work import recurrence, stay_in_touch
 from tinycrm.services.work import tasks as task_service
 from tinycrm.store.database import Database, Tx, as_date, as_datetime
 
@@ -40,7 +41,7 @@ def _task_item(t: TaskRead, moment: datetime, today_start: datetime, tomorrow_st
         section = "today"
     else:
         section = "upcoming"
-    when: datetime | date = task_service.local_date(eff) if day_based else eff
+    when: datetime | date = recurrence.local_date(eff) if day_based else eff
     bits = []
     if t.snoozed_until is not None and t.snoozed_until > moment:
         from tinycrm.domain.dates import show
@@ -78,8 +79,8 @@ def _task_item(t: TaskRead, moment: datetime, today_start: datetime, tomorrow_st
 def _tasks(
     tx: Tx, *, owner_id: int | None, end: datetime, moment: datetime, include_snoozed: bool
 ) -> list[AgendaItem]:
-    today_start = task_service.day_start(task_service.local_today())
-    tomorrow_start = task_service.day_start(task_service.local_today() + timedelta(days=1))
+    today_start = recurrence.day_start(recurrence.local_today())
+    tomorrow_start = recurrence.day_start(recurrence.local_today() + timedelta(days=1))
     eff = task_service.EFFECTIVE_DUE
     cond = f"t.done_at IS NULL AND {eff} IS NOT NULL AND {eff} < :end"
     params: dict[str, Any] = {"end": end, "now": moment}
@@ -95,7 +96,7 @@ def _tasks(
 
 
 def _stale(tx: Tx, *, owner_id: int | None, end: datetime, today: date) -> list[AgendaItem]:
-    base, late = task_service.stale_base(tx.db)
+    base, late = stay_in_touch.stale_base(tx.db)
     params: dict[str, Any] = {"until": end}
     cond = f" AND {late} > 0"
     if owner_id is not None:
@@ -110,7 +111,7 @@ def _stale(tx: Tx, *, owner_id: int | None, end: datetime, today: date) -> list[
 
     items = []
     for row in rows:
-        s = task_service.stale_from_row(row, today)
+        s = stay_in_touch.stale_from_row(row, today)
         assert s.due_date is not None
         section = "overdue" if s.due_date < today else ("today" if s.due_date == today else "upcoming")
         if s.last_interaction_at:
@@ -233,8 +234,8 @@ def build(
     lead = config.get(config.Core).birthday_lead_days if lead_days is None else lead_days
     lead = max(0, min(lead, MAX_DAYS))
     moment = now()
-    today = task_service.local_today()
-    end = task_service.day_start(today + timedelta(days=days + 1))
+    today = recurrence.local_today()
+    end = recurrence.day_start(today + timedelta(days=days + 1))
     with db.read() as tx:
         owner_id = task_service.owner_filter(tx, owner)
         items = _tasks(tx, owner_id=owner_id, end=end, moment=moment, include_snoozed=include_snoozed)
@@ -248,7 +249,7 @@ def build(
         if isinstance(when, datetime):
             stamp = when
         elif isinstance(when, date):
-            stamp = task_service.day_start(when)
+            stamp = recurrence.day_start(when)
         else:
             stamp = datetime.min.replace(tzinfo=UTC)
         return (stamp, order[item.kind], item.title)

@@ -16,7 +16,7 @@ from tinycrm.domain import validation as v
 from tinycrm.domain.tasks import AgendaItem
 from tinycrm.services.common import actor, audit, now
 from tinycrm.services.work import agenda as agenda_service
-from tinycrm.services.work import tasks as task_service
+from tinycrm.services.work import recurrence
 from tinycrm.store.database import Database, as_datetime
 from tinycrm.store.sql import placeholders
 
@@ -40,7 +40,7 @@ def due_items(
     if include_seen or not items:
         return items
     who = user or recipient(db, owner)
-    today_start = task_service.day_start(task_service.local_today())
+    today_start = recurrence.day_start(recurrence.local_today())
     seen: dict[str, tuple[str, datetime | None]] = {}
     keys = [i.key for i in items]
     with db.read() as tx:
@@ -117,7 +117,7 @@ def render_digest(items: Sequence[AgendaItem], *, today: date | None = None) -> 
     """The plain-text digest of reminder items, grouped by overdue / today / coming up. Empty: ``""``."""
     if not items:
         return ""
-    today = today or task_service.local_today()
+    today = today or recurrence.local_today()
     lines = [f"{digest_subject(items)} - {today.strftime('%A %Y-%m-%d')}"]
     for key, label in SECTIONS:
         group = [i for i in items if i.section == key]

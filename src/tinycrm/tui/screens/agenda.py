@@ -191,7 +191,7 @@ class AgendaScreen(CrmScreen):
         if item is None or item.kind != "task" or item.task_id is None:
             self.notify("Only tasks can be snoozed.", timeout=3)
             return
-        from tinycrm.tui.screens.forms import SnoozeForm
+        from tinycrm.tui.screens.work_forms import SnoozeForm
 
         def snoozed(task: Any) -> None:
             if task is not None:
@@ -200,13 +200,13 @@ class AgendaScreen(CrmScreen):
 
         self.app.push_screen(SnoozeForm(item.task_id, item.title), snoozed)
 
-    def action_open_contact(self) -> None:
+    async def action_open_contact(self) -> None:
         item = self.current()
         if item is None:
             return
         if item.contact_id is None:
             if item.kind == "deal":
-                self.app.run_action("show('pipeline')")
+                await self.app.run_action("show('pipeline')")
             else:
                 self.notify("This item has no contact.", timeout=3)
             return
@@ -215,8 +215,8 @@ class AgendaScreen(CrmScreen):
         self.app.push_screen(ContactScreen(item.contact_id), callback=lambda _: self.reload(item.key))
 
     @on(OptionList.OptionSelected, "#agenda")
-    def _selected(self) -> None:
-        self.action_open_contact()
+    async def _selected(self) -> None:
+        await self.action_open_contact()
 
     def action_refresh(self) -> None:
         self.reload(self._current_key())

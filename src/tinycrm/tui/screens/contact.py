@@ -20,7 +20,7 @@ from tinycrm.domain import clock
 from tinycrm.domain.errors import CrmError
 from tinycrm.domain.people import ContactRead
 from tinycrm.tui import keys
-from tinycrm.tui.format import KIND_ICONS, ago, count, escape, money, when
+from tinycrm.tui.format import KIND_ICONS, ago, count, money, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
 from tinycrm.tui.widgets.nav import NavBar
 
@@ -302,7 +302,7 @@ class ContactScreen(CrmScreen):
     def action_log_interaction(self) -> None:
         if (c := self._need()) is None:
             return
-        from tinycrm.tui.screens.forms import InteractionForm
+        from tinycrm.tui.screens.interaction import InteractionForm
 
         def logged(result: Any) -> None:
             if result is not None:
@@ -314,7 +314,7 @@ class ContactScreen(CrmScreen):
     def action_follow_up(self) -> None:
         if (c := self._need()) is None:
             return
-        from tinycrm.tui.screens.forms import FollowUpForm
+        from tinycrm.tui.screens.contact_forms import FollowUpForm
 
         def added(result: Any) -> None:
             if result is not None:
@@ -326,7 +326,7 @@ class ContactScreen(CrmScreen):
     def action_edit(self) -> None:
         if (c := self._need()) is None:
             return
-        from tinycrm.tui.screens.forms import ContactForm
+        from tinycrm.tui.screens.contact_forms import ContactForm
 
         def saved(result: Any) -> None:
             if result is not None:
@@ -338,7 +338,7 @@ class ContactScreen(CrmScreen):
     def action_tag(self) -> None:
         if (c := self._need()) is None:
             return
-        from tinycrm.tui.screens.forms import TagsForm
+        from tinycrm.tui.screens.contact_forms import TagsForm
 
         def saved(result: Any) -> None:
             if result is not None:
@@ -397,6 +397,16 @@ class ContactScreen(CrmScreen):
         if not 0 <= index < len(self.entries):
             return
         e = self.entries[index]
-        if e.kind in ("call", "email", "meeting", "message", "note", "other"):
-            text = f"[b]{escape(e.title)}[/b]\n{escape(when(e.at))}"
-            self.notify(text + (f"\n{escape(e.detail)}" if e.detail else ""), title=e.kind, timeout=6)
+        if e.ref is not None and e.ref[0] == "interaction":
+            self.open_interaction(e.ref[1])
+
+    def open_interaction(self, interaction_id: int) -> None:
+        """The interaction in full (e edits it, d deletes it); the timeline reloads when it changed."""
+        from tinycrm.tui.screens.interaction import InteractionScreen
+
+        def back(changed: bool | None) -> None:
+            if changed:
+                self.reload()
+
+        name = self.contact.display_name if self.contact else ""
+        self.app.push_screen(InteractionScreen(interaction_id, name), back)

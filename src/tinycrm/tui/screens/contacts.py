@@ -366,7 +366,7 @@ class ContactsScreen(CrmScreen):
 
     def action_new_contact(self) -> None:
         from tinycrm.tui.screens.contact import ContactScreen
-        from tinycrm.tui.screens.forms import ContactForm
+        from tinycrm.tui.screens.contact_forms import ContactForm
 
         def saved(contact: Any) -> None:
             if contact is None:
@@ -382,7 +382,7 @@ class ContactsScreen(CrmScreen):
         if cid is None or self.shown is None:
             return
         name = next((c.display_name for c in self.shown.items if c.id == cid), "")
-        from tinycrm.tui.screens.forms import InteractionForm
+        from tinycrm.tui.screens.interaction import InteractionForm
 
         def logged(result: Any) -> None:
             if result is not None:

@@ -261,7 +261,7 @@ class PipelineScreen(CrmScreen):
         d = self.current_summary()
         if d is None:
             return
-        from tinycrm.tui.screens.forms import LoseForm
+        from tinycrm.tui.screens.work_forms import LoseForm
 
         def lost(deal: Any) -> None:
             if deal is not None:

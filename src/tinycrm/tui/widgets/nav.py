@@ -23,8 +23,8 @@ class NavTab(Static):
         self.area = area
         self.set_class(current, "-current")
 
-    def on_click(self) -> None:
-        self.app.run_action(f"show('{self.area}')")
+    async def on_click(self) -> None:
+        await self.app.run_action(f"show('{self.area}')")
 
 
 class NavBar(Horizontal):

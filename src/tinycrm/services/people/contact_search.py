@@ -1,0 +1,224 @@
+"""Finding contacts: lists, search, references (``ada``, ``ada@example.com``, ``12``) and tags."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from tinycrm.domain import validation as v
+from tinycrm.domain.errors import Ambiguous, InvalidInput, NotFound
+from tinycrm.domain.people import ContactSummary, Page, Ref, TagCount
+from tinycrm.services.common import MAX_ID, owner_filter, sort_key
+from tinycrm.services.people import companies
+from tinycrm.services.people.contact_loader import load_many
+from tinycrm.store import search as fts
+from tinycrm.store.database import Database, Tx
+from tinycrm.store.sql import escape_like
+
+#: above this many matches, search results come by name rather than by relevance
+BROAD_MATCH = 2000
+
+SORTS = {
+    "name": "c.sort_name, c.id",
+    "created": "c.created_at DESC, c.id DESC",
+    "updated": "c.updated_at DESC, c.id DESC",
+    "company": "co.sort_name, c.sort_name, c.id",
+}
+
+
+def _filters(
+    tx: Tx, *, tag: str | None, company: str | None, archived: bool | None, owner: str | None
+) -> tuple[str, dict[str, Any]]:
+    """The condition on contacts (alias ``c``) for the list and search options; ``company`` is a reference
+    (id, domain, name or a fragment of one), an error when it names no company or several."""
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    if archived is not None:
+        where.append("c.archived = :archived")
+        params["archived"] = archived
+    if tag:
+        where.append(
+            "EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id "
+            "WHERE ct.contact_id = c.id AND t.name_key = :tag)"
+        )
+        params["tag"] = tag.strip().casefold()
+    if company:
+        where.append("c.company_id = :company_id")
+        params["company_id"] = companies.resolve_in(tx, company)
+    mine, oparams = owner_filter(tx, owner, "c.owner_id")
+    where.append(mine)
+    params.update(oparams)
+    return " AND ".join(where), params
+
+
+def _page_args(limit: int | None, offset: int) -> None:
+    if limit is not None and not 1 <= limit <= 1_000_000:
+        raise InvalidInput(f"--limit must be between 1 and 1000000 (got {limit})")
+    if offset < 0:
+        raise InvalidInput(f"--offset must not be negative (got {offset})")
+    if offset > MAX_ID:
+        raise InvalidInput(f"--offset is too large (got {offset})")
+
+
+def list_contacts(
+    db: Database,
+    *,
+    limit: int | None = 20,
+    offset: int = 0,
+    tag: str | None = None,
+    company: str | None = None,
+    archived: bool | None = False,
+    sort: str = "name",
+    owner: str | None = None,
+) -> Page[ContactSummary]:
+    """A page of contacts. ``archived``: ``False`` hides archived ones, ``True`` shows only them, ``None`` all.
+    ``owner``: only the contacts of this user (``--mine`` passes the acting user)."""
+    _page_args(limit, offset)
+    if sort not in SORTS:
+        raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
+    join = " LEFT JOIN companies co ON co.id = c.company_id" if sort == "company" else ""
+    page = "" if limit is None else " LIMIT :limit OFFSET :offset"
+    with db.read() as tx:
+        cond, params = _filters(tx, tag=tag, company=company, archived=archived, owner=owner)
+        total = tx.scalar(f"SELECT count(*) FROM contacts c WHERE {cond}", params)
+        ids = tx.column(
+            f"SELECT c.id FROM contacts c{join} WHERE {cond} ORDER BY {SORTS[sort]}{page}",
+            {**params, "limit": limit, "offset": offset},
+        )
+        return Page(load_many(tx, ids, detail="summary"), total, limit, offset)
+
+
+def search(
+    db: Database,
+    query: str,
+    *,
+    limit: int | None = 20,
+    offset: int = 0,
+    tag: str | None = None,
+    company: str | None = None,
+    archived: bool | None = False,
+    owner: str | None = None,
+    exact_total: bool = True,
+) -> Page[ContactSummary]:
+    """Contacts matching a search query (see :mod:`tinycrm.store.search`), best matches first.
+
+    A query matching thousands comes by name. With ``exact_total=False`` (search as you type) such a query is
+    counted from the index alone, archived contacts included, the newest matches come first, and the page says
+    the total is an estimate. A blank query lists everyone; one with no letter or digit (``🦄``, ``tag:``) raises
+    ``NothingToSearch``, or, as you type, gives an empty page."""
+    _page_args(limit, offset)
+    v.line(query, "search query")
+    try:
+        terms = fts.parse(query or "")
+    except fts.NothingToSearch:
+        if exact_total:
+            raise
+        return Page([], 0, limit, offset)  # a lone '"' or 'tag:' is a query still being typed
+    if not terms:
+        return list_contacts(
+            db, limit=limit, offset=offset, tag=tag, company=company, archived=archived, owner=owner
+        )
+    match_sql, params = db.search.match(terms)
+    page = "" if limit is None else " LIMIT :limit OFFSET :offset"
+    params = {**params, "limit": limit, "offset": offset}
+    with db.read() as tx:
+        cond, fparams = _filters(tx, tag=tag, company=company, archived=archived, owner=owner)
+        params.update(fparams)
+        # CROSS JOIN keeps the index match first: SQLite would otherwise run the match once per contact
+        base = f"FROM ({match_sql}) m CROSS JOIN contacts c WHERE c.id = m.contact_id AND {cond}"
+        if not exact_total and not (tag or company or owner):
+            matched = tx.scalar(f"SELECT count(*) FROM ({match_sql}) m", params)
+            if matched > BROAD_MATCH:
+                # search as you type, the first letter: count from the index alone and show the newest
+                # matches, which the index yields in order without reading the thousands of others
+                ids = tx.column(f"SELECT c.id {base} ORDER BY m.contact_id DESC{page}", params)
+                items = load_many(tx, ids, detail="summary")
+                return Page(items, matched, limit, offset, estimate=True, order="newest")
+        total = tx.scalar(f"SELECT count(*) {base}", params)
+        if total > BROAD_MATCH:
+            # a word so short it matches thousands: relevance means little, and ranking every match costs
+            # more than walking the name index, so show them by name
+            ids = tx.column(
+                f"SELECT c.id FROM contacts c WHERE c.id IN (SELECT contact_id FROM ({match_sql}) m) "
+                f"AND {cond} ORDER BY c.sort_name, c.id{page}",
+                params,
+            )
+            return Page(load_many(tx, ids, detail="summary"), total, limit, offset, order="name")
+        ids = tx.column(f"SELECT c.id {base} ORDER BY m.score, c.sort_name, c.id{page}", params)
+        return Page(load_many(tx, ids, detail="summary"), total, limit, offset, order="relevance")
+
+
+def resolve(db: Database, ref: str) -> int:
+    """A contact id from a reference: an id, an exact email address, or a name (or a fragment of one).
+
+    An exact name wins over fragments; several matches raise :class:`Ambiguous` with the candidates.
+    """
+    with db.read() as tx:
+        return resolve_in(tx, ref)
+
+
+def resolve_in(tx: Tx, ref: str) -> int:
+    ref = (ref or "").strip()
+    if not ref:
+        raise InvalidInput("a contact reference is empty; give an id, an email address or a name")
+    v.line(ref, "contact reference")
+    if re.fullmatch(r"#?\d+", ref):
+        cid = int(ref.lstrip("#"))
+        if cid > MAX_ID or tx.scalar("SELECT id FROM contacts WHERE id = :i", {"i": cid}) is None:
+            raise NotFound(f"no contact with id {cid}; find one with: crm search NAME")
+        return cid
+    if "@" in ref:
+        ids = tx.column(
+            "SELECT DISTINCT contact_id FROM contact_emails WHERE value_key = :k ORDER BY contact_id",
+            {"k": ref.casefold()},
+        )
+        what = "email"
+    else:
+        key = sort_key(ref)
+        ids = tx.column("SELECT id FROM contacts WHERE sort_name = :k ORDER BY archived, id", {"k": key})
+        what = "name"
+        if not ids:
+            ids = tx.column(
+                "SELECT id FROM contacts WHERE sort_name LIKE :p ESCAPE '\\' ORDER BY archived, sort_name, id "
+                "LIMIT 11",
+                {"p": "%" + escape_like(key) + "%"},
+            )
+    if not ids:
+        raise NotFound(f"no contact matches {what} {ref!r}; find one with: crm search {ref.split('@')[0]}")
+    if len(ids) == 1:
+        return ids[0]
+    candidates = load_many(tx, ids[:10], detail="summary")
+    more = " (showing 10)" if len(ids) > 10 else ""
+    raise Ambiguous(
+        f"{ref!r} matches {len(ids) if len(ids) <= 10 else 'more than 10'} contacts{more}; "
+        "give an id or an email address",
+        candidates,
+    )
+
+
+def refs(db: Database, ids: Sequence[int]) -> list[Ref]:
+    with db.read() as tx:
+        return [Ref(s.id, s.display_name) for s in load_many(tx, ids, detail="summary")]
+
+
+def list_tags(db: Database) -> list[TagCount]:
+    with db.read() as tx:
+        rows = tx.all(
+            "SELECT t.name, (SELECT count(*) FROM contact_tags ct JOIN contacts c ON c.id = ct.contact_id "
+            "WHERE ct.tag_id = t.id AND NOT c.archived) AS contacts, "
+            "(SELECT count(*) FROM company_tags ct WHERE ct.tag_id = t.id) AS companies "
+            "FROM tags t ORDER BY t.name_key"
+        )
+    return [TagCount(r["name"], r["contacts"], r["companies"]) for r in rows]
+
+
+def candidates_label(items: list[ContactSummary] | list[Ref]) -> list[str]:
+    out = []
+    for c in items:
+        if isinstance(c, ContactSummary):
+            extra = ", ".join(x for x in (c.email, c.company) if x)
+            out.append(f"{c.id}\t{c.display_name}" + (f"\t{extra}" if extra else ""))
+        else:
+            out.append(f"{c.id}\t{c.name}")
+    return out
