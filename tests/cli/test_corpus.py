@@ -31,7 +31,7 @@ KNOWN_VCARD_NAMES = {
     "khard__korean-c.vcf": ["최유림"],
     "roundcubemail__utf-16_sample.vcf": ["Ǽgean ĽdaMonté"],
     "roundcubemail__johndoe.vcf": ["John Doë"],
-    "roundcubemail__thebat.vcf": ["Piotr Iksiñski"],
+    "roundcubemail__thebat.vcf": ["Piotr Iksiński"],
     "roundcubemail__apple.vcf": ["Apple Computer AG"],
     "ez-vcard__John_Doe_IPHONE.vcf": ["Mr. John Richter James Doe Sr."],
     "ez-vcard__John_Doe_MS_OUTLOOK.vcf": ["Mr. John Richter James Doe Sr."],

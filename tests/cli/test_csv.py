@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from crm_testkit import Cli
 from tinycrm.formats.csvio import CsvReader, detect, neutralise
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "csv"
@@ -299,3 +300,117 @@ def test_export_csv_google_preset(cli):
     assert (c.display_name, c.company, c.tags) == ("Ada Lovelace", "Engines", ["math"])
     assert c.phones[0].value == "+44 1234 567"
     assert cli("export", "csv", "-", "--preset", "outlook").exit_code == 2
+
+
+# --- cells of any length, values of any kind, files of any encoding -------------------------------------
+
+
+def test_a_cell_longer_than_the_csv_module_allows_is_imported_and_a_larger_one_is_its_rows_error(
+    cli, tmp_path
+):
+    """A 200 KB note stopped the import at the row before it; a cell longer than any column takes is now
+    that row's error, and the rows after it (in the next batch too) are imported."""
+    note = "n" * 200_000
+    rows = [f"Person {n},p{n}@example.com,{note if n == 301 else 'short'}" for n in range(1, 601)]
+    rows[449] = 'Too Long,toolong@example.com,"' + "x\n" * 1_000_002 + '"'
+    path = tmp_path / "big.csv"
+    path.write_text("Name,Email,Notes\r\n" + "\r\n".join(rows) + "\r\n", encoding="utf-8")
+    r = cli("import", "csv", str(path))
+    assert r.exit_code == 1
+    assert r.stdout.strip() == "created 599, updated 0, unchanged 0, failed 1"
+    assert "big.csv: record 450 (line 451): a cell is longer than 2,000,002 characters" in r.stderr
+    assert cli("contact", "show", "p301@example.com", "--json").json["notes"] == note
+    assert cli("contact", "show", "p600@example.com", "--json").json["display_name"] == "Person 600"
+
+
+TRICKY = [
+    "'=quoted already",
+    "a;=cmd|' /C calc'!A0;b",
+    "＝1+1",
+    " =1+1 leading space",
+    "x\n=2+2 on a second line",
+    "@SUM(A1)",
+    "-5, -6; +7\t@8",
+]
+
+
+def test_export_is_formula_safe_for_every_delimiter_and_imports_back_exactly(cli, other_url, tmp_path):
+    long_note = ("=1+1;" * 200_000)[:1_000_000]
+    assert cli("add-contact", "Tricky One", "--note", long_note).exit_code == 0
+    for n, value in enumerate(TRICKY):
+        r = cli("add-contact", f"Tricky {n}", "--note", value, "--field", f"k{n}={value}")
+        assert r.exit_code == 0, r.stderr
+    out = tmp_path / "all.csv"
+    assert cli("export", "csv", str(out)).exit_code == 0
+    raw = out.read_bytes().decode("utf-8-sig")
+    for delimiter in (",", ";", "\t", "|"):
+        for row in csv.reader(io.StringIO(raw, newline=""), delimiter=delimiter, quoting=csv.QUOTE_NONE):
+            for cell in row:
+                cell = cell.strip('"').lstrip()
+                assert not cell or cell[0] not in "=+-@＝", (delimiter, cell)
+    before = {
+        c["display_name"]: c for c in (cli("contact", "show", str(i), "--json").json for i in range(1, 9))
+    }
+    other = Cli(other_url)
+    r = other("import", "csv", str(out))
+    assert r.exit_code == 0, r.stderr
+    ids = {c["display_name"]: c["id"] for c in other("contact", "list", "--json").json}
+    for name, c in before.items():
+        got = other("contact", "show", str(ids[name]), "--json").json
+        assert (got["uid"], got["notes"], got["fields"]) == (c["uid"], c["notes"], c["fields"]), name
+
+
+def test_a_shift_jis_thunderbird_export_in_japanese(cli):
+    path = FIXTURES / "thunderbird_ja_sjis.csv"
+    r = cli("import", "csv", str(path), "--json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json["created"] == 2
+    assert r.json["warnings"][0]["message"].startswith(
+        "the file does not say its encoding: read as Shift_JIS"
+    )
+    taro = cli("contact", "show", "taro@example.jp", "--json").json
+    assert (taro["display_name"], taro["company"]["name"], taro["job_title"]) == (
+        "山田 太郎",
+        "山田商事",
+        "部長",
+    )
+    assert taro["birthday"] == "1980-04-15" and taro["notes"] == "よろしくお願いします"
+    assert taro["addresses"][0]["locality"] == "千代田区" and taro["fields"]["department"] == "営業部"
+    # said, it is no guess
+    r = cli("import", "csv", str(path), "--encoding", "shift_jis", "--json")
+    assert (r.json["unchanged"], r.json["warnings"]) == (2, [])
+    r = cli("import", "csv", str(path), "--encoding", "shoe-size")
+    assert r.exit_code == 2 and "--encoding: 'shoe-size' is not an encoding" in r.stderr
+
+
+def test_a_csv_without_a_header_line(cli):
+    data = "Ann Example,ann@example.com,Acme\nBob Roe,bob@example.com,Initech\n"
+    r = cli("import", "csv", "-", "--json", input=data)
+    assert r.exit_code == 0, r.stderr
+    assert r.json["created"] == 2 and "no header line" in r.json["warnings"][0]["message"]
+    assert cli("contact", "show", "ann@example.com", "--json").json["fields"] == {"column 3": "Acme"}
+    data = "Carl Doe;Globex\nDana Poe;Umbrella\n"
+    r = cli(
+        "import", "csv", "-", "--no-header", "--map", "1=name", "--map", "2=company", "--dry-run", input=data
+    )
+    assert r.exit_code == 0 and "column 2\tcompany" in r.stdout
+    r = cli("import", "csv", "-", "--no-header", "--map", "1=name", "--map", "2=company", input=data)
+    assert r.stdout.strip() == "created 2, updated 0, unchanged 0, failed 0"
+    assert cli("search", "Dana", "--json").json[0]["company"] == "Umbrella"
+
+
+def test_mail_client_values_are_kept_as_what_they_are(cli):
+    data = 'Name,E-mail,Phone,Birthday\nOmega,"""Omega"" <omega@example.com>",1-800-MY-APPLE,"Tue, 22 Dec 2009"\n'
+    data += "Test,user@invalid,,\n"
+    r = cli("import", "csv", "-", "--json", input=data)
+    assert r.exit_code == 0, r.stderr
+    assert [w["message"] for w in r.json["warnings"]] == [
+        "Phone: '1-800-MY-APPLE' has letters for digits (a vanity number); kept as a phone number",
+        "E-mail: 'user@invalid' is an address on a local or test domain; kept as an email address",
+    ]
+    omega = cli("contact", "show", "omega@example.com", "--json").json
+    assert omega["phones"][0]["value"] == "1-800-MY-APPLE" and omega["birthday"] == "2009-12-22"
+    assert omega["fields"] == {}
+    assert cli("contact", "show", "user@invalid", "--json").json["display_name"] == "Test"
+    r = cli("import", "csv", "-", "--json", input=data)
+    assert (r.json["unchanged"], r.json["created"]) == (2, 0)

@@ -70,7 +70,7 @@ def test_import_everything_then_again_changes_nothing(cli):
         ("Ермолов", "Олег Ермолов"),
         ("安藤", "安藤 ロイド"),
         ("muller", "Dr. Jürgen Müller"),
-        ("Iksiñski", "Piotr Iksiñski"),
+        ("Iksiński", "Piotr Iksiński"),
         ("ldamonte", "Ǽgean ĽdaMonté"),
     ]:
         r = cli("search", query, "--json")
@@ -298,3 +298,66 @@ def test_a_batch_is_one_transaction_and_bad_records_are_skipped_inside_it(db, tm
     assert "500 characters" in report.errors[0].message and "record 2" in report.errors[0].where
     with db.read() as tx:
         assert sorted(tx.column("SELECT uid FROM contacts")) == ["m-1", "m-3"]
+
+
+# --- broken neighbours, legacy encodings, values as clients write them ----------------------------------
+
+
+def test_an_agent_card_left_open_takes_no_other_card_with_it(cli, tmp_path):
+    bad = "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Boss\r\nAGENT:\r\nBEGIN:VCARD\r\nVERSION:2.1\r\nFN:Assistant\r\nEND:VCARD\r\n"
+    good = "".join(f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Good {n}\r\nEND:VCARD\r\n" for n in range(500))
+    path = tmp_path / "agent.vcf"
+    path.write_text(bad + good + bad[:-11], encoding="utf-8", newline="")
+    r = cli("import", "vcard", str(path))
+    assert r.exit_code == 1
+    assert r.stdout.strip() == "created 500, updated 0, unchanged 0, failed 2"
+    assert "agent.vcf: record 1 (line 1): the card is not closed" in r.stderr
+    assert "agent.vcf: record 502 (line 2009): the card is not closed" in r.stderr
+
+
+def test_a_polish_card_without_charset_reads_as_polish(cli):
+    path = FIXTURES / "v21_thebat_polish.vcf"
+    r = cli("import", "vcard", str(path), "--json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json["warnings"] == [
+        {
+            "where": str(path),
+            "message": "text that does not say its encoding read as windows-1250 (guessed from the text)",
+        }
+    ]
+    names = sorted(c["display_name"] for c in cli("contact", "list", "--json").json)
+    assert names == ["Piotr Iksiński", "Łukasz Wójcik"]
+    lukasz = cli("contact", "show", "Wójcik", "--json").json
+    assert lukasz["addresses"][0]["locality"] == "Łódź" and lukasz["notes"] == "Zadzwoń w piątek rano"
+
+
+def test_encoding_names_what_a_file_does_not_say(cli, tmp_path):
+    card = "BEGIN:VCARD\r\nVERSION:2.1\r\nFN;ENCODING=QUOTED-PRINTABLE:Ma=E6ko\r\nEND:VCARD\r\n"
+    path = tmp_path / "one.vcf"
+    path.write_text(card, encoding="ascii", newline="")
+    r = cli("import", "vcard", str(path), "--encoding", "windows-1250", "--json")
+    assert r.exit_code == 0 and r.json["warnings"] == []
+    assert cli("search", "Maćko", "--json").json[0]["display_name"] == "Maćko"
+    r = cli("import", "vcard", str(path), "--encoding", "nope")
+    assert r.exit_code == 2 and "--encoding: 'nope' is not an encoding" in r.stderr
+
+
+def test_values_as_clients_write_them_stay_what_they_are(cli, tmp_path):
+    path = tmp_path / "odd.vcf"
+    path.write_text(
+        'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Omega\r\nEMAIL:"Omega" <omega@example.com>\r\nEMAIL:user@invalid\r\n'
+        "TEL:1-800-MY-APPLE\r\nBDAY:Tue, 22 Dec 2009\r\nEND:VCARD\r\n",
+        encoding="utf-8",
+        newline="",
+    )
+    r = cli("import", "vcard", str(path), "--json")
+    assert r.exit_code == 0, r.stderr
+    assert len(r.json["warnings"]) == 2
+    c = cli("contact", "show", "Omega", "--json").json
+    assert [e["value"] for e in c["emails"]] == ["omega@example.com", "user@invalid"]
+    assert [p["value"] for p in c["phones"]] == ["1-800-MY-APPLE"]
+    assert c["birthday"] == "2009-12-22" and c["fields"] == {}
+    out = tmp_path / "back.vcf"
+    assert cli("export", "vcard", str(out)).exit_code == 0
+    r = cli("import", "vcard", str(out), "--json")
+    assert (r.json["unchanged"], r.json["created"]) == (1, 0)

@@ -53,7 +53,7 @@ def test_quoted_printable_soft_breaks_and_charset():
         ("v21_shift_jis.vcf", "安藤 ロイド"),
         ("v30_koi8r.vcf", "Олег Ермолов"),
         ("v21_windows1252.vcf", "John Doë"),
-        ("v21_qp_8bit_no_charset.vcf", "Piotr Iksiñski"),
+        ("v21_qp_8bit_no_charset.vcf", "Piotr Iksiński"),
         ("v30_utf16le_bom.vcf", "Ǽgean ĽdaMonté"),
         ("v30_utf16be_no_bom.vcf", "Ǽgean ĽdaMonté"),
         ("v30_folded_utf8.vcf", "Ελένη Παπαδοπούλου-Καραγιάννη Σταυροπούλου"),

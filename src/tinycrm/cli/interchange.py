@@ -61,6 +61,13 @@ REPLACE = typer.Option(
     "--replace",
     help="A matched record replaces what is stored, removing emails, phones, tags... it does not mention.",
 )
+ENCODING = typer.Option(
+    None,
+    "--encoding",
+    metavar="NAME",
+    help="The encoding of text that does not say its own (shift_jis, windows-1250, koi8-r...); "
+    "default: UTF-8, else found from the file.",
+)
 #: possible duplicates listed one by one on standard error; more are counted
 SHOW_DUPLICATES = 20
 FIELD_NAMES = {
@@ -228,6 +235,7 @@ def import_vcard_cmd(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="List what each card would create or change; change nothing."
     ),
+    encoding: str = ENCODING,
     verbose: bool = VERBOSE,
     as_json: bool = JSON,
 ) -> None:
@@ -241,7 +249,7 @@ def import_vcard_cmd(
     files = sources(paths, _stdin(), suffixes=(".vcf", ".vcard"))
     total = sum(f.size or 0 for f in files) if all(f.size for f in files) else None
     with _progress(total, "importing vCards") as progress:
-        report = import_vcards(state.db(), files, progress=progress, options=options)
+        report = import_vcards(state.db(), files, progress=progress, options=options, encoding=encoding)
     _show_import(report, as_json, verbose)
 
 
@@ -285,10 +293,17 @@ def import_csv_cmd(
         [],
         "--map",
         metavar="COLUMN=FIELD",
-        help="Map a column yourself, "
+        help="Map a column (by its name or number) yourself, "
         "repeatable: name, given, family, email[:LABEL], phone[:LABEL], street[:LABEL], "
         "company, title, birthday, notes, tags, field:KEY, ignore...",
     ),
+    no_header: bool = typer.Option(
+        False,
+        "--no-header",
+        help="The first line is a record, not column names: columns are numbered (--map 1=name --map "
+        "2=email) and guessed from what they hold.",
+    ),
+    encoding: str = ENCODING,
     match: str = MATCH,
     replace: bool = REPLACE,
     dry_run: bool = typer.Option(
@@ -306,15 +321,18 @@ def import_csv_cmd(
 
     options = _options(match, replace, dry_run)
     file = _one_file(path, ".csv")
-    overrides = split_kv(mapping, "--map")
+    read: dict[str, Any] = {
+        "preset": preset,
+        "overrides": split_kv(mapping, "--map"),
+        "encoding": encoding,
+        "no_header": no_header,
+    }
     if dry_run:
-        preview = importing.dry_run_csv(state.db(), file, preset=preset, overrides=overrides, options=options)
+        preview = importing.dry_run_csv(state.db(), file, options=options, **read)
         _show_preview(preview, as_json, verbose)
         return
     with _progress(file.size, "importing CSV") as progress:
-        report = importing.import_csv(
-            state.db(), file, preset=preset, overrides=overrides, progress=progress, options=options
-        )
+        report = importing.import_csv(state.db(), file, progress=progress, options=options, **read)
     _show_import(report, as_json, verbose)
 
 

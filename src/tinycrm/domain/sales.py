@@ -51,7 +51,7 @@ def parse_amount(value: str | int | Decimal | None, what: str = "value") -> Deci
     else:
         text = value.strip().replace("_", "").replace(" ", "").replace("\u00a0", "")
         sign = ""
-        if text[:1] in "+-":
+        if text[:1] in ("+", "-"):  # text may be empty: "_" is only a separator
             sign, text = text[0], text[1:]
         if _GROUPED.match(text):
             text = text.replace(",", "")

@@ -150,3 +150,42 @@ def domain(value: str | None) -> str | None:
     if not re.fullmatch(r"[\w.-]+\.[\w-]{2,}", out):
         raise InvalidInput(f"domain: {value!r} is not a domain name such as acme.com", field="domain")
     return out
+
+
+# --- values as a file writes them -----------------------------------------------------------------------
+# An import keeps what a card or a row says as the field it is, even where a person typing it would more
+# likely have made a mistake: an address on a single-label domain (``user@invalid``, ``root@localhost``), a
+# vanity number (``1-800-MY-APPLE``). The contacts service accepts these for imports only (and the import
+# reports each one); everywhere else :func:`email` and :func:`phone` hold.
+
+_LOOSE_EMAIL = re.compile(
+    r"^[^@\s<>(),;:\"\[\]]+@(?:[^@\s<>(),;:\"\[\].]+(?:\.[^@\s<>(),;:\"\[\].]+)*|\[[^\[\]\s]+\])$"
+)
+_LOOSE_PHONE = re.compile(r"^[0-9+(][0-9A-Za-z+\-().\s/#*]*((ext\.?|x|;ext=)\s*\d+)?$", re.IGNORECASE)
+
+
+def loose_email(value: str, what: str = "email") -> str:
+    """:func:`email`, and also addresses on a domain without a dot or with a one-letter top level, and
+    address literals (``user@[192.0.2.1]``)."""
+    try:
+        return email(value, what)
+    except InvalidInput:
+        out = (value or "").strip()
+        if out.lower().startswith("mailto:"):
+            out = out[7:]
+        if not _LOOSE_EMAIL.match(out) or len(out.casefold()) > 320 or ".." in out:
+            raise
+        return out
+
+
+def loose_phone(value: str, what: str = "phone") -> str:
+    """:func:`phone`, and also numbers with letters for digits (``1-800-MY-APPLE``)."""
+    try:
+        return phone(value, what)
+    except InvalidInput:
+        out = " ".join((value or "").split())
+        if out.lower().startswith("tel:"):
+            out = out[4:]
+        if not _LOOSE_PHONE.match(out) or sum(ch.isdigit() for ch in out) < 3 or len(out) > 100:
+            raise
+        return out

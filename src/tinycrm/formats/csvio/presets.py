@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from tinycrm.domain.errors import InvalidInput
+from tinycrm.formats import fieldvalues
 from tinycrm.formats.csvio.columns import Target, norm
 
 PRESETS = ("google", "outlook", "thunderbird", "generic")
@@ -190,6 +192,15 @@ OUTLOOK: list[Rule] = [
     ),
 ]
 
+_JA_ADR = {
+    "番地": "street",
+    "市区町村": "locality",
+    "都道府県": "region",
+    "郵便番号": "postcode",
+    "国": "country",
+}
+_JA_WHERE = {"自宅": "home", "勤務先": "work"}
+
 THUNDERBIRD: list[Rule] = [
     *_fixed(
         {
@@ -218,6 +229,39 @@ THUNDERBIRD: list[Rule] = [
     _rx(
         r"(home|work) (address|address 2|city|state|zipcode|country)",
         lambda m, h: Target(_ADR_WORDS[m.group(2)], group=f"address {m.group(1)}", label=m.group(1)),
+    ),
+    # Thunderbird in Japanese names its columns in Japanese
+    *_fixed(
+        {
+            "名": Target("given"),
+            "姓": Target("family"),
+            "表示名": Target("name"),
+            "ニックネーム": Target("nickname"),
+            "メールアドレス": Target("email"),
+            "別のメールアドレス": Target("email"),
+            "勤務先の電話番号": Target("phone", label="work"),
+            "自宅の電話番号": Target("phone", label="home"),
+            "fax 番号": Target("phone", label="fax"),
+            "ポケットベル番号": Target("phone", label="pager"),
+            "携帯電話番号": Target("phone", label="mobile"),
+            "役職": Target("title"),
+            "部門": Target("department"),
+            "組織": Target("company"),
+            "web ページ 1": Target("field", key="website"),
+            "web ページ 2": Target("field", key="website 2"),
+            "誕生年": Target("birth_year"),
+            "誕生月": Target("birth_month"),
+            "誕生日": Target("birth_day"),
+            "メモ": Target("notes"),
+        }
+    ),
+    _rx(
+        r"(番地|市区町村|都道府県|郵便番号|国) \((自宅|勤務先)\)( 2)?",
+        lambda m, h: Target(
+            "street2" if m.group(3) else _JA_ADR[m.group(1)],
+            group=f"address {_JA_WHERE[m.group(2)]}",
+            label=_JA_WHERE[m.group(2)],
+        ),
     ),
 ]
 
@@ -392,7 +436,7 @@ def detect(headers: list[str]) -> str:
     h = {norm(x) for x in headers}
     if "e-mail 1 - value" in h or "group membership" in h or "labels" in h and "first name" in h:
         return "google"
-    if "primary email" in h and "display name" in h:
+    if "primary email" in h and "display name" in h or "メールアドレス" in h and "表示名" in h:
         return "thunderbird"
     if h & {"e-mail address", "business phone", "mobile phone", "home street", "business street"}:
         return "outlook"
@@ -412,5 +456,46 @@ def map_columns(headers: list[str], preset: str) -> list[Target | None]:
                 target = make(m, header.replace("\ufeff", "").strip())
                 if target is not None:
                     break
+        out.append(target)
+    return out
+
+
+# --- a file without a header line -----------------------------------------------------------------------
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}/\d{1,2}/\d{1,2}")
+
+
+def _is(check: Callable[[str], object], value: str) -> bool:
+    try:
+        check(value)
+    except InvalidInput:
+        return False
+    return True
+
+
+def _phone(value: str) -> bool:
+    return sum(ch.isdigit() for ch in value) >= 6 and _is(fieldvalues.phone, value)
+
+
+def guess_columns(rows: list[list[str]], width: int | None = None) -> list[Target | None]:
+    """What each column of a file without a header line holds, by the values of its first ``rows``: email
+    addresses, phone numbers or birthdays (at least half of its values), else the first column of words is
+    the name; None for the others (custom fields)."""
+    width = width if width is not None else max((len(r) for r in rows), default=0)
+    out: list[Target | None] = []
+    named = False
+    for i in range(width):
+        values = [r[i].strip() for r in rows if i < len(r) and r[i].strip()]
+        target = None
+        if not values:
+            pass
+        elif 2 * sum(_is(fieldvalues.email, x) for x in values) >= len(values):
+            target = Target("email")
+        elif 2 * sum(_phone(x) for x in values) >= len(values):
+            target = Target("phone")
+        elif 2 * sum(bool(_DATE.fullmatch(x)) for x in values) >= len(values):
+            target = Target("birthday")
+        elif not named and all(any(ch.isalpha() for ch in x) for x in values):
+            target, named = Target("name"), True
         out.append(target)
     return out

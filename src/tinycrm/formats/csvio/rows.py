@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from tinycrm.domain import validation as v
 from tinycrm.domain.dates import parse_birthday
 from tinycrm.domain.errors import InvalidInput
 from tinycrm.domain.people import Address, ContactInput, Labeled
+from tinycrm.formats import fieldvalues
+from tinycrm.formats.csvio.cells import restore
 from tinycrm.formats.csvio.columns import ADDRESS_PARTS, MULTI, Target, norm
 from tinycrm.formats.records import ContactRecord
 
@@ -84,22 +85,19 @@ class RowBuilder:
         return ContactRecord(self.contact, [], None, self.warnings, from_tinycrm)
 
 
-def _unneutralise(value: str) -> str:
-    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
-        return value[1:]
-    return value
-
-
 def convert_row(
     headers: list[str], targets: list[Target | None], row: list[str], *, from_tinycrm: bool = False
 ) -> ContactRecord:
     """One CSV row as a contact record; :class:`InvalidInput` when it holds nothing a contact can be
-    made of."""
+    made of. Cells are read as :func:`.cells.neutralise` wrote them; in tinycrm's own files they are taken
+    as they are (a note may start with a space), in others without the blanks around them."""
     r = RowBuilder()
     for i, raw in enumerate(row):
-        value = _unneutralise(raw.strip())
-        if not value:
+        value = restore(raw)
+        if not value.strip():
             continue
+        if not from_tinycrm:
+            value = restore(raw.strip())
         header = headers[i].replace("\ufeff", "").strip() if i < len(headers) else f"column {i + 1}"
         t = targets[i] if i < len(targets) else None
         if t is None:
@@ -275,22 +273,30 @@ def _birthday(r: RowBuilder) -> None:
 
 
 def _labelled(
-    r: RowBuilder, cells: list[Cell], check: Callable[[str], str], into: list[Labeled], what: str
+    r: RowBuilder,
+    cells: list[Cell],
+    read: Callable[[str], tuple[str, str | None]],
+    into: list[Labeled],
+    what: str,
 ) -> None:
-    """Emails or phones, labelled by their fixed label or their group's label column; an invalid one is
-    kept as a custom field."""
+    """Emails or phones, labelled by their fixed label or their group's label column; one that is none is
+    kept as a custom field, one a person would not type (``user@invalid``) with a warning."""
     for group, fixed, value, header in cells:
         label = fixed or _label(r.group_labels.get(group or ""))
         try:
-            into.append(Labeled(check(value), label))
+            found, doubt = read(value)
         except InvalidInput:
             r.warnings.append(f"{header}: {value!r} is not {what}; kept as a custom field")
             r.put_field(header, value)
+            continue
+        into.append(Labeled(found, label))
+        if doubt:
+            r.warnings.append(f"{header}: {doubt}")
 
 
 def _emails_and_phones(r: RowBuilder) -> None:
-    _labelled(r, r.emails, v.email, r.contact.emails, "an email address")
-    _labelled(r, r.phones, v.phone, r.contact.phones, "a phone number")
+    _labelled(r, r.emails, fieldvalues.email, r.contact.emails, "an email address")
+    _labelled(r, r.phones, fieldvalues.phone, r.contact.phones, "a phone number")
 
 
 def _addresses(r: RowBuilder) -> None:

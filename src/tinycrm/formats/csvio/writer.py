@@ -1,26 +1,21 @@
 """Writing contacts as CSV. Each export preset (:data:`EXPORTS`) gives its header and the cells of one contact:
 its fixed columns, then as many email, phone and address column groups as the :class:`Layout` asks for, then
-the custom-field columns. Cells a spreadsheet would run as a formula are neutralised."""
+the custom-field columns. Every cell is quoted, and what a spreadsheet would run as a formula is neutralised
+(:mod:`.cells`), in the header too."""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from tinycrm.domain.errors import InvalidInput
+from tinycrm.formats.csvio.cells import neutralise
 from tinycrm.formats.csvio.columns import MULTI
 from tinycrm.formats.records import ContactData
 
 EXPORT_PRESETS = ("generic", "google")
-
-
-def neutralise(value: str) -> str:
-    """A cell a spreadsheet shows as text: a leading ``= + - @``, tab or CR gets a ``'`` in front."""
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,11 +205,17 @@ EXPORTS: dict[str, ExportPreset] = {"generic": GENERIC_EXPORT, "google": GOOGLE_
 
 
 def header(preset: str, layout: Layout) -> list[str]:
-    return EXPORTS.get(preset, GENERIC_EXPORT).header(layout)
+    return [neutralise(x) for x in EXPORTS.get(preset, GENERIC_EXPORT).header(layout)]
 
 
 def row(c: ContactData, preset: str, layout: Layout) -> list[str]:
     return [neutralise(x) for x in EXPORTS.get(preset, GENERIC_EXPORT).cells(c, layout)]
+
+
+def writer_for(out: TextIO, delimiter: str = ",") -> Any:
+    """The csv writer of every export: every cell in double quotes (OWASP: a cell's own ``,`` or ``;`` never
+    starts a new one), CRLF line ends."""
+    return csv.writer(out, delimiter=delimiter, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
 
 
 def write_csv(
@@ -225,7 +226,7 @@ def write_csv(
         raise InvalidInput(
             f"CSV export preset {preset!r} is unknown; use one of: {', '.join(EXPORT_PRESETS)}"
         )
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = writer_for(out)
     writer.writerow(header(preset, layout))
     n = 0
     for c in contacts:

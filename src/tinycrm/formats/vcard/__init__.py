@@ -5,14 +5,16 @@ strict parsers (vobject 0.9.9 fails on a third of a typical collection):
 
 * the file's encoding: a BOM (UTF-8, UTF-16, UTF-32), UTF-16 without a BOM (found by its NUL bytes), otherwise
   bytes, decoded value by value: UTF-8 when the bytes are UTF-8, else the property's ``CHARSET`` (Shift_JIS,
-  KOI8-R, windows-1252...), else windows-1252;
+  KOI8-R, windows-1252...), else the file's legacy encoding (``--encoding``, or found from the other values'
+  charsets, the language given and the text: :mod:`tinycrm.formats.charsets`), else windows-1252;
 * line ends ``LF``, ``CRLF``, ``CR CR LF`` (iOS) and ``CR``; folded lines are joined as bytes, so a multi-byte
   character split by the folding survives;
 * quoted-printable values with soft line breaks (``=`` at the end of a line), with or without ``CHARSET``;
   2.1 BASE64 blocks that are not indented; 2.1 bare parameters (``TEL;WORK;VOICE``);
 * Apple ``itemN.`` groups: ``itemN.X-ABLabel`` gives the label of the email, phone or address in its group;
 * a line that cannot be read is skipped with a warning; a card that cannot be read (not closed, no name
-  at all...) becomes an error for that card only, and reading goes on with the next one.
+  at all...) becomes an error for that card only, and reading goes on with the next one: a ``BEGIN:VCARD``
+  inside a card is a nested card only right after an empty 2.1 ``AGENT:``.
 
 Every property tinycrm has no column for (``X-...``, ``URL``, ``NICKNAME``, ``IMPP``, a second ``ORG``...) is
 kept as an :class:`~tinycrm.formats.records.Extra` and written back on export, as are the parts of ``N`` and

@@ -11,10 +11,10 @@ from __future__ import annotations
 import binascii
 from collections.abc import Callable
 
-from tinycrm.domain import validation as v
 from tinycrm.domain.dates import parse_birthday
 from tinycrm.domain.errors import InvalidInput
 from tinycrm.domain.people import Address, ContactInput, Labeled
+from tinycrm.formats import fieldvalues
 from tinycrm.formats.records import ContactRecord, Extra, Photo
 from tinycrm.formats.vcard import values
 from tinycrm.formats.vcard.lines import Prop, split_escaped, unescape
@@ -52,13 +52,13 @@ class CardBuilder:
         "from_tinycrm",
     )
 
-    def __init__(self, props: list[Prop], *, forced_utf8: bool = False) -> None:
+    def __init__(self, props: list[Prop], *, forced_utf8: bool = False, legacy: str | None = None) -> None:
         version = "3.0"
         for p in props:
             if p.name == "VERSION":
                 version = p.raw.decode("ascii", "replace").strip() or version
                 break
-        self.card = CardDecoder(version, forced_utf8)
+        self.card = CardDecoder(version, forced_utf8, legacy)
         self.contact = ContactInput()
         self.warnings: list[str] = []
         self.extras: list[Extra] = []
@@ -107,6 +107,12 @@ class CardBuilder:
         c.display_name = self._display_name()
         c.notes = "\n\n".join(self.notes) or None
         c.tags = self.tags
+        if self.card.unsure:
+            lines = ", ".join(map(str, self.card.unsure))
+            self.warnings.append(
+                f"line {lines}: text that does not say its encoding and is not UTF-8 read as windows-1252; "
+                "if it looks wrong, give --encoding"
+            )
         return ContactRecord(c, self.extras, self.photo, self.warnings, self.from_tinycrm)
 
     def _display_name(self) -> str | None:
@@ -147,10 +153,10 @@ def handles(*names: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def convert(props: list[Prop], *, forced_utf8: bool = False) -> ContactRecord:
-    """The properties of one card as a contact record. Raises :class:`InvalidInput` when the card holds
-    nothing a contact can be made of."""
-    b = CardBuilder(props, forced_utf8=forced_utf8)
+def convert(props: list[Prop], *, forced_utf8: bool = False, legacy: str | None = None) -> ContactRecord:
+    """The properties of one card as a contact record (``legacy``: the encoding of values that declare none
+    and are not UTF-8). Raises :class:`InvalidInput` when the card holds nothing a contact can be made of."""
+    b = CardBuilder(props, forced_utf8=forced_utf8, legacy=legacy)
     keep = CardBuilder.keep
     for p in props:
         PROPERTIES.get(p.name, keep)(b, p)
@@ -256,9 +262,9 @@ def _bday(b: CardBuilder, p: Prop) -> None:
     if c.birthday is not None:
         b.keep(p)
         return
-    value = values.parse_bday(b.card.text(p))
+    text = b.card.text(p)
     try:
-        c.birthday = parse_birthday(value) if value else None
+        c.birthday = parse_birthday(values.parse_bday(text) or text)
     except InvalidInput:
         c.birthday = None
     if c.birthday is None:
@@ -301,9 +307,13 @@ def _email(b: CardBuilder, p: Prop) -> None:
     if not text:
         return
     try:
-        b.contact.emails.append(Labeled(v.email(text), b.label_of(p, EMAIL_DROP)))
+        value, doubt = fieldvalues.email(text)
     except InvalidInput:
         b.keep(p, f"{text!r} is not an email address")
+        return
+    b.contact.emails.append(Labeled(value, b.label_of(p, EMAIL_DROP)))
+    if doubt:
+        b.warnings.append(f"line {p.line}: {doubt}")
 
 
 @handles("TEL")
@@ -314,9 +324,13 @@ def _tel(b: CardBuilder, p: Prop) -> None:
     if not text:
         return
     try:
-        b.contact.phones.append(Labeled(v.phone(text), b.label_of(p, TEL_DROP, tel=True)))
+        value, doubt = fieldvalues.phone(text)
     except InvalidInput:
         b.keep(p, f"{text!r} is not a phone number")
+        return
+    b.contact.phones.append(Labeled(value, b.label_of(p, TEL_DROP, tel=True)))
+    if doubt:
+        b.warnings.append(f"line {p.line}: {doubt}")
 
 
 @handles("ADR")

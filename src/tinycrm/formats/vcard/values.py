@@ -8,7 +8,7 @@ import binascii
 import re
 from collections.abc import Iterable
 
-from tinycrm.formats.encoding import decode_text
+from tinycrm.formats.encoding import decode_value
 from tinycrm.formats.records import Extra, Photo
 from tinycrm.formats.vcard.lines import Prop, split_escaped, unescape
 
@@ -24,17 +24,23 @@ MEDIA = {
 _OMITTED_YEARS = {"1604", "0000", "1900"}
 _BDAY = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(?:T[\d:.]*(?:Z|[+-]\d{2}:?\d{2})?)?")
 _BDAY_NO_YEAR = re.compile(r"--(\d{2})-?(\d{2})")
+#: 22.12.2009, 22. 12. 2009, 22.12. (day first wherever dots are written)
+_BDAY_DOTTED = re.compile(r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})?")
 _DATA_URI = re.compile(r"(?is)^data:([\w.+-]+/[\w.+-]+)?((?:;[\w.+-]+=[^;,]*)*)(;base64)?,(.*)$")
 
 
 class CardDecoder:
     """Decoding helpers for the properties of one card (its version and the file's encoding)."""
 
-    __slots__ = ("v21", "forced_utf8")
+    __slots__ = ("v21", "forced_utf8", "legacy", "unsure")
 
-    def __init__(self, version: str, forced_utf8: bool) -> None:
+    def __init__(self, version: str, forced_utf8: bool, legacy: str | None = None) -> None:
         self.v21 = version.startswith("2")
         self.forced_utf8 = forced_utf8
+        #: the encoding of values that declare none and are not UTF-8 (given, or guessed for the file)
+        self.legacy = legacy
+        #: the lines of values no encoding read, decoded as windows-1252 for want of better
+        self.unsure: list[int] = []
 
     def value(self, prop: Prop) -> str:
         """The value in vCard 3.0 escaped form, whatever the card's version and encoding."""
@@ -48,7 +54,9 @@ class CardDecoder:
             charset = None if self.forced_utf8 and not qp else prop.param("CHARSET")
         else:
             charset = None
-        text = decode_text(raw, charset)
+        text, unsure = decode_value(raw, charset, self.legacy)
+        if unsure and prop.line not in self.unsure:
+            self.unsure.append(prop.line)
         if qp or self.v21:
             if "\r" in text:
                 text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -102,7 +110,9 @@ def apple_label(text: str) -> str | None:
 
 def parse_bday(text: str) -> str | None:
     """``YYYY-MM-DD`` or ``--MM-DD`` from the forms clients write (``19800322``, ``--0203``,
-    ``1955-07-19T00:00:00Z``, Apple's year 1604 for "no year"); None when it is none of them."""
+    ``1955-07-19T00:00:00Z``, Apple's year 1604 for "no year", ``22.12.2009`` day first); None when it is
+    none of them (then :func:`tinycrm.domain.dates.parse_birthday` reads what people write: ``Tue, 22 Dec
+    2009``, ``12/22/2009``...)."""
     text = text.strip()
     m = _BDAY.fullmatch(text)
     if m:
@@ -113,6 +123,12 @@ def parse_bday(text: str) -> str | None:
     m = _BDAY_NO_YEAR.fullmatch(text)
     if m:
         return f"--{m.group(1)}-{m.group(2)}"
+    m = _BDAY_DOTTED.fullmatch(text)
+    if m:
+        day, month, year = int(m.group(1)), int(m.group(2)), m.group(3)
+        if year and year not in _OMITTED_YEARS:
+            return f"{year}-{month:02d}-{day:02d}"
+        return f"--{month:02d}-{day:02d}"
     return None
 
 

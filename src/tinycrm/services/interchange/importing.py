@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from tinycrm.domain.errors import CrmError, InvalidInput, StoreUnavailable
 from tinycrm.formats.records import ContactData, ContactRecord, Parsed
@@ -263,7 +263,7 @@ class _Batch:
         from tinycrm.services.people import contacts
 
         record = _record(item)
-        prepared = contacts.prepare(record.contact)
+        prepared = contacts.prepare(record.contact, loose=True)
         if not self.dry:
             self.pending.append((n, prepared))
             if record.contact.uid:
@@ -420,12 +420,12 @@ def import_records(
 # --- vCard ----------------------------------------------------------------------------------------------
 
 
-def _check_holds_cards(src: Source) -> None:
+def _check_holds_cards(src: Source, encoding: str | None) -> None:
     """Refuse a file that holds no vCard at all (not a broken one: none), before anything is stored."""
     from tinycrm.formats.vcard import VCardReader
 
     with src.open() as fh:
-        for _ in VCardReader(fh, src.name):
+        for _ in VCardReader(fh, src.name, encoding=encoding):
             return
     raise InvalidInput(f"{src.name} holds no vCard (no BEGIN:VCARD ... END:VCARD); nothing was imported")
 
@@ -437,20 +437,25 @@ def import_vcards(
     progress: Progress | None = None,
     batch: int = BATCH,
     options: ImportOptions | None = None,
+    encoding: str | None = None,
 ) -> ImportReport:
     """Import every card of these files (vCard 2.1, 3.0 or 4.0). ``progress`` is told the bytes read so
-    far. A file without any card is refused (:class:`InvalidInput`) before anything is stored."""
+    far; ``encoding`` is that of text that declares none and is not UTF-8 (else it is found from the file).
+    A file without any card is refused (:class:`InvalidInput`) before anything is stored. What a reader
+    decided for itself (an encoding it guessed) is a warning about the file."""
     from tinycrm.formats.vcard import VCardReader
 
     files = [f.rewindable() for f in files]
     for src in files:
-        _check_holds_cards(src)
+        _check_holds_cards(src, encoding)
+    notes: list[Problem] = []
 
     def parsed() -> Iterator[Parsed]:
         done = 0
         for src in files:
             with src.open() as fh:
-                reader = VCardReader(fh, src.name)
+                reader = VCardReader(fh, src.name, encoding=encoding)
+                notes.extend(Problem(src.name, note) for note in reader.notes)
                 for n, item in enumerate(reader):
                     yield item
                     if progress is not None and n % 50 == 0:
@@ -459,7 +464,9 @@ def import_vcards(
         if progress is not None:
             progress(done)
 
-    return import_records(db, parsed(), what="vcard", batch=batch, options=options)
+    report = import_records(db, parsed(), what="vcard", batch=batch, options=options)
+    report.warnings[:0] = notes
+    return report
 
 
 # --- CSV ------------------------------------------------------------------------------------------------
@@ -476,21 +483,45 @@ class CsvPreview:
     columns: list[tuple[str, str]]
     rows: list[Parsed]
     plan: ImportReport | None = None
+    #: how the bytes were read, and what the reader decided for itself (an encoding, no header line)
+    encoding: str = "utf-8"
+    notes: list[str] = field(default_factory=list)
+
+
+def _csv_reader(fh: BinaryIO, name: str, read: dict[str, Any]) -> Any:
+    from tinycrm.formats.csvio import CsvReader
+
+    return CsvReader(fh, name, **read)
 
 
 def preview_csv(
-    file: Source, *, preset: str | None = None, overrides: dict[str, str] | None = None, rows: int = 5
+    file: Source,
+    *,
+    preset: str | None = None,
+    overrides: dict[str, str] | None = None,
+    rows: int = 5,
+    encoding: str | None = None,
+    no_header: bool = False,
 ) -> CsvPreview:
-    from tinycrm.formats.csvio import CsvReader
-
+    """How the columns of a CSV file map and its first ``rows`` as they would import; ``encoding`` (None:
+    found from the file) and ``no_header`` (its first line is a record) as for :func:`import_csv`."""
+    read = {"preset": preset, "overrides": overrides, "encoding": encoding, "no_header": no_header}
     with file.open() as fh:
-        reader = CsvReader(fh, file.name, preset=preset, overrides=overrides)
+        reader = _csv_reader(fh, file.name, read)
         first = []
         for item in reader:
             first.append(item)
             if len(first) >= rows:
                 break
-        return CsvPreview(file.name, reader.preset, reader.delimiter, reader.describe(), first)
+        return CsvPreview(
+            file.name,
+            reader.preset,
+            reader.delimiter,
+            reader.describe(),
+            first,
+            encoding=reader.encoding,
+            notes=list(reader.notes),
+        )
 
 
 def dry_run_csv(
@@ -500,6 +531,8 @@ def dry_run_csv(
     preset: str | None = None,
     overrides: dict[str, str] | None = None,
     options: ImportOptions | None = None,
+    encoding: str | None = None,
+    no_header: bool = False,
 ) -> CsvPreview:
     """:func:`preview_csv`, and what importing the whole file would do (nothing is written)."""
     options = ImportOptions(
@@ -507,9 +540,15 @@ def dry_run_csv(
         replace=bool(options and options.replace),
         dry_run=True,
     )
+    read: dict[str, Any] = {
+        "preset": preset,
+        "overrides": overrides,
+        "encoding": encoding,
+        "no_header": no_header,
+    }
     file = file.rewindable()
-    preview = preview_csv(file, preset=preset, overrides=overrides)
-    preview.plan = import_csv(db, file, preset=preset, overrides=overrides, options=options)
+    preview = preview_csv(file, **read)
+    preview.plan = import_csv(db, file, options=options, **read)
     return preview
 
 
@@ -522,12 +561,16 @@ def import_csv(
     progress: Progress | None = None,
     batch: int = BATCH,
     options: ImportOptions | None = None,
+    encoding: str | None = None,
+    no_header: bool = False,
 ) -> ImportReport:
-    """Import the rows of a CSV address book (see :mod:`tinycrm.formats.csvio` for the presets)."""
-    from tinycrm.formats.csvio import CsvReader
-
+    """Import the rows of a CSV address book (see :mod:`tinycrm.formats.csvio` for the presets).
+    ``encoding`` is the file's (None: a BOM, UTF-8, or the legacy encoding its text reads best in);
+    ``no_header``: its first line is a record (``--map 1=name`` names the columns). What the reader decided
+    for itself (an encoding it guessed, that the file has no header line) is a warning about the file."""
+    read = {"preset": preset, "overrides": overrides, "encoding": encoding, "no_header": no_header}
     with file.open() as fh:
-        reader = CsvReader(fh, file.name, preset=preset, overrides=overrides)
+        reader = _csv_reader(fh, file.name, read)
 
         def parsed() -> Iterator[Parsed]:
             for n, item in enumerate(reader):
@@ -535,4 +578,6 @@ def import_csv(
                 if progress is not None and n % 50 == 0:
                     progress(reader.bytes_read)
 
-        return import_records(db, parsed(), what=f"csv {reader.preset}", batch=batch, options=options)
+        report = import_records(db, parsed(), what=f"csv {reader.preset}", batch=batch, options=options)
+        report.warnings[:0] = [Problem(file.name, note) for note in reader.notes]
+        return report

@@ -71,10 +71,11 @@ class Plan:
 
 
 def desired(record: ContactRecord) -> dict[str, Any]:
-    """What the record asks for, validated and normalised exactly as the contacts service stores it."""
+    """What the record asks for, validated and normalised exactly as the contacts service stores what an
+    import brings (emails and phones as the file writes them)."""
     from tinycrm.services.people import contacts
 
-    values = contacts.normalized(record.contact)
+    values = contacts.normalized(record.contact, loose=True)
     values["archived"] = bool(record.contact.archived)
     return values
 

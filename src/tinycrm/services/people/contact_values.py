@@ -89,8 +89,9 @@ def _address(a: Address) -> Address:
     return Address(label=v.label(a.label, "address label"), **parts)
 
 
-def clean(values: dict[str, Any]) -> dict[str, Any]:
-    """Validate and normalise the given fields of a contact (only those present)."""
+def clean(values: dict[str, Any], *, loose: bool = False) -> dict[str, Any]:
+    """Validate and normalise the given fields of a contact (only those present). ``loose``: an import keeps
+    emails and phones as a file writes them (``user@invalid``, ``1-800-MY-APPLE``; the import warns)."""
     out = dict(values)
     for key, longest in NAME_MAX.items():
         if key in out:
@@ -104,9 +105,9 @@ def clean(values: dict[str, Any]) -> dict[str, Any]:
     if "cadence_days" in out:
         out["cadence_days"] = v.positive_int(out["cadence_days"], "cadence (days)", maximum=36_500)
     if "emails" in out:
-        out["emails"] = _labeled(out["emails"], v.email, "email")
+        out["emails"] = _labeled(out["emails"], v.loose_email if loose else v.email, "email")
     if "phones" in out:
-        out["phones"] = _labeled(out["phones"], v.phone, "phone")
+        out["phones"] = _labeled(out["phones"], v.loose_phone if loose else v.phone, "phone")
     if "addresses" in out:
         out["addresses"] = [_address(a) for a in out["addresses"]]
         out["addresses"] = [a for a in out["addresses"] if a.one_line()]
@@ -139,10 +140,10 @@ def fill_names(values: dict[str, Any]) -> None:
         values["family_name"] = family if family and len(family) <= NAME_MAX["family_name"] else None
 
 
-def normalized(data: ContactInput) -> dict[str, Any]:
+def normalized(data: ContactInput, *, loose: bool = False) -> dict[str, Any]:
     """The fields of a new contact, validated and normalised as they are stored (names filled in from the
-    display name and back); raises :class:`InvalidInput`. Needs no database."""
-    values = clean({k: getattr(data, k) for k in (*SCALARS, *LISTS, "fields", "company")})
+    display name and back); raises :class:`InvalidInput`. Needs no database. ``loose``: see :func:`clean`."""
+    values = clean({k: getattr(data, k) for k in (*SCALARS, *LISTS, "fields", "company")}, loose=loose)
     fill_names(values)
     return values
 
@@ -158,10 +159,10 @@ class Prepared:
     owner: str | None = None
 
 
-def prepare(data: ContactInput) -> Prepared:
+def prepare(data: ContactInput, *, loose: bool = False) -> Prepared:
     """Validate and normalise a new contact without touching the database, and give it its UID; raises
     :class:`InvalidInput`. What is left to check needs the database: that the UID is not taken and the
-    owner exists (``contacts.insert_many`` does both before writing)."""
-    values = normalized(data)
+    owner exists (``contacts.insert_many`` does both before writing). ``loose``: see :func:`clean`."""
+    values = normalized(data, loose=loose)
     uid = v.line(data.uid, "uid", max_len=255) or new_uid()
     return Prepared(uid, values, data.company_id, bool(data.archived), data.owner)
