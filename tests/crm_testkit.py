@@ -245,3 +245,53 @@ def url_as(url: str, user: str, password: str = PASSWORD) -> str:
     from urllib.parse import quote
 
     return re.sub(r"//[^@/]*@", f"//{user}:{quote(password, safe='')}@", url, count=1)
+
+
+#: the fields of a contact that a vCard or a CSV row carries, compared by the round-trip tests
+CARD_FIELDS = (
+    "uid",
+    "display_name",
+    "given_name",
+    "family_name",
+    "job_title",
+    "company",
+    "company_role",
+    "birthday",
+    "notes",
+    "cadence_days",
+    "archived",
+    "emails",
+    "phones",
+    "addresses",
+    "tags",
+    "fields",
+)
+
+
+# --- child processes the crash tests kill ----------------------------------------------------------------
+
+
+def wait_for(proc, word: str, timeout: float = 60) -> None:  # noqa: ANN001 - a subprocess.Popen in text mode
+    """Read the child's output until a line starts with ``word``; fail if it ends or takes too long."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"the child ended early: {proc.stderr.read()}")
+        if line.startswith(word):
+            return
+    raise AssertionError(f"no {word!r} from the child in time")
+
+
+def kill(proc) -> None:  # noqa: ANN001 - a subprocess.Popen
+    """SIGKILL the child, as a power cut or the OOM killer would, and wait for it."""
+    import os
+    import signal
+
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    proc.stdout.close()
+    proc.stderr.close()

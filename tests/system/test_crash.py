@@ -1,14 +1,14 @@
 """A writer killed with SIGKILL leaves a sound database holding whole records only: every contact with its
 emails, phones, tags, fields, search row and audit entry, no orphans, and batches stored all or nothing."""
 
-import os
 import random
-import signal
 import subprocess
 import sys
 import time
 
 import pytest
+
+from crm_testkit import kill, wait_for
 
 BATCH = 5
 SEED = 1729  # the kill moment is drawn from a seeded generator, so a failing run can be repeated
@@ -49,25 +49,6 @@ def run_child(url: str, hold_after: int) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def wait_for(proc: subprocess.Popen, word: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            raise AssertionError(f"the writer ended early: {proc.stderr.read()}")
-        if line.startswith(word):
-            return
-    raise AssertionError(f"no {word!r} from the writer in time")
-
-
-def kill(proc: subprocess.Popen) -> None:
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
-    proc.stdout.close()
-    proc.stderr.close()
 
 
 def check_whole_records(db) -> int:

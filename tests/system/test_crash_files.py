@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_testkit import Cli
+from crm_testkit import Cli, kill, wait_for
 
 SEED = 4242
 COLLIDING = ["a/b", "a_b", "a b", "a;b", "a:b", "A_B"]
@@ -67,24 +66,6 @@ def start(url: str, what: str, target: Path, pause_at: int) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def wait_for(proc: subprocess.Popen, word: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            raise AssertionError(f"the child ended early: {proc.stderr.read()}")
-        if line.startswith(word):
-            return
-    raise AssertionError(f"no {word!r} from the child in time")
-
-
-def kill(proc: subprocess.Popen) -> None:
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    proc.stdout.close()
-    proc.stderr.close()
 
 
 def leftovers(folder: Path) -> list[Path]:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crm_testkit import CARD_FIELDS
 from tinycrm.domain.errors import InvalidInput
 from tinycrm.domain.people import Address, Labeled
 from tinycrm.formats.csvio import (
@@ -400,23 +401,6 @@ def test_structured_fields_survive_a_round_trip(people):
     assert [item.error for item in items] == [None] * len(people)
     for c, item in zip(people, items, strict=True):
         got = item.record.contact
-        for key in (
-            "uid",
-            "display_name",
-            "given_name",
-            "family_name",
-            "job_title",
-            "company",
-            "company_role",
-            "birthday",
-            "notes",
-            "cadence_days",
-            "archived",
-            "emails",
-            "phones",
-            "addresses",
-            "tags",
-            "fields",
-        ):
+        for key in CARD_FIELDS:
             assert getattr(got, key) == getattr(c, key), key
         assert item.record.warnings == []

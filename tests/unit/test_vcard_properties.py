@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crm_testkit import CARD_FIELDS
 from tinycrm.domain.errors import InvalidInput
 from tinycrm.domain.people import Address, Labeled
 from tinycrm.formats.records import ContactData, Extra
@@ -394,26 +395,6 @@ def contacts(draw) -> ContactData:
     )
 
 
-_FIELDS = (
-    "uid",
-    "display_name",
-    "given_name",
-    "family_name",
-    "job_title",
-    "company",
-    "company_role",
-    "birthday",
-    "notes",
-    "cadence_days",
-    "archived",
-    "emails",
-    "phones",
-    "addresses",
-    "tags",
-    "fields",
-)
-
-
 @pytest.mark.fuzz
 @pytest.mark.parametrize("version", ["3.0", "4.0"])
 @given(c=contacts())
@@ -423,7 +404,7 @@ def test_structured_fields_survive_a_round_trip(version, c):
     (item,) = read_text(text)
     assert item.error is None, item.error
     got = item.record.contact
-    for key in _FIELDS:
+    for key in CARD_FIELDS:
         assert getattr(got, key) == getattr(c, key), key
     assert item.record.extras == [] and item.record.warnings == [] and item.record.from_tinycrm
 
