@@ -509,48 +509,6 @@ def remind_cmd(
 # --- export ical ----------------------------------------------------------------------------------------
 
 
-def write_new_file(path: str, data: bytes, *, force: bool) -> None:
-    """Write ``data`` to ``path`` atomically; an existing file is replaced only with ``force``."""
-    import tempfile
-
-    from tinycrm.domain.errors import CrmError, Refused
-
-    target = os.path.abspath(path)
-    if os.path.isdir(target):
-        raise Refused(f"{path} is a folder; give a file name")
-    if os.path.exists(target) and not force:
-        raise Refused(f"{path} exists; add --force to replace it")
-    folder = os.path.dirname(target)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".crm-", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise CrmError(f"cannot write in {folder}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644 & ~_umask())
-        if force:
-            os.replace(tmp, target)
-        else:
-            try:
-                os.link(tmp, target)  # fails if the file appeared meanwhile: never overwrite
-            except FileExistsError:
-                raise Refused(f"{path} exists; add --force to replace it") from None
-            os.unlink(tmp)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 @export_app.command("ical")
 def export_ical_cmd(
     file: str = typer.Argument(..., metavar="FILE", help="The .ics file to write; '-' for standard output."),
@@ -572,7 +530,9 @@ def export_ical_cmd(
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    write_new_file(file, text.encode("utf-8"), force=force)
+    from tinycrm.services.interchange.exporting import write_file
+
+    write_file(state.db(), file, text.encode("utf-8"), force=force)
     if as_json:
         render.print_json({"file": os.path.abspath(file), **counts})
     else:
