@@ -168,6 +168,8 @@ ADD_CONTACT = [
     ("add-contact", ""),
     ("add-contact", "   "),
     ("add-contact", "Ada\x1b[31m"),
+    ("add-contact", "Bad\u009bName"),  # a C1 control character (CSI)
+    ("add-contact", "\u200b\u200c\u2060"),  # only zero-width characters
     ("add-contact", "n" * 401),
     ("add-contact", BAD),
     ("add-contact", "X", "--email", "not-an-email"),

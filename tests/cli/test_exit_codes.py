@@ -5,6 +5,7 @@ Every error is one line on stderr and never shows a password."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -135,3 +136,31 @@ def test_needs_yes_is_exit_2_everywhere(cli, tmp_path):
         assert r.exit_code == 2, (args, r.stderr)
         assert r.stderr.startswith("crm: error: ") and "--yes" in r.stderr, (args, r.stderr)
     assert len(cli("contact", "list", "--json").json) == 2, "nothing changed"
+
+
+def _text_file(tmp: Path) -> Path:
+    (tmp / "notes.txt").write_text("hello\n")
+    return tmp / "notes.txt"
+
+
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda tmp: Path("/dev/null"), "/dev/null is not a regular file"),
+        (lambda tmp: tmp, "is not a regular file"),
+        (_text_file, "is not a SQLite database"),
+    ],
+    ids=["dev-null", "a folder", "a text file"],
+)
+def test_a_db_that_is_not_a_database_file_is_bad_usage(tmp_path, make, words):
+    target = make(tmp_path)
+    before = target.read_bytes() if target.is_file() else None
+    for args in (["search", "x"], ["add-contact", "Ada"]):
+        one_line(Cli(f"sqlite:///{target}")(*args), 2, words)
+    if before is not None:
+        assert target.read_bytes() == before, "the file is left as it was"
+
+
+def test_a_clock_that_is_not_a_time_is_bad_usage(cli, monkeypatch):
+    monkeypatch.setenv("TINYCRM_NOW", "garbage")
+    one_line(cli("add-contact", "Ada"), 2, "TINYCRM_NOW='garbage' is not a date and time")

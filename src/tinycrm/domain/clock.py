@@ -40,7 +40,14 @@ def now() -> datetime:
         global _fixed
         if _fixed is not None and _fixed[0] == fixed:
             return _fixed[1]
-        value = datetime.fromisoformat(fixed)
+        try:
+            value = datetime.fromisoformat(fixed)
+        except ValueError:
+            from tinycrm.domain.errors import InvalidInput
+
+            raise InvalidInput(
+                f"TINYCRM_NOW={fixed!r} is not a date and time such as 2026-03-29T09:00:00+02:00; fix or unset it"
+            ) from None
         naive = value.tzinfo is None
         if naive:
             value = value.replace(tzinfo=local_tz())

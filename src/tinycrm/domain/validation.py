@@ -12,7 +12,7 @@ MAX_TEXT = 1_000_000
 
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\]]{2,}$")
 _PHONE_CHARS = re.compile(r"^[0-9+\-().\s/#*]+((ext\.?|x|;ext=)\s*\d+)?$", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0, DEL and C1 (U+0080-U+009F)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -65,6 +65,9 @@ def line(value: str | None, what: str, *, max_len: int = MAX_LINE, required: boo
 def name(value: str | None, what: str = "name", *, max_len: int = MAX_NAME) -> str:
     out = line(value, what, max_len=max_len, required=True)
     assert out is not None
+    # zero-width spaces and joiners, direction marks (format characters) are not printable
+    if not any(ch.isprintable() and not ch.isspace() for ch in out):
+        raise InvalidInput(f"{what} has no visible character (only spaces or zero-width ones)", field=what)
     return out
 
 

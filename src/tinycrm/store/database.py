@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from tinycrm.domain.errors import NoDatabase, StoreError, StoreUnavailable
+from tinycrm.domain.errors import InvalidInput, NoDatabase, StoreError, StoreUnavailable
 from tinycrm.store.dialects import Dialect, PostgresDialect, SqliteDialect
 from tinycrm.store.sql import placeholders
 
@@ -342,9 +342,26 @@ def create_private_file(path: Path) -> None:
     os.close(fd)
 
 
+def check_sqlite_file(path: Path) -> None:
+    """Refuse a path that holds something other than a SQLite database (a device such as ``/dev/null``, a
+    folder, a text file): :class:`InvalidInput` naming it, before SQLite gives an I/O error or, worse, writes."""
+    try:
+        if not path.exists():
+            return
+        if not path.is_file():
+            raise InvalidInput(f"{path} is not a regular file; --db must name a SQLite database file")
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    if head and head != b"SQLite format 3\x00":
+        raise InvalidInput(f"{path} is not a SQLite database; --db must name a tinycrm database file")
+
+
 def connect_sqlite(path: Path, *, create: bool = True) -> sqlite3.Connection:
     """A connection with the pragmas every tinycrm connection needs; with ``create=False``, only to a file that
     exists (else :class:`NoDatabase`, and nothing is created)."""
+    check_sqlite_file(path)
     try:
         if create:
             create_private_file(path)
