@@ -251,3 +251,25 @@ def test_activity_by_hand(db, monkeypatch):
     assert [w.total for w in reports.activity(db, weeks=3, owner="bob").weeks] == [0, 0, 0]
     with pytest.raises(InvalidInput):
         reports.activity(db, weeks=0)
+
+
+def test_totals_of_many_deals_at_the_largest_value_are_exact(db):
+    """923 open deals at the largest accepted value overflowed SQLite's 64-bit sum ("integer overflow") in the
+    board and every report; totals are exact on both stores."""
+    from tinycrm.domain.sales import MAX_VALUE
+    from tinycrm.services.sales import pipelines
+
+    largest = MAX_VALUE - 1
+    with db.write() as tx:
+        for i in range(923):
+            deals.insert(tx, DealInput(f"Big {i}", str(largest), "EUR", expected_close="2026-06-15"))
+        won = deals.insert(tx, DealInput("Won big", str(largest), "EUR"))
+    deals.win(db, won)
+    expected = largest * 923
+    column = next(c for c in pipelines.board(db).columns if c.count)
+    assert column.totals == {"EUR": expected} and column.count == 923
+    stages = reports.pipeline_report(db).stages
+    assert [s.open_value for s in stages if s.open_count] == [{"EUR": expected}]
+    f = reports.forecast(db)
+    assert sum(r.open_value for r in f.rows + f.earlier + f.undated if r.currency == "EUR") == expected
+    assert reports.wins(db).won_value[0].total == largest

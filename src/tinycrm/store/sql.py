@@ -74,3 +74,18 @@ def escape_like(text: str) -> str:
 def where(conditions: Iterable[str]) -> str:
     """The conditions joined by ``AND``; ``1=1`` when there are none."""
     return " AND ".join(conditions) or "1=1"
+
+
+#: the split of :func:`exact_sum`: each part of a value stays far below 2**63 however many rows are summed
+_SPLIT = 100_000_000
+
+
+def exact_sum(expr: str, alias: str) -> str:
+    """``sum(expr)`` of non-negative integers as two sums (``alias_hi``, ``alias_lo``) that cannot overflow
+    SQLite's 64-bit integers (923 deals at the largest value did); :func:`summed` joins them exactly."""
+    return f"sum({expr} / {_SPLIT}) AS {alias}_hi, sum({expr} % {_SPLIT}) AS {alias}_lo"
+
+
+def summed(row: Any, alias: str) -> int:
+    """The exact total of an :func:`exact_sum` column pair of ``row`` (0 for no rows)."""
+    return int(row[f"{alias}_hi"] or 0) * _SPLIT + int(row[f"{alias}_lo"] or 0)

@@ -18,6 +18,7 @@ from tinycrm.domain.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from tinycrm.domain.sales import Board, BoardColumn, DealRef, PipelineRead, StageRead, money, weighted
 from tinycrm.services.common import audit, now
 from tinycrm.store.database import Database, Tx
+from tinycrm.store.sql import exact_sum, summed
 
 #: the stages a new pipeline gets when none are given: (name, probability %, idle days)
 DEFAULT_STAGES: tuple[tuple[str, int, int | None], ...] = (
@@ -511,11 +512,11 @@ def board(
         params["p"] = p.id
         sums: dict[int, dict[str, tuple[int, int]]] = {}
         for r in tx.all(
-            f"SELECT d.stage_id, d.currency, count(*) AS n, sum(d.value_e4) AS v FROM deals d "
+            f"SELECT d.stage_id, d.currency, count(*) AS n, {exact_sum('d.value_e4', 'v')} FROM deals d "
             f"WHERE d.pipeline_id = :p AND d.status = 'open'{owner_cond} GROUP BY d.stage_id, d.currency",
             params,
         ):
-            sums.setdefault(r["stage_id"], {})[r["currency"]] = (int(r["n"]), int(r["v"] or 0))
+            sums.setdefault(r["stage_id"], {})[r["currency"]] = (int(r["n"]), summed(r, "v"))
         columns = []
         for st in p.stages:
             per = sums.get(st.id, {})

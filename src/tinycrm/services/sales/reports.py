@@ -35,7 +35,7 @@ from tinycrm.domain.sales import (
 from tinycrm.services.sales import pipelines
 from tinycrm.services.sales.deals import owner_filter
 from tinycrm.store.database import Database
-from tinycrm.store.sql import placeholders
+from tinycrm.store.sql import exact_sum, placeholders, summed
 
 _TENTH = Decimal("0.1")
 
@@ -97,7 +97,7 @@ def forecast(
         )
         # per stage, not per probability: no join, and the index on (status, expected_close, ...) covers it
         open_rows = tx.all(
-            f"SELECT {bucket} AS m, d.currency AS c, d.stage_id AS s, count(*) AS n, sum(d.value_e4) AS v "
+            f"SELECT {bucket} AS m, d.currency AS c, d.stage_id AS s, count(*) AS n, {exact_sum('d.value_e4', 'v')} "
             f"FROM deals d WHERE d.status = 'open' AND (d.expected_close IS NULL OR d.expected_close < :end){cond} "
             "GROUP BY 1, 2, 3",
             {**params, "start": start, "end": end},
@@ -105,7 +105,7 @@ def forecast(
         probability = {r["id"]: int(r["probability"]) for r in tx.all("SELECT id, probability FROM stages")}
         month_won = tx.db.dialect.month("d.closed_at")
         won_rows = tx.all(
-            f"SELECT {month_won} AS m, d.currency AS c, count(*) AS n, sum(d.value_e4) AS v FROM deals d "
+            f"SELECT {month_won} AS m, d.currency AS c, count(*) AS n, {exact_sum('d.value_e4', 'v')} FROM deals d "
             f"WHERE d.status = 'won' AND d.closed_at >= :s AND d.closed_at < :e{cond} "
             f"GROUP BY {month_won}, d.currency",
             {**params, "s": _utc_midnight(start), "e": _utc_midnight(end)},
@@ -115,12 +115,12 @@ def forecast(
     for r in open_rows:
         a = acc.setdefault((r["m"], r["c"]), [0, 0, 0, 0, 0])
         a[0] += int(r["n"])
-        a[1] += int(r["v"] or 0)
-        a[2] += int(r["v"] or 0) * probability.get(r["s"], 0)
+        a[1] += summed(r, "v")
+        a[2] += summed(r, "v") * probability.get(r["s"], 0)
     for r in won_rows:
         a = acc.setdefault((r["m"], r["c"]), [0, 0, 0, 0, 0])
         a[3] += int(r["n"])
-        a[4] += int(r["v"] or 0)
+        a[4] += summed(r, "v")
     currencies = sorted({c for _, c in acc})
 
     def row(bucket: str, code: str) -> ForecastRow:
@@ -152,7 +152,7 @@ def pipeline_report(
         cond, params = owner_filter(tx, owner)
         params["p"] = p.id
         open_rows = tx.all(
-            f"SELECT d.stage_id, d.currency, count(*) AS n, sum(d.value_e4) AS v FROM deals d "
+            f"SELECT d.stage_id, d.currency, count(*) AS n, {exact_sum('d.value_e4', 'v')} FROM deals d "
             f"WHERE d.pipeline_id = :p AND d.status = 'open'{cond} GROUP BY d.stage_id, d.currency",
             params,
         )
@@ -167,7 +167,7 @@ def pipeline_report(
         )
     per_stage: dict[int, dict[str, tuple[int, int]]] = {}
     for r in open_rows:
-        per_stage.setdefault(r["stage_id"], {})[r["currency"]] = (int(r["n"]), int(r["v"] or 0))
+        per_stage.setdefault(r["stage_id"], {})[r["currency"]] = (int(r["n"]), summed(r, "v"))
     # reached[stage] = (deals that reached it, won among them, lost among them); a won deal reached every stage
     reached: dict[int, tuple[int, int, int]] = {}
     for st in p.stages:
@@ -238,7 +238,7 @@ def wins(
             )
         }
         won_rows = tx.all(
-            f"SELECT d.currency, count(*) AS n, sum(d.value_e4) AS v FROM deals d WHERE d.status = 'won'{cond} "
+            f"SELECT d.currency, count(*) AS n, {exact_sum('d.value_e4', 'v')} FROM deals d WHERE d.status = 'won'{cond} "
             "GROUP BY d.currency ORDER BY d.currency",
             params,
         )
@@ -251,7 +251,7 @@ def wins(
     lost_n, lost_cycle = by_status.get("lost", (0, None))
     amounts = []
     for r in won_rows:
-        code, n, total = r["currency"], int(r["n"]), int(r["v"] or 0)
+        code, n, total = r["currency"], int(r["n"]), summed(r, "v")
         quantum = Decimal(1).scaleb(-MINOR_UNITS.get(code, 2))
         average = (Decimal(total) / Decimal(10000) / Decimal(n)).quantize(quantum, rounding=ROUND_HALF_EVEN)
         amounts.append(CurrencyAmount(code, n, money(total, code), average))
