@@ -170,13 +170,16 @@ def test_render_digest_is_pure_text():
 
 
 def test_database_unavailable_exits_75(tmp_path):
+    """A server that is not there is "try again later" (75); a folder where the file should be is a wrong path
+    (2), so a timer does not retry it forever."""
     from crm_testkit import Cli
 
-    blocker = tmp_path / "crm.sqlite3"
-    blocker.mkdir()  # there, but not a database file that can be opened
-    for url in (f"sqlite:///{blocker}", "postgresql+psycopg://postgres:postgres@127.0.0.1:1/crm"):
+    for url, code, words in (
+        ("postgresql+psycopg://postgres:postgres@127.0.0.1:1/crm", 75, "crm: error: "),
+        (f"sqlite:///{tmp_path}", 2, "is not a regular file"),
+    ):
         r = Cli(url)("remind", env=FRI)
-        assert r.exit_code == 75, r.stderr
+        assert r.exit_code == code and words in r.stderr, r.stderr
         assert r.stdout == ""
         assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("crm: error: ")
 

@@ -356,7 +356,8 @@ def test_a_damaged_file_is_a_clear_error(tmp_path):
     from crm_testkit import Cli
 
     r = Cli(f"sqlite:///{path}")("contact", "list")
-    assert r.exit_code in (1, 75) and r.stderr.startswith("crm: error: ") and r.stderr.count("\n") == 1
+    assert r.exit_code == 2 and r.stderr.startswith("crm: error: ") and r.stderr.count("\n") == 1
+    assert "is not a SQLite database" in r.stderr
     assert "Traceback" not in r.stderr
     with pytest.raises(sqlite3.DatabaseError):
         sqlite3.connect(path).execute("SELECT * FROM sqlite_master").fetchall()
