@@ -241,7 +241,9 @@ def test_bad_files_are_reported_one_by_one_and_the_rest_synced(db, synced):
     (folder / "nameless.vcf").write_bytes(card("UID:nameless"))
     (folder / "text.vcf").write_bytes(b"just some notes\n")
     (folder / "two.vcf").write_bytes(card("UID:t1", "FN:One") + card("UID:t2", "FN:Two"))
-    (folder / "huge.vcf").write_bytes(card("UID:huge", "FN:Huge", "PHOTO;ENCODING=b:" + "A" * (20 * 1024 * 1024)))
+    (folder / "huge.vcf").write_bytes(
+        card("UID:huge", "FN:Huge", "PHOTO;ENCODING=b:" + "A" * (20 * 1024 * 1024))
+    )
     (folder / "dots-a.vcf").write_bytes(card("UID:../../etc/passwd", "FN:Dotty"))
     (folder / "dots-b.vcf").write_bytes(card("UID:../../etc/passwd", "FN:Dotty Twin"))
     report = sync_vdir(db, folder)

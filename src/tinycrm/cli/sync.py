@@ -14,9 +14,14 @@ sync_app = typer.Typer(help="Two-way sync with a vdir (a folder of .vcf files): 
 @sync_app.command("vdir")
 def vdir(
     folder: str = typer.Argument(..., metavar="DIR", help="The folder (created on the first run)."),
-    tag: str | None = typer.Option(None, "--tag", "-t", help="Only contacts with this tag (new cards get it)."),
+    tag: str | None = typer.Option(
+        None, "--tag", "-t", help="Only contacts with this tag (new cards get it)."
+    ),
     prefer: str | None = typer.Option(
-        None, "--prefer", metavar="crm|file", help="Settle conflicts: keep tinycrm's contact or the folder's card."
+        None,
+        "--prefer",
+        metavar="crm|file",
+        help="Settle conflicts: keep tinycrm's contact or the folder's card.",
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
     as_json: bool = JSON,
@@ -62,7 +67,9 @@ def conflicts(as_json: bool = JSON) -> None:
 @sync_app.command("resolve")
 def resolve(
     contact: str = typer.Argument(..., help="The contact (id, email or name)."),
-    use: str = typer.Option(..., "--use", metavar="crm|file", help="Keep tinycrm's contact or the folder's card."),
+    use: str = typer.Option(
+        ..., "--use", metavar="crm|file", help="Keep tinycrm's contact or the folder's card."
+    ),
 ) -> None:
     """Settle a contact's sync conflict by keeping one side; the next sync carries it to the other."""
     from tinycrm.services.sync.conflicts import resolve as settle
