@@ -69,6 +69,10 @@ def render(contact: ContactData) -> bytes:
     return write_card(contact, VCARD_VERSION).encode("utf-8")
 
 
+def load_many(tx: Tx, ids: list[int]) -> list[ContactData]:
+    return load_contacts(tx, ids)
+
+
 def load(tx: Tx, contact_id: int) -> ContactData | None:
     found = load_contacts(tx, [contact_id])
     return found[0] if found else None

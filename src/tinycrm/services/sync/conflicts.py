@@ -46,9 +46,10 @@ def list_conflicts(db: Database) -> list[SyncConflict]:
         return _rows(tx)
 
 
-def of_contact(tx: Tx, contact_id: int) -> list[SyncConflict]:
+def for_contact(db: Database, contact_id: int) -> list[SyncConflict]:
     """The contact's unresolved sync conflicts (``crm contact show`` lists them)."""
-    return _rows(tx, "WHERE sc.contact_id = :c", {"c": contact_id})
+    with db.read() as tx:
+        return _rows(tx, "WHERE sc.contact_id = :c", {"c": contact_id})
 
 
 def resolve(db: Database, contact_id: int, use: str) -> int:

@@ -33,10 +33,13 @@ from tinycrm.domain.errors import CrmError, InvalidInput, Refused
 from tinycrm.services.common import now
 from tinycrm.services.interchange.exporting import vdir_name
 from tinycrm.services.sync import cards, state
+from tinycrm.services.sync import files as folder_files
 from tinycrm.services.sync.state import Item
 from tinycrm.store.database import Database
 
 PREFER = ("crm", "file")
+#: cards written per transaction that records them
+WRITE_BATCH = 500
 ON_DELETE = ("archive", "delete")
 
 
@@ -156,6 +159,8 @@ class _Run:
                 self.folder_id = state.add_folder(tx, folder)
         self.scan = _scan(folder, self.items, self.report)
         self.by_contact = {i.record_id: name for name, i in self.items.items()}
+        #: cards to write from tinycrm: (file name, or None for a contact without a file yet; contact; action)
+        self.pending: list[tuple[str | None, int, str]] = []
 
     # -- helpers
 
@@ -185,11 +190,7 @@ class _Run:
         if self.dry:
             self.act(name, action, cid)
             return
-        from tinycrm.services.interchange.files import atomic_file
-
-        with atomic_file(self.folder / name, force=True, clean=False) as fh:
-            fh.write(data)
-        st = os.stat(self.folder / name)
+        st = folder_files.put(self.folder, name, data)
         with self.db.write() as tx:
             state.save(tx, self.folder_id, name, cid, uid, cards.digest(data), st, version)
             state.drop_conflict(tx, self.folder_id, cid)
@@ -248,9 +249,8 @@ class _Run:
             self.guard(name, self.new_file)
         for name, item in sorted(self.items.items()):
             self.guard(name, lambda n, i=item: self.tracked(n, i))
-        for cid, uid in sorted(self.scope.items()):
-            if cid not in self.by_contact:
-                self.guard(vdir_name(uid), lambda n, c=cid: self.new_contact(c))
+        self.pending.extend((None, cid, "write") for cid in sorted(self.scope) if cid not in self.by_contact)
+        self.write_pending()
         if not self.dry:
             with self.db.write() as tx:
                 state.touch_folder(tx, self.folder_id, now())
@@ -285,6 +285,9 @@ class _Run:
             return self.record_stat(name, item)
         if file_changed and not crm_changed:
             return self.from_file(name, cid, self.card(name), "update")
+        if not file_changed and name not in self.scan.data:  # the usual case: written with the others
+            self.pending.append((name, cid, "write"))
+            return
         out = self.rendered(cid)
         if out is None:
             return
@@ -303,9 +306,7 @@ class _Run:
                 with self.db.write() as tx:
                     state.save(tx, self.folder_id, name, cid, uid, cards.digest(data), st, new_version)
             return
-        if not file_changed:
-            return self.write_file(name, cid, data, new_version, uid, "write")
-        if self.prefer == "crm":
+        if not file_changed or self.prefer == "crm":
             return self.write_file(name, cid, data, new_version, uid, "write")
         if self.prefer == "file":
             return self.from_file(name, cid, self.card(name), "update")
@@ -385,18 +386,49 @@ class _Run:
             if out is not None and out[0] != self.scan.data[name]:
                 self.write_file(name, cid, out[0], out[1], out[2], "write")
 
-    def new_contact(self, cid: int) -> None:
-        """A contact with no file yet: its own name (:func:`vdir_name`), or the hashed one when another file
-        holds that name (a file is never written over for another contact)."""
-        out = self.rendered(cid)
-        if out is None:
-            return
-        data, version, uid = out
+    def write_pending(self) -> None:
+        """Write the cards of the contacts that changed in tinycrm or have no file yet, a batch at a time: one
+        read for the batch, each file written and synced, then one transaction recording them all."""
+        for start in range(0, len(self.pending), WRITE_BATCH):
+            chunk = self.pending[start : start + WRITE_BATCH]
+            with self.db.read() as tx:
+                loaded = {c.id: c for c in cards.load_many(tx, [cid for _, cid, _ in chunk])}
+            done: list[tuple[str, int, str, str, os.stat_result, int]] = []
+            for name, cid, action in chunk:
+                contact = loaded.get(cid)
+                if contact is None or contact.version is None:
+                    continue  # deleted meanwhile: the next run removes its file
+                label = name or vdir_name(contact.uid)
+                try:
+                    name = name or self.free_name(contact.uid)
+                    if self.dry:
+                        self.act(name, action, cid)
+                        continue
+                    data = cards.render(contact)
+                    st = folder_files.put(self.folder, name, data, sync=False)
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - one file must not stop the others
+                    self.fail(label, exc)
+                    continue
+                done.append((name, cid, contact.uid, cards.digest(data), st, contact.version))
+                self.act(name, action, cid)
+            if done:
+                os.sync()  # the batch's files are on disk before the state that records them (one flush)
+                with self.db.write() as tx:
+                    for name, cid, uid, etag, st, version in done:
+                        state.save(tx, self.folder_id, name, cid, uid, etag, st, version)
+                        state.drop_conflict(tx, self.folder_id, cid)
+        self.pending.clear()
+
+    def free_name(self, uid: str) -> str:
+        """A new contact's file: its own name (:func:`vdir_name`), or the hashed one when another file holds
+        that name (a file is never written over for another contact)."""
         for hashed in (False, True):
             name = vdir_name(uid, hashed=hashed)
             if name not in self.scan.stats and not (self.folder / name).exists():
                 self.scan.stats[name] = os.stat_result((0,) * 10)  # claimed by this run
-                return self.write_file(name, cid, data, version, uid, "write")
+                return name
         raise Refused(f"{vdir_name(uid)} holds another card; move it away and sync again")
 
 
@@ -425,4 +457,6 @@ def sync_vdir(
         paths.private_dir(path, tighten=False)
         if not path.is_dir():
             raise Refused(f"{path} cannot be created; check the path and its permissions")
-    return _Run(db, path.resolve(), tag=tag, prefer=prefer, on_delete=on_delete, dry_run=dry_run).run()
+    path = path.resolve()
+    with folder_files.locked(path):
+        return _Run(db, path, tag=tag, prefer=prefer, on_delete=on_delete, dry_run=dry_run).run()
