@@ -24,9 +24,14 @@ def vdir(
         help="Settle conflicts: keep tinycrm's contact or the folder's card.",
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
+    calendar: bool = typer.Option(
+        False, "--calendar", help="Tasks instead of contacts: one .ics (VTODO) per task, both ways."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Sync contacts with DIR both ways: edits on either side are carried over, conflicts are kept."""
+    if calendar:
+        return _tasks(folder, dry_run, tag, prefer, as_json)
     from tinycrm import config
     from tinycrm.config.sync import Sync
     from tinycrm.services.sync.vdir import sync_vdir
@@ -43,6 +48,22 @@ def vdir(
         render.note(report.summary())
         if report.conflicts and not dry_run:
             render.note("conflicts: both sides changed; crm sync resolve CONTACT --use crm|file settles each")
+    for p in report.problems:
+        render.note(f"{p.file}: {p.message}")
+    if report.problems:
+        raise typer.Exit(1)
+
+
+def _tasks(folder: str, dry_run: bool, tag: str | None, prefer: str | None, as_json: bool) -> None:
+    from tinycrm.services.sync.calendar import sync_tasks
+
+    if dry_run or tag or prefer:
+        raise typer.BadParameter("--dry-run, --tag and --prefer are for contacts, not with --calendar")
+    report = sync_tasks(state.db(), folder)
+    if as_json:
+        render.print_json(report.as_json())
+    else:
+        render.note(report.summary())
     for p in report.problems:
         render.note(f"{p.file}: {p.message}")
     if report.problems:

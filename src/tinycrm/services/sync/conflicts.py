@@ -38,7 +38,10 @@ _SELECT = (
 
 def _rows(tx: Tx, where: str = "", params: dict[str, Any] | None = None) -> list[SyncConflict]:
     rows = tx.all(f"{_SELECT} {where} ORDER BY sc.found_at, sc.id", params or {})
-    return [SyncConflict(r[0], r[1], r[2], r[3], as_datetime(r[4])) for r in rows]
+    return [
+        SyncConflict(r["contact_id"], r["display_name"], r["path"], r["file_name"], as_datetime(r["found_at"]))
+        for r in rows
+    ]
 
 
 def list_conflicts(db: Database) -> list[SyncConflict]:

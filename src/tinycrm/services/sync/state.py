@@ -27,8 +27,8 @@ def folder_id(tx: Tx, folder: Path) -> int | None:
     return None if found is None else int(found)
 
 
-def add_folder(tx: Tx, folder: Path) -> int:
-    tx.execute("INSERT INTO sync_folders (path, kind) VALUES (:p, 'contacts')", {"p": str(folder)})
+def add_folder(tx: Tx, folder: Path, kind: str = "contacts") -> int:
+    tx.execute("INSERT INTO sync_folders (path, kind) VALUES (:p, :k)", {"p": str(folder), "k": kind})
     found = folder_id(tx, folder)
     assert found is not None
     return found
@@ -38,11 +38,11 @@ def touch_folder(tx: Tx, fid: int | None, when: datetime) -> None:
     tx.execute("UPDATE sync_folders SET synced_at = :w WHERE id = :f", {"w": when, "f": fid})
 
 
-def items(tx: Tx, fid: int) -> dict[str, Item]:
+def items(tx: Tx, fid: int, record_type: str = "contact") -> dict[str, Item]:
     rows = tx.all(
         "SELECT file_name, record_id, uid, etag, mtime_ns, size, record_version FROM sync_items "
-        "WHERE folder_id = :f AND record_type = 'contact'",
-        {"f": fid},
+        "WHERE folder_id = :f AND record_type = :t",
+        {"f": fid, "t": record_type},
     )
     return {
         r["file_name"]: Item(
@@ -81,18 +81,27 @@ def conflicted(tx: Tx, fid: int) -> set[int]:
 
 
 def save(
-    tx: Tx, fid: int | None, name: str, cid: int, uid: str, etag: str, st: os.stat_result, version: int
+    tx: Tx,
+    fid: int | None,
+    name: str,
+    cid: int,
+    uid: str,
+    etag: str,
+    st: os.stat_result,
+    version: int,
+    *,
+    record_type: str = "contact",
 ) -> None:
-    """Record that the file ``name`` holds contact ``cid`` at ``version`` with these bytes and stat."""
-    params = {"f": fid, "n": name, "c": cid}
+    """Record that the file ``name`` holds record ``cid`` at ``version`` with these bytes and stat."""
+    params = {"f": fid, "n": name, "c": cid, "t": record_type}
     tx.execute(
         "DELETE FROM sync_items WHERE folder_id = :f AND (file_name = :n OR "
-        "(record_type = 'contact' AND record_id = :c))",
+        "(record_type = :t AND record_id = :c))",
         params,
     )
     tx.execute(
         "INSERT INTO sync_items (folder_id, file_name, record_type, record_id, uid, etag, mtime_ns, size, "
-        "record_version) VALUES (:f, :n, 'contact', :c, :u, :e, :m, :s, :v)",
+        "record_version) VALUES (:f, :n, :t, :c, :u, :e, :m, :s, :v)",
         {**params, "u": uid[:500], "e": etag, "m": st.st_mtime_ns, "s": st.st_size, "v": version},
     )
 
