@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,10 @@ from tinycrm.store.database import Database, Tx
 
 SUFFIX = ".ics"
 MAX_BYTES = 1024 * 1024
+#: the files of dates (birthdays, expected deal closes): written from tinycrm only, never read back
+EVENT_PREFIX = "tinycrm-date-"
+#: the DTSTAMP of a birthday, which has no time of change of its own (a fixed one keeps its file unchanged)
+BIRTHDAY_STAMP = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,12 @@ def read_todo(data: bytes) -> Todo:
     return Todo(uid, title, done, due)
 
 
+def _event_name(uid: str) -> str:
+    from tinycrm.services.interchange.exporting import vdir_name
+
+    return EVENT_PREFIX + vdir_name(uid.removesuffix("@tinycrm")).removesuffix(".vcf") + SUFFIX
+
+
 def task_uid_of(ical_uid: str) -> str:
     """tinycrm's task UID from the iCalendar one (``task-UID@tinycrm``), or the UID as it is."""
     if ical_uid.startswith("task-") and ical_uid.endswith("@tinycrm"):
@@ -208,7 +218,9 @@ class _TaskRun:
         on_disk = {
             e.name: e
             for e in os.scandir(self.folder)
-            if e.name.endswith(SUFFIX) and not e.name.startswith(".") and e.is_file(follow_symlinks=False)
+            if e.name.endswith(SUFFIX)
+            and not e.name.startswith((".", EVENT_PREFIX))
+            and e.is_file(follow_symlinks=False)
         }
         for name, item in sorted(self.items.items()):
             try:
@@ -243,7 +255,36 @@ class _TaskRun:
         for t in tasks.list_tasks(self.db, status="open", limit=None).items:
             if t.id not in tracked:
                 self.write(file_name(t.uid), t, "write")
+        self.dates()
         return self.report
+
+    def dates(self) -> None:
+        """Birthdays and expected deal closes as all-day events, one file each, written only when they
+        changed; the files of dates that are gone are removed."""
+        from tinycrm.formats.ical import birthday_uid, deal_uid, to_ical
+        from tinycrm.services.work.agenda import calendar_data
+
+        feed = calendar_data(self.db)
+        wanted: dict[str, bytes] = {}
+        for b in feed.birthdays:
+            one = CalendarData(tasks=[], birthdays=[b], deals=[], generated_at=BIRTHDAY_STAMP)
+            wanted[_event_name(birthday_uid(b))] = to_ical(one, name="tinycrm").encode("utf-8")
+        for d in feed.deals:
+            one = CalendarData(tasks=[], birthdays=[], deals=[d], generated_at=d.updated_at or BIRTHDAY_STAMP)
+            wanted[_event_name(deal_uid(d))] = to_ical(one, name="tinycrm").encode("utf-8")
+        for entry in os.scandir(self.folder):
+            if entry.name.startswith(EVENT_PREFIX) and entry.name not in wanted:
+                os.unlink(entry.path)
+                self.act(entry.name, "date-removed", None)
+        for name, data in sorted(wanted.items()):
+            path = self.folder / name
+            try:
+                same = path.read_bytes() == data
+            except FileNotFoundError:
+                same = False
+            if not same:
+                folder_files.put(self.folder, name, data)
+                self.act(name, "date", None)
 
     def tracked(self, name: str, item: Item, entry: os.DirEntry[str] | None) -> None:
         from tinycrm.services.sync import state

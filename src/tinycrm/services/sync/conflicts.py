@@ -39,7 +39,9 @@ _SELECT = (
 def _rows(tx: Tx, where: str = "", params: dict[str, Any] | None = None) -> list[SyncConflict]:
     rows = tx.all(f"{_SELECT} {where} ORDER BY sc.found_at, sc.id", params or {})
     return [
-        SyncConflict(r["contact_id"], r["display_name"], r["path"], r["file_name"], as_datetime(r["found_at"]))
+        SyncConflict(
+            r["contact_id"], r["display_name"], r["path"], r["file_name"], as_datetime(r["found_at"])
+        )
         for r in rows
     ]
 
