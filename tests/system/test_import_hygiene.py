@@ -42,6 +42,8 @@ NOT_IMPORTABLE_ALONE = {
 
 
 def built_on(module: str) -> set[str]:
+    if module.startswith("tinycrm.store.schema_"):  # the tables of one area, part of the schema
+        module = "tinycrm.store.schema"
     prefixes = [p for p in BUILT_ON if module == p or module.startswith(p + ".")]
     return BUILT_ON[max(prefixes, key=len)] if prefixes else set()
 

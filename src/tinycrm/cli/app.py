@@ -52,6 +52,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backup": ("tinycrm.cli.interchange", "A consistent copy of the database (JSON export on PostgreSQL)."),
     "restore": ("tinycrm.cli.interchange", "Restore a backup or a JSON export (replacing needs --yes)."),
     "tui": ("tinycrm.cli.tui", "The full-screen app (what 'crm' alone opens on a terminal)."),
+    "dav": ("tinycrm.cli.dav", "A CardDAV/CalDAV server for your phone: contacts and tasks, both ways."),
+    "sync": ("tinycrm.cli.sync", "Contacts both ways with a folder of vCards (phones, vdirsyncer, khard)."),
     "serve": ("tinycrm.cli.tui", "Serve the full-screen app to a web browser (127.0.0.1:8000)."),
 }
 

@@ -171,8 +171,15 @@ def list_cmd(
 def show_cmd(contact: str = typer.Argument(..., help="Id, email or name."), as_json: bool = JSON) -> None:
     """Show everything about a contact."""
     from tinycrm.services.people import contacts
+    from tinycrm.services.sync.conflicts import for_contact
 
-    show_contact(contacts.get(state.db(), contact_id(contact)), as_json)
+    c = contacts.get(state.db(), contact_id(contact))
+    show_contact(c, as_json)
+    for conflict in [] if as_json else for_contact(state.db(), c.id):
+        render.note(
+            f"sync conflict: {conflict.file_name} in {conflict.folder} changed too; "
+            f"crm sync resolve {c.id} --use crm|file"
+        )
 
 
 @contact_app.command("edit")

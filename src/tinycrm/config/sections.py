@@ -258,3 +258,13 @@ SECTIONS: dict[str, type[Section]] = {
     "tui": Tui,
     "keys": Keys,
 }
+
+
+def _areas() -> None:
+    """The sections of the areas, each in its own module (imported here, after the table exists)."""
+    from tinycrm.config.sync import Sync
+
+    SECTIONS["sync"] = Sync
+
+
+_areas()
