@@ -92,10 +92,17 @@ def match(tx: Tx, card: Card) -> int | None:
 
 
 def apply(tx: Tx, contact_id: int, card: Card, *, mode: str = REPLACE) -> bool:
-    """Make the stored contact what the card says (``mode``: REPLACE or MERGE); True when anything changed."""
+    """Make the stored contact what the card says (``mode``: REPLACE or MERGE) and bring it back from the
+    archive; True when anything changed."""
     state = load(tx, contact_id)
     if state is None:
         return False
+    if state.archived:
+        from tinycrm.services.sync.state import set_archived
+
+        set_archived(tx, contact_id, False)
+        state = load(tx, contact_id)
+        assert state is not None
     tx.lock_rows("contacts", [contact_id])
     change = merging.plan(state, card.record, mode)
     if not change:

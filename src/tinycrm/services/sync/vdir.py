@@ -161,6 +161,8 @@ class _Run:
         self.by_contact = {i.record_id: name for name, i in self.items.items()}
         #: cards to write from tinycrm: (file name, or None for a contact without a file yet; contact; action)
         self.pending: list[tuple[str | None, int, str]] = []
+        #: files changed outside to apply to their contacts: (file name, contact, card)
+        self.applies: list[tuple[str, int, cards.Card]] = []
 
     # -- helpers
 
@@ -226,7 +228,6 @@ class _Run:
                 cid = cards.create(tx, card)
             else:
                 cards.apply(tx, cid, card, mode=mode)
-                state.set_archived(tx, cid, False)
             version = cards.version_of(tx, cid)
             assert version is not None
             state.save(tx, self.folder_id, name, cid, card.uid, cards.digest(data), st, version)
@@ -249,6 +250,7 @@ class _Run:
             self.guard(name, self.new_file)
         for name, item in sorted(self.items.items()):
             self.guard(name, lambda n, i=item: self.tracked(n, i))
+        self.apply_pending()
         self.pending.extend((None, cid, "write") for cid in sorted(self.scope) if cid not in self.by_contact)
         self.write_pending()
         if not self.dry:
@@ -284,7 +286,11 @@ class _Run:
             self.report.unchanged += 1
             return self.record_stat(name, item)
         if file_changed and not crm_changed:
-            return self.from_file(name, cid, self.card(name), "update")
+            card = self.card(name)
+            if self.dry:
+                return self.act(name, "update", cid)
+            self.applies.append((name, cid, card))  # applied with the others, a batch per transaction
+            return
         if not file_changed and name not in self.scan.data:  # the usual case: written with the others
             self.pending.append((name, cid, "write"))
             return
@@ -385,6 +391,35 @@ class _Run:
             out = self.rendered(cid)  # the contact holds more than the card: the file shows all of it
             if out is not None and out[0] != self.scan.data[name]:
                 self.write_file(name, cid, out[0], out[1], out[2], "write")
+
+    def apply_pending(self) -> None:
+        """Apply the files changed outside to their contacts, a batch per transaction, each file in a
+        savepoint with its sync state: a card the contacts service refuses is reported, the others stay."""
+        from tinycrm.domain.errors import StoreUnavailable
+
+        for start in range(0, len(self.applies), WRITE_BATCH):
+            with self.db.write() as tx:
+                for name, cid, card in self.applies[start : start + WRITE_BATCH]:
+                    tx.execute("SAVEPOINT tinycrm_card")
+                    try:
+                        cards.apply(tx, cid, card)
+                        version = cards.version_of(tx, cid)
+                        assert version is not None
+                        etag = cards.digest(self.scan.data[name])
+                        state.save(
+                            tx, self.folder_id, name, cid, card.uid, etag, self.scan.stats[name], version
+                        )
+                        state.drop_conflict(tx, self.folder_id, cid)
+                        tx.execute("RELEASE SAVEPOINT tinycrm_card")
+                    except (KeyboardInterrupt, SystemExit, StoreUnavailable):
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - one card must not stop the others
+                        tx.execute("ROLLBACK TO SAVEPOINT tinycrm_card")
+                        tx.execute("RELEASE SAVEPOINT tinycrm_card")
+                        self.fail(name, exc)
+                        continue
+                    self.act(name, "update", cid)
+        self.applies.clear()
 
     def write_pending(self) -> None:
         """Write the cards of the contacts that changed in tinycrm or have no file yet, a batch at a time: one
