@@ -53,6 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "restore": ("tinycrm.cli.interchange", "Restore a backup or a JSON export (replacing needs --yes)."),
     "tui": ("tinycrm.cli.tui", "The full-screen app (what 'crm' alone opens on a terminal)."),
     "serve": ("tinycrm.cli.tui", "Serve the full-screen app to a web browser (127.0.0.1:8000)."),
+    "token": ("tinycrm.cli.web", "API tokens for programs: create, list, revoke."),
 }
 
 #: modules that add commands to a group another module owns (``crm export ical`` lives with tasks)
