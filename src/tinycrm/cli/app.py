@@ -52,7 +52,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backup": ("tinycrm.cli.interchange", "A consistent copy of the database (JSON export on PostgreSQL)."),
     "restore": ("tinycrm.cli.interchange", "Restore a backup or a JSON export (replacing needs --yes)."),
     "tui": ("tinycrm.cli.tui", "The full-screen app (what 'crm' alone opens on a terminal)."),
-    "serve": ("tinycrm.cli.tui", "Serve the full-screen app to a web browser (127.0.0.1:8000)."),
+    "serve": (
+        "tinycrm.cli.tui",
+        "The web server: the web app for phones and desktops, the API (127.0.0.1:8484).",
+    ),
     "token": ("tinycrm.cli.web", "API tokens for programs: create, list, revoke."),
 }
 
