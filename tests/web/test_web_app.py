@@ -104,9 +104,13 @@ async def test_lock_out_after_repeated_failures(serve, tmp_path):
     url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
     seed_team(url, tmp_path)
     (tmp_path / "server0" / "home").mkdir(parents=True)
-    (tmp_path / "server0" / "home" / "config.toml").write_text("[web]\nmax_failures = 3\n")
+    config = '[web]\nmax_failures = 3\ntrusted_proxies = "127.0.0.1"\n'
+    (tmp_path / "server0" / "home" / "config.toml").write_text(config)
     served = serve(db_url=url)
     async with browser() as s:
+        # from a trusted proxy, X-Forwarded-Host is the Host that is checked
+        async with s.get(f"{served.url}/healthz", headers={"X-Forwarded-Host": "evil.example"}) as r:
+            assert r.status == 421
         async with s.get(f"{served.url}/signin") as r:
             token = csrf_of(await r.text())
         statuses = []
@@ -267,3 +271,12 @@ async def test_sign_in_and_log_a_call_on_each_store(serve, store_url, tmp_path):
             assert "Analytical Engine" in await r.text()
     timeline = crm(store_url, tmp_path, "timeline", str(ids["ada"]), "--json")
     assert '"kind": "meeting"' in timeline
+
+
+def test_sign_in_attempts_per_address_are_limited():
+    from tinycrm.web.pages import AddressLimit
+
+    limit = AddressLimit(tries=3, seconds=60)
+    assert [limit.wait("192.0.2.1") for _ in range(3)] == [0, 0, 0]
+    assert 0 < limit.wait("192.0.2.1") <= 61
+    assert limit.wait("192.0.2.2") == 0  # another address is counted apart

@@ -112,6 +112,32 @@ async def signin_form(request: web.Request) -> web.StreamResponse:
     return render(request, "signin.html", next=target)
 
 
+class AddressLimit:
+    """At most ``tries`` sign-in attempts per client address within ``seconds`` (on top of the lock-out per
+    name, which a guesser trying many names would not meet)."""
+
+    def __init__(self, tries: int = 20, seconds: float = 300.0) -> None:
+        self.tries, self.seconds = tries, seconds
+        self.seen: dict[str, list[float]] = {}
+
+    def wait(self, address: str) -> int:
+        """Seconds until ``address`` may try again (0: now, and this attempt is counted)."""
+        import time
+
+        moment = time.monotonic()
+        if len(self.seen) > 10_000:  # forget the quiet ones; the map stays small
+            self.seen = {a: t for a, t in self.seen.items() if t and t[-1] > moment - self.seconds}
+        recent = [t for t in self.seen.get(address, []) if t > moment - self.seconds]
+        if len(recent) >= self.tries:
+            self.seen[address] = recent
+            return int(recent[0] + self.seconds - moment) + 1
+        self.seen[address] = [*recent, moment]
+        return 0
+
+
+ADDRESS_LIMIT: web.AppKey[AddressLimit] = web.AppKey("tinycrm.web.address_limit", AddressLimit)
+
+
 async def signin_post(request: web.Request) -> web.StreamResponse:
     from tinycrm import config
     from tinycrm.config.web import Web
@@ -120,6 +146,12 @@ async def signin_post(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     target = auth.local_path(form_text(form, "next"), request.app[auth.HOME])
     name, password = form_text(form, "name"), form.get("password")
+    wait = request.app[ADDRESS_LIMIT].wait(request.remote or "-")
+    if wait:
+        problem = "too many sign-in attempts from your address: try again in a few minutes"
+        page = render(request, "signin.html", status=429, problem=problem, next=target, name=name)
+        page.headers["Retry-After"] = str(wait)
+        return page
     settings = config.get(Web)
     try:
         user = await call(
@@ -266,6 +298,7 @@ def add_routes(app: web.Application) -> None:
     from tinycrm.web import pages_sales
 
     app[TEMPLATES] = environment()
+    app[ADDRESS_LIMIT] = AddressLimit()
     r = app.router
     r.add_get(auth.SIGNIN_PATH, signin_form, name="signin")
     r.add_post(auth.SIGNIN_PATH, signin_post)
