@@ -41,10 +41,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, home: Path) -> tuple[subprocess.Popen, str]:
-    env = {**os.environ, "TINYCRM_HOME": str(home), "TINYCRM_DB": url, "TINYCRM_USER": "bench"}
+def start_server(url: str, home: Path, user: str) -> tuple[subprocess.Popen, str]:
+    env = {**os.environ, "TINYCRM_HOME": str(home), "TINYCRM_DB": url, "TINYCRM_USER": user}
     subprocess.run(
-        [sys.executable, "-m", "tinycrm", "user", "password", "bench"],
+        [sys.executable, "-m", "tinycrm", "user", "password", user],
         input=PASSWORD + "\n",
         env=env,
         text=True,
@@ -71,39 +71,56 @@ def start_server(url: str, home: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("crm serve did not start: see " + str(home / "serve.log"))
 
 
-async def sign_in(session, base: str) -> None:  # noqa: ANN001
+async def sign_in(session, base: str, user: str) -> None:  # noqa: ANN001
     async with session.get(base + "/signin") as r:
         token = re.search(r'name="csrf" value="([^"]+)"', await r.text()).group(1)
-    form = {"csrf": token, "name": "bench", "password": PASSWORD, "next": "/"}
+    form = {"csrf": token, "name": user, "password": PASSWORD, "next": "/"}
     async with session.post(base + "/signin", data=form, allow_redirects=False) as r:
         assert r.status == 303, r.status
 
 
-async def client(base: str, ids: list[int], until: float, seed: int, times: dict[str, list[float]]) -> None:
+async def client(session, base: str, ids: list[int], until: float, seed: int, times: dict) -> None:  # noqa: ANN001
+    rng = random.Random(seed)
+    while time.monotonic() < until:
+        if rng.random() < 0.5:
+            kind, path = "contact", f"/contacts/{rng.choice(ids)}"
+        else:
+            kind, path = "search", f"/contacts?partial=1&q={rng.choice(FRAGMENTS)}"
+        start = time.perf_counter()
+        async with session.get(base + path) as r:
+            await r.read()
+            if r.status != 200:
+                raise SystemExit(f"{path}: {r.status}")
+        times[kind].append(time.perf_counter() - start)
+
+
+async def load(base: str, user: str, ids: list[int], clients: int, seconds: float, times: dict) -> float:
+    """Sign ``clients`` sessions in, then run them all for ``seconds``; the time they ran."""
     import aiohttp
 
-    rng = random.Random(seed)
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        await sign_in(session, base)
-        while time.monotonic() < until:
-            if rng.random() < 0.5:
-                kind, path = "contact", f"/contacts/{rng.choice(ids)}"
-            else:
-                kind, path = "search", f"/contacts?partial=1&q={rng.choice(FRAGMENTS)}"
-            start = time.perf_counter()
-            async with session.get(base + path) as r:
-                await r.read()
-                if r.status != 200:
-                    raise SystemExit(f"{path}: {r.status}")
-            times[kind].append(time.perf_counter() - start)
+    sessions = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in range(clients)]
+    try:
+        for session in sessions:
+            await sign_in(session, base, user)
+        started = time.monotonic()
+        until = started + seconds
+        await asyncio.gather(*(client(s, base, ids, until, i, times) for i, s in enumerate(sessions)))
+        return time.monotonic() - started
+    finally:
+        for session in sessions:
+            await session.close()
 
 
-def contact_ids(url: str, n: int = 2000) -> list[int]:
+def sample(url: str, n: int = 2000) -> tuple[list[int], str]:
+    """Every 50th contact id (``n`` of them) and an admin's name (the bench signs in as them)."""
     from tinycrm.store.database import open_db
 
     db = open_db(url)
     with db.read() as tx:
-        return [r["id"] for r in tx.all("SELECT id FROM contacts ORDER BY id LIMIT :n", {"n": n * 50})][::50]
+        ids = [r["id"] for r in tx.all("SELECT id FROM contacts ORDER BY id LIMIT :n", {"n": n * 50})][::50]
+        admin = tx.scalar("SELECT name FROM users WHERE role = 'admin' AND active ORDER BY id LIMIT 1")
+    db.close()
+    return ids, admin or "bench"
 
 
 def report(times: dict[str, list[float]], seconds: float) -> None:
@@ -133,19 +150,13 @@ def main() -> None:
         source = generate(args.contacts).removeprefix("sqlite:///")
         shutil.copy(source, work / "crm.sqlite3")
         url = f"sqlite:///{work / 'crm.sqlite3'}"
-    ids = contact_ids(url)
-    proc, base = start_server(url, work)
+    ids, user = sample(url)
+    proc, base = start_server(url, work, user)
     try:
         times: dict[str, list[float]] = {"contact": [], "search": []}
-        started = time.monotonic()
-        until = started + args.seconds
-
-        async def run() -> None:
-            await asyncio.gather(*(client(base, ids, until, i, times) for i in range(args.clients)))
-
-        asyncio.run(run())
+        took = asyncio.run(load(base, user, ids, args.clients, args.seconds, times))
         print(f"{len(ids)} sampled contacts of a {args.contacts}-contact database, {args.clients} clients")
-        report(times, time.monotonic() - started)
+        report(times, took)
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,10 @@ class Gate:
 
 
 GATE: web.AppKey[Gate] = web.AppKey("tinycrm.web.gate", Gate)
+#: sessions checked against the database within the last :data:`RECENT_SECONDS`: (name, stamp) -> (until,
+#: user). A new password, a user switched off or a changed role shows within that time, not at once.
+RECENT: web.AppKey[dict[tuple[str, str], tuple[float, Any]]] = web.AppKey("tinycrm.web.recent", dict)
+RECENT_SECONDS = 5.0
 #: where a browser goes after signing in, unless it asked for another page of this server
 HOME: web.AppKey[str] = web.AppKey("tinycrm.web.home", str)
 
@@ -194,7 +199,17 @@ async def _user_of(request: web.Request, session: dict[str, Any]) -> Any:
     name, stamp = session.get("u"), session.get("s")
     if not isinstance(name, str) or not isinstance(stamp, str):
         return None
-    return await context.call(accounts.session_user, name, stamp)
+    cache = request.app[RECENT]
+    key = (name, stamp)
+    hit = cache.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    user = await context.call(accounts.session_user, name, stamp)
+    if user is not None:
+        if len(cache) > 1000:
+            cache.clear()
+        cache[key] = (time.monotonic() + RECENT_SECONDS, user)
+    return user
 
 
 def server_user(db: Any) -> Any:

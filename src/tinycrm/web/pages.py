@@ -203,26 +203,24 @@ async def search(request: web.Request) -> web.StreamResponse:
     return render(request, template, q=query, page=page)
 
 
-async def contact_page(request: web.Request) -> web.StreamResponse:
+def contact_view(db: Any, cid: int) -> dict[str, Any]:
+    """What a contact's page shows, read in one worker call (one trip to the thread pool, one connection)."""
     from tinycrm.services.people import contact_loader, interactions
     from tinycrm.services.sales import deal_reads
     from tinycrm.services.work import tasks
 
+    return {
+        "c": contact_loader.get(db, cid),
+        "timeline": interactions.timeline(db, cid, limit=20),
+        "tasks": tasks.list_tasks(db, contact_id=cid, limit=20),
+        "deals": deal_reads.list_deals(db, contact_id=cid, status=None, limit=20),
+    }
+
+
+async def contact_page(request: web.Request) -> web.StreamResponse:
     cid = int_arg(request.match_info["id"], "contact")
-    contact = await call(request, contact_loader.get, cid)
-    timeline = await call(request, interactions.timeline, cid, limit=20)
-    open_tasks = await call(request, tasks.list_tasks, contact_id=cid, limit=20)
-    deals = await call(request, deal_reads.list_deals, contact_id=cid, status=None, limit=20)
-    return render(
-        request,
-        "contact.html",
-        c=contact,
-        timeline=timeline,
-        tasks=open_tasks,
-        deals=deals,
-        kinds=LOG_KINDS,
-        logged=request.query.get("logged"),
-    )
+    view = await call(request, contact_view, cid)
+    return render(request, "contact.html", kinds=LOG_KINDS, logged=request.query.get("logged"), **view)
 
 
 async def log_interaction(request: web.Request) -> web.StreamResponse:

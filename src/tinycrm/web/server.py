@@ -71,6 +71,7 @@ def make_app(options: ServeOptions, context: Context | None = None) -> web.Appli
         auth.secret_key(data_dir()), options.token, secure=secure, max_age_days=settings.session_days
     )
     app[auth.HOME] = "/"
+    app[auth.RECENT] = {}
     app.on_response_prepare.append(guard.secure_headers)
     app.on_cleanup.append(context.close)
     app.router.add_get(auth.HEALTH_PATH, healthz, name="healthz")
