@@ -54,7 +54,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tui": ("tinycrm.cli.tui", "The full-screen app (what 'crm' alone opens on a terminal)."),
     "dav": ("tinycrm.cli.dav", "A CardDAV/CalDAV server for your phone: contacts and tasks, both ways."),
     "sync": ("tinycrm.cli.sync", "Contacts both ways with a folder of vCards (phones, vdirsyncer, khard)."),
-    "serve": ("tinycrm.cli.tui", "Serve the full-screen app to a web browser (127.0.0.1:8000)."),
+    "serve": (
+        "tinycrm.cli.tui",
+        "The web server: the web app for phones and desktops, the API (127.0.0.1:8484).",
+    ),
+    "token": ("tinycrm.cli.web", "API tokens for programs: create, list, revoke."),
 }
 
 #: modules that add commands to a group another module owns (``crm export ical`` lives with tasks)

@@ -248,6 +248,9 @@ class Keys(Section):
     bindings: Mapping[str, str] = setting(default_factory=dict, check=keymap)
 
 
+from tinycrm.config.sync import Sync  # noqa: E402  (its checks come from this module)
+from tinycrm.config.web import Web  # noqa: E402  (its checks come from this module)
+
 # --- the table of sections ------------------------------------------------------------------------------
 
 #: table name -> its dataclass; "" is the top of the file. A new section is its dataclass and one line here.
@@ -257,14 +260,6 @@ SECTIONS: dict[str, type[Section]] = {
     "sales": Sales,
     "tui": Tui,
     "keys": Keys,
+    "web": Web,
+    "sync": Sync,
 }
-
-
-def _areas() -> None:
-    """The sections of the areas, each in its own module (imported here, after the table exists)."""
-    from tinycrm.config.sync import Sync
-
-    SECTIONS["sync"] = Sync
-
-
-_areas()

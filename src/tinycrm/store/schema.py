@@ -457,3 +457,4 @@ class AuditEntry(SQLModel, table=True):
 
 
 from tinycrm.store import schema_sync as schema_sync  # noqa: E402,F401  (vdir sync)
+from tinycrm.store import schema_web  # noqa: E402,F401  (the web's tables: passwords, API tokens)
