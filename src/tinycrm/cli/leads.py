@@ -359,5 +359,46 @@ def delete_cmd(
     )
 
 
+def show_lead_duplicates(limit: int | None, offset: int, as_json: bool) -> None:
+    """``crm duplicates --leads``: open leads whose address a contact or another open lead has."""
+    from tinycrm.services.leads import duplicates
+
+    page = render.page_of(duplicates.find(state.db()), limit, offset)
+
+    def human() -> None:
+        render.table(
+            (
+                (d.lead_id, d.lead_name, d.email, f"{d.other_kind} {d.other_id}", d.other_name)
+                for d in page.items
+            ),
+            ["lead", "name", "email", "same as", ""],
+            styles=["dim", "bold", None, "magenta", "bold"],
+        )
+
+    render.emit_page(page, "leads that may be known already", as_json, human)
+
+
+def import_leads(kind: str, file: Any, read: dict[str, Any], *, dry_run: bool, as_json: bool) -> None:
+    """``crm import csv --as leads``."""
+    from tinycrm.domain.errors import InvalidInput
+    from tinycrm.services.leads import importing
+
+    if kind != "leads":
+        raise InvalidInput(f"--as must be contacts or leads (got {kind!r})")
+    if dry_run:
+        raise InvalidInput(
+            "--dry-run is for contacts; leads are added in one transaction, all or the good rows"
+        )
+    report = importing.import_csv(state.db(), file, read=read)
+    if as_json:
+        render.print_json(report)
+        return
+    for where, why in report.skipped[:20]:
+        render.note(f"crm: {where}: skipped: {why}")
+    for lid in report.duplicates:
+        render.note(f"crm: lead {lid} has the email address of a contact or another open lead")
+    render.note(f"{len(report.added)} leads added, {len(report.skipped)} rows skipped")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(lead_app, name="lead")

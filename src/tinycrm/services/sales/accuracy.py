@@ -67,7 +67,7 @@ def accuracy(
             when = Moment(start, midnight(start), False)
             open_rows = tx.all(
                 f"SELECT x.currency AS c, x.stage_id AS s, {exact_sum('x.value_e4', 'v')} "
-                f"FROM ({open_deals_sql(False, cond)}) x WHERE x.close >= :start AND x.close < :end GROUP BY 1, 2",
+                f"FROM ({open_deals_sql(False, cond, tx.db.is_sqlite)}) x WHERE x.close >= :start AND x.close < :end GROUP BY 1, 2",
                 {**params, "until": when.at, "start": start, "end": end},
             )
             won = {

@@ -10,7 +10,7 @@ probability, by one of three methods (docs/deals.md, "Forecasting", writes the f
 
 ``as_of`` replays the history: the deals open on that day, in the stage they were in then, with the expected
 close date they had then, and probabilities learned from what had closed by then. The value, currency and
-category are today's (they have no history). A deal's state on a day is its last history row before it.
+category are today's (they have no history). A deal's state on a day is its last history row before it (the latest ``changed_at``).
 
 Every aggregate is one ``GROUP BY`` in SQL; Python combines the few grouped rows exactly (fractions), and every
 amount stays in its currency.
@@ -143,8 +143,21 @@ def probability(method: str, configured: int, won: int, closed: int, k: int) -> 
 
 # --- what the history says ------------------------------------------------------------------------------
 
-#: the id of each deal's last history row before :until (its state on that day)
-LAST_ROWS = "SELECT max(id) FROM deal_stage_history WHERE changed_at < :until GROUP BY deal_id"
+
+def last_state(sqlite: bool) -> str:
+    """Each deal's last history row before :until (its state on that day): ``deal_id, to_stage_id, status,
+    changed_at``. Read in the index on (deal_id, changed_at, to_stage_id, status): SQLite takes the other
+    columns of a ``max()`` from the row holding it; PostgreSQL keeps the first row of each deal with
+    ``DISTINCT ON``."""
+    if sqlite:
+        return (
+            "SELECT deal_id, to_stage_id, status, max(changed_at) AS changed_at FROM deal_stage_history "
+            "WHERE changed_at < :until GROUP BY deal_id"
+        )
+    return (
+        "SELECT DISTINCT ON (deal_id) deal_id, to_stage_id, status, changed_at FROM deal_stage_history "
+        "WHERE changed_at < :until ORDER BY deal_id, changed_at DESC, id DESC"
+    )
 
 
 def learned(tx: Tx, since: datetime, until: datetime, *, live: bool) -> dict[int, tuple[int, int]]:
@@ -157,8 +170,8 @@ def learned(tx: Tx, since: datetime, until: datetime, *, live: bool) -> dict[int
         )
     else:
         closed = (
-            f"SELECT h.deal_id, h.status FROM deal_stage_history h WHERE h.id IN ({LAST_ROWS}) "
-            "AND h.status IN ('won', 'lost') AND h.changed_at >= :since"
+            f"SELECT s.deal_id, s.status FROM ({last_state(tx.db.is_sqlite)}) s "
+            "WHERE s.status IN ('won', 'lost') AND s.changed_at >= :since"
         )
     rows = tx.all(
         "SELECT x.stage_id, x.status, count(*) AS n FROM (SELECT DISTINCT c.deal_id, h.to_stage_id AS stage_id, "
@@ -264,7 +277,7 @@ CLOSE_AS_OF = (
 )
 
 
-def open_deals_sql(live: bool, cond: str) -> str:
+def open_deals_sql(live: bool, cond: str, sqlite: bool = True) -> str:
     """The open deals (on :until, unless ``live``) with their stage, expected close date, currency, value and
     category: a derived table ``x``."""
     if live:
@@ -274,12 +287,12 @@ def open_deals_sql(live: bool, cond: str) -> str:
         )
     return (
         f"SELECT d.id, s.to_stage_id AS stage_id, {CLOSE_AS_OF} AS close, d.currency, d.value_e4, "
-        "d.forecast_category AS cat FROM deals d JOIN deal_stage_history s ON s.deal_id = d.id "
-        f"WHERE s.id IN ({LAST_ROWS}) AND s.status = 'open'{cond}"
+        f"d.forecast_category AS cat FROM deals d JOIN ({last_state(sqlite)}) s ON s.deal_id = d.id "
+        f"WHERE s.status = 'open'{cond}"
     )
 
 
-def won_sql(live: bool, cond: str) -> str:
+def won_sql(live: bool, cond: str, sqlite: bool = True) -> str:
     """Deals won in [:won_from, :until): their day of winning ``at``, currency and value (a derived table)."""
     if live:
         return (
@@ -287,8 +300,8 @@ def won_sql(live: bool, cond: str) -> str:
             f"AND d.closed_at >= :won_from AND d.closed_at < :until{cond}"
         )
     return (
-        "SELECT s.changed_at AS at, d.currency, d.value_e4 FROM deals d JOIN deal_stage_history s ON s.deal_id = d.id "
-        f"WHERE s.id IN ({LAST_ROWS}) AND s.status = 'won' AND s.changed_at >= :won_from{cond}"
+        f"SELECT s.changed_at AS at, d.currency, d.value_e4 FROM deals d JOIN ({last_state(sqlite)}) s "
+        f"ON s.deal_id = d.id WHERE s.status = 'won' AND s.changed_at >= :won_from{cond}"
     )
 
 
@@ -326,13 +339,13 @@ def forecast(
         bucket = f"CASE WHEN x.close IS NULL THEN 'undated' WHEN x.close < :start THEN 'earlier' ELSE {month_close} END"
         open_rows = tx.all(
             f"SELECT {bucket} AS m, x.currency AS c, x.stage_id AS s, x.cat, count(*) AS n, {exact_sum('x.value_e4', 'v')} "
-            f"FROM ({open_deals_sql(when.live, cond)}) x WHERE x.close IS NULL OR x.close < :end GROUP BY 1, 2, 3, 4",
+            f"FROM ({open_deals_sql(when.live, cond, tx.db.is_sqlite)}) x WHERE x.close IS NULL OR x.close < :end GROUP BY 1, 2, 3, 4",
             {**params, "start": first, "end": end, "until": when.at},
         )
         month_won = tx.db.dialect.month("w.at")
         won_rows = tx.all(
             f"SELECT {month_won} AS m, w.currency AS c, count(*) AS n, {exact_sum('w.value_e4', 'v')} "
-            f"FROM ({won_sql(when.live, cond)}) w GROUP BY 1, 2",
+            f"FROM ({won_sql(when.live, cond, tx.db.is_sqlite)}) w GROUP BY 1, 2",
             {**params, "won_from": midnight(first), "until": when.at if not when.live else midnight(end)},
         )
     frac = {p.stage_id: fraction_of(p, method, kk, configured) for p in probs}
