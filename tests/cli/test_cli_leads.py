@@ -69,3 +69,30 @@ def test_bad_input(cli):
     refused(cli, ["lead", "status", "1", "converted"], "converting")
     refused(cli, ["lead", "add", "--json", "-"], "unknown field", input='[{"name": "A"}, {"nom": "B"}]')
     refused(cli, ["lead", "list", "--sort", "size"], "--sort")
+
+
+def test_csv_import_duplicates_and_agenda(cli, tmp_path):
+    ok(cli("add-contact", "Ann Known", "--email", "ann@acme.test"))
+    path = tmp_path / "leads.csv"
+    path.write_text("Name,E-mail,Company,Value,Currency\nAnn,ann@acme.test,Acme,100,EUR\nBo,bo@b.test,B,,\n")
+    r = ok(cli("import", "csv", str(path), "--as", "leads", "--map", "Value=field:value", "--map", "Currency=field:currency"))
+    assert "2 leads added, 0 rows skipped" in r.stderr
+    assert "lead 1 has the email address" in r.stderr
+    leads = {i["name"]: i for i in json.loads(ok(cli("lead", "list", "--json")).stdout)}
+    assert (leads["Ann"]["value"], leads["Ann"]["currency"], leads["Ann"]["source"]) == ("100.00", "EUR", "import")
+    dupes = json.loads(ok(cli("duplicates", "--leads", "--json")).stdout)
+    assert [(d["lead_id"], d["other_kind"], d["other_id"]) for d in dupes] == [(1, "contact", 1)]
+    # a day and a half later, nobody answered them: both are overdue in the agenda; one touched is not
+    later = {"TINYCRM_NOW": "2026-03-11T23:00:00+00:00"}
+    ok(cli("lead", "status", "2", "contacted"))
+    items = json.loads(ok(cli("agenda", "--json", env=later)).stdout)["overdue"]
+    assert [(i["kind"], i["key"]) for i in items] == [("lead", "lead:1")]
+    assert "lead 1" in ok(cli("remind", env=later)).stdout
+
+
+def test_lead_tags_survive_contact_untagging(cli):
+    """Regression: removing a tag from a contact dropped every tag no contact or company used, lead tags too."""
+    ok(cli("add-contact", "Cy", "--tag", "expo"))
+    ok(cli("lead", "add", "Dee", "--tag", "expo", "--tag", "webinar"))
+    ok(cli("contact", "untag", "1", "expo"))
+    assert json.loads(ok(cli("lead", "show", "1", "--json")).stdout)["tags"] == ["expo", "webinar"]
