@@ -118,11 +118,12 @@ from tinycrm.store.schema import Deal, DealStageChange  # noqa: E402
 Deal.__table__.append_column(  # type: ignore[attr-defined]
     sa.Column("forecast_category", sa.String(20), nullable=False, server_default="pipeline")
 )
-#: the stage history read by deal: which stages each deal was in, and its state on a past day
+#: the stage history read by deal and stage (which stages each deal was in, read in order without sorting), and
+#: holding when and what status (each deal's state on a past day, read from the index alone)
 sa.Index(
-    "ix_deal_stage_history_deal_at",
+    "ix_deal_stage_history_stages",
     DealStageChange.__table__.c.deal_id,  # type: ignore[attr-defined]
-    DealStageChange.__table__.c.changed_at,  # type: ignore[attr-defined]
     DealStageChange.__table__.c.to_stage_id,  # type: ignore[attr-defined]
+    DealStageChange.__table__.c.changed_at,  # type: ignore[attr-defined]
     DealStageChange.__table__.c.status,  # type: ignore[attr-defined]
 )

@@ -6,7 +6,7 @@ Create Date: 2027-02-01
 
 Leads with their tags, custom fields and interactions; the round-robin state of lead assignment; every change
 of a deal's expected close date (``deal_close_history``: close-date slips and forecasts as of a past day); the
-forecast category of a deal; and an index of the stage history by deal and time.
+forecast category of a deal; and an index of the stage history by deal and stage.
 
 Everything runs in the one transaction of the upgrade: stopped halfway, the database is as it was.
 """
@@ -106,14 +106,14 @@ def upgrade() -> None:
         "deals", sa.Column("forecast_category", sa.String(20), nullable=False, server_default="pipeline")
     )
     op.create_index(
-        "ix_deal_stage_history_deal_at",
+        "ix_deal_stage_history_stages",
         "deal_stage_history",
-        ["deal_id", "changed_at", "to_stage_id", "status"],
+        ["deal_id", "to_stage_id", "changed_at", "status"],
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_deal_stage_history_deal_at", "deal_stage_history")
+    op.drop_index("ix_deal_stage_history_stages", "deal_stage_history")
     with op.batch_alter_table("deals") as batch:
         batch.drop_column("forecast_category")
     for table in ("deal_close_history", "lead_assignments", "lead_interactions", "lead_fields", "lead_tags"):
