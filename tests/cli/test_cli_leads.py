@@ -75,11 +75,27 @@ def test_csv_import_duplicates_and_agenda(cli, tmp_path):
     ok(cli("add-contact", "Ann Known", "--email", "ann@acme.test"))
     path = tmp_path / "leads.csv"
     path.write_text("Name,E-mail,Company,Value,Currency\nAnn,ann@acme.test,Acme,100,EUR\nBo,bo@b.test,B,,\n")
-    r = ok(cli("import", "csv", str(path), "--as", "leads", "--map", "Value=field:value", "--map", "Currency=field:currency"))
+    r = ok(
+        cli(
+            "import",
+            "csv",
+            str(path),
+            "--as",
+            "leads",
+            "--map",
+            "Value=field:value",
+            "--map",
+            "Currency=field:currency",
+        )
+    )
     assert "2 leads added, 0 rows skipped" in r.stderr
     assert "lead 1 has the email address" in r.stderr
     leads = {i["name"]: i for i in json.loads(ok(cli("lead", "list", "--json")).stdout)}
-    assert (leads["Ann"]["value"], leads["Ann"]["currency"], leads["Ann"]["source"]) == ("100.00", "EUR", "import")
+    assert (leads["Ann"]["value"], leads["Ann"]["currency"], leads["Ann"]["source"]) == (
+        "100.00",
+        "EUR",
+        "import",
+    )
     dupes = json.loads(ok(cli("duplicates", "--leads", "--json")).stdout)
     assert [(d["lead_id"], d["other_kind"], d["other_id"]) for d in dupes] == [(1, "contact", 1)]
     # a day and a half later, nobody answered them: both are overdue in the agenda; one touched is not

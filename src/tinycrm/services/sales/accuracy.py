@@ -24,8 +24,9 @@ from tinycrm.services.sales.forecasting import (
     k_value,
     midnight,
     month_start,
-    open_deals_sql,
-    probabilities,
+    probabilities_from,
+    quarter_on,
+    window_start,
 )
 from tinycrm.store.database import Database
 from tinycrm.store.sql import exact_sum, summed
@@ -65,11 +66,8 @@ def accuracy(
         configured = {r["id"]: int(r["probability"]) for r in tx.all("SELECT id, probability FROM stages")}
         for start, end in spans:
             when = Moment(start, midnight(start), False)
-            open_rows = tx.all(
-                f"SELECT x.currency AS c, x.stage_id AS s, {exact_sum('x.value_e4', 'v')} "
-                f"FROM ({open_deals_sql(False, cond, tx.db.is_sqlite)}) x WHERE x.close >= :start AND x.close < :end GROUP BY 1, 2",
-                {**params, "until": when.at, "start": start, "end": end},
-            )
+            since = midnight(window_start(start, window))
+            open_rows, counts = quarter_on(tx, when.at, since, start, end, cond, params)
             won = {
                 r["c"]: summed(r, "v")
                 for r in tx.all(
@@ -79,13 +77,13 @@ def accuracy(
                 )
             }
             codes = sorted({r["c"] for r in open_rows} | set(won))
-            learned = probabilities(tx, "blend", kk, when, window)  # with each stage's wins and closed deals
+            learned = probabilities_from(tx, "blend", kk, counts)  # with each stage's wins and closed deals
             for method in METHODS:
                 probs = {p.stage_id: fraction_of(p, method, kk, configured) for p in learned}
                 for code in codes:
                     total = sum(
                         (
-                            summed(r, "v") * probs.get(r["s"], Fraction(0))
+                            summed(r, "v") * probs.get(r["stage_id"], Fraction(0))
                             for r in open_rows
                             if r["c"] == code
                         ),
