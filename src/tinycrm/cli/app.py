@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stale": ("tinycrm.cli.tasks", "Contacts whose stay-in-touch cadence has run out."),
     "remind": ("tinycrm.cli.tasks", "For cron: print or mail what is due; nothing when nothing is."),
     "deal": ("tinycrm.cli.deals", "Deals: add, list, show, edit, move through stages, win, lose."),
+    "lead": ("tinycrm.cli.leads", "Leads: add, list by score, qualify, convert into a contact and a deal."),
     "pipeline": ("tinycrm.cli.pipelines", "A pipeline's board (crm pipeline [NAME]); pipelines and stages."),
     "report": ("tinycrm.cli.reports", "Sales reports: forecast, pipeline conversion, wins, activity."),
     "duplicates": ("tinycrm.cli.interchange", "Contacts that look like the same person, most certain first."),

@@ -262,6 +262,9 @@ def edit_cmd(
     ),
     stage: str = typer.Option(None, "--stage", "-s", help="Move to this stage."),
     lost_reason: str = typer.Option(None, "--lost-reason", help="Change the reason of a lost deal."),
+    category: str = typer.Option(
+        None, "--category", help="Forecast category: pipeline, best-case or commit."
+    ),
     expect_version: int = typer.Option(None, "--expect-version", help="Fail if the deal changed since."),
     as_json: bool = JSON,
 ) -> None:
@@ -281,8 +284,9 @@ def edit_cmd(
             ("pipeline", pipeline),
             ("stage", stage),
             ("lost_reason", lost_reason),
+            ("category", category),
         ),
-        as_given=("title", "value", "currency", "pipeline", "stage"),
+        as_given=("title", "value", "currency", "pipeline", "stage", "category"),
     )
     if company is not None:
         changes["company_id"] = company_id(company)

@@ -313,10 +313,11 @@ def import_csv_cmd(
         "change nothing.",
     ),
     verbose: bool = VERBOSE,
+    as_kind: str = typer.Option("contacts", "--as", help="contacts, or leads (each row a new lead)."),
     as_json: bool = JSON,
 ) -> None:
     """Import a CSV address book (Google Contacts, Outlook, Thunderbird or any other). Rows are matched
-    like vCards (see crm import vcard --help)."""
+    like vCards (see crm import vcard --help). --as leads: each row is a new lead (see docs/leads.md)."""
     from tinycrm.services.interchange import importing
 
     options = _options(match, replace, dry_run)
@@ -327,6 +328,11 @@ def import_csv_cmd(
         "encoding": encoding,
         "no_header": no_header,
     }
+    if as_kind != "contacts":
+        from tinycrm.cli.leads import import_leads
+
+        import_leads(as_kind, file, read, dry_run=dry_run, as_json=as_json)
+        return
     if dry_run:
         preview = importing.dry_run_csv(state.db(), file, options=options, **read)
         _show_preview(preview, as_json, verbose)
@@ -501,12 +507,20 @@ def duplicates_cmd(
     limit: int = typer.Option(None, "--limit", "-n", min=1, help="Show at most this many pairs."),
     offset: int = OFFSET,
     show_all: bool = ALL,
+    leads: bool = typer.Option(
+        False, "--leads", help="Open leads whose address a contact or another lead has."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Contacts that look like the same person (same email, same phone, same or very similar name at the
-    same company), most certain first; combine a pair with: crm merge KEEP OTHER."""
+    same company), most certain first; combine a pair with: crm merge KEEP OTHER. --leads: leads instead."""
     from tinycrm.services.people import duplicates
 
+    if leads:
+        from tinycrm.cli.leads import show_lead_duplicates
+
+        show_lead_duplicates(limit_of(limit, show_all), offset, as_json)
+        return
     page = render.page_of(duplicates.find(state.db()), limit_of(limit, show_all), offset)
 
     def human() -> None:

@@ -81,14 +81,30 @@ def forecast_cmd(
     pipeline: str = typer.Option(None, "--pipeline", "-p", callback=not_blank, help="Only this pipeline."),
     owner: str = DEAL_OWNER,
     mine: bool = DEAL_MINE,
+    method: str = typer.Option(
+        None,
+        "--method",
+        help="weighted, historical or blend: with forecast categories and the probabilities used.",
+    ),
+    as_of: str = typer.Option(None, "--as-of", callback=not_blank, help="As it would have been on this day."),
+    k: int = typer.Option(None, "--k", help="The blend's weight of the configured probability (default 10)."),
+    window: str = typer.Option(None, "--window", "-w", help="How far back probabilities are learned (12m)."),
     as_csv: bool = CSV,
     as_json: bool = JSON,
 ) -> None:
     """Weighted open value (value x stage probability) by expected close month and currency, next to the value
-    already won in each month."""
+    already won in each month. --method (or --as-of) adds forecast categories and learned probabilities."""
     from tinycrm.services.sales import reports
 
     no_csv_and_json(as_csv, as_json)
+    if method is not None or as_of is not None or k is not None or window is not None:
+        from tinycrm.cli.forecasting import method_forecast
+
+        method_forecast(
+            method=method or "weighted", k=k, months=months, as_of=as_of, owner=owner_of(owner, mine),
+            pipeline=pipeline, window=window, as_csv=as_csv, as_json=as_json,
+        )  # fmt: skip
+        return
     f = reports.forecast(state.db(), months=months, past=past, owner=owner_of(owner, mine), pipeline=pipeline)
     rows = [*f.earlier, *f.rows, *f.undated]
     cols = ["month", "currency", "open_deals", "open_value", "weighted", "won_deals", "won"]
@@ -298,4 +314,7 @@ def activity_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    from tinycrm.cli.forecasting import register_reports
+
+    register_reports(report_app)
     app.add_typer(report_app, name="report")

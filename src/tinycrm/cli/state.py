@@ -21,6 +21,7 @@ CREATES = frozenset(
         "contact add",
         "company add",
         "deal add",
+        "lead add",
         "task add",
         "pipeline add",
         "pipeline stages add",

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from tinycrm.config import leads as _leads
 from tinycrm.config.base import Bad, Section, setting, shown
 
 # --- checks shared by the sections ----------------------------------------------------------------------
@@ -262,4 +263,6 @@ SECTIONS: dict[str, type[Section]] = {
     "keys": Keys,
     "web": Web,
     "sync": Sync,
+    "leads": _leads.Leads,
+    "forecast": _leads.Forecast,
 }

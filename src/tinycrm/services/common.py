@@ -129,7 +129,8 @@ def tag_ids(tx: Tx, names: Iterable[str]) -> list[int]:
 def drop_unused_tags(tx: Tx) -> None:
     tx.execute(
         "DELETE FROM tags WHERE NOT EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.tag_id = tags.id) "
-        "AND NOT EXISTS (SELECT 1 FROM company_tags ct WHERE ct.tag_id = tags.id)"
+        "AND NOT EXISTS (SELECT 1 FROM company_tags ct WHERE ct.tag_id = tags.id) "
+        "AND NOT EXISTS (SELECT 1 FROM lead_tags lt WHERE lt.tag_id = tags.id)"
     )
 
 

@@ -243,7 +243,31 @@ def _edit_value(e: DealEdit, changes: dict[str, Any]) -> None:
 
 def _edit_close(e: DealEdit, changes: dict[str, Any]) -> None:
     close = parse_date(changes["expected_close"], what="close date")
-    e.put("expected_close", e.before.expected_close, close)
+    if close != e.before.expected_close:
+        e.put("expected_close", e.before.expected_close, close)
+        e.then.append(lambda: close_changed(e.tx, e.before.id, e.before.expected_close, close))
+
+
+def close_changed(tx: Tx, deal_id: int, old: Any, new: Any) -> None:
+    """Keep the change of an expected close date (close-date slips; forecasts as of a past day)."""
+    tx.execute(
+        "INSERT INTO deal_close_history (deal_id, old_close, new_close, changed_at) VALUES (:d, :o, :n, :t)",
+        {"d": deal_id, "o": old, "n": new, "t": now()},
+    )
+
+
+#: forecast categories (``crm deal edit --category``)
+CATEGORIES = ("pipeline", "best-case", "commit")
+
+
+def _edit_category(e: DealEdit, changes: dict[str, Any]) -> None:
+    value = (changes["category"] or "pipeline").strip().lower()
+    if value not in CATEGORIES:
+        raise InvalidInput(
+            f"--category must be one of {', '.join(CATEGORIES)} (got {value!r})", field="category"
+        )
+    old = e.tx.scalar("SELECT forecast_category FROM deals WHERE id = :i", {"i": e.before.id})
+    e.put("category", old, value, column="forecast_category")
 
 
 def _edit_next_step(e: DealEdit, changes: dict[str, Any]) -> None:
@@ -342,6 +366,7 @@ HANDLERS: tuple[tuple[tuple[str, ...], Callable[[DealEdit, dict[str, Any]], None
     (("owner",), _edit_owner),
     (("contact_ids", "add_contact_ids", "remove_contact_ids"), _edit_contacts),
     (("pipeline", "stage"), _edit_stage),
+    (("category",), _edit_category),
 )
 EDITABLE = {key for keys, _ in HANDLERS for key in keys}
 

@@ -25,6 +25,7 @@ from tinycrm.domain import clock
 from tinycrm.domain.errors import InvalidInput
 from tinycrm.domain.tasks import Agenda, AgendaItem, BirthdayEntry, CalendarData, DealDate, TaskRead
 from tinycrm.services.common import now
+from tinycrm.services.leads import due as lead_due
 from tinycrm.services.work import due, stay_in_touch
 from tinycrm.services.work import tasks as task_service
 from tinycrm.store.database import Database, Tx, as_date, as_datetime
@@ -203,7 +204,7 @@ def _deal_total(tx: Tx, w: due.Window, owner_id: int | None) -> int:
 # --- the agenda -----------------------------------------------------------------------------------------
 
 
-_ORDER = {"task": 0, "stale": 1, "birthday": 2, "deal": 3}
+_ORDER = {"task": 0, "stale": 1, "birthday": 2, "deal": 3, "lead": 4}
 
 
 def _sort_key(item: AgendaItem) -> tuple:
@@ -251,6 +252,7 @@ def build(
                 items += _birthdays(tx, _birthday_days(w.today, last, section), owner_id, n)
             else:
                 items += _deals(tx, w, owner_id, n)
+                items += lead_due.items(tx, w.now, owner_id, n)  # new leads nobody answered in time
             items.sort(key=_sort_key)
             end = None if limit is None else offset + limit
             sections[section] = items[offset:end]
@@ -274,7 +276,7 @@ def _total(
     total = due.task_count(tx, section, w, owner_id=owner_id, include_snoozed=include_snoozed)
     total += due.stale_count(tx, *_STALE_RANGES[section](w), owner_id=owner_id)
     if section == "overdue":
-        return total + _deal_total(tx, w, owner_id)
+        return total + _deal_total(tx, w, owner_id) + lead_due.count(tx, w.now, owner_id)
     days = _birthday_days(w.today, last, section)
     return total + due.birthday_count(tx, days, owner_id=owner_id)
 

@@ -1,7 +1,7 @@
 """web accounts: passwords, API tokens, sign-in failures
 
 Revision ID: 0009
-Revises: 0003
+Revises: 0008
 Create Date: 2027-02-01
 
 Three new tables (see tinycrm.store.schema_web); nothing existing changes.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0003"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,157 @@
+"""Forecasts and KPIs learned from the deals' own history: read models; no I/O. Money is per currency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+METHODS = ("weighted", "historical", "blend")
+
+
+@dataclass(frozen=True, slots=True)
+class StageConversion:
+    """One stage: of the deals that were in it and closed within the window, how many were won."""
+
+    pipeline: str
+    stage: str
+    stage_id: int
+    position: int
+    #: the probability typed in for the stage, in %
+    configured_pct: int
+    won: int
+    closed: int
+    #: won / closed in %, one decimal (None without closed deals)
+    learned_pct: Decimal | None
+    #: (won + k x configured) / (closed + k) in %, one decimal
+    blend_pct: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ConversionReport:
+    #: the closing window: deals closed from ``since`` (inclusive) to ``until`` (exclusive)
+    since: date
+    until: date
+    window: str
+    k: int
+    stages: list[StageConversion]
+
+
+@dataclass(frozen=True, slots=True)
+class StageProbability:
+    """The probability a forecast used for a stage, and where it came from."""
+
+    stage_id: int
+    stage: str
+    pipeline: str
+    pct: Decimal
+    #: configured, learned, blend, or configured (no history) for ``historical`` without closed deals
+    source: str
+    won: int = 0
+    closed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryRow:
+    """One month and currency: value won, and the open value by forecast category (commit is inside best case,
+    best case inside pipeline), and the open value weighted by the method's stage probabilities."""
+
+    month: str
+    currency: str
+    won: Decimal
+    won_count: int
+    commit: Decimal
+    best_case: Decimal
+    pipeline: Decimal
+    open_count: int
+    weighted: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class MethodForecast:
+    method: str
+    k: int
+    #: the day the forecast is computed as of (today, or ``--as-of``)
+    as_of: date
+    months: list[str]
+    currencies: list[str]
+    rows: list[CategoryRow]
+    #: open deals expected before the first month, and without a date, per currency
+    earlier: list[CategoryRow]
+    undated: list[CategoryRow]
+    probabilities: list[StageProbability]
+    owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccuracyRow:
+    """One past quarter, currency and method: what was forecast on the quarter's first day for the deals
+    expected to close in it, against what was won in it."""
+
+    quarter: str
+    currency: str
+    method: str
+    forecast: Decimal
+    actual: Decimal
+    #: (forecast - actual) / actual in % (None when nothing was won)
+    error_pct: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccuracyReport:
+    quarters: list[str]
+    k: int
+    rows: list[AccuracyRow]
+    #: per currency, the method with the smallest mean absolute error over the quarters
+    best: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyFigure:
+    currency: str
+    value: Decimal
+    count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class KpiMonth:
+    month: str
+    won: int
+    lost: int
+    won_value: list[MoneyFigure]
+    interactions: int
+
+
+@dataclass(frozen=True, slots=True)
+class Kpis:
+    """The KPIs of deals closed (and activity) since a day; ``owner`` None: everyone's."""
+
+    owner: str | None
+    won: int
+    lost: int
+    win_rate_pct: Decimal | None
+    avg_won: list[MoneyFigure]
+    avg_cycle_days: Decimal | None
+    open_deals: int
+    #: per currency: open deals x average won size x win rate / cycle days (value per day)
+    velocity: list[MoneyFigure]
+    leads: int
+    leads_converted: int
+    lead_conversion_pct: Decimal | None
+    lead_conversion_days: Decimal | None
+    #: expected close dates moved later: how often, on how many deals, by how many days on average
+    slips: int
+    slipped_deals: int
+    avg_slip_days: Decimal | None
+    interactions: int
+    activity_per_deal: Decimal | None
+    activity_per_contact: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class KpiReport:
+    since: date
+    total: Kpis
+    months: list[KpiMonth]
+    #: one entry per owner (team mode: more than one user), each figure as in ``total``
+    owners: list[Kpis]

@@ -1,0 +1,424 @@
+"""Forecasts learned from the deals' own history (``deal_stage_history``, ``deal_close_history``).
+
+Stage conversion: for each stage, of the deals that were in it (a history row moved them there) and closed
+within the window, the share that was won. A forecast weights each open deal's value by its stage's
+probability, by one of three methods (docs/deals.md, "Forecasting", writes the formulas out):
+
+- ``weighted``: the probability configured for the stage, p;
+- ``historical``: the learned share, wins / closed (p when the stage has no closed deal yet);
+- ``blend``: (wins + k x p) / (closed + k): a stage with little history leans on p (k = ``[forecast] k``).
+
+``as_of`` replays the history: the deals open on that day, in the stage they were in then, with the expected
+close date they had then, and probabilities learned from what had closed by then. The value, currency and
+category are today's (they have no history). A deal's state on a day is its last history row before it (the latest ``changed_at``).
+
+Every aggregate is one ``GROUP BY`` in SQL; Python combines the few grouped rows exactly (fractions), and every
+amount stays in its currency.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+from typing import Any
+
+from tinycrm.domain import clock
+from tinycrm.domain.dates import parse_date
+from tinycrm.domain.errors import InvalidInput
+from tinycrm.domain.forecasting import (
+    METHODS,
+    CategoryRow,
+    ConversionReport,
+    MethodForecast,
+    StageConversion,
+    StageProbability,
+)
+from tinycrm.domain.sales import money
+from tinycrm.services.sales import pipelines
+from tinycrm.services.sales.deals import owner_filter
+from tinycrm.store.database import Database, Tx
+from tinycrm.store.sql import exact_sum, summed
+
+_TENTH = Decimal("0.1")
+_WINDOW = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.IGNORECASE)
+
+
+# --- windows, days and probabilities -------------------------------------------------------------------
+
+
+def parse_window(text: str | None) -> tuple[int, int]:
+    """``"12m"`` -> (12 months, 0 days); ``"90d"`` -> (0, 90); ``"2y"``, ``"6w"``. Zero is refused."""
+    from tinycrm import config
+    from tinycrm.config.leads import Forecast
+
+    raw = text if text is not None else config.get(Forecast).window
+    m = _WINDOW.match(raw or "")
+    if m is None or int(m.group(1)) == 0:
+        raise InvalidInput(
+            f"--window must be a number above 0 with d, w, m or y, such as 12m or 90d (got {raw!r})"
+        )
+    n, unit = int(m.group(1)), m.group(2).lower()
+    if n > 1200:
+        raise InvalidInput(f"--window {raw} is too long; at most 100 years")
+    return {"d": (0, n), "w": (0, 7 * n), "m": (n, 0), "y": (12 * n, 0)}[unit]
+
+
+def shift_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = [
+        31,
+        29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ]
+    return date(year, month + 1, min(day.day, last[month]))
+
+
+def window_start(until: date, window: str | None) -> date:
+    months, days = parse_window(window)
+    return shift_months(until, -months) - timedelta(days=days)
+
+
+def midnight(day: date) -> datetime:
+    """The start of a local day, in UTC."""
+    return datetime.combine(day, time(0), tzinfo=clock.local_tz()).astimezone(UTC)
+
+
+def as_of_day(as_of: str | date | None) -> date | None:
+    """The day of ``--as-of`` (None: today, live); a day after today is refused."""
+    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
+        return None
+    day = parse_date(as_of, what="--as-of")
+    assert day is not None
+    if day > clock.local_now().date():
+        raise InvalidInput(f"--as-of {day} is in the future; give today or a day before it")
+    return day
+
+
+def k_value(k: int | None) -> int:
+    from tinycrm import config
+    from tinycrm.config.leads import Forecast
+
+    value = config.get(Forecast).k if k is None else k
+    if not 0 <= value <= 10000:
+        raise InvalidInput(f"--k must be between 0 and 10000 (got {value})")
+    return value
+
+
+def method_name(method: str) -> str:
+    if method not in METHODS:
+        raise InvalidInput(f"--method must be one of {', '.join(METHODS)} (got {method!r})")
+    return method
+
+
+def pct(value: Fraction) -> Decimal:
+    return (Decimal(value.numerator) * 100 / Decimal(value.denominator)).quantize(
+        _TENTH, rounding=ROUND_HALF_EVEN
+    )
+
+
+def probability(method: str, configured: int, won: int, closed: int, k: int) -> tuple[Fraction, str]:
+    """The probability ``method`` gives a stage (a fraction of 1) and where it came from."""
+    p = Fraction(configured, 100)
+    if method == "historical":
+        return (Fraction(won, closed), "learned") if closed else (p, "configured (no history)")
+    if method == "blend":
+        return (
+            (Fraction(won + k * p) / (closed + k), "blend") if closed + k else (p, "configured (no history)")
+        )
+    return p, "configured"
+
+
+# --- what the history says ------------------------------------------------------------------------------
+
+
+def last_state(sqlite: bool) -> str:
+    """Each deal's last history row before :until (its state on that day): ``deal_id, to_stage_id, status,
+    changed_at``. Read in the index on (deal_id, changed_at, to_stage_id, status): SQLite takes the other
+    columns of a ``max()`` from the row holding it; PostgreSQL keeps the first row of each deal with
+    ``DISTINCT ON``."""
+    if sqlite:
+        return (
+            "SELECT deal_id, to_stage_id, status, max(changed_at) AS changed_at FROM deal_stage_history "
+            "WHERE changed_at < :until GROUP BY deal_id"
+        )
+    return (
+        "SELECT DISTINCT ON (deal_id) deal_id, to_stage_id, status, changed_at FROM deal_stage_history "
+        "WHERE changed_at < :until ORDER BY deal_id, changed_at DESC, id DESC"
+    )
+
+
+def learned(tx: Tx, since: datetime, until: datetime, *, live: bool) -> dict[int, tuple[int, int]]:
+    """stage id -> (won, closed) of the deals that were in the stage and closed in [since, until).
+    ``live``: closed means closed now (the deals table); else closed as of ``until`` (the history)."""
+    params = {"since": since, "until": until}
+    if live:
+        # the deals in id order and their history in (deal, stage) order: grouped as read, nothing sorted
+        hint = (" NOT INDEXED", " INDEXED BY ix_deal_stage_history_stages") if tx.db.is_sqlite else ("", "")
+        rows = tx.all(
+            "SELECT x.stage_id, x.status, count(*) AS n FROM (SELECT d.id, h.to_stage_id AS stage_id, d.status "
+            f"FROM deals d{hint[0]} JOIN deal_stage_history h{hint[1]} ON h.deal_id = d.id "
+            "WHERE d.status IN ('won', 'lost') AND d.closed_at >= :since AND d.closed_at < :until "
+            "AND h.changed_at < :until AND h.to_stage_id IS NOT NULL GROUP BY d.id, h.to_stage_id, d.status) x "
+            "GROUP BY x.stage_id, x.status",
+            params,
+        )
+        return _counts(rows)
+    closed = (
+        f"SELECT s.deal_id, s.status FROM ({last_state(tx.db.is_sqlite)}) s "
+        "WHERE s.status IN ('won', 'lost') AND s.changed_at >= :since"
+    )
+    rows = tx.all(
+        "SELECT x.stage_id, x.status, count(*) AS n FROM (SELECT DISTINCT c.deal_id, h.to_stage_id AS stage_id, "
+        f"c.status FROM ({closed}) c JOIN deal_stage_history h ON h.deal_id = c.deal_id "
+        "WHERE h.changed_at < :until AND h.to_stage_id IS NOT NULL) x GROUP BY x.stage_id, x.status",
+        params,
+    )
+    return _counts(rows)
+
+
+def _counts(rows: list[Any]) -> dict[int, tuple[int, int]]:
+    out: dict[int, tuple[int, int]] = {}
+    for r in rows:
+        won, closed_n = out.get(r["stage_id"], (0, 0))
+        n = int(r["n"])
+        out[r["stage_id"]] = (won + (n if r["status"] == "won" else 0), closed_n + n)
+    return out
+
+
+def _stages(tx: Tx, pipeline_id: int | None) -> list[Any]:
+    where = "WHERE s.pipeline_id = :p " if pipeline_id is not None else ""
+    return tx.all(
+        "SELECT s.id, s.name, s.position, s.probability, p.name AS pipeline FROM stages s "
+        f"JOIN pipelines p ON p.id = s.pipeline_id {where}ORDER BY p.position, p.id, s.position, s.id",
+        {"p": pipeline_id},
+    )
+
+
+@dataclass(frozen=True)
+class Moment:
+    """When a report is computed as of: the day, the moment (its local midnight, or now when live)."""
+
+    day: date
+    at: datetime
+    live: bool
+
+
+def moment(as_of: str | date | None) -> Moment:
+    day = as_of_day(as_of)
+    if day is None:
+        return Moment(clock.local_now().date(), clock.now(), True)
+    return Moment(day, midnight(day), False)
+
+
+def conversion(
+    db: Database, *, pipeline: str | int | None = None, window: str | None = None, as_of: str | date | None = None,
+    k: int | None = None,
+) -> ConversionReport:  # fmt: skip
+    """Learned against configured probability per stage (see the module's docstring)."""
+    when = moment(as_of)
+    since = window_start(when.day, window)
+    kk = k_value(k)
+    with db.read() as tx:
+        pid = pipelines.resolve_in(tx, pipeline) if pipeline is not None else None
+        counts = learned(tx, midnight(since), when.at, live=when.live)
+        stages = _stages(tx, pid)
+    out = []
+    for s in stages:
+        won, closed = counts.get(s["id"], (0, 0))
+        blend, _ = probability("blend", int(s["probability"]), won, closed, kk)
+        out.append(
+            StageConversion(
+                pipeline=s["pipeline"],
+                stage=s["name"],
+                stage_id=s["id"],
+                position=int(s["position"]),
+                configured_pct=int(s["probability"]),
+                won=won,
+                closed=closed,
+                learned_pct=pct(Fraction(won, closed)) if closed else None,
+                blend_pct=pct(blend),
+            )  # fmt: skip
+        )
+    from tinycrm import config
+    from tinycrm.config.leads import Forecast
+
+    return ConversionReport(since, when.day, window or config.get(Forecast).window, kk, out)
+
+
+def probabilities(
+    tx: Tx, method: str, k: int, when: Moment, window: str | None, pipeline_id: int | None = None
+) -> list[StageProbability]:
+    counts = (
+        learned(tx, midnight(window_start(when.day, window)), when.at, live=when.live)
+        if method != "weighted"
+        else {}
+    )
+    return probabilities_from(tx, method, k, counts, pipeline_id)
+
+
+def probabilities_from(
+    tx: Tx, method: str, k: int, counts: dict[int, tuple[int, int]], pipeline_id: int | None = None
+) -> list[StageProbability]:
+    out = []
+    for s in _stages(tx, pipeline_id):
+        won, closed = counts.get(s["id"], (0, 0))
+        frac, source = probability(method, int(s["probability"]), won, closed, k)
+        out.append(StageProbability(s["id"], s["name"], s["pipeline"], pct(frac), source, won, closed))
+    return out
+
+
+def fraction_of(p: StageProbability, method: str, k: int, configured: dict[int, int]) -> Fraction:
+    return probability(method, configured[p.stage_id], p.won, p.closed, k)[0]
+
+
+# --- open deals on a day ---------------------------------------------------------------------------------
+
+#: a deal's expected close date on :until: the one a later change replaced, else today's
+CLOSE_AS_OF = (
+    "CASE WHEN EXISTS (SELECT 1 FROM deal_close_history ch WHERE ch.deal_id = d.id AND ch.changed_at >= :until) "
+    "THEN (SELECT ch.old_close FROM deal_close_history ch WHERE ch.deal_id = d.id AND ch.changed_at >= :until "
+    "ORDER BY ch.changed_at, ch.id LIMIT 1) ELSE d.expected_close END"
+)
+
+
+def open_deals_sql(live: bool, cond: str, sqlite: bool = True, state: str | None = None) -> str:
+    """The open deals (on :until, unless ``live``) with their stage, expected close date, currency, value and
+    category: a derived table ``x``. ``state``: the name of a table expression of :func:`last_state` to read."""
+    if live:
+        return (
+            "SELECT d.id, d.stage_id, d.expected_close AS close, d.currency, d.value_e4, d.forecast_category AS cat "
+            f"FROM deals d WHERE d.status = 'open'{cond}"
+        )
+    return (
+        f"SELECT d.id, s.to_stage_id AS stage_id, {CLOSE_AS_OF} AS close, d.currency, d.value_e4, "
+        f"d.forecast_category AS cat FROM deals d JOIN {state or '(' + last_state(sqlite) + ')'} s "
+        f"ON s.deal_id = d.id WHERE s.status = 'open'{cond}"
+    )
+
+
+def won_sql(live: bool, cond: str, sqlite: bool = True) -> str:
+    """Deals won in [:won_from, :until): their day of winning ``at``, currency and value (a derived table)."""
+    if live:
+        return (
+            "SELECT d.closed_at AS at, d.currency, d.value_e4 FROM deals d WHERE d.status = 'won' "
+            f"AND d.closed_at >= :won_from AND d.closed_at < :until{cond}"
+        )
+    return (
+        f"SELECT s.changed_at AS at, d.currency, d.value_e4 FROM deals d JOIN ({last_state(sqlite)}) s "
+        f"ON s.deal_id = d.id WHERE s.status = 'won' AND s.changed_at >= :won_from{cond}"
+    )
+
+
+def month_start(day: date, shift: int = 0) -> date:
+    return shift_months(day.replace(day=1), shift)
+
+
+def _e4(value: Fraction | int) -> int:
+    return round(value) if isinstance(value, Fraction) else int(value)
+
+
+def forecast(
+    db: Database, *, method: str = "weighted", k: int | None = None, months: int = 6, as_of: str | date | None = None,
+    owner: str | None = None, pipeline: str | int | None = None, window: str | None = None,
+) -> MethodForecast:  # fmt: skip
+    """Open value by expected close month and currency: per forecast category, and weighted by the method's
+    stage probabilities; next to the value won in each month (up to the day, for ``as_of``)."""
+    method_name(method)
+    kk = k_value(k)
+    if not 1 <= months <= 120:
+        raise InvalidInput(f"--months must be between 1 and 120 (got {months})")
+    when = moment(as_of)
+    first = month_start(when.day)
+    end = month_start(first, months)
+    labels = [month_start(first, i).strftime("%Y-%m") for i in range(months)]
+    with db.read() as tx:
+        cond, params = owner_filter(tx, owner)
+        pid = pipelines.resolve_in(tx, pipeline) if pipeline is not None else None
+        if pid is not None:
+            cond += " AND d.pipeline_id = :pipeline_id"
+            params["pipeline_id"] = pid
+        probs = probabilities(tx, method, kk, when, window, pid)
+        configured = {r["id"]: int(r["probability"]) for r in tx.all("SELECT id, probability FROM stages")}
+        month_close = tx.db.dialect.month("x.close")
+        bucket = f"CASE WHEN x.close IS NULL THEN 'undated' WHEN x.close < :start THEN 'earlier' ELSE {month_close} END"
+        open_rows = tx.all(
+            f"SELECT {bucket} AS m, x.currency AS c, x.stage_id AS s, x.cat, count(*) AS n, {exact_sum('x.value_e4', 'v')} "
+            f"FROM ({open_deals_sql(when.live, cond, tx.db.is_sqlite)}) x WHERE x.close IS NULL OR x.close < :end GROUP BY 1, 2, 3, 4",
+            {**params, "start": first, "end": end, "until": when.at},
+        )
+        month_won = tx.db.dialect.month("w.at")
+        won_rows = tx.all(
+            f"SELECT {month_won} AS m, w.currency AS c, count(*) AS n, {exact_sum('w.value_e4', 'v')} "
+            f"FROM ({won_sql(when.live, cond, tx.db.is_sqlite)}) w GROUP BY 1, 2",
+            {**params, "won_from": midnight(first), "until": when.at if not when.live else midnight(end)},
+        )
+    frac = {p.stage_id: fraction_of(p, method, kk, configured) for p in probs}
+    acc: dict[tuple[str, str], list[Any]] = {}
+
+    def slot(m: str, c: str) -> list[Any]:
+        # won e4, won n, commit e4, best e4, pipeline e4, open n, weighted (fraction of e4)
+        return acc.setdefault((m, c), [0, 0, 0, 0, 0, 0, Fraction(0)])
+
+    for r in open_rows:
+        a, v = slot(r["m"], r["c"]), summed(r, "v")
+        a[2] += v if r["cat"] == "commit" else 0
+        a[3] += v if r["cat"] in ("commit", "best-case") else 0
+        a[4] += v
+        a[5] += int(r["n"])
+        a[6] += v * frac.get(r["s"], Fraction(configured.get(r["s"], 0), 100))
+    for r in won_rows:
+        a = slot(r["m"], r["c"])
+        a[0] += summed(r, "v")
+        a[1] += int(r["n"])
+
+    def row(m: str, c: str) -> CategoryRow:
+        a = acc.get((m, c)) or [0, 0, 0, 0, 0, 0, Fraction(0)]
+        return CategoryRow(m, c, money(a[0], c), a[1], money(a[2], c), money(a[3], c), money(a[4], c), a[5],
+                           money(_e4(a[6]), c))  # fmt: skip
+
+    currencies = sorted({c for _, c in acc})
+    in_window = sorted({c for (m, c) in acc if m in labels})
+    return MethodForecast(
+        method=method, k=kk, as_of=when.day, months=labels, currencies=currencies,
+        rows=[row(m, c) for m in labels for c in in_window],
+        earlier=[row("earlier", c) for c in currencies if ("earlier", c) in acc],
+        undated=[row("undated", c) for c in currencies if ("undated", c) in acc],
+        probabilities=probs, owner=owner,
+    )  # fmt: skip
+
+
+def quarter_on(
+    tx: Tx, until: datetime, since: datetime, start: date, end: date, cond: str, params: dict[str, Any]
+) -> tuple[list[Any], dict[int, tuple[int, int]]]:
+    """For a backtest, in one statement reading each deal's state on ``until`` once: the open deals then
+    expected to close in [start, end) per currency and stage, and the learned (won, closed) per stage of the
+    deals closed in [since, until)."""
+    sqlite = tx.db.is_sqlite
+    # the states come out in deal order; the history in (deal, stage) order: grouped as read (see learned())
+    hint = " INDEXED BY ix_deal_stage_history_stages" if sqlite else ""
+    rows = tx.all(
+        f"WITH s AS ({last_state(sqlite)}) "
+        f"SELECT 'open' AS kind, x.currency AS c, x.stage_id AS stage_id, '' AS status, count(*) AS n, "
+        f"{exact_sum('x.value_e4', 'v')} FROM ({open_deals_sql(False, cond, sqlite, state='s')}) x "
+        "WHERE x.close >= :start AND x.close < :end GROUP BY x.currency, x.stage_id "
+        "UNION ALL SELECT 'learned', '', y.stage_id, y.status, count(*), 0, 0 FROM ("
+        f"SELECT c.deal_id, h.to_stage_id AS stage_id, c.status FROM s c JOIN deal_stage_history h{hint} "
+        "ON h.deal_id = c.deal_id WHERE c.status IN ('won', 'lost') AND c.changed_at >= :since "
+        "AND h.changed_at < :until AND h.to_stage_id IS NOT NULL GROUP BY c.deal_id, h.to_stage_id, c.status) y "
+        "GROUP BY y.stage_id, y.status",
+        {**params, "until": until, "since": since, "start": start, "end": end},
+    )
+    return [r for r in rows if r["kind"] == "open"], _counts([r for r in rows if r["kind"] == "learned"])

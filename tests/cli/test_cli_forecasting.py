@@ -1,0 +1,85 @@
+"""`crm report conversion|forecast --method|accuracy|kpis` and `crm deal edit --category` end to end on both
+stores: the issue's figures through the command line, and bad input (one line, exit 2, nothing changed)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+
+def ok(r):
+    assert r.exit_code == 0, r.stderr
+    return r
+
+
+def refused(cli, args: list[str], text: str) -> None:
+    r = cli(*args)
+    assert r.exit_code == 2, (r.exit_code, r.stdout, r.stderr)
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("crm: error: ") and text in lines[0], r.stderr
+
+
+@pytest.fixture
+def crm(cli, monkeypatch):
+    """Stage A (50 %) of pipeline P: 10 deals added on 1 December 2025, 4 won and 6 lost on 15 December."""
+
+    def on(day: str, *args: str):
+        return ok(cli(*args, env={"TINYCRM_NOW": f"{day}T10:00:00+00:00", "TZ": "UTC"}))
+
+    on("2025-12-01", "pipeline", "add", "P", "--stage", "A:50", "--stage", "B:80")
+    for i in range(10):
+        on("2025-12-01", "deal", "add", f"old {i}", "--value", "100", "--currency", "EUR", "-p", "P")
+    for i in range(1, 5):
+        on("2025-12-15", "deal", "win", str(i))
+    for i in range(5, 11):
+        on("2025-12-15", "deal", "lose", str(i), "--reason", "price")
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.setenv("TINYCRM_NOW", "2026-03-10T12:00:00+00:00")
+    cli.on = on
+    return cli
+
+
+def test_conversion_and_blend_forecast(crm):
+    doc = json.loads(ok(crm("report", "conversion", "--pipeline", "P", "--json")).stdout)
+    a = doc["stages"][0]
+    assert (a["won"], a["closed"], a["learned_pct"], a["blend_pct"]) == (4, 10, "40.0", "45.0")
+    ok(
+        crm(
+            "deal", "add", "march", "--value", "1000", "--currency", "EUR", "-p", "P", "--close", "2026-03-20"
+        )
+    )
+    ok(crm("deal", "edit", "march", "--category", "commit"))
+    f = json.loads(ok(crm("report", "forecast", "--method", "blend", "--months", "1", "--json")).stdout)
+    assert f["method"] == "blend" and f["k"] == 10
+    assert [(p["stage"], p["pct"]) for p in f["probabilities"] if p["pipeline"] == "P"] == [
+        ("A", "45.0"),
+        ("B", "80.0"),
+    ]
+    (row,) = f["rows"]
+    assert (row["weighted"], row["commit"], row["pipeline"]) == ("450.00", "1000.00", "1000.00")
+    out = ok(crm("report", "forecast", "--method", "historical", "--months", "1", "--csv")).stdout
+    (line,) = list(csv.DictReader(io.StringIO(out)))
+    assert line["weighted"] == "400.00"
+
+
+def test_kpis_and_accuracy_outputs(crm):
+    k = json.loads(ok(crm("report", "kpis", "--since", "2025-12-01", "--json")).stdout)
+    assert (k["total"]["won"], k["total"]["lost"], k["total"]["win_rate_pct"]) == (4, 6, "40.0")
+    lines = list(csv.reader(io.StringIO(ok(crm("report", "kpis", "--since", "2025-12-01", "--csv")).stdout)))
+    assert ["", "avg_won", "EUR", "100.00"] in lines
+    acc = json.loads(ok(crm("report", "accuracy", "--quarters", "1", "--json")).stdout)
+    assert acc["quarters"] == ["2025-Q4"]
+
+
+def test_bad_input(crm):
+    before = ok(crm("deal", "list", "--status", "all", "--json")).stdout
+    refused(crm, ["report", "forecast", "--method", "magic"], "--method")
+    refused(crm, ["report", "forecast", "--method", "blend", "--as-of", "2031-01-01"], "future")
+    refused(crm, ["report", "conversion", "--window", "0"], "--window")
+    refused(crm, ["report", "conversion", "--window", "0m"], "--window")
+    refused(crm, ["deal", "edit", "1", "--category", "maybe"], "--category")
+    refused(crm, ["report", "accuracy", "--quarters", "0"], "--quarters")
+    assert ok(crm("deal", "list", "--status", "all", "--json")).stdout == before
