@@ -59,6 +59,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "tinycrm.cli.tui",
         "The web server: the web app for phones and desktops, the API (127.0.0.1:8484).",
     ),
+    "form": (
+        "tinycrm.cli.forms",
+        "Web forms: a public address for a website's contact form; posts become leads.",
+    ),
     "token": ("tinycrm.cli.web", "API tokens for programs: create, list, revoke."),
 }
 

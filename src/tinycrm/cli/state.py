@@ -22,6 +22,7 @@ CREATES = frozenset(
         "company add",
         "deal add",
         "lead add",
+        "form add",
         "task add",
         "pipeline add",
         "pipeline stages add",

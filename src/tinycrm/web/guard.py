@@ -46,6 +46,10 @@ def refuse(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text + "\n")
 
 
+#: paths other sites post to on purpose: a website's contact form (``/f/KEY``)
+CROSS_SITE_PREFIXES = ("/f/",)
+
+
 @web.middleware
 async def check_host_and_origin(request: web.Request, handler: Any) -> web.StreamResponse:
     options = request.app[OPTIONS]
@@ -56,6 +60,8 @@ async def check_host_and_origin(request: web.Request, handler: Any) -> web.Strea
     if not name or not options.host_allowed(name):
         return refuse(421, f"this server does not answer to that host name: open {options.shown_url()}/")
     websocket = request.headers.get(hdrs.UPGRADE, "").lower() == "websocket"
+    if not websocket and request.path.startswith(CROSS_SITE_PREFIXES):
+        return await handler(request)  # posted to from other sites on purpose; they take no cookie of ours
     if websocket or request.method not in SAFE_METHODS:
         origin = request.headers.get(hdrs.ORIGIN)
         fetch_site = request.headers.get("Sec-Fetch-Site", "same-origin")

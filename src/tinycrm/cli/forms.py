@@ -1,0 +1,95 @@
+"""``crm form add|list|show|remove``: web forms that post leads into tinycrm (docs/web.md, "Forms")."""
+
+from __future__ import annotations
+
+import typer
+
+from tinycrm.cli import render, state
+from tinycrm.cli.options import JSON
+
+form_app = typer.Typer(help="Web forms: a public address for a website's contact form; posts become leads.")
+
+BASE_URL = typer.Option(
+    "http://127.0.0.1:8484",
+    "--base-url",
+    envvar="TINYCRM_BASE_URL",
+    help="Where crm serve is reached from the web (https://crm.example.com behind a proxy).",
+)
+
+
+def _show(form, base_url: str, as_json: bool) -> None:  # noqa: ANN001
+    from tinycrm.services.forms import snippet
+
+    if as_json:
+        render.print_json(
+            {**form.as_json(), "url": base_url.rstrip("/") + form.path(), "html": snippet(form, base_url)}
+        )
+        return
+    render.out(base_url.rstrip("/") + form.path())
+    render.note(f"form {form.name}: fields {', '.join(form.fields)}; paste this into your page:")
+    render.note(snippet(form, base_url))
+
+
+@form_app.command("add")
+def add(
+    name: str = typer.Argument(..., help="A name for the form (shown in each lead's source)."),
+    fields: str = typer.Option(
+        "name,email,message",
+        "--fields",
+        help="Comma-separated: name, email, phone, company, title, message...",
+    ),
+    redirect: str | None = typer.Option(None, "--redirect", help="Where the browser goes after sending."),
+    tag: list[str] = typer.Option(
+        [], "--tag", "-t", help="A tag every lead from the form gets (repeatable)."
+    ),
+    base_url: str = BASE_URL,
+    as_json: bool = JSON,
+) -> None:
+    """Make a form: prints its public address (stdout) and an HTML snippet for your website (stderr)."""
+    from tinycrm.services.forms import add_form
+
+    form = add_form(state.db(), name, fields.split(","), redirect=redirect, tags=tag)
+    _show(form, base_url, as_json)
+
+
+@form_app.command("show")
+def show(
+    ref: str = typer.Argument(..., help="The form's name or key."),
+    base_url: str = BASE_URL,
+    as_json: bool = JSON,
+) -> None:
+    """A form's address and its HTML snippet."""
+    from tinycrm.services.forms import get_form
+
+    _show(get_form(state.db(), ref), base_url, as_json)
+
+
+@form_app.command("list")
+def list_cmd(base_url: str = BASE_URL, as_json: bool = JSON) -> None:
+    """Every form, with its address."""
+    from tinycrm.services.forms import list_forms
+
+    forms = list_forms(state.db())
+    if as_json:
+        render.print_json([{**f.as_json(), "url": base_url.rstrip("/") + f.path()} for f in forms])
+        return
+    render.table(
+        [
+            [f.name, base_url.rstrip("/") + f.path(), ",".join(f.fields), ",".join(f.tags), f.redirect]
+            for f in forms
+        ],
+        ["name", "address", "fields", "tags", "redirect"],
+    )
+
+
+@form_app.command("remove")
+def remove(ref: str = typer.Argument(..., help="The form's name or key."), as_json: bool = JSON) -> None:
+    """Remove a form: its address answers 404 from now on; the leads it brought stay."""
+    from tinycrm.services.forms import remove_form
+
+    gone = remove_form(state.db(), ref)
+    render.emit(gone.as_json(), as_json, lambda: render.note(f"removed form {gone.name}"))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(form_app, name="form")
