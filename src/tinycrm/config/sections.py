@@ -250,6 +250,8 @@ class Keys(Section):
 
 # --- the table of sections ------------------------------------------------------------------------------
 
+from tinycrm.config.mail import Mail  # noqa: E402 - its module uses the checks above
+
 #: table name -> its dataclass; "" is the top of the file. A new section is its dataclass and one line here.
 SECTIONS: dict[str, type[Section]] = {
     "": Core,
@@ -257,4 +259,5 @@ SECTIONS: dict[str, type[Section]] = {
     "sales": Sales,
     "tui": Tui,
     "keys": Keys,
+    "mail": Mail,
 }
