@@ -51,6 +51,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "merge": ("tinycrm.cli.interchange", "Merge one contact into another; nothing is lost."),
     "backup": ("tinycrm.cli.interchange", "A consistent copy of the database (JSON export on PostgreSQL)."),
     "restore": ("tinycrm.cli.interchange", "Restore a backup or a JSON export (replacing needs --yes)."),
+    "mail": (
+        "tinycrm.cli.mail",
+        "Mail in: ingest messages (stdin, files, Maildir, mbox) or fetch them by IMAP.",
+    ),
     "tui": ("tinycrm.cli.tui", "The full-screen app (what 'crm' alone opens on a terminal)."),
     "serve": ("tinycrm.cli.tui", "Serve the full-screen app to a web browser (127.0.0.1:8000)."),
 }
