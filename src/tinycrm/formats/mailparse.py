@@ -114,7 +114,7 @@ def _headers(msg: Message, defects: list[str]) -> dict[str, str]:
         if any("\udc80" <= c <= "\udcff" for c in value):  # raw 8-bit bytes in a header: UTF-8 or cp1252
             value = decode_bytes(value.encode("utf-8", "surrogateescape"), None)
         try:
-            text = str(msg.policy.header_factory(name, value))
+            text = str(policy.default.header_factory(name, value))
         except Exception:  # noqa: BLE001 - a header the policy cannot read is kept as written
             defects.append(f"broken header: {key}")
             text = _decode_words(str(value))
@@ -260,7 +260,7 @@ class _Body:
         elif ctype == "message/rfc822" or (part.get_content_maintype() == "message" and part.is_multipart()):
             self._attach(part, _payload_of_message(part), "message.eml")
         elif part.is_multipart():
-            children = part.get_payload()
+            children: Any = part.get_payload()
             if not isinstance(children, list):
                 self.defects.append("broken MIME: a multipart with no parts")
                 return
@@ -319,7 +319,7 @@ def _payload(part: Message) -> bytes:
 
 
 def _payload_of_message(part: Message) -> bytes:
-    inner = part.get_payload()
+    inner: Any = part.get_payload()
     if isinstance(inner, list) and inner:
         try:
             return inner[0].as_bytes(policy=policy.SMTP)
@@ -341,7 +341,7 @@ def _filename(part: Message) -> str | None:
 
 def _delivery_status(part: Message) -> list[dict[str, str]]:
     """The per-recipient fields of a ``message/delivery-status`` part (RFC 3464)."""
-    blocks = part.get_payload()
+    blocks: Any = part.get_payload()
     if not isinstance(blocks, list):
         from email.parser import HeaderParser
 

@@ -109,8 +109,8 @@ def fetch(
 def _connect(account: Account) -> Any:
     import ssl
 
-    from imapclient import IMAPClient
-    from imapclient.exceptions import IMAPClientError, LoginError
+    from imapclient import IMAPClient  # type: ignore[import-untyped]
+    from imapclient.exceptions import IMAPClientError, LoginError  # type: ignore[import-untyped]
 
     s = account.settings
     where = f"{s.host}:{s.port}"
@@ -167,7 +167,7 @@ def _close(client: Any) -> None:
 def _fetch_account(
     db: Database, settings: Settings, account: Account, handlers: list[Handler]
 ) -> Iterator[Outcome]:
-    from imapclient.exceptions import IMAPClientError
+    from imapclient.exceptions import IMAPClientError  # type: ignore[import-untyped]
 
     s = account.settings
     client = _connect(account)

@@ -94,7 +94,7 @@ def ingest_one(
                 also(tx, failed)
         return failed
     notes = _notes(message)
-    base = {
+    base: dict[str, Any] = {
         "message_id": message.message_id,
         "subject": message.subject,
         "from_address": message.from_address,
@@ -132,7 +132,7 @@ def _handle(
     handlers: Sequence[Handler],
     notes: tuple[str, ...],
 ) -> Outcome:
-    base = {
+    base: dict[str, Any] = {
         "message_id": message.message_id,
         "subject": message.subject,
         "from_address": message.from_address,

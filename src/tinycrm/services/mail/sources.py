@@ -51,7 +51,8 @@ def mbox(path: Path) -> Iterator[tuple[str, bytes]]:
         first = fh.readline()
         if first and not first.startswith(b"From "):
             raise InvalidInput(f"{path} is not an mbox file: it does not start with a 'From ' line")
-        number, lines, blank = 0, [], True
+        number, blank = 0, True
+        lines: list[bytes] = []
         for line in fh:
             if line.startswith(b"From ") and blank:
                 if lines:
