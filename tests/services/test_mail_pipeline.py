@@ -99,3 +99,11 @@ def test_a_date_in_the_future_is_logged_as_now(db, ada, clock):
     with db.read() as tx:
         when = tx.scalar("SELECT happened_at FROM interactions")
     assert str(when).startswith("2026-12-01")
+
+
+def test_a_batch_waits_for_the_disk_once_and_leaves_the_connection_as_it_was(db, ada):
+    messages = [(name, _raw(name)) for name in ("alternative.eml", "html_only.eml", "latin1.eml")]
+    out = list(inbound.ingest(db, messages, settings=config.load()))
+    assert [o.status for o in out] == ["handled", "ignored", "ignored"]
+    if db.is_sqlite:
+        assert db.connection().execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again

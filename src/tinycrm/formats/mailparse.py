@@ -15,8 +15,10 @@ import hashlib
 import re
 from datetime import UTC, datetime
 from email import policy
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from functools import lru_cache
 from typing import Any
 
 from tinycrm.domain.errors import InvalidInput
@@ -34,6 +36,20 @@ _ID = re.compile(r"<([^<>\s]+)>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+class _CachedHeaders(HeaderRegistry):
+    """``policy.default``'s header registry, remembering the headers it parsed: under that policy every read
+    of a header parses it again, and the parser itself reads Content-Type several times per part. Header
+    objects are immutable, so one can be shared by every message that has the same header line."""
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one registry for the process, never freed anyway
+    def __call__(self, name: str, value: str) -> Any:
+        return super().__call__(name, value)
+
+
+#: ``policy.default`` (RFC 5322, Unicode headers), with the parsed headers remembered
+POLICY = policy.default.clone(header_factory=_CachedHeaders())
+
+
 class MailParseError(InvalidInput):
     """Bytes that are not a mail message (empty, or no header at all)."""
 
@@ -44,7 +60,7 @@ def parse(raw: bytes, *, max_attachment_bytes: int = 10 * 1024 * 1024) -> Inboun
     if not raw.strip():
         raise MailParseError("empty message")
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        msg = BytesParser(policy=POLICY).parsebytes(raw)
     except Exception as exc:  # noqa: BLE001 - the parser is lenient; this is the last resort
         raise MailParseError(f"not a mail message: {exc}") from None
     if not msg.keys() or not re.match(rb"[!-9;-~]+[ \t]*:", raw.lstrip(b"\r\n")):
@@ -113,11 +129,13 @@ def _headers(msg: Message, defects: list[str]) -> dict[str, str]:
         value = str(value)
         if any("\udc80" <= c <= "\udcff" for c in value):  # raw 8-bit bytes in a header: UTF-8 or cp1252
             value = decode_bytes(value.encode("utf-8", "surrogateescape"), None)
-        try:
-            text = str(policy.default.header_factory(name, value))
-        except Exception:  # noqa: BLE001 - a header the policy cannot read is kept as written
-            defects.append(f"broken header: {key}")
-            text = _decode_words(str(value))
+        text = re.sub(r"\r?\n(?=[ \t])", "", value)
+        if "=?" in value:  # encoded words: the policy's parser decodes them (plain values need no parsing)
+            try:
+                text = str(POLICY.header_factory(name, value))
+            except Exception:  # noqa: BLE001 - a header the policy cannot read is kept as written
+                defects.append(f"broken header: {key}")
+                text = _decode_words(text)
         out[key] = _CONTROL.sub("", text.replace("\r", "").replace("\n", " ")).strip()
     return out
 
@@ -252,30 +270,29 @@ class _Body:
         if depth > 50:
             self.defects.append("broken MIME: nested too deeply")
             return
-        ctype = part.get_content_type()
+        kind = _Kind(part)
         for defect in part.defects if depth else ():
             self.defects.append(_defect(defect))
-        if ctype == "message/delivery-status":
+        if kind.ctype == "message/delivery-status":
             self.reports += _delivery_status(part)
-        elif ctype == "message/rfc822" or (part.get_content_maintype() == "message" and part.is_multipart()):
-            self._attach(part, _payload_of_message(part), "message.eml")
+        elif kind.ctype == "message/rfc822" or (kind.maintype == "message" and part.is_multipart()):
+            self._attach(kind, _payload_of_message(part), "message.eml")
         elif part.is_multipart():
             children: Any = part.get_payload()
             if not isinstance(children, list):
                 self.defects.append("broken MIME: a multipart with no parts")
                 return
-            if ctype == "multipart/alternative":
+            if kind.ctype == "multipart/alternative":
                 children = _best_alternative(children)
             for child in children:
                 self.walk(child, depth + 1)
         else:
-            self._leaf(part, ctype)
+            self._leaf(part, kind)
 
-    def _leaf(self, part: Message, ctype: str) -> None:
+    def _leaf(self, part: Message, kind: _Kind) -> None:
         data = _payload(part)
-        disposition = part.get_content_disposition()
-        filename = _filename(part)
-        if part.get_content_maintype() == "multipart":  # a multipart whose boundary is missing
+        ctype, disposition, filename = kind.ctype, kind.disposition, kind.filename
+        if kind.maintype == "multipart":  # a multipart whose boundary is missing
             self.defects.append("broken MIME: a multipart without its boundary, read as text")
             ctype = "text/plain"
         if (
@@ -283,17 +300,36 @@ class _Body:
             and disposition != "attachment"
             and not (filename and disposition is None and ctype != "text/plain")
         ):
-            text = _clean_text(decode_bytes(data, part.get_content_charset()))
+            text = _clean_text(decode_bytes(data, kind.params.get("charset")))
             (self.plain if ctype == "text/plain" else self.html).append(text)
         elif ctype == "text/rfc822-headers":
             return  # the headers of a returned message, in a delivery report
         else:
-            self._attach(part, data, filename)
+            self._attach(kind, data, filename)
 
-    def _attach(self, part: Message, data: bytes, filename: str | None) -> None:
-        name = filename or _filename(part) or f"attachment-{len(self.attachments) + 1}"
+    def _attach(self, kind: _Kind, data: bytes, filename: str | None) -> None:
+        name = filename or f"attachment-{len(self.attachments) + 1}"
         kept = data if len(data) <= self.max_bytes else None
-        self.attachments.append(Attachment(name, part.get_content_type(), len(data), kept))
+        self.attachments.append(Attachment(name, kind.ctype, len(data), kept))
+
+
+class _Kind:
+    """A part's type, parameters, disposition and file name, from its headers read once (each read of a header
+    under ``policy.default`` parses it again)."""
+
+    def __init__(self, part: Message) -> None:
+        ct: Any = part.get("content-type")
+        ctype = str(getattr(ct, "content_type", "") or "").lower()
+        if ct is None or "/" not in ctype:
+            ctype = part.get_default_type()
+        self.ctype = ctype
+        self.maintype = ctype.partition("/")[0]
+        self.params: dict[str, str] = dict(getattr(ct, "params", None) or {})
+        cd: Any = part.get("content-disposition")
+        word = str(getattr(cd, "content_disposition", "") or "").lower() if cd is not None else ""
+        self.disposition = word or None
+        name = (getattr(cd, "params", None) or {}).get("filename") if cd is not None else None
+        self.filename = _clean_filename(name or self.params.get("name"))
 
 
 def _best_alternative(children: list[Message]) -> list[Message]:
@@ -328,11 +364,7 @@ def _payload_of_message(part: Message) -> bytes:
     return _payload(part)
 
 
-def _filename(part: Message) -> str | None:
-    try:
-        name = part.get_filename()
-    except Exception:  # noqa: BLE001 - a damaged RFC 2231 parameter
-        return None
+def _clean_filename(name: Any) -> str | None:
     if not name:
         return None
     name = _CONTROL.sub("", str(name)).replace("\\", "/").rsplit("/", 1)[-1].strip()

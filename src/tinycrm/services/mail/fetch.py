@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from tinycrm.domain.errors import InvalidInput
 from tinycrm.services.common import now
-from tinycrm.services.mail.inbound import Outcome, ingest_one
+from tinycrm.services.mail.inbound import Outcome, batch_durability, ingest_one
 from tinycrm.services.mail.mailer import MailFailed, MailUnavailable
 
 if TYPE_CHECKING:
@@ -102,8 +102,9 @@ def fetch(
     from tinycrm.services.mail.handlers import load
 
     chosen = load() if handlers is None else handlers
-    for account in accounts:
-        yield from _fetch_account(db, settings, account, chosen)
+    with batch_durability(db):
+        for account in accounts:
+            yield from _fetch_account(db, settings, account, chosen)
 
 
 def _connect(account: Account) -> Any:
