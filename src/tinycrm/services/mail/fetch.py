@@ -129,6 +129,12 @@ def _connect(account: Account) -> Any:
         ) from None
     try:
         if s.security == "starttls":
+            if not client.has_capability("STARTTLS"):
+                _close(client)
+                raise MailFailed(
+                    f'IMAP server {where} does not offer STARTTLS; set {_where(account)} security = "tls" '
+                    "(usually port 993)"
+                )
             client.starttls(ssl.create_default_context())
         client.login(s.user, _password(account))
     except LoginError as exc:
