@@ -105,6 +105,16 @@ def populate(db) -> None:
             "('bob', 'task:1', 'due', :t), ('Bob', 'Task:1', 'due', :t), ('bob', '_x', 's', :t)",
             {"t": STAMP},
         )
+        tx.execute(  # mail in: a handled message, how far a folder was read (UIDs beyond 32 bits)
+            "INSERT INTO mail_messages (message_id, kind, subject, from_address, refs, handled_at, source) "
+            "VALUES ('a@b', 'interaction', 'Grüße', 'zoe@acme.de', '{\"interaction\": 1}', :t, 'stdin')",
+            {"t": STAMP},
+        )
+        tx.execute(
+            "INSERT INTO mail_fetch_state (account, folder, uidvalidity, last_uid, updated_at) "
+            "VALUES ('default', 'INBOX', 4294967295, 4294967296, :t)",
+            {"t": STAMP},
+        )
 
 
 def all_contacts(db):

@@ -35,6 +35,7 @@ BUILT_ON = {
     "tinycrm.store.schema": {"sqlmodel", "sqlalchemy", "pydantic"},
     "tinycrm.store.schema_web": {"sqlmodel", "sqlalchemy", "pydantic"},
     "tinycrm.store.schema_leads": {"sqlmodel", "sqlalchemy", "pydantic"},
+    "tinycrm.store.schema_mail": {"sqlmodel", "sqlalchemy", "pydantic"},
     "tinycrm.store.migrations": {"alembic", "sqlmodel", "sqlalchemy", "pydantic"},
 }
 NOT_IMPORTABLE_ALONE = {

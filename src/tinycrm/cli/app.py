@@ -52,6 +52,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "merge": ("tinycrm.cli.interchange", "Merge one contact into another; nothing is lost."),
     "backup": ("tinycrm.cli.interchange", "A consistent copy of the database (JSON export on PostgreSQL)."),
     "restore": ("tinycrm.cli.interchange", "Restore a backup or a JSON export (replacing needs --yes)."),
+    "mail": (
+        "tinycrm.cli.mail",
+        "Mail in: ingest messages (stdin, files, Maildir, mbox) or fetch them by IMAP.",
+    ),
     "tui": ("tinycrm.cli.tui", "The full-screen app (what 'crm' alone opens on a terminal)."),
     "dav": ("tinycrm.cli.dav", "A CardDAV/CalDAV server for your phone: contacts and tasks, both ways."),
     "sync": ("tinycrm.cli.sync", "Contacts both ways with a folder of vCards (phones, vdirsyncer, khard)."),

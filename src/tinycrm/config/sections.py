@@ -249,10 +249,10 @@ class Keys(Section):
     bindings: Mapping[str, str] = setting(default_factory=dict, check=keymap)
 
 
+# --- the table of sections ------------------------------------------------------------------------------
+from tinycrm.config.mail import Mail  # noqa: E402 - its module uses the checks above
 from tinycrm.config.sync import Sync  # noqa: E402  (its checks come from this module)
 from tinycrm.config.web import Web  # noqa: E402  (its checks come from this module)
-
-# --- the table of sections ------------------------------------------------------------------------------
 
 #: table name -> its dataclass; "" is the top of the file. A new section is its dataclass and one line here.
 SECTIONS: dict[str, type[Section]] = {
@@ -265,4 +265,5 @@ SECTIONS: dict[str, type[Section]] = {
     "sync": Sync,
     "leads": _leads.Leads,
     "forecast": _leads.Forecast,
+    "mail": Mail,
 }

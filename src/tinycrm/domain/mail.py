@@ -56,6 +56,13 @@ class InboundMessage:
     #: [{"recipient": addr, "action": "failed|delayed|delivered|...", "status": "5.1.1", "diagnostic": str}]
     delivery_status: tuple[Mapping[str, str], ...] = ()
     raw: bytes = b""
+    #: what was wrong with the message's structure and was worked around ("broken MIME: ..."), for the report
+    defects: tuple[str, ...] = ()
+
+    @property
+    def dropped(self) -> tuple[Attachment, ...]:
+        """The attachments not kept: larger than ``[mail] max_attachment_mb``."""
+        return tuple(a for a in self.attachments if a.data is None)
 
     @property
     def recipients(self) -> tuple[str, ...]:
