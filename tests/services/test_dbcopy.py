@@ -123,8 +123,20 @@ def all_companies(db):
 def source(tmp_path):
     db = open_db(f"sqlite:///{tmp_path / 'personal.sqlite3'}")
     populate(db)
+    _sign_in_rows(db)
     yield db
     db.close()
+
+
+def _sign_in_rows(db) -> None:  # noqa: ANN001
+    """A password, an API token and a failed sign-in: the web's tables travel too."""
+    from tinycrm.services.common import actor
+    from tinycrm.services.team import accounts
+
+    accounts.set_password(db, actor(db), "correct horse battery")
+    accounts.create_token(db, actor(db), "copy")
+    with pytest.raises(accounts.SignInFailed):
+        accounts.check_password(db, "nobody", "wrong password")
 
 
 def test_round_trip_sqlite_postgresql_sqlite_is_identical(source, pg_url, tmp_path):

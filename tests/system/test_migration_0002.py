@@ -71,6 +71,15 @@ def _content(db: Database) -> dict:
     out: dict = {}
     with db.read() as tx:
         for table in tables.table_order():
+            exists = (
+                tx.scalar(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :t", {"t": table}
+                )
+                if db.is_sqlite
+                else tx.scalar("SELECT to_regclass(:t) IS NOT NULL", {"t": table})
+            )
+            if not exists:  # a table of a later revision
+                continue
             # the columns this revision has (later ones add some), as the store gives them
             present = [d[0] for d in tx._run(f"SELECT * FROM {table} WHERE 1 = 0", None).description]
             cols = [c for c in tables.columns(table) if c in present]
@@ -220,17 +229,18 @@ def test_exports_of_revisions_with_the_same_data_still_import(tmp_path):
     from tinycrm.store.migrations import DERIVED_COLUMNS, SAME_DATA_AS_HEAD
 
     assert HEAD in SAME_DATA_AS_HEAD
-    head_columns = None
+    seen = {}
     for rev in sorted(SAME_DATA_AS_HEAD):
         at = Database(f"sqlite:///{tmp_path / f'at-{rev}.sqlite3'}")
         migrate.upgrade(at, rev)
         snapshot = base.schema_snapshot(at)
-        columns = {
+        seen[rev] = {
             t: [c for c in snapshot[t]["columns"] if c[0] not in DERIVED_COLUMNS.get(t, ())] for t in snapshot
         }
-        assert head_columns in (None, columns), f"{rev} has other tables or columns than HEAD"
-        head_columns = columns
         at.close()
+    # a later revision may add tables (an export made before has none of their rows), never change a column
+    for rev, columns in seen.items():
+        assert {t: seen[HEAD][t] for t in columns} == columns, f"{rev} has other columns than HEAD"
 
     source = Cli(f"sqlite:///{tmp_path / 'source.sqlite3'}")
     assert source("add-contact", "Ada", "--tag", "vip").exit_code == 0
