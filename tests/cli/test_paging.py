@@ -24,6 +24,7 @@ PAGED = [
     (("history", "contact", "1"), "entries"),
     (("audit",), "entries"),
     (("duplicates",), "possible duplicates"),
+    (("token", "list"), "tokens"),
 ]
 IDS = [" ".join(args) for args, _ in PAGED]
 
@@ -81,6 +82,11 @@ def seeded(cli):
         deals.move(db, 1, "Proposal")
         for k in range(3):
             tasks.create(db, TaskInput(f"Task {k}", due=f"2026-03-1{k + 1}"))
+        from tinycrm.services.common import actor
+        from tinycrm.services.team import accounts
+
+        for k in range(3):
+            accounts.create_token(db, actor(db), f"Token {k}")
     finally:
         db.close()
     return cli
@@ -192,5 +198,6 @@ def test_every_paged_command_has_all_and_offset():
             "history",
             "audit",
             "duplicates",
+            "token list",
         ]
     ), "PAGED covers them all"

@@ -115,6 +115,36 @@ def populate(db) -> None:
             "VALUES ('default', 'INBOX', 4294967295, 4294967296, :t)",
             {"t": STAMP},
         )
+        folder = tx.insert(  # vdir sync: a folder, a card in it, a conflict kept with the card's bytes
+            "INSERT INTO sync_folders (path, kind, synced_at) VALUES ('/home/zoë/cards', 'contacts', :t) "
+            "RETURNING id",
+            {"t": STAMP},
+        )
+        tx.execute(
+            "INSERT INTO sync_items (folder_id, file_name, record_type, record_id, uid, etag, mtime_ns, size, "
+            "record_version) VALUES (:f, 'zoë.vcf', 'contact', :c, 'zoe-uid', :e, 1733400000123456789, 512, 2)",
+            {"f": folder, "c": zoe.id, "e": "a" * 64},
+        )
+        tx.execute(
+            "INSERT INTO sync_conflicts (folder_id, contact_id, file_name, card, etag, found_at) "
+            "VALUES (:f, :c, 'zoë.vcf', :d, :e, :t)",
+            {
+                "f": folder,
+                "c": zoe.id,
+                "d": b"BEGIN:VCARD\r\nFN:Zo\xc3\xab\r\nEND:VCARD\r\n",
+                "e": "b" * 64,
+                "t": STAMP,
+            },
+        )
+        form = tx.insert(  # a web form and a post from it
+            "INSERT INTO web_forms (name, key, fields, redirect, tags, created_at) VALUES ('Kontakt', 'k3y', "
+            "'[\"name\", \"email\"]', 'https://acme.de/danke', '[\"website\"]', :t) RETURNING id",
+            {"t": STAMP},
+        )
+        tx.execute(
+            "INSERT INTO web_form_posts (form_id, sender, at) VALUES (:f, :s, :t)",
+            {"f": form, "s": "c" * 64, "t": STAMP},
+        )
 
 
 def all_contacts(db):
@@ -133,8 +163,20 @@ def all_companies(db):
 def source(tmp_path):
     db = open_db(f"sqlite:///{tmp_path / 'personal.sqlite3'}")
     populate(db)
+    _sign_in_rows(db)
     yield db
     db.close()
+
+
+def _sign_in_rows(db) -> None:  # noqa: ANN001
+    """A password, an API token and a failed sign-in: the web's tables travel too."""
+    from tinycrm.services.common import actor
+    from tinycrm.services.team import accounts
+
+    accounts.set_password(db, actor(db), "correct horse battery")
+    accounts.create_token(db, actor(db), "copy")
+    with pytest.raises(accounts.SignInFailed):
+        accounts.check_password(db, "nobody", "wrong password")
 
 
 def test_round_trip_sqlite_postgresql_sqlite_is_identical(source, pg_url, tmp_path):

@@ -119,7 +119,9 @@ def test_a_day_in_the_web_app(chromium, app_server, size):
 
 
 def test_without_javascript_reading_and_forms_work(chromium, app_server):
-    context = chromium.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
+    context = chromium.new_context(
+        viewport={"width": 360, "height": 740}, java_script_enabled=False, color_scheme="dark"
+    )
     page = context.new_page()
     try:
         sign_in(page, app_server.url)
@@ -136,7 +138,7 @@ def test_without_javascript_reading_and_forms_work(chromium, app_server):
         page.fill("#email", "grace@example.com")
         page.click("button:has-text('Add')")
         page.wait_for_selector("h1:has-text('Grace Hopper')")
-        shot(page, "nojs-360-new-contact")
+        shot(page, "nojs-360-dark-new-contact")
         page.goto(f"{app_server.url}/contacts/{app_server.ids['evil']}")
         assert page.locator("h1").inner_text() == "<script>alert(1)</script> Mallory"
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
