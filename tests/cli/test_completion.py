@@ -69,7 +69,7 @@ def test_zsh_and_fish_forms(env):
     fish = {"_CRM_COMPLETE": "complete_fish", "_TYPER_COMPLETE_FISH_ACTION": "get-args"}
     out = crm(env, **fish, _TYPER_COMPLETE_ARGS="crm report ")
     names = [line.split("\t")[0] for line in out.stdout.splitlines()]
-    assert names == ["forecast", "pipeline", "wins", "activity"], out.stdout
+    assert names == ["forecast", "pipeline", "wins", "activity", "conversion", "accuracy", "kpis"], out.stdout
     out = crm(env, **fish, _TYPER_COMPLETE_ARGS="crm deal list --st")
     assert [line.split("\t")[0] for line in out.stdout.splitlines()] == ["--status", "--stage"]
     is_args = {**fish, "_TYPER_COMPLETE_FISH_ACTION": "is-args"}

@@ -191,6 +191,7 @@ def test_every_paged_command_has_all_and_offset():
             "deal list",
             "deal idle",
             "deal timeline",
+            "lead list",
             "task list",
             "stale",
             "agenda",

@@ -145,6 +145,19 @@ def populate(db) -> None:
             "INSERT INTO web_form_posts (form_id, sender, at) VALUES (:f, :s, :t)",
             {"f": form, "s": "c" * 64, "t": STAMP},
         )
+        tx.execute(
+            "INSERT INTO deal_close_history (deal_id, old_close, new_close, changed_at) VALUES (:d, NULL, :c, :t)",
+            {"d": deal, "c": date(2026, 12, 31), "t": STAMP},
+        )
+        tx.execute("INSERT INTO lead_assignments (role, last_user_id) VALUES ('member', :b)", {"b": bob})
+    from tinycrm.domain.leads import LeadInput
+    from tinycrm.services.leads import records as leads
+
+    lead = leads.create(
+        db, LeadInput("Lee Ärger", email="lee@x.example", tags=["Ärger", "expo"], fields={"k": "v"}, value="5.5",
+                      currency="EUR"),
+    )  # fmt: skip
+    leads.log(db, lead.id, kind="call", summary="first call")
 
 
 def all_contacts(db):

@@ -81,7 +81,8 @@ def insert_rows(tx: Tx, table: str, items: list[dict[str, Any]]) -> None:
     """Insert rows with their ids as given (the caller restores sequences with :func:`reset_sequences`)."""
     if not items:
         return
-    cols = columns(table)
+    # a column the rows do not have (an export of an older revision) gets its default
+    cols = [c for c in columns(table) if c in items[0]]
     conv = _converters(table)
     prepared = []
     for item in items:
