@@ -55,6 +55,12 @@ KINDS = ["call", "email", "meeting", "message", "note"]
 BATCH = 20_000
 
 
+def cache_dir() -> Path:
+    """Where the built databases are kept between runs: $TINYCRM_BENCH_CACHE, or a folder in the temporary
+    directory (never the source tree)."""
+    return Path(os.environ.get("TINYCRM_BENCH_CACHE") or Path(tempfile.gettempdir()) / "tinycrm-bench")
+
+
 # --- building -------------------------------------------------------------------------------------------
 
 
@@ -82,6 +88,16 @@ def _insert(tx, table: str, cols: list[str], rows) -> None:  # noqa: ANN001 - a 
             copy.write_row(row)
 
 
+_SYLLABLES = "an bel cor da el fin gar hal is jo ka lu mar nor ol pe ri sa tor ul ve wyn".split()
+
+
+def _person(rnd: random.Random, i: int) -> tuple[str, str, str, int]:
+    """A made-up person: given name, family name, email address and phone number (9 digits)."""
+    given = (rnd.choice(_SYLLABLES) + rnd.choice(_SYLLABLES)).capitalize()
+    family = "".join(rnd.choice(_SYLLABLES) for _ in range(3)).capitalize()
+    return given, family, f"{given}.{family}{i}@example.org".lower(), rnd.randrange(10**9)
+
+
 def _fill(db, contacts_n: int, deals_n: int, tasks_n: int, interactions_n: int) -> None:  # noqa: ANN001, PLR0915
     rnd = random.Random(12)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -106,33 +122,52 @@ def _fill(db, contacts_n: int, deals_n: int, tasks_n: int, interactions_n: int) 
             ((i, f"scale-co-{i}", f"Company {i}", f"company {i:07d}", now, now, 1) for i in range(1, 1001)),
         )
 
+        people = [_person(rnd, i) for i in range(1, contacts_n + 1)]
+        for i in range(1, contacts_n + 1):  # one in fifty is a duplicate of an earlier contact
+            if i > 100 and rnd.random() < 0.02:
+                given, family, email, number = people[rnd.randint(1, i - 1) - 1]
+                mine = people[i - 1]
+                people[i - 1] = (
+                    given,
+                    family,
+                    email if rnd.random() < 0.5 else mine[2],
+                    number if rnd.random() < 0.5 else mine[3],
+                )
+
         def contact(i: int) -> tuple:
+            given, family = people[i - 1][:2]
             bday = None
             if rnd.random() < 0.6:
                 bday = f"{rnd.randint(1950, 2005)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
             cadence = rnd.choice([30, 60, 90]) if rnd.random() < 1 / 6 else None
+            name = f"{given} {family}"
             return (
-                i,
-                f"scale-c-{i}",
-                "Person",
-                str(i),
-                f"Person {i}",
-                f"person {i:07d}",
-                rnd.randint(1, 1000),
-                bday,
-                cadence,
-                rnd.random() < 0.03,
-                rnd.choice(users),
-                ago(rnd.uniform(30, 900)),
-                now,
-                1,
-            )
+                i, f"scale-c-{i}", given, family, name, name.casefold(), rnd.randint(1, 1000), bday, cadence,
+                rnd.random() < 0.03, rnd.choice(users), ago(rnd.uniform(30, 900)), now, 1,
+            )  # fmt: skip
 
         cols = (
             "id uid given_name family_name display_name sort_name company_id birthday cadence_days archived "
         )
         cols += "owner_id created_at updated_at version"
         _insert(tx, "contacts", cols.split(), (contact(i) for i in range(1, contacts_n + 1)))
+        _insert(
+            tx,
+            "contact_emails",
+            ["contact_id", "position", "label", "value", "value_key"],
+            ((i, 0, "work", p[2], p[2].casefold()) for i, p in enumerate(people, 1)),
+        )
+
+        _insert(
+            tx,
+            "contact_phones",
+            ["contact_id", "position", "label", "value", "digits"],
+            (
+                (i, 0, "mobile", f"+44 7{p[3] // 10**6:03d} {p[3] % 10**6:06d}", f"447{p[3]:09d}")
+                for i, p in enumerate(people, 1)
+            ),
+        )
+        people.clear()
 
         pipeline = tx.scalar("SELECT min(id) FROM pipelines")
         stages = [
@@ -246,7 +281,7 @@ def build(size: str, pg: str | None, fresh: bool) -> str:
         admin.close()
         url = pg.rsplit("/", 1)[0] + "/" + name
     else:
-        path = HERE / "data" / f"{_name(size)}.sqlite3"
+        path = cache_dir() / f"{_name(size)}.sqlite3"
         if fresh:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)

@@ -507,7 +507,11 @@ def duplicates_cmd(
     same company), most certain first; combine a pair with: crm merge KEEP OTHER."""
     from tinycrm.services.people import duplicates
 
-    page = render.page_of(duplicates.find(state.db()), limit_of(limit, show_all), offset)
+    wanted = limit_of(limit, show_all)
+    if wanted is None:
+        page: Any = duplicates.stream(state.db(), offset=offset)
+    else:
+        page = duplicates.page(state.db(), limit=wanted, offset=offset)
 
     def human() -> None:
         render.table(
