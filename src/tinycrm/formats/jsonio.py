@@ -17,7 +17,7 @@
 
 Tables come parents first, rows in primary-key order, with their ids, so an import restores every reference.
 Timestamps are ISO 8601 with their UTC offset, dates ``YYYY-MM-DD``, bytes (photos) base64 text. The writer
-streams (one row at a time); the reader loads the document whole.
+streams (one row at a time); so does the reader (:func:`iter_dump`).
 """
 
 from __future__ import annotations
@@ -52,8 +52,10 @@ def write_dump(
     schema_revision: str,
     exported_at: str,
     app_version: str,
+    ready: bool = False,
 ) -> dict[str, int]:
-    """Write the document, table by table, row by row; give the number of rows of each table."""
+    """Write the document, table by table, row by row; give the number of rows of each table. ``ready``: the
+    rows hold JSON values already (timestamps as text...), so they are written as they are."""
     head = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -64,13 +66,12 @@ def write_dump(
     text = json.dumps(head, ensure_ascii=False, indent=2)
     out.write(text[:-2] + ',\n  "tables": {')
     counts: dict[str, int] = {}
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     for t, (name, rows) in enumerate(tables):
         out.write(("," if t else "") + f"\n    {json.dumps(name)}: [")
         n = 0
         for row in rows:
-            line = json.dumps(
-                {k: _value(v) for k, v in row.items()}, ensure_ascii=False, separators=(",", ":")
-            )
+            line = encode(row if ready else {k: _value(v) for k, v in row.items()})
             out.write(("," if n else "") + "\n      " + line)
             n += 1
         out.write("\n    ]" if n else "]")

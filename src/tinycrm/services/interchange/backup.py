@@ -11,10 +11,12 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,7 +33,8 @@ from tinycrm.services.interchange.files import (
 )
 from tinycrm.services.people.contact_loader import reindex_all
 from tinycrm.store import tables
-from tinycrm.store.database import Database, Tx
+from tinycrm.store.database import Database, Tx, as_date, as_datetime
+from tinycrm.store.sql import batches
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -80,13 +83,14 @@ def export_json(db: Database, target: str | Path | TextIO, *, force: bool = Fals
     from tinycrm.services.common import now
 
     def write(out: Any, tx: Tx) -> dict[str, int]:
-        walk = ((t, tables.rows(tx, t)) for t in tables.table_order())
+        walk = ((t, json_rows(tx, t)) for t in tables.table_order())
         return write_dump(
             out,
             walk,
             schema_revision=_head_revision(),
             exported_at=to_iso(now()) or "",
             app_version=__version__,
+            ready=True,
         )
 
     if isinstance(target, (str, Path)):
@@ -103,6 +107,67 @@ def export_json(db: Database, target: str | Path | TextIO, *, force: bool = Fals
 
     audit_export(db, "json", counts.get("contacts", 0), name)
     return DumpReport(name, counts)
+
+
+#: a timestamp as SQLite stores it (UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``), or a date: the JSON text is made
+#: from the stored text, without parsing it into a datetime and formatting that again
+_STORED_TIME = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d{6})?")
+_STORED_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+
+
+def _json_time(value: Any) -> Any:
+    """A stored timestamp as the JSON export writes it: ISO 8601 in UTC with its offset
+    (``datetime.isoformat``: no fraction when it is zero)."""
+    if isinstance(value, str):
+        m = _STORED_TIME.fullmatch(value)
+        if m is None:
+            value = as_datetime(value)
+        else:
+            fraction = m.group(1)
+            keep = len(value) - 7 if fraction == ".000000" else len(value)
+            return f"{value[:10]}T{value[11:keep]}+00:00"
+    if value is None:
+        return None
+    return (value if value.tzinfo is UTC else as_datetime(value)).isoformat()  # type: ignore[union-attr]
+
+
+def _json_date(value: Any) -> Any:
+    if value is None or (isinstance(value, str) and _STORED_DATE.fullmatch(value)):
+        return value
+    return as_date(value).isoformat()  # type: ignore[union-attr]
+
+
+def _json_columns(table: str) -> dict[str, Callable[[Any], Any]]:
+    """How each column of ``table`` that needs it becomes a JSON value (the rest go as they are)."""
+    import base64
+
+    import sqlalchemy as sa
+
+    from tinycrm.store.schema import metadata
+
+    out: dict[str, Callable[[Any], Any]] = {}
+    for col in metadata.tables[table].columns:
+        if isinstance(col.type, sa.Boolean):
+            out[col.name] = lambda v: None if v is None else bool(v)
+        elif isinstance(col.type, sa.DateTime):
+            out[col.name] = _json_time
+        elif isinstance(col.type, sa.Date):
+            out[col.name] = _json_date
+        elif isinstance(col.type, sa.LargeBinary):
+            out[col.name] = lambda v: None if v is None else base64.b64encode(bytes(v)).decode("ascii")
+    return out
+
+
+def json_rows(tx: Tx, table: str) -> Iterator[dict[str, Any]]:
+    """The rows of ``table`` as the JSON export writes them, in primary-key order: one query read through a
+    cursor (never ``OFFSET``, which walks again every row it skips), each value turned into its JSON form once."""
+    cols = tables.columns(table)
+    conv = _json_columns(table)
+    pairs = [(i, c, conv.get(c)) for i, c in enumerate(cols)]
+    sql = f"SELECT {', '.join(cols)} FROM {table} ORDER BY {', '.join(tables.primary_key(table))}"
+    for rows in batches(tx, sql, size=2000):
+        for r in rows:
+            yield {c: (f(r[i]) if f is not None else r[i]) for i, c, f in pairs}
 
 
 def _replace_all(
