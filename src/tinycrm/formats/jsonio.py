@@ -70,10 +70,16 @@ def write_dump(
     for t, (name, rows) in enumerate(tables):
         out.write(("," if t else "") + f"\n    {json.dumps(name)}: [")
         n = 0
+        lines: list[str] = []
         for row in rows:
-            line = encode(row if ready else {k: _value(v) for k, v in row.items()})
-            out.write(("," if n else "") + "\n      " + line)
-            n += 1
+            lines.append(encode(row if ready else {k: _value(v) for k, v in row.items()}))
+            if len(lines) >= 500:  # a write for many rows
+                out.write(("," if n else "") + "\n      " + ",\n      ".join(lines))
+                n += len(lines)
+                lines = []
+        if lines:
+            out.write(("," if n else "") + "\n      " + ",\n      ".join(lines))
+            n += len(lines)
         out.write("\n    ]" if n else "]")
         counts[name] = n
     out.write("\n  }\n}\n")

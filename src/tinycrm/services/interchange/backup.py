@@ -119,6 +119,8 @@ def _json_time(value: Any) -> Any:
     """A stored timestamp as the JSON export writes it: ISO 8601 in UTC with its offset
     (``datetime.isoformat``: no fraction when it is zero)."""
     if isinstance(value, str):
+        if len(value) == 26 and value[10] == " " and value[19] == ".":  # as SQLite stores it: slices only
+            return f"{value[:10]}T{value[11:19]}{'' if value.endswith('.000000') else value[19:]}+00:00"
         m = _STORED_TIME.fullmatch(value)
         if m is None:
             value = as_datetime(value)
@@ -162,12 +164,14 @@ def json_rows(tx: Tx, table: str) -> Iterator[dict[str, Any]]:
     """The rows of ``table`` as the JSON export writes them, in primary-key order: one query read through a
     cursor (never ``OFFSET``, which walks again every row it skips), each value turned into its JSON form once."""
     cols = tables.columns(table)
-    conv = _json_columns(table)
-    pairs = [(i, c, conv.get(c)) for i, c in enumerate(cols)]
+    conv = list(_json_columns(table).items())
     sql = f"SELECT {', '.join(cols)} FROM {table} ORDER BY {', '.join(tables.primary_key(table))}"
-    for rows in batches(tx, sql, size=2000):
+    for rows in batches(tx, sql, size=2000, plain=True):
         for r in rows:
-            yield {c: (f(r[i]) if f is not None else r[i]) for i, c, f in pairs}
+            row = dict(zip(cols, r, strict=True))
+            for c, f in conv:
+                row[c] = f(row[c])
+            yield row
 
 
 def _replace_all(
