@@ -446,7 +446,7 @@ def main() -> None:
                     f"sqlite:///{fresh}",
                     *(str(export) if a == "{export}" else a for a in argv),
                 ]
-            runs = min(args.runs, 3) if heavy else args.runs
+            runs = max(1, args.runs // 3) if heavy else args.runs
             results[name].append(measure(cmd, size_env, runs, fresh))
             t, b, peak = results[name][-1]
             print(
@@ -456,7 +456,7 @@ def main() -> None:
     shutil.rmtree(home, ignore_errors=True)
     store = "PostgreSQL" if args.pg else "SQLite"
     print(
-        f"{store}; medians of {args.runs} runs (3 for whole lists); ratio = the command / `python -c pass` in "
+        f"{store}; medians of {args.runs} runs ({max(1, args.runs // 3)} for whole lists); ratio = the command / `python -c pass` in "
         "the same run; peak memory = the largest ru_maxrss of the command's process"
     )
     print("| command | " + " | ".join(sizes) + " | verdict |")
