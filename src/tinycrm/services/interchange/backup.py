@@ -199,6 +199,8 @@ def _replace_all(
     from tinycrm.services.people.interactions import refresh_last_interaction
 
     refresh_last_interaction(tx)  # derived data: an export made before revision 0003 does not carry it
+    if source.get("rows") is None:  # read as it was written: counted on the way
+        source = {**source, "rows": sum(counts.values())}
     audit(tx, "import", "database", None, {k: (None, val) for k, val in source.items()})
     return counts
 
@@ -212,39 +214,73 @@ def _refuse_unless_empty(db: Database, replace: bool, what: str) -> None:
 
 
 def import_json(db: Database, file: Source, *, replace: bool = False) -> DumpReport:
-    """Restore a JSON export into an empty database (with ``replace``, into any: everything in it goes)."""
-    from tinycrm.formats.jsonio import decode_row, read_dump
+    """Restore a JSON export into an empty database (with ``replace``, into any: everything in it goes). The
+    file is read as it is written into the database, a row at a time, in one transaction: a problem found on
+    the way (a bad row, a table this tinycrm does not know) leaves the database as it was."""
+    from tinycrm.formats.jsonio import DumpReader, check_head
     from tinycrm.store.migrations import SAME_DATA_AS_HEAD
 
     with file.open() as fh:
-        dump = read_dump(fh.read(), source=file.name)
-    if dump.schema_revision not in SAME_DATA_AS_HEAD:
-        raise InvalidInput(
-            f"{file.name} was exported from schema revision {dump.schema_revision}; this tinycrm has "
-            f"{_head_revision()}: import it with the tinycrm version that made it, then upgrade"
+        reader = DumpReader(fh, source=file.name)
+        head = reader.head()
+        check_head(head, file.name)
+        revision = str(head.get("schema_revision"))
+        if revision not in SAME_DATA_AS_HEAD:
+            raise InvalidInput(
+                f"{file.name} was exported from schema revision {revision}; this tinycrm has "
+                f"{_head_revision()}: import it with the tinycrm version that made it, then upgrade"
+            )
+        _refuse_unless_empty(
+            db,
+            replace,
+            "import a JSON export only into an empty database, e.g. "
+            "crm --db sqlite:///new.sqlite3 import json FILE (or crm restore FILE --yes to replace everything)",
         )
-    known = tables.table_order()
-    unknown = sorted(set(dump.tables) - set(known))
-    if unknown:
-        raise InvalidInput(f"{file.name} has tables this tinycrm does not know: {', '.join(unknown)}")
-    from tinycrm.services.interchange.rowcheck import check_dump
-
-    check_dump(dump.tables, file.name, known)
-    _refuse_unless_empty(
-        db,
-        replace,
-        "import a JSON export only into an empty database, e.g. "
-        "crm --db sqlite:///new.sqlite3 import json FILE (or crm restore FILE --yes to replace everything)",
-    )
-    total = sum(len(dump.tables.get(table, [])) for table in known)
-
-    def rows_of(table: str) -> Iterable[dict[str, Any]]:
-        binary = tables.binary_columns(table)
-        return (decode_row(r, binary) for r in dump.tables.get(table, []))
-
-    with db.write() as tx:
-        counts = _replace_all(tx, rows_of, {"format": "json", "source": file.name, "rows": total})
+        rows_of, finish = _tables_in_order(reader, file.name)
+        with db.write() as tx:
+            counts = _replace_all(tx, rows_of, {"format": "json", "source": file.name, "rows": None})
+            finish()
     return DumpReport(file.name, counts)
+
+
+def _tables_in_order(
+    reader: Any, source: str
+) -> tuple[Callable[[str], Iterable[dict[str, Any]]], Callable[[], None]]:
+    """``rows_of(table)`` for :func:`_replace_all`, which asks for the tables parents first: each table's rows
+    checked (:class:`~tinycrm.services.interchange.rowcheck.DumpCheck`) and ready to insert, streamed from
+    the file when it comes in that order (as ``crm export json`` writes it); a table that comes early is
+    kept in memory until its turn. ``finish()`` reads the rest of the file (a table this tinycrm does not
+    know is an error)."""
+    from tinycrm.formats.jsonio import decode_row
+    from tinycrm.services.interchange.rowcheck import DumpCheck
+
+    known = tables.table_order()
+    check = DumpCheck(source, known)
+    coming = reader.tables()
+    early: dict[str, list[dict[str, Any]]] = {}
+
+    def raw(table: str) -> Iterator[dict[str, Any]]:
+        if table in early:
+            yield from early.pop(table)
+            return
+        for name, rows in coming:
+            if name not in known:
+                raise InvalidInput(f"{source} has tables this tinycrm does not know: {name}")
+            if name == table:
+                yield from rows
+                return
+            early[name] = list(rows)
+
+    def rows_of(table: str) -> Iterator[dict[str, Any]]:
+        binary = tables.binary_columns(table)
+        return (decode_row(r, binary) for r in check.rows(table, raw(table)))
+
+    def finish() -> None:
+        for name, _ in coming:
+            if name not in known:
+                raise InvalidInput(f"{source} has tables this tinycrm does not know: {name}")
+
+    return rows_of, finish
 
 
 # --- backups --------------------------------------------------------------------------------------------
