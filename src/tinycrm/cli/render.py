@@ -169,12 +169,13 @@ def json_array(items: Iterable[Any]) -> None:
 
 
 _SCALARS = {True: "true", False: "false", None: "null"}
+#: the JSON field names of each read model class (its dataclass fields, less the private ones)
+_NAMES: dict[type, list[str]] = {}
 
 
 def _indented(value: Any, indent: str) -> str:
     """``json.dumps(to_json(value), ensure_ascii=False, indent=2)`` at nesting ``indent``, each string and number
     through the C encoder (``indent`` makes json use its pure-Python one, several times slower on a long list)."""
-    from dataclasses import fields, is_dataclass
     from json.encoder import encode_basestring
 
     kind = type(value)
@@ -184,8 +185,13 @@ def _indented(value: Any, indent: str) -> str:
         return int.__repr__(value)
     if value is None or kind is bool:
         return _SCALARS[value]
-    if is_dataclass(value) and not isinstance(value, type):
-        pairs = [(f.name, getattr(value, f.name)) for f in fields(value) if not f.name.startswith("_")]
+    names = _NAMES.get(kind)
+    if names is None and hasattr(kind, "__dataclass_fields__"):
+        from dataclasses import fields
+
+        names = _NAMES[kind] = [f.name for f in fields(value) if not f.name.startswith("_")]
+    if names is not None:
+        pairs = [(n, getattr(value, n)) for n in names]
     elif isinstance(value, dict):
         pairs = [(str(k), v) for k, v in value.items()]
     elif isinstance(value, (list, tuple)):
@@ -202,8 +208,15 @@ def _indented(value: Any, indent: str) -> str:
     if not pairs:
         return "{}"
     inner = indent + "  "
-    body = ",\n".join(f"{inner}{encode_basestring(k)}: {_indented(v, inner)}" for k, v in pairs)
-    return "{\n" + body + "\n" + indent + "}"
+    sep = ",\n" + inner
+    return (
+        "{\n"
+        + inner
+        + sep.join(f"{encode_basestring(k)}: {_indented(v, inner)}" for k, v in pairs)
+        + "\n"
+        + indent
+        + "}"
+    )
 
 
 def stream_notice(stream: Any, what: str, *, as_json: bool = False) -> None:
