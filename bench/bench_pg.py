@@ -2,7 +2,7 @@
 
     python bench/bench_pg.py [--contacts 100000] [--runs 15] [--pg postgresql+psycopg://USER:PASS@HOST/postgres]
 
-The SQLite database comes from bench/generate.py (cached in bench/data/); the PostgreSQL one is made from it
+The SQLite database comes from bench/generate.py (cached in /tmp/tinycrm-bench/); the PostgreSQL one is made from it
 with `crm db copy` (bulk inserts, one transaction, verified by counts and checksums), into a database named
 tinycrm_bench_N on the server (kept for the next run; --fresh rebuilds it). Whole-process wall time, median of
 --runs, output to a pipe, as ratios to `python -c pass` measured in the same run. The import of psycopg,

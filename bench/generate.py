@@ -1,6 +1,6 @@
 """Generate a realistic benchmark database: N contacts with companies, tags and interactions.
 
-    python bench/generate.py --contacts 100000 [--out bench/data/contacts-100000.sqlite3] [--db URL]
+    python bench/generate.py --contacts 100000 [--out /tmp/tinycrm-bench/contacts-100000.sqlite3] [--db URL]
 
 Contacts go through the same service code as `crm add-contact` (services.demo.populate), in large
 transactions, so the data, the search index and the audit log look like real use. The result is cached: an
@@ -19,7 +19,13 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 
 def default_path(n: int) -> Path:
-    return HERE / "data" / f"contacts-{n}.sqlite3"
+    """The cached database of ``n`` contacts: in $TINYCRM_BENCH_CACHE, or a folder in the temporary directory
+    (never the source tree)."""
+    import os
+    import tempfile
+
+    cache = os.environ.get("TINYCRM_BENCH_CACHE") or Path(tempfile.gettempdir()) / "tinycrm-bench"
+    return Path(cache) / f"contacts-{n}.sqlite3"
 
 
 def generate(n: int, out: Path | None = None, url: str | None = None, fresh: bool = False) -> str:

@@ -83,7 +83,12 @@ def list_cmd(
     from tinycrm.services.people import companies
 
     page = companies.list_companies(
-        state.db(), limit=limit_of(limit, show_all), offset=offset, tag=tag, owner=owner_of(owner, mine)
+        state.db(),
+        limit=limit_of(limit, show_all),
+        offset=offset,
+        tag=tag,
+        owner=owner_of(owner, mine),
+        stream=show_all,
     )
 
     def human() -> None:

@@ -39,31 +39,46 @@ def show_deals(page: Any, as_json: bool, what: str = "deals", reason: bool = Fal
     """A page of deals; ``reason``: with the column that says why each one is idle."""
 
     def human() -> None:
-        rows = []
-        for d in page.items:
-            row = [
-                d.id,
-                d.title,
-                d.stage,
-                amount(d.value),
-                d.currency,
-                d.expected_close or "",
-                d.company or "",
-                d.owner or "",
-                d.status,
-            ]
-            if reason:
-                row.append(d.idle_reason or "")
-            elif render.is_tty():
-                row.append("idle" if d.idle else "")
-            rows.append(row)
-        headers = ["id", "title", "stage", "value", "cur", "close", "company", "owner", "status"]
-        headers.append("why" if reason else "")
         render.table(
-            rows, headers, styles=["dim", "bold", "magenta", None, "dim", "cyan", None, "dim", None, "red"]
+            _deal_rows(page.items, reason),
+            [
+                "id",
+                "title",
+                "stage",
+                "value",
+                "cur",
+                "close",
+                "company",
+                "owner",
+                "status",
+                "why" if reason else "",
+            ],
+            styles=["dim", "bold", "magenta", None, "dim", "cyan", None, "dim", None, "red"],
         )
 
     render.emit_page(page, what, as_json, human)
+
+
+def _deal_rows(items: Any, reason: bool) -> Any:
+    """The table rows of deals, one at a time (a whole list is never held)."""
+    tty = render.is_tty()
+    for d in items:
+        row = [
+            d.id,
+            d.title,
+            d.stage,
+            amount(d.value),
+            d.currency,
+            d.expected_close or "",
+            d.company or "",
+            d.owner or "",
+            d.status,
+        ]
+        if reason:
+            row.append(d.idle_reason or "")
+        elif tty:
+            row.append("idle" if d.idle else "")
+        yield row
 
 
 def show_deal(d: Any, entries: list | None, as_json: bool) -> None:
@@ -213,6 +228,7 @@ def list_cmd(
         limit=limit_of(limit, show_all),
         offset=offset,
         sort=sort,
+        stream=show_all,
     )
     show_deals(page, as_json)
 

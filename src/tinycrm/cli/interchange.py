@@ -521,7 +521,11 @@ def duplicates_cmd(
 
         show_lead_duplicates(limit_of(limit, show_all), offset, as_json)
         return
-    page = render.page_of(duplicates.find(state.db()), limit_of(limit, show_all), offset)
+    wanted = limit_of(limit, show_all)
+    if wanted is None:
+        page: Any = duplicates.stream(state.db(), offset=offset)
+    else:
+        page = duplicates.page(state.db(), limit=wanted, offset=offset)
 
     def human() -> None:
         render.table(

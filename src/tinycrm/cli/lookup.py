@@ -68,9 +68,7 @@ def list_contacts(
     """``crm contact list``: a page of contacts; the exit code."""
     from tinycrm.services.people import contact_search
 
-    page = contact_search.list_contacts(
-        db(),
-        limit=None if show_all else limit,
+    options: dict[str, Any] = dict(
         offset=offset,
         tag=tag,
         company=company,
@@ -78,6 +76,10 @@ def list_contacts(
         sort=sort,
         owner=owner_of(db, owner, mine),
     )
+    if show_all:
+        page: Any = contact_search.stream_contacts(db(), **options)
+    else:
+        page = contact_search.list_contacts(db(), limit=limit, **options)
     show_summaries(page, as_json)
     return 0
 

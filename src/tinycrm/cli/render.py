@@ -77,11 +77,13 @@ def table(
     footer: str | None = None,
     styles: Sequence[str | None] | None = None,
 ) -> None:
-    rows = list(rows)
     if not is_tty():
+        # to a pipe: each row as it comes (a streamed list is never held whole)
+        write = sys.stdout.write
         for row in rows:
-            out("\t".join(clean(c) for c in row))
+            write("\t".join(clean(c) for c in row) + "\n")
         return
+    rows = list(rows)
     from rich.table import Table
 
     t = Table(title=title, caption=footer, show_edge=False, header_style="bold", pad_edge=False, box=None)
@@ -141,9 +143,92 @@ def emit(value: Any, as_json: bool, human: Callable[[], None]) -> None:
 
 def emit_page(page: Any, what: str, as_json: bool, human: Callable[[], None]) -> None:
     """One page of a list (a services ``Page``): its items as a JSON array, or ``human()`` (which shows
-    ``page.items``); then :func:`page_notice`. Every paged command prints through this."""
+    ``page.items``); then :func:`page_notice`. Every paged command prints through this. A ``Stream`` (a whole
+    list, ``--all``) is written as it is read: ``page.items`` is then the stream, which ``human()`` walks once."""
+    from tinycrm.domain.rows import Stream
+
+    if isinstance(page, Stream):
+        if as_json:
+            json_array(page.items)
+        else:
+            human()
+        stream_notice(page, what, as_json=as_json)
+        return
     emit(page.items, as_json, human)
     page_notice(page, what, as_json=as_json)
+
+
+def json_array(items: Iterable[Any]) -> None:
+    """A JSON array written an item at a time: the same text :func:`print_json` gives for the whole list."""
+    write = sys.stdout.write
+    first = True
+    for item in items:
+        write(("[\n  " if first else ",\n  ") + _indented(item, "  "))
+        first = False
+    write("[]\n" if first else "\n]\n")
+
+
+_SCALARS = {True: "true", False: "false", None: "null"}
+#: the JSON field names of each read model class (its dataclass fields, less the private ones)
+_NAMES: dict[type, list[str]] = {}
+
+
+def _indented(value: Any, indent: str) -> str:
+    """``json.dumps(to_json(value), ensure_ascii=False, indent=2)`` at nesting ``indent``, each string and number
+    through the C encoder (``indent`` makes json use its pure-Python one, several times slower on a long list)."""
+    from json.encoder import encode_basestring
+
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None or kind is bool:
+        return _SCALARS[value]
+    names = _NAMES.get(kind)
+    if names is None and hasattr(kind, "__dataclass_fields__"):
+        from dataclasses import fields
+
+        names = _NAMES[kind] = [f.name for f in fields(value) if not f.name.startswith("_")]
+    if names is not None:
+        pairs = [(n, getattr(value, n)) for n in names]
+    elif isinstance(value, dict):
+        pairs = [(str(k), v) for k, v in value.items()]
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        inner = indent + "  "
+        return "[\n" + ",\n".join(inner + _indented(v, inner) for v in value) + "\n" + indent + "]"
+    else:
+        import json
+
+        from tinycrm.domain.rows import to_json
+
+        return json.dumps(to_json(value), ensure_ascii=False)
+    if not pairs:
+        return "{}"
+    inner = indent + "  "
+    sep = ",\n" + inner
+    return (
+        "{\n"
+        + inner
+        + sep.join(f"{encode_basestring(k)}: {_indented(v, inner)}" for k, v in pairs)
+        + "\n"
+        + indent
+        + "}"
+    )
+
+
+def stream_notice(stream: Any, what: str, *, as_json: bool = False) -> None:
+    """:func:`page_notice` for a whole list read from ``--offset`` on, once it has been written."""
+    shown, offset = stream.shown, stream.offset
+    total = stream.total if stream.total is not None else offset + shown
+    if shown and offset:
+        note(f"{offset + 1}-{offset + shown} of {total} {what}")
+    elif offset and total:
+        note(f"nothing from {offset + 1} on: there are {total} {what}")
+    elif not shown and not offset and is_tty() and not as_json:
+        note(f"no {what}")
 
 
 def page_of(items: Sequence[Any], limit: int | None, offset: int) -> Any:

@@ -198,6 +198,7 @@ def list_cmd(
         owner=_owner(owner, mine),
         limit=limit_of(limit, show_all),
         offset=offset,
+        stream=show_all,
     )
     show_tasks(page, as_json)
 

@@ -10,6 +10,7 @@ tens of milliseconds.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
@@ -96,3 +97,23 @@ class Page(Generic[T]):
     @property
     def more(self) -> bool:
         return self.offset + len(self.items) < self.total
+
+
+class Stream(Generic[T]):
+    """A whole list (``--all``) read as it is shown: ``items`` come from the store a batch at a time, so memory
+    stays the same however long the list is. ``offset``: where it starts; ``shown`` counts the items given so
+    far (the list's length once they have all been read); ``total``: how long the whole list is, when the
+    reader counted it (it may set it once it has begun). A plain class: see the module's description."""
+
+    limit = None
+
+    def __init__(self, items: Iterable[T], offset: int = 0, total: int | None = None) -> None:
+        self.items: Iterator[T] = self._count(items)
+        self.offset = offset
+        self.shown = 0
+        self.total = total
+
+    def _count(self, items: Iterable[T]) -> Iterator[T]:
+        for item in items:
+            self.shown += 1
+            yield item

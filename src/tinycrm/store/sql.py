@@ -6,13 +6,17 @@ in the subset of SQL that SQLite and PostgreSQL share.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tinycrm.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from tinycrm.store.database import Tx
+    from tinycrm.domain.rows import Stream
+    from tinycrm.store.database import Database, Tx
+
+T = TypeVar("T")
 
 
 #: lists up to this long are written ``:p0, :p1, ...``; longer ones travel as one parameter
@@ -89,3 +93,71 @@ def exact_sum(expr: str, alias: str) -> str:
 def summed(row: Any, alias: str) -> int:
     """The exact total of an :func:`exact_sum` column pair of ``row`` (0 for no rows)."""
     return int(row[f"{alias}_hi"] or 0) * _SPLIT + int(row[f"{alias}_lo"] or 0)
+
+
+#: rows per batch of :func:`batches`
+BATCH = 1000
+
+_cursors = itertools.count(1)
+
+
+def batches(
+    tx: Tx, sql: str, params: Mapping[str, Any] | None = None, *, size: int = BATCH, plain: bool = False
+) -> Iterator[list[Any]]:
+    """The rows of a query, ``size`` at a time, read from the store as they are asked for: a cursor of its own
+    on SQLite, a server-side (named) cursor on PostgreSQL. The whole result never sits in memory, nothing is
+    read twice (no ``OFFSET`` walk), and other queries of the same transaction may run between two batches
+    (to load what each row of the batch shows). ``plain``: rows as tuples (no access by column name; faster on
+    SQLite)."""
+    conn = tx._cur.connection  # noqa: SLF001 - the kit reads through the transaction's own connection
+    text = tx.db.dialect.sql(sql)
+    cur = conn.cursor() if tx.db.is_sqlite else conn.cursor(name=f"tinycrm_rows_{next(_cursors)}")
+    if plain and tx.db.is_sqlite:
+        cur.row_factory = None
+    try:
+        try:
+            cur.execute(text, params or {})
+        except Exception as exc:  # noqa: BLE001 - mapped as Tx maps them
+            from tinycrm.store.database import value_error
+
+            raise value_error(exc) or tx.db.dialect.translate_error(exc) from exc
+        while rows := cur.fetchmany(size):
+            yield rows
+    finally:
+        cur.close()
+
+
+def column_batches(
+    tx: Tx, sql: str, params: Mapping[str, Any] | None = None, *, size: int = BATCH
+) -> Iterator[list[Any]]:
+    """The first column of :func:`batches`."""
+    for rows in batches(tx, sql, params, size=size):
+        yield [r[0] for r in rows]
+
+
+def from_offset(offset: int) -> str:
+    """The ``LIMIT ... OFFSET`` of a whole list read from ``offset`` on (nothing from the start)."""
+    return f" LIMIT {2**62} OFFSET {int(offset)}" if offset else ""
+
+
+def streamed(db: Database, offset: int, prepare: Callable[[Tx], tuple[int | None, Iterable[T]]]) -> Stream[T]:
+    """A whole list as a :class:`Stream`: ``prepare(tx)`` runs at once in a read transaction (so bad options
+    fail before anything is written) and gives the list's length (or None) and its items, which are then read
+    as they are shown, in that same transaction, closed once the last one is read."""
+    from contextlib import ExitStack
+
+    from tinycrm.domain.rows import Stream
+
+    stack = ExitStack()
+    tx = stack.enter_context(db.read())
+    try:
+        total, items = prepare(tx)
+    except BaseException:
+        stack.close()
+        raise
+
+    def walk() -> Iterator[T]:
+        with stack:
+            yield from items
+
+    return Stream(walk(), offset, total)

@@ -11,10 +11,12 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,7 +33,8 @@ from tinycrm.services.interchange.files import (
 )
 from tinycrm.services.people.contact_loader import reindex_all
 from tinycrm.store import tables
-from tinycrm.store.database import Database, Tx
+from tinycrm.store.database import Database, Tx, as_date, as_datetime
+from tinycrm.store.sql import batches
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -80,13 +83,14 @@ def export_json(db: Database, target: str | Path | TextIO, *, force: bool = Fals
     from tinycrm.services.common import now
 
     def write(out: Any, tx: Tx) -> dict[str, int]:
-        walk = ((t, tables.rows(tx, t)) for t in tables.table_order())
+        walk = ((t, json_rows(tx, t)) for t in tables.table_order())
         return write_dump(
             out,
             walk,
             schema_revision=_head_revision(),
             exported_at=to_iso(now()) or "",
             app_version=__version__,
+            ready=True,
         )
 
     if isinstance(target, (str, Path)):
@@ -103,6 +107,71 @@ def export_json(db: Database, target: str | Path | TextIO, *, force: bool = Fals
 
     audit_export(db, "json", counts.get("contacts", 0), name)
     return DumpReport(name, counts)
+
+
+#: a timestamp as SQLite stores it (UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``), or a date: the JSON text is made
+#: from the stored text, without parsing it into a datetime and formatting that again
+_STORED_TIME = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d{6})?")
+_STORED_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+
+
+def _json_time(value: Any) -> Any:
+    """A stored timestamp as the JSON export writes it: ISO 8601 in UTC with its offset
+    (``datetime.isoformat``: no fraction when it is zero)."""
+    if isinstance(value, str):
+        if len(value) == 26 and value[10] == " " and value[19] == ".":  # as SQLite stores it: slices only
+            return f"{value[:10]}T{value[11:19]}{'' if value.endswith('.000000') else value[19:]}+00:00"
+        m = _STORED_TIME.fullmatch(value)
+        if m is None:
+            value = as_datetime(value)
+        else:
+            fraction = m.group(1)
+            keep = len(value) - 7 if fraction == ".000000" else len(value)
+            return f"{value[:10]}T{value[11:keep]}+00:00"
+    if value is None:
+        return None
+    return (value if value.tzinfo is UTC else as_datetime(value)).isoformat()  # type: ignore[union-attr]
+
+
+def _json_date(value: Any) -> Any:
+    if value is None or (isinstance(value, str) and _STORED_DATE.fullmatch(value)):
+        return value
+    return as_date(value).isoformat()  # type: ignore[union-attr]
+
+
+def _json_columns(table: str) -> dict[str, Callable[[Any], Any]]:
+    """How each column of ``table`` that needs it becomes a JSON value (the rest go as they are)."""
+    import base64
+
+    import sqlalchemy as sa
+
+    from tinycrm.store.schema import metadata
+
+    out: dict[str, Callable[[Any], Any]] = {}
+    for col in metadata.tables[table].columns:
+        if isinstance(col.type, sa.Boolean):
+            out[col.name] = lambda v: None if v is None else bool(v)
+        elif isinstance(col.type, sa.DateTime):
+            out[col.name] = _json_time
+        elif isinstance(col.type, sa.Date):
+            out[col.name] = _json_date
+        elif isinstance(col.type, sa.LargeBinary):
+            out[col.name] = lambda v: None if v is None else base64.b64encode(bytes(v)).decode("ascii")
+    return out
+
+
+def json_rows(tx: Tx, table: str) -> Iterator[dict[str, Any]]:
+    """The rows of ``table`` as the JSON export writes them, in primary-key order: one query read through a
+    cursor (never ``OFFSET``, which walks again every row it skips), each value turned into its JSON form once."""
+    cols = tables.columns(table)
+    conv = list(_json_columns(table).items())
+    sql = f"SELECT {', '.join(cols)} FROM {table} ORDER BY {', '.join(tables.primary_key(table))}"
+    for rows in batches(tx, sql, size=2000, plain=True):
+        for r in rows:
+            row = dict(zip(cols, r, strict=True))
+            for c, f in conv:
+                row[c] = f(row[c])
+            yield row
 
 
 def _replace_all(
@@ -130,6 +199,8 @@ def _replace_all(
     from tinycrm.services.people.interactions import refresh_last_interaction
 
     refresh_last_interaction(tx)  # derived data: an export made before revision 0003 does not carry it
+    if source.get("rows") is None:  # read as it was written: counted on the way
+        source = {**source, "rows": sum(counts.values())}
     audit(tx, "import", "database", None, {k: (None, val) for k, val in source.items()})
     return counts
 
@@ -143,39 +214,73 @@ def _refuse_unless_empty(db: Database, replace: bool, what: str) -> None:
 
 
 def import_json(db: Database, file: Source, *, replace: bool = False) -> DumpReport:
-    """Restore a JSON export into an empty database (with ``replace``, into any: everything in it goes)."""
-    from tinycrm.formats.jsonio import decode_row, read_dump
+    """Restore a JSON export into an empty database (with ``replace``, into any: everything in it goes). The
+    file is read as it is written into the database, a row at a time, in one transaction: a problem found on
+    the way (a bad row, a table this tinycrm does not know) leaves the database as it was."""
+    from tinycrm.formats.jsonio import DumpReader, check_head
     from tinycrm.store.migrations import SAME_DATA_AS_HEAD
 
     with file.open() as fh:
-        dump = read_dump(fh.read(), source=file.name)
-    if dump.schema_revision not in SAME_DATA_AS_HEAD:
-        raise InvalidInput(
-            f"{file.name} was exported from schema revision {dump.schema_revision}; this tinycrm has "
-            f"{_head_revision()}: import it with the tinycrm version that made it, then upgrade"
+        reader = DumpReader(fh, source=file.name)
+        head = reader.head()
+        check_head(head, file.name)
+        revision = str(head.get("schema_revision"))
+        if revision not in SAME_DATA_AS_HEAD:
+            raise InvalidInput(
+                f"{file.name} was exported from schema revision {revision}; this tinycrm has "
+                f"{_head_revision()}: import it with the tinycrm version that made it, then upgrade"
+            )
+        _refuse_unless_empty(
+            db,
+            replace,
+            "import a JSON export only into an empty database, e.g. "
+            "crm --db sqlite:///new.sqlite3 import json FILE (or crm restore FILE --yes to replace everything)",
         )
-    known = tables.table_order()
-    unknown = sorted(set(dump.tables) - set(known))
-    if unknown:
-        raise InvalidInput(f"{file.name} has tables this tinycrm does not know: {', '.join(unknown)}")
-    from tinycrm.services.interchange.rowcheck import check_dump
-
-    check_dump(dump.tables, file.name, known)
-    _refuse_unless_empty(
-        db,
-        replace,
-        "import a JSON export only into an empty database, e.g. "
-        "crm --db sqlite:///new.sqlite3 import json FILE (or crm restore FILE --yes to replace everything)",
-    )
-    total = sum(len(dump.tables.get(table, [])) for table in known)
-
-    def rows_of(table: str) -> Iterable[dict[str, Any]]:
-        binary = tables.binary_columns(table)
-        return (decode_row(r, binary) for r in dump.tables.get(table, []))
-
-    with db.write() as tx:
-        counts = _replace_all(tx, rows_of, {"format": "json", "source": file.name, "rows": total})
+        rows_of, finish = _tables_in_order(reader, file.name)
+        with db.write() as tx:
+            counts = _replace_all(tx, rows_of, {"format": "json", "source": file.name, "rows": None})
+            finish()
     return DumpReport(file.name, counts)
+
+
+def _tables_in_order(
+    reader: Any, source: str
+) -> tuple[Callable[[str], Iterable[dict[str, Any]]], Callable[[], None]]:
+    """``rows_of(table)`` for :func:`_replace_all`, which asks for the tables parents first: each table's rows
+    checked (:class:`~tinycrm.services.interchange.rowcheck.DumpCheck`) and ready to insert, streamed from
+    the file when it comes in that order (as ``crm export json`` writes it); a table that comes early is
+    kept in memory until its turn. ``finish()`` reads the rest of the file (a table this tinycrm does not
+    know is an error)."""
+    from tinycrm.formats.jsonio import decode_row
+    from tinycrm.services.interchange.rowcheck import DumpCheck
+
+    known = tables.table_order()
+    check = DumpCheck(source, known)
+    coming = reader.tables()
+    early: dict[str, list[dict[str, Any]]] = {}
+
+    def raw(table: str) -> Iterator[dict[str, Any]]:
+        if table in early:
+            yield from early.pop(table)
+            return
+        for name, rows in coming:
+            if name not in known:
+                raise InvalidInput(f"{source} has tables this tinycrm does not know: {name}")
+            if name == table:
+                yield from rows
+                return
+            early[name] = list(rows)
+
+    def rows_of(table: str) -> Iterator[dict[str, Any]]:
+        binary = tables.binary_columns(table)
+        return (decode_row(r, binary) for r in check.rows(table, raw(table)))
+
+    def finish() -> None:
+        for name, _ in coming:
+            if name not in known:
+                raise InvalidInput(f"{source} has tables this tinycrm does not know: {name}")
+
+    return rows_of, finish
 
 
 # --- backups --------------------------------------------------------------------------------------------

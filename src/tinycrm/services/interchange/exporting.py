@@ -16,7 +16,7 @@ from typing import Any, TextIO, cast
 
 from tinycrm.domain.errors import CrmError, InvalidInput, Refused
 from tinycrm.services.common import audit
-from tinycrm.services.interchange.contactdata import contact_ids, iter_contacts
+from tinycrm.services.interchange.contactdata import stream_contacts
 from tinycrm.services.interchange.files import atomic_file, clean_stale, database_files, refuse_database
 from tinycrm.store.database import Database, Tx
 
@@ -93,14 +93,13 @@ def export_vcards(
     if isinstance(target, (str, Path)):
         refuse_database(db, target, "give another file name for the export")
     with db.read() as tx:
-        ids = contact_ids(tx, tag=tag)
         if isinstance(target, (str, Path)):
             with atomic_file(target, force=force, keep=database_files(db)) as fh:
-                for c in iter_contacts(tx, ids):
+                for c in stream_contacts(tx, tag=tag):
                     fh.write(write_card(c, version).encode("utf-8"))
                     written += 1
         else:
-            for c in iter_contacts(tx, ids):
+            for c in stream_contacts(tx, tag=tag):
                 target.write(write_card(c, version))
                 written += 1
             target.flush()
@@ -171,8 +170,7 @@ def _export_vdir(db: Database, folder: Path, *, version: str, tag: str | None, f
             by_uid.setdefault(f.uid, f.name)
     written = unchanged = 0
     with db.read() as tx:
-        ids = contact_ids(tx, tag=tag)
-        for c in iter_contacts(tx, ids):
+        for c in stream_contacts(tx, tag=tag):
             data = write_card(c, version).encode("utf-8")
             key = card_uid(data) or c.uid.encode("utf-8", "surrogatepass")
             name = _vdir_file_of(c.uid, key, files, by_uid)
@@ -229,15 +227,16 @@ def export_csv(
     if isinstance(target, (str, Path)):
         refuse_database(db, target, "give another file name for the export")
     with db.read() as tx:
-        ids = contact_ids(tx, tag=tag)
         layout = _csv_layout(tx, preset)
         if isinstance(target, (str, Path)):
             with atomic_file(target, force=force, binary=False, keep=database_files(db)) as fh:
                 # a BOM, so that spreadsheet programs read the file as UTF-8
                 fh.write("\ufeff")
-                written = write_csv(iter_contacts(tx, ids), cast(TextIO, fh), preset=preset, layout=layout)
+                written = write_csv(
+                    stream_contacts(tx, tag=tag), cast(TextIO, fh), preset=preset, layout=layout
+                )
         else:
-            written = write_csv(iter_contacts(tx, ids), target, preset=preset, layout=layout)
+            written = write_csv(stream_contacts(tx, tag=tag), target, preset=preset, layout=layout)
             target.flush()
     name = _target_name(target)
     audit_export(db, f"csv {preset}", written, name)

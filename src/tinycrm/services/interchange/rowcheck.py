@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -240,14 +240,27 @@ class _Table:
 def check_dump(tables: dict[str, list[dict[str, Any]]], source: str, order: list[str]) -> None:
     """Check every row of a JSON export's ``tables`` (in ``order``: parents first); :class:`InvalidInput` for the
     first problem, naming ``source``, the table, the row (1 for the first, and its id) and the field."""
-    rules = _rules()
-    ids: dict[str, set[Any]] = {}
+    check = DumpCheck(source, order)
     for name in order:
-        spec = _Table(name, rules)
+        for _ in check.rows(name, tables.get(name, [])):
+            pass
+
+
+class DumpCheck:
+    """:func:`check_dump` a table at a time, as the rows go by (parents first): :meth:`rows` gives each row
+    once it is checked. It keeps the ids of each table and the values of its unique keys, not the rows."""
+
+    def __init__(self, source: str, order: list[str]) -> None:
+        self.source = source
+        self.rules = _rules()
+        self.ids: dict[str, set[Any]] = {name: set() for name in order}
+
+    def rows(self, name: str, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        spec = _Table(name, self.rules)
         seen: list[set[tuple[Any, ...]]] = [set() for _ in spec.keys]
-        ids[name] = set()
-        for n, row in enumerate(tables.get(name, []), start=1):
-            where = f"{source}: table {name}, row {n}" + (
+        ids = self.ids[name] = set()
+        for n, row in enumerate(rows, start=1):
+            where = f"{self.source}: table {name}, row {n}" + (
                 f" (id {row['id']})" if type(row.get("id")) is int else ""
             )
             _check_row(spec, row, where)
@@ -261,10 +274,11 @@ def check_dump(tables: dict[str, list[dict[str, Any]]], source: str, order: list
                 done.add(value)
             for column, parent in spec.references:
                 ref = row.get(column)
-                if ref is not None and ref not in ids[parent]:
+                if ref is not None and ref not in self.ids.get(parent, ()):
                     raise InvalidInput(f"{where}, field {column}: {parent} has no row with id {ref}")
             if "id" in row:
-                ids[name].add(row["id"])
+                ids.add(row["id"])
+            yield row
 
 
 def _check_row(spec: _Table, row: dict[str, Any], where: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from tinycrm.domain import validation as v
 from tinycrm.domain.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from tinycrm.domain.people import CompanyInput, CompanyRead, CompanySummary, Page, Ref
+from tinycrm.domain.rows import Stream
 from tinycrm.services.common import (
     MAX_ID,
     Edit,
@@ -26,7 +27,7 @@ from tinycrm.services.common import (
 )
 from tinycrm.services.people.contact_loader import reindex
 from tinycrm.store.database import Database, Tx, as_datetime
-from tinycrm.store.sql import escape_like, page_sql, placeholders
+from tinycrm.store.sql import batches, escape_like, from_offset, page_sql, placeholders, streamed
 
 SIMPLE = ("name", "domain", "website", "phone", "address", "notes")
 MAX_NAME = 300  # the companies.name column
@@ -288,9 +289,16 @@ def _only(ref: str, rows: list[Any]) -> Ref:
 
 
 def list_companies(
-    db: Database, *, limit: int | None = 20, offset: int = 0, tag: str | None = None, owner: str | None = None
-) -> Page[CompanySummary]:
-    """A page of companies by name; ``owner``: only this user's (``--mine`` passes the acting user)."""
+    db: Database,
+    *,
+    limit: int | None = 20,
+    offset: int = 0,
+    tag: str | None = None,
+    owner: str | None = None,
+    stream: bool = False,
+) -> Page[CompanySummary] | Stream[CompanySummary]:
+    """A page of companies by name; ``owner``: only this user's (``--mine`` passes the acting user). ``limit``
+    None and ``stream``: all of them from ``offset`` on, a :class:`Stream` read as it is shown."""
     where, params = ["1=1"], {}
     if tag:
         where.append(
@@ -298,24 +306,33 @@ def list_companies(
             "WHERE ct.company_id = c.id AND t.name_key = :tag)"
         )
         params["tag"] = tag.casefold()
-    with db.read() as tx:
+
+    def rows_of(tx: Tx, rows: list[Any]) -> list[CompanySummary]:
+        tags = tags_of(tx, "company_tags", "company_id", [r["id"] for r in rows])
+        return [
+            CompanySummary(r["id"], r["name"], r["domain"], r["people"], tags.get(r["id"], [])) for r in rows
+        ]
+
+    def read(tx: Tx) -> Any:
         mine, oparams = owner_filter(tx, owner, "c.owner_id")
         where.append(mine)
         params.update(oparams)
         cond = " AND ".join(where)
         total = tx.scalar(f"SELECT count(*) FROM companies c WHERE {cond}", params)
-        page = page_sql(limit)
-        rows = tx.all(
-            f"SELECT c.id, c.name, c.domain, (SELECT count(*) FROM contacts p WHERE p.company_id = c.id "
-            f"AND NOT p.archived) AS people FROM companies c WHERE {cond} ORDER BY c.sort_name, c.id{page}",
-            {**params, "limit": limit, "offset": offset},
+        sql = (
+            "SELECT c.id, c.name, c.domain, (SELECT count(*) FROM contacts p WHERE p.company_id = c.id "
+            f"AND NOT p.archived) AS people FROM companies c WHERE {cond} ORDER BY c.sort_name, c.id"
         )
-        ids = [r["id"] for r in rows]
-        tags = tags_of(tx, "company_tags", "company_id", ids)
-    items = [
-        CompanySummary(r["id"], r["name"], r["domain"], r["people"], tags.get(r["id"], [])) for r in rows
-    ]
-    return Page(items, total, limit, offset)
+        if limit is None and stream:  # --all: read as it is shown
+            chunks = batches(tx, sql + from_offset(offset), params, size=500)
+            return total, (c for rows in chunks for c in rows_of(tx, rows))
+        rows = tx.all(sql + page_sql(limit), {**params, "limit": limit, "offset": offset})
+        return Page(rows_of(tx, rows), total, limit, offset)
+
+    if limit is None and stream:
+        return streamed(db, offset, read)
+    with db.read() as tx:
+        return read(tx)  # type: ignore[no-any-return]
 
 
 def _put_name(e: Edit[CompanyRead], name: str) -> None:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from tinycrm.domain import validation as v
 from tinycrm.domain.errors import Ambiguous, InvalidInput, NotFound
-from tinycrm.domain.rows import ContactSummary, Page, Ref, TagCount
+from tinycrm.domain.rows import ContactSummary, Page, Ref, Stream, TagCount
 from tinycrm.services.common import MAX_ID, owner_filter, sort_key
-from tinycrm.services.people.contact_loader import load_many
+from tinycrm.services.people.contact_loader import CHUNK, load_many
 from tinycrm.store import search as fts
 from tinycrm.store.database import Database, Tx
-from tinycrm.store.sql import escape_like
+from tinycrm.store.sql import column_batches, escape_like, from_offset, streamed
 
 #: above this many matches, search results come by name rather than by relevance
 BROAD_MATCH = 2000
@@ -101,6 +101,37 @@ def list_contacts(
             {**params, "limit": limit, "offset": offset},
         )
         return Page(load_many(tx, ids, detail="summary"), total, limit, offset)
+
+
+def stream_contacts(
+    db: Database,
+    *,
+    offset: int = 0,
+    tag: str | None = None,
+    company: str | None = None,
+    archived: bool | None = False,
+    sort: str = "name",
+    owner: str | None = None,
+) -> Stream[ContactSummary]:
+    """Every contact :func:`list_contacts` would list (``--all``), from ``offset`` on, read as it is shown: the
+    ids in order through one cursor, each batch of them loaded as summaries with a fixed number of queries."""
+    _page_args(None, offset)
+    if sort not in SORTS:
+        raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
+    join = " LEFT JOIN companies co ON co.id = c.company_id" if sort == "company" else ""
+
+    def prepare(tx: Tx) -> tuple[int, Iterator[ContactSummary]]:
+        cond, params = _filters(tx, tag=tag, company=company, archived=archived, owner=owner)
+        total = tx.scalar(f"SELECT count(*) FROM contacts c WHERE {cond}", params)
+        chunks = column_batches(
+            tx,
+            f"SELECT c.id FROM contacts c{join} WHERE {cond} ORDER BY {SORTS[sort]}{from_offset(offset)}",
+            params,
+            size=CHUNK,
+        )
+        return total, (s for ids in chunks for s in load_many(tx, ids, detail="summary"))
+
+    return streamed(db, offset, prepare)
 
 
 def search(

@@ -14,18 +14,23 @@ OTHER back.
 from __future__ import annotations
 
 import difflib
+import heapq
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from tinycrm.domain.errors import InvalidInput, NotFound
 from tinycrm.domain.people import ContactRead, ContactSummary, Labeled
+from tinycrm.domain.rows import Page, Stream
 from tinycrm.formats.records import ContactData, Extra
 from tinycrm.services.common import audit, drop_unused_tags, sort_key, update_versioned
 from tinycrm.services.interchange.contactdata import MERGED_UID
-from tinycrm.services.people.contact_loader import load_many, read_in, reindex
+from tinycrm.services.people.contact_loader import CHUNK, load_many, read_in, reindex
 from tinycrm.services.people.interactions import refresh_last_interaction
 from tinycrm.store.database import Database, Tx
 from tinycrm.store.search import phone_digits
+from tinycrm.store.sql import batches, check_page, placeholders, streamed
 
 SCORES = {"email": 100, "phone": 80, "name_company": 70, "name": 50, "similar": 40}
 MIN_PHONE_DIGITS = 6
@@ -41,8 +46,14 @@ class DuplicatePair:
 
 def _similar(x: str, y: str) -> bool:
     """Very similar names: most characters in common, or one a shortened form of the other (``J. Smith``)."""
-    a, b = sort_key(x), sort_key(y)
-    if difflib.SequenceMatcher(None, a, b).ratio() >= 0.85:
+    return _similar_keys(sort_key(x), sort_key(y))
+
+
+def _similar_keys(a: str, b: str) -> bool:
+    """:func:`_similar` of two names already normalised by ``sort_key``."""
+    matcher = difflib.SequenceMatcher(None, a, b)
+    # the cheap upper bounds first: most names of a block are not close
+    if matcher.real_quick_ratio() >= 0.85 and matcher.quick_ratio() >= 0.85 and matcher.ratio() >= 0.85:
         return True
     wa, wb = a.split(), b.split()
     if len(wa) >= 2 and len(wb) >= 2 and wa[-1] == wb[-1]:
@@ -52,68 +63,256 @@ def _similar(x: str, y: str) -> bool:
     return False
 
 
-def find(db: Database, *, limit: int | None = None) -> list[DuplicatePair]:
-    """Candidate pairs, most certain first."""
-    found: dict[tuple[int, int], dict[str, list[str]]] = {}
+Kinds = dict[str, list[str]]
+Pair = tuple[int, int]
 
-    def add(a: int, b: int, kind: str, reason: str) -> None:
-        reasons = found.setdefault((min(a, b), max(a, b)), {}).setdefault(kind, [])
+
+def _score(kinds: Kinds) -> int:
+    # each kind of evidence counts once, a few more points for each further email or phone in common
+    return sum(SCORES[k] + 5 * (len(v) - 1) for k, v in kinds.items())
+
+
+def _reasons(kinds: Kinds) -> list[str]:
+    out = []
+    for kind in SCORES:
+        items = kinds.get(kind, [])
+        if items:
+            out.append(items[0] + (f" (and {len(items) - 1} more)" if len(items) > 1 else ""))
+    return out
+
+
+_NAME_PAIRS = (
+    "SELECT a.id AS a, b.id AS b, a.display_name AS v, co.name AS company FROM contacts a "
+    "JOIN contacts b ON b.sort_name = a.sort_name AND b.id > a.id "
+    "LEFT JOIN companies co ON co.id = a.company_id AND b.company_id = a.company_id WHERE {cond} "
+    "ORDER BY a.id, b.id"
+)
+#: the name blocks: same name at the same company (70 points), and same name elsewhere (50). The unary ``+``
+#: keeps SQLite off the company index: ``a`` is walked in id order and each one's namesakes found through the
+#: name index, so the pairs come out in order without sorting them all first
+_SAME_COMPANY = "+a.company_id IS NOT NULL AND +b.company_id = +a.company_id"
+_ELSEWHERE = "(+a.company_id IS NULL OR +b.company_id IS NULL OR +b.company_id <> +a.company_id)"
+
+
+def _strong(tx: Tx) -> dict[Pair, Kinds]:
+    """The pairs sharing an email address or a phone number (blocks on the indexed keys), with every kind of
+    evidence each has, names included."""
+    found: dict[Pair, Kinds] = {}
+
+    def add(pair: Pair, kind: str, reason: str) -> None:
+        reasons = found.setdefault(pair, {}).setdefault(kind, [])
         if reason not in reasons:
             reasons.append(reason)
 
-    def score(kinds: dict[str, list[str]]) -> int:
-        # each kind of evidence counts once, a few more points for each further email or phone in common
-        return sum(SCORES[k] + 5 * (len(v) - 1) for k, v in kinds.items())
-
-    def reasons(kinds: dict[str, list[str]]) -> list[str]:
-        out = []
-        for kind in SCORES:
-            items = kinds.get(kind, [])
-            if items:
-                out.append(items[0] + (f" (and {len(items) - 1} more)" if len(items) > 1 else ""))
-        return out
-
-    with db.read() as tx:
+    for r in tx.all(
+        "SELECT a.contact_id AS a, b.contact_id AS b, a.value AS v FROM contact_emails a "
+        "JOIN contact_emails b ON b.value_key = a.value_key AND b.contact_id > a.contact_id "
+        "ORDER BY a.contact_id, b.contact_id, a.position, a.id, b.position, b.id"
+    ):
+        add((r["a"], r["b"]), "email", f"same email {r['v']}")
+    for r in tx.all(
+        "SELECT a.contact_id AS a, b.contact_id AS b, a.value AS v FROM contact_phones a "
+        "JOIN contact_phones b ON b.digits = a.digits AND b.contact_id > a.contact_id "
+        f"WHERE length(a.digits) >= {MIN_PHONE_DIGITS} "
+        "ORDER BY a.contact_id, b.contact_id, a.position, a.id, b.position, b.id"
+    ):
+        add((r["a"], r["b"]), "phone", f"same phone {r['v']}")
+    people: dict[int, Any] = {}
+    ids = sorted({i for pair in found for i in pair})
+    for start in range(0, len(ids), CHUNK):
+        marks, params = placeholders("i", ids[start : start + CHUNK])
         for r in tx.all(
-            "SELECT a.contact_id AS a, b.contact_id AS b, a.value AS v FROM contact_emails a "
-            "JOIN contact_emails b ON b.value_key = a.value_key AND b.contact_id > a.contact_id"
+            "SELECT c.id, c.display_name, c.sort_name, c.given_name, c.family_name, c.company_id, "
+            f"co.name AS company FROM contacts c LEFT JOIN companies co ON co.id = c.company_id "
+            f"WHERE c.id IN ({marks})",
+            params,
         ):
-            add(r["a"], r["b"], "email", f"same email {r['v']}")
-        for r in tx.all(
-            "SELECT a.contact_id AS a, b.contact_id AS b, a.value AS v FROM contact_phones a "
-            "JOIN contact_phones b ON b.digits = a.digits AND b.contact_id > a.contact_id "
-            f"WHERE length(a.digits) >= {MIN_PHONE_DIGITS}"
-        ):
-            add(r["a"], r["b"], "phone", f"same phone {r['v']}")
-        for r in tx.all(
-            "SELECT a.id AS a, b.id AS b, a.display_name AS v, co.name AS company FROM contacts a "
-            "JOIN contacts b ON b.sort_name = a.sort_name AND b.id > a.id "
-            "LEFT JOIN companies co ON co.id = a.company_id AND b.company_id = a.company_id"
-        ):
-            if r["company"]:
-                add(r["a"], r["b"], "name_company", f"same name at {r['company']}")
+            people[r["id"]] = r
+    for (a, b), kinds in found.items():
+        x, y = people.get(a), people.get(b)
+        if x is None or y is None:
+            continue
+        same_company = x["company_id"] is not None and x["company_id"] == y["company_id"]
+        if x["sort_name"] == y["sort_name"]:
+            if same_company:
+                kinds["name_company"] = [f"same name at {x['company']}"]
             else:
-                add(r["a"], r["b"], "name", f"same name {r['v']}")
-        for r in tx.all(
-            "SELECT a.id AS a, b.id AS b, a.display_name AS x, b.display_name AS y, co.name AS company "
-            "FROM contacts a JOIN contacts b ON b.company_id = a.company_id AND b.id > a.id "
-            "JOIN companies co ON co.id = a.company_id "
-            "WHERE a.sort_name <> b.sort_name AND (a.family_name = b.family_name "
-            "OR a.given_name = b.given_name "
-            "OR substr(a.sort_name, 1, 3) = substr(b.sort_name, 1, 3))"
-        ):
-            if _similar(r["x"], r["y"]):
-                add(r["a"], r["b"], "similar", f"similar name at {r['company']} ({r['x']} / {r['y']})")
-        ordered = sorted(found.items(), key=lambda kv: (-score(kv[1]), kv[0]))
-        if limit is not None:
-            ordered = ordered[:limit]
-        ids = sorted({i for pair, _ in ordered for i in pair})
-        people = {s.id: s for s in load_many(tx, ids, detail="summary")}
-    return [
-        DuplicatePair(people[a], people[b], reasons(kinds), score(kinds))
-        for (a, b), kinds in ordered
-        if a in people and b in people
+                kinds["name"] = [f"same name {x['display_name']}"]
+        elif same_company and _block_mates(x, y) and _similar_keys(x["sort_name"], y["sort_name"]):
+            names = f"{x['display_name']} / {y['display_name']}"
+            kinds["similar"] = [f"similar name at {x['company']} ({names})"]
+    return found
+
+
+def _block_mates(x: Any, y: Any) -> bool:
+    """Two people of one company whose names are worth comparing: the same family or given name, or the same
+    first three letters."""
+    return (
+        (x["family_name"] is not None and x["family_name"] == y["family_name"])
+        or (x["given_name"] is not None and x["given_name"] == y["given_name"])
+        or x["sort_name"][:3] == y["sort_name"][:3]
+    )
+
+
+def _ordered(
+    tx: Tx, strong: dict[Pair, Kinds], similar: list[tuple[Pair, str]]
+) -> Iterator[tuple[Pair, Kinds]]:
+    """Every pair, most certain first (then by ids). The pairs with a shared email or phone are few and sorted
+    whole; the others have one kind of evidence each, so one score per kind: each such stream comes in id
+    order (the name blocks straight from the index) and is merged in where its score falls."""
+    ranked = sorted(strong.items(), key=lambda kv: (-_score(kv[1]), kv[0]))
+
+    def names(cond: str, kind: str) -> Iterator[tuple[Pair, Kinds]]:
+        for rows in batches(tx, _NAME_PAIRS.format(cond=cond)):
+            for r in rows:
+                pair = (r["a"], r["b"])
+                if pair not in strong:
+                    why = f"same name at {r['company']}" if r["company"] else f"same name {r['v']}"
+                    yield pair, {kind: [why]}
+
+    def alike() -> Iterator[tuple[Pair, Kinds]]:
+        return ((pair, {"similar": [why]}) for pair, why in similar if pair not in strong)
+
+    tiers = [
+        ("name_company", lambda: names(_SAME_COMPANY, "name_company")),
+        ("name", lambda: names(_ELSEWHERE, "name")),
+        ("similar", alike),
     ]
+    i = 0
+    for kind, weak in tiers:
+        score = SCORES[kind]
+        while i < len(ranked) and _score(ranked[i][1]) > score:
+            yield ranked[i]
+            i += 1
+        tied = []
+        while i < len(ranked) and _score(ranked[i][1]) == score:
+            tied.append(ranked[i])
+            i += 1
+        yield from heapq.merge(tied, weak(), key=lambda kv: kv[0])
+    yield from ranked[i:]
+
+
+def _count(tx: Tx, strong: dict[Pair, Kinds], similar: list[tuple[Pair, str]]) -> int:
+    """How many pairs there are, without listing them: the same-name pairs counted by name in SQL."""
+    named = tx.scalar(
+        "SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM "
+        "(SELECT count(*) AS n FROM contacts GROUP BY sort_name HAVING count(*) > 1) g"
+    )
+    also = sum(1 for kinds in strong.values() if {"name", "name_company", "similar"} & kinds.keys())
+    return len(strong) + int(named) + len(similar) - also
+
+
+def _pairs(tx: Tx, ordered: Iterable[tuple[Pair, Kinds]]) -> Iterator[DuplicatePair]:
+    """The pairs with both people as summaries, loaded a batch of pairs at a time."""
+    batch: list[tuple[Pair, Kinds]] = []
+    for item in itertools.chain(ordered, [None]):
+        if item is not None:
+            batch.append(item)
+            if len(batch) < CHUNK // 2:
+                continue
+        ids = sorted({i for pair, _ in batch for i in pair})
+        people = {s.id: s for s in load_many(tx, ids, detail="summary")}
+        for (a, b), kinds in batch:
+            if a in people and b in people:
+                yield DuplicatePair(people[a], people[b], _reasons(kinds), _score(kinds))
+        batch = []
+
+
+def find(db: Database, *, limit: int | None = None, offset: int = 0) -> list[DuplicatePair]:
+    """Candidate pairs, most certain first: ``limit`` of them from ``offset`` on (None: all)."""
+    with db.read() as tx:
+        strong = _strong(tx)
+        ordered = _ordered(tx, strong, _similar_pairs(tx))
+        end = None if limit is None else offset + limit
+        return list(_pairs(tx, itertools.islice(ordered, offset, end)))
+
+
+def page(db: Database, *, limit: int, offset: int = 0) -> Page[DuplicatePair]:
+    """A page of :func:`find`, with the number of pairs in all (counted, not listed)."""
+    check_page(limit, offset)
+    with db.read() as tx:
+        strong = _strong(tx)
+        similar = _similar_pairs(tx)
+        total = _count(tx, strong, similar)
+        ordered = itertools.islice(_ordered(tx, strong, similar), offset, offset + limit)
+        return Page(list(_pairs(tx, ordered)), total, limit, offset)
+
+
+def stream(db: Database, *, offset: int = 0) -> Stream[DuplicatePair]:
+    """Every pair from ``offset`` on (``--all``), read as it is shown."""
+    check_page(None, offset)
+
+    def prepare(tx: Tx) -> tuple[int, Iterator[DuplicatePair]]:
+        strong = _strong(tx)
+        similar = _similar_pairs(tx)
+        total = _count(tx, strong, similar)
+        return total, _pairs(tx, itertools.islice(_ordered(tx, strong, similar), offset, None))
+
+    return streamed(db, offset, prepare)
+
+
+def _similar_pairs(tx: Tx) -> list[tuple[Pair, str]]:
+    """Every pair of people at one company with different but very similar names, by ids, with its reason.
+
+    Blocks: the contacts of each company (read in company order through its index), and inside one company
+    the names sharing a family name, a given name or their first three letters. Two names (``sort_name``, the
+    normalised name) are compared once, and the verdict kept for the other companies."""
+    verdicts: dict[tuple[str, str], bool] = {}
+    out: list[tuple[Pair, str]] = []
+    for members in _companies(tx):
+        names: dict[str, list[Any]] = {}
+        blocks: dict[tuple[int, str], set[str]] = {}
+        for r in members:
+            key = r["sort_name"]
+            names.setdefault(key, []).append(r)
+            for which, value in ((0, r["family_name"]), (1, r["given_name"]), (2, key[:3])):
+                if value is not None:
+                    blocks.setdefault((which, value), set()).add(key)
+        compared: set[tuple[str, str]] = set()
+        for keys in blocks.values():
+            ordered = sorted(keys)
+            for i, p in enumerate(ordered):
+                for q in ordered[i + 1 :]:
+                    if (p, q) in compared:
+                        continue
+                    compared.add((p, q))
+                    same = verdicts.get((p, q))
+                    if same is None:
+                        same = verdicts[(p, q)] = _similar_keys(p, q)
+                    if same:
+                        out.extend(_similar_people(names[p], names[q]))
+    out.sort()
+    return out
+
+
+def _similar_people(xs: list[Any], ys: list[Any]) -> Iterator[tuple[Pair, str]]:
+    """The pairs of two groups of people of one company with two similar names."""
+    for x in xs:
+        for y in ys:
+            a, b = (x, y) if x["id"] < y["id"] else (y, x)  # the first of a pair is the older contact
+            if _block_mates(a, b):
+                names = f"{a['display_name']} / {b['display_name']}"
+                yield (a["id"], b["id"]), f"similar name at {a['company']} ({names})"
+
+
+def _companies(tx: Tx) -> Iterator[list[Any]]:
+    """The people of each company (that has two or more), a company at a time."""
+    company: Any = None
+    members: list[Any] = []
+    for rows in batches(
+        tx,
+        "SELECT c.id, c.display_name, c.sort_name, c.given_name, c.family_name, c.company_id, "
+        "co.name AS company FROM contacts c JOIN companies co ON co.id = c.company_id "
+        "ORDER BY c.company_id",
+    ):
+        for r in rows:
+            if r["company_id"] != company:
+                if len(members) > 1:
+                    yield members
+                company, members = r["company_id"], []
+            members.append(r)
+    if len(members) > 1:
+        yield members
 
 
 # --- merging --------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from tinycrm.domain import clock
 from tinycrm.domain import validation as v
 from tinycrm.domain.errors import Ambiguous, InvalidInput, NotFound
 from tinycrm.domain.people import Page
+from tinycrm.domain.rows import Stream
 from tinycrm.domain.sales import (
     DEAL_STATUSES,
     DealRead,
@@ -24,7 +25,15 @@ from tinycrm.services.common import MAX_ID, now
 from tinycrm.services.common import owner_filter as common_owner_filter
 from tinycrm.services.sales import pipelines
 from tinycrm.store.database import Database, Tx, as_date, as_datetime
-from tinycrm.store.sql import check_page, escape_like, page_sql, placeholders
+from tinycrm.store.sql import (
+    check_page,
+    column_batches,
+    escape_like,
+    from_offset,
+    page_sql,
+    placeholders,
+    streamed,
+)
 
 SORTS = {
     "close": "CASE WHEN d.expected_close IS NULL THEN 1 ELSE 0 END, d.expected_close, d.id",
@@ -248,9 +257,11 @@ def list_deals(
     company_id: int | None = None,
     limit: int | None = 20,
     offset: int = 0,
+    stream: bool = False,
     sort: str = "close",
-) -> Page[DealSummary]:
-    """A page of deals. ``status``: open, won, lost, or ``all``/None; ``owner``: a user name."""
+) -> Page[DealSummary] | Stream[DealSummary]:
+    """A page of deals. ``status``: open, won, lost, or ``all``/None; ``owner``: a user name. ``limit`` None
+    and ``stream``: every deal from ``offset`` on, as a :class:`Stream` read as it is shown."""
     check_page(limit, offset)
     if sort not in SORTS:
         raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
@@ -261,25 +272,37 @@ def list_deals(
             raise InvalidInput(f"status {status!r} is not one of: open, won, lost, all", field="status")
         where += " AND d.status = :status"
         params["status"] = status
-    with db.read() as tx:
+
+    def read(tx: Tx) -> Any:
+        w, prm = where, dict(params)
         cond, p = owner_filter(tx, owner)
-        where += cond
-        params.update(p)
+        w += cond
+        prm.update(p)
         cond, p = _stage_filter(tx, pipeline, stage)
-        where += cond
-        params.update(p)
+        w += cond
+        prm.update(p)
         if contact_id is not None:
-            where += " AND d.id IN (SELECT deal_id FROM deal_contacts WHERE contact_id = :contact_id)"
-            params["contact_id"] = contact_id
+            w += " AND d.id IN (SELECT deal_id FROM deal_contacts WHERE contact_id = :contact_id)"
+            prm["contact_id"] = contact_id
         if company_id is not None:
-            where += " AND d.company_id = :company_id"
-            params["company_id"] = company_id
-        total = tx.scalar(f"SELECT count(*) FROM deals d WHERE {where}", params)
+            w += " AND d.company_id = :company_id"
+            prm["company_id"] = company_id
+        total = tx.scalar(f"SELECT count(*) FROM deals d WHERE {w}", prm)
+        if limit is None and stream:  # --all: read as it is shown
+            chunks = column_batches(
+                tx, f"SELECT d.id FROM deals d WHERE {w} ORDER BY {SORTS[sort]}{from_offset(offset)}", prm
+            )
+            return int(total), (s for ids in chunks for s in summaries(tx, ids))
         ids = tx.column(
-            f"SELECT d.id FROM deals d WHERE {where} ORDER BY {SORTS[sort]}{page_sql(limit)}",
-            {**params, "limit": limit, "offset": offset},
+            f"SELECT d.id FROM deals d WHERE {w} ORDER BY {SORTS[sort]}{page_sql(limit)}",
+            {**prm, "limit": limit, "offset": offset},
         )
         return Page(summaries(tx, ids), int(total), limit, offset)
+
+    if limit is None and stream:
+        return streamed(db, offset, read)
+    with db.read() as tx:
+        return read(tx)  # type: ignore[no-any-return]
 
 
 def idle_deals(

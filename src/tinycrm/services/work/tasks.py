@@ -17,6 +17,7 @@ from tinycrm.domain import validation as v
 from tinycrm.domain.dates import parse_when_detailed
 from tinycrm.domain.errors import Ambiguous, Conflict, InvalidInput, NotFound
 from tinycrm.domain.people import Page, Ref
+from tinycrm.domain.rows import Stream
 from tinycrm.domain.tasks import PRIORITIES, TaskInput, TaskRead
 from tinycrm.services.common import (
     MAX_ID,
@@ -42,7 +43,7 @@ from tinycrm.services.work.recurrence import (
     parse_repeat,
 )
 from tinycrm.store.database import Database, Tx, as_datetime
-from tinycrm.store.sql import check_page, escape_like, page_sql
+from tinycrm.store.sql import batches, check_page, escape_like, from_offset, page_sql, streamed
 
 # --- input checks ---------------------------------------------------------------------------------------
 
@@ -225,8 +226,9 @@ def list_tasks(
     overdue: bool = False,
     limit: int | None = 20,
     offset: int = 0,
-) -> Page[TaskRead]:
-    """A page of tasks. Open ones (snoozed included) by due date, soonest first, then by priority; done ones
+    stream: bool = False,
+) -> Page[TaskRead] | Stream[TaskRead]:
+    """A page of tasks (``limit`` None and ``stream``: all of them from ``offset`` on, a :class:`Stream`). Open ones (snoozed included) by due date, soonest first, then by priority; done ones
     most recently done first. ``overdue`` keeps open tasks past due; ``owner`` a user's tasks (the assignee's,
     else the owner's)."""
     if status not in STATUSES:
@@ -259,15 +261,24 @@ def list_tasks(
         f"CASE WHEN {EFFECTIVE_DUE} IS NULL THEN 1 ELSE 0 END, {EFFECTIVE_DUE}, t.priority DESC, t.id"
     )
     page = page_sql(limit)
-    with db.read() as tx:
+
+    def read(tx: Tx) -> Any:
         uid = owner_filter(tx, owner)
         if uid is not None:
             where.append(f"{BELONGS_TO} = :owner_id")
             params["owner_id"] = uid
         cond = " AND ".join(where) or "1=1"
         total = tx.scalar(f"SELECT count(*) FROM tasks t WHERE {cond}", params)
+        if limit is None and stream:  # --all: read as it is shown
+            sql = f"{_SELECT} WHERE {cond} ORDER BY {order}{from_offset(offset)}"
+            return total, (t for rows in batches(tx, sql, params) for t in rows_to_reads(rows, moment))
         rows = tx.all(f"{_SELECT} WHERE {cond} ORDER BY {order}{page}", params)
         return Page(rows_to_reads(rows, moment), total, limit, offset)
+
+    if limit is None and stream:
+        return streamed(db, offset, read)
+    with db.read() as tx:
+        return read(tx)  # type: ignore[no-any-return]
 
 
 # --- writing --------------------------------------------------------------------------------------------
