@@ -52,6 +52,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backup": ("tinycrm.cli.interchange", "A consistent copy of the database (JSON export on PostgreSQL)."),
     "restore": ("tinycrm.cli.interchange", "Restore a backup or a JSON export (replacing needs --yes)."),
     "tui": ("tinycrm.cli.tui", "The full-screen app (what 'crm' alone opens on a terminal)."),
+    "hook": ("tinycrm.cli.hooks", "Webhooks: add, list, test, remove (signed HTTP POSTs of changes)."),
+    "hooks": ("tinycrm.cli.hooks", "For cron: deliver webhooks and local hooks; see and retry failed ones."),
     "serve": ("tinycrm.cli.tui", "Serve the full-screen app to a web browser (127.0.0.1:8000)."),
 }
 
