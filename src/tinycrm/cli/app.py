@@ -55,6 +55,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hook": ("tinycrm.cli.hooks", "Webhooks: add, list, test, remove (signed HTTP POSTs of changes)."),
     "hooks": ("tinycrm.cli.hooks", "For cron: deliver webhooks and local hooks; see and retry failed ones."),
     "serve": ("tinycrm.cli.tui", "Serve the full-screen app to a web browser (127.0.0.1:8000)."),
+    "token": ("tinycrm.cli.web", "API tokens for programs: create, list, revoke."),
 }
 
 #: modules that add commands to a group another module owns (``crm export ical`` lives with tasks)

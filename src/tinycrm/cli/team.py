@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from tinycrm.cli import render, state
+from tinycrm.cli import render, state, web
 from tinycrm.cli.common import option_changes
 from tinycrm.cli.options import ALL, JSON, LIMIT, OFFSET, limit_of, not_blank
 
@@ -104,6 +104,10 @@ def user_edit_cmd(
     if not changes:
         raise InvalidInput("nothing to change: give --full-name, --email, --role or --active/--inactive")
     show_user(users.edit(state.db(), name, changes), as_json)
+
+
+user_app.command("password")(web.password_cmd)
+user_app.command("unlock")(web.unlock_cmd)
 
 
 # --- team -----------------------------------------------------------------------------------------------

@@ -457,3 +457,4 @@ class AuditEntry(SQLModel, table=True):
 
 
 from tinycrm.store import schema_hooks as _schema_hooks  # noqa: E402,F401 - webhooks' tables
+from tinycrm.store import schema_web  # noqa: E402,F401  (the web's tables: passwords, API tokens)

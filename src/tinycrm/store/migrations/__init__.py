@@ -7,9 +7,9 @@ HEAD = "0010"
 #: only how SQLite hands out ids; 0003 added ``contacts.last_interaction_at``, derived from the interactions and
 #: worked out again by every import, see :data:`DERIVED_COLUMNS`). A migration that changes a table or a column of
 #: what people entered starts it anew.
-SAME_DATA_AS_HEAD = frozenset({"0001", "0002", "0003", "0010"})
+SAME_DATA_AS_HEAD = frozenset({"0001", "0002", "0003", "0009", "0010"})
 
-#: (0010 added the tables of webhooks only.)
+#: (0009 added the tables of web accounts, 0010 those of webhooks: new tables only.)
 
 #: columns computed from other rows: an export may lack them, an import works them out again
 DERIVED_COLUMNS = {"contacts": frozenset({"last_interaction_at"})}

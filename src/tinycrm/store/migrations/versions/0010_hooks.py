@@ -1,7 +1,7 @@
 """webhooks: the outbox of events, hooks and their deliveries
 
 Revision ID: 0010
-Revises: 0003
+Revises: 0009
 Create Date: 2027-02-01
 
 New tables only (spelled as in tinycrm.store.schema_hooks at this revision): nothing existing changes.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0003"
+down_revision = "0009"  # 0003 on its own branch; after 0009 once merged with the web accounts
 branch_labels = None
 depends_on = None
 
