@@ -49,7 +49,7 @@ def test_loopback_answers_to_the_loopback_names_only():
 
 
 def test_a_wildcard_answers_to_addresses_and_this_machines_names_but_not_to_other_names():
-    options = ServeOptions.make(host="0.0.0.0", port=8000, token=TOKEN)
+    options = ServeOptions.make(host="0.0.0.0", port=8000, token=TOKEN, exposed=True)
     assert options.wildcard and not options.loopback
     for name in ("192.0.2.10", "::1", "localhost", socket.gethostname().lower()):
         assert options.host_allowed(name), name
@@ -80,9 +80,11 @@ def test_a_public_url_beyond_scheme_host_and_port_is_refused(url):
         ServeOptions.make(host="127.0.0.1", port=8000, token=TOKEN, public_url=url)
 
 
-def test_beyond_this_machine_a_token_is_required():
+def test_beyond_this_machine_a_token_and_public_are_required():
     with pytest.raises(InvalidInput, match="token"):
-        ServeOptions.make(host="0.0.0.0", port=8000, token="")
+        ServeOptions.make(host="0.0.0.0", port=8000, token="", exposed=True)
+    with pytest.raises(InvalidInput, match="add --public"):
+        ServeOptions.make(host="192.0.2.7", port=8000, token=TOKEN)
     assert ServeOptions.make(host="localhost", port=8000, token="").loopback
 
 

@@ -54,7 +54,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tui": ("tinycrm.cli.tui", "The full-screen app (what 'crm' alone opens on a terminal)."),
     "hook": ("tinycrm.cli.hooks", "Webhooks: add, list, test, remove (signed HTTP POSTs of changes)."),
     "hooks": ("tinycrm.cli.hooks", "For cron: deliver webhooks and local hooks; see and retry failed ones."),
-    "serve": ("tinycrm.cli.tui", "Serve the full-screen app to a web browser (127.0.0.1:8000)."),
+    "serve": (
+        "tinycrm.cli.tui",
+        "The web server: the web app for phones and desktops, the API (127.0.0.1:8484).",
+    ),
     "token": ("tinycrm.cli.web", "API tokens for programs: create, list, revoke."),
 }
 

@@ -50,11 +50,17 @@ def tui_cmd(
 
 def serve_cmd(
     host: str = typer.Option(
-        "127.0.0.1", "--host", help="Address to listen on (default: this machine only; 0.0.0.0: every one)."
+        "127.0.0.1",
+        "--host",
+        help="Address to listen on (default: this machine only; another one needs --public).",
     ),
-    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
+    port: int = typer.Option(8484, "--port", min=1, max=65535, help="Port to listen on."),
+    public: bool = typer.Option(
+        False, "--public", help="Allow --host beyond this machine (needs a user with a password)."
+    ),
     public_url: str = typer.Option(
         None,
+        "--base-url",
         "--public-url",
         metavar="URL",
         help="The address browsers use (https://crm.example.com behind a TLS proxy).",
@@ -70,7 +76,7 @@ def serve_cmd(
         4, "--max-sessions", min=1, max=100, help="How many app sessions may run at once."
     ),
 ) -> None:
-    """Serve the full-screen app to a web browser, behind an access token."""
+    """Run the web server: the web app, the full-screen app at /tui, and the API (sign-in required)."""
     from tinycrm.store.database import redact, resolve_url
     from tinycrm.web.server import ServeOptions, Started, new_token, read_token_file, serve
 
@@ -81,13 +87,20 @@ def serve_cmd(
     else:
         token, made = new_token(), False
     options = ServeOptions.make(
-        host=host, port=port, token=token, public_url=public_url, max_sessions=max_sessions, db_url=url
+        host=host,
+        port=port,
+        token=token,
+        public_url=public_url,
+        max_sessions=max_sessions,
+        db_url=url,
+        exposed=public,
     )
 
     def started(info: Started) -> None:
-        render.note(f"serving the full-screen app on {shown}, listening on {info.listening}")
+        render.note(f"serving {shown}, listening on {info.listening}")
         render.note(
-            f"a sign-in token is required; up to {options.max_sessions} app sessions at once; ctrl+c stops"
+            "sign in with a user's password (crm user password NAME) or the token below; "
+            f"up to {options.max_sessions} full-screen app sessions at once; ctrl+c stops"
         )
         if not options.loopback:
             render.note(

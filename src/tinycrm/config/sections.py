@@ -248,6 +248,8 @@ class Keys(Section):
     bindings: Mapping[str, str] = setting(default_factory=dict, check=keymap)
 
 
+from tinycrm.config.web import Web  # noqa: E402  (its checks come from this module)
+
 # --- the table of sections ------------------------------------------------------------------------------
 
 #: table name -> its dataclass; "" is the top of the file. A new section is its dataclass and one line here.
@@ -260,4 +262,5 @@ SECTIONS: dict[str, type[Section]] = {
     "tui": Tui,
     "keys": Keys,
     "hooks": Hooks,
+    "web": Web,
 }

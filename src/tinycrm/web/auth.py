@@ -1,16 +1,21 @@
-"""Who may use the server: until accounts arrive, whoever holds the access token.
+"""Who may use the server, and the cookie that remembers it.
 
-The token is random for each start (or read from a file the user alone can read, for a bookmark). A browser
-brings it once, in the address ``crm serve`` printed (``/?token=...``) or typed into the sign-in page, and
-gets in exchange a cookie signed with a key derived from the token (itsdangerous): HttpOnly, SameSite=Strict,
-Secure behind https. Every route needs that cookie except the ones in :data:`OPEN_PATHS`.
+People sign in with their user name and password (``crm user password NAME``; checked by
+:mod:`tinycrm.services.team.accounts`, with its lock-out). The person running ``crm serve`` may also bring the
+access token it printed (``/?token=...``) or keeps in ``--token-file``: that signs the browser in as the server's
+own user (``TINYCRM_USER``/``user`` in the config), as on the command line.
+
+Every browser gets one cookie, signed with itsdangerous (a key kept in ``web-secret`` in the data folder, mode
+0600): ``HttpOnly``, ``SameSite=Lax``, ``Secure`` when the server is public. It carries a random CSRF token
+(every form sends it back), and once signed in, the user name and a fingerprint of their password (a new
+password signs every browser out), or a fingerprint of the access token (a new token does). Routes need a
+signed-in browser except :data:`OPEN_PATHS` and :data:`OPEN_PREFIXES`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import html
 import os
 import re
 import secrets
@@ -23,14 +28,21 @@ from aiohttp import hdrs, web
 from tinycrm.domain.errors import InvalidInput
 
 COOKIE = "tinycrm_session"
-#: a signed cookie is refused after this many seconds, even while the browser keeps it
-COOKIE_MAX_AGE = 7 * 24 * 3600
 SIGNIN_PATH = "/signin"
+SIGNOUT_PATH = "/signout"
 HEALTH_PATH = "/healthz"
 #: the routes anyone may reach (after the Host check)
-OPEN_PATHS = frozenset({HEALTH_PATH, SIGNIN_PATH})
+OPEN_PATHS = frozenset({HEALTH_PATH, SIGNIN_PATH, "/manifest.webmanifest", "/favicon.ico"})
+#: whole subtrees that do their own checks (the API takes tokens; forms and the portal are public) or hold
+#: nothing secret (static files)
+OPEN_PREFIXES = ("/static/", "/api/", "/f/", "/portal/")
+#: paths below these take no CSRF token from us (the API uses tokens, not cookies; forms and portal check
+#: their own)
+NO_CSRF_PREFIXES = ("/api/", "/f/", "/portal/")
 MIN_TOKEN_LENGTH = 16
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9._~-]+")
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
 
 
 def new_token() -> str:
@@ -72,43 +84,69 @@ def read_token_file(path: Path) -> tuple[str, bool]:
     return token, False
 
 
-class Gate:
-    """Checks the token and issues and reads the signed cookie."""
+def secret_key(folder: Path) -> bytes:
+    """The key that signs cookies: ``web-secret`` in ``folder`` (made, mode 0600, on first use)."""
+    from tinycrm.paths import private_dir
 
-    def __init__(self, token: str, *, secure: bool = False) -> None:
+    path = private_dir(folder) / "web-secret"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        text = path.read_text(encoding="ascii").strip()
+        if len(text) >= 32:
+            return text.encode()
+        raise InvalidInput(
+            f"{path} is damaged (too short): delete it and every browser signs in again"
+        ) from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot create {path}: {exc.strerror}") from None
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return key.encode()
+
+
+def fingerprint(token: str) -> str:
+    return hashlib.sha256(b"tinycrm access token " + token.encode()).hexdigest()[:16]
+
+
+class Gate:
+    """Reads and writes the signed session cookie; checks the access token."""
+
+    def __init__(self, key: bytes, token: str, *, secure: bool = False, max_age_days: int = 14) -> None:
         from itsdangerous import URLSafeTimedSerializer
 
         self._token = token.encode("utf-8")
-        # the key comes from the token: a fixed token keeps browsers signed in across restarts, a new one
-        # signs every browser out
-        key = hmac.new(self._token, b"tinycrm web session cookie", hashlib.sha256).digest()
         self._signer = URLSafeTimedSerializer(key, salt="tinycrm.web.session")
         self.secure = secure
+        self.max_age = max_age_days * 24 * 3600
+        self.token_print = fingerprint(token)
 
     def token_ok(self, given: str) -> bool:
         return hmac.compare_digest(given.encode("utf-8", "replace"), self._token)
 
-    def signed_in(self, request: web.Request) -> bool:
+    def load(self, request: web.Request) -> dict[str, Any]:
+        """The session of ``request``'s cookie: ``{}`` when it has none, or a forged or too old one."""
         from itsdangerous import BadSignature
 
         value = request.cookies.get(COOKIE)
         if not value:
-            return False
+            return {}
         try:
-            data = self._signer.loads(value, max_age=COOKIE_MAX_AGE)
+            data = self._signer.loads(value, max_age=self.max_age)
         except BadSignature:
-            return False
-        return isinstance(data, dict) and data.get("via") == "token"
+            return {}
+        return data if isinstance(data, dict) else {}
 
-    def admit(self, response: web.StreamResponse) -> None:
-        """Give ``response`` the cookie that signs its browser in."""
+    def save(self, response: web.StreamResponse, session: dict[str, Any]) -> None:
         response.set_cookie(
             COOKIE,
-            self._signer.dumps({"via": "token"}),
+            self._signer.dumps(session),
             path="/",
             httponly=True,
-            samesite="Strict",
+            samesite="Lax",
             secure=self.secure,
+            max_age=self.max_age,
         )
 
 
@@ -130,28 +168,6 @@ def local_path(target: str | None, default: str) -> str:
     return target
 
 
-@web.middleware
-async def require_sign_in(request: web.Request, handler: Any) -> web.StreamResponse:
-    if request.path in OPEN_PATHS:
-        return await handler(request)
-    gate = request.app[GATE]
-    token = request.query.get("token")
-    if token is not None:
-        if request.method not in ("GET", "HEAD") or is_websocket(request) or not gate.token_ok(token):
-            return signin_page(request, status=401, problem="That token is not valid.")
-        # the token leaves the address bar at once: the browser keeps the cookie instead
-        query = request.rel_url.query.copy()
-        query.popall("token")
-        response = see_other(str(request.rel_url.with_query(query)))
-        gate.admit(response)
-        return response
-    if gate.signed_in(request):
-        return await handler(request)
-    if request.method in ("GET", "HEAD") and not is_websocket(request) and wants_html(request):
-        return see_other(str(request.app.router["signin"].url_for().with_query(next=request.path_qs)))
-    return web.Response(status=401, text="sign in first: open the address crm serve printed\n")
-
-
 def see_other(location: str) -> web.Response:
     return web.Response(status=303, headers={hdrs.LOCATION: location}, text="see " + location + "\n")
 
@@ -160,67 +176,103 @@ def wants_html(request: web.Request) -> bool:
     return "text/html" in request.headers.get(hdrs.ACCEPT, "")
 
 
-async def signin_form(request: web.Request) -> web.StreamResponse:
-    if request.app[GATE].signed_in(request):
-        return see_other(local_path(request.query.get("next"), request.app[HOME]))
-    return signin_page(request)
+def is_open(path: str) -> bool:
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 
-async def signin_post(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
-    token = form.get("token")
+async def _user_of(request: web.Request, session: dict[str, Any]) -> Any:
+    """The signed-in user the session names, still good; None otherwise."""
+    from tinycrm.services.team import accounts
+    from tinycrm.web.context import CONTEXT
+
+    context = request.app[CONTEXT]
     gate = request.app[GATE]
-    if not isinstance(token, str) or not gate.token_ok(token.strip()):
-        return signin_page(request, status=401, problem="That token is not valid.")
-    response = see_other(local_path(str(form.get("next") or ""), request.app[HOME]))
-    gate.admit(response)
+    if session.get("t"):
+        if not hmac.compare_digest(str(session["t"]), gate.token_print):
+            return None
+        return await context.call(server_user)
+    name, stamp = session.get("u"), session.get("s")
+    if not isinstance(name, str) or not isinstance(stamp, str):
+        return None
+    return await context.call(accounts.session_user, name, stamp)
+
+
+def server_user(db: Any) -> Any:
+    """Who the holder of the access token is: the server's own user (registered on first use, as a command
+    would)."""
+    from tinycrm.services.common import actor, user_id
+    from tinycrm.services.team import users
+
+    name = actor(db)
+    with db.write() as tx:
+        user_id(tx)
+        return users.read_in(tx, name)
+
+
+async def _csrf_ok(request: web.Request, session: dict[str, Any]) -> bool:
+    expected = session.get("c")
+    if not isinstance(expected, str) or not expected:
+        return False
+    given = request.headers.get(CSRF_HEADER)
+    if given is None:
+        form = await request.post()
+        value = form.get(CSRF_FIELD)
+        given = value if isinstance(value, str) else None
+    return given is not None and hmac.compare_digest(given, expected)
+
+
+@web.middleware
+async def sessions(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Load the session; refuse a form without its CSRF token; send those not signed in to sign in."""
+    gate = request.app[GATE]
+    session = gate.load(request)
+    fresh = "c" not in session
+    if fresh:
+        session = {"c": secrets.token_urlsafe(24)}
+    request["session"] = session
+    request["user"] = None
+    path = request.path
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not path.startswith(NO_CSRF_PREFIXES):
+        if not await _csrf_ok(request, session):
+            return web.Response(
+                status=403, text="refused: this form is out of date (no valid CSRF token); reload the page\n"
+            )
+    if not is_open(path):
+        token = request.query.get("token")
+        if token is not None:
+            return _token_sign_in(request, token)
+        if session.get("u") or session.get("t"):
+            request["user"] = await _user_of(request, session)
+        if request["user"] is None:
+            return _not_signed_in(request)
+    response = await handler(request)
+    if fresh or request.get("session_changed"):
+        gate.save(response, request["session"])
     return response
 
 
-PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>tinycrm: sign in</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 28rem; margin: 3rem auto; padding: 0 1rem; }}
-input[type=password] {{ width: 100%; padding: .5rem; font-size: 1rem; box-sizing: border-box; }}
-button {{ margin-top: 1rem; padding: .5rem 1.5rem; font-size: 1rem; }}
-.problem {{ color: #b00020; }}
-@media (prefers-color-scheme: dark) {{ body {{ background: #111; color: #eee; }} }}
-</style>
-</head>
-<body>
-<h1>tinycrm</h1>
-{problem}<form method="post" action="{action}">
-<p><label for="token">Access token</label></p>
-<input type="password" id="token" name="token" autocomplete="current-password" required autofocus>
-<input type="hidden" name="next" value="{next}">
-<button type="submit">Sign in</button>
-</form>
-<p>The token is in the address <code>crm serve</code> printed when it started (after <code>?token=</code>),
-or in the file given to <code>--token-file</code>.</p>
-</body>
-</html>
-"""
+def _not_signed_in(request: web.Request) -> web.StreamResponse:
+    if request.method in ("GET", "HEAD") and not is_websocket(request) and wants_html(request):
+        return see_other(str(request.app.router["signin"].url_for().with_query(next=request.path_qs)))
+    return web.Response(status=401, text="sign in first: open /signin\n")
 
 
-def signin_page(request: web.Request, *, status: int = 200, problem: str = "") -> web.Response:
-    target = local_path(request.query.get("next"), request.app[HOME])
-    body = PAGE.format(
-        problem=f'<p class="problem">{html.escape(problem)}</p>\n' if problem else "",
-        action=html.escape(str(request.app.router["signin"].url_for())),
-        next=html.escape(target),
-    )
-    response = web.Response(status=status, text=body, content_type="text/html")
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "
-        "base-uri 'none'"
-    )
+def _token_sign_in(request: web.Request, token: str) -> web.StreamResponse:
+    """``?token=``: the token leaves the address bar at once; the browser keeps the cookie instead."""
+    from tinycrm.web import pages
+
+    gate = request.app[GATE]
+    if request.method not in ("GET", "HEAD") or is_websocket(request) or not gate.token_ok(token):
+        return pages.render(request, "signin.html", status=401, problem="That token is not valid.", next="/")
+    query = request.rel_url.query.copy()
+    query.popall("token")
+    response = see_other(str(request.rel_url.with_query(query)))
+    start(request, {"t": gate.token_print})
+    gate.save(response, request["session"])
     return response
 
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_get(SIGNIN_PATH, signin_form, name="signin")
-    app.router.add_post(SIGNIN_PATH, signin_post)
+def start(request: web.Request, signed_in: dict[str, Any]) -> None:
+    """Begin a signed-in session: a new CSRF token too (what was known before signing in is not reused)."""
+    request["session"] = {"c": secrets.token_urlsafe(24), **signed_in}
+    request["session_changed"] = True

@@ -115,6 +115,8 @@ class ServeOptions:
     db_url: str | None = None
     #: the host names (lower case) a request's ``Host`` may carry besides IP addresses on a wildcard bind
     host_names: frozenset[str] = field(default_factory=frozenset)
+    #: ``--public``: listening beyond this machine was asked for (cookies are then Secure)
+    exposed: bool = False
 
     @classmethod
     def make(
@@ -126,11 +128,17 @@ class ServeOptions:
         public_url: str | None = None,
         max_sessions: int = DEFAULT_MAX_SESSIONS,
         db_url: str | None = None,
+        exposed: bool = False,
     ) -> ServeOptions:
         host = host.strip()
         bare = host.strip("[]").lower()
         if not bare:
             raise InvalidInput("--host is empty: give an address such as 127.0.0.1")
+        if not is_loopback(bare) and not exposed:
+            raise InvalidInput(
+                f"--host {host} listens beyond this machine: add --public to mean it (users then need a "
+                "password: crm user password NAME; put a TLS reverse proxy in front, see docs/web.md)"
+            )
         public = None
         if public_url:
             public = Origin.parse(public_url)
@@ -168,6 +176,7 @@ class ServeOptions:
             max_sessions=max_sessions,
             db_url=db_url,
             host_names=frozenset(names),
+            exposed=exposed,
         )
 
     @property

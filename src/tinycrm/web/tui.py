@@ -29,7 +29,7 @@ from tinycrm.web.guard import request_origin
 from tinycrm.web.settings import HEIGHT_RANGE, WIDTH_RANGE, clamp
 
 #: where the app is served; every other path of the mount hangs below it (``ws``, ``static/``, ``assets/``)
-TUI_PATH = "/"
+TUI_PATH = "/tui"
 #: the largest message a browser may send on the websocket (typed or pasted text, a resize)
 MAX_MESSAGE = 1024 * 1024
 #: how long a closing app may take to quit before it is killed

@@ -1,0 +1,43 @@
+"""The ``[web]`` section: the web server of ``crm serve``."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from tinycrm.config.base import Section, setting, shown
+from tinycrm.config.sections import allowing, between
+
+
+def networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The addresses and networks of a ``trusted_proxies`` value (commas or spaces between them)."""
+    return [ipaddress.ip_network(part, strict=False) for part in text.replace(",", " ").split()]
+
+
+@allowing('IP addresses or networks separated by commas, such as "127.0.0.1, 10.0.0.0/8"')
+def proxy_list(value: str) -> str:
+    try:
+        networks(value)
+    except ValueError:
+        raise ValueError(
+            f'must be IP addresses or networks separated by commas, such as "127.0.0.1, 10.0.0.0/8" '
+            f"(got {shown(value)})"
+        ) from None
+    return value
+
+
+@dataclass(frozen=True)
+class Web(Section):
+    """The web server (crm serve)."""
+
+    #: the reverse proxies whose X-Forwarded-For/-Proto/-Host headers are believed (addresses or networks,
+    #: separated by commas); unset: none, the headers are ignored
+    trusted_proxies: str = setting("", check=proxy_list)
+    #: failed sign-ins in a row (within lockout_minutes) that lock a user name out
+    max_failures: int = setting(5, check=between(2, 100))
+    #: how long a locked-out name waits, in minutes
+    lockout_minutes: int = setting(15, check=between(1, 1440))
+    #: how many days a signed-in browser stays signed in
+    session_days: int = setting(14, check=between(1, 365))
+    #: threads that run database work for requests (each holds at most one database connection)
+    workers: int = setting(8, check=between(1, 64))

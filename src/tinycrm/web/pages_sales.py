@@ -1,0 +1,98 @@
+"""The web app's pages, work and sales side: today's agenda (done, snooze), the pipeline board (move a deal),
+a deal."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from tinycrm.domain.errors import InvalidInput
+from tinycrm.web import auth
+from tinycrm.web.context import call
+from tinycrm.web.pages import form_text, int_arg, need_writer, render
+
+SNOOZES = (("tomorrow 9am", "Tomorrow"), ("next monday 9am", "Next week"), ("in 1 hour", "In an hour"))
+BOARD_LIMIT = 25
+
+
+async def today(request: web.Request) -> web.StreamResponse:
+    from tinycrm.services.work import agenda
+
+    mine = request.query.get("all") != "1"
+    user = request["user"]
+    result = await call(request, agenda.agenda, days=7, owner=user.name if mine else None, limit=50)
+    return render(request, "today.html", agenda=result, mine=mine, snoozes=SNOOZES)
+
+
+def _back(request: web.Request, form: object, default: str) -> str:
+    return auth.local_path(form_text(form, "back"), default)
+
+
+async def task_done(request: web.Request) -> web.StreamResponse:
+    from tinycrm.services.work import tasks
+
+    need_writer(request)
+    task_id = int_arg(request.match_info["id"], "task")
+    form = await request.post()
+    await call(request, tasks.complete, task_id)
+    return auth.see_other(_back(request, form, "/today"))
+
+
+async def task_snooze(request: web.Request) -> web.StreamResponse:
+    from tinycrm.services.work import tasks
+
+    need_writer(request)
+    task_id = int_arg(request.match_info["id"], "task")
+    form = await request.post()
+    until = form_text(form, "until")
+    if until not in dict(SNOOZES):
+        raise InvalidInput(f"snooze until one of: {', '.join(label for _, label in SNOOZES)}")
+    await call(request, tasks.snooze, task_id, until)
+    return auth.see_other(_back(request, form, "/today"))
+
+
+async def pipeline(request: web.Request) -> web.StreamResponse:
+    from tinycrm.services.sales import pipelines
+
+    chosen = request.query.get("p") or None
+    all_pipelines = await call(request, pipelines.list_pipelines)
+    if not all_pipelines:
+        return render(request, "pipeline.html", board=None, pipelines=[])
+    board = await call(request, pipelines.board, chosen, limit=BOARD_LIMIT)
+    return render(
+        request, "pipeline.html", board=board, pipelines=all_pipelines, moved=request.query.get("moved")
+    )
+
+
+async def deal_page(request: web.Request) -> web.StreamResponse:
+    from tinycrm.services.sales import deal_reads, pipelines
+
+    deal_id = int_arg(request.match_info["id"], "deal")
+    deal = await call(request, deal_reads.get, deal_id)
+    pipe = await call(request, pipelines.get, deal.pipeline_id)
+    timeline = await call(request, deal_reads.timeline, deal_id, limit=30)
+    return render(request, "deal.html", d=deal, stages=pipe.stages, timeline=timeline)
+
+
+async def deal_move(request: web.Request) -> web.StreamResponse:
+    from tinycrm.services.sales import deals
+
+    need_writer(request)
+    deal_id = int_arg(request.match_info["id"], "deal")
+    form = await request.post()
+    stage = form_text(form, "stage")
+    if not stage.isdigit():
+        raise InvalidInput("choose the stage to move the deal to")
+    moved = await call(request, deals.move, deal_id, int(stage))
+    back = _back(request, form, f"/deals/{deal_id}")
+    sep = "&" if "?" in back else "?"
+    return auth.see_other(f"{back}{sep}moved={moved.id}")
+
+
+def add_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/today", today, name="today")
+    r.add_post("/tasks/{id}/done", task_done)
+    r.add_post("/tasks/{id}/snooze", task_snooze)
+    r.add_get("/pipeline", pipeline, name="pipeline")
+    r.add_get("/deals/{id}", deal_page, name="deal")
+    r.add_post("/deals/{id}/move", deal_move)
