@@ -248,12 +248,10 @@ class Keys(Section):
     bindings: Mapping[str, str] = setting(default_factory=dict, check=keymap)
 
 
-from tinycrm.config.web import Web  # noqa: E402  (its checks come from this module)
-
 # --- the table of sections ------------------------------------------------------------------------------
-
 #: table name -> its dataclass; "" is the top of the file. A new section is its dataclass and one line here.
 from tinycrm.config.hooks import Hooks  # noqa: E402 - its own module, which uses the checks above
+from tinycrm.config.web import Web  # noqa: E402  (its checks come from this module)
 
 SECTIONS: dict[str, type[Section]] = {
     "": Core,

@@ -101,8 +101,9 @@ def int_param(request: web.Request, name: str, default: int | None = None) -> in
 
 
 def page_params(request: web.Request) -> tuple[int, int]:
-    limit = int_param(request, "limit", 20) or 20
-    offset = int_param(request, "offset", 0) or 0
+    limit = int_param(request, "limit", 20)
+    offset = int_param(request, "offset", 0)
+    assert limit is not None and offset is not None
     if not 1 <= limit <= MAX_LIMIT:
         raise ApiError(400, f"limit must be between 1 and {MAX_LIMIT} (got {limit})", field="limit")
     if offset < 0:

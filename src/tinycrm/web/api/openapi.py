@@ -143,7 +143,7 @@ def operations(r: Resource) -> dict[str, dict[str, Any]]:
             },
         }
     if r.update:
-        body = {"type": "object", "description": "the fields to change"}
+        body: dict[str, Any] = {"type": "object", "description": "the fields to change"}
         if r.versioned:
             body = {**body, "properties": {"version": {"type": "integer"}}, "required": ["version"]}
         one["patch"] = {

@@ -130,7 +130,7 @@ def list_contacts(db: Any, q: Query, limit: int, offset: int) -> Page[Any]:
     from tinycrm.services.people import contact_search
 
     archived = _flag(q, "archived")
-    args = {
+    args: dict[str, Any] = {
         "limit": limit,
         "offset": offset,
         "tag": q.get("tag") or None,
@@ -409,8 +409,14 @@ def create_task(db: Any, doc: dict[str, Any]) -> Any:
 
 
 def update_task(db: Any, record_id: int, doc: dict[str, Any], version: int | None) -> Any:
+    """Fields as ``crm task edit`` takes them; or ``"done": true`` alone, as ``crm task done`` (a repeating
+    task gets its next occurrence)."""
     from tinycrm.services.work import tasks
 
+    if doc.get("done") is True:
+        if set(doc) != {"done"}:
+            raise InvalidInput('complete a task on its own ("done": true), then change it', field="done")
+        return tasks.complete(db, record_id, expected_version=version)[0]
     return tasks.update(db, record_id, doc, expected_version=version)
 
 
