@@ -178,11 +178,11 @@ _DUE = (
 )
 
 
-def claim(db: Database, limit: int = 50) -> list[Claimed]:
-    """Lease up to ``limit`` due deliveries to this round, oldest events first, at most one per record and
-    receiver (the next one waits until this one is done)."""
+def claim(db: Database, limit: int = 10, lease: timedelta = LEASE) -> list[Claimed]:
+    """Lease up to ``limit`` due deliveries to this round for ``lease``, oldest events first, at most one per
+    record and receiver (the next one waits until this one is done)."""
     moment = now()
-    until = moment + LEASE
+    until = moment + lease
     with db.write() as tx:
         lock = "" if db.is_sqlite else " FOR UPDATE OF d SKIP LOCKED"
         ids = tx.column(
@@ -344,14 +344,16 @@ def _where(c: Claimed) -> str:
     return f"hooks/{c.event_type}" if c.target == LOCAL else (c.url or c.target)
 
 
-def deliver_round(db: Database, *, limit: int = 50) -> Round:
-    """One round: due tasks, routing, then every delivery that is due now (batch after batch)."""
+def deliver_round(db: Database, *, limit: int = 10) -> Round:
+    """One round: due tasks, routing, then every delivery that is due now (batch after batch). A batch is
+    leased for as long as sending all of it may take, so no other round sends it meanwhile."""
     conf = settings()
+    lease = timedelta(seconds=conf.timeout_s * limit + 30)
     mark_due_tasks(db)
     route(db)
     counts = {"done": 0, "pending": 0, "failed": 0}
     while True:
-        batch = claim(db, limit)
+        batch = claim(db, limit, lease)
         if not batch:
             break
         for c in batch:
