@@ -192,7 +192,7 @@ def test_the_openapi_document_matches_the_server(api):
     from aiohttp import web
 
     from tinycrm.web.api import Api, add_routes
-    from tinycrm.web.api.resources import table
+    from tinycrm.web.api.table import table
 
     base, t = api
     doc = call(base, "GET", "/api/v1/openapi.json", t.read).doc

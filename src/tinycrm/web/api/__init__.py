@@ -178,7 +178,7 @@ async def deliver_hooks(context: Any) -> None:
 
 def setup(app: web.Application, context: Any) -> None:
     """Mount the API at ``/api/v1/`` and start delivering hooks while ``app`` runs."""
-    from tinycrm.web.api.resources import table
+    from tinycrm.web.api.table import table
 
     api = Api(context, table())
     app[API] = api
