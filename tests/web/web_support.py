@@ -34,6 +34,7 @@ class Served:
         env: dict[str, str] | None = None,
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
+        self.folder, self.db_url = folder, db_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token_file = folder / "token"
@@ -115,3 +116,61 @@ def seed(db_url: str, folder: Path) -> None:
         capture_output=True,
         timeout=120,
     )
+
+
+PASSWORD = "correct horse battery"
+VIEWER_PASSWORD = "viewer horse battery"
+
+
+def crm(db_url: str, folder: Path, *args: str, input: str | None = None) -> str:
+    """Run ``crm`` as the user ada against ``db_url``; its standard output."""
+    env = {**os.environ, "TINYCRM_HOME": str(folder / "home"), "TINYCRM_DB": db_url, "TINYCRM_USER": "ada"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tinycrm", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=120,
+    )
+    return done.stdout
+
+
+def seed_team(db_url: str, folder: Path) -> dict[str, int]:
+    """A database for the web app: ada (admin, a password), vic (a viewer, a password), a contact Ada Lovelace
+    with a phone and a follow-up task, a contact whose name holds a script tag, and a deal in the first stage."""
+    # (ada acts first, so she is registered as the admin)
+    crm(db_url, folder, "user", "add", "vic", "--role", "viewer")
+    crm(db_url, folder, "user", "password", "ada", input=PASSWORD + "\n")
+    crm(db_url, folder, "user", "password", "vic", input=VIEWER_PASSWORD + "\n")
+    ada = int(
+        crm(
+            db_url,
+            folder,
+            "add-contact",
+            "Ada Lovelace",
+            "--email",
+            "ada@example.com",
+            "--phone",
+            "+44 20 7946 0000",
+        )
+    )
+    evil = int(crm(db_url, folder, "add-contact", "<script>alert(1)</script> Mallory"))
+    deal = int(
+        crm(
+            db_url,
+            folder,
+            "deal",
+            "add",
+            "Analytical Engine",
+            "--value",
+            "5000",
+            "--currency",
+            "EUR",
+            "--contact",
+            str(ada),
+        )
+    )
+    task = int(crm(db_url, folder, "follow-up", str(ada), "today 9am", "Call Ada back"))
+    return {"ada": ada, "evil": evil, "deal": deal, "task": task}
