@@ -35,11 +35,6 @@ LEASE = timedelta(seconds=120)
 ROUTE_BATCH = 500
 LOCAL = "local"
 MARK_DUE = "task.due"
-#: when an open task is due again, as in ``tinycrm.store.schema.DUE_AGAIN`` (the same index serves both)
-DUE_AGAIN = (
-    "(\nCASE\n    WHEN t.snoozed_until IS NOT NULL AND (t.due_at IS NULL OR t.snoozed_until > t.due_at) "
-    "THEN t.snoozed_until\n    ELSE t.due_at\nEND)"
-)
 
 
 @dataclass(frozen=True)
@@ -102,6 +97,7 @@ def mark_due_tasks(db: Database) -> int:
     """Write ``task.due`` for each open task that became due since the last round (through the open-task
     index); give how many."""
     from tinycrm.services.work import tasks
+    from tinycrm.services.work.due import DUE_AGAIN  # spelled as the open-task index is
 
     with db.write() as tx:
         tx.lock("hooks:due")
