@@ -171,3 +171,25 @@ def test_local_hook_scripts_get_the_event_and_their_failure_is_logged(db, tmp_pa
     with db.read() as tx:  # the change stands
         assert tx.scalar("SELECT count(*) FROM contacts") == 0
     assert os.access(script, os.X_OK)
+
+
+def test_what_was_delivered_is_deleted_after_a_month_what_failed_stays(db, receiver):
+    registry.add(db, receiver.url, ["contact.created"])
+    start = clock.now()
+    with clock.frozen(start):
+        contacts.create(db, ContactInput(display_name="Delivered"))
+        delivery.deliver_round(db)
+    receiver.fail_first = 10**6
+    with clock.frozen(start + timedelta(minutes=1)):
+        contacts.create(db, ContactInput(display_name="Never accepted"))
+        delivery.deliver_round(db)
+    with clock.frozen(start + timedelta(days=2)):
+        assert delivery.deliver_round(db).failed == 1
+    with clock.frozen(start + timedelta(days=31)):
+        delivery.deliver_round(db)
+    with db.read() as tx:
+        assert tx.column("SELECT payload FROM events") == [
+            tx.scalar("SELECT e.payload FROM events e JOIN hook_deliveries d ON d.event_id = e.id")
+        ]
+        assert tx.column("SELECT state FROM hook_deliveries") == ["failed"]
+    assert [f.event_type for f in registry.failed(db)] == ["contact.created"]

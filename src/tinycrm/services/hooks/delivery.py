@@ -340,6 +340,33 @@ def _where(c: Claimed) -> str:
     return f"hooks/{c.event_type}" if c.target == LOCAL else (c.url or c.target)
 
 
+#: delivered events are kept this long (for a look with SQL), then deleted by a delivery round, once an hour
+KEEP = timedelta(days=30)
+PRUNE_EVERY = timedelta(hours=1)
+
+
+def prune(db: Database) -> int:
+    """Delete what was delivered more than :data:`KEEP` ago: done deliveries, and events that no delivery
+    needs any more (failed ones stay, listed). At most once per :data:`PRUNE_EVERY`; gives how many events."""
+    moment = now()
+    with db.write() as tx:
+        tx.lock("hooks:prune")
+        last = as_datetime(tx.scalar("SELECT at FROM hook_marks WHERE name = 'prune'"))
+        if last is not None and moment - last < PRUNE_EVERY:
+            return 0
+        tx.execute(
+            "INSERT INTO hook_marks (name, at) VALUES ('prune', :t) ON CONFLICT (name) DO UPDATE SET at = :t",
+            {"t": moment},
+        )
+        cutoff = moment - KEEP
+        tx.execute("DELETE FROM hook_deliveries WHERE state = 'done' AND done_at < :c", {"c": cutoff})
+        return tx.execute(
+            "DELETE FROM events WHERE routed AND created_at < :c AND NOT EXISTS "
+            "(SELECT 1 FROM hook_deliveries d WHERE d.event_id = events.id)",
+            {"c": cutoff},
+        )
+
+
 def deliver_round(db: Database, *, limit: int = 10) -> Round:
     """One round: due tasks, routing, then every delivery that is due now (batch after batch). A batch is
     leased for as long as sending all of it may take, so no other round sends it meanwhile."""
@@ -347,6 +374,7 @@ def deliver_round(db: Database, *, limit: int = 10) -> Round:
     lease = timedelta(seconds=conf.timeout_s * limit + 30)
     mark_due_tasks(db)
     route(db)
+    prune(db)
     counts = {"done": 0, "pending": 0, "failed": 0}
     while True:
         batch = claim(db, limit, lease)
