@@ -8,8 +8,8 @@ import stat
 from datetime import timedelta
 
 import pytest
-from hook_receiver import Receiver
 
+from hook_receiver import Receiver
 from tinycrm.domain import clock
 from tinycrm.domain.errors import InvalidInput
 from tinycrm.domain.people import ContactInput
