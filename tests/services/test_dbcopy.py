@@ -64,6 +64,12 @@ def populate(db) -> None:
     )
     interactions.log(db, contact_ids=[zoe.id], kind_="call", summary="Follow-up")
     delivery.route(db)
+    from tinycrm.services.team import accounts
+
+    accounts.set_password(db, "bob", "correct horse battery staple")  # the web's accounts
+    accounts.create_token(db, "bob", "invoicing", "read")
+    with pytest.raises(accounts.SignInFailed):
+        accounts.check_password(db, "bob", "wrong password")
     with db.write() as tx:
         stage = tx.one("SELECT id, pipeline_id FROM stages ORDER BY position LIMIT 1")
         bob = tx.scalar("SELECT id FROM users WHERE name = 'bob'")

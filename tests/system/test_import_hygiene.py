@@ -34,6 +34,7 @@ BUILT_ON = {
     "tinycrm.web.tui": {"aiohttp", "textual_serve"},
     "tinycrm.store.schema": {"sqlmodel", "sqlalchemy", "pydantic"},
     "tinycrm.store.schema_hooks": {"sqlmodel", "sqlalchemy", "pydantic"},
+    "tinycrm.store.schema_web": {"sqlmodel", "sqlalchemy", "pydantic"},
     "tinycrm.store.migrations": {"alembic", "sqlmodel", "sqlalchemy", "pydantic"},
 }
 NOT_IMPORTABLE_ALONE = {

@@ -37,8 +37,14 @@ def _filled_at_0001(url: str) -> tuple[Database, dict]:
     assert migrate.current_revision(db) == "0001"
     # today's services keep contacts.last_interaction_at (revision 0003): the column is there while they fill
     # the tables of 0001, then taken away
+    # and write events to the outbox (revision 0010), which is there while they do, too
+    key = "INTEGER PRIMARY KEY" if db.is_sqlite else "SERIAL PRIMARY KEY"
     with db.write() as tx:
         tx.execute("ALTER TABLE contacts ADD COLUMN last_interaction_at TIMESTAMP")
+        tx.execute(
+            f"CREATE TABLE events (id {key}, type VARCHAR(40), record_kind VARCHAR(30), record_id INTEGER, "
+            "payload TEXT, created_at TIMESTAMP, routed BOOLEAN)"
+        )
     demo.populate(db, contacts_n=40, interactions_per_contact=1.5, seed=11)
     with db.write() as tx:
         tx.execute("ALTER TABLE contacts DROP COLUMN last_interaction_at")
@@ -58,6 +64,8 @@ def _filled_at_0001(url: str) -> tuple[Database, dict]:
         last_deal = tx.scalar("SELECT max(id) FROM deals")
     contacts.delete(db, last_contact)
     deals.delete(db, last_deal)
+    with db.write() as tx:
+        tx.execute("DROP TABLE events")
     if db.is_sqlite:
         db.connection().execute("ANALYZE")  # the planner's statistics, which a rebuild must keep
     return db, {"contacts": last_contact, "deals": last_deal}
@@ -70,15 +78,23 @@ def _content(db: Database) -> dict:
 
     out: dict = {}
     with db.read() as tx:
+        if db.is_sqlite:
+            existing = set(tx.column("SELECT name FROM sqlite_master WHERE type = 'table'"))
+        else:
+            existing = set(tx.column("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
         for table in tables.table_order():
+            if table not in existing:  # added by a later revision
+                continue
             # the columns this revision has (later ones add some), as the store gives them
             present = [d[0] for d in tx._run(f"SELECT * FROM {table} WHERE 1 = 0", None).description]
             cols = [c for c in tables.columns(table) if c in present]
             order = ", ".join(tables.primary_key(table))
-            out[table] = [
+            rows = [
                 dict(zip(cols, r, strict=True))
                 for r in tx.all(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order}")
             ]
+            if rows:  # an empty table and one a later revision added (empty) compare the same
+                out[table] = rows
         if db.is_sqlite:
             out["contact_search"] = [
                 tuple(r) for r in tx.all("SELECT rowid, * FROM contact_search ORDER BY rowid")
@@ -228,7 +244,10 @@ def test_exports_of_revisions_with_the_same_data_still_import(tmp_path):
         columns = {
             t: [c for c in snapshot[t]["columns"] if c[0] not in DERIVED_COLUMNS.get(t, ())] for t in snapshot
         }
-        assert head_columns in (None, columns), f"{rev} has other tables or columns than HEAD"
+        # a later revision may add tables (an export without them restores them empty), not change one
+        assert head_columns is None or all(columns.get(t) == c for t, c in head_columns.items()), (
+            f"{rev} changed tables or columns of the revisions before it"
+        )
         head_columns = columns
         at.close()
 

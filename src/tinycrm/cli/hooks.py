@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from tinycrm.cli import render, state
-from tinycrm.cli.options import JSON, LIMIT, OFFSET
+from tinycrm.cli.options import JSON
 
 hook_app = typer.Typer(help="Webhooks: programs told about changes over HTTP.", no_args_is_help=True)
 hooks_app = typer.Typer(
@@ -99,12 +99,12 @@ def hooks_deliver_cmd(as_json: bool = JSON) -> None:
 
 
 @hooks_app.command("failed")
-def hooks_failed_cmd(limit: int = LIMIT, offset: int = OFFSET, as_json: bool = JSON) -> None:
-    """Deliveries given up after a day of retries, newest first."""
+def hooks_failed_cmd(as_json: bool = JSON) -> None:
+    """Deliveries given up after a day of retries, the newest 1000."""
     from tinycrm.domain.dates import show
     from tinycrm.services.hooks import registry
 
-    items = registry.failed(state.db(), limit=limit or 100, offset=offset)
+    items = registry.failed(state.db(), limit=1000)
 
     def human() -> None:
         render.table(

@@ -122,7 +122,7 @@ def test(db: Database, hook_id: int) -> TestResult:
     return TestResult(hook_id=hook_id, url=row["url"], ok=error is None, error=error)
 
 
-def failed(db: Database, *, limit: int = 100, offset: int = 0) -> list[FailedDelivery]:
+def failed(db: Database, *, limit: int | None = 100, offset: int = 0) -> list[FailedDelivery]:
     """The deliveries given up, newest first."""
     from tinycrm.store.sql import check_page
 
@@ -132,7 +132,7 @@ def failed(db: Database, *, limit: int = 100, offset: int = 0) -> list[FailedDel
             "SELECT d.id, d.target, d.event_id, e.type, d.record_kind, d.record_id, d.attempts, d.last_error, "
             "d.created_at, d.next_at FROM hook_deliveries d JOIN events e ON e.id = d.event_id "
             "WHERE d.state = 'failed' ORDER BY d.event_id DESC LIMIT :n OFFSET :o",
-            {"n": limit, "o": offset},
+            {"n": -1 if limit is None and db.is_sqlite else limit, "o": offset},
         )
     return [
         FailedDelivery(
