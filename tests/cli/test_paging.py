@@ -192,5 +192,6 @@ def test_every_paged_command_has_all_and_offset():
             "history",
             "audit",
             "duplicates",
+            "token list",
         ]
     ), "PAGED covers them all"
