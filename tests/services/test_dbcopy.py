@@ -22,6 +22,9 @@ STAMP = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
 def populate(db) -> None:
     """A little of everything, including values that differ in type or order between the stores."""
     db.actor = "tester"
+    from tinycrm.services.hooks import delivery, registry
+
+    registry.add(db, "https://hooks.example/in", ["*"])  # the outbox, a hook and its deliveries
     users.add(db, "bob", full_name="Bob Builder", email="bob@example.com", role="viewer")
     acme = companies.create(
         db,
@@ -60,6 +63,13 @@ def populate(db) -> None:
         db, contact_ids=[zoe.id, ada.id], kind_="meeting", summary="Kick-off", when=STAMP, body="x" * 500
     )
     interactions.log(db, contact_ids=[zoe.id], kind_="call", summary="Follow-up")
+    delivery.route(db)
+    from tinycrm.services.team import accounts
+
+    accounts.set_password(db, "bob", "correct horse battery staple")  # the web's accounts
+    accounts.create_token(db, "bob", "invoicing", "read")
+    with pytest.raises(accounts.SignInFailed):
+        accounts.check_password(db, "bob", "wrong password")
     with db.write() as tx:
         stage = tx.one("SELECT id, pipeline_id FROM stages ORDER BY position LIMIT 1")
         bob = tx.scalar("SELECT id FROM users WHERE name = 'bob'")

@@ -37,13 +37,19 @@ def _filled_at_0001(url: str) -> tuple[Database, dict]:
     assert migrate.current_revision(db) == "0001"
     # today's services keep contacts.last_interaction_at (revision 0003): the column is there while they fill
     # the tables of 0001, then taken away
-    # (and the tables of leads and close-date history, revision 0008, that they read and write beside)
+    # (and the tables of leads and close-date history, revision 0008, that they read and write beside, and the
+    # outbox of revision 0010 they write events to)
+    key = "INTEGER PRIMARY KEY" if db.is_sqlite else "SERIAL PRIMARY KEY"
     with db.write() as tx:
         tx.execute("ALTER TABLE contacts ADD COLUMN last_interaction_at TIMESTAMP")
         tx.execute("CREATE TABLE lead_tags (lead_id INTEGER, tag_id INTEGER)")
         tx.execute(
             "CREATE TABLE deal_close_history (id INTEGER, deal_id INTEGER, old_close DATE, new_close DATE, "
             "changed_at TIMESTAMP)"
+        )
+        tx.execute(
+            f"CREATE TABLE events (id {key}, type VARCHAR(40), record_kind VARCHAR(30), record_id INTEGER, "
+            "payload TEXT, created_at TIMESTAMP, routed BOOLEAN)"
         )
     demo.populate(db, contacts_n=40, interactions_per_contact=1.5, seed=11)
     with db.write() as tx:
@@ -67,6 +73,7 @@ def _filled_at_0001(url: str) -> tuple[Database, dict]:
     with db.write() as tx:
         tx.execute("DROP TABLE lead_tags")
         tx.execute("DROP TABLE deal_close_history")
+        tx.execute("DROP TABLE events")
     if db.is_sqlite:
         db.connection().execute("ANALYZE")  # the planner's statistics, which a rebuild must keep
     return db, {"contacts": last_contact, "deals": last_deal}
@@ -79,22 +86,23 @@ def _content(db: Database) -> dict:
 
     out: dict = {}
     with db.read() as tx:
-        existing = set(
-            tx.column("SELECT name FROM sqlite_master WHERE type = 'table'")
-            if db.is_sqlite
-            else tx.column("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-        )
+        if db.is_sqlite:
+            existing = set(tx.column("SELECT name FROM sqlite_master WHERE type = 'table'"))
+        else:
+            existing = set(tx.column("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
         for table in tables.table_order():
-            if table not in existing:  # a table of a later revision
+            if table not in existing:  # added by a later revision
                 continue
             # the columns this revision has (later ones add some), as the store gives them
             present = [d[0] for d in tx._run(f"SELECT * FROM {table} WHERE 1 = 0", None).description]
             cols = [c for c in tables.columns(table) if c in present]
             order = ", ".join(tables.primary_key(table))
-            out[table] = [
+            rows = [
                 dict(zip(cols, r, strict=True))
                 for r in tx.all(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order}")
             ]
+            if rows:  # an empty table and one a later revision added (empty) compare the same
+                out[table] = rows
         if db.is_sqlite:
             out["contact_search"] = [
                 tuple(r) for r in tx.all("SELECT rowid, * FROM contact_search ORDER BY rowid")

@@ -59,6 +59,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tui": ("tinycrm.cli.tui", "The full-screen app (what 'crm' alone opens on a terminal)."),
     "dav": ("tinycrm.cli.dav", "A CardDAV/CalDAV server for your phone: contacts and tasks, both ways."),
     "sync": ("tinycrm.cli.sync", "Contacts both ways with a folder of vCards (phones, vdirsyncer, khard)."),
+    "hook": ("tinycrm.cli.hooks", "Webhooks: add, list, test, remove (signed HTTP POSTs of changes)."),
+    "hooks": ("tinycrm.cli.hooks", "For cron: deliver webhooks and local hooks; see and retry failed ones."),
     "serve": (
         "tinycrm.cli.tui",
         "The web server: the web app for phones and desktops, the API (127.0.0.1:8484).",

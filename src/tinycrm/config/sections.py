@@ -250,6 +250,7 @@ class Keys(Section):
 
 
 # --- the table of sections ------------------------------------------------------------------------------
+from tinycrm.config.hooks import Hooks  # noqa: E402 - its own module, which uses the checks above
 from tinycrm.config.mail import Mail  # noqa: E402 - its module uses the checks above
 from tinycrm.config.sync import Sync  # noqa: E402  (its checks come from this module)
 from tinycrm.config.web import Web  # noqa: E402  (its checks come from this module)
@@ -261,6 +262,7 @@ SECTIONS: dict[str, type[Section]] = {
     "sales": Sales,
     "tui": Tui,
     "keys": Keys,
+    "hooks": Hooks,
     "web": Web,
     "sync": Sync,
     "leads": _leads.Leads,

@@ -457,6 +457,7 @@ class AuditEntry(SQLModel, table=True):
 
 
 from tinycrm.store import schema_forms as _schema_forms  # noqa: E402,F401  (web forms)
+from tinycrm.store import schema_hooks as _schema_hooks  # noqa: E402,F401 - webhooks' tables
 from tinycrm.store import schema_leads as _schema_leads  # noqa: E402,F401  (leads and forecasts)
 from tinycrm.store import schema_mail as schema_mail  # noqa: E402,F401 - mail in: its tables join the metadata
 from tinycrm.store import schema_sync as schema_sync  # noqa: E402,F401  (vdir sync)

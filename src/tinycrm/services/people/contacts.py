@@ -29,6 +29,7 @@ from tinycrm.services.common import (
     update_versioned,
     user_id,
 )
+from tinycrm.services.hooks import outbox
 from tinycrm.services.people import companies
 from tinycrm.services.people.contact_loader import get, load_many, read_in, reindex
 from tinycrm.services.people.contact_search import (
@@ -249,7 +250,9 @@ def create(
             ref = v.line(data.company, "company", max_len=300)
             company = companies.resolve_ref(tx, ref, create=True, on_create=on_new_company)
             data = replace(data, company=company.name, company_id=company.id)
-        return read_in(tx, insert(tx, data))
+        created = read_in(tx, insert(tx, data))
+        outbox.emit(tx, "contact.created", "contact", created.id, created)
+        return created
 
 
 # --- changing -------------------------------------------------------------------------------------------
@@ -390,6 +393,9 @@ def update(
             if key in values:
                 handler(e, key, values[key])
         e.then.append(lambda: reindex(e.tx, [contact_id]))
+        e.then.append(
+            lambda: outbox.emit(e.tx, "contact.updated", "contact", contact_id, read_in(e.tx, contact_id))
+        )
 
     return edit(db, CONTACT, contact_id, apply, expected_version=expected_version)
 
@@ -428,6 +434,7 @@ def delete(db: Database, contact_id: int) -> ContactRead:
         if before.company:
             gone["company"] = (before.company.name, None)
         audit(tx, "delete", "contact", contact_id, gone)
+        outbox.emit(tx, "contact.deleted", "contact", contact_id, before)
         return before
 
 

@@ -17,6 +17,7 @@ from tinycrm.domain.dates import parse_date
 from tinycrm.domain.errors import InvalidInput, NotFound
 from tinycrm.domain.sales import DealInput, DealRead, currency, parse_amount, to_e4
 from tinycrm.services.common import Edit, Versioned, audit, delete_record, edit, new_uid, now, user_id
+from tinycrm.services.hooks import outbox
 from tinycrm.services.sales import pipelines
 from tinycrm.services.sales.deal_reads import (
     SORTS,
@@ -199,7 +200,9 @@ def insert(tx: Tx, data: DealInput) -> int:
 
 def create(db: Database, data: DealInput) -> DealRead:
     with db.write() as tx:
-        return read_in(tx, insert(tx, data))
+        created = read_in(tx, insert(tx, data))
+        outbox.emit(tx, "deal.created", "deal", created.id, created)
+        return created
 
 
 # --- changing -------------------------------------------------------------------------------------------
@@ -224,6 +227,9 @@ def _to_stage(e: DealEdit, stage: Any, pipeline_id: int | None = None) -> None:
     if pipeline_id is not None:
         e.changed["pipeline_id"] = (before.pipeline_id, pipeline_id)
     e.then.append(lambda: _history(e.tx, before.id, before.stage_id, stage["id"], before.status, at))
+    e.then.append(
+        lambda: outbox.emit(e.tx, "deal.stage_changed", "deal", before.id, read_in(e.tx, before.id))
+    )
 
 
 def _edit_title(e: DealEdit, changes: dict[str, Any]) -> None:
@@ -434,6 +440,7 @@ def _close(e: DealEdit, status: str, reason: str | None) -> None:
         e.changed["lost_reason"] = (before.lost_reason, reason)
     e.action = "win" if status == "won" else "lose"
     e.then.append(lambda: _history(e.tx, before.id, before.stage_id, before.stage_id, status, at))
+    e.then.append(lambda: outbox.emit(e.tx, f"deal.{status}", "deal", before.id, read_in(e.tx, before.id)))
 
 
 def win(db: Database, deal_id: int) -> DealRead:

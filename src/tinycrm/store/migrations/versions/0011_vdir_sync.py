@@ -1,7 +1,7 @@
 """two-way vdir sync: the folders, what tinycrm last wrote in them, and conflicts
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-05
 
 New tables only (tinycrm.store.schema_sync); nothing existing changes.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,48 @@
+"""The transactional outbox: a service that makes a change worth telling other programs about writes an event
+row in the same transaction (:func:`emit`), so the event is stored exactly when the change is. Delivery reads
+them later (:mod:`tinycrm.services.hooks.delivery`).
+
+Event types: ``contact.created|updated|deleted``, ``deal.created|stage_changed|won|lost``, ``task.due``,
+``lead.created|converted``, ``ticket.created|replied``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tinycrm.store.database import Tx
+
+EVENT_TYPES = (
+    "contact.created",
+    "contact.updated",
+    "contact.deleted",
+    "deal.created",
+    "deal.stage_changed",
+    "deal.won",
+    "deal.lost",
+    "task.due",
+    "lead.created",
+    "lead.converted",
+    "ticket.created",
+    "ticket.replied",
+)
+
+
+def emit(tx: Tx, type: str, kind: str, id: int, payload: Any) -> None:  # noqa: A002 - the event's own words
+    """Write event ``type`` about record ``kind`` ``id`` (its read model, or any JSON-ready value) in ``tx``."""
+    from tinycrm.domain.rows import to_json
+    from tinycrm.services.common import now
+
+    tx.execute(
+        "INSERT INTO events (type, record_kind, record_id, payload, created_at, routed) "
+        "VALUES (:t, :k, :i, :p, :at, :r)",
+        {
+            "t": type,
+            "k": kind,
+            "i": id,
+            "p": json.dumps(to_json(payload), ensure_ascii=False),
+            "at": now(),
+            "r": False,
+        },
+    )
