@@ -51,6 +51,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "merge": ("tinycrm.cli.interchange", "Merge one contact into another; nothing is lost."),
     "backup": ("tinycrm.cli.interchange", "A consistent copy of the database (JSON export on PostgreSQL)."),
     "restore": ("tinycrm.cli.interchange", "Restore a backup or a JSON export (replacing needs --yes)."),
+    "segment": (
+        "tinycrm.cli.marketing",
+        "Segments: saved queries over contacts (crm segment add NAME -q Q).",
+    ),
+    "consent": ("tinycrm.cli.marketing", "Consent per address: opt-in, opt-out, the log, suppressions."),
+    "campaign": ("tinycrm.cli.campaigns", "Campaigns: add, preview, test, send (resumable), show, list."),
     "tui": ("tinycrm.cli.tui", "The full-screen app (what 'crm' alone opens on a terminal)."),
     "serve": ("tinycrm.cli.tui", "Serve the full-screen app to a web browser (127.0.0.1:8000)."),
 }

@@ -64,12 +64,19 @@ def list_contacts(
     offset: int = 0,
     show_all: bool = False,
     as_json: bool = False,
+    segment: str | None = None,
 ) -> int:
-    """``crm contact list``: a page of contacts; the exit code."""
+    """``crm contact list``: a page of contacts (of a segment); the exit code."""
     from tinycrm.services.people import contact_search
 
+    query = None
+    if segment is not None:
+        from tinycrm.services.marketing import segments
+
+        query = segments.query_of(db(), segment)
     page = contact_search.list_contacts(
         db(),
+        query=query,
         limit=None if show_all else limit,
         offset=offset,
         tag=tag,

@@ -251,10 +251,13 @@ class Keys(Section):
 # --- the table of sections ------------------------------------------------------------------------------
 
 #: table name -> its dataclass; "" is the top of the file. A new section is its dataclass and one line here.
+from tinycrm.config.marketing import Marketing  # noqa: E402 - it uses the checks above
+
 SECTIONS: dict[str, type[Section]] = {
     "": Core,
     "smtp": Smtp,
     "sales": Sales,
     "tui": Tui,
     "keys": Keys,
+    "marketing": Marketing,
 }
