@@ -10,7 +10,6 @@ never a suppressed one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from tinycrm.domain import validation as v
 from tinycrm.domain.errors import InvalidInput
