@@ -7,9 +7,9 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from mail_server import Server
 
 from crm_testkit import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
-from mail_server import Server
 
 TEMPLATE = textwrap.dedent(
     """\

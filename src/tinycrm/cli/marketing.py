@@ -214,6 +214,30 @@ def consent_suppress(
     _consent_table([consent.suppress(state.db(), address, reason)], as_json)
 
 
+# --- crm import vcard|csv --consent STATE --source TEXT ---------------------------------------------------
+
+CONSENT = typer.Option(
+    None,
+    "--consent",
+    metavar="STATE",
+    help="Record this consent (opted-in, opted-out...) for the addresses of everyone imported whose consent "
+    "is not known yet.",
+)
+SOURCE = typer.Option(None, "--source", metavar="TEXT", help="Where the consent comes from ('event 2026').")
+
+
+def import_consent(state_: str | None, source: str | None) -> tuple[str | None, str | None]:
+    """The checked ``--consent`` and ``--source`` of an import (the source defaults to "import")."""
+    if state_ is None and source is None:
+        return None, None
+    from tinycrm.domain.errors import InvalidInput
+    from tinycrm.services.marketing import consent
+
+    if state_ is None:
+        raise InvalidInput("--source goes with --consent: give --consent opted-in (or another state)")
+    return consent.status(state_), consent.source(source) or "import"
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(segment_app, name="segment")
     app.add_typer(consent_app, name="consent")
