@@ -64,6 +64,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 #: modules that add commands to a group another module owns (``crm export ical`` lives with tasks)
 EXTENSIONS: dict[str, list[str]] = {
     "import": ["tinycrm.cli.interchange"],
+    "contact": ["tinycrm.cli.gdpr"],
     "export": ["tinycrm.cli.tasks", "tinycrm.cli.interchange"],
 }
 

@@ -162,8 +162,8 @@ def log(
             r["contact_id"],
             r["status"],
             r["source"],
-            as_datetime(r["at"]),
-            r["user_name"],  # type: ignore[arg-type]
+            as_datetime(r["at"]),  # type: ignore[arg-type]
+            r["user_name"],
         )
         for r in rows
     ]
