@@ -215,7 +215,12 @@ def preview(db: Database, name: str, contact_id: int | None = None, *, to: str |
         unsubscribe_address=settings.unsubscribe_address or "unsubscribe@invalid",
         base_url=settings.base_url,
     )
-    return mailbuild.build(subject, body, env)
+    import email
+    import email.policy
+
+    return email.message_from_bytes(
+        mailbuild.build(subject, body, env).as_bytes(), policy=email.policy.default
+    )
 
 
 def _domain(sender: str) -> str:

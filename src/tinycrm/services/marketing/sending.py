@@ -17,6 +17,13 @@ took the message but before step 2 was committed, or before the server had it; t
 sends again, with the *same* Message-ID, so in the rare first case the person's mailbox gets a copy it
 recognises as the same message (mail stores and clients show one message per Message-ID), and in the second
 the mail is not lost. A recipient is never sent a second, different mail; a ``sent`` one is never sent again.
+
+The Message-ID is worked out from the campaign's secret and the recipient's id, so it is the same on every try
+even if the ``sending`` mark itself were lost. That is what lets the two commits per recipient skip the wait for
+the disk (SQLite ``synchronous = NORMAL`` in WAL mode, PostgreSQL ``synchronous_commit = off``, for these
+commits only): a killed process loses nothing (SIGKILL, Ctrl-C); a power cut may lose the last fraction of a
+second of marks, and those recipients get the same message, same Message-ID, again. Waiting for the disk twice
+per message would make it the limit (about 40 messages a second on a plain disk) rather than the mail server.
 """
 
 from __future__ import annotations
@@ -120,10 +127,14 @@ def send(
         )
     frozen = freeze(db, name)
     run = _Run(db, name, settings, rate or settings.rate or None, limit, progress)
+    if db.is_sqlite:
+        db.connection().execute("PRAGMA synchronous = NORMAL")
     try:
         run.go()
     finally:
         run.session.close()
+        if db.is_sqlite:
+            db.connection().execute("PRAGMA synchronous = FULL")
     return SendReport(name, frozen, run.sent, run.failed, run.left(), run.stopped)
 
 
@@ -250,6 +261,7 @@ class _Run:
         message_id: str | None = None,
     ) -> bool:
         with self.db.write() as tx:
+            _no_disk_wait(tx)
             changed = tx.execute(
                 "UPDATE campaign_recipients SET state = :s, error = :e, updated_at = :t, "
                 "message_id = coalesce(message_id, :m), attempts = attempts + :a "
@@ -268,6 +280,7 @@ class _Run:
     def _sent(self, rid: int, contact_id: int, subject: str) -> None:
         stamp = now()
         with self.db.write() as tx:
+            _no_disk_wait(tx)
             tx.execute(
                 "UPDATE campaign_recipients SET state = 'sent', sent_at = :t, updated_at = :t, error = NULL "
                 "WHERE id = :i AND state = 'sending'",
@@ -281,6 +294,12 @@ class _Run:
                 "UPDATE campaigns SET state = 'done', finished_at = coalesce(finished_at, :t) WHERE id = :i",
                 {"t": now(), "i": self.row["id"]},
             )
+
+
+def _no_disk_wait(tx: Tx) -> None:
+    """This commit need not wait for the disk (see the module's description; SQLite: set for the run)."""
+    if not tx.db.is_sqlite:
+        tx.execute("SET LOCAL synchronous_commit = off")
 
 
 def log_mail(tx: Tx, contact_id: int, summary: str, at: datetime, counts_as_contact: bool) -> None:

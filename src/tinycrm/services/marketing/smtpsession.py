@@ -12,6 +12,16 @@ from tinycrm.services.mail import mailer
 from tinycrm.services.mail.mailer import MailFailed, MailUnavailable
 
 
+def _no_delay(client: Any) -> None:
+    """Each SMTP command waits for its reply: Nagle's algorithm would hold the next small write back."""
+    import socket
+
+    try:
+        client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (AttributeError, OSError):
+        pass
+
+
 class Session:
     def __init__(self, settings: Smtp) -> None:
         self.settings = settings
@@ -43,6 +53,7 @@ class Session:
             )
         else:
             client = smtplib.SMTP(s.host, port, timeout=s.timeout)
+        _no_delay(client)
         if s.starttls:
             client.starttls(context=ssl.create_default_context())
         if s.user:
