@@ -106,7 +106,7 @@ def main() -> None:
     took = time.perf_counter() - started
     print(f"freeze: {frozen} recipients in {took:.2f} s (target < 2 s)")
 
-    segments.add(db, f"some-{time.time_ns()}", f"has:email created:>2000-01-01")
+    segments.add(db, f"some-{time.time_ns()}", "has:email created:>2000-01-01")
     small_seg = segments.list_segments(db)[-1].name
     with db.write() as tx:
         tx.execute("UPDATE consents SET status = 'opted-out' WHERE contact_id > :n", {"n": args.send})
