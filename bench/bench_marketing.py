@@ -49,7 +49,17 @@ def populate(url: str, n: int) -> None:
             tx.executemany(
                 "INSERT INTO contacts (id, uid, display_name, given_name, sort_name, archived, created_at, "
                 "updated_at, version) VALUES (:i, :u, :n, :g, :s, false, :t, :t, 1)",
-                [{"i": i + 1, "u": f"bench-{i}", "n": f"Person {i}", "g": "Person", "s": f"person {i:07d}", "t": now} for i in ids],
+                [
+                    {
+                        "i": i + 1,
+                        "u": f"bench-{i}",
+                        "n": f"Person {i}",
+                        "g": "Person",
+                        "s": f"person {i:07d}",
+                        "t": now,
+                    }
+                    for i in ids
+                ],
             )
             tx.executemany(
                 "INSERT INTO contact_emails (contact_id, position, value, value_key) VALUES (:c, 0, :v, :v)",
@@ -100,7 +110,13 @@ def main() -> None:
     segments.add(db, f"all-{time.time_ns()}", "has:email")
     seg = segments.list_segments(db)[-1].name
     big = f"big-{time.time_ns()}"
-    campaigns.add(db, big, segment=seg, subject="Hello {{ contact.given_name }}", template="Hi **{{ contact.display_name }}**")
+    campaigns.add(
+        db,
+        big,
+        segment=seg,
+        subject="Hello {{ contact.given_name }}",
+        template="Hi **{{ contact.display_name }}**",
+    )
     started = time.perf_counter()
     frozen = sending.freeze(db, big)
     took = time.perf_counter() - started
@@ -111,19 +127,39 @@ def main() -> None:
     with db.write() as tx:
         tx.execute("UPDATE consents SET status = 'opted-out' WHERE contact_id > :n", {"n": args.send})
     small = f"small-{time.time_ns()}"
-    campaigns.add(db, small, segment=small_seg, subject="Hello {{ contact.given_name }}", template="Hi **{{ contact.display_name }}**")
+    campaigns.add(
+        db,
+        small,
+        segment=small_seg,
+        subject="Hello {{ contact.given_name }}",
+        template="Hi **{{ contact.display_name }}**",
+    )
     db.close()
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None and server.stdout.readline().startswith("ready")
         env = {**os.environ, "TINYCRM_DB": url}
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import sys; from tinycrm.cli import main; sys.exit(main())", "campaign", "send", small, "--yes"], env=env, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from tinycrm.cli import main; sys.exit(main())",
+                "campaign",
+                "send",
+                small,
+                "--yes",
+            ],
+            env=env,
+            check=True,
+        )
         took = time.perf_counter() - started
     finally:
         server.kill()
         server.wait()
-    print(f"send: {args.send} messages in {took:.2f} s = {args.send / took:.0f} msg/s (target >= 200), process start included")
+    print(
+        f"send: {args.send} messages in {took:.2f} s = {args.send / took:.0f} msg/s (target >= 200), process start included"
+    )
 
 
 if __name__ == "__main__":

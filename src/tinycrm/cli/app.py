@@ -57,6 +57,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "consent": ("tinycrm.cli.marketing", "Consent per address: opt-in, opt-out, the log, suppressions."),
     "campaign": ("tinycrm.cli.campaigns", "Campaigns: add, preview, test, send (resumable), show, list."),
+    "sequence": (
+        "tinycrm.cli.sequences",
+        "Sequences: timed follow-up mails and tasks (add, enroll, show, stop).",
+    ),
+    "automate": (
+        "tinycrm.cli.sequences",
+        "For cron: run the sequence steps that are due; nothing when none is.",
+    ),
     "tui": ("tinycrm.cli.tui", "The full-screen app (what 'crm' alone opens on a terminal)."),
     "serve": ("tinycrm.cli.tui", "Serve the full-screen app to a web browser (127.0.0.1:8000)."),
 }

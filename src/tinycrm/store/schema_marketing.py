@@ -115,3 +115,66 @@ class CampaignRecipient(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     updated_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Sequence(SQLModel, table=True):
+    """Timed follow-up steps (a mail, a task) that contacts go through one after the other."""
+
+    __tablename__ = "sequences"
+    __table_args__ = IDS_NEVER_REUSED
+    id: int | None = Field(default=None, primary_key=True)
+    #: random: the secret part of the Message-IDs of this sequence's mails
+    uid: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, unique=True))
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    name_key: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, unique=True))
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class SequenceStep(SQLModel, table=True):
+    __tablename__ = "sequence_steps"
+    __table_args__ = (sa.UniqueConstraint("sequence_id", "position"), IDS_NEVER_REUSED)
+    id: int | None = Field(default=None, primary_key=True)
+    sequence_id: int = Field(sa_column=_fk("sequences.id", "CASCADE", nullable=False, index=False))
+    position: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    #: days after enrolling (never fewer than the step before)
+    delay_days: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    #: mail or task
+    action: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    #: mail: the subject; task: the title (both templates)
+    subject: str = Field(sa_column=sa.Column(sa.String(998), nullable=False))
+    #: mail: the Markdown template
+    body: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+
+
+class SequenceMember(SQLModel, table=True):
+    """A contact going through a sequence: the next step and when it is due."""
+
+    __tablename__ = "sequence_members"
+    __table_args__ = (
+        # a contact is never in the same sequence twice at once
+        sa.Index(
+            "ix_sequence_members_active",
+            "sequence_id",
+            "contact_id",
+            unique=True,
+            **_partial("state = 'active'"),
+        ),
+        # what is due: found through this index
+        sa.Index("ix_sequence_members_due", "state", "next_due", **_partial("state = 'active'")),
+        IDS_NEVER_REUSED,
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    sequence_id: int = Field(sa_column=_fk("sequences.id", "CASCADE", nullable=False, index=False))
+    contact_id: int = Field(sa_column=_fk("contacts.id", "CASCADE", nullable=False))
+    #: active, done, stopped (by hand), ended (a reply, an opt-out, a bounce)
+    state: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    #: the position of the next step
+    next_step: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    next_due: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    #: the Message-ID of the step mail being sent or last sent (a reply to it ends the sequence)
+    message_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(255), index=True))
+    #: the step whose mail is out with the server (set before the SMTP transaction, cleared after)
+    sending_step: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
+    enrolled_at: datetime = Field(sa_column=_ts())
+    ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    end_reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))

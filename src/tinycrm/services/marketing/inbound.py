@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tinycrm.domain.mail import Handled, InboundMessage
 from tinycrm.services.common import now
-from tinycrm.services.marketing import consent, mailbuild
+from tinycrm.services.marketing import consent, mailbuild, sequences
 from tinycrm.store.sql import placeholders
 
 if TYPE_CHECKING:
@@ -94,6 +94,7 @@ def _bounce(tx: Tx, message: InboundMessage) -> Handled | None:
                     "i": recipient["id"],
                 },
             )
+        sequences.end_for_address(tx, address, "bounced")
         done.append(f"{address} bounced")
     if not done:
         return None
@@ -144,6 +145,7 @@ def _from_token(tx: Tx, tok: str) -> Any:
 
 def _opt_out(tx: Tx, address: str, contact_id: int | None, recipient_id: int | None) -> Handled:
     consent.record(tx, address, "opted-out", "mail", contact_id)
+    sequences.end_for_address(tx, address, "opted out")
     if recipient_id is not None:
         tx.execute(
             "UPDATE campaign_recipients SET state = 'opted-out', updated_at = :t WHERE id = :i",
@@ -161,7 +163,8 @@ def _reply(tx: Tx, message: InboundMessage) -> Handled | None:
         params,
     )
     if row is None:
-        return None
+        return _sequence_reply(tx, message, ids)
+    sequences.end_for_contact(tx, row["contact_id"], "replied")
     if row["state"] in ("sent", "sending"):
         tx.execute(
             "UPDATE campaign_recipients SET state = 'replied', updated_at = :t WHERE id = :i",
@@ -177,4 +180,25 @@ def _reply(tx: Tx, message: InboundMessage) -> Handled | None:
         "campaign.reply",
         f"reply to campaign {row['campaign']} from {message.from_address}",
         {"campaign_recipient": row["id"], "contact": row["contact_id"]},
+    )
+
+
+def _sequence_reply(tx: Tx, message: InboundMessage, ids: list[str]) -> Handled | None:
+    member = sequences.member_of_message(tx, ids)
+    if member is None:
+        return None
+    sequences.end_for_contact(tx, member["contact_id"], "replied")
+    from tinycrm.services.marketing.sending import log_mail
+
+    log_mail(
+        tx,
+        member["contact_id"],
+        f"Reply to sequence {member['name']}: {message.subject}",
+        message.date or now(),
+        True,
+    )
+    return Handled(
+        "sequence.reply",
+        f"reply to sequence {member['name']} from {message.from_address}",
+        {"contact": member["contact_id"]},
     )

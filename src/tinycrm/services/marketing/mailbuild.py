@@ -162,7 +162,7 @@ def build(subject: str, body_markdown: str, env: Envelope) -> Any:
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Precedence"] = "bulk"
     text = body_markdown.rstrip("\n") + "\n\n-- \n" + opt_out + "\n"
-    message.attach(MIMEText(text, "plain", utf8))
+    message.attach(MIMEText(text, "plain", utf8))  # type: ignore[arg-type]  # a Charset is what it takes
     html = _IMG.sub(_alt_text, _markdown(body_markdown))
     footer = (
         '<p style="color: #666; font-size: 12px; border-top: 1px solid #ddd; padding-top: 8px">'
@@ -170,7 +170,7 @@ def build(subject: str, body_markdown: str, env: Envelope) -> Any:
         f'<a href="mailto:{mailto}?subject=unsubscribe%20{env.token}">Unsubscribe</a></p>'
     )
     page = f'<!DOCTYPE html>\n<html><body><div style="{_STYLE}">\n{html}{footer}\n</div></body></html>\n'
-    message.attach(MIMEText(page, "html", utf8))
+    message.attach(MIMEText(page, "html", utf8))  # type: ignore[arg-type]
     return message
 
 

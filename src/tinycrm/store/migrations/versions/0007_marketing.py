@@ -1,4 +1,4 @@
-"""marketing: segments, consent, suppressions, campaigns
+"""marketing: segments, consent, suppressions, campaigns, sequences
 
 Revision ID: 0007
 Revises: 0003
@@ -77,6 +77,77 @@ def upgrade() -> None:
         _ts("created_at"),
     )
     _campaigns()
+    _sequences()
+
+
+def _sequences() -> None:
+    op.create_table(
+        "sequences",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("uid", sa.String(100), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("name_key", sa.String(200), nullable=False),
+        _ts("created_at"),
+        sa.UniqueConstraint("uid", name="uq_sequences_uid"),
+        sa.UniqueConstraint("name_key", name="uq_sequences_name_key"),
+        **AUTOINCREMENT,
+    )
+    op.create_table(
+        "sequence_steps",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "sequence_id",
+            sa.Integer,
+            sa.ForeignKey("sequences.id", ondelete="CASCADE", name="fk_sequence_steps_sequence_id_sequences"),
+            nullable=False,
+        ),
+        sa.Column("position", sa.Integer, nullable=False),
+        sa.Column("delay_days", sa.Integer, nullable=False),
+        sa.Column("action", sa.String(10), nullable=False),
+        sa.Column("subject", sa.String(998), nullable=False),
+        sa.Column("body", sa.Text),
+        sa.UniqueConstraint("sequence_id", "position", name="uq_sequence_steps_sequence_id_position"),
+        **AUTOINCREMENT,
+    )
+    op.create_table(
+        "sequence_members",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "sequence_id",
+            sa.Integer,
+            sa.ForeignKey(
+                "sequences.id", ondelete="CASCADE", name="fk_sequence_members_sequence_id_sequences"
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "contact_id",
+            sa.Integer,
+            sa.ForeignKey("contacts.id", ondelete="CASCADE", name="fk_sequence_members_contact_id_contacts"),
+            nullable=False,
+        ),
+        sa.Column("state", sa.String(10), nullable=False),
+        sa.Column("next_step", sa.Integer, nullable=False),
+        _ts("next_due", nullable=True),
+        sa.Column("message_id", sa.String(255)),
+        sa.Column("sending_step", sa.Integer),
+        _ts("enrolled_at"),
+        _ts("ended_at", nullable=True),
+        sa.Column("end_reason", sa.String(100)),
+        **AUTOINCREMENT,
+    )
+    op.create_index("ix_sequence_members_contact_id", "sequence_members", ["contact_id"])
+    op.create_index("ix_sequence_members_message_id", "sequence_members", ["message_id"])
+    op.create_index(
+        "ix_sequence_members_active",
+        "sequence_members",
+        ["sequence_id", "contact_id"],
+        unique=True,
+        **_partial("state = 'active'"),
+    )
+    op.create_index(
+        "ix_sequence_members_due", "sequence_members", ["state", "next_due"], **_partial("state = 'active'")
+    )
 
 
 def _campaigns() -> None:
@@ -145,5 +216,15 @@ def _campaigns() -> None:
 
 
 def downgrade() -> None:
-    for table in ("campaign_recipients", "campaigns", "suppressions", "consent_log", "consents", "segments"):
+    for table in (
+        "sequence_members",
+        "sequence_steps",
+        "sequences",
+        "campaign_recipients",
+        "campaigns",
+        "suppressions",
+        "consent_log",
+        "consents",
+        "segments",
+    ):
         op.drop_table(table)
