@@ -192,5 +192,9 @@ def test_every_paged_command_has_all_and_offset():
             "history",
             "audit",
             "duplicates",
+            "segment show",
+            "consent log",
+            "campaign recipients",
+            "sequence show",
         ]
     ), "PAGED covers them all"
