@@ -101,6 +101,9 @@ AUDITED = {
     "users": "user",
     "pipelines": "pipeline",
     "stages": "stage",
+    "segments": "segment",
+    "campaigns": "campaign",
+    "sequences": "sequence",
 }
 
 

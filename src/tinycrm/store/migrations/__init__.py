@@ -6,7 +6,8 @@ HEAD = "0007"
 #: the revisions whose data is that of ``HEAD``: a JSON export made at any of them imports as it is (0002 changed
 #: only how SQLite hands out ids; 0003 added ``contacts.last_interaction_at``, derived from the interactions and
 #: worked out again by every import, see :data:`DERIVED_COLUMNS`). A migration that changes a table or a column of
-#: what people entered starts it anew.
+#: what people entered starts it anew. 0007 only added tables (marketing): an older export has none of their
+#: rows, and imports as it is.
 SAME_DATA_AS_HEAD = frozenset({"0001", "0002", "0003", "0007"})
 
 #: columns computed from other rows: an export may lack them, an import works them out again
