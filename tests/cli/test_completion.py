@@ -45,7 +45,7 @@ def bash(env: dict, line: str) -> list[str]:
 
 def test_bash_completes_commands_subcommands_and_options(env):
     assert bash(env, "crm cont") == ["contact"]
-    assert sorted(bash(env, "crm con")) == ["config", "contact"]
+    assert sorted(bash(env, "crm con")) == ["config", "consent", "contact"]
     assert bash(env, "crm ") == list(COMMANDS), "every command, from the table"
     assert {"list", "show", "edit", "delete", "search"} <= set(bash(env, "crm contact "))
     assert bash(env, "crm contact list --t") == ["--tag"]

@@ -168,6 +168,20 @@ def populate(db) -> None:
                       currency="EUR"),
     )  # fmt: skip
     leads.log(db, lead.id, kind="call", summary="first call")
+    populate_marketing(db, zoe.id)
+
+
+def populate_marketing(db, contact_id: int) -> None:
+    """Segments, consent and its log, a suppression, a frozen campaign, a sequence with a member."""
+    from tinycrm.services.marketing import campaigns, consent, segments, sending, sequences
+
+    consent.set_for_contact(db, contact_id, "opted-in", "web form")
+    consent.suppress(db, "gone@example.com", "complaint")
+    segments.add(db, "everyone", "has:email")
+    campaigns.add(db, "news", segment="everyone", subject="Hi", template="Hello {{ contact.display_name }}")
+    sending.freeze(db, "news")
+    sequences.add(db, "welcome", [sequences.StepInput(0, "task", "Call")])
+    sequences.enroll(db, "welcome", contact_id=contact_id)
 
 
 def all_contacts(db):

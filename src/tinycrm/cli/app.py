@@ -56,6 +56,20 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "tinycrm.cli.mail",
         "Mail in: ingest messages (stdin, files, Maildir, mbox) or fetch them by IMAP.",
     ),
+    "segment": (
+        "tinycrm.cli.marketing",
+        "Segments: saved queries over contacts (crm segment add NAME -q Q).",
+    ),
+    "consent": ("tinycrm.cli.marketing", "Consent per address: opt-in, opt-out, the log, suppressions."),
+    "campaign": ("tinycrm.cli.campaigns", "Campaigns: add, preview, test, send (resumable), show, list."),
+    "sequence": (
+        "tinycrm.cli.sequences",
+        "Sequences: timed follow-up mails and tasks (add, enroll, show, stop).",
+    ),
+    "automate": (
+        "tinycrm.cli.sequences",
+        "For cron: run the sequence steps that are due; nothing when none is.",
+    ),
     "tui": ("tinycrm.cli.tui", "The full-screen app (what 'crm' alone opens on a terminal)."),
     "dav": ("tinycrm.cli.dav", "A CardDAV/CalDAV server for your phone: contacts and tasks, both ways."),
     "sync": ("tinycrm.cli.sync", "Contacts both ways with a folder of vCards (phones, vdirsyncer, khard)."),
@@ -75,6 +89,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 #: modules that add commands to a group another module owns (``crm export ical`` lives with tasks)
 EXTENSIONS: dict[str, list[str]] = {
     "import": ["tinycrm.cli.interchange"],
+    "contact": ["tinycrm.cli.gdpr"],
     "export": ["tinycrm.cli.tasks", "tinycrm.cli.interchange"],
 }
 

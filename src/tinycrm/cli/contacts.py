@@ -145,6 +145,7 @@ def list_cmd(
     sort: str = typer.Option("name", "--sort", help="name, created, updated or company."),
     owner: str = OWNER,
     mine: bool = MINE,
+    segment: str = typer.Option(None, "--segment", callback=not_blank, help="Only the members of a segment."),
     limit: int = LIMIT,
     offset: int = OFFSET,
     show_all: bool = ALL,
@@ -153,6 +154,7 @@ def list_cmd(
     """List contacts, by name, a page at a time."""
     lookup.list_contacts(
         state.db,
+        segment=segment,
         tag=tag,
         company=company,
         archived=archived,

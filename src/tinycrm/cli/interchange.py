@@ -12,6 +12,7 @@ from typing import Any
 import typer
 
 from tinycrm.cli import render, state
+from tinycrm.cli.marketing import CONSENT, SOURCE, import_consent
 from tinycrm.cli.options import ALL, JSON, OFFSET, limit_of, split_kv
 from tinycrm.cli.transfer import export_app, import_app
 
@@ -81,13 +82,18 @@ FIELD_NAMES = {
 }
 
 
-def _options(match: str, replace: bool, dry_run: bool) -> Any:
+def _options(
+    match: str, replace: bool, dry_run: bool, consent: str | None = None, source: str | None = None
+) -> Any:
     from tinycrm.domain.errors import InvalidInput
     from tinycrm.services.interchange.importing import ImportOptions
 
     if match not in ("email", "name"):
         raise InvalidInput(f"--match must be email or name (got {match!r})")
-    return ImportOptions(match_name=match == "name", replace=replace, dry_run=dry_run)
+    consent, source = import_consent(consent, source)
+    return ImportOptions(
+        match_name=match == "name", replace=replace, dry_run=dry_run, consent=consent, consent_source=source
+    )
 
 
 def _import_json(report: Any) -> dict[str, Any]:
@@ -237,6 +243,8 @@ def import_vcard_cmd(
     ),
     encoding: str = ENCODING,
     verbose: bool = VERBOSE,
+    consent: str = CONSENT,
+    source: str = SOURCE,
     as_json: bool = JSON,
 ) -> None:
     """Import vCards (2.1, 3.0, 4.0). A card updates the contact with its UID (or an email or phone it
@@ -245,7 +253,7 @@ def import_vcard_cmd(
     from tinycrm.services.interchange.files import sources
     from tinycrm.services.interchange.importing import import_vcards
 
-    options = _options(match, replace, dry_run)
+    options = _options(match, replace, dry_run, consent, source)
     files = sources(paths, _stdin(), suffixes=(".vcf", ".vcard"))
     total = sum(f.size or 0 for f in files) if all(f.size for f in files) else None
     with _progress(total, "importing vCards") as progress:
@@ -314,13 +322,15 @@ def import_csv_cmd(
     ),
     verbose: bool = VERBOSE,
     as_kind: str = typer.Option("contacts", "--as", help="contacts, or leads (each row a new lead)."),
+    consent: str = CONSENT,
+    source: str = SOURCE,
     as_json: bool = JSON,
 ) -> None:
     """Import a CSV address book (Google Contacts, Outlook, Thunderbird or any other). Rows are matched
     like vCards (see crm import vcard --help). --as leads: each row is a new lead (see docs/leads.md)."""
     from tinycrm.services.interchange import importing
 
-    options = _options(match, replace, dry_run)
+    options = _options(match, replace, dry_run, consent, source)
     file = _one_file(path, ".csv")
     read: dict[str, Any] = {
         "preset": preset,

@@ -64,11 +64,18 @@ def list_contacts(
     offset: int = 0,
     show_all: bool = False,
     as_json: bool = False,
+    segment: str | None = None,
 ) -> int:
-    """``crm contact list``: a page of contacts; the exit code."""
+    """``crm contact list``: a page of contacts (of a segment); the exit code."""
     from tinycrm.services.people import contact_search
 
+    query = None
+    if segment is not None:
+        from tinycrm.services.marketing import segments
+
+        query = segments.query_of(db(), segment)
     options: dict[str, Any] = dict(
+        query=query,
         offset=offset,
         tag=tag,
         company=company,

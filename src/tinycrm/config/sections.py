@@ -252,10 +252,12 @@ class Keys(Section):
 # --- the table of sections ------------------------------------------------------------------------------
 from tinycrm.config.hooks import Hooks  # noqa: E402 - its own module, which uses the checks above
 from tinycrm.config.mail import Mail  # noqa: E402 - its module uses the checks above
+
+#: table name -> its dataclass; "" is the top of the file. A new section is its dataclass and one line here.
+from tinycrm.config.marketing import Marketing  # noqa: E402 - it uses the checks above
 from tinycrm.config.sync import Sync  # noqa: E402  (its checks come from this module)
 from tinycrm.config.web import Web  # noqa: E402  (its checks come from this module)
 
-#: table name -> its dataclass; "" is the top of the file. A new section is its dataclass and one line here.
 SECTIONS: dict[str, type[Section]] = {
     "": Core,
     "smtp": Smtp,
@@ -268,4 +270,5 @@ SECTIONS: dict[str, type[Section]] = {
     "leads": _leads.Leads,
     "forecast": _leads.Forecast,
     "mail": Mail,
+    "marketing": Marketing,
 }

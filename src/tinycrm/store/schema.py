@@ -460,5 +460,6 @@ from tinycrm.store import schema_forms as _schema_forms  # noqa: E402,F401  (web
 from tinycrm.store import schema_hooks as _schema_hooks  # noqa: E402,F401 - webhooks' tables
 from tinycrm.store import schema_leads as _schema_leads  # noqa: E402,F401  (leads and forecasts)
 from tinycrm.store import schema_mail as schema_mail  # noqa: E402,F401 - mail in: its tables join the metadata
+from tinycrm.store import schema_marketing as schema_marketing  # noqa: E402,F401 - the tables of marketing
 from tinycrm.store import schema_sync as schema_sync  # noqa: E402,F401  (vdir sync)
 from tinycrm.store import schema_web  # noqa: E402,F401  (the web's tables: passwords, API tokens)

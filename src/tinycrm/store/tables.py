@@ -102,6 +102,9 @@ AUDITED = {
     "users": "user",
     "pipelines": "pipeline",
     "stages": "stage",
+    "segments": "segment",
+    "campaigns": "campaign",
+    "sequences": "sequence",
 }
 
 

@@ -91,6 +91,10 @@ class ImportOptions:
     replace: bool = False
     #: plan only: report what would happen, write nothing
     dry_run: bool = False
+    #: the consent to record for the addresses of everyone imported whose consent is not known yet
+    #: (``--consent opted-in --source "event 2026"``), see :mod:`tinycrm.services.marketing.consent`
+    consent: str | None = None
+    consent_source: str | None = None
 
     def __post_init__(self) -> None:
         if self.match_name and self.replace:
@@ -182,6 +186,7 @@ class _Batch:
             tx.lock_rows("contacts", stored)
         self.states = {c.id: c for c in load_contacts(tx, stored)}
         self.touched: list[int] = []
+        self.unchanged_ids: list[int] = []
         self.counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
         self.problems: list[tuple[int, Problem]] = []  # by record, reported in file order
         self.duplicates: list[tuple[int, Duplicate]] = []
@@ -254,6 +259,8 @@ class _Batch:
             self.tags_changed = self.tags_changed or "tags" in change.changed
         outcome = "updated" if change else "unchanged"
         self.counts[outcome] += 1
+        if not change:
+            self.unchanged_ids.append(cid)
         self.run.seen.remember(self.keys[n], cid)
         if self.dry:
             name = change.after.display_name
@@ -361,6 +368,11 @@ class _Batch:
         counts, report = self.counts, self.run.report
         if not self.dry:
             reindex(self.tx, self.touched)
+            if self.run.options.consent:
+                from tinycrm.services.marketing import consent
+
+                ids = self.touched + self.unchanged_ids
+                consent.for_contacts(self.tx, ids, self.run.options.consent, self.run.options.consent_source)
             if self.tags_changed:
                 drop_unused_tags(self.tx)
             audit(

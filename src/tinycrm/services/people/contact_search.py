@@ -34,12 +34,25 @@ def _filters(
     archived: bool | None,
     owner: str | None,
     with_email: bool = False,
+    query: str | None = None,
+    filters: tuple[Any, ...] = (),
 ) -> tuple[str, dict[str, Any]]:
     """The condition on contacts (alias ``c``) for the list and search options; ``company`` is a reference
     (id, domain, name or a fragment of one), an error when it names no company or several; ``with_email``:
-    only contacts that have an email address."""
+    only contacts that have an email address; ``query``: a query of the query language (a segment's);
+    ``filters``: the filters of a search query (:mod:`tinycrm.domain.query`)."""
     where: list[str] = []
     params: dict[str, Any] = {}
+    if query is not None or filters:
+        from tinycrm.services.people import query as ql
+
+        if query is not None:
+            cond, qparams = ql.compile_query(tx, query)
+            where.append(cond)
+        else:
+            conds, qparams = ql.filters_sql(tx, filters)
+            where.extend(conds)
+        params.update(qparams)
     if with_email:
         where.append("EXISTS (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id)")
     if archived is not None:
@@ -82,10 +95,12 @@ def list_contacts(
     sort: str = "name",
     owner: str | None = None,
     with_email: bool = False,
+    query: str | None = None,
+    filters: tuple[Any, ...] = (),
 ) -> Page[ContactSummary]:
     """A page of contacts. ``archived``: ``False`` hides archived ones, ``True`` shows only them, ``None`` all.
     ``owner``: only the contacts of this user (``--mine`` passes the acting user). ``with_email``: only those
-    with an email address."""
+    with an email address. ``query``: only those a query of the query language finds (a segment's)."""
     _page_args(limit, offset)
     if sort not in SORTS:
         raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
@@ -93,7 +108,14 @@ def list_contacts(
     page = "" if limit is None else " LIMIT :limit OFFSET :offset"
     with db.read() as tx:
         cond, params = _filters(
-            tx, tag=tag, company=company, archived=archived, owner=owner, with_email=with_email
+            tx,
+            tag=tag,
+            company=company,
+            archived=archived,
+            owner=owner,
+            with_email=with_email,
+            query=query,
+            filters=filters,
         )
         total = tx.scalar(f"SELECT count(*) FROM contacts c WHERE {cond}", params)
         ids = tx.column(
@@ -112,6 +134,7 @@ def stream_contacts(
     archived: bool | None = False,
     sort: str = "name",
     owner: str | None = None,
+    query: str | None = None,
 ) -> Stream[ContactSummary]:
     """Every contact :func:`list_contacts` would list (``--all``), from ``offset`` on, read as it is shown: the
     ids in order through one cursor, each batch of them loaded as summaries with a fixed number of queries."""
@@ -121,7 +144,7 @@ def stream_contacts(
     join = " LEFT JOIN companies co ON co.id = c.company_id" if sort == "company" else ""
 
     def prepare(tx: Tx) -> tuple[int, Iterator[ContactSummary]]:
-        cond, params = _filters(tx, tag=tag, company=company, archived=archived, owner=owner)
+        cond, params = _filters(tx, tag=tag, company=company, archived=archived, owner=owner, query=query)
         total = tx.scalar(f"SELECT count(*) FROM contacts c WHERE {cond}", params)
         chunks = column_batches(
             tx,
@@ -156,12 +179,15 @@ def search(
     address (a mail client's address book)."""
     _page_args(limit, offset)
     v.line(query, "search query")
+    from tinycrm.domain import query as ql
+
     try:
-        terms = fts.parse(query or "")
-    except fts.NothingToSearch:
+        parsed = ql.parse(query or "")
+        terms = fts.parse(parsed.text)
+    except InvalidInput:
         if exact_total:
             raise
-        return Page([], 0, limit, offset)  # a lone '"' or 'tag:' is a query still being typed
+        return Page([], 0, limit, offset)  # a lone '"', 'tag:' or 'created:>20' is a query still being typed
     if not terms:
         return list_contacts(
             db,
@@ -172,18 +198,25 @@ def search(
             archived=archived,
             owner=owner,
             with_email=with_email,
+            filters=parsed.filters,
         )
     match_sql, params = db.search.match(terms)
     page = "" if limit is None else " LIMIT :limit OFFSET :offset"
     params = {**params, "limit": limit, "offset": offset}
     with db.read() as tx:
         cond, fparams = _filters(
-            tx, tag=tag, company=company, archived=archived, owner=owner, with_email=with_email
+            tx,
+            tag=tag,
+            company=company,
+            archived=archived,
+            owner=owner,
+            with_email=with_email,
+            filters=parsed.filters,
         )
         params.update(fparams)
         # CROSS JOIN keeps the index match first: SQLite would otherwise run the match once per contact
         base = f"FROM ({match_sql}) m CROSS JOIN contacts c WHERE c.id = m.contact_id AND {cond}"
-        if not exact_total and not (tag or company or owner or with_email):
+        if not exact_total and not (tag or company or owner or with_email or parsed.filters):
             matched = tx.scalar(f"SELECT count(*) FROM ({match_sql}) m", params)
             if matched > BROAD_MATCH:
                 # search as you type, the first letter: count from the index alone and show the newest

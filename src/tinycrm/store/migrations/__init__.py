@@ -9,7 +9,9 @@ HEAD = "0012"
 #: older export leaves empty; later ones add tables, and columns with a default that an import fills in). A
 #: migration that changes a table or a column of
 #: what people entered starts it anew.
-SAME_DATA_AS_HEAD = frozenset({"0001", "0002", "0003", "0005", "0008", "0009", "0010", "0011", "0012"})
+SAME_DATA_AS_HEAD = frozenset(
+    {"0001", "0002", "0003", "0005", "0007", "0008", "0009", "0010", "0011", "0012"}
+)
 
 #: columns computed from other rows: an export may lack them, an import works them out again
 DERIVED_COLUMNS = {"contacts": frozenset({"last_interaction_at"})}

@@ -1,7 +1,7 @@
 """leads, and what forecasts learn from
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2027-02-01
 
 Leads with their tags, custom fields and interactions; the round-robin state of lead assignment; every change
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

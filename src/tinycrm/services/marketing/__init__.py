@@ -1,0 +1,1 @@
+"""Marketing: segments (saved queries), consent per address, campaigns and their mail."""
