@@ -219,7 +219,7 @@ BAD = [
     ('[keys]\n"app.quit" = ["q", 1]\n', "config.toml:2: [keys] app.quit must be a key name"),
     (
         "[smpt]\nport = 25\n",
-        "config.toml:1: [smpt] is not a section (did you mean [smtp]?); sections: [smtp], [sales], [tui], [keys], [marketing]",
+        "config.toml:1: [smpt] is not a section (did you mean [smtp]?); sections: [smtp], [sales], [tui], [keys]",
     ),
     (
         "[tinycrm]\nuser = 'ada'\n",
@@ -228,7 +228,7 @@ BAD = [
     (
         "colour = true\n",
         "config.toml:1: colour is not a setting; settings at the top of the file: db, user, "
-        "birthday_lead_days; sections: [smtp], [sales], [tui], [keys], [marketing]",
+        "birthday_lead_days; sections: [smtp], [sales], [tui], [keys]",
     ),
     ('users = "ada"\n', "config.toml:1: users is not a setting (did you mean user?)"),
     ("birthday_lead_days = 400\n", "config.toml:1: birthday_lead_days must be a whole number from 0 to 366"),

@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -18,35 +15,9 @@ from tinycrm.cli.transfer import export_app, import_app
 
 FORCE = typer.Option(False, "--force", "-f", help="Replace the file if it exists.")
 VERBOSE = typer.Option(False, "--verbose", "-v", help="Also list the warnings (values kept as they were...).")
-PROGRESS_MIN_BYTES = 256 * 1024
 
 
 # --- shared ---------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def _progress(total: int | None, what: str) -> Iterator[Any]:
-    """A progress bar on standard error, only when it is a terminal and the input is large."""
-    if (
-        not total
-        or total < PROGRESS_MIN_BYTES
-        or not (sys.stderr.isatty() or os.environ.get("TINYCRM_FORCE_TTY"))
-    ):
-        yield None
-        return
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
-    console = render.console(stderr=True)
-    with Progress(
-        TextColumn(what),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(what, total=total)
-        yield lambda done: bar.update(task, completed=done)
 
 
 MATCH = typer.Option(
@@ -256,7 +227,7 @@ def import_vcard_cmd(
     options = _options(match, replace, dry_run, consent, source)
     files = sources(paths, _stdin(), suffixes=(".vcf", ".vcard"))
     total = sum(f.size or 0 for f in files) if all(f.size for f in files) else None
-    with _progress(total, "importing vCards") as progress:
+    with render.byte_progress(total, "importing vCards") as progress:
         report = import_vcards(state.db(), files, progress=progress, options=options, encoding=encoding)
     _show_import(report, as_json, verbose)
 
@@ -347,7 +318,7 @@ def import_csv_cmd(
         preview = importing.dry_run_csv(state.db(), file, options=options, **read)
         _show_preview(preview, as_json, verbose)
         return
-    with _progress(file.size, "importing CSV") as progress:
+    with render.byte_progress(file.size, "importing CSV") as progress:
         report = importing.import_csv(state.db(), file, progress=progress, options=options, **read)
     _show_import(report, as_json, verbose)
 

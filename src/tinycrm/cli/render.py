@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -238,3 +239,32 @@ def page_of(items: Sequence[Any], limit: int | None, offset: int) -> Any:
     items = list(items)
     end = None if limit is None else offset + limit
     return Page(items[offset:end], len(items), limit, offset)
+
+
+#: inputs smaller than this get no progress bar
+PROGRESS_MIN_BYTES = 256 * 1024
+
+
+@contextmanager
+def byte_progress(total: int | None, what: str) -> Iterator[Any]:
+    """A progress bar in bytes on standard error, only when it is a terminal and the input is large (imports)."""
+    if (
+        not total
+        or total < PROGRESS_MIN_BYTES
+        or not (sys.stderr.isatty() or os.environ.get("TINYCRM_FORCE_TTY"))
+    ):
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    err = console(stderr=True)
+    with Progress(
+        TextColumn(what),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda done: bar.update(task, completed=done)
