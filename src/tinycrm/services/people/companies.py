@@ -288,10 +288,20 @@ def _only(ref: str, rows: list[Any]) -> Ref:
 
 
 def list_companies(
-    db: Database, *, limit: int | None = 20, offset: int = 0, tag: str | None = None, owner: str | None = None
+    db: Database,
+    *,
+    limit: int | None = 20,
+    offset: int = 0,
+    tag: str | None = None,
+    owner: str | None = None,
+    query: str | None = None,
 ) -> Page[CompanySummary]:
-    """A page of companies by name; ``owner``: only this user's (``--mine`` passes the acting user)."""
+    """A page of companies by name; ``owner``: only this user's (``--mine`` passes the acting user);
+    ``query``: those whose name or domain holds this text (any case)."""
     where, params = ["1=1"], {}
+    if query and query.strip():
+        where.append("(lower(c.name) LIKE :q ESCAPE '\\' OR lower(c.domain) LIKE :q ESCAPE '\\')")
+        params["q"] = f"%{escape_like(query.strip().lower())}%"
     if tag:
         where.append(
             "EXISTS (SELECT 1 FROM company_tags ct JOIN tags t ON t.id = ct.tag_id "

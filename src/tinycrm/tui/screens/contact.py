@@ -295,6 +295,20 @@ class ContactScreen(CrmScreen):
             self.notify("Still loading…", timeout=2)
         return self.contact
 
+    def action_new_deal(self) -> None:
+        c = self.contact
+        if c is None:
+            return
+        from tinycrm.tui.screens.record_forms import DealForm
+
+        def saved(deal: Any) -> None:
+            if deal is not None:
+                self.notify(f"Added “{deal.title}”", timeout=3)
+                self.reload()
+
+        company = c.company.name if c.company else None
+        self.app.push_screen(DealForm(contact=(c.id, c.display_name), company=company), saved)
+
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:
             self.dismiss(self.contact)
