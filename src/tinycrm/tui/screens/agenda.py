@@ -243,13 +243,18 @@ class AgendaScreen(CrmScreen):
         if item is None or item.kind != "task" or item.task_id is None:
             self.notify("Only tasks can be snoozed.", timeout=3)
             return
+        from tinycrm.tui import undo
         from tinycrm.tui.screens.work_forms import SnoozeForm
+
+        form = SnoozeForm(item.task_id, item.title)
 
         def snoozed(task: Any) -> None:
             if task is not None:
+                text = f"Snoozed until {when(task.snoozed_until)}: {task.title}"
+                undo.offer(self.app, text, undo.unsnooze_task(task.id, form.previous))
                 self.reload(item.key)
 
-        self.app.push_screen(SnoozeForm(item.task_id, item.title), snoozed)
+        self.app.push_screen(form, snoozed)
 
     async def action_open_contact(self) -> None:
         oid = self._option_id()

@@ -117,6 +117,8 @@ class PipelineScreen(CrmScreen):
         self.pipelines: list[Any] = []
         self.pipeline_id: int | None = None
         self.column = 0
+        #: the deal the cursor goes to at the next reload (one just added)
+        self.wanted: int | None = None
 
     def compose(self) -> ComposeResult:
         yield NavBar("pipeline")
@@ -130,7 +132,7 @@ class PipelineScreen(CrmScreen):
 
     def on_screen_resume(self) -> None:
         if self.board is not None:
-            self.reload(self.current_deal())
+            self.reload(self.wanted or self.current_deal())
 
     @work(thread=True, exclusive=True, group="board")
     def reload(self, focus_deal: int | None = None) -> None:
@@ -181,6 +183,8 @@ class PipelineScreen(CrmScreen):
                 if message.focus_deal in col.deal_ids:
                     target_col, target_row = i, col.deal_ids.index(message.focus_deal)
         self._focus(min(target_col, len(columns) - 1), target_row)
+        if message.focus_deal == self.wanted:
+            self.wanted = None
 
     # --- cursor ----------------------------------------------------------------------------------------
     def _columns(self) -> list[StageColumn]:
@@ -329,6 +333,7 @@ class PipelineScreen(CrmScreen):
         def saved(deal: Any) -> None:
             if deal is not None:
                 self.notify(f"Added “{deal.title}” in {deal.stage}", timeout=3)
+                self.wanted = deal.id
                 self.reload(deal.id)
 
         self.app.push_screen(DealForm(pipeline_id=self.pipeline_id, stage=stage), saved)

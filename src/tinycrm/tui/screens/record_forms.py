@@ -35,6 +35,13 @@ def _company_id(db: Any, name: str) -> int | None:
         raise CrmError(exc.message, field="company") from None
 
 
+def _default_currency() -> str:
+    """The configured currency for new deals ([sales] currency), else EUR; the field shows it and can change."""
+    from tinycrm.services.sales import deals
+
+    return deals.default_currency() or "EUR"
+
+
 class DealForm(FormScreen):
     """A new deal (with the contact or company it comes from, in the stage given), or one to edit."""
 
@@ -68,9 +75,9 @@ class DealForm(FormScreen):
             line(
                 "Currency",
                 "currency",
-                d.currency if d else "",
+                d.currency if d else _default_currency(),
                 ("currency",),
-                "EUR (default: the configured one)",
+                "EUR, USD, GBP…",
             ),
             line("Stage", "stage", d.stage if d else (self.stage or ""), ("stage",), "the first stage"),
             line(
