@@ -42,7 +42,7 @@ async def test_agenda_groups_are_capped_with_totals_and_show_more(make, db):
         tasks_shown = [i for i in screen.items if i.kind == "task" and i.section == "overdue"]
         assert len(tasks_shown) == 12  # of 21 (the sample has one overdue task)
         lst = screen.query_one("#agenda", OptionList)
-        head = str(lst.get_option(f"h-overdue_tasks").prompt)
+        head = str(lst.get_option("h-overdue_tasks").prompt)
         assert "12 of 21" in head
         lst.highlighted = lst.get_option_index("more-overdue_tasks")
         await press(pilot, "enter")
