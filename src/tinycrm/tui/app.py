@@ -92,7 +92,7 @@ class CrmApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "tinycrm"
     BINDINGS = keys.bindings("app")
-    COMMANDS = App.COMMANDS | {_commands}
+    COMMANDS = {_commands}  # ours only: Textual's own (theme, quit, keys) would list them twice
     COMMAND_PALETTE_BINDING = "ctrl+p"
     MODES = {area: _screen(area) for area in AREAS}
 

@@ -249,8 +249,10 @@ def list_deals(
     limit: int | None = 20,
     offset: int = 0,
     sort: str = "close",
+    query: str | None = None,
 ) -> Page[DealSummary]:
-    """A page of deals. ``status``: open, won, lost, or ``all``/None; ``owner``: a user name."""
+    """A page of deals. ``status``: open, won, lost, or ``all``/None; ``owner``: a user name; ``query``: those
+    whose title holds this text (any case)."""
     check_page(limit, offset)
     if sort not in SORTS:
         raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
@@ -274,6 +276,9 @@ def list_deals(
         if company_id is not None:
             where += " AND d.company_id = :company_id"
             params["company_id"] = company_id
+        if query and query.strip():
+            where += " AND lower(d.title) LIKE :q ESCAPE '\\'"
+            params["q"] = f"%{escape_like(query.strip().lower())}%"
         total = tx.scalar(f"SELECT count(*) FROM deals d WHERE {where}", params)
         ids = tx.column(
             f"SELECT d.id FROM deals d WHERE {where} ORDER BY {SORTS[sort]}{page_sql(limit)}",
