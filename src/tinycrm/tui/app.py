@@ -147,7 +147,7 @@ class CrmApp(App[None]):
 
     # --- keys typed ahead ---------------------------------------------------------------------------------
     #: the longest keys wait for a new screen to take the focus, in seconds
-    HOLD = 1.0
+    HOLD = 5.0
 
     async def on_event(self, event: Any) -> None:
         from textual import events
@@ -172,15 +172,23 @@ class CrmApp(App[None]):
         if self.held_keys is None:
             self.held_keys = []
         self.hold_until = time.monotonic() + self.HOLD
-        self.call_after_refresh(self._release_keys)
+        self.set_timer(0.005, self._release_keys)
 
     async def _release_keys(self) -> None:
         import time
 
         if self.held_keys is None:
             return
-        screen = self.screen
-        settled = screen.is_mounted and (screen.focused is not None or not screen.focus_chain)
+        from textual.containers import ScrollableContainer
+
+        try:
+            screen = self.screen
+        except Exception:  # noqa: BLE001 - the app is closing: nothing to type into
+            self.held_keys = None
+            return
+        focused = screen.focused
+        field = focused is not None and not isinstance(focused, ScrollableContainer)
+        settled = screen.is_mounted and (field or not screen.focus_chain)
         if not settled and time.monotonic() < self.hold_until:
             self.set_timer(0.01, self._release_keys)
             return

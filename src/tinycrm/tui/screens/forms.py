@@ -53,6 +53,8 @@ class FormScreen(CrmModal):
     ]
     TITLE_TEXT = "Form"
     SAVE_LABEL = "Save"
+    #: the first field has the focus from the start (not the scrolling body), so keys typed ahead land there
+    AUTO_FOCUS = "#dialog Input, #dialog TextArea, #dialog Select"
 
     class Saved(Message):
         def __init__(self, result: Any) -> None:
