@@ -67,3 +67,26 @@ async def test_esc_in_the_search_clears_it_then_returns_to_the_list(make):
         assert search.value == "" and app.focused is search
         await press(pilot, "escape")
         assert isinstance(app.focused, PagedTable)
+
+
+async def test_keys_after_opening_a_page_are_not_kept_waiting(make):
+    """A page that focuses a list (not a form) takes the keys typed ahead at once, not after a timeout."""
+    import time
+
+    from tinycrm.tui.screens.contact import ContactScreen
+
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(ContactScreen(1))
+        await settle(pilot)
+        started = time.monotonic()
+        send_fast(pilot, "escape")
+        await settle(pilot)
+        for _ in range(100):
+            if type(app.screen).__name__ == "ContactsScreen":
+                break
+            await pilot.pause(0.01)
+        assert type(app.screen).__name__ == "ContactsScreen"
+        assert time.monotonic() - started < app.HOLD
+        assert app.held_keys is None

@@ -3,7 +3,7 @@ changed and deleted, companies and standalone tasks; each flow checked in the da
 
 from __future__ import annotations
 
-from tui_support import press, settle
+from tui_support import click_option, press, settle
 
 SIZE = (120, 36)
 
@@ -278,3 +278,39 @@ async def test_a_form_shows_saving_while_it_saves(make):
         form.busy(False)
         await press(pilot, "escape")
         assert screen_name(app) == "ContactsScreen"
+
+
+async def test_the_timeline_loads_older_interactions_on_demand(make, db, ids):
+    from textual.widgets import OptionList
+
+    from tinycrm.services.people import interactions
+    from tinycrm.tui.screens.contact import TIMELINE_PAGE, ContactScreen
+
+    for n in range(TIMELINE_PAGE + 5):
+        day = 1 + n % 28
+        interactions.log(
+            db,
+            contact_ids=[ids["ken"]],
+            kind_="note",
+            summary=f"Note {n}",
+            when=f"2025-{1 + n // 28:02d}-{day:02d}",
+        )
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(ContactScreen(ids["ken"]))
+        await settle(pilot)
+        screen = app.screen
+        assert len([e for e in screen.entries if e.kind == "note"]) == TIMELINE_PAGE
+        timeline = screen.query_one("#timeline", OptionList)
+        more = timeline.get_option_index("more")
+        timeline.highlighted = more  # scrolls it into view
+        await settle(pilot)
+        await click_option(pilot, "#timeline", more)
+        assert len([e for e in screen.entries if e.kind == "note"]) == TIMELINE_PAGE + 5
+        try:
+            timeline.get_option_index("more")
+        except Exception:  # noqa: BLE001 - no more to load: the option is gone
+            pass
+        else:
+            raise AssertionError("load older is still offered")

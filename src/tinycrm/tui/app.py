@@ -154,6 +154,8 @@ class CrmApp(App[None]):
 
         if self.held_keys is not None and isinstance(event, events.Key) and not event.is_forwarded:
             self.held_keys.append(event)
+            if self._focus_settled():
+                await self._replay_keys()
             return
         await super().on_event(event)
 
@@ -174,29 +176,35 @@ class CrmApp(App[None]):
         self.hold_until = time.monotonic() + self.HOLD
         self.set_timer(0.005, self._release_keys)
 
-    async def _release_keys(self) -> None:
+    def _focus_settled(self) -> bool:
+        """The current screen has put its focus somewhere (a form: on a field, not on its scrolling body), or
+        has nothing to focus, or the wait is over."""
         import time
 
-        if self.held_keys is None:
-            return
-        from textual.containers import ScrollableContainer
-
+        if time.monotonic() >= self.hold_until:
+            return True
         try:
             screen = self.screen
         except Exception:  # noqa: BLE001 - the app is closing: nothing to type into
-            self.held_keys = None
-            return
+            return True
         focused = screen.focused
-        field = focused is not None and not isinstance(focused, ScrollableContainer)
-        settled = screen.is_mounted and (field or not screen.focus_chain)
-        if not settled and time.monotonic() < self.hold_until:
+        field = focused is not None and not focused.has_class("form-body")  # a form's body: not yet its field
+        return screen.is_mounted and (field or not screen.focus_chain)
+
+    async def _release_keys(self) -> None:
+        if self.held_keys is None:
+            return
+        if not self._focus_settled():
             self.set_timer(0.01, self._release_keys)
             return
-        held, self.held_keys = self.held_keys, None
+        await self._replay_keys()
+
+    async def _replay_keys(self) -> None:
+        held, self.held_keys = self.held_keys or [], None
         for event in held:
             if self.held_keys is not None:  # a replayed key opened another screen: the rest waits for it
                 self.held_keys.append(event)
-            else:
+            elif self.screen_stack:
                 await super().on_event(event)
 
     # --- actions everywhere ------------------------------------------------------------------------------
