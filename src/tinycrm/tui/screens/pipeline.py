@@ -360,7 +360,8 @@ class PipelineScreen(CrmScreen):
     def _card_width(self, n: int) -> int:
         columns = self._columns()
         if columns and columns[0].size.width:
-            return columns[0].query_one(OptionList).scrollable_content_region.width - 1
+            # the option's padding (2) and the scrollbar (1), shown or not yet: a card never wraps
+            return columns[0].query_one(OptionList).content_region.width - 3
         area = self.query_one("#board", Horizontal)
         return (area.size.width or self.app.size.width) // max(1, n) - 6
 
