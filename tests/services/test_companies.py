@@ -321,3 +321,15 @@ def test_a_contacts_own_company_name_is_no_change(db):
     assert kept.company == ada.company and kept.job_title == "Countess"
     with pytest.raises(NotFound, match="no company with id 1999"):
         contacts.update(db, ada.id, {"company": "#1999"})
+
+
+def test_list_companies_by_a_piece_of_name_or_domain(db):
+    companies.create(db, CompanyInput("Acme Corporation", domain="acme.com"))
+    companies.create(db, CompanyInput("Globex", domain="globex.example"))
+    companies.create(db, CompanyInput("100% Pure_Cotton"))
+    assert [c.name for c in companies.list_companies(db, query="ACME").items] == ["Acme Corporation"]
+    assert [c.name for c in companies.list_companies(db, query="example").items] == ["Globex"]
+    assert [c.name for c in companies.list_companies(db, query="0% p").items] == ["100% Pure_Cotton"]
+    assert companies.list_companies(db, query="%").total == 1  # taken literally
+    assert companies.list_companies(db, query="_").total == 1
+    assert companies.list_companies(db, query="  ").total == 3

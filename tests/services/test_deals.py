@@ -412,3 +412,15 @@ def test_timeline_merges_history_and_interactions(db, monkeypatch):
     assert len(deals.timeline(db, d.id, limit=2)) == 2
     with pytest.raises(NotFound):
         deals.timeline(db, 999)
+
+
+def test_list_deals_by_a_piece_of_the_title(db):
+    from tinycrm.domain.sales import DealInput
+    from tinycrm.services.sales import deals as deal_service
+
+    for title in ("Acme rollout", "Globex pilot", "50% off_deal"):
+        deal_service.create(db, DealInput(title=title, value="1", currency="EUR"))
+    assert [d.title for d in deal_service.list_deals(db, query="ROLL").items] == ["Acme rollout"]
+    assert [d.title for d in deal_service.list_deals(db, query="% off_").items] == ["50% off_deal"]
+    assert deal_service.list_deals(db, query="_").total == 1  # taken literally
+    assert deal_service.list_deals(db, query=" ").total == 3

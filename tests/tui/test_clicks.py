@@ -71,5 +71,6 @@ async def test_clicking_agenda_items(make, ids):
         assert screen_name(app) == "ContactScreen" and app.screen.contact_id == ids["zoë"]
         await press(pilot, "escape")
         assert screen_name(app) == "AgendaScreen"
+        deal_id = next(it.deal_id for it in app.screen.items if it.kind == "deal")
         await click_option(pilot, "#agenda", agenda_index(app, kind="deal"))
-        assert screen_name(app) == "PipelineScreen" and app.current_mode == "pipeline"
+        assert screen_name(app) == "DealScreen" and app.screen.deal_id == deal_id

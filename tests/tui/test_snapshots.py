@@ -96,3 +96,22 @@ def test_interaction_detail(size, make, sample_url, ids, snap_compare):
 
 def test_interaction_edit_form(make, snap_compare):
     assert snap_compare(make(), run_before=open_kick_off("e"), terminal_size=(80, 24))
+
+
+NEW_SCREENS = {
+    "agenda": ("4",),
+    "deal": ("3", "right", "enter"),
+    "deal_form": ("3", "n", "type:Website redesign"),
+    "company": ("2", "enter"),
+    "company_form": ("2", "n"),
+    "task_form": ("4", "t", "type:Renew the domain"),
+    "pipeline": ("3",),
+}
+NEW_SIZES = {"80x24": (80, 24), "160x48": (160, 48)}
+
+
+@pytest.mark.parametrize("size", list(NEW_SIZES))
+@pytest.mark.parametrize("case", list(NEW_SCREENS))
+def test_screen_at(case, size, make, snap_compare):
+    """The agenda, a deal, a company and the forms of deals, companies and tasks, at 80x24 and 160x48."""
+    assert snap_compare(make(), run_before=steps(*NEW_SCREENS[case]), terminal_size=NEW_SIZES[size])

@@ -227,3 +227,19 @@ async def click_option(pilot, selector: str, index: int) -> None:
     x, y = option_row(pilot, selector, index)
     assert await pilot.click(offset=(x, y)), f"the click at {x},{y} hit nothing"
     await settle(pilot)
+
+
+def send_fast(pilot, *keys: str) -> None:
+    """Put key presses in the app's queue all at once, as a fast typist or a paste does: no waiting for the app
+    between them (``type:text`` is a character at a time)."""
+    from textual import events
+    from textual.app import _character_to_key
+
+    app = pilot.app
+    for key in keys:
+        for k in list(key[5:]) if key.startswith("type:") else [key]:
+            name = _character_to_key(k) if len(k) == 1 and not k.isalnum() else k
+            char = k if len(k) == 1 else None
+            event = events.Key(name, char)
+            event.set_sender(app)
+            app._driver.send_message(event)

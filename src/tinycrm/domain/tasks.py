@@ -140,6 +140,18 @@ class Agenda:
 
 
 @dataclass(frozen=True, slots=True)
+class AgendaGroup:
+    """One group of the app's agenda (overdue tasks, idle deals, stale contacts, dates): the first items and
+    how many the group holds in all."""
+
+    #: overdue_tasks, idle_deals, stale or dates
+    key: str
+    title: str
+    items: list[AgendaItem]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
 class BirthdayEntry:
     """A contact's birthday, for the calendar feed."""
 

@@ -9,6 +9,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from textual import work
 from textual.app import App
 from textual.theme import Theme
 from textual.widgets import Input, TextArea
@@ -91,7 +92,7 @@ class CrmApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "tinycrm"
     BINDINGS = keys.bindings("app")
-    COMMANDS = App.COMMANDS | {_commands}
+    COMMANDS = {_commands}  # ours only: Textual's own (theme, quit, keys) would list them twice
     COMMAND_PALETTE_BINDING = "ctrl+p"
     MODES = {area: _screen(area) for area in AREAS}
 
@@ -122,6 +123,11 @@ class CrmApp(App[None]):
             self.notes.append(f"[tui] theme {theme!r} is unknown; use light, dark or a Textual theme name")
             self.theme = DARK.name
         self.set_keymap(self.keymap)
+        #: keys read while a new screen takes the focus, handed to it once it has (:meth:`hold_keys`)
+        self.held_keys: list[Any] | None = None
+        self.hold_until = 0.0
+        #: the change ``u`` undoes, and until when (:mod:`tinycrm.tui.undo`)
+        self.last_undo: tuple[Any, float] | None = None
 
     #: below this many lines the forms make room for their buttons (app.tcss: ``App.-short``)
     SHORT = 30
@@ -139,6 +145,68 @@ class CrmApp(App[None]):
         if self.owns_db:
             self.db.close()
 
+    # --- keys typed ahead ---------------------------------------------------------------------------------
+    #: the longest keys wait for a new screen to take the focus, in seconds
+    HOLD = 5.0
+
+    async def on_event(self, event: Any) -> None:
+        from textual import events
+
+        if self.held_keys is not None and isinstance(event, events.Key) and not event.is_forwarded:
+            self.held_keys.append(event)
+            if self._focus_settled():
+                await self._replay_keys()
+            return
+        await super().on_event(event)
+
+    def push_screen(
+        self, screen: Any, callback: Any = None, wait_for_dismiss: bool = False, **kw: Any
+    ) -> Any:
+        result = super().push_screen(screen, callback, wait_for_dismiss, **kw)  # type: ignore[call-overload]
+        self.hold_keys()
+        return result
+
+    def hold_keys(self) -> None:
+        """Keep the keys read from now on until the current screen has put its focus somewhere (a form opened
+        by ``n`` gets the name typed right after it), then replay them in order."""
+        import time
+
+        if self.held_keys is None:
+            self.held_keys = []
+        self.hold_until = time.monotonic() + self.HOLD
+        self.set_timer(0.005, self._release_keys)
+
+    def _focus_settled(self) -> bool:
+        """The current screen has put its focus somewhere (a form: on a field, not on its scrolling body), or
+        has nothing to focus, or the wait is over."""
+        import time
+
+        if time.monotonic() >= self.hold_until:
+            return True
+        try:
+            screen = self.screen
+        except Exception:  # noqa: BLE001 - the app is closing: nothing to type into
+            return True
+        focused = screen.focused
+        field = focused is not None and not focused.has_class("form-body")  # a form's body: not yet its field
+        return screen.is_mounted and (field or not screen.focus_chain)
+
+    async def _release_keys(self) -> None:
+        if self.held_keys is None:
+            return
+        if not self._focus_settled():
+            self.set_timer(0.01, self._release_keys)
+            return
+        await self._replay_keys()
+
+    async def _replay_keys(self) -> None:
+        held, self.held_keys = self.held_keys or [], None
+        for event in held:
+            if self.held_keys is not None:  # a replayed key opened another screen: the rest waits for it
+                self.held_keys.append(event)
+            elif self.screen_stack:
+                await super().on_event(event)
+
     # --- actions everywhere ------------------------------------------------------------------------------
     def action_show(self, area: str) -> None:
         """Go to an area (its screen keeps its state: a contact opened there stays open)."""
@@ -150,6 +218,48 @@ class CrmApp(App[None]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_refresh_screen(self) -> None:
+        """Reload what the current screen shows (each screen's ``action_refresh``)."""
+        refresh = getattr(self.screen, "action_refresh", None)
+        if refresh is not None:
+            refresh()
+
+    def action_new_task(self) -> None:
+        """A task on its own (the deal and contact screens link theirs)."""
+        from tinycrm.tui.screens.record_forms import TaskForm
+
+        def saved(task: Any) -> None:
+            if task is not None:
+                self.notify(f"Task added: {task.title}", timeout=3)
+                self.action_refresh_screen()
+
+        self.push_screen(TaskForm(), saved)
+
+    def action_undo(self) -> None:
+        from tinycrm.tui import undo
+
+        change = undo.take(self)
+        if change is None:
+            self.notify("Nothing to undo (a change can be undone for a few seconds)", timeout=3)
+            return
+        self._undo(change)
+
+    @work(thread=True, group="undo")
+    def _undo(self, change: Any) -> None:
+        from tinycrm.domain.errors import CrmError
+        from tinycrm.store import pool
+
+        try:
+            text = pool.call(self.db, change)
+        except CrmError as exc:
+            self.call_from_thread(self.notify, exc.message, title="Undo", severity="error", timeout=8)
+            return
+        self.call_from_thread(self._undone, text)
+
+    def _undone(self, text: str) -> None:
+        self.notify(text, timeout=3)
+        self.action_refresh_screen()
 
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT.name if self.current_theme.dark else DARK.name

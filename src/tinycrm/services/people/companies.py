@@ -296,10 +296,15 @@ def list_companies(
     tag: str | None = None,
     owner: str | None = None,
     stream: bool = False,
+    query: str | None = None,
 ) -> Page[CompanySummary] | Stream[CompanySummary]:
-    """A page of companies by name; ``owner``: only this user's (``--mine`` passes the acting user). ``limit``
-    None and ``stream``: all of them from ``offset`` on, a :class:`Stream` read as it is shown."""
+    """A page of companies by name; ``owner``: only this user's (``--mine`` passes the acting user); ``query``:
+    those whose name or domain holds this text (any case). ``limit`` None and ``stream``: all of them from
+    ``offset`` on, a :class:`Stream` read as it is shown."""
     where, params = ["1=1"], {}
+    if query and query.strip():
+        where.append("(lower(c.name) LIKE :q ESCAPE '\\' OR lower(c.domain) LIKE :q ESCAPE '\\')")
+        params["q"] = f"%{escape_like(query.strip().lower())}%"
     if tag:
         where.append(
             "EXISTS (SELECT 1 FROM company_tags ct JOIN tags t ON t.id = ct.tag_id "

@@ -259,9 +259,11 @@ def list_deals(
     offset: int = 0,
     stream: bool = False,
     sort: str = "close",
+    query: str | None = None,
 ) -> Page[DealSummary] | Stream[DealSummary]:
-    """A page of deals. ``status``: open, won, lost, or ``all``/None; ``owner``: a user name. ``limit`` None
-    and ``stream``: every deal from ``offset`` on, as a :class:`Stream` read as it is shown."""
+    """A page of deals. ``status``: open, won, lost, or ``all``/None; ``owner``: a user name; ``query``: those
+    whose title holds this text (any case). ``limit`` None and ``stream``: every deal from ``offset`` on, as a
+    :class:`Stream` read as it is shown."""
     check_page(limit, offset)
     if sort not in SORTS:
         raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
@@ -287,6 +289,9 @@ def list_deals(
         if company_id is not None:
             w += " AND d.company_id = :company_id"
             prm["company_id"] = company_id
+        if query and query.strip():
+            w += " AND lower(d.title) LIKE :q ESCAPE '\\'"
+            prm["q"] = f"%{escape_like(query.strip().lower())}%"
         total = tx.scalar(f"SELECT count(*) FROM deals d WHERE {w}", prm)
         if limit is None and stream:  # --all: read as it is shown
             chunks = column_batches(

@@ -23,7 +23,15 @@ from typing import Any
 from tinycrm import config
 from tinycrm.domain import clock
 from tinycrm.domain.errors import InvalidInput
-from tinycrm.domain.tasks import Agenda, AgendaItem, BirthdayEntry, CalendarData, DealDate, TaskRead
+from tinycrm.domain.tasks import (
+    Agenda,
+    AgendaGroup,
+    AgendaItem,
+    BirthdayEntry,
+    CalendarData,
+    DealDate,
+    TaskRead,
+)
 from tinycrm.services.common import now
 from tinycrm.services.leads import due as lead_due
 from tinycrm.services.work import due, stay_in_touch
@@ -339,3 +347,79 @@ def calendar_data(db: Database, *, owner: str | None = None, include_done: bool 
     zone = clock.local_tz()
     tz_name = zone.key if isinstance(zone, ZoneInfo) else None
     return CalendarData(tasks=tasks, birthdays=birthdays, deals=deals, generated_at=moment, tz_name=tz_name)
+
+
+# --- the app's agenda: groups, capped, with totals ---------------------------------------------------------
+
+#: the app's groups, in the order shown, with the kinds of item each holds
+GROUPS = {
+    "overdue_tasks": ("Overdue tasks", {"task"}),
+    "idle_deals": ("Idle deals", {"deal"}),
+    "stale": ("Get back in touch", {"stale"}),
+    "dates": ("Coming up", {"task", "stale", "birthday"}),
+}
+KINDS = ("task", "deal", "stale", "birthday")
+
+
+def groups(
+    db: Database,
+    *,
+    days: int = 7,
+    kinds: set[str] | frozenset[str] | None = None,
+    limit: int = 12,
+    limits: dict[str, int] | None = None,
+    owner: str | None = None,
+) -> tuple[date, list[AgendaGroup]]:
+    """The agenda as the app shows it: overdue tasks, idle deals, contacts to get back in touch with (due today
+    or earlier), then the dates of today and the next ``days`` days (tasks, contacts coming due, birthdays).
+    Each group lists its first ``limit`` items (``limits[group]`` for a group shown further) and counts all it
+    holds in the indexes: the cost follows what is shown. ``kinds``: only these kinds of item (:data:`KINDS`)."""
+    if not 0 <= days <= MAX_DAYS:
+        raise InvalidInput(f"days must be between 0 and {MAX_DAYS} (got {days})")
+    wanted = set(KINDS if kinds is None else kinds)
+    unknown = wanted - set(KINDS)
+    if unknown:
+        raise InvalidInput(f"unknown agenda kind {sorted(unknown)[0]!r}; use one of: {', '.join(KINDS)}")
+    caps = {key: max(0, (limits or {}).get(key, limit)) for key in GROUPS}
+    lead = max(0, min(config.get(config.Core).birthday_lead_days, MAX_DAYS))
+    w = due.Window.of(now(), days)
+    last = w.today + timedelta(days=max(days, lead))
+    out: list[AgendaGroup] = []
+    with db.read() as tx:
+        owner_id = task_service.owner_filter(tx, owner)
+        for key, (title, holds) in GROUPS.items():
+            if not holds & wanted:
+                continue
+            items, total = _group(tx, key, wanted, w, owner_id, caps[key], last)
+            out.append(AgendaGroup(key=key, title=title, items=items, total=total))
+    return w.today, out
+
+
+def _group(
+    tx: Tx, key: str, kinds: set[str], w: due.Window, owner_id: int | None, n: int, last: date
+) -> tuple[list[AgendaItem], int]:
+    if key == "overdue_tasks":
+        return _tasks(tx, "overdue", w, owner_id, True, n), due.task_count(
+            tx, "overdue", w, owner_id=owner_id
+        )
+    if key == "idle_deals":
+        return _deals(tx, w, owner_id, n), _deal_total(tx, w, owner_id)
+    if key == "stale":
+        items = _stale(tx, "overdue", w, owner_id, n)
+        items += _stale(tx, "today", w, owner_id, n)
+        total = due.stale_count(tx, None, w.tomorrow_start, owner_id=owner_id)
+        return items[:n], total
+    items, total = [], 0
+    for section in ("today", "upcoming"):
+        if "task" in kinds:
+            items += _tasks(tx, section, w, owner_id, True, n)
+            total += due.task_count(tx, section, w, owner_id=owner_id)
+        if "stale" in kinds and section == "upcoming":
+            items += _stale(tx, section, w, owner_id, n)
+            total += due.stale_count(tx, *_STALE_RANGES[section](w), owner_id=owner_id)
+        if "birthday" in kinds:
+            days = _birthday_days(w.today, last, section)
+            items += _birthdays(tx, days, owner_id, n)
+            total += due.birthday_count(tx, days, owner_id=owner_id)
+    items.sort(key=_sort_key)
+    return items[:n], total

@@ -1,4 +1,8 @@
-"""The agenda: overdue, today, upcoming (tasks, people to get back in touch with, birthdays, idle deals)."""
+"""The agenda: overdue tasks, idle deals, people to get back in touch with, then the dates coming up.
+
+Each group shows its first items and how many it holds ("12 of 9,947"); "show more" under a group reads the
+next ones. Only what is shown is read and drawn, so the agenda opens at once on any database.
+"""
 
 from __future__ import annotations
 
@@ -18,18 +22,26 @@ from tinycrm.tui.format import KIND_ICONS, ago, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
 from tinycrm.tui.widgets.nav import NavBar
 
-SECTIONS = [
-    ("overdue", "Overdue", "error"),
-    ("today", "Today", "accent"),
-    ("upcoming", "Upcoming", "primary"),
-]
+#: how many items a group shows at first, and how many more each "show more" adds
+FIRST = 12
+MORE = 50
+COLOURS = {"overdue_tasks": "error", "idle_deals": "warning", "stale": "secondary", "dates": "primary"}
 KIND_LABELS = {"task": "task", "stale": "get in touch", "birthday": "birthday", "deal": "idle deal"}
+#: the kind filter (f cycles through it): label, kinds
+FILTERS = [
+    ("everything", None),
+    ("tasks", {"task"}),
+    ("deals", {"deal"}),
+    ("people", {"stale"}),
+    ("birthdays", {"birthday"}),
+]
 
 
 class AgendaFetched(Message):
-    def __init__(self, agenda: Any, keep: str | int | None) -> None:
+    def __init__(self, day: Any, groups: list[Any], keep: str | None) -> None:
         super().__init__()
-        self.agenda = agenda
+        self.day = day
+        self.groups = groups
         self.keep = keep
 
 
@@ -41,7 +53,7 @@ class TaskDone(Message):
 
 
 def item_option(item: Any, index: int, colour: str) -> Option:
-    icon = KIND_ICONS.get("stale" if item.kind == "stale" else item.kind, "•")
+    icon = KIND_ICONS.get(item.kind, "•")
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append(f" {icon} ", style=f"bold {colour}")
     line.append(item.title, style="bold")
@@ -57,7 +69,7 @@ def item_option(item: Any, index: int, colour: str) -> Option:
 
 
 class AgendaScreen(CrmScreen):
-    """What needs doing: d marks a task done, z snoozes it, enter opens the contact."""
+    """What needs doing: d marks a task done, z snoozes it, u undoes, f filters, enter opens."""
 
     AREA = "agenda"
     BINDINGS = keys.bindings("agenda")
@@ -66,6 +78,8 @@ class AgendaScreen(CrmScreen):
     def __init__(self) -> None:
         super().__init__()
         self.items: list[Any] = []
+        self.limits: dict[str, int] = {}
+        self.filter = 0
 
     def compose(self) -> ComposeResult:
         yield NavBar("agenda")
@@ -74,60 +88,75 @@ class AgendaScreen(CrmScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.reload()
 
     def on_screen_resume(self) -> None:
-        if self.items:
-            self.reload(self._current_key())
+        self.reload(self._current_key())
 
     @work(thread=True, exclusive=True, group="agenda")
-    def reload(self, keep: str | int | None = None) -> None:
+    def reload(self, keep: str | None = None) -> None:
         from tinycrm.services.work import agenda
 
+        kinds = FILTERS[self.filter][1]
         try:
-            result = self.service(agenda.agenda, days=7)
+            day, groups = self.service(
+                agenda.groups, days=7, kinds=kinds, limit=FIRST, limits=dict(self.limits)
+            )
         except CrmError as exc:
             self.post_message(ServiceFailed(exc, "Agenda"))
             return
         if not self.cancelled():
-            self.post_message(AgendaFetched(result, keep))
+            self.post_message(AgendaFetched(day, groups, keep))
 
     def on_agenda_fetched(self, message: AgendaFetched) -> None:
-        a = message.agenda
         theme = self.app.theme_variables
         lst = self.query_one("#agenda", OptionList)
-        lst.clear_options()
         self.items = []
         options: list[Option] = []
-        for key, title, colour_var in SECTIONS:
-            entries = getattr(a, key)
-            colour = theme.get(colour_var, "")
-            head = Text(f"{title}", style=f"bold {colour}")
-            head.append(f"  {len(entries)}", style="dim")
+        counts = []
+        for group in message.groups:
+            colour = theme.get(COLOURS[group.key], "")
+            shown = len(group.items)
+            head = Text(group.title, style=f"bold {colour}")
+            head.append(
+                f"  {shown} of {group.total:,}" if group.total > shown else f"  {group.total:,}", style="dim"
+            )
             if options:
                 options.append(Option(Text(""), disabled=True))
-            options.append(Option(head, disabled=True, id=f"h-{key}"))
-            for item in entries:
+            options.append(Option(head, disabled=True, id=f"h-{group.key}"))
+            for item in group.items:
                 options.append(item_option(item, len(self.items), colour))
                 self.items.append(item)
-            if not entries:
+            if group.total > shown:
+                more = min(MORE, group.total - shown)
+                options.append(
+                    Option(
+                        Text(f"    ▾ show {more:,} more ({group.total - shown:,} not shown)", style="italic"),
+                        id=f"more-{group.key}",
+                    )
+                )
+            elif not group.items:
                 options.append(Option(Text("    nothing", style="dim italic"), disabled=True))
+            counts.append(f"[b]{group.total:,}[/b] {group.title.lower()}")
+        lst.clear_options()
         lst.add_options(options)
-        counts = [
-            f"[b $error]{len(a.overdue)}[/] overdue",
-            f"[b $accent]{len(a.today)}[/] today",
-            f"[b $primary]{len(a.upcoming)}[/] in the next {a.days} days",
-        ]
-        day = f"{a.day:%A %d %B %Y}" if a.day else ""
-        text = f"[b]{day}[/b]   " + " · ".join(counts)
-        for note in a.notes:
-            text += f"\n[dim]{note}[/dim]"
-        self.query_one("#agenda-summary", Static).update(text)
-        keep = message.keep
-        if isinstance(keep, int):
-            index = keep
-        else:
-            index = next((i for i, it in enumerate(self.items) if it.key == keep), 0) if keep else 0
+        day = f"{message.day:%a %d %b %Y}" if message.day else ""
+        label = FILTERS[self.filter][0]
+        self.query_one("#agenda-summary", Static).update(
+            f"[b]{day}[/b]  [dim]showing {label} (f)[/dim]   " + " · ".join(counts)
+        )
+        self._restore(message.keep)
+
+    def _restore(self, keep: str | None) -> None:
+        lst = self.query_one("#agenda", OptionList)
+        if keep and keep.startswith("more-"):
+            try:
+                lst.highlighted = lst.get_option_index(keep)
+                return
+            except Exception:  # noqa: BLE001 - the group has no more to show
+                keep = None
+        index = next((i for i, it in enumerate(self.items) if it.key == keep), 0) if keep else 0
         self._highlight(index)
 
     def _highlight(self, index: int) -> None:
@@ -140,19 +169,39 @@ class AgendaScreen(CrmScreen):
         except Exception:  # noqa: BLE001 - the option went away
             pass
 
-    def current(self) -> Any:
+    def _option_id(self) -> str:
         lst = self.query_one("#agenda", OptionList)
-        if lst.highlighted is None:
-            return None
-        option = lst.get_option_at_index(lst.highlighted)
-        oid = str(option.id or "")
-        return self.items[int(oid[1:])] if oid.startswith("i") else None
+        if lst.highlighted is None or lst.highlighted >= lst.option_count:
+            return ""
+        return str(lst.get_option_at_index(lst.highlighted).id or "")
+
+    def current(self) -> Any:
+        oid = self._option_id()
+        return self.items[int(oid[1:])] if oid.startswith("i") and int(oid[1:]) < len(self.items) else None
 
     def _current_key(self) -> str | None:
+        oid = self._option_id()
+        if oid.startswith("more-"):
+            return oid
         item = self.current()
         return item.key if item is not None else None
 
     # --- actions ---------------------------------------------------------------------------------------
+    def action_show_more(self, group: str) -> None:
+        self.limits[group] = self.limits.get(group, FIRST) + MORE
+        self.reload(f"more-{group}")
+
+    def action_filter_kind(self) -> None:
+        self.filter = (self.filter + 1) % len(FILTERS)
+        self.limits = {}
+        self.reload()
+
+    def action_cursor(self, where: str) -> None:
+        lst = self.query_one("#agenda", OptionList)
+        actions = {"down": lst.action_cursor_down, "up": lst.action_cursor_up}
+        actions.update(first=lst.action_first, last=lst.action_last)
+        actions[where]()
+
     def action_done(self) -> None:
         item = self.current()
         if item is None:
@@ -161,7 +210,7 @@ class AgendaScreen(CrmScreen):
             what = {
                 "stale": "log an interaction with them (enter, then l)",
                 "birthday": "wish them well",
-                "deal": "move it on the pipeline board (3)",
+                "deal": "open it (enter) and move it on",
             }.get(item.kind, "")
             self.notify(f"Only tasks are marked done here; {what}.", timeout=4)
             return
@@ -179,40 +228,58 @@ class AgendaScreen(CrmScreen):
         self.post_message(TaskDone(task, nxt))
 
     def on_task_done(self, message: TaskDone) -> None:
+        from tinycrm.tui import undo
+
         text = f"Done: {message.task.title}"
         if message.nxt is not None:
             text += f" · next {when(message.nxt.when, with_time=not message.nxt.all_day)}"
-        self.notify(text, timeout=3)
+        undo.offer(self.app, text, undo.reopen_task(message.task.id, message.nxt.id if message.nxt else None))
         index = next((i for i, it in enumerate(self.items) if it.task_id == message.task.id), 0)
-        self.reload(index)
+        following = self.items[index + 1].key if index + 1 < len(self.items) else None
+        self.reload(following)
 
     def action_snooze(self) -> None:
         item = self.current()
         if item is None or item.kind != "task" or item.task_id is None:
             self.notify("Only tasks can be snoozed.", timeout=3)
             return
+        from tinycrm.tui import undo
         from tinycrm.tui.screens.work_forms import SnoozeForm
+
+        form = SnoozeForm(item.task_id, item.title)
 
         def snoozed(task: Any) -> None:
             if task is not None:
-                self.notify(f"Snoozed until {when(task.snoozed_until)}", timeout=3)
+                text = f"Snoozed until {when(task.snoozed_until)}: {task.title}"
+                undo.offer(self.app, text, undo.unsnooze_task(task.id, form.previous))
                 self.reload(item.key)
 
-        self.app.push_screen(SnoozeForm(item.task_id, item.title), snoozed)
+        self.app.push_screen(form, snoozed)
 
     async def action_open_contact(self) -> None:
+        oid = self._option_id()
+        if oid.startswith("more-"):
+            self.action_show_more(oid[5:])
+            return
         item = self.current()
         if item is None:
             return
+        if item.kind == "deal" and item.deal_id is not None:
+            from tinycrm.tui.screens.deal import DealScreen
+
+            self.app.push_screen(DealScreen(item.deal_id))
+            return
         if item.contact_id is None:
-            if item.kind == "deal":
-                await self.app.run_action("show('pipeline')")
+            if item.deal_id is not None:
+                from tinycrm.tui.screens.deal import DealScreen
+
+                self.app.push_screen(DealScreen(item.deal_id))
             else:
                 self.notify("This item has no contact.", timeout=3)
             return
         from tinycrm.tui.screens.contact import ContactScreen
 
-        self.app.push_screen(ContactScreen(item.contact_id), callback=lambda _: self.reload(item.key))
+        self.app.push_screen(ContactScreen(item.contact_id))
 
     @on(OptionList.OptionSelected, "#agenda")
     async def _selected(self) -> None:

@@ -45,11 +45,30 @@ class ServiceMixin:
         self.app.notify(message.error.message, title=message.what, severity="error", timeout=8)  # type: ignore[attr-defined]
 
 
+def _typing_into(widget: Any) -> bool:
+    from textual.widgets import Input, Select, TextArea
+
+    return isinstance(widget, (Input, TextArea, Select))
+
+
 class CrmScreen(ServiceMixin, Screen):
-    """An area's screen."""
+    """An area's screen.
+
+    The keys that open a form or move the focus (``n``, ``/``, ``e``...) are priority bindings: they run as
+    soon as the app reads them, so the keys typed next reach the new widget (see ``CrmApp.hold_keys``). While
+    the focus is in a text box they stand aside, and the letter is typed."""
 
     def on_mount(self) -> None:
         self.app.prepare(self)  # type: ignore[attr-defined]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if _typing_into(self.focused) and action in _priority_actions(type(self)):
+            return False
+        return True
+
+
+def _priority_actions(screen: type) -> set[str]:
+    return {b.action.split("(")[0] for b in getattr(screen, "BINDINGS", []) if getattr(b, "priority", False)}
 
 
 class CrmModal(ServiceMixin, ModalScreen):

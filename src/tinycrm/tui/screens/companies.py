@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Label, OptionList, Static
+from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tinycrm.domain.errors import CrmError
@@ -155,11 +155,13 @@ class CompaniesScreen(CrmScreen):
         self.limit = 30
         self.preview_timer: Timer | None = None
         self.previewed: int | None = None
+        self.query_text = ""
 
     def compose(self) -> ComposeResult:
         yield NavBar("companies")
         with Horizontal(id="companies-body"):
             with Vertical(id="companies-list"):
+                yield Input(placeholder="Search companies by name or domain", id="company-search")
                 yield PagedTable(id="companies")
                 yield Static("", id="status", classes="status-line")
             with VerticalScroll(id="company-preview"):
@@ -167,7 +169,12 @@ class CompaniesScreen(CrmScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.call_after_refresh(self._first_load)
+
+    def on_screen_resume(self) -> None:
+        if self.query_one(PagedTable).columns:
+            self.action_refresh()
 
     def _first_load(self) -> None:
         table = self.query_one(PagedTable)
@@ -184,7 +191,9 @@ class CompaniesScreen(CrmScreen):
         from tinycrm.services.people import companies
 
         try:
-            page = self.service(companies.list_companies, limit=self.limit, offset=offset)
+            page = self.service(
+                companies.list_companies, limit=self.limit, offset=offset, query=self.query_text or None
+            )
         except CrmError as exc:
             self.post_message(ServiceFailed(exc, "Companies"))
             return
@@ -212,8 +221,10 @@ class CompaniesScreen(CrmScreen):
         if page.total:
             first, last = page.offset + 1, page.offset + len(page.items)
             text = f"[b]{first:,}–{last:,}[/b] of {count(page.total, 'company', 'companies')}"
+        elif self.query_text:
+            text = "No company matches."
         else:
-            text = "No companies yet: they appear when a contact names one (or crm company add)."
+            text = "No companies yet: press [b]n[/b] to add one (they also appear when a contact names one)."
         self.query_one("#status", Static).update(text)
         self._schedule_preview()
 
@@ -266,6 +277,48 @@ class CompaniesScreen(CrmScreen):
         self.previewed = None
         self.load(self.query_one(PagedTable).offset_, None)
 
+    # --- search, new, edit, delete ------------------------------------------------------------------------
+    @on(Input.Changed, "#company-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value.strip()
+        self.load(0, "first")
+
+    @on(Input.Submitted, "#company-search")
+    def _search_submitted(self) -> None:
+        self.set_focus(self.query_one(PagedTable))
+
+    def on_key(self, event: Any) -> None:
+        search = self.query_one("#company-search", Input)
+        if self.focused is search and event.key in ("escape", "down"):
+            event.stop()
+            if event.key == "escape" and search.value:
+                search.value = ""
+            else:
+                self.set_focus(self.query_one(PagedTable))
+
+    def action_focus_search(self) -> None:
+        self.set_focus(self.query_one("#company-search", Input))
+
+    def action_new_company(self) -> None:
+        from tinycrm.tui.screens.record_forms import CompanyForm
+
+        def saved(company: Any) -> None:
+            if company is not None:
+                self.notify(f"Added {company.name}", timeout=3)
+                self.action_refresh()
+
+        self.app.push_screen(CompanyForm(), saved)
+
+    def action_edit_company(self) -> None:
+        cid = self.query_one(PagedTable).current_key
+        if cid is not None:
+            edit_company(self, cid)
+
+    def action_delete_company(self) -> None:
+        cid = self.query_one(PagedTable).current_key
+        if cid is not None:
+            delete_company(self, cid)
+
     @on(OptionList.OptionSelected, ".people")
     def _person(self, event: OptionList.OptionSelected) -> None:
         pid = self.query_one(CompanyPanel).person_id(event.option)
@@ -311,6 +364,31 @@ class CompanyScreen(CrmScreen):
     def action_back(self) -> None:
         self.dismiss(None)
 
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    def action_edit(self) -> None:
+        edit_company(self, self.company_id)
+
+    def action_delete(self) -> None:
+        delete_company(self, self.company_id, leave=True)
+
+    def action_new_deal(self) -> None:
+        from tinycrm.tui.screens.record_forms import DealForm
+
+        panel = self.query_one(CompanyPanel)
+        name = panel.view.company.name if panel.view else None
+
+        def saved(deal: Any) -> None:
+            if deal is not None:
+                self.notify(f"Added “{deal.title}”", timeout=3)
+                self.reload()
+
+        self.app.push_screen(DealForm(company=name), saved)
+
     def action_open_person(self) -> None:
         people = self.query_one(".people", OptionList)
         if people.highlighted is not None:
@@ -328,3 +406,58 @@ class CompanyScreen(CrmScreen):
             from tinycrm.tui.screens.contact import ContactScreen
 
             self.app.push_screen(ContactScreen(pid))
+
+
+def edit_company(screen: Any, company_id: int) -> None:
+    """Read the company, then open its form; the screen reloads after a save."""
+    from tinycrm.services.people import companies
+    from tinycrm.tui.screens.record_forms import CompanyForm
+
+    def saved(company: Any) -> None:
+        if company is not None:
+            screen.notify(f"Saved {company.name}", timeout=3)
+            screen.action_refresh()
+
+    @work(thread=True, group="company-edit")
+    def read(self: Any) -> None:
+        try:
+            company = self.service(companies.get, company_id)
+        except CrmError as exc:
+            self.post_message(ServiceFailed(exc, "Company"))
+            return
+        self.app.call_from_thread(self.app.push_screen, CompanyForm(company), saved)
+
+    read(screen)
+
+
+def delete_company(screen: Any, company_id: int, *, leave: bool = False) -> None:
+    """Ask, then delete the company (its people stay, without a company)."""
+    from tinycrm.services.people import companies
+    from tinycrm.tui.screens.forms import ConfirmDialog
+
+    @work(thread=True, group="company-delete")
+    def delete(self: Any) -> None:
+        try:
+            gone = self.service(companies.delete, company_id)
+        except CrmError as exc:
+            self.post_message(ServiceFailed(exc, "Company"))
+            return
+        self.app.call_from_thread(done, gone)
+
+    def done(gone: Any) -> None:
+        screen.notify(f"Deleted {gone.name}", timeout=3)
+        if leave:
+            screen.dismiss(None)
+        else:
+            screen.action_refresh()
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            delete(screen)
+
+    screen.app.push_screen(
+        ConfirmDialog(
+            "Delete this company?", "Its people stay, without a company.", yes="Delete", danger=True
+        ),
+        answered,
+    )

@@ -53,15 +53,22 @@ def _moment(value: datetime | date | None) -> datetime:
     return datetime.combine(value, time(12), tzinfo=clock.local_tz()).astimezone(UTC)
 
 
-def gather(service: Any, contact_id: int) -> tuple[ContactRead, list[Entry], dict[str, int]]:
-    """The contact and its timeline, newest first (run in a worker)."""
+#: how many interactions the timeline reads at first, and how many more "load older" adds
+TIMELINE_PAGE = 100
+
+
+def gather(
+    service: Any, contact_id: int, limit: int = TIMELINE_PAGE
+) -> tuple[ContactRead, list[Entry], dict[str, int]]:
+    """The contact and its timeline (the newest ``limit`` interactions), newest first (run in a worker)."""
     from tinycrm.services.people import contacts, interactions
 
     contact = service(contacts.get, contact_id)
     entries: list[Entry] = []
     counts = {}
-    page = service(interactions.timeline, contact_id, limit=100)
+    page = service(interactions.timeline, contact_id, limit=limit)
     counts["interactions"] = page.total
+    counts["interactions_shown"] = len(page.items)
     for i in page.items:
         others = [r.name for r in i.contacts if r.id != contact_id]
         detail = (i.body or "").strip().splitlines()[0] if i.body else ""
@@ -206,6 +213,7 @@ class ContactScreen(CrmScreen):
         self.contact_id = contact_id
         self.contact: ContactRead | None = None
         self.entries: list[Entry] = []
+        self.timeline_limit = TIMELINE_PAGE
 
     def compose(self) -> ComposeResult:
         yield NavBar("contacts", "Contacts ›")
@@ -226,7 +234,7 @@ class ContactScreen(CrmScreen):
     @work(thread=True, exclusive=True, group="contact")
     def reload(self) -> None:
         try:
-            contact, entries, counts = gather(self.service, self.contact_id)
+            contact, entries, counts = gather(self.service, self.contact_id, self.timeline_limit)
         except CrmError as exc:
             self.post_message(ServiceFailed(exc, "Contact"))
             return
@@ -269,6 +277,11 @@ class ContactScreen(CrmScreen):
                 options.append(Option(Text(""), disabled=True))
             options.append(Option(Text(title, style=f"bold {theme.get('secondary', '')}"), disabled=True))
             options += [timeline_option(self.entries[i], i) for i in indexes]
+        n = message.counts
+        older = n.get("interactions", 0) - n.get("interactions_shown", 0)
+        if older > 0:
+            label = f"    ▾ load older interactions ({older:,} more)"
+            options.append(Option(Text(label, style="italic"), id="more"))
         tl.add_options(options)
         if not self.entries:
             tl.add_option(
@@ -294,6 +307,20 @@ class ContactScreen(CrmScreen):
         if self.contact is None:
             self.notify("Still loading…", timeout=2)
         return self.contact
+
+    def action_new_deal(self) -> None:
+        c = self.contact
+        if c is None:
+            return
+        from tinycrm.tui.screens.record_forms import DealForm
+
+        def saved(deal: Any) -> None:
+            if deal is not None:
+                self.notify(f"Added “{deal.title}”", timeout=3)
+                self.reload()
+
+        company = c.company.name if c.company else None
+        self.app.push_screen(DealForm(contact=(c.id, c.display_name), company=company), saved)
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:
@@ -393,6 +420,10 @@ class ContactScreen(CrmScreen):
 
     @on(OptionList.OptionSelected, "#timeline")
     def _entry_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id == "more":
+            self.timeline_limit += TIMELINE_PAGE
+            self.reload()
+            return
         index = int(str(event.option.id)[1:]) if event.option.id else -1
         if not 0 <= index < len(self.entries):
             return

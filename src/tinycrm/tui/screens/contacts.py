@@ -103,7 +103,8 @@ class ContactsScreen(CrmScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.load_filters()
+        super().on_mount()
+        self.filters_loaded = False
         self.call_after_refresh(self._first_load)
 
     def _first_load(self) -> None:
@@ -166,6 +167,9 @@ class ContactsScreen(CrmScreen):
             return
         self.shown = message.page
         self._show(message.page, message.request)
+        if not self.filters_loaded:  # the tag and company lists wait for the first page to be on screen
+            self.filters_loaded = True
+            self.load_filters()
 
     def _show(self, page: Page[ContactSummary], request: Request) -> None:
         table = self.query_one(PagedTable)
@@ -289,19 +293,26 @@ class ContactsScreen(CrmScreen):
         self.query_one(PagedTable).focus()
 
     def on_key(self, event: Any) -> None:
-        if event.key == "down" and self.focused is self.query_one("#search", Input):
-            self.query_one(PagedTable).focus()
+        search = self.query_one("#search", Input)
+        if event.key == "down" and self.focused is search:
+            self.set_focus(self.query_one(PagedTable))
             event.stop()
+        elif event.key == "escape" and self.focused is search:
+            event.stop()
+            if search.value:
+                search.value = ""  # the list follows (Input.Changed)
+            else:
+                self.set_focus(self.query_one(PagedTable))
 
     @on(Select.Changed, "#tag-filter")
     def _tag_changed(self, event: Select.Changed) -> None:
-        value = None if event.value is Select.BLANK else str(event.value)
+        value = None if event.value == Select.NULL else str(event.value)  # "Any tag"
         if value != self.request.tag:
             self.fetch(replace(self.request, tag=value, offset=0, cursor="first"))
 
     @on(Select.Changed, "#company-filter")
     def _company_changed(self, event: Select.Changed) -> None:
-        value = None if event.value is Select.BLANK else str(event.value)
+        value = None if event.value == Select.NULL else str(event.value)  # "Any company"
         if value != self.request.company:
             self.fetch(replace(self.request, company=value, offset=0, cursor="first"))
 
@@ -326,13 +337,13 @@ class ContactsScreen(CrmScreen):
         return self.query_one(PagedTable).current_key
 
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        self.set_focus(self.query_one("#search", Input))  # now: the next key typed goes there
 
     def action_focus_tag_filter(self) -> None:
-        self.query_one("#tag-filter", Select).focus()
+        self.set_focus(self.query_one("#tag-filter", Select))
 
     def action_focus_company_filter(self) -> None:
-        self.query_one("#company-filter", Select).focus()
+        self.set_focus(self.query_one("#company-filter", Select))
 
     def action_cycle_sort(self) -> None:
         self._sort_by(SORTS[(SORTS.index(self.request.sort) + 1) % len(SORTS)])

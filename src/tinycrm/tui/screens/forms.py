@@ -12,13 +12,14 @@ task).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
 from tinycrm.domain.errors import CrmError
 from tinycrm.tui import keys
@@ -42,11 +43,18 @@ def when_preview(text: str, *, what: str = "when", empty: str = "now") -> str:
 
 
 class FormScreen(CrmModal):
-    """A dialog with fields, Save and Cancel."""
+    """A dialog with fields, Save and Cancel. Tab and shift+tab move between the fields as soon as they are read
+    (priority bindings), so what is typed after a Tab lands in the next field, however fast."""
 
-    BINDINGS = keys.bindings("form")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *keys.bindings("form"),
+        Binding("tab", "move_focus(1)", "Next field", show=False, priority=True),
+        Binding("shift+tab", "move_focus(-1)", "Previous field", show=False, priority=True),
+    ]
     TITLE_TEXT = "Form"
     SAVE_LABEL = "Save"
+    #: the first field has the focus from the start (not the scrolling body), so keys typed ahead land there
+    AUTO_FOCUS = "#dialog Input, #dialog TextArea, #dialog Select"
 
     class Saved(Message):
         def __init__(self, result: Any) -> None:
@@ -81,6 +89,10 @@ class FormScreen(CrmModal):
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.SAVE_LABEL}  ^s", variant="primary", id="save")
                 yield Button("Cancel  esc", id="cancel")
+        yield Footer()
+
+    def action_move_focus(self, step: int) -> None:
+        self.focus_next() if step > 0 else self.focus_previous()
 
     def field(self, name: str) -> Field:
         return self.query_one(f"#f-{name}", Field)
@@ -93,7 +105,7 @@ class FormScreen(CrmModal):
         if isinstance(w, TextArea):
             return w.text
         if isinstance(w, Select):
-            return "" if w.value is Select.BLANK else str(w.value)
+            return "" if w.value in (Select.BLANK, Select.NULL) else str(w.value)
         return w.value
 
     # --- saving --------------------------------------------------------------------------------------------
@@ -103,8 +115,16 @@ class FormScreen(CrmModal):
         for f in self.query(Field):
             f.set_error(None)
         self.query_one("#form-error", Static).update("")
-        self.saving = True
+        self.busy(True)
         self.submit(self.values())
+
+    def busy(self, saving: bool) -> None:
+        """While a save runs: "Saving…", and neither button can be pressed again."""
+        self.saving = saving
+        save = self.query_one("#save", Button)
+        save.label = "Saving…" if saving else f"{self.SAVE_LABEL}  ^s"
+        save.disabled = saving
+        self.query_one("#cancel", Button).disabled = saving
 
     @work(thread=True, group="form")
     def submit(self, values: dict[str, Any]) -> None:
@@ -116,12 +136,12 @@ class FormScreen(CrmModal):
         self.post_message(self.Saved(result))
 
     def on_form_screen_saved(self, message: Saved) -> None:
-        self.saving = False
+        self.busy(False)
         self.dismiss(message.result)
 
     def on_service_failed(self, message: ServiceFailed) -> None:
         message.prevent_default()
-        self.saving = False
+        self.busy(False)
         error = message.error
         target = None
         if error.field:
@@ -134,7 +154,8 @@ class FormScreen(CrmModal):
             self.query_one("#form-error", Static).update(escape(error.message))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.saving:
+            self.dismiss(None)
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:

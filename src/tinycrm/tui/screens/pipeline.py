@@ -30,10 +30,11 @@ class BoardFetched(Message):
 class DealChanged(Message):
     """A deal moved, was won or lost."""
 
-    def __init__(self, deal: Any, verb: str) -> None:
+    def __init__(self, deal: Any, verb: str, before_stage: int | None = None) -> None:
         super().__init__()
         self.deal = deal
         self.verb = verb
+        self.before_stage = before_stage
 
 
 def deal_card(d: Any, width: int = 30) -> Text:
@@ -116,6 +117,8 @@ class PipelineScreen(CrmScreen):
         self.pipelines: list[Any] = []
         self.pipeline_id: int | None = None
         self.column = 0
+        #: the deal the cursor goes to at the next reload (one just added)
+        self.wanted: int | None = None
 
     def compose(self) -> ComposeResult:
         yield NavBar("pipeline")
@@ -124,7 +127,12 @@ class PipelineScreen(CrmScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.board is not None:
+            self.reload(self.wanted or self.current_deal())
 
     @work(thread=True, exclusive=True, group="board")
     def reload(self, focus_deal: int | None = None) -> None:
@@ -149,8 +157,7 @@ class PipelineScreen(CrmScreen):
             await area.remove_children()
             columns = [StageColumn(i) for i in range(len(board.columns))]
             await area.mount_all(columns)
-        board_width = area.size.width or self.app.size.width
-        card_width = board_width // max(1, len(columns)) - 6
+        card_width = self._card_width(len(columns))
         for col, data in zip(columns, board.columns, strict=True):
             col.show(data, card_width)
         open_n = sum(c.count for c in board.columns)
@@ -176,6 +183,8 @@ class PipelineScreen(CrmScreen):
                 if message.focus_deal in col.deal_ids:
                     target_col, target_row = i, col.deal_ids.index(message.focus_deal)
         self._focus(min(target_col, len(columns) - 1), target_row)
+        if message.focus_deal == self.wanted:
+            self.wanted = None
 
     # --- cursor ----------------------------------------------------------------------------------------
     def _columns(self) -> list[StageColumn]:
@@ -265,7 +274,9 @@ class PipelineScreen(CrmScreen):
 
         def lost(deal: Any) -> None:
             if deal is not None:
-                self.notify(f"Lost “{deal.title}”: {deal.lost_reason}", timeout=3)
+                from tinycrm.tui import undo
+
+                undo.offer(self.app, f"Lost “{deal.title}”: {deal.lost_reason}", undo.reopen_deal(deal.id))
                 self.reload()
 
         self.app.push_screen(LoseForm(d.id, d.title), lost)
@@ -274,57 +285,85 @@ class PipelineScreen(CrmScreen):
     def change(self, deal_id: int, verb: str, delta: int = 0) -> None:
         from tinycrm.services.sales import deals
 
+        before = None
         try:
             if verb == "step":
+                before = self.service(deals.get, deal_id).stage_id
                 deal = self.service(deals.step, deal_id, delta)
             else:
                 deal = self.service(deals.win, deal_id)
         except CrmError as exc:
             self.post_message(ServiceFailed(exc, "Deal"))
             return
-        self.post_message(DealChanged(deal, verb))
+        self.post_message(DealChanged(deal, verb, before))
 
     def on_deal_changed(self, message: DealChanged) -> None:
         d = message.deal
-        if message.verb == "open":
-            if d.contacts:
-                from tinycrm.tui.screens.contact import ContactScreen
-
-                self.app.push_screen(ContactScreen(d.contacts[0].id))
-            elif d.company_id:
-                from tinycrm.tui.screens.companies import CompanyScreen
-
-                self.app.push_screen(CompanyScreen(d.company_id))
-            else:
-                self.notify(f"“{d.title}” has no contact or company", timeout=3)
-            return
         if message.verb == "win":
             self.notify(f"Won “{d.title}”: {money(d.value, d.currency)}", title="🎉 Won", timeout=3)
             self.reload()
         else:
-            self.notify(f"“{d.title}” → {d.stage}", timeout=2)
+            from tinycrm.tui import undo
+
+            before = message.before_stage
+            if before is not None and before != d.stage_id:
+                undo.offer(self.app, f"“{d.title}” → {d.stage}", undo.move_deal_back(d.id, before))
             self.reload(d.id)
 
     def action_open_deal(self) -> None:
         d = self.current_summary()
         if d is None:
             return
-        self.open_deal_contact(d.id)
+        from tinycrm.tui.screens.deal import DealScreen
+
+        self.app.push_screen(DealScreen(d.id))
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
         self.action_open_deal()
 
-    @work(thread=True, group="deal-open")
-    def open_deal_contact(self, deal_id: int) -> None:
-        from tinycrm.services.sales import deals
+    def action_new_deal(self) -> None:
+        from tinycrm.tui.screens.record_forms import DealForm
 
-        try:
-            deal = self.service(deals.get, deal_id)
-        except CrmError as exc:
-            self.post_message(ServiceFailed(exc, "Deal"))
+        columns = self._columns()
+        stage = None
+        if self.board is not None and columns and self.column < len(self.board.columns):
+            stage = self.board.columns[self.column].stage.name
+
+        def saved(deal: Any) -> None:
+            if deal is not None:
+                self.notify(f"Added “{deal.title}” in {deal.stage}", timeout=3)
+                self.wanted = deal.id
+                self.reload(deal.id)
+
+        self.app.push_screen(DealForm(pipeline_id=self.pipeline_id, stage=stage), saved)
+
+    def action_move_row_to(self, where: str) -> None:
+        columns = self._columns()
+        if columns and columns[self.column].deal_ids:
+            deals = columns[self.column].query_one(OptionList)
+            deals.highlighted = 0 if where == "first" else len(columns[self.column].deal_ids) - 1
+
+    def on_resize(self) -> None:
+        """Cards are drawn to the width of their column: draw them again."""
+        if self.board is not None:
+            self.call_after_refresh(self._redraw)
+
+    def _redraw(self) -> None:
+        if self.board is None:
             return
-        self.post_message(DealChanged(deal, "open"))
+        width = self._card_width(len(self.board.columns))
+        for col, data in zip(self._columns(), self.board.columns, strict=False):
+            col.show(data, width)
+        self._focus(self.column)
+
+    def _card_width(self, n: int) -> int:
+        columns = self._columns()
+        if columns and columns[0].size.width:
+            # the option's padding (2) and the scrollbar (1), shown or not yet: a card never wraps
+            return columns[0].query_one(OptionList).content_region.width - 3
+        area = self.query_one("#board", Horizontal)
+        return (area.size.width or self.app.size.width) // max(1, n) - 6
 
     def action_next_pipeline(self) -> None:
         if len(self.pipelines) < 2:

@@ -58,6 +58,8 @@ class SnoozeForm(FormScreen):
         super().__init__()
         self.task_id = task_id
         self.task_title = title
+        #: until when the task slept before this snooze (what undo puts back)
+        self.previous: Any = None
 
     def subtitle(self) -> str:
         return escape(self.task_title)
@@ -86,4 +88,5 @@ class SnoozeForm(FormScreen):
     def save(self, values: dict[str, Any]) -> Any:
         from tinycrm.services.work import tasks
 
+        self.previous = self.service(tasks.get, self.task_id).snoozed_until
         return self.service(tasks.snooze, self.task_id, values["until"])
