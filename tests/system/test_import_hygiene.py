@@ -33,6 +33,7 @@ BUILT_ON = {
     "tinycrm.web": {"aiohttp"},
     "tinycrm.web.tui": {"aiohttp", "textual_serve"},
     "tinycrm.store.schema": {"sqlmodel", "sqlalchemy", "pydantic"},
+    "tinycrm.store.schema_support": {"sqlmodel", "sqlalchemy", "pydantic"},
     "tinycrm.store.migrations": {"alembic", "sqlmodel", "sqlalchemy", "pydantic"},
 }
 NOT_IMPORTABLE_ALONE = {

@@ -51,6 +51,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "merge": ("tinycrm.cli.interchange", "Merge one contact into another; nothing is lost."),
     "backup": ("tinycrm.cli.interchange", "A consistent copy of the database (JSON export on PostgreSQL)."),
     "restore": ("tinycrm.cli.interchange", "Restore a backup or a JSON export (replacing needs --yes)."),
+    "ticket": (
+        "tinycrm.cli.tickets",
+        "Support tickets: add, list, show, reply, note, status, assign, merge.",
+    ),
+    "template": ("tinycrm.cli.tickets", "Canned replies for tickets: list and show the templates."),
+    "kb": ("tinycrm.cli.kb", "The knowledge base: add, edit, list, show, search and export articles."),
     "tui": ("tinycrm.cli.tui", "The full-screen app (what 'crm' alone opens on a terminal)."),
     "serve": ("tinycrm.cli.tui", "Serve the full-screen app to a web browser (127.0.0.1:8000)."),
 }
@@ -59,6 +65,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 EXTENSIONS: dict[str, list[str]] = {
     "import": ["tinycrm.cli.interchange"],
     "export": ["tinycrm.cli.tasks", "tinycrm.cli.interchange"],
+    "report": ["tinycrm.cli.tickets"],
 }
 
 

@@ -251,10 +251,14 @@ class Keys(Section):
 # --- the table of sections ------------------------------------------------------------------------------
 
 #: table name -> its dataclass; "" is the top of the file. A new section is its dataclass and one line here.
+from tinycrm.config.support import Sla, Support  # noqa: E402 - its checks use the ones above
+
 SECTIONS: dict[str, type[Section]] = {
     "": Core,
     "smtp": Smtp,
     "sales": Sales,
     "tui": Tui,
     "keys": Keys,
+    "support": Support,
+    "sla": Sla,
 }

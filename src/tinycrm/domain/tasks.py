@@ -92,7 +92,7 @@ class StaleContact:
 class AgendaItem:
     """One line of the agenda or of a reminder digest."""
 
-    #: task, stale, birthday or deal
+    #: task, stale, birthday, deal or ticket
     kind: str
     title: str
     when: datetime | date | None
@@ -115,6 +115,8 @@ class AgendaItem:
             return f"task {self.task_id}"
         if self.kind == "deal":
             return f"deal {self.deal_id}"
+        if self.kind == "ticket":
+            return f"ticket {self.key.partition(':')[2]}"
         return f"contact {self.contact_id}"
 
 

@@ -454,3 +454,6 @@ class AuditEntry(SQLModel, table=True):
     record_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
     #: JSON: {field: [old, new]}
     changes: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+
+
+from tinycrm.store import schema_support  # noqa: E402, F401 - the support desk's tables
