@@ -117,3 +117,13 @@ def test_bad_input_changes_nothing(desk):
     # a subject with CR/LF is one line
     t = tickets.create(db, subject_="Hello\r\nBcc: evil@example.com", contact_id=ada)
     assert t.subject == "Hello Bcc: evil@example.com"
+
+
+def test_a_ticket_follows_its_contact_through_a_merge(desk):
+    from tinycrm.services.people import duplicates
+
+    db, ada = desk
+    other = contacts.create(db, ContactInput(display_name="A. Lovelace", emails=[Labeled("al@example.com")]))
+    t = tickets.create(db, subject_="Help", contact_id=other.id)
+    duplicates.merge(db, ada, other.id)
+    assert tickets.get(db, t.id).contact.id == ada
