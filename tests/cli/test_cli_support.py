@@ -303,3 +303,10 @@ def test_report_support(desk):
     assert report["backlog_by_status"] == {"new": 0, "open": 0, "pending": 0}
     r = cli("report", "support", "--since", "2026-12-01", "--csv", env=later)
     assert r.stdout.splitlines()[0] == "week,opened,resolved" and "2026-12-07,1,1" in r.stdout
+
+
+def test_show_never_passes_terminal_escapes_from_a_mail(desk):
+    cli, _ = desk
+    mail_in(cli, text="hello \x1b]0;owned\x07\x1b[2Jworld")
+    r = cli("ticket", "show", "1", env=MON)
+    assert "\x1b" not in r.stdout and "hello ]0;owned[2Jworld" in r.stdout

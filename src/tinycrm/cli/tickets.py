@@ -39,6 +39,11 @@ def countdown(due: datetime | None, breached: bool = False) -> str:
     return f"overdue {text}" if minutes < 0 or breached and minutes < 0 else f"in {text}"
 
 
+def printable(text: str) -> str:
+    """Mail text as it may reach a terminal: no escape sequences or other control characters."""
+    return "".join(ch for ch in text if ch.isprintable() or ch in "\n\t")
+
+
 def show_list(page: Any, as_json: bool) -> None:
     from tinycrm.domain.dates import to_iso
 
@@ -98,7 +103,7 @@ def show_ticket(t: Any, as_json: bool) -> None:
         for m in t.messages:
             render.out("")
             render.out(f"--- {show(m.created_at)}  {labels[m.kind]} {render.clean(m.author)}")
-            render.out(m.body.rstrip("\n"))
+            render.out(printable(m.body).rstrip("\n"))
             for a in m.attachments:
                 size = "dropped: too large" if a.dropped else f"{a.size} bytes"
                 render.out(f"[attachment: {render.clean(a.filename)}, {a.content_type}, {size}]")
