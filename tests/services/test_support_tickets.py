@@ -127,3 +127,19 @@ def test_a_ticket_follows_its_contact_through_a_merge(desk):
     t = tickets.create(db, subject_="Help", contact_id=other.id)
     duplicates.merge(db, ada, other.id)
     assert tickets.get(db, t.id).contact.id == ada
+
+
+def test_a_new_priority_brings_its_targets_and_keeps_the_pauses(desk, clock):
+    db, ada = desk
+    t = tickets.create(db, subject_="Slow", contact_id=ada, priority_="low")  # 24h: Thu 10:00
+    assert iso(t.first_response_due) == "2026-12-10T09:00:00+00:00"
+    clock("2026-12-07T11:00:00+01:00")
+    tickets.set_status(db, t.id, "pending")
+    clock("2026-12-07T14:00:00+01:00")  # 3 business hours pending
+    tickets.set_status(db, t.id, "open")
+    urgent = tickets.set_priority(db, t.id, "urgent")
+    # urgent: 1h from Mon 10:00, moved on by the 3h pause: Mon 14:00
+    assert iso(urgent.first_response_due) == "2026-12-07T13:00:00+00:00"
+    assert urgent.sla_due == urgent.first_response_due and urgent.priority == "urgent"
+    with pytest.raises(InvalidInput, match="priority 'asap'"):
+        tickets.set_priority(db, t.id, "asap")

@@ -249,6 +249,19 @@ def status_cmd(
     render.emit(t, as_json, lambda: render.note(f"ticket #{t.id} is {t.status}"))
 
 
+@ticket_app.command("priority")
+def priority_cmd(
+    ticket: str = NUMBER,
+    priority: str = typer.Argument(..., help="low, normal, high or urgent."),
+    as_json: bool = JSON,
+) -> None:
+    """Change a ticket's priority (its SLA targets follow)."""
+    from tinycrm.services.support import tickets
+
+    t = tickets.set_priority(state.db(), number(ticket), priority)
+    render.emit(t, as_json, lambda: render.note(f"ticket #{t.id} is {t.priority}"))
+
+
 @ticket_app.command("assign")
 def assign_cmd(
     ticket: str = NUMBER,

@@ -81,6 +81,20 @@ def move(row: dict[str, Any], status: str, at: datetime, *, until: datetime | No
     return out
 
 
+def retarget(row: dict[str, Any], priority: str) -> dict[str, Any]:
+    """The SLA columns of ``row`` under another priority: the new targets from its opening, each moved on by
+    the business time its old target had been moved on (the pauses)."""
+    cal = calendar()
+    old = targets(row["priority"], row["created_at"])
+    new = targets(priority, row["created_at"])
+    out: dict[str, Any] = {"priority": priority}
+    for key, was, will in (("first_response_due", old[0], new[0]), ("resolution_due", old[1], new[1])):
+        moved = hours.between(was, row[key], cal) if row[key] is not None else 0
+        out[key] = hours.add(will, moved, cal) if moved else will
+    out["sla_due"] = next_due({**row, **out})
+    return out
+
+
 def breaches(row: Any, now: datetime) -> tuple[bool, bool]:
     """Whether the first-response and the resolution targets are breached (as of ``now``)."""
     stopped = row["paused_at"] or row["resolved_at"] or now

@@ -406,6 +406,23 @@ def assign(db: Database, ticket_id: int, user: str | None) -> TicketRead:
         return read_in(tx, ticket_id)
 
 
+def set_priority(db: Database, ticket_id: int, new: str) -> TicketRead:
+    """``ticket priority N P``: the SLA targets become those of ``new``, counted from when the ticket was
+    opened, still moved on by the time the clock stood (pending, resolved)."""
+    p = priority(new)
+    with db.write() as tx:
+        row = load(tx, ticket_id, lock=True)
+        if p != row["priority"]:
+            sets = sla.retarget(row, p)
+            assignments = "".join(f"{k} = :{k}, " for k in sets)
+            tx.execute(
+                f"UPDATE tickets SET {assignments}updated_at = :w_at, version = version + 1 WHERE id = :w_id",
+                {**sets, "w_at": now(), "w_id": ticket_id},
+            )
+            audit(tx, "update", "ticket", ticket_id, {"priority": (row["priority"], p)})
+        return read_in(tx, ticket_id)
+
+
 def merge(db: Database, source: int, target: int) -> TicketRead:
     """``ticket merge N M``: N's thread, attachments and tags go to M; N is closed, pointing at M."""
     if source == target:
