@@ -24,6 +24,9 @@ PAGED = [
     (("history", "contact", "1"), "entries"),
     (("audit",), "entries"),
     (("duplicates",), "possible duplicates"),
+    (("ticket", "list"), "tickets"),
+    (("kb", "list"), "articles"),
+    (("kb", "search", "guide"), "articles"),
 ]
 IDS = [" ".join(args) for args, _ in PAGED]
 
@@ -81,6 +84,11 @@ def seeded(cli):
         deals.move(db, 1, "Proposal")
         for k in range(3):
             tasks.create(db, TaskInput(f"Task {k}", due=f"2026-03-1{k + 1}"))
+        from tinycrm.services.support import kb, tickets
+
+        for k in range(3):
+            tickets.create(db, subject_=f"Ticket {k}", contact_id=ids[0])
+            kb.add(db, title=f"Guide {k}", body="A guide.")
     finally:
         db.close()
     return cli
@@ -192,5 +200,8 @@ def test_every_paged_command_has_all_and_offset():
             "history",
             "audit",
             "duplicates",
+            "ticket list",
+            "kb list",
+            "kb search",
         ]
     ), "PAGED covers them all"

@@ -70,7 +70,13 @@ def _content(db: Database) -> dict:
 
     out: dict = {}
     with db.read() as tx:
+        if db.is_sqlite:
+            existing = set(tx.column("SELECT name FROM sqlite_master WHERE type = 'table'"))
+        else:
+            existing = set(tx.column("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
         for table in tables.table_order():
+            if table not in existing:
+                continue  # added by a later revision
             # the columns this revision has (later ones add some), as the store gives them
             present = [d[0] for d in tx._run(f"SELECT * FROM {table} WHERE 1 = 0", None).description]
             cols = [c for c in tables.columns(table) if c in present]
@@ -220,17 +226,21 @@ def test_exports_of_revisions_with_the_same_data_still_import(tmp_path):
     from tinycrm.store.migrations import DERIVED_COLUMNS, SAME_DATA_AS_HEAD
 
     assert HEAD in SAME_DATA_AS_HEAD
-    head_columns = None
+    by_rev = {}
     for rev in sorted(SAME_DATA_AS_HEAD):
         at = Database(f"sqlite:///{tmp_path / f'at-{rev}.sqlite3'}")
         migrate.upgrade(at, rev)
         snapshot = base.schema_snapshot(at)
-        columns = {
+        by_rev[rev] = {
             t: [c for c in snapshot[t]["columns"] if c[0] not in DERIVED_COLUMNS.get(t, ())] for t in snapshot
         }
-        assert head_columns in (None, columns), f"{rev} has other tables or columns than HEAD"
-        head_columns = columns
         at.close()
+    head_columns = by_rev[HEAD]
+    for rev, columns in by_rev.items():
+        # a later revision may add tables (an older export has none of their rows), never change one
+        assert columns == {t: head_columns[t] for t in columns}, (
+            f"{rev} has other tables or columns than HEAD"
+        )
 
     source = Cli(f"sqlite:///{tmp_path / 'source.sqlite3'}")
     assert source("add-contact", "Ada", "--tag", "vip").exit_code == 0

@@ -5,8 +5,8 @@ HEAD = "0006"
 
 #: the revisions whose data is that of ``HEAD``: a JSON export made at any of them imports as it is (0002 changed
 #: only how SQLite hands out ids; 0003 added ``contacts.last_interaction_at``, derived from the interactions and
-#: worked out again by every import, see :data:`DERIVED_COLUMNS`). A migration that changes a table or a column of
-#: what people entered starts it anew.
+#: worked out again by every import, see :data:`DERIVED_COLUMNS`; 0006 only added tables, which an older export
+#: lacks). A migration that changes a table or a column of what people entered starts it anew.
 SAME_DATA_AS_HEAD = frozenset({"0001", "0002", "0003", "0006"})
 
 #: columns computed from other rows: an export may lack them, an import works them out again
