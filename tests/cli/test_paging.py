@@ -25,6 +25,9 @@ PAGED = [
     (("audit",), "entries"),
     (("duplicates",), "possible duplicates"),
     (("token", "list"), "tokens"),
+    (("ticket", "list"), "tickets"),
+    (("kb", "list"), "articles"),
+    (("kb", "search", "guide"), "articles"),
 ]
 IDS = [" ".join(args) for args, _ in PAGED]
 
@@ -87,6 +90,11 @@ def seeded(cli):
 
         for k in range(3):
             accounts.create_token(db, actor(db), f"Token {k}")
+        from tinycrm.services.support import kb, tickets
+
+        for k in range(3):
+            tickets.create(db, subject_=f"Ticket {k}", contact_id=ids[0])
+            kb.add(db, title=f"Guide {k}", body="A guide.")
     finally:
         db.close()
     return cli
@@ -205,5 +213,8 @@ def test_every_paged_command_has_all_and_offset():
             "consent log",
             "campaign recipients",
             "sequence show",
+            "ticket list",
+            "kb list",
+            "kb search",
         ]
     ), "PAGED covers them all"

@@ -169,6 +169,7 @@ def populate(db) -> None:
     )  # fmt: skip
     leads.log(db, lead.id, kind="call", summary="first call")
     populate_marketing(db, zoe.id)
+    populate_support(db, zoe.id)
 
 
 def populate_marketing(db, contact_id: int) -> None:
@@ -182,6 +183,33 @@ def populate_marketing(db, contact_id: int) -> None:
     sending.freeze(db, "news")
     sequences.add(db, "welcome", [sequences.StepInput(0, "task", "Call")])
     sequences.enroll(db, "welcome", contact_id=contact_id)
+
+
+def populate_support(db, contact_id: int) -> None:
+    """Tickets with a thread, tags and attachments (one dropped), an acknowledgement, knowledge-base articles."""
+    from tinycrm.domain.mail import Attachment
+    from tinycrm.services.support import kb, thread, tickets
+
+    t = tickets.create(db, subject_="Drucker kaputt", contact_id=contact_id, body="Hilfe", tags=["hardware"])
+    other = tickets.create(db, subject_="Same again", contact_id=contact_id)
+    tickets.merge(db, other.id, t.id)
+    kb.add(db, title="Passwort zurücksetzen", body="**Einstellungen**", tags=["konto"])
+    kb.add(db, title="Entwurf", body="draft", published=False)
+    with db.write() as tx:
+        mid = thread.add_message(tx, t.id, kind="in", author="zoe@acme.de", body="x", message_id="a@b")
+        thread.add_attachments(
+            tx,
+            t.id,
+            mid,
+            [
+                Attachment("a.bin", "application/octet-stream", 3, b"\x00\x01\xff"),
+                Attachment("b", "x/y", 9, None),
+            ],
+        )
+        tx.execute(
+            "INSERT INTO support_acks (address, day, ticket_id, state, at) VALUES ('zoe@acme.de', :d, :t, 'sent', :at)",
+            {"d": date(2026, 3, 1), "t": t.id, "at": STAMP},
+        )
 
 
 def all_contacts(db):

@@ -38,6 +38,7 @@ BUILT_ON = {
     "tinycrm.store.schema_mail": {"sqlmodel", "sqlalchemy", "pydantic"},
     "tinycrm.store.schema_hooks": {"sqlmodel", "sqlalchemy", "pydantic"},
     "tinycrm.store.schema_marketing": {"sqlmodel", "sqlalchemy", "pydantic"},
+    "tinycrm.store.schema_support": {"sqlmodel", "sqlalchemy", "pydantic"},
     "tinycrm.store.migrations": {"alembic", "sqlmodel", "sqlalchemy", "pydantic"},
 }
 NOT_IMPORTABLE_ALONE = {

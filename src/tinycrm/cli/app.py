@@ -70,6 +70,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "tinycrm.cli.sequences",
         "For cron: run the sequence steps that are due; nothing when none is.",
     ),
+    "ticket": (
+        "tinycrm.cli.tickets",
+        "Support tickets: add, list, show, reply, note, status, assign, merge.",
+    ),
+    "template": ("tinycrm.cli.tickets", "Canned replies for tickets: list and show the templates."),
+    "kb": ("tinycrm.cli.kb", "The knowledge base: add, edit, list, show, search and export articles."),
     "tui": ("tinycrm.cli.tui", "The full-screen app (what 'crm' alone opens on a terminal)."),
     "dav": ("tinycrm.cli.dav", "A CardDAV/CalDAV server for your phone: contacts and tasks, both ways."),
     "sync": ("tinycrm.cli.sync", "Contacts both ways with a folder of vCards (phones, vdirsyncer, khard)."),
@@ -91,6 +97,7 @@ EXTENSIONS: dict[str, list[str]] = {
     "import": ["tinycrm.cli.interchange"],
     "contact": ["tinycrm.cli.gdpr"],
     "export": ["tinycrm.cli.tasks", "tinycrm.cli.interchange"],
+    "report": ["tinycrm.cli.tickets"],
 }
 
 

@@ -92,7 +92,7 @@ class StaleContact:
 class AgendaItem:
     """One line of the agenda or of a reminder digest."""
 
-    #: task, stale, birthday, deal or lead
+    #: task, stale, birthday, deal, lead or ticket
     kind: str
     title: str
     when: datetime | date | None
@@ -117,6 +117,8 @@ class AgendaItem:
             return f"deal {self.deal_id}"
         if self.kind == "lead":
             return self.key.replace(":", " ")
+        if self.kind == "ticket":
+            return f"ticket {self.key.partition(':')[2]}"
         return f"contact {self.contact_id}"
 
 

@@ -456,10 +456,12 @@ class AuditEntry(SQLModel, table=True):
     changes: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
 
 
-from tinycrm.store import schema_forms as _schema_forms  # noqa: E402,F401  (web forms)
-from tinycrm.store import schema_hooks as _schema_hooks  # noqa: E402,F401 - webhooks' tables
-from tinycrm.store import schema_leads as _schema_leads  # noqa: E402,F401  (leads and forecasts)
-from tinycrm.store import schema_mail as schema_mail  # noqa: E402,F401 - mail in: its tables join the metadata
-from tinycrm.store import schema_marketing as schema_marketing  # noqa: E402,F401 - the tables of marketing
-from tinycrm.store import schema_sync as schema_sync  # noqa: E402,F401  (vdir sync)
-from tinycrm.store import schema_web  # noqa: E402,F401  (the web's tables: passwords, API tokens)
+# the tables of each area, in modules of their own, join the metadata here
+from tinycrm.store import schema_forms as schema_forms  # noqa: E402,F401
+from tinycrm.store import schema_hooks as schema_hooks  # noqa: E402,F401
+from tinycrm.store import schema_leads as schema_leads  # noqa: E402,F401
+from tinycrm.store import schema_mail as schema_mail  # noqa: E402,F401
+from tinycrm.store import schema_marketing as schema_marketing  # noqa: E402,F401
+from tinycrm.store import schema_support as schema_support  # noqa: E402,F401
+from tinycrm.store import schema_sync as schema_sync  # noqa: E402,F401
+from tinycrm.store import schema_web as schema_web  # noqa: E402,F401

@@ -134,10 +134,11 @@ class NothingToSearch(InvalidInput):
     """A query, or a ``field:`` in it, with no letter or digit to search for (``🦄``, ``***``, ``tag:``)."""
 
 
-def parse(query: str) -> list[Term]:
+def parse(query: str, *, aliases: dict[str, str] = ALIASES) -> list[Term]:
     """Parse a search query. A blank query gives no terms; raise :class:`InvalidInput` for an unknown field,
     and :class:`NothingToSearch` for a query with no letter or digit (it would match everyone) or a field with
-    nothing to search for in it (``tag:``, ``name:*``)."""
+    nothing to search for in it (``tag:``, ``name:*``). ``aliases``: the fields a query may name (those of
+    contacts, or :data:`KB_ALIASES`)."""
     terms: list[Term] = []
     for match in _TERM.finditer(query):
         field, quoted, word = match.group(1), match.group(2), match.group(3)
@@ -145,15 +146,18 @@ def parse(query: str) -> list[Term]:
             continue  # between words, or an empty ""
         field_key = None
         if field is not None:
-            field_key = ALIASES.get(field.casefold())
+            field_key = aliases.get(field.casefold())
             if field_key is None:
                 if quoted is None:
                     # "10:30", "http://x" or "note:" is a word, not a field
                     word = f"{field}:{word}"
                 else:
-                    raise InvalidInput(
-                        f"unknown search field {field!r}; use one of: name, email, phone, company, notes, tag"
+                    known = (
+                        "name, email, phone, company, notes, tag"
+                        if aliases is ALIASES
+                        else ", ".join(sorted(set(aliases.values())))
                     )
+                    raise InvalidInput(f"unknown search field {field!r}; use one of: {known}")
         text = quoted if quoted is not None else word
         toks = tuple(tokens(text))
         if field_key == "phone" and phone_digits(text):
@@ -162,7 +166,8 @@ def parse(query: str) -> list[Term]:
             terms.append(Term(tokens=toks, field=field_key, prefix=quoted is None))
         elif field_key is not None and not text:
             raise NothingToSearch(
-                f"{field}: has no value; write the value right after the colon, e.g. {field}:{_EXAMPLE[field_key]}"
+                f"{field}: has no value; write the value right after the colon, e.g. "
+                f"{field}:{_EXAMPLE.get(field_key, 'word')}"
             )
         elif field_key is not None:
             raise NothingToSearch(f"{match.group(0)!r} has no letters or digits to search for")
@@ -303,3 +308,67 @@ class PostgresTsIndex(SearchIndex):
 
 def index_for(dialect: str) -> SearchIndex:
     return SqliteFtsIndex() if dialect == "sqlite" else PostgresTsIndex()
+
+
+# --- the knowledge base ---------------------------------------------------------------------------------
+
+#: the fields of an article's index row, and the names a query may give them
+KB_FIELDS = ("title", "body", "tags")
+KB_ALIASES = {"title": "title", "body": "body", "text": "body", "tag": "tags", "tags": "tags"}
+
+
+class ArticleIndex:
+    """The knowledge base's index, built like the contacts' one: ``kb_search`` (FTS5 on SQLite, tsvector
+    columns on PostgreSQL), fed text made by :func:`normalize`, queried with terms from :func:`parse`."""
+
+    def __init__(self, dialect: str) -> None:
+        self.sqlite = dialect == "sqlite"
+
+    def write(self, tx: Tx, article_id: int, doc: dict[str, str] | None) -> None:
+        """Replace the index row of an article with ``doc`` (field -> normalised text); None removes it."""
+        key = "rowid" if self.sqlite else "article_id"
+        tx.execute(f"DELETE FROM kb_search WHERE {key} = :i", {"i": article_id})
+        if doc is None:
+            return
+        fields = {f: doc.get(f, "")[: PostgresTsIndex.BUDGET] for f in KB_FIELDS}
+        if self.sqlite:
+            tx.execute(
+                "INSERT INTO kb_search (rowid, title, body, tags) VALUES (:i, :title, :body, :tags)",
+                {"i": article_id, **fields},
+            )
+            return
+        tx.execute(
+            "INSERT INTO kb_search (article_id, title_v, body_v, tags_v, all_v) VALUES (:i, "
+            "to_tsvector('simple', :title), to_tsvector('simple', :body), to_tsvector('simple', :tags), "
+            "to_tsvector('simple', :title || ' ' || :body || ' ' || :tags))",
+            {"i": article_id, **fields},
+        )
+
+    def match(self, terms: Sequence[Term]) -> tuple[str, dict[str, Any]]:
+        """A SELECT of ``article_id, score`` (lower is better) for the articles matching every term."""
+        if self.sqlite:
+            parts = []
+            for term in terms:
+                phrase = '"' + " ".join(term.tokens) + '"' + (" *" if term.prefix else "")
+                parts.append(f"{{{term.field}}} : {phrase}" if term.field else phrase)
+            return (
+                "SELECT rowid AS article_id, rank AS score FROM kb_search WHERE kb_search MATCH :fts",
+                {"fts": " AND ".join(parts)},
+            )
+        where = []
+        params: dict[str, Any] = {}
+        for i, term in enumerate(terms):
+            params[f"q{i}"] = " <-> ".join(f"'{t}'" for t in term.tokens) + (":*" if term.prefix else "")
+            if term.field:
+                where.append(f"{term.field}_v @@ to_tsquery('simple', :q{i})")
+            elif len(term.tokens) == 1:
+                where.append(f"all_v @@ to_tsquery('simple', :q{i})")
+            else:
+                where.append(
+                    "(" + " OR ".join(f"{f}_v @@ to_tsquery('simple', :q{i})" for f in KB_FIELDS) + ")"
+                )
+        return (
+            "SELECT article_id, -ts_rank(all_v, to_tsquery('simple', :q0)) AS score "
+            f"FROM kb_search WHERE {' AND '.join(where) or 'FALSE'}",
+            params,
+        )

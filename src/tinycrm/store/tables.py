@@ -10,7 +10,7 @@ from typing import Any
 from tinycrm.store.database import Database, Tx, as_date, as_datetime
 
 # tables that hold no user data of their own, or are rebuilt from the rest
-SKIP = {"alembic_version", "contact_search"}
+SKIP = {"alembic_version", "contact_search", "kb_search"}
 
 
 def table_order() -> list[str]:

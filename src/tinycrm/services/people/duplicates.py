@@ -454,6 +454,7 @@ def merge(db: Database, keep_id: int, other_id: int) -> ContactRead:
             p,
         )
         tx.execute("UPDATE tasks SET contact_id = :k WHERE contact_id = :o", p)
+        tx.execute("UPDATE tickets SET contact_id = :k WHERE contact_id = :o", p)
         if plan.photo:
             tx.execute("UPDATE contact_photos SET contact_id = :k WHERE contact_id = :o", p)
         if plan.extras:

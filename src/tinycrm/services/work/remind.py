@@ -63,6 +63,10 @@ def due_page(
     agenda = agenda_service.build(db, days=0, owner=owner, include_snoozed=False, limit=n)
     items = [*agenda.overdue, *agenda.today, *(i for i in agenda.upcoming if i.kind == "birthday")]
     total = sum(agenda.totals.values())
+    from tinycrm.services.support.due import ticket_items  # the user's tickets near or past their SLA
+
+    tickets_due = ticket_items(db, recipient(db, owner))
+    items, total = [*tickets_due, *items], total + len(tickets_due)
     if who is not None and items:
         kept = _not_seen(db, items, who, today_start)
         total -= len(items) - len(kept)

@@ -5,11 +5,13 @@ from alembic import context
 from tinycrm.store.schema import metadata
 
 # tables that belong to the search index of one store, not to the shared schema
-INDEX_TABLES = {"contact_search"}
+INDEX_TABLES = {"contact_search", "kb_search"}
 
 
 def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001 - Alembic's signature
-    if type_ == "table" and (name in INDEX_TABLES or (name or "").startswith("contact_search_")):
+    if type_ == "table" and (
+        name in INDEX_TABLES or (name or "").startswith(("contact_search_", "kb_search_"))
+    ):
         return False
     return True
 

@@ -1,7 +1,7 @@
 """marketing: segments, consent, suppressions, campaigns, sequences
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-05
 
 New tables only (nothing that exists changes): saved segments, the consent of each address and its log, the
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
