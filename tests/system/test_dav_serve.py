@@ -44,6 +44,10 @@ def server(tmp_path_factory):
     assert cli("task", "add", "Call Ada", "--due", "tomorrow").exit_code == 0
     r = cli("dav", "passwd", "ada", input=PASSWORD + "\n")
     assert r.exit_code == 0, r.stderr
+    assert cli("user", "add", "bob").exit_code == 0  # a tinycrm user: signs in with the web app's password
+    r = cli("user", "password", "bob", input="bob's own password\n")
+    assert r.exit_code == 0, r.stderr
+    assert cli("dav", "users", "--json").json == ["ada", "bob"]
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tinycrm", "dav", "serve", "--port", str(port), "--interval", "1"],
@@ -105,6 +109,19 @@ def test_a_wrong_password_is_refused(server):
 
     with pytest.raises(AuthorizationError):
         other.request(f"{base}/ada/contacts/", "PROPFIND", "", {"Depth": "0"})
+
+
+def test_a_tinycrm_user_signs_in_with_their_own_password(server):
+    _, _, base, _ = server
+    bob = caldav.DAVClient(f"{base}/", username="bob", password="bob's own password")
+    listing = _until(lambda: bob.request(f"{base}/bob/contacts/", "PROPFIND", "", {"Depth": "1"}))
+    assert listing.status == 207
+    raw = listing._raw if isinstance(listing._raw, bytes) else listing._raw.encode()
+    assert raw.count(b".vcf</href>") >= 3
+    from caldav.lib.error import AuthorizationError
+
+    with pytest.raises(AuthorizationError):  # and nobody else's collections
+        bob.request(f"{base}/ada/contacts/", "PROPFIND", "", {"Depth": "0"})
 
 
 def test_the_phone_lists_fetches_edits_adds_and_deletes_cards(server):

@@ -66,10 +66,10 @@ def passwd(
 
 @dav_app.command("users")
 def users(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """The DAV users."""
+    """Who may sign in: tinycrm's users with a password, and those of crm dav passwd."""
     from tinycrm.services.sync import dav
 
-    names = dav.users()
+    names = dav.served_users(state.db(), write=False)
     if as_json:
         render.print_json(names)
     else:

@@ -7,7 +7,10 @@ serving, after every change a phone makes (Radicale's storage hook runs ``crm da
 holds its storage lock), and on a timer for changes made in tinycrm (taking Radicale's lock, so the two never
 write at once).
 
-Users and passwords live in an htpasswd file (argon2 hashes) that ``crm dav passwd`` manages.
+Who may sign in: every active tinycrm user with a password (``crm user password``, the same as for the web
+app), and the users of ``crm dav passwd`` (an htpasswd file of argon2 hashes, for a phone-only account); a name
+in both signs in with its ``crm dav passwd`` password. Radicale reads the two together from a file tinycrm writes
+before serving and at every timer sync, so a new or changed password reaches the phone within ``--interval``.
 """
 
 from __future__ import annotations
@@ -34,8 +37,13 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 @dataclass(frozen=True)
 class DavPaths:
     root: Path  # Radicale's storage folder (its lock file is here)
-    users_file: Path  # htpasswd
+    users_file: Path  # htpasswd of crm dav passwd
     config_file: Path  # the Radicale config written for each start
+
+    @property
+    def served_users(self) -> Path:
+        """The htpasswd Radicale reads: tinycrm's users with a password and those of ``users_file``."""
+        return self.root / ".users"
 
     def address_book(self, user: str) -> Path:
         return self.root / "collection-root" / user / ADDRESS_BOOK
@@ -115,6 +123,30 @@ def _write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def served_users(db: Database, p: DavPaths | None = None, *, write: bool = True) -> list[str]:
+    """Write the htpasswd Radicale reads (tinycrm's users with a password, then ``crm dav passwd``'s, which win
+    for a name in both); give the names. Names that cannot be a collection's folder are left out."""
+    from tinycrm import paths
+    from tinycrm.services.team import accounts
+
+    p = p or dav_paths()
+    entries = {name: digest for name, digest in accounts.password_hashes(db) if USER_NAME.fullmatch(name)}
+    for line in _lines(p):
+        name, _, digest = line.partition(":")
+        entries[name] = digest
+    if not write:
+        return sorted(entries)
+    paths.private_dir(p.root, tighten=False)
+    text = "".join(f"{name}:{digest}\n" for name, digest in sorted(entries.items()))
+    try:
+        unchanged = p.served_users.read_text(encoding="utf-8") == text
+    except FileNotFoundError:
+        unchanged = False
+    if not unchanged:
+        _write_private(p.served_users, text)
+    return sorted(entries)
+
+
 # --- storage and sync ----------------------------------------------------------------------------------------
 
 
@@ -175,7 +207,7 @@ def sync_user(db: Database, user: str, p: DavPaths | None = None) -> list[str]:
 def sync_all(db: Database, p: DavPaths | None = None, *, lock: bool = True) -> list[str]:
     p = p or dav_paths()
     problems: list[str] = []
-    for user in users(p):
+    for user in served_users(db, p):
         if lock:
             with storage_lock(p):
                 problems += sync_user(db, user, p)
@@ -193,7 +225,7 @@ def radicale_available() -> bool:
     return importlib.util.find_spec("radicale") is not None
 
 
-def check_can_serve(host: str, public: bool, p: DavPaths | None = None) -> list[str]:
+def check_can_serve(db: Database, host: str, public: bool, p: DavPaths | None = None) -> list[str]:
     """Refuse what would be unsafe or cannot work, before anything starts; gives the users."""
     p = p or dav_paths()
     if not radicale_available():
@@ -202,9 +234,11 @@ def check_can_serve(host: str, public: bool, p: DavPaths | None = None) -> list[
         raise InvalidInput(
             f"--host {host} answers other machines; add --public to mean it (and put TLS in front: docs/sync.md)"
         )
-    found = users(p)
+    found = served_users(db, p)
     if not found:
-        raise Refused("no DAV user yet: add one with crm dav passwd NAME")
+        raise Refused(
+            "nobody could sign in: give a user a password (crm user password NAME, or crm dav passwd NAME)"
+        )
     return found
 
 
@@ -220,7 +254,7 @@ def radicale_config(host: str, port: int, python: str, p: DavPaths | None = None
             f"hosts = {listen}",
             "[auth]",
             "type = htpasswd",
-            f"htpasswd_filename = {p.users_file}",
+            f"htpasswd_filename = {p.served_users}",
             "htpasswd_encryption = autodetect",
             "delay = 1",
             "[rights]",
@@ -266,7 +300,7 @@ def serve(
     import time
 
     p = dav_paths()
-    found = check_can_serve(host, public, p)
+    found = check_can_serve(db, host, public, p)
     for user in found:
         prepare(user, p)
     for problem in sync_all(db, p):

@@ -168,6 +168,17 @@ def has_password(db: Database, username: str | None = None) -> bool:
         return bool(tx.scalar(sql + " AND u.name = :n", {"n": username}))
 
 
+def password_hashes(db: Database) -> list[tuple[str, str]]:
+    """Every active user with a password, and its argon2 hash (``crm dav serve`` lets them sign in to CardDAV
+    and CalDAV with the same password: Radicale checks the same hashes)."""
+    with db.read() as tx:
+        rows = tx.all(
+            "SELECT u.name, p.password_hash FROM users u JOIN user_passwords p ON p.user_id = u.id "
+            "WHERE u.active ORDER BY u.name"
+        )
+    return [(r["name"], r["password_hash"]) for r in rows]
+
+
 def _key(name: str) -> str:
     return (name or "").strip().casefold()[:200]
 
