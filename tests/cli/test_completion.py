@@ -74,10 +74,10 @@ def test_zsh_and_fish_forms(env):
         "pipeline",
         "wins",
         "activity",
+        "support",
         "conversion",
         "accuracy",
         "kpis",
-        "support",
     ], out.stdout
     out = crm(env, **fish, _TYPER_COMPLETE_ARGS="crm deal list --st")
     assert [line.split("\t")[0] for line in out.stdout.splitlines()] == ["--status", "--stage"]
