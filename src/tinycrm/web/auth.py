@@ -36,10 +36,10 @@ HEALTH_PATH = "/healthz"
 OPEN_PATHS = frozenset({HEALTH_PATH, SIGNIN_PATH, "/manifest.webmanifest", "/favicon.ico"})
 #: whole subtrees that do their own checks (the API takes tokens; forms and the portal are public) or hold
 #: nothing secret (static files)
-OPEN_PREFIXES = ("/static/", "/api/", "/f/", "/portal/")
+OPEN_PREFIXES = ("/static/", "/api/", "/f/", "/portal/", "/unsubscribe/")
 #: paths below these take no CSRF token from us (the API uses tokens, not cookies; forms and portal check
 #: their own)
-NO_CSRF_PREFIXES = ("/api/", "/f/", "/portal/")
+NO_CSRF_PREFIXES = ("/api/", "/f/", "/portal/", "/unsubscribe/")
 MIN_TOKEN_LENGTH = 16
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9._~-]+")
 CSRF_FIELD = "csrf"

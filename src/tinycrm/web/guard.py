@@ -46,8 +46,9 @@ def refuse(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text + "\n")
 
 
-#: paths other sites post to on purpose: a website's contact form (``/f/KEY``)
-CROSS_SITE_PREFIXES = ("/f/",)
+#: paths other sites post to on purpose: a website's contact form (``/f/KEY``), a mail client's one-click
+#: unsubscribe (``/unsubscribe/TOKEN``)
+CROSS_SITE_PREFIXES = ("/f/", "/unsubscribe/")
 
 
 @web.middleware

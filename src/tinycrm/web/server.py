@@ -43,7 +43,12 @@ __all__ = ["ServeOptions", "Started", "make_app", "new_token", "read_token_file"
 log = logging.getLogger("tinycrm.web")
 
 #: the parts of the server other modules add, when they are there: module -> the path it serves
-MOUNTS = {"tinycrm.web.api": "/api/v1/", "tinycrm.web.forms": "/f/", "tinycrm.web.portal": "/portal/"}
+MOUNTS = {
+    "tinycrm.web.api": "/api/v1/",
+    "tinycrm.web.forms": "/f/",
+    "tinycrm.web.portal": "/portal/",
+    "tinycrm.web.unsubscribe": "/unsubscribe/",
+}
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -143,8 +143,10 @@ def _from_token(tx: Tx, tok: str) -> Any:
     return row if row is not None and mailbuild.check_token(row["uid"], tok) else None
 
 
-def _opt_out(tx: Tx, address: str, contact_id: int | None, recipient_id: int | None) -> Handled:
-    consent.record(tx, address, "opted-out", "mail", contact_id)
+def _opt_out(
+    tx: Tx, address: str, contact_id: int | None, recipient_id: int | None, *, how: str = "mail"
+) -> Handled:
+    consent.record(tx, address, "opted-out", how, contact_id)
     sequences.end_for_address(tx, address, "opted out")
     if recipient_id is not None:
         tx.execute(
