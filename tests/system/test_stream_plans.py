@@ -89,3 +89,10 @@ def test_the_whole_contact_list_walks_the_name_index(filled):
         f"SELECT c.id FROM contacts c WHERE c.archived = false ORDER BY {SORTS['name']}",
         "ix_contacts_sort_name",
     )
+
+
+def test_a_companys_timeline_is_read_in_index_order(filled):
+    from tinycrm.services.people import interactions
+
+    sql = f"{interactions._SELECT} WHERE i.company_id = 1 ORDER BY i.happened_at DESC, i.id DESC LIMIT 20 OFFSET 0"
+    uses(filled, sql, "ix_interactions_company_time")

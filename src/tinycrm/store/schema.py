@@ -366,7 +366,11 @@ class DealStageChange(SQLModel, table=True):
 
 class Interaction(SQLModel, table=True):
     __tablename__ = "interactions"
-    __table_args__ = IDS_NEVER_REUSED
+    __table_args__ = (
+        # a company's timeline, newest first, a page at a time: read in index order whatever the statistics say
+        sa.Index("ix_interactions_company_time", "company_id", "happened_at", "id"),
+        IDS_NEVER_REUSED,
+    )
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, unique=True))
     kind: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
