@@ -41,3 +41,25 @@ def test_kb_bad_input(cli, tmp_path):
         assert r.exit_code == 2 and word in r.stderr, (args, r.stderr)
         assert "Traceback" not in r.stderr
     assert cli("kb", "list", "--json").json == []
+
+
+def test_articles_are_found_again_after_a_restore_and_a_reindex(cli, tmp_path):
+    from crm_testkit import Cli
+
+    assert cli("kb", "add", "Reset your password", "--body", "Open the settings.").exit_code == 0
+    dump = tmp_path / "all.json"
+    assert cli("export", "json", str(dump)).exit_code == 0
+    other = Cli(f"sqlite:///{tmp_path / 'restored.sqlite3'}")
+    r = other("import", "json", str(dump))
+    assert r.exit_code == 0, r.stderr
+    found = other("kb", "search", "passw", "--json")
+    assert found.exit_code == 0 and [a["title"] for a in found.json] == ["Reset your password"]
+    from tinycrm.store.database import open_db
+
+    db = open_db(other.url)
+    with db.write() as tx:
+        tx.execute("DELETE FROM kb_search")
+    db.close()
+    assert other("kb", "search", "passw", "--json").json == []
+    assert other("db", "reindex").exit_code == 0
+    assert [a["title"] for a in other("kb", "search", "passw", "--json").json] == ["Reset your password"]

@@ -344,6 +344,17 @@ class ArticleIndex:
             {"i": article_id, **fields},
         )
 
+    def rebuild(self, tx: Tx) -> int:
+        """Index every article again from ``kb_articles`` (after a restore or a copy, which carry the articles
+        but not their index); give how many."""
+        key = "rowid" if self.sqlite else "article_id"
+        tx.execute(f"DELETE FROM kb_search WHERE {key} IS NOT NULL")
+        rows = tx.all("SELECT id, title, body, tags FROM kb_articles ORDER BY id")
+        for r in rows:
+            doc = {"title": normalize(r["title"]), "body": normalize(r["body"]), "tags": normalize(r["tags"])}
+            self.write(tx, r["id"], doc)
+        return len(rows)
+
     def match(self, terms: Sequence[Term]) -> tuple[str, dict[str, Any]]:
         """A SELECT of ``article_id, score`` (lower is better) for the articles matching every term."""
         if self.sqlite:

@@ -34,6 +34,7 @@ from tinycrm.services.interchange.files import (
 from tinycrm.services.people.contact_loader import reindex_all
 from tinycrm.store import tables
 from tinycrm.store.database import Database, Tx, as_date, as_datetime
+from tinycrm.store.search import ArticleIndex
 from tinycrm.store.sql import batches
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -196,6 +197,9 @@ def _replace_all(
         counts[table] += len(batch)
     tables.reset_sequences(tx)
     reindex_all(tx)
+    ArticleIndex(tx.db.dialect.name).rebuild(
+        tx
+    )  # the knowledge base's index, which exports do not carry either
     from tinycrm.services.people.interactions import refresh_last_interaction
 
     refresh_last_interaction(tx)  # derived data: an export made before revision 0003 does not carry it

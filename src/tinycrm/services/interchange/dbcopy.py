@@ -22,6 +22,7 @@ from tinycrm.domain.errors import InvalidInput, Refused, StoreError
 from tinycrm.services.people.contact_loader import reindex_all
 from tinycrm.store import tables
 from tinycrm.store.database import Database, Tx, as_datetime, redact
+from tinycrm.store.search import ArticleIndex
 
 BATCH = 1000
 #: tables a freshly created database already fills (the default pipeline): replaced by the source's
@@ -198,6 +199,7 @@ def copy(
                 progress(table, n)
         tables.reset_sequences(dst)
         indexed = reindex_all(dst)
+        ArticleIndex(dst.db.dialect.name).rebuild(dst)
         # verified before the commit: a mismatch leaves the target as it was
         want = checksums(src)
         got = checksums(dst)
