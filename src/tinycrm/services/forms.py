@@ -23,8 +23,19 @@ from tinycrm.domain.errors import EXIT_TEMPFAIL, Conflict, CrmError, InvalidInpu
 from tinycrm.services.common import now
 from tinycrm.store.database import Database, Tx, as_datetime
 
-#: fields a form may take (those of a lead from a web form)
-FIELDS = ("name", "email", "phone", "company", "title", "message", "value", "currency")
+#: the fields a form may take (those of a lead from a web form): label, input type and autocomplete token, for
+#: the HTML snippet and the form's own page
+FIELD_LABELS = {
+    "name": ("Name", "text", "name"),
+    "email": ("Email", "email", "email"),
+    "phone": ("Phone", "tel", "tel"),
+    "company": ("Company", "text", "organization"),
+    "title": ("Job title", "text", "organization-title"),
+    "message": ("Message", "textarea", "off"),
+    "value": ("Budget", "text", "off"),
+    "currency": ("Currency", "text", "off"),
+}
+FIELDS = tuple(FIELD_LABELS)
 LIMIT = 5
 WINDOW = timedelta(minutes=10)
 #: how long a post is remembered (for the limit); older ones are deleted as new ones come
@@ -213,15 +224,6 @@ def snippet(form: WebFormRead, base_url: str) -> str:
     """HTML to paste into a website: the form's fields, the hidden honeypot, posting to tinycrm."""
     from html import escape
 
-    labels = {
-        "name": ("Name", "text", "name"),
-        "email": ("Email", "email", "email"),
-        "phone": ("Phone", "tel", "tel"),
-        "company": ("Company", "text", "organization"),
-        "title": ("Job title", "text", "organization-title"),
-        "value": ("Budget", "text", "off"),
-        "currency": ("Currency", "text", "off"),
-    }
     action = escape(base_url.rstrip("/") + form.path(), quote=True)
     lines = [f'<form method="post" action="{action}">']
     for field in form.fields:
@@ -230,7 +232,7 @@ def snippet(form: WebFormRead, base_url: str) -> str:
                 '  <label>Message <textarea name="message" rows="5" maxlength="10000"></textarea></label>'
             )
             continue
-        label, kind, auto = labels[field]
+        label, kind, auto = FIELD_LABELS[field]
         required = " required" if field in ("email",) else ""
         lines.append(
             f'  <label>{label} <input type="{kind}" name="{field}" autocomplete="{auto}"{required}></label>'

@@ -36,7 +36,7 @@ async def show(request: web.Request) -> web.StreamResponse:
         form = await request.app[CONTEXT].call(forms.form_by_key, request.match_info["key"])
     except NotFound as exc:
         return _fail(request, 404, exc.message)
-    return render(request, "form.html", form=form, labels=LABELS)
+    return render(request, "form.html", form=form, labels=forms.FIELD_LABELS)
 
 
 async def post(request: web.Request) -> web.StreamResponse:
@@ -67,18 +67,6 @@ async def post(request: web.Request) -> web.StreamResponse:
     if posted.redirect:
         raise web.HTTPSeeOther(posted.redirect)
     return render(request, "form_done.html", problem=None, form_name=posted.form)
-
-
-LABELS = {
-    "name": ("Name", "text", "name"),
-    "email": ("Email", "email", "email"),
-    "phone": ("Phone", "tel", "tel"),
-    "company": ("Company", "text", "organization"),
-    "title": ("Job title", "text", "organization-title"),
-    "message": ("Message", "textarea", "off"),
-    "value": ("Budget", "text", "off"),
-    "currency": ("Currency", "text", "off"),
-}
 
 
 def setup(app: web.Application, context: Context) -> None:

@@ -11,7 +11,6 @@ then the state, in one transaction per task), so a stopped run is finished by th
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -21,6 +20,7 @@ from typing import Any
 from tinycrm.domain.errors import InvalidInput
 from tinycrm.domain.tasks import CalendarData, TaskInput, TaskRead
 from tinycrm.services.sync import files as folder_files
+from tinycrm.services.sync.cards import digest
 from tinycrm.services.sync.state import Item
 from tinycrm.store.database import Database, Tx
 
@@ -79,10 +79,6 @@ class Todo:
     title: str
     done: bool
     due: date | datetime | None
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def file_name(task_uid: str) -> str:
@@ -193,7 +189,7 @@ class _TaskRun:
             st = folder_files.put(self.folder, name, data)
             self.act(name, action, t.id)
         with self.db.write() as tx:
-            state.save(tx, self.fid, name, t.id, t.uid, _digest(data), st, t.version, record_type="task")
+            state.save(tx, self.fid, name, t.id, t.uid, digest(data), st, t.version, record_type="task")
 
     def apply(self, tid: int, todo: Todo) -> TaskRead | None:
         from tinycrm.services.work import tasks
@@ -246,9 +242,9 @@ class _TaskRun:
                 st = os.stat(self.folder / name)
                 with self.db.write() as tx:
                     state.save(
-                        tx, self.fid, name, t.id, t.uid, _digest(data), st, t.version, record_type="task"
+                        tx, self.fid, name, t.id, t.uid, digest(data), st, t.version, record_type="task"
                     )
-                self.items[name] = Item(t.id, t.uid, _digest(data), st.st_mtime_ns, st.st_size, t.version)
+                self.items[name] = Item(t.id, t.uid, digest(data), st.st_mtime_ns, st.st_size, t.version)
             except InvalidInput as exc:
                 self.report.problems.append(Problem(name, str(exc)))
         tracked = {i.record_id for i in self.items.values()}
@@ -309,7 +305,7 @@ class _TaskRun:
         file_changed = False
         if (st.st_mtime_ns, st.st_size) != (item.mtime_ns, item.size):
             data = Path(entry.path).read_bytes()
-            file_changed = _digest(data) != item.etag
+            file_changed = digest(data) != item.etag
         if file_changed:
             t = self.apply(t.id, read_todo(data)) or t
             self.act(name, "update", t.id)

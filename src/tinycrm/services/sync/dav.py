@@ -70,15 +70,6 @@ def check_user(name: str) -> str:
     return name
 
 
-def users(p: DavPaths | None = None) -> list[str]:
-    p = p or dav_paths()
-    try:
-        text = p.users_file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    return [line.split(":", 1)[0] for line in text.splitlines() if ":" in line]
-
-
 def set_password(user: str, password: str, p: DavPaths | None = None) -> None:
     """Add the user or change their password (an argon2 hash; the file is 0600, rewritten atomically)."""
     from argon2 import PasswordHasher
