@@ -4,176 +4,23 @@ CI, which installs it)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from crm_testkit import Cli, _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
+from imap_testkit import PASSWORD, USER, Imap, run_dovecot
+from imap_testkit import free_port as _free_port
 from tinycrm.services.mail import handlers
-
-DOVECOT = "/usr/sbin/dovecot"
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "mail"
-PASSWORD = "imap pass w@rd $1"  # a space and symbols: it must reach the server intact, and never a message
-USER = "tester"
 
 pytestmark = pytest.mark.slow
 
 
-@dataclass
-class Imap:
-    port: int
-    root: Path
-
-    def client(self):  # noqa: ANN201
-        from imapclient import IMAPClient
-
-        client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10)
-        client.login(USER, PASSWORD)
-        return client
-
-    def deliver(self, *names: str, raw: bytes | None = None, folder: str = "INBOX") -> None:
-        client = self.client()
-        try:
-            for name in names:
-                client.append(folder, (FIXTURES / name).read_bytes())
-            if raw is not None:
-                client.append(folder, raw)
-        finally:
-            client.logout()
-
-    def empty(self) -> None:
-        """Every folder emptied and the extra ones removed, so each test starts from a new mailbox."""
-        client = self.client()
-        try:
-            for _flags, _sep, name in client.list_folders():
-                if name == "INBOX":
-                    client.select_folder("INBOX")
-                    client.delete_messages(client.search("ALL"))
-                    client.expunge()
-                    client.unselect_folder()
-                else:
-                    client.delete_folder(name)
-        finally:
-            client.logout()
-
-    def flags(self, folder: str = "INBOX") -> list[tuple]:
-        client = self.client()
-        try:
-            client.select_folder(folder, readonly=True)
-            found = client.fetch(client.search("ALL"), ["FLAGS"])
-            return [
-                tuple(sorted(f for f in v[b"FLAGS"] if f != b"\\Recent")) for _, v in sorted(found.items())
-            ]
-        finally:
-            client.logout()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _config(root: Path, port: int, as_root: bool) -> str:
-    me = "" if as_root else f"default_internal_user = {_login()}\ndefault_login_user = {_login()}\n"
-    return f"""
-base_dir = {root}/run
-state_dir = {root}/state
-log_path = {root}/dovecot.log
-info_log_path = {root}/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-mail_location = maildir:~/Maildir
-first_valid_uid = 1
-{me}
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {root}/passwd
-}}
-userdb {{
-  driver = passwd-file
-  args = {root}/passwd
-}}
-service imap-login {{
-  chroot =
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service anvil {{
-  chroot =
-}}
-"""
-
-
-def _login() -> str:
-    import pwd
-
-    return pwd.getpwuid(os.getuid()).pw_name
-
-
-def _wait_listening(proc: subprocess.Popen, port: int, log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            text = log.read_text() if log.exists() else ""
-            pytest.fail(
-                f"dovecot exited ({proc.returncode}): {proc.stderr.read() if proc.stderr else ''}{text}"
-            )
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"dovecot is not listening on 127.0.0.1:{port} after 20 s")
-
-
 @pytest.fixture(scope="module")
 def dovecot() -> Iterator[Imap]:
-    if not os.access(DOVECOT, os.X_OK):
-        pytest.skip(f"Dovecot ({DOVECOT}) is not installed: apt-get install dovecot-imapd")
-    as_root = os.getuid() == 0
-    # run as root, Dovecot gives the mailbox to an unprivileged user: the folder must be reachable for it
-    root = Path(tempfile.mkdtemp(prefix="crm-imap-"))
-    root.chmod(0o755)
-    uid, gid = (65534, 65534) if as_root else (os.getuid(), os.getgid())
-    home = root / "home"
-    home.mkdir()
-    (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{home}::\n")
-    if as_root:
-        os.chown(home, uid, gid)
-    port = _free_port()
-    conf = root / "dovecot.conf"
-    conf.write_text(_config(root, port, as_root))
-    proc = subprocess.Popen(
-        [DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        _wait_listening(proc, port, root / "dovecot.log")
-        yield Imap(port, root)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(root, ignore_errors=True)
+    with run_dovecot() as server:
+        yield server
 
 
 @pytest.fixture

@@ -174,7 +174,7 @@ BAD = [
     (
         "[smtp]\nhost = 'x'\nprot = 587\n",
         "config.toml:3: [smtp] prot is not a setting (did you mean port?); settings: host, port, starttls, "
-        "ssl, user, password_env, from, sendmail, timeout",
+        "ssl, user, password_env, from, sendmail, timeout, ca_file, tls_verify",
     ),
     (
         "[smtp]\nport = 70000\n",

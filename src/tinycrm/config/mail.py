@@ -11,6 +11,7 @@ fetch`` (an IMAP mailbox).
     password_env = "TINYCRM_IMAP_PASSWORD"
     folder = "INBOX"
     after = "seen"                   # or "move:Archive"
+    # ca_file = "~/.config/tinycrm/company-ca.pem"   # a private CA to trust instead of the system's
 
     [mail.accounts.support]          # more mailboxes: keys not given are taken from [mail]
     user = "support@example.com"
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from tinycrm.config.base import Bad, Section, setting, shown
-from tinycrm.config.sections import allowing, between, choice, env_name, hostname, one_line, seconds
+from tinycrm.config.sections import allowing, between, choice, env_name, hostname, one_line, pem_file, seconds
 
 SECURITY = ("tls", "starttls", "plain")
 LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -36,7 +37,10 @@ PASSWORD_REFUSED = (
     "that holds it"
 )
 #: the keys an account under ``[mail.accounts.NAME]`` may set (the rest come from ``[mail]``)
-ACCOUNT_KEYS = ("host", "port", "security", "user", "password_env", "folder", "after", "timeout")
+ACCOUNT_KEYS = (
+    *("host", "port", "security", "user", "password_env", "folder", "after", "timeout", "ca_file"),
+    "tls_verify",
+)
 
 
 def megabytes(value: float) -> float:
@@ -85,6 +89,10 @@ class ImapAccount(Section):
     after: str = setting("seen", check=after_fetch)
     #: seconds to wait for the server
     timeout: float = setting(30.0, check=seconds)
+    #: a PEM file of the certificate authorities to trust instead of the system's (a private CA)
+    ca_file: str | None = setting(None, check=pem_file)
+    #: check the server's certificate and name; false is insecure and warns on every fetch
+    tls_verify: bool = True
 
     def validate(self) -> None:
         if self.security == "plain" and self.host and not is_loopback(self.host):
@@ -146,6 +154,10 @@ class Mail(Section):
     after: str = setting("seen", check=after_fetch)
     #: seconds to wait for the server
     timeout: float = setting(30.0, check=seconds)
+    #: a PEM file of the certificate authorities to trust instead of the system's (a private CA)
+    ca_file: str | None = setting(None, check=pem_file)
+    #: check the server's certificate and name; false is insecure and warns on every fetch
+    tls_verify: bool = True
     #: more mailboxes, ``[mail.accounts.NAME]``, each with the keys above that differ from ``[mail]``
     accounts: Mapping[str, Any] = setting(default_factory=dict, check=_accounts)
 

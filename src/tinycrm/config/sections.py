@@ -117,6 +117,19 @@ def sendmail_program(value: bool | str) -> bool | str:
     return value.strip() if isinstance(value, str) else value
 
 
+def pem_file(value: str) -> str:
+    """A PEM file of certificate authorities to trust (``~`` is expanded); whether it can be read is checked
+    when a connection is made, so a missing file never stops a command that sends no mail."""
+    import os
+
+    value = value.strip()
+    if not value or any(c in value for c in "\r\n\x00"):
+        raise ValueError(
+            f'must be the path of a PEM file such as "~/.config/tinycrm/ca.pem" (got {shown(value)})'
+        )
+    return os.path.expanduser(value)
+
+
 def seconds(value: float) -> float:
     if not 0 < value <= 3600:
         raise ValueError(f"must be a number of seconds above 0, at most 3600 (got {value:g})")
@@ -150,6 +163,10 @@ class Smtp(Section):
     sendmail: bool | str = setting(False, check=sendmail_program)
     #: seconds to wait for the server
     timeout: float = setting(30.0, check=seconds)
+    #: a PEM file of the certificate authorities to trust instead of the system's (a private CA)
+    ca_file: str | None = setting(None, check=pem_file)
+    #: check the server's certificate and name (ssl, starttls); false is insecure and warns on every use
+    tls_verify: bool = True
 
     def validate(self) -> None:
         if self.starttls and self.ssl:

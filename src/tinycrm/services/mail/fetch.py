@@ -69,6 +69,8 @@ def accounts_to_read(settings: Settings, only: str | None = None) -> list[Accoun
         except Bad as bad:
             raise InvalidInput(f"{settings.path}: [mail] {bad.message}") from None
         _password(account)
+        if account.settings.ca_file and account.settings.tls_verify:
+            _tls(account)  # a ca_file that cannot be read is found before any account is read
         out.append(account)
     return out
 
@@ -107,24 +109,32 @@ def fetch(
             yield from _fetch_account(db, settings, account, chosen)
 
 
-def _connect(account: Account) -> Any:
-    import ssl
+def _tls(account: Account) -> Any:
+    """The TLS context of the account (None for plain): the certificate checked against the system's
+    authorities or ``ca_file``, unless ``tls_verify = false``."""
+    from tinycrm.services.mail.mailer import tls_context
 
+    s = account.settings
+    if s.security == "plain":
+        return None
+    return tls_context(ca_file=s.ca_file, verify=s.tls_verify, section=_where(account), host=s.host)
+
+
+def _connect(account: Account) -> Any:
     from imapclient import IMAPClient  # type: ignore[import-untyped]
     from imapclient.exceptions import IMAPClientError, LoginError  # type: ignore[import-untyped]
 
+    from tinycrm.services.mail.mailer import untrusted
+
     s = account.settings
     where = f"{s.host}:{s.port}"
+    context = _tls(account)
     try:
         client = IMAPClient(
-            s.host,
-            port=s.port,
-            ssl=s.security == "tls",
-            ssl_context=ssl.create_default_context(),
-            timeout=s.timeout,
+            s.host, port=s.port, ssl=s.security == "tls", ssl_context=context, timeout=s.timeout
         )
     except OSError as exc:  # refused, unreachable, timed out, TLS failed
-        raise MailUnavailable(
+        raise untrusted(exc, f"IMAP server {where}", _where(account)) or MailUnavailable(
             f"IMAP server {where} cannot be reached ({_reason(exc)}); try again later"
         ) from None
     try:
@@ -135,7 +145,7 @@ def _connect(account: Account) -> Any:
                     f'IMAP server {where} does not offer STARTTLS; set {_where(account)} security = "tls" '
                     "(usually port 993)"
                 )
-            client.starttls(ssl.create_default_context())
+            client.starttls(context)
         client.login(s.user, _password(account))
     except LoginError as exc:
         _close(client)
@@ -150,7 +160,9 @@ def _connect(account: Account) -> Any:
         ) from None
     except (OSError, IMAPClientError) as exc:
         _close(client)
-        raise MailUnavailable(f"IMAP server {where}: {_reason(exc)}; try again later") from None
+        raise untrusted(exc, f"IMAP server {where}", _where(account)) or MailUnavailable(
+            f"IMAP server {where}: {_reason(exc)}; try again later"
+        ) from None
     return client
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from tinycrm.config import Smtp
 from tinycrm.services.mail import mailer
-from tinycrm.services.mail.mailer import MailFailed, MailUnavailable
+from tinycrm.services.mail.mailer import MailFailed
 
 
 def _no_delay(client: Any) -> None:
@@ -42,22 +42,8 @@ class Session:
             self.client = None
 
     def _open(self) -> Any:
-        import smtplib
-        import ssl
-
-        s = self.settings
-        port = s.port or 25
-        if s.ssl:
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                s.host, port, timeout=s.timeout, context=ssl.create_default_context()
-            )
-        else:
-            client = smtplib.SMTP(s.host, port, timeout=s.timeout)
+        client = mailer.open_smtp(self.settings)
         _no_delay(client)
-        if s.starttls:
-            client.starttls(context=ssl.create_default_context())
-        if s.user:
-            client.login(s.user, mailer._password(s) or "")  # noqa: SLF001 - the one password reader
         return client
 
     def send(self, message: EmailMessage, to: str) -> None:
@@ -88,8 +74,7 @@ class Session:
             ) from None  # noqa: SLF001
         except (smtplib.SMTPException, OSError) as exc:
             self.client = None
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise MailUnavailable(f"cannot send mail through {where}: {reason}; try again later") from None
+            raise mailer.failure(exc, self.settings) from None
 
     def _reset(self) -> None:
         """After a refused message the connection goes on: RSET, or a new connection next time."""
