@@ -305,6 +305,33 @@ def test_report_support(desk):
     assert r.stdout.splitlines()[0] == "week,opened,resolved" and "2026-12-07,1,1" in r.stdout
 
 
+def test_report_resolution_time_leaves_out_the_time_waiting_on_the_customer(desk):
+    """Business hours mon-fri 09:00-17:00 in Berlin. Ticket 1: opened Mon 10:00, waiting on the customer from
+    Mon 11:00 (a reply with --status pending) until their answer reopens it Tue 10:00, resolved Tue 11:00: 9
+    hours from open to resolved, 7 of them pending, so 2 hours. Ticket 2: resolved Mon 12:00, reopened Tue
+    09:30, resolved again Tue 10:00: the day it stood resolved does not count either (2 h + 30 min)."""
+    cli, _ = desk
+
+    def at(when: str) -> dict:
+        return {**MON, "TINYCRM_NOW": when}
+
+    mon10, mon11, mon12 = (f"2026-12-07T{h}:00:00+01:00" for h in ("10", "11", "12"))
+    assert cli("ticket", "add", "Printer", "--contact", "ada", env=at(mon10)).exit_code == 0
+    assert cli("ticket", "add", "Scanner", "--contact", "ada", env=at(mon10)).exit_code == 0
+    r = cli("ticket", "reply", "1", "--body", "Is it plugged in?", "--status", "pending", env=at(mon11))
+    assert r.exit_code == 0, r.stderr
+    assert cli("ticket", "status", "2", "resolved", env=at(mon12)).exit_code == 0
+    assert cli("ticket", "status", "2", "open", env=at("2026-12-08T09:30:00+01:00")).exit_code == 0
+    assert cli("ticket", "status", "1", "open", env=at("2026-12-08T10:00:00+01:00")).exit_code == 0
+    assert cli("ticket", "status", "2", "resolved", env=at("2026-12-08T10:00:00+01:00")).exit_code == 0
+    done = at("2026-12-08T11:00:00+01:00")
+    assert cli("ticket", "status", "1", "resolved", env=done).exit_code == 0
+    r = cli("report", "support", "--since", "2026-12-01", "--json", env=done)
+    assert r.exit_code == 0, r.stderr
+    assert r.json["resolution"] == {"count": 2, "median_minutes": 120, "p90_minutes": 150}
+    assert r.json["weeks"][-1] == {"week": "2026-12-07", "opened": 2, "resolved": 2}
+
+
 def test_show_never_passes_terminal_escapes_from_a_mail(desk):
     cli, _ = desk
     mail_in(cli, text="hello \x1b]0;owned\x07\x1b[2Jworld")
