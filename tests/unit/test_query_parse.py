@@ -11,7 +11,9 @@ from tinycrm.domain.query import Filter, parse
 @pytest.mark.parametrize(
     ("query", "text", "filters"),
     [
-        ("ada tag:vip", "ada tag:vip", ()),
+        ("ada tag:vip", "ada", (Filter("tag", "vip"),)),
+        ('tag:"key account" tags:VI*', "", (Filter("tag", "key account"), Filter("tag", "VI", op="*"))),
+        ("-tag:vi*", "", (Filter("tag", "vi", True, "*"),)),
         ("-tag:former", "", (Filter("tag", "former", True),)),
         ("created:>2026-01-01", "", (Filter("created", ">2026-01-01", op=">", day=date(2026, 1, 1)),)),
         ("last-contact:<90d", "", (Filter("last-contact", "<90d", op="<", days_ago=90),)),
@@ -43,6 +45,9 @@ def test_parse(query, text, filters):
         ("created:", "created: has no value"),
         ("-name:ada", "only filters can be negated"),
         ("field:=x", "the field name is missing"),
+        ("tag:", "tag: has no value; write the value right after the colon, e.g. tag:vip"),
+        ("tag:*", "a * goes once, after the start of a tag"),
+        ("tag:v*i*", "a * goes once, after the start of a tag"),
     ],
 )
 def test_bad_queries_are_one_clear_line(query, words):

@@ -2,7 +2,9 @@
 
 A query is words and ``field:value`` terms, all of which must hold::
 
-    ada tag:vip company:acme email:@acme.com       words and search fields (the full-text index)
+    ada company:acme email:@acme.com               words and search fields (the full-text index)
+    tag:vip  tag:"key account"                     tagged exactly so (case aside)
+    tag:vi*                                        tagged with a tag that starts with ``vi``
     -tag:former                                    not tagged ``former`` (a leading ``-`` negates a filter)
     created:>2026-01-01  created:<=2026-03-31      added after / up to a day
     created:>30d                                   added within the last 30 days
@@ -13,8 +15,10 @@ A query is words and ``field:value`` terms, all of which must hold::
     has:email  has:phone  has:company ...          has one
     consent:opted-in                               an address with that consent (unknown, opted-out, bounced)
 
-Words and the search fields (``name email phone company notes tag``) go to the full-text index as before
-(:mod:`tinycrm.store.search` parses them); the filters here become SQL (:mod:`tinycrm.services.people.query`).
+Words and the search fields (``name email phone company notes``) go to the full-text index as before
+(:mod:`tinycrm.store.search` parses them); the filters here, ``tag:`` among them, become SQL
+(:mod:`tinycrm.services.people.query`). A tag is a name, not words: ``tag:vip`` is the tag ``vip`` and not
+``vip-gold`` (write ``tag:vip*`` for every tag that starts so), in ``crm search``, segments and the app alike.
 An unknown field (``colour:red``) is an error; ``10:30``, ``http://x`` and ``bob:`` stay words.
 """
 
@@ -52,7 +56,8 @@ _TOKEN = re.compile(r'(-?)([A-Za-z][A-Za-z-]*):("[^"]*"?|\S*)|"[^"]*"?|\S+')
 
 @dataclass(frozen=True)
 class Filter:
-    """One filter term. ``op`` is ``<``, ``<=``, ``>``, ``>=`` or ``=`` for comparisons; ``day`` is the day
+    """One filter term. ``op`` is ``<``, ``<=``, ``>``, ``>=`` or ``=`` for comparisons, ``*`` for a prefix
+    (``tag:vi*``: ``value`` is ``vi``); ``day`` is the day
     compared with, or ``days_ago`` an age in days; ``value`` the rest (a state, a name, ``KEY=VALUE``)."""
 
     key: str
@@ -93,7 +98,7 @@ def parse(query: str) -> Query:
             continue
         key = field.casefold()
         value = raw[1:].rstrip('"') if raw.startswith('"') else raw
-        if key in FILTERS or (minus and key in ("tag", "tags")):
+        if key in FILTERS or key in ("tag", "tags"):
             filters.append(_filter("tag" if key == "tags" else key, value, bool(minus)))
         elif key in SEARCH_FIELDS:
             if minus:
@@ -120,6 +125,11 @@ def _filter(key: str, value: str, negated: bool) -> Filter:
         return Filter(key, _one_of(key, value.casefold(), HAS), negated)
     if key == "consent":
         return Filter(key, _one_of(key, value.casefold().replace("_", "-"), CONSENT_STATES), negated)
+    if key == "tag" and value.endswith("*"):
+        stem = value.rstrip("*").strip()
+        if not stem or "*" in stem:
+            raise InvalidInput(f"tag:{value}: a * goes once, after the start of a tag; write e.g. tag:vi*")
+        return Filter(key, stem, negated, "*")
     if key == "field" and value.startswith("="):
         raise InvalidInput(f"field:{value}: the field name is missing; write field:KEY=VALUE")
     return Filter(key, value, negated)

@@ -11,7 +11,7 @@ from tinycrm.domain import query as ql
 from tinycrm.domain.errors import InvalidInput
 from tinycrm.store import search as fts
 from tinycrm.store.database import Tx
-from tinycrm.store.sql import where
+from tinycrm.store.sql import escape_like, where
 
 _HAS = {
     "email": "EXISTS (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id)",
@@ -51,10 +51,15 @@ def filters_sql(tx: Tx, filters: tuple[ql.Filter, ...]) -> tuple[list[str], dict
 
 def _condition(tx: Tx, f: ql.Filter, name: str, params: dict[str, Any]) -> str:
     if f.key == "tag":
-        params[name] = f.value.casefold()
+        if f.op == "*":  # tag:vi* - every tag that starts so
+            params[name] = escape_like(f.value.casefold()) + "%"
+            match = f"t.name_key LIKE :{name} ESCAPE '\\'"
+        else:
+            params[name] = f.value.casefold()
+            match = f"t.name_key = :{name}"
         return (
             "EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id "
-            f"WHERE ct.contact_id = c.id AND t.name_key = :{name})"
+            f"WHERE ct.contact_id = c.id AND {match})"
         )
     if f.key in ("created", "last-contact"):
         column = "c.created_at" if f.key == "created" else "c.last_interaction_at"
