@@ -202,7 +202,9 @@ def test_the_index_follows_every_change(people):
     contacts.tag(db, [jose], ["golfer"])
     assert found(db, "golf") == ["Pepe García"]  # the tag's words are in the index
     # tag: is the tag itself, a prefix only when asked for
-    assert found(db, "tag:golf") == [] and found(db, "tag:golf*") == found(db, "tag:GOLFER") == ["Pepe García"]
+    assert found(db, "tag:golf") == [] and found(db, "tag:golf*") == found(db, "tag:GOLFER") == [
+        "Pepe García"
+    ]
     contacts.untag(db, [jose], ["golfer"])
     assert found(db, "golfer") == []
     contacts.update(db, jose, {"company": "Umbrella"})
