@@ -107,3 +107,44 @@ def test_a_batch_waits_for_the_disk_once_and_leaves_the_connection_as_it_was(db,
     assert [o.status for o in out] == ["handled", "ignored", "ignored"]
     if db.is_sqlite:
         assert db.connection().execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again
+    else:
+        assert db.connection().execute("SHOW synchronous_commit").fetchone()[0] == "on"  # again
+
+
+def test_a_batch_is_looked_up_at_once_and_a_repeated_message_is_handled_once(db, ada, monkeypatch):
+    """Message-IDs handled before are found for a chunk in one query and reported as duplicates without a
+    transaction each; one that comes twice in the same chunk is handled the first time only; a message that
+    cannot be parsed is reported and the rest of its chunk goes on."""
+    settings = config.load()
+    first = list(inbound.ingest(db, [("a", _raw("alternative.eml"))], settings=settings))
+    assert [o.status for o in first] == ["handled"]
+    writes = []
+    real_write = type(db).write
+
+    def counting(self):  # noqa: ANN001, ANN202
+        writes.append(1)
+        return real_write(self)
+
+    monkeypatch.setattr(type(db), "write", counting)
+    monkeypatch.setattr(inbound, "CHUNK", 3)  # two chunks: 3 + 2
+    messages = [
+        ("a", _raw("alternative.eml")),  # handled before
+        ("b", _raw("html_only.eml")),
+        ("c", b"garbage without any header\r\n"),
+        ("d", _raw("html_only.eml")),  # b again, in the next chunk: found by the chunk's look-up
+        ("e", _raw("latin1.eml")),
+        ("f", _raw("latin1.eml")),  # e again in the same chunk: its claim finds e's
+    ]
+    out = list(inbound.ingest(db, messages, settings=settings))
+    assert [(o.source, o.status, o.kind) for o in out] == [
+        ("a", "duplicate", "interaction"),
+        ("b", "ignored", "ignored"),
+        ("c", "failed", "unparsable"),
+        ("d", "duplicate", "ignored"),
+        ("e", "ignored", "ignored"),
+        ("f", "duplicate", "ignored"),
+    ]
+    # b's, e's and f's transactions, and the one that makes the batch durable at the end (PostgreSQL)
+    assert len(writes) == (3 if db.is_sqlite else 4)
+    assert _count(db, "SELECT count(*) FROM mail_messages") == 3
+    assert _count(db, "SELECT count(*) FROM interactions") == 1

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from tinycrm.domain.errors import InvalidInput
 from tinycrm.services.common import now
-from tinycrm.services.mail.inbound import Outcome, batch_durability, ingest_one
+from tinycrm.services.mail.inbound import Outcome, batch_durability, ingest_one, make_durable
 from tinycrm.services.mail.mailer import MailFailed, MailUnavailable
 
 if TYPE_CHECKING:
@@ -239,6 +239,8 @@ def _read(
             elif outcome.kind != "unparsable":
                 blocked[0] = True
             yield outcome
+        if done:
+            make_durable(db)  # what was handled is on disk before the server forgets the messages
         _after(client, s.after, done)
 
 

@@ -86,14 +86,31 @@ def ingest_one(
 ) -> Outcome:
     """Parse and handle one message in one transaction. ``also(tx, outcome)`` runs in that transaction once
     the message is handled (``crm mail fetch`` records how far it has read there)."""
-    try:
-        message = parse(raw, settings)
-    except MailParseError as exc:
-        failed = Outcome(source, "failed", "unparsable", exc.message, message_id=_fallback_id(raw))
+    message = _parsed(raw, source, settings)
+    if isinstance(message, Outcome):
         if also is not None:
             with db.write() as tx:
-                also(tx, failed)
-        return failed
+                also(tx, message)
+        return message
+    return _ingest_parsed(db, message, source, settings, handlers, also)
+
+
+def _parsed(raw: bytes, source: str, settings: Settings) -> InboundMessage | Outcome:
+    """The message, or the outcome of one that cannot be parsed."""
+    try:
+        return parse(raw, settings)
+    except MailParseError as exc:
+        return Outcome(source, "failed", "unparsable", exc.message, message_id=_fallback_id(raw))
+
+
+def _ingest_parsed(
+    db: Database,
+    message: InboundMessage,
+    source: str,
+    settings: Settings,
+    handlers: Sequence[Handler],
+    also: Callable[[Tx, Outcome], None] | None,
+) -> Outcome:
     notes = _notes(message)
     base: dict[str, Any] = {
         "message_id": message.message_id,
@@ -121,7 +138,7 @@ def _fallback_id(raw: bytes) -> str | None:
 
 _CLAIM = (
     "INSERT INTO mail_messages (message_id, kind, subject, from_address, handled_at, source) "
-    "VALUES (:m, 'pending', :s, :f, :t, :src) ON CONFLICT (message_id) DO NOTHING RETURNING id"
+    "VALUES (:m, 'ignored', :s, :f, :t, :src) ON CONFLICT (message_id) DO NOTHING RETURNING id"
 )
 
 
@@ -150,12 +167,9 @@ def _handle(
     )
     if row_id is None:  # handled before (or at this moment by another process, which then won)
         before = tx.one(
-            "SELECT kind, refs, handled_at FROM mail_messages WHERE message_id = :m",
-            {"m": message.message_id},
+            "SELECT kind, refs FROM mail_messages WHERE message_id = :m", {"m": message.message_id}
         )
-        kind = before["kind"] if before else "duplicate"
-        refs = json.loads(before["refs"]) if before and before["refs"] else {}
-        return Outcome(source, "duplicate", kind, f"already handled ({kind})", refs=refs, **base)
+        return _duplicate(source, message, before)
     handled: Handled | None = None
     for handler in handlers:
         handled = handler(tx, message, settings)
@@ -167,15 +181,31 @@ def _handle(
         outcome = Outcome(
             source, "handled", handled.kind, handled.summary, refs=dict(handled.refs), notes=notes, **base
         )
-    tx.execute(
-        "UPDATE mail_messages SET kind = :k, refs = :r WHERE id = :i",
-        {
-            "k": outcome.kind[:50],
-            "r": json.dumps(outcome.refs, default=str) if outcome.refs else None,
-            "i": row_id,
-        },
-    )
+    if handled is not None:  # claimed as ignored: what no handler takes needs no second statement
+        tx.execute(
+            "UPDATE mail_messages SET kind = :k, refs = :r WHERE id = :i",
+            {
+                "k": outcome.kind[:50],
+                "r": json.dumps(outcome.refs, default=str) if outcome.refs else None,
+                "i": row_id,
+            },
+        )
     return outcome
+
+
+def _duplicate(source: str, message: InboundMessage, before: Any) -> Outcome:
+    kind = before["kind"] if before else "duplicate"
+    refs = json.loads(before["refs"]) if before and before["refs"] else {}
+    return Outcome(
+        source,
+        "duplicate",
+        kind,
+        f"already handled ({kind})",
+        message_id=message.message_id,
+        subject=message.subject,
+        from_address=message.from_address,
+        refs=refs,
+    )
 
 
 def _ignored_why(message: InboundMessage) -> str:
@@ -189,6 +219,10 @@ def _ignored_why(message: InboundMessage) -> str:
     return "ignored: not from or to a known contact"
 
 
+#: messages read, parsed and looked up together (their Message-IDs in one query), and at most this many bytes
+CHUNK, CHUNK_BYTES = 200, 16 * 1024 * 1024
+
+
 def ingest(
     db: Database,
     messages: Iterable[tuple[str, bytes]],
@@ -196,35 +230,86 @@ def ingest(
     settings: Settings,
     handlers: Sequence[Handler] | None = None,
 ) -> Iterator[Outcome]:
-    """Handle ``(source, raw bytes)`` pairs one by one, yielding what became of each."""
+    """Handle ``(source, raw bytes)`` pairs, yielding what became of each, in order. They are taken in chunks:
+    one query finds which were handled before (reported as duplicates without a transaction of their own);
+    each of the others is handled in a transaction of its own, so a broken one never takes others with it."""
     from tinycrm.services.mail.handlers import load
 
     chosen = load() if handlers is None else handlers
     with batch_durability(db):
-        for source, raw in messages:
-            yield ingest_one(db, raw, source, settings=settings, handlers=chosen)
+        for chunk in _chunks(messages):
+            parsed = [(source, _parsed(raw, source, settings)) for source, raw in chunk]
+            before = _handled_before(db, [m.message_id for _, m in parsed if isinstance(m, InboundMessage)])
+            for source, message in parsed:
+                if isinstance(message, Outcome):
+                    yield message
+                elif message.message_id in before:
+                    yield _duplicate(source, message, before[message.message_id])
+                else:
+                    yield _ingest_parsed(db, message, source, settings, chosen, None)
+
+
+def _chunks(messages: Iterable[tuple[str, bytes]]) -> Iterator[list[tuple[str, bytes]]]:
+    chunk: list[tuple[str, bytes]] = []
+    size = 0
+    for item in messages:
+        chunk.append(item)
+        size += len(item[1])
+        if len(chunk) >= CHUNK or size >= CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _handled_before(db: Database, message_ids: list[str]) -> dict[str, Any]:
+    """The ``mail_messages`` rows (kind, refs) of those of ``message_ids`` handled before, in one query."""
+    from tinycrm.store.sql import placeholders
+
+    wanted = sorted({m for m in message_ids if m})
+    if not wanted:
+        return {}
+    marks, params = placeholders("m", wanted)
+    with db.read() as tx:
+        rows = tx.all(
+            f"SELECT message_id, kind, refs FROM mail_messages WHERE message_id IN ({marks})",
+            params,
+        )
+    return {r["message_id"]: r for r in rows}
 
 
 @contextmanager
 def batch_durability(db: Database) -> Iterator[None]:
-    """On SQLite, commit each message's transaction without waiting for the disk (``synchronous = NORMAL``,
-    which in WAL mode keeps the file consistent), then make all of it durable at the end with a checkpoint.
-    After a power cut the last messages' transactions may be gone, and only whole: the next run handles them
-    again (nothing was recorded of them, so nothing twice). Waiting for the disk at every message would cap
-    an mbox import at the disk's flushes per second."""
-    if not db.is_sqlite:
-        yield
-        return
+    """Commit each message's transaction without waiting for the disk, and make all of it durable at the end
+    (:func:`make_durable`). On SQLite that is ``synchronous = NORMAL`` (which in WAL mode keeps the file
+    consistent) and a checkpoint; on PostgreSQL ``synchronous_commit = off`` for this connection, then one
+    commit that waits. After a power cut (or a crash of the server) the last messages' transactions may be
+    gone, and only whole: the next run handles them again (nothing was recorded of them, so nothing twice).
+    Waiting for the disk at every message would cap an mbox import at the disk's flushes per second."""
     conn = db.connection()
-    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA synchronous = NORMAL" if db.is_sqlite else "SET synchronous_commit = off")
     try:
         yield
     finally:
-        conn.execute("PRAGMA synchronous = FULL")
         try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            conn.execute("PRAGMA synchronous = FULL" if db.is_sqlite else "RESET synchronous_commit")
+            make_durable(db)
+        except Exception:  # noqa: BLE001 - a connection lost meanwhile: its error has been raised already
+            pass
+
+
+def make_durable(db: Database) -> None:
+    """Make every transaction this connection committed so far durable, before something outside the
+    database depends on them (``crm mail fetch`` marking or moving the messages it handled)."""
+    if db.is_sqlite:
+        try:
+            db.connection().execute("PRAGMA wal_checkpoint(PASSIVE)")  # syncs the log first
         except Exception:  # noqa: BLE001 - a busy checkpoint is done later by SQLite itself
             pass
+        return
+    with db.write() as tx:  # a commit that waits for the disk flushes the log of every commit before it
+        tx.execute("SET LOCAL synchronous_commit = on")
+        tx.scalar("SELECT txid_current()")
 
 
 def summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:

@@ -33,16 +33,23 @@ def interaction_uid(message_id: str) -> str:
 
 def known_contacts(tx: Tx, addresses: list[str]) -> list[tuple[int, str]]:
     """``(id, display name)`` of the contacts that have any of these addresses, in id order."""
+    return _known(tx, addresses)[0]
+
+
+def _known(tx: Tx, addresses: list[str], uid: str | None = None) -> tuple[list[tuple[int, str]], int | None]:
+    """:func:`known_contacts`, and in the same query the interaction logged with ``uid`` if there is one
+    (one round trip per message instead of two)."""
     keys = sorted({a.strip().lower() for a in addresses if a and "@" in a})
     if not keys:
-        return []
+        return [], None
     marks, params = placeholders("a", keys)
+    logged = ", (SELECT i.id FROM interactions i WHERE i.uid = :uid) AS logged" if uid else ", NULL AS logged"
     rows = tx.all(
-        "SELECT DISTINCT c.id, c.display_name FROM contact_emails ce JOIN contacts c ON c.id = ce.contact_id "
-        f"WHERE ce.value_key IN ({marks}) ORDER BY c.id",
-        params,
+        f"SELECT DISTINCT c.id, c.display_name{logged} FROM contact_emails ce JOIN contacts c "
+        f"ON c.id = ce.contact_id WHERE ce.value_key IN ({marks}) ORDER BY c.id",
+        {**params, "uid": uid} if uid else params,
     )
-    return [(r["id"], r["display_name"]) for r in rows]
+    return [(r["id"], r["display_name"]) for r in rows], (rows[0]["logged"] if rows else None)
 
 
 def _when(message: InboundMessage) -> datetime:
@@ -67,15 +74,14 @@ def is_auto_reply(message: InboundMessage) -> bool:
 def handle(tx: Tx, message: InboundMessage, settings: Settings) -> Handled | None:
     if is_auto_reply(message):
         return None
-    people = known_contacts(tx, [message.from_address, *message.recipients])
+    uid = interaction_uid(message.message_id)
+    people, logged = _known(tx, [message.from_address, *message.recipients], uid)
     if not people:
         return None
     ids = [pid for pid, _ in people]
     names = ", ".join(f"{name} (#{pid})" for pid, name in people[:3]) + (
         " and more" if len(people) > 3 else ""
     )
-    uid = interaction_uid(message.message_id)
-    logged = tx.scalar("SELECT id FROM interactions WHERE uid = :u", {"u": uid})
     if logged is not None:
         return Handled("interaction", f"already on the timeline of {names}", {"interaction": logged})
     body = message.text[:MAX_TEXT] or None
