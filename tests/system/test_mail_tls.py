@@ -251,3 +251,42 @@ def test_fetch_refuses_a_certificate_it_cannot_verify_and_reads_nothing(
     assert timeline.exit_code == 0 and not [e for e in timeline.json if e.get("kind") == "email"]
     _imap_config(_isolated_home, mailbox, security, host="localhost", ca=certs.ca)
     assert [m["status"] for m in crm("mail", "fetch", "--json").json["messages"]] == ["handled"]
+
+
+def test_a_campaign_to_a_server_it_cannot_verify_sends_nothing_and_keeps_everyone_queued(
+    crm, smtp_servers, certs, _isolated_home, tmp_path
+):
+    port, folder = smtp_servers["starttls"]
+    before = len(list(folder.glob("*.eml")))
+    _smtp_config(
+        _isolated_home,
+        "starttls",
+        port,
+        host="localhost",
+        ca=certs.other_ca,
+        extra='from = "news@example.com"\n[marketing]\nunsubscribe_address = "leave@example.com"',
+    )
+    for name in ("ada", "bob"):
+        assert crm("add-contact", name, "--email", f"{name}@example.com", "--tag", "news").exit_code == 0
+        assert crm("consent", name, "opt-in", "--source", "web form").exit_code == 0
+    assert crm("segment", "add", "readers", "--query", "tag:news").exit_code == 0
+    template = tmp_path / "t.md"
+    template.write_text("Hello\n")
+    r = crm("campaign", "add", "c", "--segment", "readers", "--subject", "Hi", "--template", str(template))
+    assert r.exit_code == 0, r.stderr
+    r = crm("campaign", "send", "c", "--yes")
+    assert r.exit_code == 75 and "cannot be verified" in r.stderr and "Traceback" not in r.stderr
+    assert len(list(folder.glob("*.eml"))) == before
+    assert crm("campaign", "show", "c", "--json").json["counts"] == {"queued": 2}
+    # the authority is trusted now: the same command goes on and reaches both, once
+    _smtp_config(
+        _isolated_home,
+        "starttls",
+        port,
+        host="localhost",
+        ca=certs.ca,
+        extra='from = "news@example.com"\n[marketing]\nunsubscribe_address = "leave@example.com"',
+    )
+    assert crm("campaign", "send", "c", "--yes").exit_code == 0
+    assert len(list(folder.glob("*.eml"))) == before + 2
+    assert crm("campaign", "show", "c", "--json").json["counts"] == {"sent": 2}
