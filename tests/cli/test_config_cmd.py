@@ -34,7 +34,7 @@ def test_check(sqlite_cli, _isolated_home):
     assert r.exit_code == 2 and r.stdout == ""
     assert r.stderr == (
         f"crm: error: {path}:6: [smtp] prot is not a setting (did you mean port?); settings: host, port, "
-        "starttls, ssl, user, password_env, from, sendmail, timeout\n"
+        "starttls, ssl, user, password_env, from, sendmail, timeout, ca_file, tls_verify\n"
     )
     write(_isolated_home, '[sales]\ncurrency = "EUR"\n')
     r = sqlite_cli("config", "check", env={"TINYCRM_SALES_CURRENCY": "euro"})
