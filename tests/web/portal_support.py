@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import aiohttp
-from web_support import crm, seed_team
+from web_support import crm
 
 BASE = "https://crm.example.com"
 LINK = re.compile(r"https?://\S+/portal/\?t=([A-Za-z0-9._-]+)")
@@ -52,45 +52,70 @@ def mail_from(db_url: str, folder: Path, sender: str, name: str, subject: str, b
 
 
 def seed_desk(db_url: str, folder: Path, smtp_port: int, extra: str = "") -> dict[str, int]:
-    """seed_team's people, plus Bob; a ticket each for Ada (by mail: acknowledged, with a portal link) and Bob;
-    an internal note on Ada's; a published article and a draft."""
+    """A support desk in ``folder``'s home, written in this process (fast): ada (an admin) and vic (a viewer),
+    both with passwords; Ada Lovelace, Mallory (a script tag in her name) and Bob; Ada's ticket by mail
+    (``crm mail ingest``: acknowledged, with a portal link), an internal note on it, Bob's ticket; a published
+    article and a draft."""
+
+
     desk_config(folder, smtp_port, extra)
-    ids = seed_team(db_url, folder)
-    ids["bob"] = int(crm(db_url, folder, "add-contact", "Bob Builder", "--email", "bob@example.com"))
-    mail_from(
-        db_url, folder, "ada@example.com", "Ada Lovelace", "Engine <script>x</script> jammed", "It jams."
+    return in_child("seed_desk_here", db_url, folder)
+
+
+def in_child(function: str, db_url: str, folder: Path) -> dict[str, int]:
+    """``function(db_url, folder)`` of this module in a Python process of its own, as the user ada with
+    ``folder``'s home: the test process keeps no connection to a database a server uses."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TINYCRM_HOME": str(folder / "home"), "TINYCRM_USER": "ada"}
+    env.pop("TINYCRM_DB", None)
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), str(Path(__file__).parent.parent)])
+    script = f"import json, portal_support as m; print(json.dumps(m.{function}({db_url!r}, {str(folder)!r})))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
     )
-    ids["ada_ticket"] = int(_last_ticket(db_url, folder, ids["ada"]))
-    crm(db_url, folder, "ticket", "note", str(ids["ada_ticket"]), "Internal: customer is grumpy")
-    ids["bob_ticket"] = _add_ticket(db_url, folder, ids["bob"])
-    crm(
-        db_url,
-        folder,
-        "kb",
-        "add",
-        "Unjam the engine",
-        "--body",
-        "# Steps\n\nTurn the **crank**. <script>alert(1)</script> [bad](javascript:alert(1))",
-    )
-    crm(db_url, folder, "kb", "add", "Secret draft plans", "--body", "not for customers", "--draft")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def seed_desk_here(db_url: str, folder_text: str) -> dict[str, int]:
+    from web_support import PASSWORD, VIEWER_PASSWORD
+
+    from tinycrm.domain.people import ContactInput
+    from tinycrm.domain.rows import Labeled
+    from tinycrm.services.people import contacts
+    from tinycrm.services.support import kb, thread, tickets
+    from tinycrm.services.team import accounts, users
+    from tinycrm.store.database import open_db
+
+    def person(name: str, address: str | None = None) -> int:
+        emails = [Labeled(address)] if address else []
+        return contacts.create(db, ContactInput(name, emails=emails)).id
+
+    db = open_db(db_url)
+    try:
+        ids = {
+            "ada": person("Ada Lovelace", "ada@example.com"),
+            "evil": person("<script>alert(1)</script> Mallory"),
+            "bob": person("Bob Builder", "bob@example.com"),
+        }
+        users.add(db, "vic", role="viewer")
+        accounts.set_password(db, "ada", PASSWORD)
+        accounts.set_password(db, "vic", VIEWER_PASSWORD)
+        ids["bob_ticket"] = tickets.create(db, subject_="Bob's roof", contact_id=ids["bob"], body="Leaks").id
+        body = "# Steps\n\nTurn the **crank**. <script>alert(1)</script> [bad](javascript:alert(1))"
+        kb.add(db, title="Unjam the engine", body=body)
+        kb.add(db, title="Secret draft plans", body="not for customers", published=False)
+        subject = "Engine <script>x</script> jammed"
+        mail_from(db_url, Path(folder_text), "ada@example.com", "Ada Lovelace", subject, "It jams.")
+        ids["ada_ticket"] = tickets.list_page(db, contact_id=ids["ada"], limit=1).items[0].id
+        thread.note(db, ids["ada_ticket"], "Internal: customer is grumpy")
+    finally:
+        db.close()
     return ids
-
-
-def _add_ticket(db_url: str, folder: Path, contact: int) -> int:
-    import json
-
-    out = crm(
-        db_url, folder, "ticket", "add", "Bob's roof", "--contact", str(contact), "--body", "Leaks", "--json"
-    )
-    return int(json.loads(out)["id"])
-
-
-def _last_ticket(db_url: str, folder: Path, contact: int) -> int:
-    import json
-
-    out = json.loads(crm(db_url, folder, "ticket", "list", "--contact", str(contact), "--json"))
-    items = out["items"] if isinstance(out, dict) else out
-    return int(items[0]["id"])
 
 
 def ticket_json(db_url: str, folder: Path, number: int) -> dict:
@@ -116,13 +141,16 @@ def client() -> aiohttp.ClientSession:
     return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
 
 
-def quick_desk(db_url: str, home: Path, monkeypatch) -> dict[str, int | str]:  # noqa: ANN001
-    """A small desk written in this process (fast, for the tests on each store): ada (an admin with a password),
-    Ada's and Bob's tickets, a published article, and a portal link of Ada's (``token``). ``home`` is the
-    server's: the link is signed with its key."""
+def quick_desk(db_url: str, home: Path) -> dict[str, int]:
+    """A small desk (for the tests on each store): ada (an admin with a password), Ada's and Bob's tickets, a
+    published article, and a portal link of Ada's (``token``). ``home`` is the server's: the link is signed
+    with its key."""
+    return in_child("quick_desk_here", db_url, home.parent)
+
+
+def quick_desk_here(db_url: str, folder: str) -> dict[str, int | str]:
     from web_support import PASSWORD
 
-    from tinycrm import config
     from tinycrm.domain.people import ContactInput
     from tinycrm.domain.rows import Labeled
     from tinycrm.services.people import contacts
@@ -130,10 +158,6 @@ def quick_desk(db_url: str, home: Path, monkeypatch) -> dict[str, int | str]:  #
     from tinycrm.services.team import accounts
     from tinycrm.store.database import open_db
 
-    monkeypatch.setenv("TINYCRM_HOME", str(home))
-    monkeypatch.setenv("TINYCRM_USER", "ada")
-    monkeypatch.delenv("TINYCRM_DB", raising=False)
-    config.reset()
     db = open_db(db_url)
     try:
         ada = contacts.create(db, ContactInput("Ada Lovelace", emails=[Labeled("ada@example.com")])).id

@@ -231,27 +231,22 @@ def test_portal_link_and_revoke_on_the_command_line(desk, tmp_path):
         assert bad.returncode == 2 and words in bad.stderr and "Traceback" not in bad.stderr, args
 
 
-async def test_the_portal_on_each_store(serve, store_url, tmp_path, monkeypatch):
-    from tinycrm import config
-
-    ids = quick_desk(store_url, tmp_path / "server0" / "home", monkeypatch)
-    try:
-        served = serve(db_url=store_url)
-        token = str(ids["token"])
-        async with client() as s:
-            async with s.get(f"{served.url}/portal/tickets/{ids['ada_ticket']}", params={"t": token}) as r:
-                csrf = form_token_of(await r.text())
-            data = {"t": token, "csrf": csrf, "body": "On the other store"}
-            async with s.post(f"{served.url}/portal/tickets/{ids['ada_ticket']}/reply", data=data) as r:
-                assert r.status == 200
-            async with s.get(f"{served.url}/portal/tickets/{ids['bob_ticket']}", params={"t": token}) as r:
-                assert r.status == 404
-            async with s.get(f"{served.url}/portal/kb", params={"q": "crank"}) as r:
-                assert "Unjam the engine" in await r.text()
-            crm(store_url, tmp_path / "server0", "portal", "revoke", str(ids["ada"]))
-            async with s.get(f"{served.url}/portal/", params={"t": token}) as r:
-                assert r.status == 403
-        shown = ticket_json(store_url, tmp_path / "server0", int(ids["ada_ticket"]))
-        assert shown["messages"][-1]["body"] == "On the other store" and shown["status"] == "new"
-    finally:
-        config.reset()
+async def test_the_portal_on_each_store(serve, store_url, tmp_path):
+    ids = quick_desk(store_url, tmp_path / "server0" / "home")
+    served = serve(db_url=store_url)
+    token = str(ids["token"])
+    async with client() as s:
+        async with s.get(f"{served.url}/portal/tickets/{ids['ada_ticket']}", params={"t": token}) as r:
+            csrf = form_token_of(await r.text())
+        data = {"t": token, "csrf": csrf, "body": "On the other store"}
+        async with s.post(f"{served.url}/portal/tickets/{ids['ada_ticket']}/reply", data=data) as r:
+            assert r.status == 200
+        async with s.get(f"{served.url}/portal/tickets/{ids['bob_ticket']}", params={"t": token}) as r:
+            assert r.status == 404
+        async with s.get(f"{served.url}/portal/kb", params={"q": "crank"}) as r:
+            assert "Unjam the engine" in await r.text()
+        crm(store_url, tmp_path / "server0", "portal", "revoke", str(ids["ada"]))
+        async with s.get(f"{served.url}/portal/", params={"t": token}) as r:
+            assert r.status == 403
+    shown = ticket_json(store_url, tmp_path / "server0", int(ids["ada_ticket"]))
+    assert shown["messages"][-1]["body"] == "On the other store" and shown["status"] == "new"
