@@ -10,7 +10,10 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 from web_support import crm
+
+from mail_testkit import Inbox, free_port
 
 BASE = "https://crm.example.com"
 LINK = re.compile(r"https?://\S+/portal/\?t=([A-Za-z0-9._-]+)")
@@ -56,7 +59,6 @@ def seed_desk(db_url: str, folder: Path, smtp_port: int, extra: str = "") -> dic
     both with passwords; Ada Lovelace, Mallory (a script tag in her name) and Bob; Ada's ticket by mail
     (``crm mail ingest``: acknowledged, with a portal link), an internal note on it, Bob's ticket; a published
     article and a draft."""
-
 
     desk_config(folder, smtp_port, extra)
     return in_child("seed_desk_here", db_url, folder)
@@ -170,3 +172,14 @@ def quick_desk_here(db_url: str, folder: str) -> dict[str, int | str]:
     finally:
         db.close()
     return {"ada": ada, "bob": bob, "ada_ticket": ada_ticket, "bob_ticket": bob_ticket, "token": token}
+
+
+@pytest.fixture(scope="module")
+def outbox():
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()

@@ -86,7 +86,7 @@ def ticket_view(db: Any, number: int, template: str | None) -> dict[str, Any]:
         "t": ticket,
         "templates": replies.templates(),
         "users": [u.name for u in users.list_users(db, include_inactive=False)],
-        "template": template or "",
+        "chosen": template or "",
     }
     if template:
         try:
@@ -128,7 +128,7 @@ async def ticket_reply(request: web.Request) -> web.StreamResponse:
     raw = form.get("body")
     body = raw if isinstance(raw, str) and raw.strip() else None
     template = form_text(form, "template") or None
-    after = form_text(form, "after") or None
+    after = form_text(form, "after")
     if after not in dict(AFTER_REPLY):
         raise InvalidInput("after the reply, the ticket is pending or resolved, or keeps its status")
     try:
@@ -138,13 +138,11 @@ async def ticket_reply(request: web.Request) -> web.StreamResponse:
             number,
             body=body,
             template=None if body else template,
-            new_status=after,
+            new_status=after or None,
         )
     except (InvalidInput, MailUnavailable, StoreUnavailable) as exc:
         code = 400 if isinstance(exc, InvalidInput) else 503
-        return await ticket_page(
-            request, status=code, problem=exc.message, body=body or "", template=template
-        )
+        return await ticket_page(request, status=code, problem=exc.message, body=body or "", chosen=template)
     return _done(number, "replied")
 
 
