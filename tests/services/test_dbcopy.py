@@ -73,6 +73,10 @@ def populate(db) -> None:
     with db.write() as tx:
         stage = tx.one("SELECT id, pipeline_id FROM stages ORDER BY position LIMIT 1")
         bob = tx.scalar("SELECT id FROM users WHERE name = 'bob'")
+        tx.execute(  # the customer portal: Zoe's links were withdrawn once
+            "INSERT INTO portal_access (contact_id, generation, revoked_at) VALUES (:c, 1, :t)",
+            {"c": zoe.id, "t": STAMP},
+        )
         tx.execute(
             "INSERT INTO contact_photos (contact_id, media_type, data) VALUES (:c, 'image/png', :d)",
             {"c": zoe.id, "d": bytes(range(256)) * 3},

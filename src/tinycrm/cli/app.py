@@ -90,6 +90,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Web forms: a public address for a website's contact form; posts become leads.",
     ),
     "token": ("tinycrm.cli.web", "API tokens for programs: create, list, revoke."),
+    "portal": ("tinycrm.cli.portal", "The customer portal: a contact's signed link; withdraw links."),
 }
 
 #: modules that add commands to a group another module owns (``crm export ical`` lives with tasks)

@@ -272,6 +272,7 @@ from tinycrm.config.mail import Mail  # noqa: E402 - its module uses the checks 
 
 #: table name -> its dataclass; "" is the top of the file. A new section is its dataclass and one line here.
 from tinycrm.config.marketing import Marketing  # noqa: E402 - it uses the checks above
+from tinycrm.config.portal import Portal  # noqa: E402 - it uses the checks above
 from tinycrm.config.support import Sla, Support  # noqa: E402 - its checks use the ones above
 from tinycrm.config.sync import Sync  # noqa: E402  (its checks come from this module)
 from tinycrm.config.web import Web  # noqa: E402  (its checks come from this module)
@@ -290,5 +291,6 @@ SECTIONS: dict[str, type[Section]] = {
     "mail": Mail,
     "marketing": Marketing,
     "support": Support,
+    "portal": Portal,
     "sla": Sla,
 }

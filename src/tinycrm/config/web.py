@@ -26,6 +26,16 @@ def proxy_list(value: str) -> str:
     return value
 
 
+@allowing('an http(s) address such as "https://crm.example.com"')
+def web_url(value: str) -> str:
+    import re
+
+    value = value.strip().rstrip("/")
+    if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?(/[\w\-./~%]*)?", value):
+        raise ValueError(f'must be an http(s) address such as "https://crm.example.com" (got {shown(value)})')
+    return value
+
+
 @dataclass(frozen=True)
 class Web(Section):
     """The web server (crm serve)."""
@@ -41,3 +51,6 @@ class Web(Section):
     session_days: int = setting(14, check=between(1, 365))
     #: threads that run database work for requests (each holds at most one database connection)
     workers: int = setting(8, check=between(1, 64))
+    #: where people reach this server (https://crm.example.com behind a proxy): the customer portal's links
+    #: in ticket mails start with it; unset: the mails carry no portal link
+    base_url: str | None = setting(None, check=web_url)

@@ -342,11 +342,22 @@ def create_private_file(path: Path) -> None:
     os.close(fd)
 
 
+#: the database files this process has checked already. Reading one again while a connection to it is open
+#: would drop the locks SQLite holds on it for this process (closing any descriptor of a file releases all of
+#: a process's POSIX locks on it): another process could then delete the write-ahead log under an open
+#: connection, and what that connection writes would reach nobody.
+_CHECKED: set[str] = set()
+
+
 def check_sqlite_file(path: Path) -> None:
     """Refuse a path that holds something other than a SQLite database (a device such as ``/dev/null``, a
-    folder, a text file): :class:`InvalidInput` naming it, before SQLite gives an I/O error or, worse, writes."""
+    folder, a text file): :class:`InvalidInput` naming it, before SQLite gives an I/O error or, worse, writes.
+    Each file is read once per process (see :data:`_CHECKED`)."""
     try:
         if not path.exists():
+            return
+        key = str(path.resolve())
+        if key in _CHECKED:
             return
         if not path.is_file():
             raise InvalidInput(f"{path} is not a regular file; --db must name a SQLite database file")
@@ -356,6 +367,8 @@ def check_sqlite_file(path: Path) -> None:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     if head and head != b"SQLite format 3\x00":
         raise InvalidInput(f"{path} is not a SQLite database; --db must name a tinycrm database file")
+    if head:
+        _CHECKED.add(key)
 
 
 def connect_sqlite(path: Path, *, create: bool = True) -> sqlite3.Connection:
@@ -380,6 +393,7 @@ def connect_sqlite(path: Path, *, create: bool = True) -> sqlite3.Connection:
     except (OSError, sqlite3.OperationalError) as exc:
         raise StoreUnavailable(f"cannot open the database {path}: {exc}") from None
     conn.row_factory = sqlite3.Row
+    _CHECKED.add(str(path.resolve()))  # open now: never read it again behind SQLite's back
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")

@@ -466,6 +466,7 @@ from tinycrm.store import schema_hooks as schema_hooks  # noqa: E402,F401
 from tinycrm.store import schema_leads as schema_leads  # noqa: E402,F401
 from tinycrm.store import schema_mail as schema_mail  # noqa: E402,F401
 from tinycrm.store import schema_marketing as schema_marketing  # noqa: E402,F401
+from tinycrm.store import schema_portal as schema_portal  # noqa: E402,F401
 from tinycrm.store import schema_support as schema_support  # noqa: E402,F401
 from tinycrm.store import schema_sync as schema_sync  # noqa: E402,F401
 from tinycrm.store import schema_web as schema_web  # noqa: E402,F401

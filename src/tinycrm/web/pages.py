@@ -207,6 +207,7 @@ def contact_view(db: Any, cid: int) -> dict[str, Any]:
     """What a contact's page shows, read in one worker call (one trip to the thread pool, one connection)."""
     from tinycrm.services.people import contact_loader, interactions
     from tinycrm.services.sales import deal_reads
+    from tinycrm.services.support import tickets
     from tinycrm.services.work import tasks
 
     return {
@@ -214,6 +215,7 @@ def contact_view(db: Any, cid: int) -> dict[str, Any]:
         "timeline": interactions.timeline(db, cid, limit=20),
         "tasks": tasks.list_tasks(db, contact_id=cid, limit=20),
         "deals": deal_reads.list_deals(db, contact_id=cid, status=None, limit=20),
+        "tickets": tickets.list_page(db, statuses=tickets.STATUSES, contact_id=cid, limit=10),
     }
 
 
@@ -293,7 +295,7 @@ async def favicon(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
-    from tinycrm.web import pages_sales
+    from tinycrm.web import pages_sales, pages_support
 
     app[TEMPLATES] = environment()
     app[ADDRESS_LIMIT] = AddressLimit()
@@ -311,3 +313,4 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/favicon.ico", favicon)
     r.add_static("/static", HERE / "static", name="static")
     pages_sales.add_routes(app)
+    pages_support.add_routes(app)

@@ -162,6 +162,7 @@ def acknowledge(tx: Tx, ticket_id: int, message: InboundMessage, support: Any, s
     from tinycrm.domain import clock
     from tinycrm.domain.errors import CrmError
     from tinycrm.services.mail import mailer
+    from tinycrm.services.support.portal import mail_link
     from tinycrm.services.support.replies import build
     from tinycrm.services.support.thread import add_message
     from tinycrm.services.support.tickets import read_in
@@ -177,7 +178,8 @@ def acknowledge(tx: Tx, ticket_id: int, message: InboundMessage, support: Any, s
     ticket = read_in(tx, ticket_id)
     body = ACK_TEXT.format(number=ticket_id, subject=ticket.subject)
     try:
-        mail = build(ticket, body, support, automatic=True)
+        link = mail_link(tx, ticket.contact.id if ticket.contact else None)
+        mail = build(ticket, body, support, automatic=True, portal_link=link)
         mailer.check_ready(settings.get(Smtp))
         mailer.send(mail, settings.get(Smtp))
     except CrmError as exc:

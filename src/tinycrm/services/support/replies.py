@@ -24,6 +24,8 @@ from tinycrm.store.database import Database
 #: references kept in a reply (the nearest ones): a long thread must not make a huge header
 MAX_REFERENCES = 20
 TEMPLATE_SUFFIXES = ("", ".txt", ".j2", ".jinja", ".md")
+#: the line above the portal link at the end of a ticket mail
+PORTAL_TEXT = "Your tickets with us, to read and answer on the web:"
 _TOKEN = re.compile(r"\[#(\d{1,10})\]")
 
 
@@ -65,8 +67,10 @@ def recipient(name: str | None, address: str) -> str:
     return str(Address(display_name=one_line(name), username=local, domain=domain))
 
 
-def build(ticket: TicketRead, body: str, support: Any, *, automatic: bool = False) -> EmailMessage:
-    """The reply to ``ticket`` as a message ready to send."""
+def build(
+    ticket: TicketRead, body: str, support: Any, *, automatic: bool = False, portal_link: str | None = None
+) -> EmailMessage:
+    """The reply to ``ticket`` as a message ready to send (ending with the customer's portal link, if any)."""
     from email.utils import format_datetime, make_msgid
 
     if not ticket.contact_email:
@@ -87,6 +91,8 @@ def build(ticket: TicketRead, body: str, support: Any, *, automatic: bool = Fals
         message["References"] = " ".join(f"<{i}>" for i in ids[-MAX_REFERENCES:])
     if automatic:
         message["Auto-Submitted"] = "auto-replied"
+    if portal_link:
+        body = f"{body.rstrip()}\n\n-- \n{PORTAL_TEXT}\n{portal_link}\n"
     message.set_content(body)
     return message
 
@@ -209,7 +215,11 @@ def reply(
     text = render_template(db, ticket, template) if template else v.text(body, "body")
     if not text or not text.strip():
         raise InvalidInput("the reply is empty; write a body (--body TEXT, --template NAME or the editor)")
-    message = build(ticket, text, support)
+    from tinycrm.services.support import portal
+
+    with db.read() as tx:
+        link = portal.mail_link(tx, ticket.contact.id if ticket.contact else None)
+    message = build(ticket, text, support, portal_link=link)
     if dry_run:
         return ReplyResult(ticket, message.as_string(), False)
     smtp = config.get(Smtp)
