@@ -219,7 +219,15 @@ KEYS: list[Key] = [
     Key("pipeline.new", "n", "new_deal", "New", long="New deal", priority=True),
     Key("pipeline.first", "g,home", "move_row_to('first')", "First deal", show=False),
     Key("pipeline.last", "G,end", "move_row_to('last')", "Last deal", show=False),
-    Key("pipeline.switch", "p", "pick_pipeline", "Pipelines", show=False, long="Pick a pipeline", priority=True),
+    Key(
+        "pipeline.switch",
+        "p",
+        "pick_pipeline",
+        "Pipelines",
+        show=False,
+        long="Pick a pipeline",
+        priority=True,
+    ),
     Key("pipeline.refresh", "ctrl+r", "refresh", "Refresh", show=False),
     # campaigns (marketing) and one campaign
     Key("campaigns.open", "enter", "open_campaign", "Open", show=False, long="Open the campaign"),

@@ -28,7 +28,20 @@ Best regards
 """
 
 
-class CampaignForm(FormScreen):
+class TopForm(FormScreen):
+    """A form whose first field's label stays in view (the focus on the first field scrolls the body to it)."""
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.call_after_refresh(self._to_top)
+
+    def _to_top(self) -> None:
+        from textual.containers import VerticalScroll
+
+        self.query_one(".form-body", VerticalScroll).scroll_home(animate=False)
+
+
+class CampaignForm(TopForm):
     """Name, segment, subject, template (Markdown with merge fields). Dismisses with the ``CampaignRead``."""
 
     TITLE_TEXT = "New campaign"
@@ -114,7 +127,7 @@ class CampaignForm(FormScreen):
         )
 
 
-class SendTestForm(FormScreen):
+class SendTestForm(TopForm):
     """Send one copy of a campaign to an address (yours). Dismisses with the address."""
 
     TITLE_TEXT = "Send a test"

@@ -33,6 +33,18 @@ COLUMNS = [
     ("bounced", "Bnc", 5),
     ("unsub", "Unsub", 5),
 ]
+#: how a campaign's or a recipient's state shows
+STATE_LOOK = {
+    "draft": "yellow",
+    "sending": "bold cyan",
+    "done": "green",
+    "queued": "dim",
+    "sent": "green",
+    "replied": "bold cyan",
+    "failed": "bold red",
+    "bounced": "red",
+    "opted-out": "yellow",
+}
 RECIPIENT_FILTERS = [None, "queued", "sent", "failed", "bounced", "replied", "opted-out"]
 
 
@@ -51,7 +63,7 @@ def tally(c: Any) -> dict[str, int]:
 
 
 def state_text(state: str) -> Text:
-    return Text(state, style={"draft": "yellow", "sending": "bold cyan", "done": "green"}.get(state, ""))
+    return Text(state, style=STATE_LOOK.get(state, ""))
 
 
 class CampaignsFetched(Message):

@@ -61,7 +61,7 @@ class DuplicatesScreen(CrmScreen):
     DEFAULT_CSS = """
     DuplicatesScreen #pairs { height: 7; margin: 0 1; scrollbar-size: 0 0; }
     DuplicatesScreen #merge-title { height: auto; padding: 0 1; margin-top: 1; }
-    DuplicatesScreen #merge-preview { height: 1fr; margin: 0 1; }
+    DuplicatesScreen #merge-preview { height: 1fr; margin: 0 1; scrollbar-size-horizontal: 0; }
     """
 
     def __init__(self) -> None:
@@ -102,9 +102,9 @@ class DuplicatesScreen(CrmScreen):
             pairs.add_column(title, width=w, key=key)
         preview = self.query_one("#merge-preview", DataTable)
         preview.clear(columns=True)
-        value = max(6, (width - 12 - 11 - 11) // 3)
+        value = max(6, (width - 14 - 11 - 2 * 5 - 2) // 3)  # each column has 2 cells of padding
         for key, title, w in (
-            ("field", "Field", 12),
+            ("field", "Field", 14),
             ("keep", "Kept", value),
             ("other", "Merged in", value),
             ("result", "Result", value),
@@ -143,9 +143,9 @@ class DuplicatesScreen(CrmScreen):
             status.update("No possible duplicates: no two contacts share an email, a phone or a name.")
         else:
             first, last = self.page_offset + 1, self.page_offset + len(page.items)
+            more = " · PgDn for more" if page.total > last else ""
             status.update(
-                f"[b]{first}–{last}[/b] of [b]{page.total:,}[/b] possible pairs, most certain first · "
-                "PgDn for more"
+                f"[b]{first}–{last}[/b] of [b]{page.total:,}[/b] possible pairs, most certain first{more}"
             )
         self.swapped = False
         self._load_preview()

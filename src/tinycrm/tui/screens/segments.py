@@ -9,7 +9,7 @@ from typing import Any
 from textual.widgets import Input
 
 from tinycrm.tui.format import escape
-from tinycrm.tui.screens.forms import FormScreen
+from tinycrm.tui.screens.campaign_forms import TopForm
 from tinycrm.tui.widgets.fields import Field
 
 #: the choice that shows every contact again
@@ -21,7 +21,8 @@ def segment_choices(db: Any) -> list[tuple[str, str, str]]:
 
     choices = [("All contacts", "no segment", ALL)]
     for s in segments.list_segments(db):
-        choices.append((s.name, f"{s.members:,} · {s.query}", s.name))
+        people = f"{s.members:,} member{'s' if s.members != 1 else ''}"
+        choices.append((s.name, f"{people} · {s.query}", s.name))
     return choices
 
 
@@ -63,7 +64,7 @@ def save_view(screen: Any) -> None:
     screen.app.push_screen(SegmentForm(query), saved)
 
 
-class SegmentForm(FormScreen):
+class SegmentForm(TopForm):
     """A name and a query (the list's, to change at will). Dismisses with the ``SegmentRead``."""
 
     TITLE_TEXT = "Save as segment"
