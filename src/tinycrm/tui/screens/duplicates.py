@@ -29,7 +29,8 @@ WINNER_LOOK = {
     "same": ("", "", "same"),
     "keep+notes": ("bold green", "yellow", "kept (note)"),
 }
-PAIRS_SHOWN = 6
+#: pairs on a page: a third of the screen, within these bounds
+PAIRS_SHOWN = (3, 12)
 
 
 class PairsFetched(Message):
@@ -59,7 +60,7 @@ class DuplicatesScreen(CrmScreen):
     BINDINGS: ClassVar[list[BindingType]] = [*keys.bindings("duplicates")]
     AUTO_FOCUS = "#pairs"
     DEFAULT_CSS = """
-    DuplicatesScreen #pairs { height: 7; margin: 0 1; scrollbar-size: 0 0; }
+    DuplicatesScreen #pairs { height: 4; margin: 0 1; scrollbar-size: 0 0; }
     DuplicatesScreen #merge-title { height: auto; padding: 0 1; margin-top: 1; }
     DuplicatesScreen #merge-preview { height: 1fr; margin: 0 1; scrollbar-size-horizontal: 0; }
     """
@@ -71,6 +72,7 @@ class DuplicatesScreen(CrmScreen):
         self.swapped = False
         self.preview: Any = None
         self.pair_total = 0
+        self.page_size = PAIRS_SHOWN[0]
 
     def compose(self) -> ComposeResult:
         yield NavBar("duplicates", "Duplicates")
@@ -82,13 +84,25 @@ class DuplicatesScreen(CrmScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self._fit()
         self.call_after_refresh(self._columns)
         self.load()
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._columns)
 
+    def _fit(self) -> None:
+        """A third of the screen for the pairs; the rest for the merge preview."""
+        low, high = PAIRS_SHOWN
+        size = max(low, min(high, (self.app.size.height - 8) // 3))
+        self.query_one("#pairs", PagedTable).styles.height = size + 1
+        if size != self.page_size:
+            self.page_size = size
+            if self.pairs:
+                self.load()
+
     def _columns(self) -> None:
+        self._fit()
         width = max(30, self.query_one("#pairs", PagedTable).size.width or self.app.size.width - 2)
         pairs = self.query_one("#pairs", PagedTable)
         pairs.clear(columns=True)
@@ -120,7 +134,7 @@ class DuplicatesScreen(CrmScreen):
         from tinycrm.services.people import duplicates
 
         try:
-            page = self.service(duplicates.page, limit=PAIRS_SHOWN, offset=self.page_offset)
+            page = self.service(duplicates.page, limit=self.page_size, offset=self.page_offset)
         except CrmError as exc:
             self.post_message(ServiceFailed(exc, "Duplicates"))
             return
@@ -131,7 +145,7 @@ class DuplicatesScreen(CrmScreen):
         page = message.page
         if not page.items and page.total and self.page_offset:
             self.page_offset = max(
-                0, self.page_offset - PAIRS_SHOWN
+                0, self.page_offset - self.page_size
             )  # the last pair of the last page was merged
             self.load("last")
             return
@@ -188,7 +202,7 @@ class DuplicatesScreen(CrmScreen):
 
     @on(PagedTable.PageRequested, "#pairs")
     def _page(self, event: PagedTable.PageRequested) -> None:
-        self.page_offset = event.table.offset_for(event.where, PAIRS_SHOWN)
+        self.page_offset = event.table.offset_for(event.where, self.page_size)
         self.load(event.cursor)
 
     def _load_preview(self) -> None:
