@@ -57,6 +57,9 @@ class Picker(CrmModal):
         self.empty = empty
         self.choices: list[Choice] = []
         self.shown: list[Choice] = []
+        self.loaded = False
+        #: enter was pressed before the choices were read: pick as soon as they are
+        self.submit_when_loaded = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="picker"):
@@ -80,7 +83,10 @@ class Picker(CrmModal):
 
     def on_picker_loaded(self, message: Loaded) -> None:
         self.choices = message.choices
+        self.loaded = True
         self._show(self.query_one("#picker-filter", Input).value)
+        if self.submit_when_loaded:
+            self._submitted()
 
     def _show(self, text: str) -> None:
         needle = text.strip().casefold()
@@ -105,6 +111,9 @@ class Picker(CrmModal):
 
     @on(Input.Submitted, "#picker-filter")
     def _submitted(self) -> None:
+        if not self.loaded:
+            self.submit_when_loaded = True
+            return
         options = self.query_one("#picker-options", OptionList)
         if self.shown and options.highlighted is not None:
             self.dismiss(self.shown[options.highlighted][2])
