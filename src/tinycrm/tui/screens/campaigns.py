@@ -329,7 +329,12 @@ class CampaignScreen(CrmScreen):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one("#recipient-list", PagedTable)
-        for key, title, width in (("address", "Address", 30), ("state", "State", 9), ("sent", "Sent", 16)):
+        address = max(20, min(48, self.app.size.width - 9 - 16 - 24))  # the error gets the rest
+        for key, title, width in (
+            ("address", "Address", address),
+            ("state", "State", 9),
+            ("sent", "Sent", 16),
+        ):
             table.add_column(title, width=width, key=key)
         table.add_column("Error", key="error")
         self.reload()
