@@ -74,7 +74,7 @@ class SegmentForm(TopForm):
         self.query_text = query
 
     def subtitle(self) -> str:
-        return "The people this query finds, worked out each time the segment is used"
+        return "Whom the query finds, worked out each time it is used"
 
     def fields(self) -> list[Field]:
         return [
