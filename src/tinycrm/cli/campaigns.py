@@ -127,17 +127,9 @@ def test_cmd(
     ),
 ) -> None:
     """Send one copy to yourself; nothing is recorded."""
-    from tinycrm import config
-    from tinycrm.domain import validation as v
-    from tinycrm.services.mail import mailer
     from tinycrm.services.marketing import campaigns
 
-    address = v.email(to, "--to")
-    message = campaigns.preview(state.db(), name, contact_id(contact) if contact else None, to=address)
-    message.replace_header("Subject", "[test] " + str(message["Subject"]))
-    smtp = config.get(config.Smtp)
-    mailer.check_ready(smtp)
-    mailer.send(message, smtp)
+    address = campaigns.send_test(state.db(), name, to, contact_id(contact) if contact else None)
     render.note(f"sent a test of {name} to {address}")
 
 

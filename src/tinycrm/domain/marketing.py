@@ -86,3 +86,5 @@ class SendReport:
     left: int
     #: the run stopped on a temporary failure (exit 75); its message
     stopped: str | None = None
+    #: the run was paused between two recipients (the app's pause); a later send goes on
+    paused: bool = False

@@ -236,6 +236,20 @@ class CrmApp(App[None]):
 
         self.push_screen(TaskForm(), saved)
 
+    def action_open_campaigns(self) -> None:
+        """Campaigns (marketing mail), over the current area; esc goes back."""
+        from tinycrm.tui.screens.campaigns import CampaignsScreen
+
+        if not isinstance(self.screen, CampaignsScreen):
+            self.push_screen(CampaignsScreen())
+
+    def action_open_duplicates(self) -> None:
+        """Pairs of contacts that look like one person, with a merge preview."""
+        from tinycrm.tui.screens.duplicates import DuplicatesScreen
+
+        if not isinstance(self.screen, DuplicatesScreen):
+            self.push_screen(DuplicatesScreen())
+
     def action_undo(self) -> None:
         from tinycrm.tui import undo
 

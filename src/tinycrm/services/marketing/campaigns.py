@@ -223,6 +223,21 @@ def preview(db: Database, name: str, contact_id: int | None = None, *, to: str |
     )
 
 
+def send_test(db: Database, name: str, to: str, contact_id: int | None = None) -> str:
+    """Send one copy of the mail (rendered for ``contact_id``, default the segment's first member) to ``to``,
+    its subject marked ``[test]``; nothing is recorded. The address it went to."""
+    from tinycrm import config
+    from tinycrm.services.mail import mailer
+
+    address = v.email(to, "--to")
+    message = preview(db, name, contact_id, to=address)
+    message.replace_header("Subject", "[test] " + str(message["Subject"]))
+    smtp = config.get(config.Smtp)
+    mailer.check_ready(smtp)
+    mailer.send(message, smtp)
+    return address
+
+
 def _domain(sender: str) -> str:
     from email.utils import parseaddr
 

@@ -124,3 +124,59 @@ def delete(db: Database, name: str) -> SegmentRead:
             tx, "delete", "segment", row["id"], {"name": (row["name"], None), "query": (row["query"], None)}
         )
         return before
+
+
+def query_from(text: str = "", *, tag: str | None = None, company: str | None = None) -> str:
+    """The query of a search and the list's tag and company filters (the app saves its current view as a
+    segment with it): ``ada tag:vip company:"Acme Corporation"``."""
+
+    def term(key: str, value: str) -> str:
+        value = value.replace('"', "").strip()
+        return f'{key}:"{value}"' if any(ch.isspace() for ch in value) else f"{key}:{value}"
+
+    parts = [(text or "").strip()]
+    if tag:
+        parts.append(term("tag", tag))
+    if company:
+        parts.append(term("company", company))
+    return " ".join(p for p in parts if p)
+
+
+def members(
+    db: Database,
+    name: str,
+    *,
+    search: str = "",
+    limit: int | None = 20,
+    offset: int = 0,
+    sort: str = "name",
+    tag: str | None = None,
+    company: str | None = None,
+    archived: bool | None = False,
+) -> Any:
+    """A page of a segment's members (a ``Page`` of contact summaries), paged in SQL; ``search``: only those
+    that a search query also finds (best matches first), as the app's contact list searches in a segment."""
+    from tinycrm.services.people import contact_search
+
+    query = query_of(db, name)
+    if not (search or "").strip():
+        return contact_search.list_contacts(
+            db,
+            query=query,
+            limit=limit,
+            offset=offset,
+            sort=sort,
+            tag=tag,
+            company=company,
+            archived=archived,
+        )
+    return contact_search.search(
+        db,
+        f"{query} {search.strip()}",
+        limit=limit,
+        offset=offset,
+        tag=tag,
+        company=company,
+        archived=archived,
+        exact_total=False,
+    )

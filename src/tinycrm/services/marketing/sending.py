@@ -42,6 +42,8 @@ from tinycrm.store.database import Database, Tx
 BATCH = 200
 
 Progress = Callable[[int, int], None]
+#: asked before each recipient; True pauses the run there (the rest stays queued for the next send)
+Stop = Callable[[], bool]
 
 
 def sender_of(row: Any) -> str:
@@ -102,8 +104,10 @@ def send(
     rate: int | None = None,
     limit: int | None = None,
     progress: Progress | None = None,
+    stop: Stop | None = None,
 ) -> SendReport:
-    """Freeze (the first time) and send what is left; see the module's description."""
+    """Freeze (the first time) and send what is left; see the module's description. ``stop`` pauses the run
+    between two recipients (the app's pause key): the report says ``paused`` and a later send goes on."""
     from tinycrm import config
     from tinycrm.config.marketing import Marketing
     from tinycrm.services.mail.mailer import check_ready
@@ -127,6 +131,7 @@ def send(
         )
     frozen = freeze(db, name)
     run = _Run(db, name, settings, rate or settings.rate or None, limit, progress)
+    run.stop = stop
     if db.is_sqlite:
         db.connection().execute("PRAGMA synchronous = NORMAL")
     try:
@@ -135,7 +140,7 @@ def send(
         run.session.close()
         if db.is_sqlite:
             db.connection().execute("PRAGMA synchronous = FULL")
-    return SendReport(name, frozen, run.sent, run.failed, run.left(), run.stopped)
+    return SendReport(name, frozen, run.sent, run.failed, run.left(), run.stopped, run.paused)
 
 
 class _Run:
@@ -161,6 +166,8 @@ class _Run:
         self.session = Session(config.get(config.Smtp))
         self.sent = self.failed = 0
         self.stopped: str | None = None
+        self.stop: Stop | None = None
+        self.paused = False
         self.counts_as_contact = settings.counts_as_contact
 
     def left(self) -> int:
@@ -195,6 +202,9 @@ class _Run:
                 self._finish()
                 return
             for r in rows:
+                if self.stop is not None and self.stop():
+                    self.paused = True
+                    return
                 if self.interval and last:
                     time.sleep(max(0.0, last + self.interval - time.monotonic()))
                 last = time.monotonic()

@@ -50,6 +50,8 @@ class Request:
     limit: int = 30
     cursor: str | int | None = None
     generation: int = 0
+    #: a saved segment whose members the list shows (``v``)
+    segment: str | None = None
 
 
 class ContactsFetched(Message):
@@ -91,6 +93,8 @@ class ContactsScreen(CrmScreen):
         self.pending: Request | None = None
         self.shown: Page[ContactSummary] | None = None
         self.widths: list[int] = []
+        #: the query of the segment shown (what ``V`` builds on)
+        self.segment_query: str | None = None
 
     def compose(self) -> ComposeResult:
         yield NavBar("contacts", "")
@@ -129,7 +133,9 @@ class ContactsScreen(CrmScreen):
         from tinycrm.services.people import contacts
 
         try:
-            if request.query.strip():
+            if request.segment:
+                page = self._segment_page(request)
+            elif request.query.strip():
                 page = self.service(
                     contacts.search,
                     request.query,
@@ -155,6 +161,22 @@ class ContactsScreen(CrmScreen):
             self.post_message(ContactsFetched(Page([], 0, request.limit, request.offset), request))
             return
         self.post_message(ContactsFetched(page, request))
+
+    def _segment_page(self, request: Request) -> Page[ContactSummary]:
+        from tinycrm.services.marketing import segments
+
+        self.segment_query = self.service(segments.query_of, request.segment)
+        return self.service(  # type: ignore[no-any-return]
+            segments.members,
+            request.segment,
+            search=request.query,
+            limit=request.limit,
+            offset=request.offset,
+            sort=request.sort,
+            tag=request.tag,
+            company=request.company,
+            archived=None if request.archived else False,
+        )
 
     def on_contacts_fetched(self, message: ContactsFetched) -> None:
         self.inflight = False
@@ -205,7 +227,7 @@ class ContactsScreen(CrmScreen):
         if page.total == 0:
             text = (
                 "No contacts match."
-                if request.query or request.tag or request.company
+                if request.query or request.tag or request.company or request.segment
                 else "No contacts yet. Press [b]n[/b] to add one."
             )
         else:
@@ -218,7 +240,10 @@ class ContactsScreen(CrmScreen):
             text = f"[b]{first:,}–{last:,}[/b] of {about}{count(page.total, 'contact')} · {order}"
             if page.total > len(page.items):
                 text += " · [dim]PgUp/PgDn for more[/dim]"
+        from tinycrm.tui.screens.segments import segment_status
+
         filters = [
+            segment_status(request.segment),
             f"tag [b]{escape(request.tag)}[/b]" if request.tag else "",
             f"company [b]{escape(request.company)}[/b]" if request.company else "",
             what,
@@ -400,6 +425,31 @@ class ContactsScreen(CrmScreen):
                 self.notify(f"Logged {result.kind} with {name}", timeout=3)
 
         self.app.push_screen(InteractionForm(cid, name), logged)
+
+    def action_pick_segment(self) -> None:
+        from tinycrm.tui.screens.segments import pick_segment
+
+        pick_segment(self)
+
+    def action_save_segment(self) -> None:
+        from tinycrm.tui.screens.segments import save_view
+
+        save_view(self)
+
+    def apply_segment(self, name: str | None, *, clear: bool = False) -> None:
+        """Show the members of segment ``name`` (None: everyone); ``clear`` also clears the search and
+        filters (a view just saved as the segment: they are in its query now)."""
+        request = replace(self.request, segment=name, offset=0, cursor="first")
+        if clear:
+            request = replace(request, query="", tag=None, company=None)
+            with self.prevent(Input.Changed, Select.Changed):
+                self.query_one("#search", Input).value = ""
+                self.query_one("#tag-filter", Select).clear()
+                self.query_one("#company-filter", Select).clear()
+        if name is None:
+            self.segment_query = None
+        self.query_one(NavBar).set_crumb(f"segment {escape(name)}" if name else "")
+        self.fetch(request)
 
     def open_query(self, query: str) -> None:
         """Search for ``query`` (from the command palette)."""

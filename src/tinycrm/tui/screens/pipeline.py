@@ -105,8 +105,17 @@ class StageColumn(Vertical):
         self.set_class(any(d.idle for d in column.deals), "-has-idle")
 
 
+def _pipeline_choices(db: Any) -> list[Any]:
+    from tinycrm.services.sales import pipelines
+
+    return [
+        (p.name, ", ".join(s.name for s in p.stages) or "no stages", p.id)
+        for p in pipelines.list_pipelines(db)
+    ]
+
+
 class PipelineScreen(CrmScreen):
-    """The board of one pipeline (p switches pipelines)."""
+    """The board of one pipeline (p picks another)."""
 
     AREA = "pipeline"
     BINDINGS = keys.bindings("pipeline")
@@ -171,7 +180,7 @@ class PipelineScreen(CrmScreen):
         idle = sum(1 for c in board.columns for d in c.deals if d.idle)
         text = f"[b]{escape(board.pipeline.name)}[/b]"
         if len(self.pipelines) > 1:
-            text += f" [dim](p: {len(self.pipelines)} pipelines)[/dim]"
+            text += f" [dim](p: pick one of {len(self.pipelines)})[/dim]"
         text += f"   {open_n} open · {escape(totals(all_totals))} · weighted {escape(totals(all_weighted))}"
         if idle:
             text += f"   [b $warning]◷ {idle} idle[/]"
@@ -365,15 +374,25 @@ class PipelineScreen(CrmScreen):
         area = self.query_one("#board", Horizontal)
         return (area.size.width or self.app.size.width) // max(1, n) - 6
 
-    def action_next_pipeline(self) -> None:
-        if len(self.pipelines) < 2:
-            self.notify("There is one pipeline (add more with: crm pipeline add NAME)", timeout=3)
-            return
-        ids = [p.id for p in self.pipelines]
-        at = ids.index(self.pipeline_id) if self.pipeline_id in ids else -1
-        self.pipeline_id = ids[(at + 1) % len(ids)]
-        self.column = 0
-        self.reload()
+    def action_pick_pipeline(self) -> None:
+        """A list of the pipelines to pick from (typing filters it); the board shows the one picked."""
+        from tinycrm.tui.screens.picker import Picker
+
+        def picked(pipeline_id: Any) -> None:
+            if pipeline_id is not None and pipeline_id != self.pipeline_id:
+                self.pipeline_id = pipeline_id
+                self.column = 0
+                self.reload()
+
+        self.app.push_screen(
+            Picker(
+                "Pipeline",
+                _pipeline_choices,
+                current=self.pipeline_id,
+                hint="enter shows it · esc cancels · more with: crm pipeline add NAME",
+            ),
+            picked,
+        )
 
     def action_refresh(self) -> None:
         self.reload(self.current_deal())
