@@ -344,18 +344,32 @@ def create_private_file(path: Path) -> None:
 
 def check_sqlite_file(path: Path) -> None:
     """Refuse a path that holds something other than a SQLite database (a device such as ``/dev/null``, a
-    folder, a text file): :class:`InvalidInput` naming it, before SQLite gives an I/O error or, worse, writes."""
+    folder, a text file): :class:`InvalidInput` naming it, before SQLite gives an I/O error or, worse, writes.
+
+    The file is read through SQLite (read-only), never opened and closed by hand: closing any descriptor of a
+    file drops every POSIX lock the process holds on it, so a process with other connections open (a server's
+    pool) would let another process delete the write-ahead log under them, and their later writes were lost."""
     try:
         if not path.exists():
             return
         if not path.is_file():
             raise InvalidInput(f"{path} is not a regular file; --db must name a SQLite database file")
-        with path.open("rb") as fh:
-            head = fh.read(16)
+        if path.stat().st_size == 0:
+            return
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
-    if head and head != b"SQLite format 3\x00":
-        raise InvalidInput(f"{path} is not a SQLite database; --db must name a tinycrm database file")
+    probe = None
+    try:
+        probe = sqlite3.connect(path.absolute().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        probe.execute("PRAGMA schema_version")
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            raise InvalidInput(
+                f"{path} is not a SQLite database; --db must name a tinycrm database file"
+            ) from None
+    finally:
+        if probe is not None:
+            probe.close()
 
 
 def connect_sqlite(path: Path, *, create: bool = True) -> sqlite3.Connection:
