@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from crm_testkit import _pg_for_module, store_url  # noqa: F401 - one PostgreSQL database per module
 from tinycrm.domain.leads import LeadInput
 from tinycrm.domain.people import ContactInput
 from tinycrm.services.interchange import files, importing
