@@ -7,7 +7,7 @@ import re
 from dataclasses import MISSING, fields, is_dataclass
 from typing import Any
 
-from tinycrm.web.api.resources import Resource
+from tinycrm.web.api.resources import Action, Resource
 
 PREFIX = "/api/v1"
 
@@ -163,27 +163,30 @@ def operations(r: Resource) -> dict[str, dict[str, Any]]:
     if one:
         paths[f"{PREFIX}/{r.name}/{{id}}"] = one
     for a in r.actions:
-        body = {
-            "type": "object",
-            "properties": {k: {"type": t, "description": h} for k, (t, h) in a.fields.items()},
-            "required": list(a.required),
-            "additionalProperties": False,
-        }
-        paths[f"{PREFIX}/{r.name}/{{id}}/{a.name}"] = {
-            "post": {
-                "summary": a.help,
-                "operationId": f"{r.name}_{a.name}",
-                "parameters": rid,
-                "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
-                "responses": {
-                    "201": _json(r.model.__name__, "the record after it"),
-                    "404": _error(),
-                    "409": _error(),
-                    **errors,
-                },
-            }
-        }
+        paths[f"{PREFIX}/{r.name}/{{id}}/{a.name}"] = {"post": _action(r, a, rid, errors)}
     return paths
+
+
+def _action(r: Resource, a: Action, rid: list[Any], errors: dict[str, Any]) -> dict[str, Any]:
+    """``POST /api/v1/NAME/{id}/ACTION``."""
+    body = {
+        "type": "object",
+        "properties": {k: {"type": t, "description": h} for k, (t, h) in a.fields.items()},
+        "required": list(a.required),
+        "additionalProperties": False,
+    }
+    return {
+        "summary": a.help,
+        "operationId": f"{r.name}_{a.name}",
+        "parameters": rid,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+        "responses": {
+            "201": _json(r.model.__name__, "the record after it"),
+            "404": _error(),
+            "409": _error(),
+            **errors,
+        },
+    }
 
 
 def _input(r: Resource) -> dict[str, Any]:
