@@ -52,6 +52,10 @@ def test_conversion_and_blend_forecast(crm):
         )
     )
     ok(crm("deal", "edit", "march", "--category", "commit"))
+    shown = json.loads(ok(crm("deal", "show", "march", "--json")).stdout)
+    assert shown["forecast_category"] == "commit"
+    listed = json.loads(ok(crm("deal", "list", "--json")).stdout)
+    assert {d["title"]: d["forecast_category"] for d in listed} == {"march": "commit"}
     f = json.loads(ok(crm("report", "forecast", "--method", "blend", "--months", "1", "--json")).stdout)
     assert f["method"] == "blend" and f["k"] == 10
     assert [(p["stage"], p["pct"]) for p in f["probabilities"] if p["pipeline"] == "P"] == [

@@ -159,6 +159,12 @@ def populate(db) -> None:
             "INSERT INTO web_form_posts (form_id, sender, at) VALUES (:f, :s, :t)",
             {"f": form, "s": "c" * 64, "t": STAMP},
         )
+        tx.execute(  # a post waiting for its double opt-in confirmation
+            "INSERT INTO web_form_optins (form_id, address_key, data, secret, link_base, state, attempts, "
+            "next_at, created_at) VALUES (:f, 'zoe@example.com', '{\"name\": \"Zo\u00eb\"}', :s, "
+            "'https://crm.acme.de', 'sent', 1, :t, :t)",
+            {"f": form, "s": "d" * 43, "t": STAMP},
+        )
         tx.execute(
             "INSERT INTO deal_close_history (deal_id, old_close, new_close, changed_at) VALUES (:d, NULL, :c, :t)",
             {"d": deal, "c": date(2026, 12, 31), "t": STAMP},

@@ -37,11 +37,12 @@ def _filled_at_0001(url: str) -> tuple[Database, dict]:
     assert migrate.current_revision(db) == "0001"
     # today's services keep contacts.last_interaction_at (revision 0003): the column is there while they fill
     # the tables of 0001, then taken away
-    # (and the tables of leads and close-date history, revision 0008, that they read and write beside, and the
-    # outbox of revision 0010 they write events to)
+    # (and the tables of leads and close-date history and a deal's forecast category, revision 0008, that they
+    # read and write beside, and the outbox of revision 0010 they write events to)
     key = "INTEGER PRIMARY KEY" if db.is_sqlite else "SERIAL PRIMARY KEY"
     with db.write() as tx:
         tx.execute("ALTER TABLE contacts ADD COLUMN last_interaction_at TIMESTAMP")
+        tx.execute("ALTER TABLE deals ADD COLUMN forecast_category VARCHAR(20) NOT NULL DEFAULT 'pipeline'")
         tx.execute("CREATE TABLE lead_tags (lead_id INTEGER, tag_id INTEGER)")
         tx.execute(
             "CREATE TABLE deal_close_history (id INTEGER, deal_id INTEGER, old_close DATE, new_close DATE, "
@@ -74,6 +75,7 @@ def _filled_at_0001(url: str) -> tuple[Database, dict]:
         tx.execute("DROP TABLE lead_tags")
         tx.execute("DROP TABLE deal_close_history")
         tx.execute("DROP TABLE events")
+        tx.execute("ALTER TABLE deals DROP COLUMN forecast_category")
     if db.is_sqlite:
         db.connection().execute("ANALYZE")  # the planner's statistics, which a rebuild must keep
     return db, {"contacts": last_contact, "deals": last_deal}

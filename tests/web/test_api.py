@@ -222,6 +222,8 @@ def test_the_openapi_document_matches_the_server(api):
         {"title": "Schema deal", "currency": "EUR", "contact_ids": [seed["id"]]},
     )
     call(base, "POST", "/api/v1/tasks", t.write, {"title": "Schema task", "contact_id": seed["id"]})
+    call(base, "POST", "/api/v1/leads", t.write, {"name": "Schema lead", "email": "lead@schema.example"})
+    call(base, "POST", "/api/v1/tickets", t.write, {"subject": "Schema ticket", "contact_id": seed["id"]})
     query = {"/api/v1/interactions": f"?contact={seed['id']}&"}
     for method, path in sorted(documented):
         concrete = path.replace("{id}", "1")

@@ -1,4 +1,4 @@
-"""``crm form add|list|show|remove``: web forms that post leads into tinycrm (docs/web.md, "Forms")."""
+"""``crm form add|list|show|remove|send``: web forms that post leads into tinycrm (docs/web.md, "Forms")."""
 
 from __future__ import annotations
 
@@ -42,13 +42,20 @@ def add(
     tag: list[str] = typer.Option(
         [], "--tag", "-t", help="A tag every lead from the form gets (repeatable)."
     ),
+    double_opt_in: bool = typer.Option(
+        False,
+        "--double-opt-in",
+        help="A post becomes a lead once its address confirms it by a link mailed to it (records consent).",
+    ),
     base_url: str = BASE_URL,
     as_json: bool = JSON,
 ) -> None:
     """Make a form: prints its public address (stdout) and an HTML snippet for your website (stderr)."""
     from tinycrm.services.forms import add_form
 
-    form = add_form(state.db(), name, fields.split(","), redirect=redirect, tags=tag)
+    form = add_form(
+        state.db(), name, fields.split(","), redirect=redirect, tags=tag, double_opt_in=double_opt_in
+    )
     _show(form, base_url, as_json)
 
 
@@ -75,11 +82,36 @@ def list_cmd(base_url: str = BASE_URL, as_json: bool = JSON) -> None:
         return
     render.table(
         [
-            [f.name, base_url.rstrip("/") + f.path(), ",".join(f.fields), ",".join(f.tags), f.redirect]
+            [
+                f.name,
+                base_url.rstrip("/") + f.path(),
+                ",".join(f.fields),
+                ",".join(f.tags),
+                f.redirect,
+                "double opt-in" if f.double_opt_in else "",
+            ]
             for f in forms
         ],
-        ["name", "address", "fields", "tags", "redirect"],
+        ["name", "address", "fields", "tags", "redirect", "confirm"],
     )
+
+
+@form_app.command("send")
+def send_cmd(as_json: bool = JSON) -> None:
+    """For cron: send the confirmation mails of double opt-in forms that are due (a running server sends them
+    too); prints nothing unless a mail could not be sent. Exit 75 when the mail server cannot take them now."""
+    from tinycrm.domain.errors import EXIT_TEMPFAIL
+    from tinycrm.services.form_optin import send_due
+
+    done = send_due(state.db())
+    if as_json:
+        render.print_json(
+            {"sent": done.sent, "retrying": done.retrying, "failed": done.failed, "error": done.error}
+        )
+    elif done.error:
+        render.note(f"sent {done.sent}, to retry {done.retrying}, failed {done.failed}: {done.error}")
+    if done.retrying:
+        raise typer.Exit(EXIT_TEMPFAIL)
 
 
 @form_app.command("remove")

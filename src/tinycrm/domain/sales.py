@@ -163,6 +163,8 @@ class DealSummary:
     next_step_due: date | None
     #: why the deal is idle ("14 days in Lead (limit 10)", "next step overdue since 2026-03-01"), or None
     idle_reason: str | None = None
+    #: pipeline, best-case or commit (``crm deal edit --category``)
+    forecast_category: str = "pipeline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +198,8 @@ class DealRead:
     idle: bool
     idle_reason: str | None
     version: int
+    #: pipeline, best-case or commit (``crm deal edit --category``)
+    forecast_category: str = "pipeline"
 
 
 @dataclass(frozen=True, slots=True)

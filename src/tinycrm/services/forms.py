@@ -4,7 +4,9 @@
 :func:`submit` is what the server calls for each POST. A submission takes only the form's fields (the rest is
 dropped, never stored), within the size limits of the leads' web-form rules, ignores a filled honeypot field
 (a bot: nothing stored, and it is not told), and accepts at most :data:`LIMIT` posts per sending address per
-form in :data:`WINDOW`. The lead, its tags and the record of the post are one transaction.
+form in :data:`WINDOW`. The lead, its tags and the record of the post are one transaction. A double opt-in form
+(``--double-opt-in``) makes no lead yet: the post waits for its address to confirm it
+(:mod:`tinycrm.services.form_optin`).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class WebFormRead:
     redirect: str | None
     tags: list[str]
     created_at: datetime | None
+    double_opt_in: bool = False
 
     def path(self) -> str:
         return f"/f/{self.key}"
@@ -72,6 +75,7 @@ class WebFormRead:
             "redirect": self.redirect,
             "tags": self.tags,
             "created_at": self.created_at.isoformat() if self.created_at else None,
+            "double_opt_in": self.double_opt_in,
         }
 
 
@@ -82,6 +86,8 @@ class Posted:
     lead_id: int | None
     redirect: str | None
     form: str
+    #: a double opt-in form: the post waits for its confirmation (this one), and its mail is queued
+    optin_id: int | None = None
 
 
 def _read(row: Any) -> WebFormRead:
@@ -93,10 +99,11 @@ def _read(row: Any) -> WebFormRead:
         row["redirect"],
         json.loads(row["tags"]),
         as_datetime(row["created_at"]),
+        bool(row["double_opt_in"]),
     )
 
 
-_SELECT = "SELECT id, name, key, fields, redirect, tags, created_at FROM web_forms"
+_SELECT = "SELECT id, name, key, fields, redirect, tags, created_at, double_opt_in FROM web_forms"
 
 
 def check_fields(fields: list[str]) -> list[str]:
@@ -121,21 +128,30 @@ def check_redirect(url: str | None) -> str | None:
 
 
 def add_form(
-    db: Database, name: str, fields: list[str], *, redirect: str | None = None, tags: list[str] | None = None
+    db: Database,
+    name: str,
+    fields: list[str],
+    *,
+    redirect: str | None = None,
+    tags: list[str] | None = None,
+    double_opt_in: bool = False,
 ) -> WebFormRead:
-    """A new form with a random key (160 bits: the address cannot be guessed)."""
+    """A new form with a random key (160 bits: the address cannot be guessed); ``double_opt_in``: its posts
+    become leads once their address confirms them (the form then needs the email field)."""
     name = v.line(name, "form name", max_len=100) or ""
     if not name:
         raise InvalidInput("a form needs a name")
     taken = check_fields(fields)
+    if double_opt_in and "email" not in taken:
+        raise InvalidInput("a double opt-in form confirms by mail: add email to its --fields")
     target = check_redirect(redirect)
     clean_tags = [v.line(t, "tag", max_len=100) for t in tags or []]
     with db.write() as tx:
         if tx.scalar("SELECT id FROM web_forms WHERE name = :n", {"n": name}) is not None:
             raise Conflict(f"a form named {name!r} exists; choose another name or crm form remove it")
         tx.execute(
-            "INSERT INTO web_forms (name, key, fields, redirect, tags, created_at) "
-            "VALUES (:n, :k, :f, :r, :t, :c)",
+            "INSERT INTO web_forms (name, key, fields, redirect, tags, created_at, double_opt_in) "
+            "VALUES (:n, :k, :f, :r, :t, :c, :d)",
             {
                 "n": name,
                 "k": secrets.token_urlsafe(20),
@@ -143,6 +159,7 @@ def add_form(
                 "r": target,
                 "t": json.dumps([t for t in clean_tags if t]),
                 "c": now(),
+                "d": bool(double_opt_in),
             },
         )
         return _read(tx.one(f"{_SELECT} WHERE name = :n", {"n": name}))
@@ -185,9 +202,12 @@ def _sender(remote_addr: str | None) -> str:
     return hashlib.sha256((remote_addr or "unknown").encode("utf-8", "replace")).hexdigest()
 
 
-def submit(db: Database, key: str, fields: Mapping[str, Any], remote_addr: str | None) -> Posted:
+def submit(
+    db: Database, key: str, fields: Mapping[str, Any], remote_addr: str | None, link_base: str = ""
+) -> Posted:
     """One POST to ``/f/KEY``: a lead with the form's tags, or nothing for a bot; :class:`TooManyPosts` past
-    the limit, :class:`InvalidInput` for values the lead rules refuse, :class:`NotFound` for an unknown key."""
+    the limit, :class:`InvalidInput` for values the lead rules refuse, :class:`NotFound` for an unknown key.
+    A double opt-in form: the post waiting for its confirmation, whose link starts with ``link_base``."""
     from tinycrm.services.leads.records import insert
     from tinycrm.services.leads.webform import HONEYPOTS, clean_fields
 
@@ -209,6 +229,8 @@ def submit(db: Database, key: str, fields: Mapping[str, Any], remote_addr: str |
         data = clean_fields(taken, form=form.name)
         if data is None:  # a bot filled the honeypot
             return Posted(None, form.redirect, form.name)
+        if form.double_opt_in:
+            return _wait_for_confirmation(tx, form, taken, data.email, remote_addr, link_base, sender, moment)
         data.tags = list(form.tags)
         if remote_addr:
             data.fields = {"remote_addr": str(remote_addr)[:100]}
@@ -218,6 +240,32 @@ def submit(db: Database, key: str, fields: Mapping[str, Any], remote_addr: str |
             {"f": form.id, "s": sender, "a": moment},
         )
         return Posted(lead_id, form.redirect, form.name)
+
+
+def _wait_for_confirmation(
+    tx: Tx,
+    form: WebFormRead,
+    taken: dict[str, Any],
+    email: str | None,
+    remote_addr: str | None,
+    link_base: str,
+    sender: str,
+    moment: datetime,
+) -> Posted:
+    from tinycrm.services import form_optin
+
+    if not email:
+        raise InvalidInput("this form confirms by mail: give an email address", field="email")
+    v.email(email)
+    kept = {k: str(val) for k, val in taken.items() if k in form.fields}
+    if remote_addr:
+        kept["_remote_addr"] = str(remote_addr)[:100]
+    optin = form_optin.queue(tx, form.id, kept, email, link_base or "http://127.0.0.1:8484")
+    tx.execute(
+        "INSERT INTO web_form_posts (form_id, sender, at) VALUES (:f, :s, :a)",
+        {"f": form.id, "s": sender, "a": moment},
+    )
+    return Posted(None, form.redirect, form.name, optin)
 
 
 def snippet(form: WebFormRead, base_url: str) -> str:

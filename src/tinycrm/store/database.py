@@ -342,17 +342,17 @@ def create_private_file(path: Path) -> None:
     os.close(fd)
 
 
-#: the database files this process has checked already. Reading one again while a connection to it is open
-#: would drop the locks SQLite holds on it for this process (closing any descriptor of a file releases all of
-#: a process's POSIX locks on it): another process could then delete the write-ahead log under an open
-#: connection, and what that connection writes would reach nobody.
+#: the database files this process has checked (or opened) already: a pool's later connections skip the probe
 _CHECKED: set[str] = set()
 
 
 def check_sqlite_file(path: Path) -> None:
     """Refuse a path that holds something other than a SQLite database (a device such as ``/dev/null``, a
     folder, a text file): :class:`InvalidInput` naming it, before SQLite gives an I/O error or, worse, writes.
-    Each file is read once per process (see :data:`_CHECKED`)."""
+
+    The file is read through SQLite (read-only), never opened and closed by hand: closing any descriptor of a
+    file drops every POSIX lock the process holds on it, so a process with other connections open (a server's
+    pool) would let another process delete the write-ahead log under them, and their later writes were lost."""
     try:
         if not path.exists():
             return
@@ -361,14 +361,22 @@ def check_sqlite_file(path: Path) -> None:
             return
         if not path.is_file():
             raise InvalidInput(f"{path} is not a regular file; --db must name a SQLite database file")
-        with path.open("rb") as fh:
-            head = fh.read(16)
+        if path.stat().st_size == 0:
+            return
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
-    if head and head != b"SQLite format 3\x00":
-        raise InvalidInput(f"{path} is not a SQLite database; --db must name a tinycrm database file")
-    if head:
-        _CHECKED.add(key)
+    probe = None
+    try:
+        probe = sqlite3.connect(path.absolute().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        probe.execute("PRAGMA schema_version")
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            raise InvalidInput(
+                f"{path} is not a SQLite database; --db must name a tinycrm database file"
+            ) from None
+    finally:
+        if probe is not None:
+            probe.close()
 
 
 def connect_sqlite(path: Path, *, create: bool = True) -> sqlite3.Connection:

@@ -28,6 +28,10 @@ class WebForm(SQLModel, table=True):
     #: JSON list of tags every lead from the form gets
     tags: str = Field(sa_column=sa.Column(sa.Text, nullable=False, server_default="[]"))
     created_at: datetime = Field(sa_column=_ts())
+    #: a post becomes a lead only once its address confirms it (schema_forms_optin)
+    double_opt_in: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
 
 
 class FormPost(SQLModel, table=True):

@@ -153,7 +153,8 @@ class Gate:
 
 GATE: web.AppKey[Gate] = web.AppKey("tinycrm.web.gate", Gate)
 #: sessions checked against the database within the last :data:`RECENT_SECONDS`: (name, stamp) -> (until,
-#: user). A new password, a user switched off or a changed role shows within that time, not at once.
+#: user). Emptied when the accounts' generation changes (:mod:`tinycrm.web.generation`): a new password, a user
+#: switched off or a changed role shows within a second.
 RECENT: web.AppKey[dict[tuple[str, str], tuple[float, Any]]] = web.AppKey("tinycrm.web.recent", dict)
 RECENT_SECONDS = 5.0
 #: where a browser goes after signing in, unless it asked for another page of this server
@@ -257,6 +258,9 @@ async def sessions(request: web.Request, handler: Any) -> web.StreamResponse:
         if token is not None:
             return _token_sign_in(request, token)
         if session.get("u") or session.get("t"):
+            from tinycrm.web import generation
+
+            await generation.check(request)
             request["user"] = await _user_of(request, session)
         if request["user"] is None:
             return _not_signed_in(request)

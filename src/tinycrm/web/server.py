@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from tinycrm.domain.errors import Refused
-from tinycrm.web import auth, guard, pages, proxy
+from tinycrm.web import auth, generation, guard, pages, proxy
 from tinycrm.web.auth import new_token, read_token_file
 from tinycrm.web.context import CONTEXT, Context, open_web_db
 from tinycrm.web.settings import ServeOptions
@@ -77,6 +77,7 @@ def make_app(options: ServeOptions, context: Context | None = None) -> web.Appli
     )
     app[auth.HOME] = "/"
     app[auth.RECENT] = {}
+    app[generation.WATCH] = generation.Watch(app[auth.RECENT])
     app.on_response_prepare.append(guard.secure_headers)
     app.on_cleanup.append(context.close)
     app.router.add_get(auth.HEALTH_PATH, healthz, name="healthz")

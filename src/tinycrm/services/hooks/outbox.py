@@ -3,7 +3,8 @@ row in the same transaction (:func:`emit`), so the event is stored exactly when 
 them later (:mod:`tinycrm.services.hooks.delivery`).
 
 Event types: ``contact.created|updated|deleted``, ``deal.created|stage_changed|won|lost``, ``task.due``,
-``lead.created|converted``, ``ticket.created|replied``.
+``lead.created|converted``, ``ticket.created|replied``, and one ``import.completed`` per import (a summary, not
+one event per row). Archiving a contact, bringing it back and changing its tags are ``contact.updated``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ EVENT_TYPES = (
     "lead.converted",
     "ticket.created",
     "ticket.replied",
+    "import.completed",
 )
+#: what an ``import.completed`` event says of the import's report
+IMPORT_COUNTS = ("created", "updated", "unchanged", "failed", "skipped")
 
 
 def emit(tx: Tx, type: str, kind: str, id: int, payload: Any) -> None:  # noqa: A002 - the event's own words
@@ -45,4 +49,18 @@ def emit(tx: Tx, type: str, kind: str, id: int, payload: Any) -> None:  # noqa: 
             "at": now(),
             "r": False,
         },
+    )
+
+
+def import_completed(tx: Tx, as_: str, source: str, report: Any, **more: Any) -> None:
+    """The one ``import.completed`` event of an import (``as_`` contacts or leads, from ``source``), with the
+    counts of its report. Imports have no id of their own: record ``import`` 0 keeps them in order."""
+    counts = {k: getattr(report, k) for k in IMPORT_COUNTS if isinstance(getattr(report, k, None), int)}
+    duplicates = getattr(report, "duplicates", [])
+    emit(
+        tx,
+        "import.completed",
+        "import",
+        0,
+        {"as": as_, "source": source, **counts, "duplicates": len(duplicates), **more},
     )

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 from tinycrm.domain.errors import CrmError, InvalidInput, StoreUnavailable
 from tinycrm.formats.records import ContactData, ContactRecord, Parsed
 from tinycrm.services.common import audit, drop_unused_tags
+from tinycrm.services.hooks import outbox
 from tinycrm.services.interchange import merging
 from tinycrm.services.interchange.contactdata import (
     BATCH,
@@ -158,13 +159,16 @@ class _Run:
         #: a dry run: the record each new contact would come from
         self.new_from: dict[int, str] = {}
 
-    def store(self, items: list[Parsed]) -> None:
+    def store(self, items: list[Parsed], *, last: bool = False) -> None:
+        """Store one batch; the ``last`` also writes the import's ``import.completed`` event (if it changed any)."""
         if self.options.dry_run:
             with self.db.read() as tx:
                 _Batch(self, tx, items).store()
         else:
             with self.db.write() as tx:
                 _Batch(self, tx, items).store()
+                if last and (self.report.created or self.report.updated):
+                    outbox.import_completed(tx, "contacts", self.what, self.report)
 
     def pseudo_id(self, where: str) -> int:
         cid = -1 - len(self.new_from)
@@ -420,11 +424,11 @@ def import_records(
         for w in item.record.warnings:
             report.warnings.append(Problem(item.where, w))
         chunk.append(item)
-        if len(chunk) >= batch:
-            run.store(chunk)
-            chunk = []
+        if len(chunk) > batch:  # a record past a full batch: that batch is not the last
+            run.store(chunk[:batch])
+            chunk = chunk[batch:]
     if chunk:
-        run.store(chunk)
+        run.store(chunk, last=True)
     report.records.sort(key=lambda o: rank.get(o.where, 0))
     return report
 

@@ -155,4 +155,7 @@ def convert(
                 "deal_id": (None, deal_id),
             },
         )
+        from tinycrm.services.hooks import outbox
+
+        outbox.emit(tx, "lead.converted", "lead", lead_id, read_in(tx, lead_id))
         return Converted(lead_id, contact_id, reused, company_id, deal_id, *moved)

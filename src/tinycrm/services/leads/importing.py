@@ -56,7 +56,7 @@ def import_csv(db: Database, file: Any, *, read: dict[str, Any]) -> LeadImport:
                     report.skipped.append((item.where, item.error or "unreadable"))
                     continue
                 try:
-                    report.added.append(insert(tx, _lead(item.record.contact, file.name)))
+                    report.added.append(insert(tx, _lead(item.record.contact, file.name), announce=False))
                 except CrmError as exc:
                     report.skipped.append((item.where, exc.message))
             if report.added:
@@ -65,4 +65,20 @@ def import_csv(db: Database, file: Any, *, read: dict[str, Any]) -> LeadImport:
                     {"a": min(report.added), "b": max(report.added)},
                 )
                 report.duplicates = sorted(_duplicates(tx, rows))
+                _announce(tx, report)
     return report
+
+
+def _announce(tx: Any, report: LeadImport) -> None:
+    """The import's one ``import.completed`` event, in its transaction."""
+    from tinycrm.services.hooks import outbox
+
+    outbox.import_completed(
+        tx,
+        "leads",
+        report.source,
+        report,
+        created=len(report.added),
+        skipped=len(report.skipped),
+        lead_ids=[min(report.added), max(report.added)],
+    )

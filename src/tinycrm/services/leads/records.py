@@ -290,8 +290,9 @@ def _assignee(tx: Tx) -> int | None:
     return int(chosen)
 
 
-def insert(tx: Tx, data: LeadInput) -> int:
-    """Add a lead inside an open transaction; give its id."""
+def insert(tx: Tx, data: LeadInput, *, announce: bool = True) -> int:
+    """Add a lead inside an open transaction; give its id. ``announce``: write its ``lead.created`` event (an
+    import writes one ``import.completed`` instead)."""
     values = _clean(tx, data)
     uid = v.line(data.uid, "uid", max_len=100) or new_uid()
     if tx.scalar("SELECT id FROM leads WHERE uid = :u", {"u": uid}) is not None:
@@ -315,6 +316,10 @@ def insert(tx: Tx, data: LeadInput) -> int:
     )
     audit(tx, "create", "lead", lid, {k: (None, val) for k, val in values.items() if val is not None})
     scoring.rescore_in(tx, lid)
+    if announce:
+        from tinycrm.services.hooks import outbox
+
+        outbox.emit(tx, "lead.created", "lead", lid, read_in(tx, lid))
     return lid
 
 

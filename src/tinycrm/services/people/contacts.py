@@ -405,6 +405,10 @@ def archive(db: Database, contact_id: int, *, archived: bool = True) -> ContactR
 
     def apply(e: Edit[ContactRead]) -> None:
         e.put("archived", e.before.archived, archived)
+        if e.before.archived != archived:
+            e.then.append(
+                lambda: outbox.emit(e.tx, "contact.updated", "contact", contact_id, read_in(e.tx, contact_id))
+            )
 
     return edit(db, CONTACT, contact_id, apply, action="archive" if archived else "unarchive")
 
@@ -466,7 +470,10 @@ def _retag(db: Database, contact_ids: Sequence[int], tags: Sequence[str], *, add
                 update_versioned(tx, "contacts", "contact", cid, before.version, {})
                 reindex(tx, [cid])
                 audit(tx, "update", "contact", cid, {"tags": (before.tags, new)})
-            out.append(read_in(tx, cid))
+                out.append(read_in(tx, cid))
+                outbox.emit(tx, "contact.updated", "contact", cid, out[-1])
+            else:
+                out.append(before)
         if not add:
             drop_unused_tags(tx)
     return out

@@ -78,7 +78,7 @@ def owner_filter(tx: Tx, owner: str | None, alias: str = "d") -> tuple[str, dict
 _SUMMARY = (
     "SELECT d.id, d.title, d.value_e4, d.currency, d.stage_id, s.name AS stage, s.idle_days, p.name AS pipeline, "
     "d.status, co.name AS company, d.expected_close, u.name AS owner, d.stage_entered_at, d.next_step, "
-    "d.next_step_due FROM deals d JOIN stages s ON s.id = d.stage_id JOIN pipelines p ON p.id = d.pipeline_id "
+    "d.next_step_due, d.forecast_category FROM deals d JOIN stages s ON s.id = d.stage_id JOIN pipelines p ON p.id = d.pipeline_id "
     "LEFT JOIN companies co ON co.id = d.company_id LEFT JOIN users u ON u.id = d.owner_id"
 )
 
@@ -133,6 +133,7 @@ def summaries(tx: Tx, ids: Sequence[int]) -> list[DealSummary]:
                 next_step=r["next_step"],
                 next_step_due=due,
                 idle_reason=why,
+                forecast_category=r["forecast_category"],
             )
         )
     return out
@@ -179,6 +180,7 @@ def read_in(tx: Tx, deal_id: int) -> DealRead:
         idle=idle,
         idle_reason=why,
         version=row["version"],
+        forecast_category=row["forecast_category"],
     )
 
 

@@ -146,6 +146,9 @@ def _new(
         add_message(
             tx, tid, kind="note", author="tinycrm", body=f"A follow-up of the closed ticket #{follows}."
         )
+    from tinycrm.services.support.tickets import announce
+
+    announce(tx, "ticket.created", tid)
     summary = f"new ticket #{tid}" + _dropped(dropped)
     refs: dict[str, Any] = {"ticket": tid, "contact": contact_id, "dropped": dropped}
     if support.acknowledge and not message.is_automatic:

@@ -259,3 +259,4 @@ def _store(tx: Any, row: dict[str, Any], message: EmailMessage, text: str, new_s
             {"d": sla.next_due(row), "t": at, "i": tid},
         )
     audit(tx, "reply", "ticket", tid, {"message_id": (None, str(message["Message-ID"]))})
+    tickets.announce(tx, "ticket.replied", tid)

@@ -343,7 +343,17 @@ def create(
                 {"i": contact_id},
             )
             add_message(tx, tid, kind="in", author=author or actor(db), body=body, subject=text)
-        return read_in(tx, tid)
+        made = read_in(tx, tid)
+        announce(tx, "ticket.created", made)
+        return made
+
+
+def announce(tx: Tx, type_: str, ticket: TicketRead | int) -> None:
+    """Write a ``ticket.*`` event in ``tx``, with the ticket as ``crm ticket show --json`` shows it."""
+    from tinycrm.services.hooks import outbox
+
+    read = read_in(tx, ticket) if isinstance(ticket, int) else ticket
+    outbox.emit(tx, type_, "ticket", read.id, read)
 
 
 def change_status(
@@ -371,6 +381,14 @@ def change_status(
 
 def set_status(db: Database, ticket_id: int, new: str, *, until: str | None = None) -> TicketRead:
     """``ticket status N STATUS [--until DATE]``."""
+    s, when = status_change(new, until)
+    with db.write() as tx:
+        change_status(tx, ticket_id, s, until=when)
+        return read_in(tx, ticket_id)
+
+
+def status_change(new: str, until: str | None) -> tuple[str, datetime | None]:
+    """A status a ticket may be moved to, and the time ``--until`` means (pending only)."""
     s = status(new)
     if s == "new":
         raise InvalidInput("a ticket cannot go back to new; use open")
@@ -383,9 +401,7 @@ def set_status(db: Database, ticket_id: int, new: str, *, until: str | None = No
         when = parse_when(until, what="--until")
         if when <= now():
             raise InvalidInput("--until is not in the future; give a later date or leave it out")
-    with db.write() as tx:
-        change_status(tx, ticket_id, s, until=when)
-        return read_in(tx, ticket_id)
+    return s, when
 
 
 def close(db: Database, ticket_id: int) -> TicketRead:
@@ -395,31 +411,68 @@ def close(db: Database, ticket_id: int) -> TicketRead:
 def assign(db: Database, ticket_id: int, user: str | None) -> TicketRead:
     """``ticket assign N USER`` ('' or None: unassigned)."""
     with db.write() as tx:
-        row = load(tx, ticket_id, lock=True)
-        aid = user_id(tx, user) if user else None
-        if aid != row["assignee_id"]:
-            tx.execute(
-                "UPDATE tickets SET assignee_id = :a, updated_at = :t, version = version + 1 WHERE id = :i",
-                {"a": aid, "t": now(), "i": ticket_id},
-            )
-            audit(tx, "update", "ticket", ticket_id, {"assignee": (row["assignee_id"], aid)})
+        assign_in(tx, ticket_id, user)
         return read_in(tx, ticket_id)
+
+
+def assign_in(tx: Tx, ticket_id: int, user: str | None) -> None:
+    row = load(tx, ticket_id, lock=True)
+    aid = user_id(tx, user) if user else None
+    if aid != row["assignee_id"]:
+        tx.execute(
+            "UPDATE tickets SET assignee_id = :a, updated_at = :t, version = version + 1 WHERE id = :i",
+            {"a": aid, "t": now(), "i": ticket_id},
+        )
+        audit(tx, "update", "ticket", ticket_id, {"assignee": (row["assignee_id"], aid)})
 
 
 def set_priority(db: Database, ticket_id: int, new: str) -> TicketRead:
     """``ticket priority N P``: the SLA targets become those of ``new``, counted from when the ticket was
     opened, still moved on by the time the clock stood (pending, resolved)."""
-    p = priority(new)
     with db.write() as tx:
-        row = load(tx, ticket_id, lock=True)
-        if p != row["priority"]:
-            sets = sla.retarget(row, p)
-            assignments = "".join(f"{k} = :{k}, " for k in sets)
-            tx.execute(
-                f"UPDATE tickets SET {assignments}updated_at = :w_at, version = version + 1 WHERE id = :w_id",
-                {**sets, "w_at": now(), "w_id": ticket_id},
-            )
-            audit(tx, "update", "ticket", ticket_id, {"priority": (row["priority"], p)})
+        priority_in(tx, ticket_id, priority(new))
+        return read_in(tx, ticket_id)
+
+
+def priority_in(tx: Tx, ticket_id: int, p: str) -> None:
+    row = load(tx, ticket_id, lock=True)
+    if p != row["priority"]:
+        sets = sla.retarget(row, p)
+        assignments = "".join(f"{k} = :{k}, " for k in sets)
+        tx.execute(
+            f"UPDATE tickets SET {assignments}updated_at = :w_at, version = version + 1 WHERE id = :w_id",
+            {**sets, "w_at": now(), "w_id": ticket_id},
+        )
+        audit(tx, "update", "ticket", ticket_id, {"priority": (row["priority"], p)})
+
+
+#: what :func:`update` changes
+EDITABLE = ("status", "until", "priority", "assignee")
+
+
+def update(
+    db: Database, ticket_id: int, changes: dict[str, Any], *, expected_version: int | None = None
+) -> TicketRead:
+    """Change a ticket's status (with ``until`` for pending), priority and assignee in one transaction, at the
+    version read (a :class:`Conflict` naming who changed it since)."""
+    from tinycrm.services.common import check_version
+
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise InvalidInput(f"cannot change {unknown[0]} of a ticket; it takes {', '.join(EDITABLE)}")
+    if "until" in changes and "status" not in changes:
+        raise InvalidInput("until goes with the status pending", field="until")
+    wanted = status_change(str(changes["status"]), changes.get("until")) if "status" in changes else None
+    p = priority(changes["priority"]) if "priority" in changes else None
+    with db.write() as tx:
+        load(tx, ticket_id, lock=True)
+        check_version(tx, "tickets", "ticket", ticket_id, expected_version)
+        if p is not None:
+            priority_in(tx, ticket_id, p)
+        if "assignee" in changes:
+            assign_in(tx, ticket_id, str(changes["assignee"] or "").strip() or None)
+        if wanted is not None and (wanted[1] is not None or wanted[0] != load(tx, ticket_id)["status"]):
+            change_status(tx, ticket_id, wanted[0], until=wanted[1])
         return read_in(tx, ticket_id)
 
 

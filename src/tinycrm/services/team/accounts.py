@@ -296,6 +296,13 @@ def session_stamp(db: Database, username: str) -> str | None:
     return None if stored is None else _stamp(stored)
 
 
+def generation(db: Database) -> int:
+    """A number that changes whenever a password, a user (switched off, another role) or an API token changes
+    (every such change is in the audit log): a server forgets the sessions and tokens it remembers then."""
+    with db.read() as tx:
+        return int(tx.scalar("SELECT max(id) FROM audit_log WHERE record_type IN ('user', 'api_token')") or 0)
+
+
 def session_user(db: Database, username: str, stamp: str) -> UserRead | None:
     """The user a web session names, while it is still good: active, and the same password as when the session
     began (``stamp`` from :func:`session_stamp`); else None."""

@@ -12,6 +12,9 @@ after), in the same transaction as the group roles' grants.
   transaction of the edit (delete, then insert), so a deferred constraint trigger checks at commit that every
   index row a team login deleted either came back or belongs to a contact that is gone. A bare
   ``DELETE FROM contact_search`` is refused. Nobody but the owner may ``UPDATE`` index rows.
+* **Secrets stay with their owners**: password hashes (``user_passwords``) and API token hashes
+  (``api_tokens``) are no viewer's to read; with row-level security a member reads and writes only their own
+  rows (so no member can give another user a password or a token they know), and an admin all of them.
 * **A viewer writes only their own reminder bookkeeping**: rows of ``reminders_sent`` under their login, and
   the audit entries of their reminders and exports, so ``crm remind`` can record what it sent.
 
@@ -24,6 +27,11 @@ from __future__ import annotations
 from tinycrm.services.team.identity import TEAM_ROLE_SQL
 from tinycrm.services.team.roles import GROUPS, ddl
 from tinycrm.store.database import Tx
+
+#: tables of secrets: no viewer reads them; a member only their own rows (see the module's text)
+SECRET_TABLES = ("user_passwords", "api_tokens")
+#: the rows of a secrets table that are the login's own
+_OWN_ROWS = "user_id = (SELECT u.id FROM {}.users u WHERE u.name = session_user)"
 
 #: what a viewer may write to the audit log: the entries of their own reminders and exports
 VIEWER_ENTRIES = (
@@ -133,8 +141,36 @@ def protect(tx: Tx, schema: str) -> None:
     sequence = tx.scalar("SELECT pg_get_serial_sequence(format('%I.audit_log', current_schema()), 'id')")
     if sequence:
         ddl(tx, "GRANT USAGE ON SEQUENCE {} TO {}", sql.SQL(sequence), viewer)
+    _guard_secrets(tx, schema)
     for statement in _FUNCTIONS:
         ddl(tx, statement.replace("{s}", "{0}"), schema)
     for name, table, statement in _TRIGGERS:
         ddl(tx, "DROP TRIGGER IF EXISTS {} ON {}.{}", name, schema, table)
         ddl(tx, statement.replace("{s}", "{0}"), schema)
+
+
+def _guard_secrets(tx: Tx, schema: str) -> None:
+    """Viewers lose every right on the secrets tables; row-level security keeps a member to their own rows and
+    lets an admin reach all (the owner of the tables is not held by it)."""
+    admin, member, viewer = GROUPS["admin"], GROUPS["member"], GROUPS["viewer"]
+    for table in SECRET_TABLES:
+        ddl(tx, "REVOKE ALL ON TABLE {}.{} FROM {}", schema, table, viewer)
+        ddl(tx, "ALTER TABLE {}.{} ENABLE ROW LEVEL SECURITY", schema, table)
+        for policy in ("tinycrm_own", "tinycrm_admin"):
+            ddl(tx, "DROP POLICY IF EXISTS {} ON {}.{}", policy, schema, table)
+        own = _OWN_ROWS.replace("{}", "{2}")
+        ddl(
+            tx,
+            f"CREATE POLICY tinycrm_own ON {{0}}.{{1}} TO {{3}} USING ({own}) WITH CHECK ({own})",
+            schema,
+            table,
+            schema,
+            member,
+        )
+        ddl(
+            tx,
+            "CREATE POLICY tinycrm_admin ON {}.{} TO {} USING (true) WITH CHECK (true)",
+            schema,
+            table,
+            admin,
+        )

@@ -22,7 +22,7 @@ from tinycrm.domain.errors import CrmError
 from tinycrm.web.api import http
 from tinycrm.web.api.http import ApiError
 from tinycrm.web.api.openapi import PREFIX
-from tinycrm.web.api.resources import Resource
+from tinycrm.web.api.resources import Action, Resource
 
 log = logging.getLogger("tinycrm.web.api")
 
@@ -130,9 +130,20 @@ def handlers(api: Api, r: Resource) -> dict[str, Any]:
     return {"list": listing, "get": get, "create": create, "update": update, "delete": delete}
 
 
+def action_handler(api: Api, a: Action) -> Any:
+    async def act(request: web.Request) -> web.Response:
+        await api.tokens.check(request, api.context)
+        rid, doc = http.record_id(request), await http.body(request)
+        return http.ok(await api.run(request, a.run, rid, doc, write=True), status=201)
+
+    return act
+
+
 def add_routes(app: web.Application, api: Api) -> None:
     for r in api.table:
         h = handlers(api, r)
+        for a in r.actions:
+            app.router.add_post(f"{PREFIX}/{r.name}/{{id}}/{a.name}", action_handler(api, a))
         app.router.add_get(f"{PREFIX}/{r.name}", h["list"])
         if r.create:
             app.router.add_post(f"{PREFIX}/{r.name}", h["create"])
@@ -179,9 +190,12 @@ async def deliver_hooks(context: Any) -> None:
 def setup(app: web.Application, context: Any) -> None:
     """Mount the API at ``/api/v1/`` and start delivering hooks while ``app`` runs."""
     from tinycrm.web.api.table import table
+    from tinycrm.web.generation import WATCH
 
     api = Api(context, table())
     app[API] = api
+    if WATCH in app:
+        app[WATCH].caches.append(api.tokens.seen)
     app.middlewares.append(errors)
     add_routes(app, api)
 

@@ -20,7 +20,8 @@ from tinycrm.domain.errors import (
     StoreUnavailable,
 )
 
-#: a token checked in the last seconds is not looked up again (a revoked token stops working within this)
+#: a token checked in the last seconds is not looked up again; all are forgotten when the accounts' generation
+#: changes (:mod:`tinycrm.web.generation`), so a revoked token stops working within a second
 TOKEN_CACHE_S = 10.0
 MAX_LIMIT = 500
 
@@ -129,7 +130,7 @@ class Tokens:
     """Bearer tokens checked through the accounts service, remembered for :data:`TOKEN_CACHE_S`."""
 
     def __init__(self) -> None:
-        self._seen: dict[str, tuple[float, Any, str]] = {}
+        self.seen: dict[str, tuple[float, Any, str]] = {}
 
     async def check(self, request: web.Request, context: Any) -> tuple[Any, str]:
         header = request.headers.get("Authorization", "")
@@ -140,8 +141,11 @@ class Tokens:
                 "this API needs a token: send Authorization: Bearer TOKEN (make one with crm token create)",
                 headers={"WWW-Authenticate": 'Bearer realm="tinycrm"'},
             )
+        from tinycrm.web import generation
+
+        await generation.check(request)
         key = hashlib.sha256(secret.strip().encode("utf-8", "replace")).hexdigest()
-        hit = self._seen.get(key)
+        hit = self.seen.get(key)
         moment = time.monotonic()
         if hit is not None and moment - hit[0] < TOKEN_CACHE_S:
             return hit[1], hit[2]
@@ -153,9 +157,9 @@ class Tokens:
             raise ApiError(
                 401, exc.message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
             ) from None
-        if len(self._seen) > 1000:
-            self._seen.clear()
-        self._seen[key] = (moment, user, scope)
+        if len(self.seen) > 1000:
+            self.seen.clear()
+        self.seen[key] = (moment, user, scope)
         return user, scope
 
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import MISSING, fields, is_dataclass
 from typing import Any
 
-from tinycrm.web.api.resources import Resource
+from tinycrm.web.api.resources import Action, Resource
 
 PREFIX = "/api/v1"
 
@@ -62,10 +62,10 @@ def _models() -> dict[str, type]:
     """Every dataclass of the domain modules the read models come from, by name."""
     import inspect
 
-    from tinycrm.domain import people, rows, sales, tasks
+    from tinycrm.domain import leads, people, rows, sales, support, tasks
 
     out: dict[str, type] = {}
-    for module in (rows, people, sales, tasks):
+    for module in (rows, people, sales, tasks, leads, support):
         for name, value in inspect.getmembers(module, inspect.isclass):
             if is_dataclass(value) and value.__module__ == module.__name__:
                 out[name] = value
@@ -162,7 +162,31 @@ def operations(r: Resource) -> dict[str, dict[str, Any]]:
         }
     if one:
         paths[f"{PREFIX}/{r.name}/{{id}}"] = one
+    for a in r.actions:
+        paths[f"{PREFIX}/{r.name}/{{id}}/{a.name}"] = {"post": _action(r, a, rid, errors)}
     return paths
+
+
+def _action(r: Resource, a: Action, rid: list[Any], errors: dict[str, Any]) -> dict[str, Any]:
+    """``POST /api/v1/NAME/{id}/ACTION``."""
+    body = {
+        "type": "object",
+        "properties": {k: {"type": t, "description": h} for k, (t, h) in a.fields.items()},
+        "required": list(a.required),
+        "additionalProperties": False,
+    }
+    return {
+        "summary": a.help,
+        "operationId": f"{r.name}_{a.name}",
+        "parameters": rid,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+        "responses": {
+            "201": _json(r.model.__name__, "the record after it"),
+            "404": _error(),
+            "409": _error(),
+            **errors,
+        },
+    }
 
 
 def _input(r: Resource) -> dict[str, Any]:

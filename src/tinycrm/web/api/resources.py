@@ -8,7 +8,7 @@ calls services: the queries, checks and rules stay in ``tinycrm.services``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from tinycrm.domain.errors import InvalidInput
@@ -22,6 +22,19 @@ class Param:
     name: str
     type: str  # integer, string, boolean
     help: str
+
+
+@dataclass(frozen=True)
+class Action:
+    """``POST /api/v1/NAME/{id}/ACTION``: something done to one record (a ticket's reply), answered with the
+    record after it (201)."""
+
+    name: str
+    run: Callable[[Any, int, dict[str, Any]], Any]
+    #: the body's fields: name -> (type, help); those of ``required`` must be there
+    fields: dict[str, tuple[str, str]]
+    required: tuple[str, ...] = ()
+    help: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,7 +55,7 @@ class Resource:
     versioned: bool = True
     delete: Callable[[Any, int], Any] | None = None
     help: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    actions: tuple[Action, ...] = ()
 
 
 # --- input ----------------------------------------------------------------------------------------------

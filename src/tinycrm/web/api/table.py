@@ -12,7 +12,7 @@ COMPANY = Param("company", "integer", "only those of this company")
 
 def table() -> list[Resource]:
     """Every resource of the API, in the order the document lists them."""
-    return [*_people(), *_sales_and_work()]
+    return [*_people(), *_sales_and_work(), *_leads_and_tickets()]
 
 
 def _people() -> list[Resource]:
@@ -146,5 +146,65 @@ def _sales_and_work() -> list[Resource]:
             r.list_tags,
             (),
             help="Tags, with how many contacts and companies carry each.",
+        ),
+    ]
+
+
+def _leads_and_tickets() -> list[Resource]:
+    from tinycrm.domain.leads import LeadInput, LeadRead
+    from tinycrm.domain.support import TicketRead, TicketRow
+    from tinycrm.web.api import leads_tickets as lt
+    from tinycrm.web.api.resources import Action
+
+    return [
+        Resource(
+            "leads",
+            LeadRead,
+            LeadRead,
+            lt.list_leads,
+            (
+                Param("status", "string", "open (default: new, contacted, qualified), a status, or all"),
+                Param("source", "string", "only those from this source (web, referral, event, import...)"),
+                OWNER,
+                Param("sort", "string", "score (default, highest first) or created (newest first)"),
+            ),
+            lt.get_lead,
+            lt.create_lead,
+            LeadInput,
+            lt.update_lead,
+            True,
+            lt.delete_lead,
+            'Leads. Change the status with "status" alone; "converted" converts the lead.',
+        ),
+        Resource(
+            "tickets",
+            TicketRead,
+            TicketRow,
+            lt.list_tickets,
+            (
+                Param(
+                    "status",
+                    "string",
+                    "new, open, pending, resolved, closed, comma-separated (default: new,open,pending)",
+                ),
+                OWNER,
+                Param("breaching", "boolean", "only open work past or within an hour of its SLA"),
+                CONTACT,
+            ),
+            lt.get_ticket,
+            lt.create_ticket,
+            None,
+            lt.update_ticket,
+            True,
+            None,
+            "Support tickets (status, priority and assignee change here; tickets are closed, not deleted).",
+            (
+                Action(
+                    "replies",
+                    lt.reply_ticket,
+                    lt.REPLY_FIELDS,
+                    help="Answer the customer by mail, as crm ticket reply; gives the ticket after it.",
+                ),
+            ),
         ),
     ]
