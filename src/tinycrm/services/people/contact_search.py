@@ -268,16 +268,7 @@ def search(
                 items = load_many(tx, ids, detail="summary")
                 return Page(items, matched, limit, offset, estimate=True, order="newest")
         total = tx.scalar(f"SELECT count(*) {base}", params)
-        if total > BROAD_MATCH:
-            # a word so short it matches thousands: relevance means little, and ranking every match costs
-            # more than walking the name index, so show them by name
-            order = "name"
-            sql = (
-                f"SELECT c.id FROM contacts c WHERE c.id IN (SELECT contact_id FROM ({match_sql}) m) "
-                f"AND {cond} ORDER BY c.sort_name, c.id"
-            )
-        else:
-            order, sql = "relevance", f"SELECT c.id {base} ORDER BY m.score, c.sort_name, c.id"
+        order, sql = _ordered(total, match_sql, base, cond)
         if whole:
             return total, _summaries(tx, sql + from_offset(offset), params)
         ids = tx.column(sql + page, params)
@@ -287,6 +278,18 @@ def search(
         return streamed(db, offset, read)
     with db.read() as tx:
         return read(tx)  # type: ignore[no-any-return]
+
+
+def _ordered(total: int, match_sql: str, base: str, cond: str) -> tuple[str, str]:
+    """How the ``total`` matches of a search come (``relevance`` or ``name``), and the query of their ids."""
+    if total > BROAD_MATCH:
+        # a word so short it matches thousands: relevance means little, and ranking every match costs more
+        # than walking the name index, so show them by name
+        return "name", (
+            f"SELECT c.id FROM contacts c WHERE c.id IN (SELECT contact_id FROM ({match_sql}) m) "
+            f"AND {cond} ORDER BY c.sort_name, c.id"
+        )
+    return "relevance", f"SELECT c.id {base} ORDER BY m.score, c.sort_name, c.id"
 
 
 def resolve(db: Database, ref: str) -> int:
