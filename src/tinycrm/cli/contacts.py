@@ -435,7 +435,12 @@ def timeline_cmd(
     from tinycrm.services.people import interactions
 
     page = interactions.timeline(
-        state.db(), contact_id(contact), limit=limit_of(limit, show_all), offset=offset, kind_=kind
+        state.db(),
+        contact_id(contact),
+        limit=limit_of(limit, show_all),
+        offset=offset,
+        kind_=kind,
+        stream=show_all,  # --all: written as it is read
     )
 
     def human() -> None:

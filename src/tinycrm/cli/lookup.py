@@ -134,6 +134,7 @@ def search(
             archived=None if archived else False,
             owner=owner_of(db, owner, mine),
             with_email=fmt is not None,
+            stream=fmt is None,  # --all: written as it is read (a mail client's lines come whole)
         )
         if fmt is not None:
             return address_book(db, page, text, fmt)

@@ -178,9 +178,12 @@ def json_rows(tx: Tx, table: str) -> Iterator[dict[str, Any]]:
 def _replace_all(
     tx: Tx, rows_of: Callable[[str], Iterable[dict[str, Any]]], source: dict[str, Any]
 ) -> dict[str, int]:
-    """Replace every row of every table with ``rows_of(table)`` (ids and all), in batches; then restart the id
-    sequences, rebuild the search index and audit the import of ``source`` (``{"format": ..., ...}``). Gives
-    the rows written per table."""
+    """Replace every row of every table with ``rows_of(table)`` (ids and all), in batches (each written before
+    the next row is asked for: a :class:`~tinycrm.services.interchange.rowcheck.DumpCheck` looks the rows
+    before up in the tables); then restart the id sequences, rebuild the search index and audit the import of
+    ``source`` (``{"format": ..., ...}``). Gives the rows written per table."""
+    from tinycrm.services.interchange.rowcheck import BATCH
+
     for table in reversed(tables.table_order()):  # children first; the schema stays
         tx.execute(f"DELETE FROM {table}")
     counts: dict[str, int] = {}
@@ -189,7 +192,7 @@ def _replace_all(
         counts[table] = 0
         for row in rows_of(table):
             batch.append(row)
-            if len(batch) >= 1000:
+            if len(batch) >= BATCH:
                 tables.insert_rows(tx, table, batch)
                 counts[table] += len(batch)
                 batch = []
@@ -240,18 +243,19 @@ def import_json(db: Database, file: Source, *, replace: bool = False) -> DumpRep
             "import a JSON export only into an empty database, e.g. "
             "crm --db sqlite:///new.sqlite3 import json FILE (or crm restore FILE --yes to replace everything)",
         )
-        rows_of, finish = _tables_in_order(reader, file.name)
         with db.write() as tx:
+            rows_of, finish = _tables_in_order(tx, reader, file.name)
             counts = _replace_all(tx, rows_of, {"format": "json", "source": file.name, "rows": None})
             finish()
     return DumpReport(file.name, counts)
 
 
 def _tables_in_order(
-    reader: Any, source: str
+    tx: Tx, reader: Any, source: str
 ) -> tuple[Callable[[str], Iterable[dict[str, Any]]], Callable[[], None]]:
-    """``rows_of(table)`` for :func:`_replace_all`, which asks for the tables parents first: each table's rows
-    checked (:class:`~tinycrm.services.interchange.rowcheck.DumpCheck`) and ready to insert, streamed from
+    """``rows_of(table)`` for :func:`_replace_all`, which asks for the tables parents first and writes them
+    into ``tx``: each table's rows checked (:class:`~tinycrm.services.interchange.rowcheck.DumpCheck`, against
+    the rows written before them) and ready to insert, streamed from
     the file when it comes in that order (as ``crm export json`` writes it); a table that comes early is
     kept in memory until its turn. ``finish()`` reads the rest of the file (a table this tinycrm does not
     know is an error)."""
@@ -259,7 +263,7 @@ def _tables_in_order(
     from tinycrm.services.interchange.rowcheck import DumpCheck
 
     known = tables.table_order()
-    check = DumpCheck(source, known)
+    check = DumpCheck(tx, source)
     coming = reader.tables()
     early: dict[str, list[dict[str, Any]]] = {}
 

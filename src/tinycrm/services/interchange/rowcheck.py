@@ -18,10 +18,14 @@ import base64
 import binascii
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinycrm.domain import validation as v
 from tinycrm.domain.errors import InvalidInput
+from tinycrm.store.sql import placeholders
+
+if TYPE_CHECKING:
+    from tinycrm.store.database import Tx
 
 Check = Callable[[Any], None]
 
@@ -235,50 +239,151 @@ class _Table:
             tuple(c.name for c in k.columns) for k in table.constraints if isinstance(k, sa.UniqueConstraint)
         ]
         self.references = [(fk.parent.name, fk.column.table.name) for fk in table.foreign_keys]
+        #: the columns a document holds as the database does (text and numbers; a date is text in it)
+        self.plain = {c.name for c in table.columns if isinstance(c.type, (sa.String, sa.Integer))}
 
 
-def check_dump(tables: dict[str, list[dict[str, Any]]], source: str, order: list[str]) -> None:
-    """Check every row of a JSON export's ``tables`` (in ``order``: parents first); :class:`InvalidInput` for the
-    first problem, naming ``source``, the table, the row (1 for the first, and its id) and the field."""
-    check = DumpCheck(source, order)
-    for name in order:
-        for _ in check.rows(name, tables.get(name, [])):
-            pass
+#: rows checked (and written, by the caller) at a time
+BATCH = 1000
 
 
 class DumpCheck:
-    """:func:`check_dump` a table at a time, as the rows go by (parents first): :meth:`rows` gives each row
-    once it is checked. It keeps the ids of each table and the values of its unique keys, not the rows."""
+    """The rows of a JSON export checked a table at a time (parents first), as they go by, ``BATCH`` rows at a
+    time: :meth:`rows` gives each row once it is checked. The caller writes them into ``tx``'s tables (emptied
+    first), at most ``BATCH`` at a time and every batch before it asks for the next row, so the database holds
+    the rows checked so far: a batch's unique keys and references are looked up there (through the keys'
+    indexes) and among the rows of this batch and the one before, whose values alone are kept. Memory stays the
+    same whatever the number of rows."""
 
-    def __init__(self, source: str, order: list[str]) -> None:
+    def __init__(self, tx: Tx, source: str) -> None:
+        self.tx = tx
         self.source = source
         self.rules = _rules()
-        self.ids: dict[str, set[Any]] = {name: set() for name in order}
 
     def rows(self, name: str, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         spec = _Table(name, self.rules)
-        seen: list[set[tuple[Any, ...]]] = [set() for _ in spec.keys]
-        ids = self.ids[name] = set()
-        for n, row in enumerate(rows, start=1):
-            where = f"{self.source}: table {name}, row {n}" + (
-                f" (id {row['id']})" if type(row.get("id")) is int else ""
-            )
-            _check_row(spec, row, where)
-            for key, done in zip(spec.keys, seen, strict=True):
-                value = tuple(row.get(c) for c in key)
-                if None in value:
-                    continue
-                if value in done:
-                    shown = ", ".join(f"{c} {_shown(x)}" for c, x in zip(key, value, strict=True))
-                    raise InvalidInput(f"{where}: another row has the same {shown}; keys must be unique")
-                done.add(value)
-            for column, parent in spec.references:
-                ref = row.get(column)
-                if ref is not None and ref not in self.ids.get(parent, ()):
-                    raise InvalidInput(f"{where}, field {column}: {parent} has no row with id {ref}")
-            if "id" in row:
-                ids.add(row["id"])
-            yield row
+        before: _Seen = _Seen(spec)
+        done = 0
+        self.highest: dict[int, int] = {}  # key -> its highest number so far, for a key of one number column
+        for chunk in _chunks(rows, BATCH):
+            seen = _Seen(spec)
+            problem: InvalidInput | None = None
+            for i, row in enumerate(chunk):  # the values first: a batch stops at its first bad row
+                try:
+                    _check_row(spec, row, self._where(name, done + i + 1, row))
+                except InvalidInput as exc:
+                    chunk, problem = chunk[:i], exc
+                    break
+            found = self._found(spec, chunk)
+            for i, row in enumerate(chunk):
+                self._related(spec, row, self._where(name, done + i + 1, row), found, seen, before)
+                seen.add(row)
+                yield row
+            if problem is not None:
+                raise problem
+            done += len(chunk)
+            before = seen
+
+    def _where(self, name: str, n: int, row: dict[str, Any]) -> str:
+        return f"{self.source}: table {name}, row {n}" + (
+            f" (id {row['id']})" if type(row.get("id")) is int else ""
+        )
+
+    def _found(self, spec: _Table, chunk: list[dict[str, Any]]) -> _Seen:
+        """The values of ``chunk``'s unique keys that rows in the database have, and those of its references
+        that name a row there."""
+        found = _Seen(spec)
+        for n, key in enumerate(spec.keys):
+            values = [
+                value for value in (tuple(row.get(c) for c in key) for row in chunk) if None not in value
+            ]
+            if values and not self._above(n, values):
+                found.keys[n].update(_present(self.tx, spec, key, values))
+        for column, parent in spec.references:
+            refs = list({row[column] for row in chunk if row.get(column) is not None})
+            if refs:
+                marks, params = placeholders("r", refs)
+                found.ids[parent].update(
+                    self.tx.column(f"SELECT id FROM {parent} WHERE id IN ({marks})", params)
+                )
+        return found
+
+    def _above(self, n: int, values: list[tuple[Any, ...]]) -> bool:
+        """Whether every value of key ``n`` (of one column) is a number above the highest one written so far
+        (every row of the table went through here): then no row has any of them, nothing to look up. An
+        export writes each table in key order, so its ids always are."""
+        if len(values[0]) != 1 or not all(type(v[0]) is int for v in values):
+            return False
+        low, high = min(v[0] for v in values), max(v[0] for v in values)
+        before = self.highest.get(n)
+        self.highest[n] = high if before is None else max(before, high)
+        return before is None or low > before
+
+    def _related(
+        self, spec: _Table, row: dict[str, Any], where: str, found: _Seen, seen: _Seen, before: _Seen
+    ) -> None:
+        """Refuse a row whose unique key another row has, or that names a row no table has (so far)."""
+        for n, key in enumerate(spec.keys):
+            value = tuple(row.get(c) for c in key)
+            if None in value:
+                continue
+            if value in found.keys[n] or value in seen.keys[n] or value in before.keys[n]:
+                shown = ", ".join(f"{c} {_shown(x)}" for c, x in zip(key, value, strict=True))
+                raise InvalidInput(f"{where}: another row has the same {shown}; keys must be unique")
+        for column, parent in spec.references:
+            ref = row.get(column)
+            if ref is None or ref in found.ids[parent]:
+                continue
+            if parent == spec.name and (ref in seen.ids[parent] or ref in before.ids[parent]):
+                continue  # a row of this table that is not written yet
+            raise InvalidInput(f"{where}, field {column}: {parent} has no row with id {ref}")
+
+
+class _Seen:
+    """The unique key values (one set per key of the table) and ids of some rows."""
+
+    def __init__(self, spec: _Table) -> None:
+        self.spec = spec
+        self.keys: list[set[tuple[Any, ...]]] = [set() for _ in spec.keys]
+        self.ids: dict[str, set[Any]] = {parent: set() for _, parent in spec.references}
+        self.ids.setdefault(spec.name, set())
+
+    def add(self, row: dict[str, Any]) -> None:
+        for key, values in zip(self.spec.keys, self.keys, strict=True):
+            value = tuple(row.get(c) for c in key)
+            if None not in value:
+                values.add(value)
+        if "id" in row:
+            self.ids[self.spec.name].add(row["id"])
+
+
+def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _present(
+    tx: Tx, spec: _Table, key: tuple[str, ...], values: list[tuple[Any, ...]]
+) -> set[tuple[Any, ...]]:
+    """Those of ``values`` (of the columns ``key``) that a row of the table has: one query, each column
+    matched against the list of its values (the key's index finds them), the pairs matched here. A column
+    that is neither text nor a number (a date) is compared as text, as the document writes it."""
+    exprs, conds, params = [], [], {}
+    for n, column in enumerate(key):
+        expr = column if column in spec.plain else f"CAST({column} AS TEXT)"
+        marks, p = placeholders(f"k{n}_", list({v[n] for v in values}))
+        exprs.append(expr)
+        conds.append(f"{expr} IN ({marks})")
+        params.update(p)
+    rows = tx.all(f"SELECT {', '.join(exprs)} FROM {spec.name} WHERE {' AND '.join(conds)}", params)
+    wanted = set(values)
+    return {value for value in map(tuple, rows) if value in wanted}
 
 
 def _check_row(spec: _Table, row: dict[str, Any], where: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 from tinycrm.domain import validation as v
 from tinycrm.domain.errors import Ambiguous, InvalidInput, NotFound
@@ -135,6 +135,8 @@ def stream_contacts(
     sort: str = "name",
     owner: str | None = None,
     query: str | None = None,
+    with_email: bool = False,
+    filters: tuple[Any, ...] = (),
 ) -> Stream[ContactSummary]:
     """Every contact :func:`list_contacts` would list (``--all``), from ``offset`` on, read as it is shown: the
     ids in order through one cursor, each batch of them loaded as summaries with a fixed number of queries."""
@@ -144,17 +146,62 @@ def stream_contacts(
     join = " LEFT JOIN companies co ON co.id = c.company_id" if sort == "company" else ""
 
     def prepare(tx: Tx) -> tuple[int, Iterator[ContactSummary]]:
-        cond, params = _filters(tx, tag=tag, company=company, archived=archived, owner=owner, query=query)
-        total = tx.scalar(f"SELECT count(*) FROM contacts c WHERE {cond}", params)
-        chunks = column_batches(
+        cond, params = _filters(
             tx,
-            f"SELECT c.id FROM contacts c{join} WHERE {cond} ORDER BY {SORTS[sort]}{from_offset(offset)}",
-            params,
-            size=CHUNK,
+            tag=tag,
+            company=company,
+            archived=archived,
+            owner=owner,
+            query=query,
+            with_email=with_email,
+            filters=filters,
         )
-        return total, (s for ids in chunks for s in load_many(tx, ids, detail="summary"))
+        total = tx.scalar(f"SELECT count(*) FROM contacts c WHERE {cond}", params)
+        sql = f"SELECT c.id FROM contacts c{join} WHERE {cond} ORDER BY {SORTS[sort]}{from_offset(offset)}"
+        return total, _summaries(tx, sql, params)
 
     return streamed(db, offset, prepare)
+
+
+def _summaries(tx: Tx, sql: str, params: dict[str, Any]) -> Iterator[ContactSummary]:
+    """The contacts whose ids ``sql`` gives, in its order, read as they are shown: the ids through one
+    cursor, each batch of them loaded as summaries with a fixed number of queries."""
+    for ids in column_batches(tx, sql, params, size=CHUNK):
+        yield from load_many(tx, ids, detail="summary")
+
+
+@overload
+def search(
+    db: Database,
+    query: str,
+    *,
+    limit: int | None = 20,
+    offset: int = 0,
+    tag: str | None = None,
+    company: str | None = None,
+    archived: bool | None = False,
+    owner: str | None = None,
+    exact_total: bool = True,
+    with_email: bool = False,
+    stream: Literal[False] = False,
+) -> Page[ContactSummary]: ...
+
+
+@overload
+def search(
+    db: Database,
+    query: str,
+    *,
+    limit: int | None = 20,
+    offset: int = 0,
+    tag: str | None = None,
+    company: str | None = None,
+    archived: bool | None = False,
+    owner: str | None = None,
+    exact_total: bool = True,
+    with_email: bool = False,
+    stream: bool,
+) -> Page[ContactSummary] | Stream[ContactSummary]: ...
 
 
 def search(
@@ -169,18 +216,21 @@ def search(
     owner: str | None = None,
     exact_total: bool = True,
     with_email: bool = False,
-) -> Page[ContactSummary]:
+    stream: bool = False,
+) -> Page[ContactSummary] | Stream[ContactSummary]:
     """Contacts matching a search query (see :mod:`tinycrm.store.search`), best matches first.
 
     A query matching thousands comes by name. With ``exact_total=False`` (search as you type) such a query is
     counted from the index alone, archived contacts included, the newest matches come first, and the page says
     the total is an estimate. A blank query lists everyone; one with no letter or digit (``🦄``, ``tag:``) raises
     ``NothingToSearch``, or, as you type, gives an empty page. ``with_email``: only contacts with an email
-    address (a mail client's address book)."""
+    address (a mail client's address book). ``limit`` None and ``stream`` (``--all``): every match from
+    ``offset`` on, in the same order, as a :class:`Stream` read as it is shown."""
     _page_args(limit, offset)
     v.line(query, "search query")
     from tinycrm.domain import query as ql
 
+    whole = limit is None and stream
     try:
         parsed = ql.parse(query or "")
         terms = fts.parse(parsed.text)
@@ -188,31 +238,24 @@ def search(
         if exact_total:
             raise
         return Page([], 0, limit, offset)  # a lone '"', 'tag:' or 'created:>20' is a query still being typed
+    options: dict[str, Any] = dict(
+        tag=tag,
+        company=company,
+        archived=archived,
+        owner=owner,
+        with_email=with_email,
+        filters=parsed.filters,
+    )
     if not terms:
-        return list_contacts(
-            db,
-            limit=limit,
-            offset=offset,
-            tag=tag,
-            company=company,
-            archived=archived,
-            owner=owner,
-            with_email=with_email,
-            filters=parsed.filters,
-        )
+        if whole:
+            return stream_contacts(db, offset=offset, **options)
+        return list_contacts(db, limit=limit, offset=offset, **options)
     match_sql, params = db.search.match(terms)
     page = "" if limit is None else " LIMIT :limit OFFSET :offset"
     params = {**params, "limit": limit, "offset": offset}
-    with db.read() as tx:
-        cond, fparams = _filters(
-            tx,
-            tag=tag,
-            company=company,
-            archived=archived,
-            owner=owner,
-            with_email=with_email,
-            filters=parsed.filters,
-        )
+
+    def read(tx: Tx) -> Any:
+        cond, fparams = _filters(tx, **options)
         params.update(fparams)
         # CROSS JOIN keeps the index match first: SQLite would otherwise run the match once per contact
         base = f"FROM ({match_sql}) m CROSS JOIN contacts c WHERE c.id = m.contact_id AND {cond}"
@@ -225,17 +268,28 @@ def search(
                 items = load_many(tx, ids, detail="summary")
                 return Page(items, matched, limit, offset, estimate=True, order="newest")
         total = tx.scalar(f"SELECT count(*) {base}", params)
-        if total > BROAD_MATCH:
-            # a word so short it matches thousands: relevance means little, and ranking every match costs
-            # more than walking the name index, so show them by name
-            ids = tx.column(
-                f"SELECT c.id FROM contacts c WHERE c.id IN (SELECT contact_id FROM ({match_sql}) m) "
-                f"AND {cond} ORDER BY c.sort_name, c.id{page}",
-                params,
-            )
-            return Page(load_many(tx, ids, detail="summary"), total, limit, offset, order="name")
-        ids = tx.column(f"SELECT c.id {base} ORDER BY m.score, c.sort_name, c.id{page}", params)
-        return Page(load_many(tx, ids, detail="summary"), total, limit, offset, order="relevance")
+        order, sql = _ordered(total, match_sql, base, cond)
+        if whole:
+            return total, _summaries(tx, sql + from_offset(offset), params)
+        ids = tx.column(sql + page, params)
+        return Page(load_many(tx, ids, detail="summary"), total, limit, offset, order=order)
+
+    if whole:
+        return streamed(db, offset, read)
+    with db.read() as tx:
+        return read(tx)  # type: ignore[no-any-return]
+
+
+def _ordered(total: int, match_sql: str, base: str, cond: str) -> tuple[str, str]:
+    """How the ``total`` matches of a search come (``relevance`` or ``name``), and the query of their ids."""
+    if total > BROAD_MATCH:
+        # a word so short it matches thousands: relevance means little, and ranking every match costs more
+        # than walking the name index, so show them by name
+        return "name", (
+            f"SELECT c.id FROM contacts c WHERE c.id IN (SELECT contact_id FROM ({match_sql}) m) "
+            f"AND {cond} ORDER BY c.sort_name, c.id"
+        )
+    return "relevance", f"SELECT c.id {base} ORDER BY m.score, c.sort_name, c.id"
 
 
 def resolve(db: Database, ref: str) -> int:

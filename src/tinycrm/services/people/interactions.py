@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Literal, cast, overload
 
 from tinycrm.domain import validation as v
 from tinycrm.domain.dates import parse_when
 from tinycrm.domain.errors import InvalidInput, NotFound
 from tinycrm.domain.people import INTERACTION_KINDS, InteractionRead, Page, Ref
+from tinycrm.domain.rows import Stream
 from tinycrm.services.common import (
     MAX_ID,
     audit,
@@ -24,7 +25,7 @@ from tinycrm.services.common import (
     user_id,
 )
 from tinycrm.store.database import Database, Tx, as_datetime
-from tinycrm.store.sql import missing_ids, page_sql, placeholders
+from tinycrm.store.sql import batches, check_page, from_offset, missing_ids, page_sql, placeholders, streamed
 
 #: how far ahead of this machine's clock an interaction may be (another machine's clock may run ahead)
 CLOCK_SKEW = timedelta(minutes=5)
@@ -220,22 +221,64 @@ def get(db: Database, interaction_id: int) -> InteractionRead:
         return _read(tx, interaction_id)
 
 
+@overload
 def timeline(
-    db: Database, contact_id: int, *, limit: int | None = 20, offset: int = 0, kind_: str | None = None
-) -> Page[InteractionRead]:
-    """A contact's interactions, newest first."""
+    db: Database,
+    contact_id: int,
+    *,
+    limit: int | None = 20,
+    offset: int = 0,
+    kind_: str | None = None,
+    stream: Literal[False] = False,
+) -> Page[InteractionRead]: ...
+
+
+@overload
+def timeline(
+    db: Database,
+    contact_id: int,
+    *,
+    limit: int | None = 20,
+    offset: int = 0,
+    kind_: str | None = None,
+    stream: bool,
+) -> Page[InteractionRead] | Stream[InteractionRead]: ...
+
+
+def timeline(
+    db: Database,
+    contact_id: int,
+    *,
+    limit: int | None = 20,
+    offset: int = 0,
+    kind_: str | None = None,
+    stream: bool = False,
+) -> Page[InteractionRead] | Stream[InteractionRead]:
+    """A contact's interactions, newest first. ``limit`` None and ``stream`` (``--all``): all of them from
+    ``offset`` on, a :class:`Stream` read as it is shown (one cursor; each batch loads its people with one
+    query)."""
+    check_page(limit, offset)
     cond = "i.id IN (SELECT interaction_id FROM interaction_contacts WHERE contact_id = :c)"
     params: dict = {"c": contact_id, "limit": limit, "offset": offset}
     if kind_:
         cond += " AND i.kind = :k"
         params["k"] = kind(kind_)
-    page = page_sql(limit)
-    with db.read() as tx:
+    order = f"{_SELECT} WHERE {cond} ORDER BY i.happened_at DESC, i.id DESC"
+
+    def read(tx: Tx) -> Any:
         if tx.scalar("SELECT id FROM contacts WHERE id = :c", {"c": contact_id}) is None:
             raise NotFound(f"no contact with id {contact_id}")
         total = tx.scalar(f"SELECT count(*) FROM interactions i WHERE {cond}", params)
-        rows = tx.all(f"{_SELECT} WHERE {cond} ORDER BY i.happened_at DESC, i.id DESC{page}", params)
-        return Page(_hydrate(tx, rows), total, limit, offset)
+        if limit is None and stream:
+            return total, (
+                i for rows in batches(tx, order + from_offset(offset), params) for i in _hydrate(tx, rows)
+            )
+        return Page(_hydrate(tx, tx.all(order + page_sql(limit), params)), total, limit, offset)
+
+    if limit is None and stream:
+        return streamed(db, offset, read)
+    with db.read() as tx:
+        return read(tx)  # type: ignore[no-any-return]
 
 
 def for_company(
