@@ -12,6 +12,8 @@ AREAS = [
     ("pipeline", "Pipeline", "app.pipeline"),
     ("agenda", "Agenda", "app.agenda"),
     ("dashboard", "Dashboard", "app.dashboard"),
+    ("tickets", "Tickets", "app.tickets"),
+    ("leads", "Leads", "app.leads"),
 ]
 
 
