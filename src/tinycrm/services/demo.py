@@ -389,7 +389,11 @@ def populate_sales(db: Database, contact_ids: list[int], *, seed: int = 7, deals
 
 
 TICKETS = [
-    ("Cannot log in since the update", "urgent", "Since this morning the login page says my password is wrong."),
+    (
+        "Cannot log in since the update",
+        "urgent",
+        "Since this morning the login page says my password is wrong.",
+    ),
     ("Invoice 2041 shows the wrong address", "normal", "Our new address is on the attached letter."),
     ("How do I export my data?", "low", "Is there a way to get everything as CSV?"),
     ("The report page is very slow", "high", "It takes a minute to open the monthly report."),

@@ -249,7 +249,7 @@ class DashboardScreen(CrmScreen):
         node = event.widget
         while node is not None and node is not self:
             if node.id in ("card-leads", "card-tickets"):
-                self.app.run_action(f"show('{node.id.removeprefix('card-')}')")
+                self.app.action_show(node.id.removeprefix("card-"))  # type: ignore[attr-defined]
                 return
             node = node.parent
 

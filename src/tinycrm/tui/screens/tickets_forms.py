@@ -51,7 +51,12 @@ class ReplyForm(FormScreen):
                 keys=("template",),
                 id="f-template",
             ),
-            Field("Message", TextArea("", id="body", classes="tall"), keys=("body",), id="f-body"),
+            Field(
+                "Message",
+                TextArea("", id="body", classes="short" if self.app.size.height < self.app.SHORT else "tall"),
+                keys=("body",),
+                id="f-body",
+            ),
             Field(
                 "Then",
                 Select(
