@@ -153,3 +153,26 @@ async def test_dashboard_cards_open_their_screens(make, desk):
         await pilot.click(card, offset=(4, 1))
         await settle(pilot)
         assert isinstance(app.screen, LeadsScreen)
+
+
+async def test_every_new_screen_at_every_size(make, desk):
+    """Tickets, a ticket and its reply form, Leads, a lead and the dashboard, each drawn at 20x10, 40x15,
+    80x24 and 200x60: nothing raises."""
+    app = make()
+    seen = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for keys in (("6",), ("enter",), ("m",), ("escape", "escape", "7"), ("enter",), ("escape", "5")):
+            await press(pilot, *keys)
+            for size in ((20, 10), (40, 15), (200, 60), (80, 24)):
+                await pilot.resize_terminal(*size)
+                await settle(pilot, 1)
+            seen.append(type(app.screen).__name__)
+    assert seen == [
+        "TicketsScreen",
+        "TicketScreen",
+        "ReplyForm",
+        "LeadsScreen",
+        "LeadScreen",
+        "DashboardScreen",
+    ]

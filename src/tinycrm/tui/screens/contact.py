@@ -455,7 +455,11 @@ class ContactScreen(CrmScreen):
         elif e.ref is not None and e.ref[0] == "ticket":
             from tinycrm.tui.screens.tickets import TicketScreen
 
-            self.app.push_screen(TicketScreen(e.ref[1]), lambda changed: self.reload() if changed else None)
+            self.app.push_screen(TicketScreen(e.ref[1]), self._ticket_closed)
+
+    def _ticket_closed(self, changed: bool | None) -> None:
+        if changed:
+            self.reload()
 
     def open_interaction(self, interaction_id: int) -> None:
         """The interaction in full (e edits it, d deletes it); the timeline reloads when it changed."""

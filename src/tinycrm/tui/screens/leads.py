@@ -4,13 +4,14 @@ and edit leads. Everything goes through :mod:`tinycrm.services.leads`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Select, Static
@@ -53,7 +54,7 @@ def age(moment: Any) -> str:
 
 def score_text(lead: Any) -> Text:
     hot = "hot" in lead.tags
-    return Text(f"{lead.score}{' ★' if hot else ''}", style="bold yellow" if hot else "", justify="right")
+    return Text(f"{lead.score:>4} {'★' if hot else ' '}", style="bold yellow" if hot else "")
 
 
 def lead_details(lead: Any) -> Group:
@@ -170,7 +171,7 @@ class LeadsScreen(CrmScreen):
     """The leads inbox, highest score first; enter opens one, c converts the highlighted one."""
 
     AREA = "leads"
-    BINDINGS = keys.bindings("leads")
+    BINDINGS: ClassVar[list[BindingType]] = [*keys.bindings("leads")]
     AUTO_FOCUS = "#leads"
     DEFAULT_CSS = """
     #lead-filters { height: 3; padding: 0 1; }
@@ -339,7 +340,7 @@ class LeadScreen(CrmScreen):
     """One lead: its details, and why it scores what it does."""
 
     AREA = "lead"
-    BINDINGS = keys.bindings("lead")
+    BINDINGS: ClassVar[list[BindingType]] = [*keys.bindings("lead")]
     AUTO_FOCUS = "#lead-page"
     DEFAULT_CSS = """
     #lead-page { padding: 0 1; }

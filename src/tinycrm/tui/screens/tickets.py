@@ -8,13 +8,14 @@ assignee are one service call each.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Select, Static
@@ -147,7 +148,7 @@ class TicketsScreen(CrmScreen):
     """The queue: open work first, each group by SLA due time; filters by status, whose and SLA."""
 
     AREA = "tickets"
-    BINDINGS = keys.bindings("tickets")
+    BINDINGS: ClassVar[list[BindingType]] = [*keys.bindings("tickets")]
     AUTO_FOCUS = "#tickets"
     DEFAULT_CSS = """
     #ticket-filters { height: 3; padding: 0 1; }
@@ -317,7 +318,7 @@ class TicketScreen(CrmScreen):
     """One ticket: its facts, SLA targets and thread; reply, note, status, priority, assignee."""
 
     AREA = "ticket"
-    BINDINGS = keys.bindings("ticket")
+    BINDINGS: ClassVar[list[BindingType]] = [*keys.bindings("ticket")]
     AUTO_FOCUS = "#ticket-thread"
     DEFAULT_CSS = """
     #ticket-head { height: auto; padding: 0 1; background: $surface; }

@@ -53,7 +53,7 @@ class ReplyForm(FormScreen):
             ),
             Field(
                 "Message",
-                TextArea("", id="body", classes="short" if self.app.size.height < self.app.SHORT else "tall"),
+                TextArea("", id="body", classes="short" if self.app.has_class("-short") else "tall"),
                 keys=("body",),
                 id="f-body",
             ),
