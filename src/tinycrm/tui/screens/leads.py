@@ -188,6 +188,7 @@ class LeadsScreen(CrmScreen):
         self.status = "open"
         self.score = "0"
         self.sort = "score"
+        self.wide = True
 
     def compose(self) -> ComposeResult:
         yield NavBar("leads", "Leads")
@@ -210,14 +211,17 @@ class LeadsScreen(CrmScreen):
 
     def _first_load(self) -> None:
         table = self.query_one(PagedTable)
-        rest = max(20, table.size.width - (7 + 12 + 8 + 8 + 7) - 2 * 8 - 1)
-        table.add_column("Score", width=7, key="score")
-        table.add_column("Name", width=rest * 4 // 10, key="name")
-        table.add_column("Company", width=rest - rest * 4 // 10, key="company")
-        table.add_column("Status", width=12, key="status")
-        table.add_column("Value", width=8, key="value")
-        table.add_column("Source", width=8, key="source")
-        table.add_column("In", width=7, key="created")
+        #: below 100 columns the source shows on the lead only, so names keep room
+        self.wide = table.size.width >= 100
+        fixed = [("Status", 12 if self.wide else 9, "status"), ("Value", 7, "value")]
+        fixed += [("Source", 8, "source")] if self.wide else []
+        fixed.append(("In", 5, "created"))
+        rest = max(20, table.size.width - 6 - sum(c[1] for c in fixed) - 2 * (len(fixed) + 4) - 1)
+        table.add_column("Score", width=6, key="score")
+        table.add_column("Name", width=rest * 55 // 100, key="name")
+        table.add_column("Company", width=rest - rest * 55 // 100, key="company")
+        for label, width, key in fixed:
+            table.add_column(label, width=width, key=key)
         self.limit = table.fitting_rows()
         self.load(0, "first")
 
@@ -255,7 +259,7 @@ class LeadsScreen(CrmScreen):
                     cell(x.company, "dim"),
                     cell(x.status, STATUS_STYLES.get(x.status, "")),
                     Text(money(x.value, x.currency, short=True), justify="right"),
-                    cell(x.source, "dim"),
+                    *([cell(x.source, "dim")] if self.wide else []),
                     cell(age(x.created_at), "dim"),
                 ],
             )
