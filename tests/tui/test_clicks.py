@@ -15,6 +15,8 @@ SCREENS = {
     "pipeline": "PipelineScreen",
     "agenda": "AgendaScreen",
     "dashboard": "DashboardScreen",
+    "tickets": "TicketsScreen",
+    "leads": "LeadsScreen",
 }
 
 

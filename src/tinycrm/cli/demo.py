@@ -28,6 +28,7 @@ def demo_cmd(
 
     if status(db).contacts == 0:
         counts = demo.populate(db, contacts_n=size)
+        demo.populate_desk(db)
         render.note(
             f"built the demo database {path}: {counts['contacts']} contacts, "
             f"{counts['interactions']} interactions, {counts.get('deals', 0)} deals, "

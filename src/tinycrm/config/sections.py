@@ -212,7 +212,7 @@ class Sales(Section):
 # --- [tui] and [keys] -----------------------------------------------------------------------------------
 
 #: the areas the app can open on (tinycrm.tui.app.AREAS; a test keeps the two equal)
-AREAS = ("contacts", "companies", "pipeline", "agenda", "dashboard")
+AREAS = ("contacts", "companies", "pipeline", "agenda", "dashboard", "tickets", "leads")
 #: the app's own themes and their short names, and Textual's built-in themes (a test keeps them current)
 THEMES = (
     *("dark", "light", "tinycrm-dark", "tinycrm-light"),

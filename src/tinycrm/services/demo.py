@@ -385,3 +385,70 @@ def populate_sales(db: Database, contact_ids: list[int], *, seed: int = 7, deals
         made_tasks += 1
     tasks.create(db, TaskInput(title="Weekly pipeline review", due=start.date().isoformat(), repeat="weekly"))
     return {"deals": made, "tasks": made_tasks + 1}
+
+
+TICKETS = [
+    (
+        "Cannot log in since the update",
+        "urgent",
+        "Since this morning the login page says my password is wrong.",
+    ),
+    ("Invoice 2041 shows the wrong address", "normal", "Our new address is on the attached letter."),
+    ("How do I export my data?", "low", "Is there a way to get everything as CSV?"),
+    ("The report page is very slow", "high", "It takes a minute to open the monthly report."),
+    ("Please cancel the extra seat", "normal", "We only need four seats from next month."),
+    ("Question about the training day", "low", "Can we move it to a Thursday?"),
+]
+LEADS = [
+    ("Nora Webb", "Brightline Studio", "CEO", "referral", "12000"),
+    ("Omar Haddad", "Kestrel Logistics", "Head of Operations", "event", "8000"),
+    ("Priya Nair", None, "Freelance Designer", "web", None),
+    ("Lukas Brandt", "Nordhafen GmbH", "CTO", "web", "20000"),
+    ("Mei Tanaka", "Sakura Foods", "Marketing Lead", "import", "3500"),
+    ("Samuel Okafor", "Greenfield Farms", "Owner", "referral", "6000"),
+]
+
+
+def populate_desk(db: Database, *, seed: int = 7) -> dict:
+    """A few support tickets (new, open with a note, pending, resolved) for the first contacts and leads
+    (new to qualified, one disqualified), through the services, so the app's Tickets and Leads screens have
+    something to show (``crm demo``, after :func:`populate`)."""
+    from tinycrm.domain import clock
+    from tinycrm.domain.leads import LeadInput
+    from tinycrm.services.leads import records
+    from tinycrm.services.support import thread, tickets
+
+    rnd = random.Random(seed + 3)
+    start = now()
+    with db.read() as tx:
+        contact_ids = tx.column("SELECT id FROM contacts ORDER BY id LIMIT 100")
+    if not contact_ids:
+        return {}
+    for i, (subject, priority, body) in enumerate(TICKETS):
+        with clock.frozen(start - timedelta(hours=rnd.randint(1, 30))):
+            t = tickets.create(
+                db, subject_=subject, contact_id=rnd.choice(contact_ids), priority_=priority, body=body
+            )
+        if i % 3 == 1:
+            thread.note(db, t.id, "Checked the account: looks like the old address is still on file.")
+            tickets.set_status(db, t.id, "open")
+        elif i == 2:
+            tickets.set_status(db, t.id, "pending")
+        elif i == 5:
+            tickets.set_status(db, t.id, "resolved")
+    for i, (name, company, title, source, value) in enumerate(LEADS):
+        email = f"{_ascii(name.split()[0]).lower()}@{_ascii(company or 'example').split()[0].lower()}.com"
+        with clock.frozen(start - timedelta(days=rnd.randint(0, 9), hours=rnd.randint(0, 8))):
+            lead = records.create(
+                db,
+                LeadInput(
+                    name=name, email=email, company=company, title=title, source=source, value=value,
+                    currency="EUR" if value else None,
+                ),
+            )  # fmt: skip
+        if i in (1, 3):
+            records.log(db, lead.id, kind="meeting", summary="Met at the stand, wants a demo")
+            records.set_status(db, lead.id, "qualified" if i == 3 else "contacted")
+        elif i == 4:
+            records.set_status(db, lead.id, "disqualified", reason="no budget this year")
+    return {"tickets": len(TICKETS), "leads": len(LEADS)}

@@ -1,4 +1,4 @@
-"""The app: areas (modes) for contacts, companies, the pipeline, the agenda and the dashboard.
+"""The app: areas (modes) for contacts, companies, the pipeline, the agenda, the dashboard, tickets and leads.
 
 :func:`make_app` builds it for ``crm``, ``crm tui``, ``crm demo``, ``crm serve`` and the tests alike.
 """
@@ -50,7 +50,7 @@ LIGHT = Theme(
     variables={"footer-key-foreground": "#B85C00", "block-cursor-text-style": "bold"},
 )
 THEMES = {"dark": DARK.name, "light": LIGHT.name}
-AREAS = ("contacts", "companies", "pipeline", "agenda", "dashboard")
+AREAS = ("contacts", "companies", "pipeline", "agenda", "dashboard", "tickets", "leads")
 
 
 def _screen(area: str) -> Any:
@@ -73,6 +73,14 @@ def _screen(area: str) -> Any:
             from tinycrm.tui.screens.agenda import AgendaScreen
 
             return AgendaScreen()
+        if area == "tickets":
+            from tinycrm.tui.screens.tickets import TicketsScreen
+
+            return TicketsScreen()
+        if area == "leads":
+            from tinycrm.tui.screens.leads import LeadsScreen
+
+            return LeadsScreen()
         from tinycrm.tui.screens.dashboard import DashboardScreen
 
         return DashboardScreen()

@@ -19,6 +19,7 @@ KIND_ICONS = {
     "deal": "◆",
     "stale": "◷",
     "birthday": "✿",
+    "ticket": "⚑",
 }
 CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 

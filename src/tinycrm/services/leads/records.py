@@ -190,11 +190,13 @@ def list_leads(
     source: str | None = None,
     owner: str | None = None,
     sort: str = "score",
+    min_score: int | None = None,
     limit: int | None = 20,
     offset: int = 0,
 ) -> Page[LeadRead]:
     """A page of leads: ``status`` one of :data:`STATUSES`, ``open`` (new, contacted, qualified) or ``all``;
-    by score (highest first) or by when they came in (newest first)."""
+    by score (highest first) or by when they came in (newest first); ``min_score``: only those scoring at
+    least that."""
     check_page(limit, offset)
     if sort not in SORTS:
         raise InvalidInput(f"--sort must be one of {', '.join(SORTS)} (got {sort!r})")
@@ -211,6 +213,9 @@ def list_leads(
         if source:
             conds.append("l.source = :source")
             params["source"] = source.strip().lower()
+        if min_score is not None:
+            conds.append("l.score >= :min_score")
+            params["min_score"] = int(min_score)
         where = " AND ".join(conds)
         total = int(tx.scalar(f"SELECT count(*) FROM leads l WHERE {where}", params))
         order = "l.score DESC, l.id DESC" if sort == "score" else "l.created_at DESC, l.id DESC"

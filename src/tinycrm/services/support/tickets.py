@@ -170,16 +170,20 @@ def list_page(
     owner: str | None = None,
     breaching: bool = False,
     contact_id: int | None = None,
+    unassigned: bool = False,
     limit: int | None = 20,
     offset: int = 0,
 ) -> Page[TicketRow]:
-    """Tickets, open work first, each group by SLA due time; paged in SQL."""
+    """Tickets, open work first, each group by SLA due time; paged in SQL. ``unassigned``: only those
+    nobody is assigned to."""
     check_page(limit, offset)
     wanted = [status(s) for s in statuses] or list(DEFAULT_STATUSES)
     wake(db)
     at = now()
     with db.read() as tx:
         cond, params = _filters(tx, wanted, owner, breaching, contact_id, at)
+        if unassigned:
+            cond += " AND t.assignee_id IS NULL"
         params.update({"limit": limit, "offset": offset})
         total = tx.scalar(f"SELECT count(*) FROM tickets t WHERE {cond}", params)
         rows = tx.all(f"{_LIST} WHERE {cond} ORDER BY t.queue, t.sla_due, t.id{page_sql(limit)}", params)

@@ -117,8 +117,26 @@ def gather(
             )
     except ImportError:  # pragma: no cover
         pass
+    tickets_of(service, contact_id, entries, counts)
     entries.sort(key=lambda e: e.at, reverse=True)
     return contact, entries, counts
+
+
+#: how many of a contact's tickets the screen lists (newest first)
+TICKETS_SHOWN = 20
+
+
+def tickets_of(service: Any, contact_id: int, entries: list[Entry], counts: dict[str, int]) -> None:
+    """The contact's support tickets, every status, as entries of their own section."""
+    from tinycrm.domain.support import STATUSES
+    from tinycrm.services.support import tickets
+
+    page = service(tickets.list_page, statuses=STATUSES, contact_id=contact_id, limit=TICKETS_SHOWN)
+    counts["tickets"] = page.total
+    for t in page.items:
+        detail = f"#{t.id} · {t.status} · {t.priority}" + (" · SLA breached" if t.breached else "")
+        style = "error" if t.breached else ""
+        entries.append(Entry(t.created_at, "ticket", t.subject, detail, style=style, ref=("ticket", t.id)))
 
 
 def details(c: ContactRead) -> Group:
@@ -265,12 +283,14 @@ class ContactScreen(CrmScreen):
         highlighted = tl.highlighted
         tl.clear_options()
         moment = clock.now()
+        tickets = [i for i, e in enumerate(self.entries) if e.kind == "ticket"]
         coming = sorted(
-            (i for i, e in enumerate(self.entries) if e.at > moment), key=lambda i: self.entries[i].at
+            (i for i, e in enumerate(self.entries) if e.at > moment and e.kind != "ticket"),
+            key=lambda i: self.entries[i].at,
         )
-        past = [i for i, e in enumerate(self.entries) if e.at <= moment]
+        past = [i for i, e in enumerate(self.entries) if e.at <= moment and e.kind != "ticket"]
         options: list[Option] = []
-        for title, indexes in (("Coming up", coming), ("History", past)):
+        for title, indexes in (("Tickets", tickets), ("Coming up", coming), ("History", past)):
             if not indexes:
                 continue
             if options:
@@ -300,6 +320,8 @@ class ContactScreen(CrmScreen):
             count(n.get("tasks", 0), "task"),
             count(n.get("deals", 0), "deal"),
         ]
+        if n.get("tickets"):
+            parts.append(count(n["tickets"], "ticket"))
         self.query_one("#timeline-title", Label).update(f"Timeline  [dim]{' · '.join(parts)}[/dim]")
 
     # --- actions ---------------------------------------------------------------------------------------
@@ -430,6 +452,14 @@ class ContactScreen(CrmScreen):
         e = self.entries[index]
         if e.ref is not None and e.ref[0] == "interaction":
             self.open_interaction(e.ref[1])
+        elif e.ref is not None and e.ref[0] == "ticket":
+            from tinycrm.tui.screens.tickets import TicketScreen
+
+            self.app.push_screen(TicketScreen(e.ref[1]), self._ticket_closed)
+
+    def _ticket_closed(self, changed: bool | None) -> None:
+        if changed:
+            self.reload()
 
     def open_interaction(self, interaction_id: int) -> None:
         """The interaction in full (e edits it, d deletes it); the timeline reloads when it changed."""

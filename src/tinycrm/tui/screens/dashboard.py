@@ -11,7 +11,7 @@ from rich.console import Group
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Label, Sparkline, Static
 
@@ -29,6 +29,10 @@ class Reports:
     pipeline: Any
     wins: Any
     activity: Any
+    #: the leads card: new ones, hot ones (at or above the threshold) and the best few open ones
+    leads: Any = None
+    #: the support card: open work, how much breaches its SLA, the most urgent few
+    tickets: Any = None
 
 
 class ReportsFetched(Message):
@@ -62,7 +66,7 @@ def forecast_chart(fc: Any, colours: dict[str, str], width: int) -> Group | Text
                 f" {money(r.weighted, cur, short=True):>8}\n",
                 style=colours["primary"] if r.weighted else "dim",
             )
-            text.append(" " * 7)
+            text.append(f"{'won':>5}  ", style="dim")
             text.append(bar(float(r.won / top), bw), style=colours["success"])
             text.append(
                 f" {money(r.won, cur, short=True):>8}\n", style=colours["success"] if r.won else "dim"
@@ -158,6 +162,7 @@ def activity_text(a: Any, colours: dict[str, str]) -> Text:
 class DashboardScreen(CrmScreen):
     AREA = "dashboard"
     BINDINGS = keys.bindings("dashboard")
+    AUTO_FOCUS = "#dashboard-scroll"
 
     def __init__(self) -> None:
         super().__init__()
@@ -165,7 +170,7 @@ class DashboardScreen(CrmScreen):
 
     def compose(self) -> ComposeResult:
         yield NavBar("dashboard")
-        with Grid(id="dashboard"):
+        with VerticalScroll(id="dashboard-scroll"), Grid(id="dashboard"):
             with Vertical(classes="card", id="card-forecast"):
                 yield Label("Forecast by month", classes="card-title")
                 yield Static("Loading…", id="forecast")
@@ -179,6 +184,12 @@ class DashboardScreen(CrmScreen):
                 yield Label("Activity per week", classes="card-title")
                 yield Sparkline([], id="activity-spark")
                 yield Static("", id="activity")
+            with Vertical(classes="card", id="card-leads"):
+                yield Label("Leads  [dim]7 opens them[/dim]", classes="card-title")
+                yield Static("Loading…", id="leads-card")
+            with Vertical(classes="card", id="card-tickets"):
+                yield Label("Support  [dim]6 opens it[/dim]", classes="card-title")
+                yield Static("Loading…", id="tickets-card")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -191,6 +202,7 @@ class DashboardScreen(CrmScreen):
     @work(thread=True, exclusive=True, group="reports")
     def reload(self) -> None:
         from tinycrm.services.sales import reports
+        from tinycrm.tui.screens import dashboard_desk as desk
 
         try:
             result = Reports(
@@ -198,6 +210,8 @@ class DashboardScreen(CrmScreen):
                 self.service(reports.pipeline_report),
                 self.service(reports.wins),
                 self.service(reports.activity, weeks=12),
+                self.service(desk.leads_summary),
+                self.service(desk.tickets_summary),
             )
         except CrmError as exc:
             self.post_message(ServiceFailed(exc, "Dashboard"))
@@ -225,6 +239,19 @@ class DashboardScreen(CrmScreen):
         self.query_one("#wins", Static).update(wins_panel(r.wins, colours, width))
         self.query_one("#activity-spark", Sparkline).data = [float(w.total) for w in r.activity.weeks]
         self.query_one("#activity", Static).update(activity_text(r.activity, colours))
+        from tinycrm.tui.screens.dashboard_desk import leads_text, tickets_text
+
+        self.query_one("#leads-card", Static).update(leads_text(r.leads, colours))
+        self.query_one("#tickets-card", Static).update(tickets_text(r.tickets, colours))
+
+    def on_click(self, event: Any) -> None:
+        """A click on the leads or the support card opens that screen."""
+        node = event.widget
+        while node is not None and node is not self:
+            if node.id in ("card-leads", "card-tickets"):
+                self.app.action_show(node.id.removeprefix("card-"))  # type: ignore[attr-defined]
+                return
+            node = node.parent
 
     def action_refresh(self) -> None:
         self.reload()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, Static
@@ -12,6 +14,8 @@ AREAS = [
     ("pipeline", "Pipeline", "app.pipeline"),
     ("agenda", "Agenda", "app.agenda"),
     ("dashboard", "Dashboard", "app.dashboard"),
+    ("tickets", "Tickets", "app.tickets"),
+    ("leads", "Leads", "app.leads"),
 ]
 
 
@@ -44,6 +48,12 @@ class NavBar(Horizontal):
             key = current_keys(keymap, BY_ID[binding_id]).split(",")[0]
             yield NavTab(area, label, key, current=area == self.current)
         yield Label(self.crumb, id="crumb")
+
+    #: below this width the tabs close up and the brand steps aside, so every tab stays on screen (80x24)
+    NARROW = 100
+
+    def on_resize(self, event: Any) -> None:
+        self.set_class(event.size.width < self.NARROW, "-narrow")
 
     def set_crumb(self, text: str) -> None:
         self.crumb = text
