@@ -180,3 +180,25 @@ def test_the_local_zone_is_resolved_once_per_value_of_tz(monkeypatch):
     assert clock.local_tz() is zone and zone.key == "Europe/Berlin"
     monkeypatch.setenv("TZ", "Asia/Tokyo")
     assert clock.local_tz().key == "Asia/Tokyo", "a new TZ is honoured"
+
+
+def test_stale_pages_are_slices_of_the_whole_list(db, clock):
+    """A page of the stay-in-touch list is sorted from a few rows per cadence (read from the index up to the
+    page's last row): every page must still be the slice of the whole list, ties of one moment included."""
+    import random
+
+    rng = random.Random(5)
+    names = ["Ada", "Bob", "Cyd", "Dee", "Eve"]
+    for i in range(45):
+        day = 1 + rng.randrange(20)
+        hour = rng.choice([8, 8, 8, 13])  # many contacts added at one moment: ties broken by name, then id
+        clock(f"2026-01-{day:02d}T{hour:02d}:00:00+00:00")
+        contacts.create(db, ContactInput(f"{rng.choice(names)} {i % 4}", cadence_days=rng.choice([3, 7, 12])))
+    clock("2026-02-10T09:00:00+00:00")
+    whole = [s.id for s in due.stale_contacts(db, limit=None).items]
+    assert len(whole) == 45
+    for size in (1, 4, 20):
+        for offset in range(0, 48, 3):
+            page = due.stale_contacts(db, limit=size, offset=offset)
+            assert [s.id for s in page.items] == whole[offset : offset + size], (size, offset)
+            assert page.total == 45

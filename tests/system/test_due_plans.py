@@ -84,10 +84,17 @@ def test_stay_in_touch_reads_one_range_per_cadence(filled):
     w = _window()
     with filled.read() as tx:
         assert due.cadences(tx) == [7, 30]
-        union, params = due._stale_union(tx, None, w.tomorrow_start, None)
-    text = plan(filled, f"SELECT count(*) FROM ({union}) s", params)
-    uses(text, "ix_contacts_touch", filled)
-    assert text.count("ix_contacts_touch") >= 2, "a range for each cadence"
+        arms = due._stale_arms(tx, None, w.tomorrow_start, None)
+    assert len(arms) == 2, "a range for each cadence"
+    for cond, params in arms:
+        uses(
+            plan(filled, f"SELECT count(*) FROM contacts c WHERE {cond}", params), "ix_contacts_touch", filled
+        )
+        # the bound of a page: the n-th contact of the cadence, in the index's own order (no sort)
+        nth = f"SELECT {due.TOUCHED_AT} FROM contacts c WHERE {cond} ORDER BY {due.TOUCHED_AT} LIMIT 1 OFFSET 19"
+        text = plan(filled, nth, params)
+        uses(text, "ix_contacts_touch", filled)
+        assert "TEMP B-TREE" not in text and "Sort" not in text, text
     skip = (
         "WITH RECURSIVE k(days) AS (SELECT min(cadence_days) FROM contacts WHERE cadence_days > 0 AND NOT archived "
         "UNION ALL SELECT (SELECT min(c.cadence_days) FROM contacts c WHERE c.cadence_days > k.days AND NOT "

@@ -13,7 +13,7 @@ from tinycrm.services.common import MAX_ID, owner_filter, sort_key
 from tinycrm.services.people.contact_loader import CHUNK, load_many
 from tinycrm.store import search as fts
 from tinycrm.store.database import Database, Tx
-from tinycrm.store.sql import column_batches, escape_like, from_offset, streamed
+from tinycrm.store.sql import column_batches, escape_like, from_offset, page_ids, streamed
 
 #: above this many matches, search results come by name rather than by relevance
 BROAD_MATCH = 2000
@@ -105,7 +105,6 @@ def list_contacts(
     if sort not in SORTS:
         raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
     join = " LEFT JOIN companies co ON co.id = c.company_id" if sort == "company" else ""
-    page = "" if limit is None else " LIMIT :limit OFFSET :offset"
     with db.read() as tx:
         cond, params = _filters(
             tx,
@@ -118,10 +117,8 @@ def list_contacts(
             filters=filters,
         )
         total = tx.scalar(f"SELECT count(*) FROM contacts c WHERE {cond}", params)
-        ids = tx.column(
-            f"SELECT c.id FROM contacts c{join} WHERE {cond} ORDER BY {SORTS[sort]}{page}",
-            {**params, "limit": limit, "offset": offset},
-        )
+        select = f"SELECT c.id FROM contacts c{join} WHERE {cond}"
+        ids = page_ids(tx, select, SORTS[sort], params, total=total, limit=limit, offset=offset)
         return Page(load_many(tx, ids, detail="summary"), total, limit, offset)
 
 
