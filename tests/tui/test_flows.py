@@ -225,6 +225,29 @@ async def test_pages_come_from_the_database(make):
         assert table.offset_ == len(first)  # down on the last row fetched the next page
 
 
+async def test_vi_keys_move_through_the_pages(make):
+    from tinycrm.tui.widgets.paged_table import PagedTable
+
+    app = make()
+    async with app.run_test(size=(100, 14)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(PagedTable)
+        table.focus()
+        size = len(table.keys)
+        await press(pilot, "j")
+        assert table.cursor_row == 1 and table.offset_ == 0
+        await press(pilot, "k")
+        assert table.cursor_row == 0
+        await press(pilot, "G")  # the last row of the whole list, on the last page
+        assert table.offset_ > 0 and table.current_key == table.keys[-1]
+        assert table.offset_ + len(table.keys) == table.total == 9
+        await press(pilot, "g")
+        assert table.offset_ == 0 and table.cursor_row == 0
+        for _ in range(size):
+            await press(pilot, "j")
+        assert table.offset_ == size  # j past the last row fetched the next page
+
+
 async def test_sort_and_filter_by_company(make):
     from textual.widgets import Select
 

@@ -318,6 +318,10 @@ KEYS: list[Key] = [
     Key("list.previous_page", "pageup", "page('previous')", "Previous page", show=False),
     Key("list.first_page", "ctrl+home", "page('first')", "First page", show=False),
     Key("list.last_page", "ctrl+end", "page('last')", "Last page", show=False),
+    Key("list.down", "j", "cursor_down", "Down", show=False),
+    Key("list.up", "k", "cursor_up", "Up", show=False),
+    Key("list.first", "g", "page('first')", "First row", show=False),
+    Key("list.last", "G", "page('last')", "Last row", show=False),
     # forms and dialogs
     Key("form.save", "ctrl+s", "save", "Save"),
     Key("form.cancel", "escape", "cancel", "Cancel"),
