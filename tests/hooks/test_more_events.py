@@ -79,3 +79,22 @@ def test_leads_tell_when_added_and_converted(db):
     convert.convert(db, lead.id, no_deal=True)
     got = [(t, i, p["status"]) for t, k, i, p in all_events(db) if k == "lead"]
     assert got == [("lead.created", lead.id, "new"), ("lead.converted", lead.id, "converted")]
+
+
+def test_a_conversion_tells_of_the_contact_and_the_deal_it_made(db):
+    lead = records.create(
+        db, LeadInput(name="Dorothy Vaughan", email="dv@example.com", value="900", currency="EUR")
+    )
+    done = convert.convert(db, lead.id)
+    got = [(t, k, i) for t, k, i, _ in all_events(db)]
+    assert got[-3:] == [
+        ("contact.created", "contact", done.contact_id),
+        ("deal.created", "deal", done.deal_id),
+        ("lead.converted", "lead", lead.id),
+    ]
+    again = records.create(db, LeadInput(name="Dorothy Vaughan", email="dv@example.com"))
+    before = len(all_events(db))
+    convert.convert(
+        db, again.id, no_deal=True
+    )  # the same email: the contact is reused, nothing new to tell of
+    assert [t for t, *_ in all_events(db)[before:]] == ["lead.converted"]

@@ -156,6 +156,12 @@ def convert(
             },
         )
         from tinycrm.services.hooks import outbox
+        from tinycrm.services.people import contact_loader
+        from tinycrm.services.sales import deal_reads
 
+        if not reused:  # a receiver told of new contacts and deals hears of these as of any other
+            outbox.emit(tx, "contact.created", "contact", contact_id, contact_loader.read_in(tx, contact_id))
+        if deal_id is not None:
+            outbox.emit(tx, "deal.created", "deal", deal_id, deal_reads.read_in(tx, deal_id))
         outbox.emit(tx, "lead.converted", "lead", lead_id, read_in(tx, lead_id))
         return Converted(lead_id, contact_id, reused, company_id, deal_id, *moved)
