@@ -155,13 +155,19 @@ def convert(
                 "deal_id": (None, deal_id),
             },
         )
-        from tinycrm.services.hooks import outbox
-        from tinycrm.services.people import contact_loader
-        from tinycrm.services.sales import deal_reads
-
-        if not reused:  # a receiver told of new contacts and deals hears of these as of any other
-            outbox.emit(tx, "contact.created", "contact", contact_id, contact_loader.read_in(tx, contact_id))
-        if deal_id is not None:
-            outbox.emit(tx, "deal.created", "deal", deal_id, deal_reads.read_in(tx, deal_id))
-        outbox.emit(tx, "lead.converted", "lead", lead_id, read_in(tx, lead_id))
+        _announce(tx, lead_id, None if reused else contact_id, deal_id)
         return Converted(lead_id, contact_id, reused, company_id, deal_id, *moved)
+
+
+def _announce(tx: Tx, lead_id: int, new_contact: int | None, deal_id: int | None) -> None:
+    """The events of a conversion, in its transaction: the contact it made (not one it reused) and the deal, as
+    adding them any other way tells them, then the lead itself."""
+    from tinycrm.services.hooks import outbox
+    from tinycrm.services.people import contact_loader
+    from tinycrm.services.sales import deal_reads
+
+    if new_contact is not None:
+        outbox.emit(tx, "contact.created", "contact", new_contact, contact_loader.read_in(tx, new_contact))
+    if deal_id is not None:
+        outbox.emit(tx, "deal.created", "deal", deal_id, deal_reads.read_in(tx, deal_id))
+    outbox.emit(tx, "lead.converted", "lead", lead_id, read_in(tx, lead_id))
