@@ -20,17 +20,24 @@ def _subtitle(ticket: Any) -> str:
     return f"#{ticket.id} {escape(ticket.subject)}"
 
 
-class ReplyForm(FormScreen):
+class TicketForm(FormScreen):
+    """A form about one ticket, which its subtitle names."""
+
+    def __init__(self, ticket: Any) -> None:
+        super().__init__()
+        self.ticket = ticket
+
+    def subtitle(self) -> str:
+        return _subtitle(self.ticket)
+
+
+class ReplyForm(TicketForm):
     """A reply by mail to the ticket's contact, sent like ``crm ticket reply``: choosing a template puts its
     text in the editor, to send as it is or changed."""
 
     TITLE_TEXT = "Reply"
     SAVE_LABEL = "Send"
     AUTO_FOCUS = "#body"
-
-    def __init__(self, ticket: Any) -> None:
-        super().__init__()
-        self.ticket = ticket
 
     def subtitle(self) -> str:
         to = self.ticket.contact_email or (self.ticket.contact.name if self.ticket.contact else "")
@@ -109,19 +116,12 @@ class ReplyForm(FormScreen):
         return result.ticket
 
 
-class NoteForm(FormScreen):
+class NoteForm(TicketForm):
     """An internal note: on the thread, never sent."""
 
     TITLE_TEXT = "Internal note"
     SAVE_LABEL = "Add"
     AUTO_FOCUS = "#note"
-
-    def __init__(self, ticket: Any) -> None:
-        super().__init__()
-        self.ticket = ticket
-
-    def subtitle(self) -> str:
-        return _subtitle(self.ticket)
 
     def fields(self) -> list[Field]:
         return [
@@ -141,15 +141,11 @@ class NoteForm(FormScreen):
         return self.service(thread.note, self.ticket.id, values["note"])
 
 
-class StatusForm(FormScreen):
+class StatusForm(TicketForm):
     """Open, pending (until a date, then open again), resolved or closed."""
 
     TITLE_TEXT = "Status"
     AUTO_FOCUS = "#status"
-
-    def __init__(self, ticket: Any) -> None:
-        super().__init__()
-        self.ticket = ticket
 
     def subtitle(self) -> str:
         return f"{_subtitle(self.ticket)} · now {self.ticket.status}"
@@ -191,18 +187,11 @@ class StatusForm(FormScreen):
         return self.service(tickets.set_status, self.ticket.id, values["status"], until=until)
 
 
-class PriorityForm(FormScreen):
+class PriorityForm(TicketForm):
     """Low, normal, high or urgent: the SLA targets follow."""
 
     TITLE_TEXT = "Priority"
     AUTO_FOCUS = "#priority"
-
-    def __init__(self, ticket: Any) -> None:
-        super().__init__()
-        self.ticket = ticket
-
-    def subtitle(self) -> str:
-        return _subtitle(self.ticket)
 
     def fields(self) -> list[Field]:
         from tinycrm.domain.support import PRIORITIES
@@ -232,18 +221,11 @@ class PriorityForm(FormScreen):
         return self.service(tickets.set_priority, self.ticket.id, values["priority"])
 
 
-class AssignForm(FormScreen):
+class AssignForm(TicketForm):
     """Who works on the ticket: a user's name, or nobody."""
 
     TITLE_TEXT = "Assign"
     AUTO_FOCUS = "#user"
-
-    def __init__(self, ticket: Any) -> None:
-        super().__init__()
-        self.ticket = ticket
-
-    def subtitle(self) -> str:
-        return _subtitle(self.ticket)
 
     def fields(self) -> list[Field]:
         return [
