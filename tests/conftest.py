@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_testkit import Cli, drop_template, pg_database
+from crm_testkit import Cli, drop_template, migrated_sqlite, pg_database
 
 
 def pytest_sessionfinish(session, exitstatus):  # noqa: ANN001
@@ -81,7 +81,7 @@ def db(store_url: str):
     """An opened, migrated database on each store."""
     from tinycrm.store.database import open_db
 
-    database = open_db(store_url)
+    database = open_db(migrated_sqlite(store_url) if store_url.startswith("sqlite") else store_url)
     yield database
     database.close()
 
@@ -90,6 +90,8 @@ def _created(url: str) -> str:
     """The URL of a database that exists, with the current schema (a PostgreSQL one already does)."""
     from tinycrm.store.database import open_db
 
+    if url.startswith("sqlite"):
+        return migrated_sqlite(url)
     open_db(url).close()
     return url
 
