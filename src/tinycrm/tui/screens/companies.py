@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static
+from textual.widgets import DataTable, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tinycrm.domain.errors import CrmError
@@ -20,6 +20,7 @@ from tinycrm.domain.people import CompanyRead
 from tinycrm.tui import keys
 from tinycrm.tui.format import KIND_ICONS, count, money, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
+from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 from tinycrm.tui.widgets.paged_table import PagedTable
 
@@ -33,12 +34,14 @@ class CompanyView:
 
 
 class CompaniesFetched(Message):
-    def __init__(self, page: Any, offset: int, limit: int, cursor: Any) -> None:
+    def __init__(self, page: Any, offset: int, limit: int, cursor: Any, preview: Any = None) -> None:
         super().__init__()
         self.page = page
         self.offset = offset
         self.limit = limit
         self.cursor = cursor
+        #: the first company's view, read with the first page (no second round trip, no debounce)
+        self.preview = preview
 
 
 class CompanyFetched(Message):
@@ -166,7 +169,7 @@ class CompaniesScreen(CrmScreen):
                 yield Static("", id="status", classes="status-line")
             with VerticalScroll(id="company-preview"):
                 yield CompanyPanel(id="preview")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -184,21 +187,22 @@ class CompaniesScreen(CrmScreen):
         table.add_column("People", width=6, key="people")
         table.add_column("Tags", width=max(6, width * 2 // 10), key="tags")
         self.limit = table.fitting_rows()
-        self.load(0, "first")
+        self.load(0, "first", preview=True)
 
     @work(thread=True, exclusive=True, group="companies")
-    def load(self, offset: int, cursor: Any = None) -> None:
+    def load(self, offset: int, cursor: Any = None, *, preview: bool = False) -> None:
         from tinycrm.services.people import companies
 
         try:
             page = self.service(
                 companies.list_companies, limit=self.limit, offset=offset, query=self.query_text or None
             )
+            view = gather(self.service, page.items[0].id) if preview and page.items else None
         except CrmError as exc:
             self.post_message(ServiceFailed(exc, "Companies"))
             return
         if not self.cancelled():
-            self.post_message(CompaniesFetched(page, offset, self.limit, cursor))
+            self.post_message(CompaniesFetched(page, offset, self.limit, cursor, view))
 
     def on_companies_fetched(self, message: CompaniesFetched) -> None:
         table = self.query_one(PagedTable)
@@ -226,6 +230,10 @@ class CompaniesScreen(CrmScreen):
         else:
             text = "No companies yet: press [b]n[/b] to add one (they also appear when a contact names one)."
         self.query_one("#status", Static).update(text)
+        view = message.preview
+        if view is not None and view.company.id == table.current_key:
+            self.previewed = view.company.id
+            self.query_one(CompanyPanel).show(view)
         self._schedule_preview()
 
     @on(PagedTable.PageRequested)
@@ -342,7 +350,7 @@ class CompanyScreen(CrmScreen):
         yield NavBar("companies", "Companies ›")
         with VerticalScroll(id="company-page"):
             yield CompanyPanel(id="company")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         self.reload()

@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from tinycrm.domain.errors import CrmError
 from tinycrm.store import pool
@@ -30,6 +30,7 @@ from tinycrm.tui import keys
 from tinycrm.tui.format import escape
 from tinycrm.tui.screens.base import CrmModal, ServiceFailed
 from tinycrm.tui.widgets.fields import Field
+from tinycrm.tui.widgets.footer import CrmFooter
 
 
 def when_preview(text: str, *, what: str = "when", empty: str = "now") -> str:
@@ -108,7 +109,7 @@ class FormScreen(CrmModal):
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.SAVE_LABEL}  ^s", variant="primary", id="save")
                 yield Button("Cancel  esc", id="cancel")
-        yield Footer()
+        yield CrmFooter()
 
     def action_move_focus(self, step: int) -> None:
         self.focus_next() if step > 0 else self.focus_previous()

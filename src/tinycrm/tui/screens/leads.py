@@ -14,13 +14,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Label, Select, Static
+from textual.widgets import DataTable, Label, Select, Static
 
 from tinycrm.domain.errors import CrmError
 from tinycrm.tui import keys
 from tinycrm.tui.format import ago, count, escape, money, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
 from tinycrm.tui.screens.tickets import cycle
+from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 from tinycrm.tui.widgets.paged_table import PagedTable
 
@@ -199,7 +200,7 @@ class LeadsScreen(CrmScreen):
             yield Select(SORT_CHOICES, value="score", allow_blank=False, id="lead-sort")
         yield PagedTable(id="leads")
         yield Static("", id="status", classes="status-line")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -365,7 +366,7 @@ class LeadScreen(CrmScreen):
             yield Static("Why this score", id="lead-score-title")
             yield Static("", id="lead-score")
             yield Static("", id="lead-converted")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -18,13 +18,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Label, Select, Static
+from textual.widgets import DataTable, Label, Select, Static
 
 from tinycrm.domain import clock
 from tinycrm.domain.errors import CrmError
 from tinycrm.tui import keys
 from tinycrm.tui.format import count, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
+from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 from tinycrm.tui.widgets.paged_table import PagedTable
 
@@ -176,7 +177,7 @@ class TicketsScreen(CrmScreen):
             yield Select(SLA_CHOICES, value="any", allow_blank=False, id="ticket-sla")
         yield PagedTable(id="tickets")
         yield Static("", id="status", classes="status-line")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -340,7 +341,7 @@ class TicketScreen(CrmScreen):
             yield Static("Loading…", id="ticket-facts")
         with VerticalScroll(id="ticket-thread"):
             yield Static("", id="thread")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
