@@ -95,7 +95,7 @@ async def key_to_paint(
     key: str,
     ready,
     quiet: float = 0.15,
-    timeout: float = 10.0,
+    timeout: float = 30.0,
     cpu: list | None = None,
     loads: bool = False,
 ) -> float:
