@@ -181,16 +181,15 @@ class FormScreen(CrmModal):
         self.waiting = True
         self.query_one("#save", Button).label = "Waiting…"
         self.query_one("#cancel", Button).disabled = False
+        # one line, so that Save and Cancel stay in view
         self.query_one("#form-error", Static).update(
-            f"Waiting for the database… ({int(message.seconds)} s): another program is writing to it. "
-            "[b]Cancel[/b] (esc) gives up and keeps what you typed."
+            f"Waiting for the database… ({int(message.seconds)} s) · esc gives up, keeps your input"
         )
 
     def on_form_screen_gave_up(self, message: GaveUp) -> None:
         self.busy(False)
         self.query_one("#form-error", Static).update(
-            "Not saved: the database is locked by another program. Nothing was changed; save again when "
-            "it is free."
+            "Not saved: another program holds the database. Save again later."
         )
 
     def on_form_screen_saved(self, message: Saved) -> None:
