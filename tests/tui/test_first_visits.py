@@ -86,3 +86,31 @@ async def test_each_dashboard_card_is_drawn_as_its_report_comes_in(make, monkeyp
         for card in ("#forecast", "#pipeline-chart", "#wins", "#leads-card", "#tickets-card"):
             assert "Loading" not in str(screen.query_one(card, Static).render())
         assert any("activity report" in n.message for n in app._notifications)
+
+
+async def test_a_prefetched_answer_is_handed_out_once_and_only_while_fresh(make, monkeypatch):
+    from tinycrm.services.people import contacts
+    from tinycrm.tui.screens.base import CrmScreen, Prefetched
+
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CrmScreen)
+        reads: list[int] = []
+
+        def tags(db):
+            reads.append(1)
+            return contacts.list_tags(db)
+
+        screen.prefetch(tags)
+        first = screen.service(tags)  # the prefetched answer
+        assert len(reads) == 1
+        assert screen.service(tags) == first  # a second call reads again
+        assert len(reads) == 2
+        monkeypatch.setattr(Prefetched, "FRESH_S", 0.0)
+        screen.prefetch(tags)
+        await pilot.pause(0.2)
+        screen.service(tags)  # stale: read again, the old answer dropped
+        assert len(reads) == 4
+        assert screen.__dict__["_prefetched"] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -60,6 +61,7 @@ class Prefetched:
         self, db: Any, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
         self.call = (fn, args, kwargs)
+        self.finished = time.monotonic()
         self.done = threading.Event()
         self.value: Any = None
         self.error: BaseException | None = None
@@ -72,7 +74,14 @@ class Prefetched:
         except BaseException as exc:  # noqa: BLE001 - handed to the worker that asks for it
             self.error = exc
         finally:
+            self.finished = time.monotonic()
             self.done.set()
+
+    #: an answer in for longer than this is not handed out (the first load never came for it): read again
+    FRESH_S = 10.0
+
+    def fresh(self) -> bool:
+        return not self.done.is_set() or time.monotonic() - self.finished < self.FRESH_S
 
     def result(self) -> Any:
         self.done.wait()
@@ -105,6 +114,8 @@ class CrmScreen(ServiceMixin, Screen):
             found = next((p for p in waiting if p.call == (fn, args, kwargs)), None)
             if found is not None:
                 waiting.remove(found)
+                if not found.fresh():
+                    found = None
         if found is not None:
             return found.result()
         return super().service(fn, *args, **kwargs)
