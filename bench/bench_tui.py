@@ -7,14 +7,18 @@
 Measures, each in a fresh process (as a user starting ``crm`` would):
 
 - first paint: from the moment the process is started to the first page of contacts on screen (target <= 1 s);
-- peak memory of that process (max RSS, target <= 150 MB);
+- peak memory of that process after it has visited every area (max RSS, target <= 120 MB);
 - the cursor: ``down`` within the first page, ``down`` on its last row (the next page), ``ctrl+end`` (the last
-  page) and ``ctrl+home`` (the first), from the key press to the list showing it;
+  page) and ``ctrl+home`` (the first), from the key reaching the app to the frame that shows it;
 - search as you type: from a key press in the search box to the list showing the matches of the new text
   (target <= 50 ms), for each letter of a few queries;
-- the first visit of the agenda, the pipeline, the companies and the dashboard: from the key to the data on
-  screen (target <= 300 ms). ``--scale`` runs on bench/scale.py's 100k database (100k contacts, deals and
+- the first visit of every other area (agenda, pipeline, companies, dashboard, tickets, leads): from the key
+  reaching the app to the last frame it draws before it is quiet with its data on screen (target <= 300 ms). ``--scale`` runs on bench/scale.py's 100k database (100k contacts, deals and
   tasks, 1M interactions), where the agenda has tens of thousands of due items.
+
+The cursor keys and the visits are timed from frames, not with ``pilot.press``/``pilot.pause``: those sleep
+at least 40 and 20 ms whatever the app does (Textual's ``wait_for_idle``), which once made a row move look
+like 88 ms. The app draws what it would send a terminal; the bench stamps each frame (:class:`Paints`).
 
 The generated database is cached under bench/data/ (git-ignored).
 """
@@ -35,7 +39,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 QUERIES = ["ada", "lovelace", "müller", "tag:vip"]
-TARGETS = {"first_paint_s": 1.0, "peak_rss_mb": 150.0, "keystroke_ms": 50.0, "first_visit_ms": 300.0}
+TARGETS = {"first_paint_s": 1.0, "peak_rss_mb": 120.0, "keystroke_ms": 50.0, "first_visit_ms": 300.0}
 
 
 def build(path: Path, n: int) -> None:
@@ -53,6 +57,75 @@ def build(path: Path, n: int) -> None:
     print(f"built {path.name}: {counts} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
+class Paints:
+    """Stamps every frame the app computes (headless, the frame is composed and then dropped, as a terminal
+    would be sent it)."""
+
+    def __init__(self, app) -> None:
+        self.times: list[float] = []
+        #: the process's CPU time (all threads) at each frame: on a busy machine, what the app itself spent
+        self.cpu: list[float] = []
+        #: the UI thread's own CPU time at each frame (no worker's, less of the other processes' noise)
+        self.ui: list[float] = []
+        #: how many workers the app has started: a visit is over once the ones it started have finished
+        self.workers = 0
+        original = app._display
+        manager = app.workers
+        original_add = manager.add_worker
+
+        def add_worker(worker, start: bool = True, exclusive: bool = True) -> None:
+            self.workers += 1
+            original_add(worker, start=start, exclusive=exclusive)
+
+        manager.add_worker = add_worker
+
+        def display(screen, renderable) -> None:
+            original(screen, renderable)
+            if renderable is not None:
+                self.times.append(time.perf_counter())
+                self.cpu.append(time.process_time())
+                self.ui.append(time.thread_time())
+
+        app._display = display
+
+
+async def key_to_paint(
+    app,
+    paints: Paints,
+    key: str,
+    ready,
+    quiet: float = 0.15,
+    timeout: float = 30.0,
+    cpu: list | None = None,
+    loads: bool = False,
+) -> float:
+    """Ms from the key reaching the app to the last frame it drew before it went quiet (no worker running,
+    ``ready()`` true, no new frame for ``quiet`` s): what a user waits for, without Pilot's own pauses (a
+    ``pilot.press`` sleeps at least 40 ms, ``pilot.pause`` 20 ms more, whatever the app does). ``cpu`` gets
+    the CPU time the process spent meanwhile, then the UI thread's; with ``loads``, the key must start at least
+    one worker (the screen reads its data) and the time runs until that is done and drawn."""
+    from textual import events
+
+    began, cpu_began, ui_began = time.perf_counter(), time.process_time(), time.thread_time()
+    workers = paints.workers
+    app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
+    while time.perf_counter() - began < timeout:
+        await asyncio.sleep(0.002)
+        if any(not w.is_finished for w in app.workers) or not ready():
+            continue
+        if not (app._message_queue.empty() and app.screen._message_queue.empty()):
+            continue
+        if loads and paints.workers == workers:
+            continue
+        last = paints.times[-1] if paints.times else began
+        if last >= began and time.perf_counter() - last >= quiet:
+            if cpu is not None:
+                cpu.append((paints.cpu[-1] - cpu_began) * 1000)
+                cpu.append((paints.ui[-1] - ui_began) * 1000)
+            return (last - began) * 1000
+    return timeout * 1000
+
+
 async def child(url: str, t0: float) -> dict:
     """Runs in the measured process: start the app, wait for the first page, type the queries."""
     from tinycrm.tui.app import make_app
@@ -62,6 +135,7 @@ async def child(url: str, t0: float) -> dict:
     async with app.run_test(size=(120, 40)) as pilot:
         from tinycrm.tui.screens.contacts import ContactsScreen
 
+        paints = Paints(app)
         screen = None
         while True:
             screen = app.screen
@@ -71,7 +145,7 @@ async def child(url: str, t0: float) -> dict:
         await pilot.pause()
         result["first_paint_s"] = time.time() - t0
         result["total"] = screen.shown.total
-        result["cursor_ms"] = await _cursor_keys(pilot, screen)
+        result["cursor_ms"] = await _cursor_keys(pilot, screen, paints)
         latencies: list[float] = []
         services: list[float] = []
         shown_at: list[float] = []
@@ -112,19 +186,40 @@ async def child(url: str, t0: float) -> dict:
         result["search_service_ms_median"] = statistics.median(services) if services else 0
         contacts.search = original_search
         await pilot.press("escape", "escape")  # clear the search, back to the list
+        await _settled(pilot)
         result["first_visit_ms"] = {}
-        for key, area in (("4", "agenda"), ("3", "pipeline"), ("2", "companies"), ("5", "dashboard")):
-            started = time.perf_counter()
-            await pilot.press(key)
-            await _settled(pilot)
-            result["first_visit_ms"][area] = (time.perf_counter() - started) * 1000
+        result["first_visit_cpu_ms"] = {}
+        result["first_visit_ui_ms"] = {}
+        for key, area in AREAS:
+            cpu: list[float] = []
+            result["first_visit_ms"][area] = await key_to_paint(
+                app,
+                paints,
+                key,
+                lambda area=area: getattr(app.screen, "AREA", "") == area,
+                cpu=cpu,
+                loads=True,
+            )
+            result["first_visit_cpu_ms"][area] = cpu[0] if cpu else 0.0
+            result["first_visit_ui_ms"][area] = cpu[1] if cpu else 0.0
     import resource
 
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
 
-async def _cursor_keys(pilot, screen) -> dict:
+#: the areas visited after the contact list, in this order, with their keys
+AREAS = [
+    ("4", "agenda"),
+    ("3", "pipeline"),
+    ("2", "companies"),
+    ("5", "dashboard"),
+    ("6", "tickets"),
+    ("7", "leads"),
+]
+
+
+async def _cursor_keys(pilot, screen, paints: Paints) -> dict:
     """Key to screen for the cursor in the contact list: ``down`` within the page (median of the rows of the
     first page), ``down`` on its last row (the next page is read), then ``ctrl+end`` (the last page) and
     ``ctrl+home`` (back to the first)."""
@@ -132,22 +227,17 @@ async def _cursor_keys(pilot, screen) -> dict:
 
     table = screen.query_one(PagedTable)
     table.focus()
-    await pilot.pause()
+    await _settled(pilot)
+
+    def listed() -> bool:
+        return not screen.inflight and screen.pending is None and screen.shown is not None
+
     within: list[float] = []
     for _ in range(len(table.keys) - 1):
-        started = time.perf_counter()
-        await pilot.press("down")
-        await _shown(pilot, screen)
-        within.append((time.perf_counter() - started) * 1000)
+        within.append(await key_to_paint(pilot.app, paints, "down", listed, quiet=0.05))
     out = {"down": statistics.median(within) if within else 0.0}
     for name, key in (("down, next page", "down"), ("last page", "ctrl+end"), ("first page", "ctrl+home")):
-        before = screen.shown
-        started = time.perf_counter()
-        await pilot.press(key)
-        while screen.shown is before:
-            await asyncio.sleep(0.0005)
-        await _shown(pilot, screen)
-        out[name] = (time.perf_counter() - started) * 1000
+        out[name] = await key_to_paint(pilot.app, paints, key, listed, quiet=0.05)
     return out
 
 
@@ -230,7 +320,8 @@ def main() -> None:
     if out.returncode:
         sys.exit(out.stderr)
     r = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"contacts:            {r['total']:,}")
+    load = os.getloadavg()[0]
+    print(f"contacts:            {r['total']:,}   (load average {load:.1f} on {os.cpu_count()} cores)")
     rows = [
         (
             "first paint",
@@ -242,7 +333,7 @@ def main() -> None:
             "peak memory",
             f"{r['peak_rss_mb']:.0f} MB",
             r["peak_rss_mb"] <= TARGETS["peak_rss_mb"],
-            "<= 150 MB",
+            "<= 120 MB",
         ),
         (
             "keystroke → list",
@@ -255,7 +346,9 @@ def main() -> None:
     for key, ms in r["cursor_ms"].items():
         rows.append((f"key {key}", f"{ms:.0f} ms", ms <= TARGETS["keystroke_ms"], "<= 50 ms"))
     for area, ms in r["first_visit_ms"].items():
-        rows.append((f"first visit: {area}", f"{ms:.0f} ms", ms <= TARGETS["first_visit_ms"], "<= 300 ms"))
+        cpu, ui = r["first_visit_cpu_ms"][area], r["first_visit_ui_ms"][area]
+        value = f"{ms:.0f} ms (CPU {cpu:.0f} ms, UI thread {ui:.0f} ms)"
+        rows.append((f"first visit: {area}", value, ms <= TARGETS["first_visit_ms"], "<= 300 ms"))
     for name, value, ok, target in rows:
         print(f"{name + ':':<20} {value:<55} {'ok' if ok else 'MISSED'} (target {target})")
     print(f"{'of which the search service:':<20} median {r['search_service_ms_median']:.0f} ms")

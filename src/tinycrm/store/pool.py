@@ -67,3 +67,55 @@ def call(db: Database, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         release = getattr(db, "release", None)
         if release is not None:
             release()
+
+
+#: how long a write waits for SQLite's write lock at a time before :func:`call_waiting` reports the wait
+WAIT_STEP_S = 0.25
+
+
+def call_waiting(
+    db: Database,
+    fn: Callable[..., T],
+    *args: Any,
+    on_wait: Callable[[float], bool],
+    **kwargs: Any,
+) -> T:
+    """Like :func:`call`, for a write a person waits for. On SQLite, while another process holds the write lock,
+    the call waits :data:`WAIT_STEP_S` at a time and tells ``on_wait(seconds waited so far)``; when that returns
+    False (the person cancelled), or after the usual busy timeout, the call gives up with the store's
+    :class:`~tinycrm.domain.errors.StoreUnavailable`. Nothing is written then: a write waits at its start
+    (``BEGIN IMMEDIATE``), and a call that had stored anything before it was kept waiting is not tried again."""
+    if not getattr(db, "is_sqlite", False):
+        return call(db, fn, *args, **kwargs)
+    import sqlite3
+    import time
+
+    from tinycrm.domain.errors import StoreUnavailable
+    from tinycrm.store.database import BUSY_TIMEOUT_S
+
+    conn = db.connection()
+    began = time.monotonic()
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(WAIT_STEP_S * 1000)}")
+        while True:
+            changes = conn.total_changes
+            try:
+                return fn(db, *args, **kwargs)
+            except StoreUnavailable as exc:
+                locked = isinstance(exc.__cause__, sqlite3.OperationalError) and (
+                    "locked" in str(exc.__cause__) or "busy" in str(exc.__cause__)
+                )
+                waited = time.monotonic() - began
+                if not locked or conn.total_changes != changes or waited >= BUSY_TIMEOUT_S:
+                    raise
+                if not on_wait(waited):
+                    raise StoreUnavailable(
+                        "the database stayed locked by another process: nothing was changed"
+                    ) from None
+    finally:
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        finally:
+            release = getattr(db, "release", None)
+            if release is not None:
+                release()

@@ -57,6 +57,9 @@ def _screen(area: str) -> Any:
     """A factory for an area's screen, importing its module only when the area is first opened."""
 
     def make() -> Any:
+        return _styled(build())
+
+    def build() -> Any:
         if area == "contacts":
             from tinycrm.tui.screens.contacts import ContactsScreen
 
@@ -86,6 +89,20 @@ def _screen(area: str) -> Any:
         return DashboardScreen()
 
     return make
+
+
+def _styled(screen: Any) -> Any:
+    """Mark a new area's screen as styled with the stylesheet as it is: its widgets get their styles as they are
+    mounted, and every screen's CSS is scoped to it. Else Textual restyles every widget of every area already
+    open (``App.refresh_css``, twice) on each first visit: 0.1-0.3 s, growing with the areas visited. A theme
+    change still restyles everything (it moves the app's count on)."""
+    from textual._context import active_app
+
+    try:
+        screen._css_update_count = active_app.get()._css_update_count
+    except LookupError:  # built outside a running app
+        pass
+    return screen
 
 
 def _commands() -> Any:

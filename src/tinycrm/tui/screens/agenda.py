@@ -13,13 +13,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tinycrm.domain.errors import CrmError
 from tinycrm.tui import keys
 from tinycrm.tui.format import KIND_ICONS, ago, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
+from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 
 #: how many items a group shows at first, and how many more each "show more" adds
@@ -80,19 +81,25 @@ class AgendaScreen(CrmScreen):
         self.items: list[Any] = []
         self.limits: dict[str, int] = {}
         self.filter = 0
+        #: a first answer is on screen (before it, the first load is on its way: no second one)
+        self.loaded = False
+        from tinycrm.services.work import agenda
+
+        self.prefetch(agenda.groups, days=7, kinds=None, limit=FIRST, limits={})
 
     def compose(self) -> ComposeResult:
         yield NavBar("agenda")
         yield Static("", id="agenda-summary")
         yield OptionList(id="agenda")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
         self.reload()
 
     def on_screen_resume(self) -> None:
-        self.reload(self._current_key())
+        if self.loaded:  # the first visit's load is already on its way: reading the agenda twice cost 2x
+            self.reload(self._current_key())
 
     @work(thread=True, exclusive=True, group="agenda")
     def reload(self, keep: str | None = None) -> None:
@@ -110,6 +117,7 @@ class AgendaScreen(CrmScreen):
             self.post_message(AgendaFetched(day, groups, keep))
 
     def on_agenda_fetched(self, message: AgendaFetched) -> None:
+        self.loaded = True
         theme = self.app.theme_variables
         lst = self.query_one("#agenda", OptionList)
         self.items = []

@@ -12,13 +12,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, ProgressBar, Static, TabbedContent, TabPane
 
 from tinycrm.domain.errors import CrmError
 from tinycrm.tui import keys
 from tinycrm.tui.format import escape
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
 from tinycrm.tui.screens.campaign_forms import Sends
+from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 from tinycrm.tui.widgets.paged_table import PagedTable
 
@@ -90,7 +91,7 @@ class CampaignsScreen(CrmScreen):
         yield NavBar("campaigns", "Campaigns")
         yield DataTable(id="campaigns", cursor_type="row", zebra_stripes=True)
         yield Static("", id="campaigns-status", classes="status-line")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -324,7 +325,7 @@ class CampaignScreen(CrmScreen):
                 yield Static("Loading…", id="campaign-preview")
             with TabPane("Recipients", id="recipients"):
                 yield PagedTable(id="recipient-list")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

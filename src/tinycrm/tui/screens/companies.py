@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static
+from textual.widgets import DataTable, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tinycrm.domain.errors import CrmError
@@ -20,6 +20,8 @@ from tinycrm.domain.people import CompanyRead
 from tinycrm.tui import keys
 from tinycrm.tui.format import KIND_ICONS, count, money, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
+from tinycrm.tui.screens.lists import PagedListScreen, PageFetched
+from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 from tinycrm.tui.widgets.paged_table import PagedTable
 
@@ -30,15 +32,6 @@ class CompanyView:
     deals: list[Any]
     deals_total: int
     interactions: list[Any]
-
-
-class CompaniesFetched(Message):
-    def __init__(self, page: Any, offset: int, limit: int, cursor: Any) -> None:
-        super().__init__()
-        self.page = page
-        self.offset = offset
-        self.limit = limit
-        self.cursor = cursor
 
 
 class CompanyFetched(Message):
@@ -143,12 +136,14 @@ class CompanyPanel(Vertical):
         return int(oid[1:]) if oid.startswith("p") else None
 
 
-class CompaniesScreen(CrmScreen):
+class CompaniesScreen(PagedListScreen):
     """Every company, a page at a time, with the highlighted one beside the list."""
 
     AREA = "companies"
     BINDINGS = keys.bindings("companies")
     AUTO_FOCUS = "#companies"
+
+    LIST_TITLE = "Companies"
 
     def __init__(self) -> None:
         super().__init__()
@@ -166,44 +161,28 @@ class CompaniesScreen(CrmScreen):
                 yield Static("", id="status", classes="status-line")
             with VerticalScroll(id="company-preview"):
                 yield CompanyPanel(id="preview")
-        yield Footer()
+        yield CrmFooter()
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.call_after_refresh(self._first_load)
+    def columns(self, width: int) -> list[tuple[str, int, str]]:
+        width = max(30, width - 10)
+        return [
+            ("Company", max(12, width * 5 // 10), "name"),
+            ("Domain", max(8, width * 3 // 10), "domain"),
+            ("People", 6, "people"),
+            ("Tags", max(6, width * 2 // 10), "tags"),
+        ]
 
-    def on_screen_resume(self) -> None:
-        if self.query_one(PagedTable).columns:
-            self.action_refresh()
-
-    def _first_load(self) -> None:
-        table = self.query_one(PagedTable)
-        width = max(30, table.size.width - 10)
-        table.add_column("Company", width=max(12, width * 5 // 10), key="name")
-        table.add_column("Domain", width=max(8, width * 3 // 10), key="domain")
-        table.add_column("People", width=6, key="people")
-        table.add_column("Tags", width=max(6, width * 2 // 10), key="tags")
-        self.limit = table.fitting_rows()
-        self.load(0, "first")
-
-    @work(thread=True, exclusive=True, group="companies")
-    def load(self, offset: int, cursor: Any = None) -> None:
+    def read(self, offset: int, *, first: bool) -> tuple[Any, Any]:
+        """The page, and with the first one the first company's view (no second round trip, no debounce)."""
         from tinycrm.services.people import companies
 
-        try:
-            page = self.service(
-                companies.list_companies, limit=self.limit, offset=offset, query=self.query_text or None
-            )
-        except CrmError as exc:
-            self.post_message(ServiceFailed(exc, "Companies"))
-            return
-        if not self.cancelled():
-            self.post_message(CompaniesFetched(page, offset, self.limit, cursor))
+        page = self.service(
+            companies.list_companies, limit=self.limit, offset=offset, query=self.query_text or None
+        )
+        return page, gather(self.service, page.items[0].id) if first and page.items else None
 
-    def on_companies_fetched(self, message: CompaniesFetched) -> None:
-        table = self.query_one(PagedTable)
-        page = message.page
-        rows = [
+    def rows(self, page: Any) -> list[tuple[Any, list[Any]]]:
+        return [
             (
                 c.id,
                 [
@@ -217,20 +196,21 @@ class CompaniesScreen(CrmScreen):
             )
             for c in page.items
         ]
-        table.show_page(rows, offset=page.offset, total=page.total, cursor=message.cursor)
+
+    def status_text(self, page: Any) -> str:
         if page.total:
             first, last = page.offset + 1, page.offset + len(page.items)
-            text = f"[b]{first:,}–{last:,}[/b] of {count(page.total, 'company', 'companies')}"
-        elif self.query_text:
-            text = "No company matches."
-        else:
-            text = "No companies yet: press [b]n[/b] to add one (they also appear when a contact names one)."
-        self.query_one("#status", Static).update(text)
-        self._schedule_preview()
+            return f"[b]{first:,}–{last:,}[/b] of {count(page.total, 'company', 'companies')}"
+        if self.query_text:
+            return "No company matches."
+        return "No companies yet: press [b]n[/b] to add one (they also appear when a contact names one)."
 
-    @on(PagedTable.PageRequested)
-    def _page(self, event: PagedTable.PageRequested) -> None:
-        self.load(event.table.offset_for(event.where, self.limit), event.cursor)
+    def shown(self, message: PageFetched) -> None:
+        view = message.extra
+        if view is not None and view.company.id == self.query_one(PagedTable).current_key:
+            self.previewed = view.company.id
+            self.query_one(CompanyPanel).show(view)
+        self._schedule_preview()
 
     @on(DataTable.RowHighlighted, "#companies")
     def _highlighted(self) -> None:
@@ -275,7 +255,7 @@ class CompaniesScreen(CrmScreen):
 
     def action_refresh(self) -> None:
         self.previewed = None
-        self.load(self.query_one(PagedTable).offset_, None)
+        super().action_refresh()
 
     # --- search, new, edit, delete ------------------------------------------------------------------------
     @on(Input.Changed, "#company-search")
@@ -342,7 +322,7 @@ class CompanyScreen(CrmScreen):
         yield NavBar("companies", "Companies ›")
         with VerticalScroll(id="company-page"):
             yield CompanyPanel(id="company")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         self.reload()

@@ -10,13 +10,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from tinycrm.domain.errors import CrmError
 from tinycrm.domain.people import ContactSummary, Page
 from tinycrm.tui import keys
 from tinycrm.tui.format import count, escape
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
+from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 from tinycrm.tui.widgets.paged_table import PagedTable
 
@@ -104,7 +105,7 @@ class ContactsScreen(CrmScreen):
             yield Select([], prompt="Any company", id="company-filter")
         yield PagedTable(id="contacts")
         yield Static("", id="status", classes="status-line")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

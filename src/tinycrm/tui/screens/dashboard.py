@@ -2,43 +2,53 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from rich.console import Group
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Label, Sparkline, Static
+from textual.widgets import Label, Sparkline, Static
 
 from tinycrm.domain.errors import CrmError
 from tinycrm.tui import keys
 from tinycrm.tui.format import money
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
 from tinycrm.tui.widgets.charts import bar, hbars
+from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 
-
-@dataclass(frozen=True)
-class Reports:
-    forecast: Any
-    pipeline: Any
-    wins: Any
-    activity: Any
-    #: the leads card: new ones, hot ones (at or above the threshold) and the best few open ones
-    leads: Any = None
-    #: the support card: open work, how much breaches its SLA, the most urgent few
-    tickets: Any = None
+#: the cards, each read by its own worker and drawn as soon as its report is in: the slowest report (activity
+#: on a million interactions) no longer holds back the others
+CARDS = ("forecast", "pipeline", "wins", "activity", "leads", "tickets")
 
 
-class ReportsFetched(Message):
-    def __init__(self, reports: Reports) -> None:
+def read_card(service: Any, name: str) -> Any:
+    """The report card ``name`` draws, through ``service`` (a screen's: in a worker, or its prefetch)."""
+    from tinycrm.services.sales import reports
+    from tinycrm.tui.screens import dashboard_desk as desk
+
+    if name == "forecast":
+        return service(reports.forecast, months=6)
+    if name == "pipeline":
+        return service(reports.pipeline_report)
+    if name == "wins":
+        return service(reports.wins)
+    if name == "activity":
+        return service(reports.activity, weeks=12)
+    if name == "leads":
+        return service(desk.leads_summary)
+    return service(desk.tickets_summary)
+
+
+class CardFetched(Message):
+    def __init__(self, name: str, report: Any) -> None:
         super().__init__()
-        self.reports = reports
+        self.name = name
+        self.report = report
 
 
 def _month(label: str) -> str:
@@ -166,7 +176,11 @@ class DashboardScreen(CrmScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.reports: Reports | None = None
+        #: the reports in so far, by card
+        self.reports: dict[str, Any] = {}
+        self.loaded = False
+        for name in CARDS:  # the reports are read while the screen is built
+            read_card(self.prefetch, name)
 
     def compose(self) -> ComposeResult:
         yield NavBar("dashboard")
@@ -190,59 +204,63 @@ class DashboardScreen(CrmScreen):
             with Vertical(classes="card", id="card-tickets"):
                 yield Label("Support  [dim]6 opens it[/dim]", classes="card-title")
                 yield Static("Loading…", id="tickets-card")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         self.reload()
 
     def on_screen_resume(self) -> None:
-        if self.reports is not None:
+        if self.loaded:
             self.reload()
 
-    @work(thread=True, exclusive=True, group="reports")
     def reload(self) -> None:
-        from tinycrm.services.sales import reports
-        from tinycrm.tui.screens import dashboard_desk as desk
-
-        try:
-            result = Reports(
-                self.service(reports.forecast, months=6),
-                self.service(reports.pipeline_report),
-                self.service(reports.wins),
-                self.service(reports.activity, weeks=12),
-                self.service(desk.leads_summary),
-                self.service(desk.tickets_summary),
+        for name in CARDS:
+            self.run_worker(
+                lambda name=name: self._read(name), thread=True, group=f"card-{name}", exclusive=True
             )
+
+    def _read(self, name: str) -> None:
+        try:
+            report = read_card(self.service, name)
         except CrmError as exc:
             self.post_message(ServiceFailed(exc, "Dashboard"))
             return
         if not self.cancelled():
-            self.post_message(ReportsFetched(result))
+            self.post_message(CardFetched(name, report))
 
-    def on_reports_fetched(self, message: ReportsFetched) -> None:
-        self.reports = message.reports
-        self._draw()
+    def on_card_fetched(self, message: CardFetched) -> None:
+        self.loaded = True  # from now on, coming back reloads (before it, the first reads are on their way)
+        self.reports[message.name] = message.report
+        self._draw(message.name)
 
     def on_resize(self) -> None:
-        if self.reports is not None:
+        if self.reports:
             self.call_after_refresh(self._draw)
 
-    def _draw(self) -> None:
-        r = self.reports
-        if r is None:
-            return
+    def _draw(self, only: str | None = None) -> None:
         v = self.app.theme_variables
         colours = {k: v.get(k, "") for k in ("primary", "secondary", "success", "error", "accent", "warning")}
         width = max(30, self.query_one("#forecast", Static).size.width or 40)
-        self.query_one("#forecast", Static).update(forecast_chart(r.forecast, colours, width))
-        self.query_one("#pipeline-chart", Static).update(pipeline_chart(r.pipeline, colours, width))
-        self.query_one("#wins", Static).update(wins_panel(r.wins, colours, width))
-        self.query_one("#activity-spark", Sparkline).data = [float(w.total) for w in r.activity.weeks]
-        self.query_one("#activity", Static).update(activity_text(r.activity, colours))
+        for name, report in self.reports.items():
+            if only is None or name == only:
+                self._draw_card(name, report, colours, width)
+
+    def _draw_card(self, name: str, r: Any, colours: dict[str, str], width: int) -> None:
         from tinycrm.tui.screens.dashboard_desk import leads_text, tickets_text
 
-        self.query_one("#leads-card", Static).update(leads_text(r.leads, colours))
-        self.query_one("#tickets-card", Static).update(tickets_text(r.tickets, colours))
+        if name == "forecast":
+            self.query_one("#forecast", Static).update(forecast_chart(r, colours, width))
+        elif name == "pipeline":
+            self.query_one("#pipeline-chart", Static).update(pipeline_chart(r, colours, width))
+        elif name == "wins":
+            self.query_one("#wins", Static).update(wins_panel(r, colours, width))
+        elif name == "activity":
+            self.query_one("#activity-spark", Sparkline).data = [float(w.total) for w in r.weeks]
+            self.query_one("#activity", Static).update(activity_text(r, colours))
+        elif name == "leads":
+            self.query_one("#leads-card", Static).update(leads_text(r, colours))
+        else:
+            self.query_one("#tickets-card", Static).update(tickets_text(r, colours))
 
     def on_click(self, event: Any) -> None:
         """A click on the leads or the support card opens that screen."""

@@ -12,12 +12,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tinycrm.domain.errors import CrmError
 from tinycrm.tui import keys
 from tinycrm.tui.format import escape
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
+from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 from tinycrm.tui.widgets.paged_table import PagedTable
 
@@ -80,7 +81,7 @@ class DuplicatesScreen(CrmScreen):
         yield PagedTable(id="pairs")
         yield Static("", id="merge-title")
         yield DataTable(id="merge-preview", cursor_type="none", zebra_stripes=True)
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -2,7 +2,8 @@
 
 A form saves through one service call in a thread worker. When the service refuses (``CrmError``), the
 message appears next to the field it names (``CrmError.field``) and nothing was stored: the service's
-transaction is all or nothing.
+transaction is all or nothing. While another process holds the database's write lock (SQLite), the form says
+how long it has been waiting and Cancel gives up: nothing is written and the form stays open with its input.
 
 Here: the form every other builds on (:class:`FormScreen`), the yes/no question (:class:`ConfirmDialog`) and
 what several forms share. The forms themselves live with what they edit: ``contact_forms`` (a contact, its
@@ -12,6 +13,8 @@ task).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -19,13 +22,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from tinycrm.domain.errors import CrmError
+from tinycrm.store import pool
 from tinycrm.tui import keys
 from tinycrm.tui.format import escape
 from tinycrm.tui.screens.base import CrmModal, ServiceFailed
 from tinycrm.tui.widgets.fields import Field
+from tinycrm.tui.widgets.footer import CrmFooter
 
 
 def when_preview(text: str, *, what: str = "when", empty: str = "now") -> str:
@@ -61,9 +66,24 @@ class FormScreen(CrmModal):
             super().__init__()
             self.result = result
 
+    class Waiting(Message):
+        """The save has waited ``seconds`` for another process's write lock."""
+
+        def __init__(self, seconds: float) -> None:
+            super().__init__()
+            self.seconds = seconds
+
+    class GaveUp(Message):
+        """The person cancelled while the save waited for the lock: nothing was written."""
+
     def __init__(self) -> None:
         super().__init__()
         self.saving = False
+        #: the save is waiting for the database's write lock (Cancel gives up then)
+        self.waiting = False
+        #: set by Cancel while the save waits; the saving thread sees it at its next try
+        self.give_up = threading.Event()
+        self._saving_thread: int | None = None
 
     def fields(self) -> list[Field]:
         raise NotImplementedError
@@ -89,7 +109,7 @@ class FormScreen(CrmModal):
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.SAVE_LABEL}  ^s", variant="primary", id="save")
                 yield Button("Cancel  esc", id="cancel")
-        yield Footer()
+        yield CrmFooter()
 
     def action_move_focus(self, step: int) -> None:
         self.focus_next() if step > 0 else self.focus_previous()
@@ -119,21 +139,58 @@ class FormScreen(CrmModal):
         self.submit(self.values())
 
     def busy(self, saving: bool) -> None:
-        """While a save runs: "Saving…", and neither button can be pressed again."""
+        """While a save runs: "Saving…", and neither button can be pressed again (until it waits for a lock:
+        then Cancel gives up)."""
         self.saving = saving
+        self.waiting = False
         save = self.query_one("#save", Button)
         save.label = "Saving…" if saving else f"{self.SAVE_LABEL}  ^s"
         save.disabled = saving
         self.query_one("#cancel", Button).disabled = saving
 
+    def service(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """In the save's worker, a call that another process's write lock keeps waiting says so (the form
+        shows it) and gives up when the person cancels."""
+        if self._saving_thread != threading.get_ident():
+            return super().service(fn, *args, **kwargs)
+
+        def waited(seconds: float) -> bool:
+            if self.give_up.is_set():
+                return False
+            self.post_message(self.Waiting(seconds))
+            return True
+
+        return pool.call_waiting(self.db, fn, *args, on_wait=waited, **kwargs)
+
     @work(thread=True, group="form")
     def submit(self, values: dict[str, Any]) -> None:
+        self.give_up.clear()
+        self._saving_thread = threading.get_ident()
         try:
             result = self.save(values)
         except CrmError as exc:
-            self.post_message(ServiceFailed(exc, self.TITLE_TEXT))
+            self.post_message(self.GaveUp() if self.give_up.is_set() else ServiceFailed(exc, self.TITLE_TEXT))
             return
+        finally:
+            self._saving_thread = None
         self.post_message(self.Saved(result))
+
+    def on_form_screen_waiting(self, message: Waiting) -> None:
+        if not self.saving or self.give_up.is_set():
+            return
+        self.waiting = True
+        self.query_one("#save", Button).label = "Waiting…"
+        self.query_one("#cancel", Button).disabled = False
+        # one line, so that Save and Cancel stay in view
+        self.query_one("#form-error", Static).update(
+            f"Waiting for the database… ({int(message.seconds)} s) · esc gives up, keeps your input"
+        )
+
+    def on_form_screen_gave_up(self, message: GaveUp) -> None:
+        self.busy(False)
+        self.query_one("#form-error", Static).update(
+            "Not saved: another program holds the database. Save again later."
+        )
 
     def on_form_screen_saved(self, message: Saved) -> None:
         self.busy(False)
@@ -154,7 +211,11 @@ class FormScreen(CrmModal):
             self.query_one("#form-error", Static).update(escape(error.message))
 
     def action_cancel(self) -> None:
-        if not self.saving:
+        if self.waiting:  # give up waiting for the lock; the form stays, with its input
+            self.give_up.set()
+            self.query_one("#cancel", Button).disabled = True
+            self.query_one("#form-error", Static).update("Cancelling…")
+        elif not self.saving:
             self.dismiss(None)
 
     @on(Button.Pressed, "#save")

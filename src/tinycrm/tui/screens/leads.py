@@ -14,13 +14,15 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Label, Select, Static
+from textual.widgets import DataTable, Label, Select, Static
 
 from tinycrm.domain.errors import CrmError
 from tinycrm.tui import keys
 from tinycrm.tui.format import ago, count, escape, money, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
+from tinycrm.tui.screens.lists import PagedListScreen
 from tinycrm.tui.screens.tickets import cycle
+from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 from tinycrm.tui.widgets.paged_table import PagedTable
 
@@ -112,13 +114,6 @@ def score_explained(lead: Any) -> Group | Text:
     return Group(table)
 
 
-class LeadsFetched(Message):
-    def __init__(self, page: Any, cursor: Any) -> None:
-        super().__init__()
-        self.page = page
-        self.cursor = cursor
-
-
 class Converted(Message):
     def __init__(self, result: Any, lead: Any) -> None:
         super().__init__()
@@ -167,7 +162,7 @@ def converted_text(result: Any) -> str:
     return f"Converted: {made}"
 
 
-class LeadsScreen(CrmScreen):
+class LeadsScreen(PagedListScreen):
     """The leads inbox, highest score first; enter opens one, c converts the highlighted one."""
 
     AREA = "leads"
@@ -182,9 +177,10 @@ class LeadsScreen(CrmScreen):
     #leads { height: 1fr; margin: 0 1; scrollbar-size: 0 0; }
     """
 
+    LIST_TITLE = "Leads"
+
     def __init__(self) -> None:
         super().__init__()
-        self.limit = 20
         self.status = "open"
         self.score = "0"
         self.sort = "score"
@@ -199,58 +195,40 @@ class LeadsScreen(CrmScreen):
             yield Select(SORT_CHOICES, value="score", allow_blank=False, id="lead-sort")
         yield PagedTable(id="leads")
         yield Static("", id="status", classes="status-line")
-        yield Footer()
+        yield CrmFooter()
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.call_after_refresh(self._first_load)
-
-    def on_screen_resume(self) -> None:
-        if self.query_one(PagedTable).columns:
-            self.action_refresh()
-
-    def _first_load(self) -> None:
-        table = self.query_one(PagedTable)
+    def columns(self, width: int) -> list[tuple[str, int, str]]:
         #: below 100 columns the source shows on the lead only, so names keep room
-        self.wide = table.size.width >= 100
+        self.wide = width >= 100
         fixed = [("Status", 12 if self.wide else 9, "status"), ("Value", 7, "value")]
         fixed += [("Source", 8, "source")] if self.wide else []
         fixed.append(("In", 5, "created"))
-        rest = max(20, table.size.width - 6 - sum(c[1] for c in fixed) - 2 * (len(fixed) + 4) - 1)
-        table.add_column("Score", width=6, key="score")
-        table.add_column("Name", width=rest * 55 // 100, key="name")
-        table.add_column("Company", width=rest - rest * 55 // 100, key="company")
-        for label, width, key in fixed:
-            table.add_column(label, width=width, key=key)
-        self.limit = table.fitting_rows()
-        self.load(0, "first")
+        rest = max(20, width - 6 - sum(c[1] for c in fixed) - 2 * (len(fixed) + 4) - 1)
+        return [
+            ("Score", 6, "score"),
+            ("Name", rest * 55 // 100, "name"),
+            ("Company", rest - rest * 55 // 100, "company"),
+            *fixed,
+        ]
 
-    @work(thread=True, exclusive=True, group="leads")
-    def load(self, offset: int, cursor: Any = None) -> None:
+    def read(self, offset: int, *, first: bool) -> tuple[Any, Any]:
         from tinycrm.services.leads import records
 
-        try:
-            page = self.service(
-                records.list_leads,
-                status=self.status,
-                sort=self.sort,
-                min_score=int(self.score) or None,
-                limit=self.limit,
-                offset=offset,
-            )
-        except CrmError as exc:
-            self.post_message(ServiceFailed(exc, "Leads"))
-            return
-        if not self.cancelled():
-            self.post_message(LeadsFetched(page, cursor))
+        page = self.service(
+            records.list_leads,
+            status=self.status,
+            sort=self.sort,
+            min_score=int(self.score) or None,
+            limit=self.limit,
+            offset=offset,
+        )
+        return page, None
 
-    def on_leads_fetched(self, message: LeadsFetched) -> None:
-        page = message.page
-
+    def rows(self, page: Any) -> list[tuple[Any, list[Any]]]:
         def cell(text: str | None, style: str = "") -> Text:
             return Text(text or "", style=style, no_wrap=True, overflow="ellipsis")
 
-        rows = [
+        return [
             (
                 x.id,
                 [
@@ -265,21 +243,14 @@ class LeadsScreen(CrmScreen):
             )
             for x in page.items
         ]
-        self.query_one(PagedTable).show_page(
-            rows, offset=page.offset, total=page.total, cursor=message.cursor
-        )
+
+    def status_text(self, page: Any) -> str:
         if page.total:
             first, last = page.offset + 1, page.offset + len(page.items)
-            text = f"[b]{first:,}–{last:,}[/b] of {count(page.total, 'lead')}"
-        elif (self.status, self.score) != ("open", "0"):
-            text = "No lead matches these filters."
-        else:
-            text = "No open leads: press [b]n[/b] to add one (web forms, mail and CSV imports add them too)."
-        self.query_one("#status", Static).update(text)
-
-    @on(PagedTable.PageRequested)
-    def _page(self, event: PagedTable.PageRequested) -> None:
-        self.load(event.table.offset_for(event.where, self.limit), event.cursor)
+            return f"[b]{first:,}–{last:,}[/b] of {count(page.total, 'lead')}"
+        if (self.status, self.score) != ("open", "0"):
+            return "No lead matches these filters."
+        return "No open leads: press [b]n[/b] to add one (web forms, mail and CSV imports add them too)."
 
     @on(Select.Changed)
     def _filter_changed(self, event: Select.Changed) -> None:
@@ -298,9 +269,6 @@ class LeadsScreen(CrmScreen):
 
     def action_cycle_sort(self) -> None:
         self.query_one("#lead-sort", Select).value = cycle(SORT_CHOICES, self.sort)
-
-    def action_refresh(self) -> None:
-        self.load(self.query_one(PagedTable).offset_, None)
 
     @on(DataTable.RowSelected, "#leads")
     def _selected(self) -> None:
@@ -365,7 +333,7 @@ class LeadScreen(CrmScreen):
             yield Static("Why this score", id="lead-score-title")
             yield Static("", id="lead-score")
             yield Static("", id="lead-converted")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -9,14 +9,20 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tinycrm.domain.errors import CrmError
 from tinycrm.tui import keys
 from tinycrm.tui.format import escape, money, totals
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
+from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
+
+#: how many cards a column shows at first (a screenful and then some), and how many more each time the cursor
+#: reaches the last one: a board of 100,000 open deals draws 30 cards a stage, not the service's 200
+CARDS = 30
+MORE_CARDS = 100
 
 
 class BoardFetched(Message):
@@ -128,12 +134,18 @@ class PipelineScreen(CrmScreen):
         self.column = 0
         #: the deal the cursor goes to at the next reload (one just added)
         self.wanted: int | None = None
+        #: cards per column (grows as the cursor reaches the last one shown)
+        self.limit = CARDS
+        from tinycrm.services.sales import pipelines
+
+        self.prefetch(pipelines.board, None, limit=CARDS)
+        self.prefetch(pipelines.list_pipelines)
 
     def compose(self) -> ComposeResult:
         yield NavBar("pipeline")
         yield Static("", id="board-summary")
         yield Horizontal(id="board")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -148,7 +160,7 @@ class PipelineScreen(CrmScreen):
         from tinycrm.services.sales import pipelines
 
         try:
-            board = self.service(pipelines.board, self.pipeline_id)
+            board = self.service(pipelines.board, self.pipeline_id, limit=self.limit)
             listed = self.service(pipelines.list_pipelines)
         except CrmError as exc:
             self.post_message(ServiceFailed(exc, "Pipeline"))
@@ -239,6 +251,18 @@ class PipelineScreen(CrmScreen):
         if deal_id is None or self.board is None:
             return None
         return next((d for c in self.board.columns for d in c.deals if d.id == deal_id), None)
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """On the last card shown of a column that has more: read more of them (the cursor stays)."""
+        if self.board is None or self.limit >= 10_000:
+            return
+        for i, col in enumerate(self._columns()):
+            if event.option_list is col.query_one(OptionList) and i < len(self.board.columns):
+                data = self.board.columns[i]
+                if data.more and col.deal_ids and event.option_index == len(col.deal_ids) - 1:
+                    self.limit = min(10_000, len(data.deals) + MORE_CARDS)
+                    self.reload(col.deal_ids[-1])
 
     def action_move_cursor(self, delta: int) -> None:
         self._focus(self.column + delta)

@@ -18,13 +18,15 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Label, Select, Static
+from textual.widgets import DataTable, Label, Select, Static
 
 from tinycrm.domain import clock
 from tinycrm.domain.errors import CrmError
 from tinycrm.tui import keys
 from tinycrm.tui.format import count, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
+from tinycrm.tui.screens.lists import PagedListScreen
+from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 from tinycrm.tui.widgets.paged_table import PagedTable
 
@@ -137,14 +139,7 @@ def thread(t: Any) -> Group | Text:
     return Group(*parts)
 
 
-class TicketsFetched(Message):
-    def __init__(self, page: Any, cursor: Any) -> None:
-        super().__init__()
-        self.page = page
-        self.cursor = cursor
-
-
-class TicketsScreen(CrmScreen):
+class TicketsScreen(PagedListScreen):
     """The queue: open work first, each group by SLA due time; filters by status, whose and SLA."""
 
     AREA = "tickets"
@@ -159,9 +154,10 @@ class TicketsScreen(CrmScreen):
     #tickets { height: 1fr; margin: 0 1; scrollbar-size: 0 0; }
     """
 
+    LIST_TITLE = "Tickets"
+
     def __init__(self) -> None:
         super().__init__()
-        self.limit = 20
         self.status = "work"
         self.who = "any"
         self.sla = "any"
@@ -176,19 +172,9 @@ class TicketsScreen(CrmScreen):
             yield Select(SLA_CHOICES, value="any", allow_blank=False, id="ticket-sla")
         yield PagedTable(id="tickets")
         yield Static("", id="status", classes="status-line")
-        yield Footer()
+        yield CrmFooter()
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.call_after_refresh(self._first_load)
-
-    def on_screen_resume(self) -> None:
-        if self.query_one(PagedTable).columns:
-            self.action_refresh()
-
-    def _first_load(self) -> None:
-        table = self.query_one(PagedTable)
-        width = table.size.width
+    def columns(self, width: int) -> list[tuple[str, int, str]]:
         #: below 100 columns the assignee shows on the ticket only, so the subject keeps room
         self.wide = width >= 100
         contact = 18 if self.wide else 12
@@ -198,42 +184,31 @@ class TicketsScreen(CrmScreen):
             columns.append(("Assignee", 10, "assignee"))
         rest = max(12, width - sum(c[1] for c in columns) - 2 * (len(columns) + 1) - 1)
         columns.insert(1, ("Subject", rest, "subject"))
-        for label, w, key in columns:
-            table.add_column(label, width=w, key=key)
-        self.limit = table.fitting_rows()
-        self.load(0, "first")
+        return columns
 
-    @work(thread=True, exclusive=True, group="tickets")
-    def load(self, offset: int, cursor: Any = None) -> None:
+    def read(self, offset: int, *, first: bool) -> tuple[Any, Any]:
         from tinycrm.domain.support import STATUSES
         from tinycrm.services.common import actor
         from tinycrm.services.support import tickets
 
         statuses = {"work": (), "all": STATUSES}.get(self.status, (self.status,))
-        try:
-            owner = self.service(actor) if self.who == "mine" else None
-            page = self.service(
-                tickets.list_page,
-                statuses=statuses,
-                owner=owner,
-                unassigned=self.who == "none",
-                breaching=self.sla == "breaching",
-                limit=self.limit,
-                offset=offset,
-            )
-        except CrmError as exc:
-            self.post_message(ServiceFailed(exc, "Tickets"))
-            return
-        if not self.cancelled():
-            self.post_message(TicketsFetched(page, cursor))
+        owner = self.service(actor) if self.who == "mine" else None
+        page = self.service(
+            tickets.list_page,
+            statuses=statuses,
+            owner=owner,
+            unassigned=self.who == "none",
+            breaching=self.sla == "breaching",
+            limit=self.limit,
+            offset=offset,
+        )
+        return page, None
 
-    def on_tickets_fetched(self, message: TicketsFetched) -> None:
-        page = message.page
-
+    def rows(self, page: Any) -> list[tuple[Any, list[Any]]]:
         def cell(text: str, style: str = "") -> Text:
             return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
-        rows = [
+        return [
             (
                 t.id,
                 [
@@ -248,21 +223,14 @@ class TicketsScreen(CrmScreen):
             )
             for t in page.items
         ]
-        self.query_one(PagedTable).show_page(
-            rows, offset=page.offset, total=page.total, cursor=message.cursor
-        )
+
+    def status_text(self, page: Any) -> str:
         if page.total:
             first, last = page.offset + 1, page.offset + len(page.items)
-            text = f"[b]{first:,}–{last:,}[/b] of {count(page.total, 'ticket')}"
-        elif (self.status, self.who, self.sla) != ("work", "any", "any"):
-            text = "No ticket matches these filters."
-        else:
-            text = "No open tickets: press [b]n[/b] to add one (mail to the support address makes them too)."
-        self.query_one("#status", Static).update(text)
-
-    @on(PagedTable.PageRequested)
-    def _page(self, event: PagedTable.PageRequested) -> None:
-        self.load(event.table.offset_for(event.where, self.limit), event.cursor)
+            return f"[b]{first:,}–{last:,}[/b] of {count(page.total, 'ticket')}"
+        if (self.status, self.who, self.sla) != ("work", "any", "any"):
+            return "No ticket matches these filters."
+        return "No open tickets: press [b]n[/b] to add one (mail to the support address makes them too)."
 
     @on(Select.Changed)
     def _filter_changed(self, event: Select.Changed) -> None:
@@ -284,9 +252,6 @@ class TicketsScreen(CrmScreen):
 
     def action_toggle_breaching(self) -> None:
         self._set("#ticket-sla", cycle(SLA_CHOICES, self.sla))
-
-    def action_refresh(self) -> None:
-        self.load(self.query_one(PagedTable).offset_, None)
 
     @on(DataTable.RowSelected, "#tickets")
     def _selected(self) -> None:
@@ -340,7 +305,7 @@ class TicketScreen(CrmScreen):
             yield Static("Loading…", id="ticket-facts")
         with VerticalScroll(id="ticket-thread"):
             yield Static("", id="thread")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
