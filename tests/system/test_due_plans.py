@@ -139,3 +139,15 @@ def test_the_due_indexes_exist_on_both_stores(db):
         else:
             names = set(tx.column("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'"))
     assert wanted <= names
+
+
+def test_the_activity_report_counts_inside_the_interaction_time_index(filled):
+    from tinycrm.services.sales import reports
+
+    params = {"s": "2026-03-02 00:00:00", "e": "2026-03-09 00:00:00"}
+    text = plan(filled, reports.ACTIVITY_SQL.format(cond=""), params)
+    uses(text, "ix_interactions_time_kind", filled)
+    if filled.is_sqlite:
+        assert "COVERING INDEX ix_interactions_time_kind" in text, text
+    else:
+        assert "Seq Scan on interactions" not in text, text

@@ -58,10 +58,6 @@ class Dialect:
         """Days (with a fraction) from timestamp ``start`` to timestamp ``end`` (columns or ``:params``)."""
         raise NotImplementedError
 
-    def week_start(self, column: str) -> str:
-        """The Monday starting the week of a stored UTC timestamp, as ``YYYY-MM-DD`` text."""
-        raise NotImplementedError
-
 
 class SqliteDialect(Dialect):
     name = "sqlite"
@@ -92,9 +88,6 @@ class SqliteDialect(Dialect):
 
     def days_between(self, start: str, end: str) -> str:
         return f"(julianday({end}) - julianday({start}))"
-
-    def week_start(self, column: str) -> str:
-        return f"date({column}, 'weekday 0', '-6 days')"
 
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -176,6 +169,3 @@ class PostgresDialect(Dialect):
 
     def days_between(self, start: str, end: str) -> str:
         return f"(EXTRACT(EPOCH FROM (CAST({end} AS timestamptz) - CAST({start} AS timestamptz))) / 86400.0)"
-
-    def week_start(self, column: str) -> str:
-        return f"to_char(date_trunc('week', {column}), 'YYYY-MM-DD')"

@@ -369,6 +369,8 @@ class Interaction(SQLModel, table=True):
     __table_args__ = (
         # a company's timeline, newest first, a page at a time: read in index order whatever the statistics say
         sa.Index("ix_interactions_company_time", "company_id", "happened_at", "id"),
+        # the activity report: each week's interactions counted by kind (and owner) inside the index
+        sa.Index("ix_interactions_time_kind", "happened_at", "kind", "owner_id"),
         IDS_NEVER_REUSED,
     )
     id: int | None = Field(default=None, primary_key=True)

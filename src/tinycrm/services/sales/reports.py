@@ -271,6 +271,14 @@ def wins(
 # --- activity -------------------------------------------------------------------------------------------
 
 
+#: one week's interactions by kind: a range of the (happened_at, kind, owner_id) index, counted inside it, with no
+#: function of each row's time (a week-start expression on every row of 12 weeks took seconds on a million rows)
+ACTIVITY_SQL = (
+    "SELECT i.kind, count(*) AS n FROM interactions i WHERE i.happened_at >= :s AND i.happened_at < :e{cond} "
+    "GROUP BY i.kind"
+)
+
+
 def activity(db: Database, *, weeks: int = 12, owner: str | None = None) -> ActivityReport:
     """Interactions logged per week (weeks start on Monday, UTC) and kind, for the last ``weeks`` weeks
     including this one; ``owner`` counts the interactions that user logged."""
@@ -280,18 +288,13 @@ def activity(db: Database, *, weeks: int = 12, owner: str | None = None) -> Acti
     monday = today - timedelta(days=today.weekday())
     first = monday - timedelta(weeks=weeks - 1)
     labels = [(first + timedelta(weeks=k)).isoformat() for k in range(weeks)]
+    bounds = [_utc_midnight(first + timedelta(weeks=k)) for k in range(weeks + 1)]
+    counts: dict[str, dict[str, int]] = {w: dict.fromkeys(INTERACTION_KINDS, 0) for w in labels}
     with db.read() as tx:
         cond, params = owner_filter(tx, owner, "i")
-        week = tx.db.dialect.week_start("i.happened_at")
-        rows = tx.all(
-            f"SELECT {week} AS w, i.kind, count(*) AS n FROM interactions i "
-            f"WHERE i.happened_at >= :s AND i.happened_at < :e{cond} GROUP BY {week}, i.kind",
-            {**params, "s": _utc_midnight(first), "e": _utc_midnight(monday + timedelta(weeks=1))},
-        )
-    counts: dict[str, dict[str, int]] = {w: dict.fromkeys(INTERACTION_KINDS, 0) for w in labels}
-    for r in rows:
-        w = str(r["w"])
-        if w in counts:
-            counts[w][r["kind"]] = counts[w].get(r["kind"], 0) + int(r["n"])
+        sql = ACTIVITY_SQL.format(cond=cond)
+        for label, start, end in zip(labels, bounds, bounds[1:], strict=False):
+            for r in tx.all(sql, {**params, "s": start, "e": end}):
+                counts[label][r["kind"]] = counts[label].get(r["kind"], 0) + int(r["n"])
     kinds = list(INTERACTION_KINDS) + sorted({k for c in counts.values() for k in c} - set(INTERACTION_KINDS))
     return ActivityReport(kinds, [ActivityWeek(w, counts[w], sum(counts[w].values())) for w in labels], owner)
