@@ -249,3 +249,33 @@ def json_row_sql(columns: Sequence[tuple[str, str]]) -> str:
     UTC offset; stored as ``YYYY-MM-DD HH:MM:SS.ffffff``) or ``date``. A row holding a value SQL cannot write so holds
     :data:`JSON_ROW_REDO`. Keys are column names (nothing to escape)."""
     return "json_object(" + ", ".join(f"'{c}', {_json_value_sql(c, k)}" for c, k in columns) + ")"
+
+
+def _pg_json_value_sql(column: str, kind: str) -> str:
+    """PostgreSQL: a column as ``row_to_json`` is to write it: as Python's ``json`` module writes its JSON
+    value, or (a timestamp or date beyond Python's, ``infinity``) text holding :data:`JSON_ROW_REDO`."""
+    c = column
+    redo = "'\\u0000'"  # a backslash and 'u0000': written as JSON it holds JSON_ROW_REDO
+    if kind == "time":
+        stamp = "'YYYY-MM-DD\"T\"HH24:MI:SS'"
+        return (
+            f"CASE WHEN {c} IS NULL THEN NULL WHEN NOT isfinite({c}) THEN {redo} "
+            f"WHEN date_trunc('second', {c}) = {c} THEN to_char({c} AT TIME ZONE 'UTC', {stamp}) || '+00:00' "
+            f"ELSE to_char({c} AT TIME ZONE 'UTC', {stamp[:-1]}.US') || '+00:00' END"
+        )
+    if kind == "date":
+        return (
+            f"CASE WHEN {c} IS NULL THEN NULL WHEN NOT isfinite({c}) THEN {redo} "
+            f"ELSE to_char({c}, 'YYYY-MM-DD') END"
+        )
+    if kind in ("plain", "bool"):  # numbers, text, booleans: row_to_json writes them as Python does
+        return c
+    raise ValueError(f"no JSON of a {kind} column in SQL")
+
+
+def pg_json_rows_sql(table: str, columns: Sequence[tuple[str, str]], key: Sequence[str]) -> str:
+    """PostgreSQL: each row's JSON text as Python's ``json`` module writes the dict of its JSON values (see
+    :func:`json_row_sql`), in ``key`` order (plain columns): ``row_to_json`` of the converted columns."""
+    values = ", ".join(f"{_pg_json_value_sql(c, k)} AS {c}" for c, k in columns)
+    order = ", ".join(f"r.{k}" for k in key)
+    return f"SELECT row_to_json(r)::text FROM (SELECT {values} FROM {table}) r ORDER BY {order}"

@@ -19,7 +19,7 @@ from typing import Any
 
 from tinycrm.store import tables
 from tinycrm.store.database import Tx, as_date, as_datetime
-from tinycrm.store.sql import JSON_ROW_REDO, batches, json_row_sql, placeholders
+from tinycrm.store.sql import JSON_ROW_REDO, batches, json_row_sql, pg_json_rows_sql, placeholders
 
 #: a timestamp as SQLite stores it (UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``), or a date: the JSON text is made
 #: from the stored text, without parsing it into a datetime and formatting that again
@@ -98,9 +98,11 @@ def json_rows(tx: Tx, table: str) -> Iterator[dict[str, Any] | str]:
     ``OFFSET``, which walks again every row it skips): on SQLite each row's JSON text (a ``str``) made by the
     store, elsewhere (and for a table holding bytes) a dict of JSON values, each value converted once."""
     kinds = _kinds(table)
-    if tx.db.is_sqlite and "bytes" not in kinds.values():
+    if "bytes" in kinds.values() or any(kinds[k] != "plain" for k in tables.primary_key(table)):
+        return _python_rows(tx, table)
+    if tx.db.is_sqlite:
         return _sqlite_rows(tx, table, _sqlite_kinds(tx, table, kinds))
-    return _python_rows(tx, table)
+    return _pg_rows(tx, table, kinds)
 
 
 def _sqlite_kinds(tx: Tx, table: str, kinds: dict[str, str]) -> dict[str, str]:
@@ -150,3 +152,20 @@ def _sqlite_rows(tx: Tx, table: str, kinds: dict[str, str]) -> Iterator[Any]:
         again = dict(zip(redo, _python_rows(tx, table, f" WHERE rowid IN ({marks})", params), strict=True))
         for text, rowid in rows:
             yield again[rowid] if rowid in again else text
+
+
+def _pg_rows(tx: Tx, table: str, kinds: dict[str, str]) -> Iterator[Any]:
+    """The rows' JSON text as PostgreSQL writes it (``row_to_json``); a row it marks (a timestamp beyond
+    Python's) read again by its key and written by :func:`_python_rows`."""
+    import json
+
+    key = tables.primary_key(table)
+    sql = pg_json_rows_sql(table, list(kinds.items()), key)
+    for rows in batches(tx, sql, size=BATCH, plain=True):
+        for (text,) in rows:
+            if JSON_ROW_REDO not in text:
+                yield text
+                continue
+            row = json.loads(text)
+            where = " WHERE " + " AND ".join(f"{k} = :k{i}" for i, k in enumerate(key))
+            yield from _python_rows(tx, table, where, {f"k{i}": row[k] for i, k in enumerate(key)})
