@@ -4,10 +4,12 @@ Each row is one JSON object, its columns in the schema's order: timestamps ISO 8
 (``datetime.isoformat``: no fraction when it is zero), dates ``YYYY-MM-DD``, booleans ``true``/``false``, bytes
 base64 text, the rest as stored.
 
-On SQLite the store writes each row's JSON text itself (:func:`tinycrm.store.sql.json_row_sql`): Python only
-reads one string per row. A value that SQL cannot write exactly as the Python code below does (a timestamp not
-in the stored form, a number with a fraction...) marks its row, and that row is written by the Python code:
-the text is the same either way, byte for byte.
+The store writes each row's JSON text itself (SQLite: ``json_object``, :func:`tinycrm.store.sql.json_row_sql`;
+PostgreSQL: ``row_to_json``, :func:`tinycrm.store.sql.pg_json_rows_sql`): Python only reads one string per row.
+A value that SQL cannot write exactly as the Python code below does (on SQLite a timestamp not in the stored
+form, a number with a fraction...; on PostgreSQL a timestamp beyond Python's) marks its row, and that row is
+written by the Python code: the text is the same either way, byte for byte. Tables holding bytes (photos) and
+tables keyed by anything but plain columns are written by Python.
 """
 
 from __future__ import annotations
