@@ -23,7 +23,8 @@ exports, and ``import json`` of the size's own export into a new SQLite file): t
 print, so their verdict is linear at best; the issue's absolute targets are flagged OVER.
 
 Each command runs --runs times, each run paired with `python -c pass`; the table shows medians, the ratio, the
-peak memory of the command's process, and a verdict from the smallest to the largest size: flat (grows by less
+peak memory of the command's process, the median of its CPU time (user and system: on a shared machine the
+figure that waits for no one; the progress lines on stderr give the load average beside it), and a verdict from the smallest to the largest size: flat (grows by less
 than a third of the size's growth in log terms), linear, or worse. Targets (issue 12): <= 15x at 100k,
 <= 20x at 1M.
 """
@@ -321,9 +322,11 @@ def build(size: str, pg: str | None, fresh: bool) -> str:
 # --- timing ---------------------------------------------------------------------------------------------
 
 
-def _run(cmd: list[str], env: dict[str, str], fresh: Path | None = None) -> tuple[float, int]:
-    """Wall time and peak memory (KiB, ru_maxrss of the child) of one process, its output read from a pipe
-    and thrown away. ``fresh``: a SQLite file the command writes into, removed before the run."""
+def _run(cmd: list[str], env: dict[str, str], fresh: Path | None = None) -> tuple[float, int, float]:
+    """Wall time, peak memory (KiB, ru_maxrss of the child) and CPU time (user and system) of one process, its
+    output read from a pipe and thrown away. ``fresh``: a SQLite file the command writes into, removed before
+    the run. The CPU time is the figure to compare on a busy machine, where the wall time waits for a core (it
+    leaves out what a database server does for the command)."""
     if fresh is not None:
         for suffix in ("", "-wal", "-shm"):
             Path(str(fresh) + suffix).unlink(missing_ok=True)
@@ -339,21 +342,22 @@ def _run(cmd: list[str], env: dict[str, str], fresh: Path | None = None) -> tupl
     proc.returncode = code
     if code != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({code}): {err.decode()[-500:]}")
-    return took, usage.ru_maxrss
+    return took, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def measure(
     cmd: list[str], env: dict[str, str], runs: int, fresh: Path | None = None
-) -> tuple[float, float, int]:
+) -> tuple[float, float, int, float]:
     """Medians of the command and of `python -c pass` run alternately; the command's largest peak memory
-    (KiB)."""
-    base, took, peaks = [], [], []
+    (KiB); the median of its CPU time."""
+    base, took, peaks, cpu = [], [], [], []
     for _ in range(runs):
         base.append(_run([sys.executable, "-c", "pass"], env)[0])
-        t, peak = _run(cmd, env, fresh)
+        t, peak, used = _run(cmd, env, fresh)
         took.append(t)
         peaks.append(peak)
-    return statistics.median(took), statistics.median(base), max(peaks)
+        cpu.append(used)
+    return statistics.median(took), statistics.median(base), max(peaks), statistics.median(cpu)
 
 
 def verdict(sizes: list[str], times: list[float]) -> str:
@@ -402,14 +406,14 @@ def _args() -> argparse.Namespace:
     return args
 
 
-def _cell(name: str, size: str, heavy: bool, t: float, b: float, peak: int) -> str:
+def _cell(name: str, size: str, heavy: bool, t: float, b: float, peak: int, cpu: float) -> str:
     target = LIMITS.get(name, {}).get(size)
     if target is not None:
         flag = "" if t <= target else f" OVER {target:g} s"
     else:
         ratio = None if heavy else TARGETS.get(size)
         flag = "" if ratio is None or t / b <= ratio else " OVER"
-    return f"{t:.2f} s {t / b:.1f}x {peak / 1024:.0f} MB{flag}"
+    return f"{t:.2f} s {t / b:.1f}x {peak / 1024:.0f} MB cpu {cpu:.2f} s{flag}"
 
 
 def main() -> None:
@@ -428,7 +432,7 @@ def main() -> None:
     env = {**os.environ, "TINYCRM_HOME": str(home), "NO_COLOR": "1", "TZ": os.environ.get("TZ", "UTC")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     commands = [c for c in COMMANDS if not args.only or c[0] in args.only.split(",")]
-    results: dict[str, list[tuple[float, float, int]]] = {name: [] for name, _, _ in commands}
+    results: dict[str, list[tuple[float, float, int, float]]] = {name: [] for name, _, _ in commands}
     for size in sizes:
         url = build(size, args.pg, args.fresh)
         size_env = {**env, "TINYCRM_DB": url}
@@ -448,9 +452,10 @@ def main() -> None:
                 ]
             runs = max(1, args.runs // 3) if heavy else args.runs
             results[name].append(measure(cmd, size_env, runs, fresh))
-            t, b, peak = results[name][-1]
+            t, b, peak, cpu = results[name][-1]
             print(
-                f"  {size:5} {name:26} {t * 1000:8.0f} ms {t / b:6.1f}x {peak / 1024:6.0f} MB",
+                f"  {size:5} {name:26} {t * 1000:8.0f} ms {t / b:6.1f}x {peak / 1024:6.0f} MB"
+                f" (cpu {cpu * 1000:.0f} ms, load {os.getloadavg()[0]:.1f})",
                 file=sys.stderr,
             )
     shutil.rmtree(home, ignore_errors=True)

@@ -134,7 +134,7 @@ def search(
             archived=None if archived else False,
             owner=owner_of(db, owner, mine),
             with_email=fmt is not None,
-            stream=fmt is None,  # --all: written as it is read (a mail client's lines come whole)
+            stream=True,  # --all: written as it is read
         )
         if fmt is not None:
             return address_book(db, page, text, fmt)
@@ -148,42 +148,50 @@ def search(
 
 
 def address_book(db: Opener, page: Any, query: str, fmt: str) -> int:
-    """A page of search results (contacts with an email address) as an address book answers a mail client:
-    one ``address<TAB>name<TAB>extra`` line per email address of each contact (extra: the address's label and
-    the contact's company), after a first line of text for mutt, which shows it as a message (aerc takes every
+    """Search results (contacts with an email address) as an address book answers a mail client: one
+    ``address<TAB>name<TAB>extra`` line per email address of each contact (extra: the address's label and the
+    contact's company), after a first line of text for mutt, which shows it as a message (aerc takes every
     line as an address). Tabs and line breaks inside a value become spaces. Exit 1 when no line was printed,
-    as abook and khard do."""
+    as abook and khard do. A whole list (``--all``, a ``Stream``) is written as it is read: the addresses of a
+    batch of contacts at a time."""
+    from tinycrm.domain.rows import Stream
     from tinycrm.services.people import addressbook
 
-    emails = addressbook.emails_of(db(), [c.id for c in page.items]) if page.items else {}
-    lines = []
-    for c in page.items:
-        for e in emails.get(c.id, []):
-            address = render.clean(e.value)
-            extra = ", ".join(p for p in (render.clean(e.label), render.clean(c.company)) if p)
-            lines.append(f"{address}\t{render.clean(c.display_name) or address}\t{extra}")
+    whole = isinstance(page, Stream)
     if fmt == "mutt":
         render.out(_summary(page, query))
-    else:
+    elif not whole:
         render.page_notice(page, "matches")
-    for line in lines:
-        render.out(line)
-    return 0 if lines else 1
+    printed = 0
+    for c, emails in addressbook.with_emails(db(), page.items):
+        for e in emails:
+            address = render.clean(e.value)
+            extra = ", ".join(p for p in (render.clean(e.label), render.clean(c.company)) if p)
+            render.out(f"{address}\t{render.clean(c.display_name) or address}\t{extra}")
+            printed += 1
+    if whole and fmt != "mutt":
+        render.stream_notice(page, "matches")
+    return 0 if printed else 1
 
 
 def _summary(page: Any, query: str) -> str:
-    """The first line for mutt, which shows it as its message: how many matched, and whether that is all."""
-    shown = len(page.items)
+    """The first line for mutt, which shows it as its message: how many matched, and whether that is all (a
+    whole list, read as it is written, has been counted before its first line)."""
+    from tinycrm.domain.rows import Stream
+
+    whole = isinstance(page, Stream)
+    shown = max((page.total or 0) - page.offset, 0) if whole else len(page.items)
+    more = not whole and page.more
     q = repr(render.clean(query))
     if not page.total:
         return f"crm: no contact with an email address matches {q}"
     if not shown:
         return f"crm: nothing from {page.offset + 1} on: {_match(page.total)} {q}"
-    if page.more or page.offset:
+    if more or page.offset:
         line = f"crm: {page.offset + 1}-{page.offset + shown} of {page.total} contacts matching {q}"
     else:
         line = f"crm: {_match(page.total)} {q}"
-    return line + "; --all for everything" if page.more else line
+    return line + "; --all for everything" if more else line
 
 
 def _match(n: int) -> str:

@@ -47,7 +47,7 @@ def _value(value: Any) -> Any:
 
 def write_dump(
     out: IO[str],
-    tables: Iterable[tuple[str, Iterable[Mapping[str, Any]]]],
+    tables: Iterable[tuple[str, Iterable[Mapping[str, Any] | str]]],
     *,
     schema_revision: str,
     exported_at: str,
@@ -55,7 +55,8 @@ def write_dump(
     ready: bool = False,
 ) -> dict[str, int]:
     """Write the document, table by table, row by row; give the number of rows of each table. ``ready``: the
-    rows hold JSON values already (timestamps as text...), so they are written as they are."""
+    rows hold JSON values already (timestamps as text...), so they are written as they are. A row that is a
+    ``str`` is its JSON text already (one object, written compactly as below), written as it is."""
     head = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -72,7 +73,10 @@ def write_dump(
         n = 0
         lines: list[str] = []
         for row in rows:
-            lines.append(encode(row if ready else {k: _value(v) for k, v in row.items()}))
+            if isinstance(row, str):  # the row's JSON text, written by the store
+                lines.append(row)
+            else:
+                lines.append(encode(row if ready else {k: _value(v) for k, v in row.items()}))
             if len(lines) >= 500:  # a write for many rows
                 out.write(("," if n else "") + "\n      " + ",\n      ".join(lines))
                 n += len(lines)

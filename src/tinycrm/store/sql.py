@@ -202,3 +202,80 @@ def streamed(db: Database, offset: int, prepare: Callable[[Tx], tuple[int | None
             yield from items
 
     return Stream(walk(), offset, total)
+
+
+#: what :func:`json_row_sql` writes into a row whose JSON text SQL cannot make as Python does (the JSON
+#: escape of the character U+0000): such a row (or one holding that character) is to be written again by Python
+JSON_ROW_REDO = "\\u0000"
+_REDO = "char(0)"
+
+
+def _json_value_sql(column: str, kind: str) -> str:
+    """A column's value in SQLite's ``json_object``: as Python's ``json`` module writes its JSON value, or
+    :data:`_REDO`."""
+    c = column
+    if kind == "time":  # 'YYYY-MM-DD HH:MM:SS.ffffff' -> 'YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00'; NULL -> null
+        stored = "____-__-__ __:__:__."
+        return (
+            f"CASE WHEN typeof({c}) <> 'text' THEN CASE WHEN {c} IS NULL THEN NULL ELSE {_REDO} END "
+            f"WHEN {c} LIKE '{stored}000000' THEN substr({c}, 1, 10) || 'T' || substr({c}, 12, 8) || '+00:00' "
+            f"WHEN {c} LIKE '{stored}______' THEN substr({c}, 1, 10) || 'T' || substr({c}, 12) || '+00:00' "
+            f"ELSE {_REDO} END"
+        )
+    if kind == "date":
+        return (
+            f"CASE WHEN typeof({c}) = 'text' AND {c} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' "
+            f"THEN {c} WHEN {c} IS NULL THEN NULL ELSE {_REDO} END"
+        )
+    if kind == "bool":
+        return (
+            f"CASE typeof({c}) WHEN 'integer' THEN json(CASE WHEN {c} THEN 'true' ELSE 'false' END) "
+            f"WHEN 'null' THEN NULL ELSE {_REDO} END"
+        )
+    if kind == "rowid":  # an INTEGER PRIMARY KEY: always a whole number
+        return c
+    if kind == "text":  # a column of TEXT affinity holds text, bytes or NULL (SQLite makes numbers text)
+        return f"CASE WHEN typeof({c}) = 'blob' THEN {_REDO} ELSE {c} END"
+    if kind == "plain":  # text, whole numbers and NULL as they are; a number with a fraction, or bytes: redo
+        return f"CASE WHEN typeof({c}) IN ('real', 'blob') THEN {_REDO} ELSE {c} END"
+    raise ValueError(f"no JSON of a {kind} column in SQL")
+
+
+def json_row_sql(columns: Sequence[tuple[str, str]]) -> str:
+    """SQLite: the JSON text of a row as Python's ``json`` module writes the dict of its JSON values (keys in
+    the order given, ``","`` and ``":"`` between them, text not escaped beyond what JSON needs), from
+    ``(column, kind)`` pairs: ``plain`` (any value), ``text`` (a column of TEXT affinity), ``rowid`` (an
+    INTEGER PRIMARY KEY), ``bool``, ``time`` (a timestamp, written in ``datetime.isoformat`` form with its
+    UTC offset; stored as ``YYYY-MM-DD HH:MM:SS.ffffff``) or ``date``. A row holding a value SQL cannot write so holds
+    :data:`JSON_ROW_REDO`. Keys are column names (nothing to escape)."""
+    return "json_object(" + ", ".join(f"'{c}', {_json_value_sql(c, k)}" for c, k in columns) + ")"
+
+
+def _pg_json_value_sql(column: str, kind: str) -> str:
+    """PostgreSQL: a column as ``row_to_json`` is to write it: as Python's ``json`` module writes its JSON
+    value, or (a timestamp or date beyond Python's, ``infinity``) text holding :data:`JSON_ROW_REDO`."""
+    c = column
+    redo = "'\\u0000'"  # a backslash and 'u0000': written as JSON it holds JSON_ROW_REDO
+    if kind == "time":
+        stamp = "'YYYY-MM-DD\"T\"HH24:MI:SS'"
+        return (
+            f"CASE WHEN {c} IS NULL THEN NULL WHEN NOT isfinite({c}) THEN {redo} "
+            f"WHEN date_trunc('second', {c}) = {c} THEN to_char({c} AT TIME ZONE 'UTC', {stamp}) || '+00:00' "
+            f"ELSE to_char({c} AT TIME ZONE 'UTC', {stamp[:-1]}.US') || '+00:00' END"
+        )
+    if kind == "date":
+        return (
+            f"CASE WHEN {c} IS NULL THEN NULL WHEN NOT isfinite({c}) THEN {redo} "
+            f"ELSE to_char({c}, 'YYYY-MM-DD') END"
+        )
+    if kind in ("plain", "bool"):  # numbers, text, booleans: row_to_json writes them as Python does
+        return c
+    raise ValueError(f"no JSON of a {kind} column in SQL")
+
+
+def pg_json_rows_sql(table: str, columns: Sequence[tuple[str, str]], key: Sequence[str]) -> str:
+    """PostgreSQL: each row's JSON text as Python's ``json`` module writes the dict of its JSON values (see
+    :func:`json_row_sql`), in ``key`` order (plain columns): ``row_to_json`` of the converted columns."""
+    values = ", ".join(f"{_pg_json_value_sql(c, k)} AS {c}" for c, k in columns)
+    order = ", ".join(f"r.{k}" for k in key)
+    return f"SELECT row_to_json(r)::text FROM (SELECT {values} FROM {table}) r ORDER BY {order}"

@@ -11,12 +11,10 @@
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,11 +29,11 @@ from tinycrm.services.interchange.files import (
     refuse_database,
     same_file,
 )
+from tinycrm.services.interchange.jsonrows import json_rows
 from tinycrm.services.people.contact_loader import reindex_all
 from tinycrm.store import tables
-from tinycrm.store.database import Database, Tx, as_date, as_datetime
+from tinycrm.store.database import Database, Tx
 from tinycrm.store.search import ArticleIndex
-from tinycrm.store.sql import batches
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -108,71 +106,6 @@ def export_json(db: Database, target: str | Path | TextIO, *, force: bool = Fals
 
     audit_export(db, "json", counts.get("contacts", 0), name)
     return DumpReport(name, counts)
-
-
-#: a timestamp as SQLite stores it (UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``), or a date: the JSON text is made
-#: from the stored text, without parsing it into a datetime and formatting that again
-_STORED_TIME = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d{6})?")
-_STORED_DATE = re.compile(r"\d{4}-\d\d-\d\d")
-
-
-def _json_time(value: Any) -> Any:
-    """A stored timestamp as the JSON export writes it: ISO 8601 in UTC with its offset
-    (``datetime.isoformat``: no fraction when it is zero)."""
-    if isinstance(value, str):
-        if len(value) == 26 and value[10] == " " and value[19] == ".":  # as SQLite stores it: slices only
-            return f"{value[:10]}T{value[11:19]}{'' if value.endswith('.000000') else value[19:]}+00:00"
-        m = _STORED_TIME.fullmatch(value)
-        if m is None:
-            value = as_datetime(value)
-        else:
-            fraction = m.group(1)
-            keep = len(value) - 7 if fraction == ".000000" else len(value)
-            return f"{value[:10]}T{value[11:keep]}+00:00"
-    if value is None:
-        return None
-    return (value if value.tzinfo is UTC else as_datetime(value)).isoformat()  # type: ignore[union-attr]
-
-
-def _json_date(value: Any) -> Any:
-    if value is None or (isinstance(value, str) and _STORED_DATE.fullmatch(value)):
-        return value
-    return as_date(value).isoformat()  # type: ignore[union-attr]
-
-
-def _json_columns(table: str) -> dict[str, Callable[[Any], Any]]:
-    """How each column of ``table`` that needs it becomes a JSON value (the rest go as they are)."""
-    import base64
-
-    import sqlalchemy as sa
-
-    from tinycrm.store.schema import metadata
-
-    out: dict[str, Callable[[Any], Any]] = {}
-    for col in metadata.tables[table].columns:
-        if isinstance(col.type, sa.Boolean):
-            out[col.name] = lambda v: None if v is None else bool(v)
-        elif isinstance(col.type, sa.DateTime):
-            out[col.name] = _json_time
-        elif isinstance(col.type, sa.Date):
-            out[col.name] = _json_date
-        elif isinstance(col.type, sa.LargeBinary):
-            out[col.name] = lambda v: None if v is None else base64.b64encode(bytes(v)).decode("ascii")
-    return out
-
-
-def json_rows(tx: Tx, table: str) -> Iterator[dict[str, Any]]:
-    """The rows of ``table`` as the JSON export writes them, in primary-key order: one query read through a
-    cursor (never ``OFFSET``, which walks again every row it skips), each value turned into its JSON form once."""
-    cols = tables.columns(table)
-    conv = list(_json_columns(table).items())
-    sql = f"SELECT {', '.join(cols)} FROM {table} ORDER BY {', '.join(tables.primary_key(table))}"
-    for rows in batches(tx, sql, size=2000, plain=True):
-        for r in rows:
-            row = dict(zip(cols, r, strict=True))
-            for c, f in conv:
-                row[c] = f(row[c])
-            yield row
 
 
 def _replace_all(

@@ -6,9 +6,11 @@ addresses, where a search result (:class:`~tinycrm.domain.people.ContactSummary`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from typing import TypeVar
 
-from tinycrm.domain.rows import Labeled
+from tinycrm.domain.rows import ContactSummary, Labeled
 from tinycrm.store.database import Database
 from tinycrm.store.sql import placeholders
 
@@ -31,3 +33,17 @@ def emails_of(db: Database, contact_ids: Sequence[int]) -> dict[int, list[Labele
             ):
                 out.setdefault(row["contact_id"], []).append(Labeled(row["value"], row["label"]))
     return out
+
+
+C = TypeVar("C", bound=ContactSummary)
+
+
+def with_emails(db: Database, contacts: Iterable[C]) -> Iterator[tuple[C, list[Labeled]]]:
+    """Each contact with every email address of it (:func:`emails_of`), read :data:`CHUNK` contacts at a time
+    as they come: a stream of contacts (``crm search --all``) stays a stream, at the same memory whatever its
+    length."""
+    items = iter(contacts)
+    while chunk := list(islice(items, CHUNK)):
+        emails = emails_of(db, [c.id for c in chunk])
+        for c in chunk:
+            yield c, emails.get(c.id, [])
