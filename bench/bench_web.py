@@ -2,7 +2,7 @@
 
     python bench/bench_web.py [--contacts 100000] [--clients 20] [--seconds 10] [--db URL]
 
-Uses the database bench/generate.py builds (cached in bench/data/), copied so the run changes nothing. Starts
+Uses the database bench/generate.py builds (and caches), copied so the run changes nothing. Starts
 ``crm serve`` as a real process on a free loopback port, signs in with a password (set on the copy), then runs
 ``--clients`` clients (bench/webload.py: one keep-alive connection each, a lean client so that the load
 generator takes little of the cores it shares with the server), each with its own session, asking one after
@@ -134,7 +134,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--db", help="a database URL to use as it is (default: a copy of bench/data's)")
+    parser.add_argument("--db", help="a database URL to use as it is (default: a copy of the generated one)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tinycrm-bench-web-"))
     if args.db:
