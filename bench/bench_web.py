@@ -2,12 +2,14 @@
 
     python bench/bench_web.py [--contacts 100000] [--clients 20] [--seconds 10] [--db URL]
 
-Uses the database bench/generate.py builds (cached in bench/data/), copied so the run changes nothing. Starts
+Uses the database bench/generate.py builds (and caches), copied so the run changes nothing. Starts
 ``crm serve`` as a real process on a free loopback port, signs in with a password (set on the copy), then runs
-``--clients`` aiohttp clients, each with its own session, asking one after the other for: a contact page (a
-random contact: the contact, its timeline, tasks and deals), and a search (a random name fragment, as the
-search-as-you-type script asks for it). Prints the median and 99th percentile latency of each and the requests
-per second.
+``--clients`` clients (bench/webload.py: one keep-alive connection each, a lean client so that the load
+generator takes little of the cores it shares with the server), each with its own session, asking one after
+the other for: a contact page (a random contact: the contact, its timeline, tasks and deals), and a search (a
+random name fragment, as the search-as-you-type script asks for it). After a second of warm-up, prints the
+median and 99th percentile latency of each, the requests per second, and the CPU time per request of the
+server and of the load generator.
 
 Target (the issue): median under 20 ms and p99 under 50 ms with 100k contacts on SQLite.
 """
@@ -21,16 +23,20 @@ import random
 import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
+
+import webload  # noqa: E402
+
 PASSWORD = "bench horse battery staple"
 FRAGMENTS = ["ann", "smi", "mar", "joh", "lee", "mül", "ros", "kim", "van", "ali", "ber", "ols"]
 
@@ -79,36 +85,36 @@ async def sign_in(session, base: str, user: str) -> None:  # noqa: ANN001
         assert r.status == 303, r.status
 
 
-async def client(session, base: str, ids: list[int], until: float, seed: int, times: dict) -> None:  # noqa: ANN001
-    rng = random.Random(seed)
-    while time.monotonic() < until:
+def picker(ids: list[int]) -> webload.NextRequest:
+    def pick(rng: random.Random) -> tuple[str, str]:
         if rng.random() < 0.5:
-            kind, path = "contact", f"/contacts/{rng.choice(ids)}"
-        else:
-            kind, path = "search", f"/contacts?partial=1&q={rng.choice(FRAGMENTS)}"
-        start = time.perf_counter()
-        async with session.get(base + path) as r:
-            await r.read()
-            if r.status != 200:
-                raise SystemExit(f"{path}: {r.status}")
-        times[kind].append(time.perf_counter() - start)
+            return "contact", f"/contacts/{rng.choice(ids)}"
+        return "search", f"/contacts?partial=1&q={quote(rng.choice(FRAGMENTS))}"
+
+    return pick
 
 
-async def load(base: str, user: str, ids: list[int], clients: int, seconds: float, times: dict) -> float:
-    """Sign ``clients`` sessions in, then run them all for ``seconds``; the time they ran."""
+async def cookies(base: str, user: str, clients: int) -> list[dict[str, str]]:
+    """Sign ``clients`` browsers in; the Cookie header of each."""
     import aiohttp
+    from yarl import URL
 
-    sessions = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in range(clients)]
-    try:
-        for session in sessions:
+    out = []
+    for _ in range(clients):
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
             await sign_in(session, base, user)
-        started = time.monotonic()
-        until = started + seconds
-        await asyncio.gather(*(client(s, base, ids, until, i, times) for i, s in enumerate(sessions)))
-        return time.monotonic() - started
-    finally:
-        for session in sessions:
-            await session.close()
+            jar = session.cookie_jar.filter_cookies(URL(base))
+            out.append({"Cookie": "; ".join(f"{k}={m.value}" for k, m in jar.items())})
+    return out
+
+
+async def load(
+    base: str, user: str, ids: list[int], clients: int, seconds: float, pid: int
+) -> webload.Result:
+    """Sign ``clients`` browsers in, warm up for a second, then run them all for ``seconds``."""
+    headers = await cookies(base, user, clients)
+    await webload.run(base, headers, picker(ids), 1.0, None)
+    return await webload.run(base, headers, picker(ids), seconds, pid)
 
 
 def sample(url: str, n: int = 2000) -> tuple[list[int], str]:
@@ -123,23 +129,12 @@ def sample(url: str, n: int = 2000) -> tuple[list[int], str]:
     return ids, admin or "bench"
 
 
-def report(times: dict[str, list[float]], seconds: float) -> None:
-    total = sum(len(v) for v in times.values())
-    for kind, values in times.items():
-        values.sort()
-        p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
-        print(
-            f"{kind:8} n={len(values):6}  median {statistics.median(values) * 1000:6.1f} ms  p99 {p99 * 1000:6.1f} ms"
-        )
-    print(f"total    {total} requests in {seconds:.1f} s: {total / seconds:.0f} req/s")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--db", help="a database URL to use as it is (default: a copy of bench/data's)")
+    parser.add_argument("--db", help="a database URL to use as it is (default: a copy of the generated one)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tinycrm-bench-web-"))
     if args.db:
@@ -153,10 +148,9 @@ def main() -> None:
     ids, user = sample(url)
     proc, base = start_server(url, work, user)
     try:
-        times: dict[str, list[float]] = {"contact": [], "search": []}
-        took = asyncio.run(load(base, user, ids, args.clients, args.seconds, times))
+        result = asyncio.run(load(base, user, ids, args.clients, args.seconds, proc.pid))
         print(f"{len(ids)} sampled contacts of a {args.contacts}-contact database, {args.clients} clients")
-        report(times, took)
+        webload.report(result)
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -104,9 +104,11 @@ def test_export_then_import_into_an_empty_database_is_identical(cli, other_url, 
     r = other("import", "json", str(out))
     assert r.exit_code == 0, r.stderr
     after = dump(other_url)
-    # the restore itself is audited: one entry more, at the end
+    # the restore itself is audited and told to webhooks: one entry more of each, at the end
     assert after["audit_log"][-1]["action"] == "import"
     after["audit_log"] = after["audit_log"][:-1]
+    assert after["events"][-1]["type"] == "import.completed"
+    after["events"] = after["events"][:-1]
     before["audit_log"] = [e for e in before["audit_log"] if e["action"] != "export"]
     assert after == before
     # the copy works: search index rebuilt, new ids continue after the restored ones

@@ -118,6 +118,38 @@ def test_a_day_in_the_web_app(chromium, app_server, size):
         context.close()
 
 
+HEADER = """() => {
+  const box = (q) => document.querySelector(q).getBoundingClientRect();
+  const nav = document.querySelector('.top nav');
+  return {header: box('header.top'), brand: box('.top .brand'), signout: box('.signout button'),
+          links: [...nav.querySelectorAll('a')].map((a) => a.getBoundingClientRect()),
+          hidden: nav.scrollWidth - nav.clientWidth, width: window.innerWidth};
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 360])
+def test_the_header_keeps_to_one_line_on_a_phone(chromium, app_server, width):
+    """Brand, the four places and Sign out side by side on one line, each whole on the screen (Sign out used
+    to wrap onto a line of its own at 390 px)."""
+    context = chromium.new_context(viewport={"width": width, "height": 844})
+    page = context.new_page()
+    try:
+        sign_in(page, app_server.url)
+        shot(page, f"header-{width}")
+        got = page.evaluate(HEADER)
+        row = [got["brand"], *got["links"], got["signout"]]
+        middle = got["signout"]["y"] + got["signout"]["height"] / 2
+        for b in row:  # one line: every item spans the Sign out button's middle
+            assert b["y"] <= middle <= b["y"] + b["height"], (b, got["signout"])
+        assert got["header"]["height"] < 60
+        assert got["hidden"] <= 0, f"{got['hidden']}px of the places are scrolled out of sight"
+        assert got["signout"]["x"] + got["signout"]["width"] <= got["width"]
+        for left, right in zip(row, row[1:], strict=False):  # side by side, not on top of each other
+            assert left["x"] + left["width"] <= right["x"] + 0.5
+    finally:
+        context.close()
+
+
 def test_without_javascript_reading_and_forms_work(chromium, app_server):
     context = chromium.new_context(
         viewport={"width": 360, "height": 740}, java_script_enabled=False, color_scheme="dark"

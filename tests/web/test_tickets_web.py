@@ -88,6 +88,10 @@ async def test_the_queue_filters_and_pages_and_escapes(desk):
         async with s.get(f"{desk.url}/tickets", params={"assignee": "vic"}) as r:
             page = await r.text()
             assert "Bob&#39;s roof" in page and "jammed" not in page and "1 of 1" in page
+        async with s.get(f"{desk.url}/tickets", params={"assignee": ":unassigned"}) as r:
+            page = await r.text()  # Bob's is vic's now: only the others, which nobody has
+            assert "jammed" in page and "Bob&#39;s roof" not in page
+            assert '<option value=":unassigned" selected>Nobody (unassigned)</option>' in page
         async with s.get(f"{desk.url}/tickets", params={"status": "bogus"}) as r:
             assert r.status == 400
         async with s.get(f"{desk.url}/contacts/{ids['ada']}") as r:

@@ -1,4 +1,4 @@
-"""``crm form add|list|show|remove|send``: web forms that post leads into tinycrm (docs/web.md, "Forms")."""
+"""``crm form add|edit|list|show|remove|send``: web forms that post leads into tinycrm (docs/web.md, "Forms")."""
 
 from __future__ import annotations
 
@@ -55,6 +55,50 @@ def add(
 
     form = add_form(
         state.db(), name, fields.split(","), redirect=redirect, tags=tag, double_opt_in=double_opt_in
+    )
+    _show(form, base_url, as_json)
+
+
+@form_app.command("edit")
+def edit(
+    ref: str = typer.Argument(..., help="The form's name or key."),
+    name: str | None = typer.Option(None, "--name", help="A new name for the form."),
+    fields: str | None = typer.Option(
+        None, "--fields", help="The fields it takes from now on, comma-separated (name, email, message...)."
+    ),
+    redirect: str | None = typer.Option(
+        None, "--redirect", help="Where the browser goes after sending ('' for the thank-you page)."
+    ),
+    tag: list[str] = typer.Option(
+        [],
+        "--tag",
+        "-t",
+        help="The tags every lead from the form gets from now on (repeatable; replaces them).",
+    ),
+    no_tags: bool = typer.Option(False, "--no-tags", help="Leads from the form get no tag from now on."),
+    double_opt_in: bool | None = typer.Option(
+        None,
+        "--double-opt-in/--no-double-opt-in",
+        help="Whether a post waits for its address to confirm it (posts already waiting stay confirmable).",
+    ),
+    base_url: str = BASE_URL,
+    as_json: bool = JSON,
+) -> None:
+    """Change a form; its address stays the same. Prints the address (stdout) and the HTML snippet (stderr):
+    paste the snippet again when the fields changed."""
+    from tinycrm.domain.errors import InvalidInput
+    from tinycrm.services.forms import edit_form
+
+    if no_tags and tag:
+        raise InvalidInput("--tag and --no-tags contradict each other: give one of them")
+    form = edit_form(
+        state.db(),
+        ref,
+        name=name,
+        fields=None if fields is None else fields.split(","),
+        redirect=redirect,
+        tags=[] if no_tags else (tag or None),
+        double_opt_in=double_opt_in,
     )
     _show(form, base_url, as_json)
 

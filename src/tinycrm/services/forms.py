@@ -182,6 +182,53 @@ def get_form(db: Database, ref: str) -> WebFormRead:
         return _find(tx, ref)
 
 
+def edit_form(
+    db: Database,
+    ref: str,
+    *,
+    name: str | None = None,
+    fields: list[str] | None = None,
+    redirect: str | None = None,
+    tags: list[str] | None = None,
+    double_opt_in: bool | None = None,
+) -> WebFormRead:
+    """Change a form; None leaves a setting as it is. ``redirect`` ``""`` removes the redirect, ``tags`` replaces
+    the tags (``[]``: none). The key stays, so the address pasted into a website keeps working; posts already
+    waiting for their confirmation stay confirmable whatever ``double_opt_in`` becomes."""
+    if name is None and fields is None and redirect is None and tags is None and double_opt_in is None:
+        raise InvalidInput(
+            "nothing to change: give --name, --fields, --redirect, --tag/--no-tags or --double-opt-in/"
+            "--no-double-opt-in"
+        )
+    new_name = None if name is None else (v.line(name, "form name", max_len=100) or "")
+    if new_name == "":
+        raise InvalidInput("a form needs a name: --name must not be empty")
+    taken = None if fields is None else check_fields(fields)
+    target = None if redirect is None else check_redirect(redirect)
+    clean_tags = None if tags is None else [t for t in (v.line(t, "tag", max_len=100) for t in tags) if t]
+    with db.write() as tx:
+        form = _find(tx, ref)
+        if double_opt_in if double_opt_in is not None else form.double_opt_in:
+            if "email" not in (taken if taken is not None else form.fields):
+                raise InvalidInput("a double opt-in form confirms by mail: add email to its --fields")
+        if new_name is not None and new_name != form.name:
+            if tx.scalar("SELECT id FROM web_forms WHERE name = :n", {"n": new_name}) is not None:
+                raise Conflict(f"a form named {new_name!r} exists; choose another --name")
+        tx.execute(
+            "UPDATE web_forms SET name = :n, fields = :f, redirect = :r, tags = :t, double_opt_in = :d "
+            "WHERE id = :i",
+            {
+                "i": form.id,
+                "n": new_name if new_name is not None else form.name,
+                "f": json.dumps(taken if taken is not None else form.fields),
+                "r": target if redirect is not None else form.redirect,
+                "t": json.dumps(clean_tags if clean_tags is not None else form.tags),
+                "d": bool(double_opt_in if double_opt_in is not None else form.double_opt_in),
+            },
+        )
+        return _read(tx.one(f"{_SELECT} WHERE id = :i", {"i": form.id}))
+
+
 def remove_form(db: Database, ref: str) -> WebFormRead:
     """Remove a form: its address stops answering (404). The leads it brought stay."""
     with db.write() as tx:

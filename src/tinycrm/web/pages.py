@@ -39,6 +39,7 @@ def environment() -> jinja2.Environment:
         autoescape=True,  # every template, whatever its name
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # the templates change with the package only: no stat() of them on every page
     )
     env.filters["when"] = lambda value: show(value) if value else ""
     env.filters["money"] = money

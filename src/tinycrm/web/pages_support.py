@@ -29,6 +29,8 @@ SHOWS = (
     ("closed", "Closed"),
     ("all", "All"),
 )
+#: the assignee choice for the tickets nobody is assigned to (no user name has a colon)
+NOBODY = ":unassigned"
 #: what a reply may leave the ticket as
 AFTER_REPLY = (("", "Keep status"), ("pending", "Pending"), ("resolved", "Resolved"))
 
@@ -38,8 +40,15 @@ def queue_view(db: Any, show: str, assignee: str, breaching: bool, offset: int) 
     from tinycrm.services.team import users
 
     statuses: tuple[str, ...] = STATUSES if show == "all" else (show,) if show else ()
+    nobody = assignee == NOBODY
     page = tickets.list_page(
-        db, statuses=statuses, owner=assignee or None, breaching=breaching, limit=PAGE, offset=offset
+        db,
+        statuses=statuses,
+        owner=None if nobody else assignee or None,
+        unassigned=nobody,
+        breaching=breaching,
+        limit=PAGE,
+        offset=offset,
     )
     return {"page": page, "users": [u.name for u in users.list_users(db, include_inactive=False)]}
 
@@ -63,6 +72,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
         shows=SHOWS,
         show=show,
         assignee=assignee,
+        nobody=NOBODY,
         breaching=breaching,
         more_query=_query(show, assignee, breaching, offset + PAGE),
         **view,

@@ -4,7 +4,7 @@ them later (:mod:`tinycrm.services.hooks.delivery`).
 
 Event types: ``contact.created|updated|deleted``, ``deal.created|stage_changed|won|lost``, ``task.due``,
 ``lead.created|converted``, ``ticket.created|replied``, and one ``import.completed`` per import (a summary, not
-one event per row). Archiving a contact, bringing it back and changing its tags are ``contact.updated``.
+one event per row; a restore of a JSON export or a backup is one too, ``"as": "database"``). Archiving a contact, bringing it back and changing its tags are ``contact.updated``.
 """
 
 from __future__ import annotations
@@ -63,4 +63,30 @@ def import_completed(tx: Tx, as_: str, source: str, report: Any, **more: Any) ->
         "import",
         0,
         {"as": as_, "source": source, **counts, "duplicates": len(duplicates), **more},
+    )
+
+
+def restore_completed(tx: Tx, source: str, rows: dict[str, int], *, replaced: bool) -> None:
+    """The ``import.completed`` event of a restore (every restore: it rewrites every table): the whole database
+    from ``source`` (``json``, ``sqlite backup``) with ``rows`` written per table; ``replaced``: the database held
+    data before. The counts are those of every import (every row ``created``), plus ``replaced`` and the
+    ``contacts`` among them. Written after the restored rows (the events and hooks among them), so the restored hooks are
+    told of it, after the events the restore brought back."""
+    written = sum(rows.values())
+    emit(
+        tx,
+        "import.completed",
+        "import",
+        0,
+        {
+            "as": "database",
+            "source": source,
+            "created": written,
+            "updated": 0,
+            "unchanged": 0,
+            "failed": 0,
+            "duplicates": 0,
+            "replaced": replaced,
+            "contacts": rows.get("contacts", 0),
+        },
     )

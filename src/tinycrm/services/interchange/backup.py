@@ -117,6 +117,7 @@ def _replace_all(
     ``source`` (``{"format": ..., ...}``). Gives the rows written per table."""
     from tinycrm.services.interchange.rowcheck import BATCH
 
+    replaced = not tables.is_empty(tx)
     for table in reversed(tables.table_order()):  # children first; the schema stays
         tx.execute(f"DELETE FROM {table}")
     counts: dict[str, int] = {}
@@ -142,6 +143,9 @@ def _replace_all(
     if source.get("rows") is None:  # read as it was written: counted on the way
         source = {**source, "rows": sum(counts.values())}
     audit(tx, "import", "database", None, {k: (None, val) for k, val in source.items()})
+    from tinycrm.services.hooks import outbox
+
+    outbox.restore_completed(tx, str(source["format"]), counts, replaced=replaced)
     return counts
 
 
@@ -338,6 +342,8 @@ def restore(db: Database, path: str | Path, *, yes: bool = False) -> RestoreRepo
         return RestoreReport(str(path), "json", report.rows)
     _check_sqlite_backup(source)
     _refuse_unless_empty(db, yes, "add --yes to replace everything in it with the backup")
+    with db.read() as tx:
+        had_data = not tables.is_empty(tx)
     if db.is_sqlite:
         assert db.path is not None
         if same_file(source, db.path):
@@ -363,7 +369,11 @@ def restore(db: Database, path: str | Path, *, yes: bool = False) -> RestoreRepo
                 None,
                 {"format": (None, "sqlite backup"), "source": (None, str(path))},
             )
-        return RestoreReport(str(path), "sqlite", tables.counts(db))
+            from tinycrm.services.hooks import outbox
+
+            counts = {t: int(tx.scalar(f"SELECT count(*) FROM {t}")) for t in tables.table_order()}
+            outbox.restore_completed(tx, "sqlite backup", counts, replaced=had_data)
+        return RestoreReport(str(path), "sqlite", counts)
     # a SQLite backup into PostgreSQL: upgrade a scratch copy, then copy the tables over
     from tinycrm.store.database import open_db
 
