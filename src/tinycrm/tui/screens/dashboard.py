@@ -133,7 +133,8 @@ def _stage_lines(
     stages: list[Any], values: list[float], cur: str | None, colours: dict[str, str], width: int
 ) -> Text:
     def shown(s: Any, value: float, short: bool) -> str:
-        out = f"{money(value, cur, short=True) if cur else '—'} · {s.open_count}"
+        amount = s.open_value.get(cur, Decimal(0)) if cur else None
+        out = f"{money(amount, cur, short=True) if cur else '—'} · {s.open_count}"
         if s.conversion_pct is not None:
             out += f" →{s.conversion_pct:.0f}%" if short else f" · {s.conversion_pct:.0f}% on"
         return out
