@@ -271,7 +271,7 @@ async def test_tags_and_archive(make, db, ids):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await open_contact(pilot, "turing")
-        await press(pilot, "t", "type:, speaker", "enter")
+        await press(pilot, "number_sign", "type:, speaker", "enter")
         await press(pilot, "a", "y")
     alan = contacts.get(db, ids["alan"])
     assert alan.tags == ["partner", "speaker"]

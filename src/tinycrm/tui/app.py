@@ -300,6 +300,19 @@ class CrmApp(App[None]):
         self.notify(text, timeout=3)
         self.action_refresh_screen()
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Messages name what people typed (a campaign called ``spring [/b] sale``): plain text, never markup,
+        which such a name would break (the app crashed drawing the message)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT.name if self.current_theme.dark else DARK.name
         if self.remember_theme:

@@ -29,16 +29,7 @@ Best regards
 
 
 class TopForm(FormScreen):
-    """A form whose first field's label stays in view (the focus on the first field scrolls the body to it)."""
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.call_after_refresh(self._to_top)
-
-    def _to_top(self) -> None:
-        from textual.containers import VerticalScroll
-
-        self.query_one(".form-body", VerticalScroll).scroll_home(animate=False)
+    """A form that opens at its top (every form does now: see :class:`FormScreen`)."""
 
 
 class CampaignForm(TopForm):

@@ -245,14 +245,14 @@ def confirm_send(screen: Any, c: Any) -> None:
         screen.notify(f"{c.name} was sent already: nothing to send", timeout=4)
         return
     if c.state == "draft":
-        question = f"Send “{c.name}”?"
+        question = f"Send “{escape(c.name)}”?"
         detail = (
             f"To the consenting members of segment {escape(c.segment or '?')}, each once, through the \\[smtp] server. "
             "The list is fixed now; p pauses, s goes on."
         )
     else:
         left = tally(c)["left"]
-        question = f"Go on sending “{c.name}”?"
+        question = f"Go on sending “{escape(c.name)}”?"
         detail = f"{left:,} of {c.recipients:,} recipients are left; each gets the mail once."
 
     def answered(yes: bool | None) -> None:

@@ -20,7 +20,7 @@ from tinycrm.domain import clock
 from tinycrm.domain.errors import CrmError
 from tinycrm.domain.people import ContactRead
 from tinycrm.tui import keys
-from tinycrm.tui.format import KIND_ICONS, ago, count, money, when
+from tinycrm.tui.format import KIND_ICONS, ago, count, escape, money, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
 from tinycrm.tui.widgets.nav import NavBar
 
@@ -344,6 +344,31 @@ class ContactScreen(CrmScreen):
         company = c.company.name if c.company else None
         self.app.push_screen(DealForm(contact=(c.id, c.display_name), company=company), saved)
 
+    def action_new_task(self) -> None:
+        if (c := self._need()) is None:
+            return
+        from tinycrm.tui.screens.record_forms import TaskForm
+
+        def saved(task: Any) -> None:
+            if task is not None:
+                self.notify(f"Task added: {task.title}", timeout=3)
+                self.reload()
+
+        self.app.push_screen(TaskForm(("contact_id", c.id, c.display_name)), saved)
+
+    def action_new_ticket(self) -> None:
+        """A support ticket for the contact (taken by phone, say): the form comes with the contact filled in."""
+        if (c := self._need()) is None:
+            return
+        from tinycrm.tui.screens.tickets_forms import NewTicketForm
+
+        def saved(ticket: Any) -> None:
+            if ticket is not None:
+                self.notify(f"Ticket #{ticket.id} added", timeout=3)
+                self.reload()
+
+        self.app.push_screen(NewTicketForm(contact=(c.id, c.display_name)), saved)
+
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:
             self.dismiss(self.contact)
@@ -411,7 +436,8 @@ class ContactScreen(CrmScreen):
             if c.archived
             else "Archived contacts are hidden from lists and search; nothing is deleted."
         )
-        self.app.push_screen(ConfirmDialog(f"{verb} {c.display_name}?", detail, yes=verb), answered)
+        question = f"{verb} {escape(c.display_name)}?"
+        self.app.push_screen(ConfirmDialog(question, detail, yes=verb), answered)
 
     @work(thread=True, group="contact-write")
     def set_archived(self, archived: bool) -> None:

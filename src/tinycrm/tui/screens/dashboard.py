@@ -17,7 +17,7 @@ from tinycrm.domain.errors import CrmError
 from tinycrm.tui import keys
 from tinycrm.tui.format import money
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
-from tinycrm.tui.widgets.charts import bar, hbars
+from tinycrm.tui.widgets.charts import bar
 from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 
@@ -58,6 +58,22 @@ def _month(label: str) -> str:
         return label
 
 
+def _lines() -> Text:
+    """Text whose every line stays on one line: what does not fit the card ends in an ellipsis."""
+    return Text(no_wrap=True, overflow="ellipsis")
+
+
+def _packed(items: list[str], width: int, sep: str = "  ") -> str:
+    """``items`` in as few lines as fit ``width``, none cut."""
+    lines: list[str] = []
+    for item in items:
+        if lines and len(lines[-1]) + len(sep) + len(item) <= width:
+            lines[-1] += sep + item
+        else:
+            lines.append(item)
+    return "\n".join(lines)
+
+
 def forecast_chart(fc: Any, colours: dict[str, str], width: int) -> Group | Text:
     if not fc.rows and not fc.earlier and not fc.undated:
         return Text("No open deals with an expected close date.", style="dim italic")
@@ -65,8 +81,8 @@ def forecast_chart(fc: Any, colours: dict[str, str], width: int) -> Group | Text
     for cur in fc.currencies:
         rows = [r for r in fc.rows if r.currency == cur]
         top = max([r.weighted for r in rows] + [r.won for r in rows] + [Decimal(1)])
-        bw = max(8, width - 26)
-        text = Text()
+        bw = max(4, width - 17)  # month (7), a space, the amount (8), a cell to spare
+        text = _lines()
         if len(fc.currencies) > 1:
             text.append(f"{cur}\n", style="bold underline")
         for r in rows:
@@ -88,15 +104,21 @@ def forecast_chart(fc: Any, colours: dict[str, str], width: int) -> Group | Text
             f"{money(u.weighted, u.currency, short=True)} undated" for u in fc.undated if u.currency == cur
         ]
         if extra:
-            text.append("also " + ", ".join(extra) + " (weighted)\n", style="dim")
+            text.append(_packed(["also", *extra, "(weighted)"], width, sep=" ") + "\n", style="dim")
         parts.append(text)
-    legend = Text()
+    legend = _lines()
     legend.append("■ weighted open  ", style=colours["primary"])
     legend.append("■ won", style=colours["success"])
     return Group(*parts, legend)
 
 
+#: the narrowest bar worth drawing
+MIN_BAR = 4
+
+
 def pipeline_chart(report: Any, colours: dict[str, str], width: int) -> Text:
+    """One line per stage: ``Lead   ████  €93.7k · 11 · 72% on``; on a narrow card the conversion is
+    ``→72%`` (explained under the bars), then the bars and the stage names are shortened, never wrapped."""
     if not report.stages:
         return Text("No stages.", style="dim italic")
     currencies: dict[str, Decimal] = {}
@@ -104,68 +126,101 @@ def pipeline_chart(report: Any, colours: dict[str, str], width: int) -> Text:
         for cur, v in s.open_value.items():
             currencies[cur] = currencies.get(cur, Decimal(0)) + v
     cur = max(currencies, key=lambda c: currencies[c]) if currencies else None
-    rows = []
-    for s in report.stages:
-        value = s.open_value.get(cur, Decimal(0)) if cur else Decimal(0)
-        shown = f"{money(value, cur, short=True) if cur else '—'} · {s.open_count}"
-        if s.conversion_pct is not None:
-            shown += f" · {s.conversion_pct:.0f}% on"
-        rows.append((s.stage, float(value), shown))
-    lw = max(len(s.stage) for s in report.stages)
-    text = hbars(
-        rows,
-        width=max(8, width - lw - 22),
-        label_width=lw,
-        style=colours["secondary"],
-        empty="No open deals yet.",
-    )
-    text.append(
-        f"\n{report.pipeline}: {report.deals} deals · {report.won} won · {report.lost} lost", style="dim"
-    )
+    values = [float(s.open_value.get(cur, Decimal(0))) if cur else 0.0 for s in report.stages]
+    if not any(values):
+        text = Text("No open deals yet.", style="dim italic")
+    else:
+        text = _stage_lines(report.stages, values, cur, colours, width)
+    text.append("\n")
+    facts = [f"{report.pipeline}: {report.deals} deals", f"{report.won} won", f"{report.lost} lost"]
     if len(currencies) > 1:
-        text.append(f" · bars in {cur}", style="dim")
+        facts.append(f"bars in {cur}")
+    text.append(_packed(facts, width, sep=" · "), style="dim")
+    return text
+
+
+def _stage_lines(
+    stages: list[Any], values: list[float], cur: str | None, colours: dict[str, str], width: int
+) -> Text:
+    def shown(s: Any, value: float, short: bool) -> str:
+        amount = s.open_value.get(cur, Decimal(0)) if cur else None
+        out = f"{money(amount, cur, short=True) if cur else '—'} · {s.open_count}"
+        if s.conversion_pct is not None:
+            out += f" →{s.conversion_pct:.0f}%" if short else f" · {s.conversion_pct:.0f}% on"
+        return out
+
+    rows = list(zip(stages, values, strict=True))
+    texts = [shown(s, v, False) for s, v in rows]
+    short = width - max(len(s.stage) for s in stages) - 2 - max(map(len, texts)) < MIN_BAR
+    if short:
+        texts = [shown(s, v, True) for s, v in rows]
+    text = bar_lines(
+        [(s.stage, v, t) for (s, v), t in zip(rows, texts, strict=True)], width, colours["secondary"]
+    )
+    if short and any(s.conversion_pct is not None for s in stages):
+        text.append("\n→ % on to the next stage", style="dim")
+    return text
+
+
+def bar_lines(rows: list[tuple[str, float, str]], width: int, style: str, label_max: int = 0) -> Text:
+    """``label ████▌  shown`` a line each, in ``width`` cells: a long label ends in an ellipsis before the bar
+    gets narrower than ``MIN_BAR``."""
+    sw = max(len(shown) for _, _, shown in rows)
+    lw = max(len(label) for label, _, _ in rows)
+    if label_max:
+        lw = min(lw, label_max)
+    lw = max(4, min(lw, width - 2 - sw - MIN_BAR))
+    bw = max(1, width - lw - 2 - sw)
+    top = max(value for _, value, _ in rows) or 1.0
+    text = _lines()
+    for i, (label, value, shown) in enumerate(rows):
+        if i:
+            text.append("\n")
+        name = label if len(label) <= lw else label[: lw - 1] + "…"
+        text.append(name.ljust(lw) + " ", style="bold")
+        text.append(bar(value / top, bw), style=style)
+        text.append(" " + shown, style="dim")
     return text
 
 
 def wins_panel(w: Any, colours: dict[str, str], width: int) -> Group:
-    rate = Text()
+    rate = _lines()
     if w.win_rate_pct is None:
         rate.append("—", style="bold")
         rate.append("  no deal closed yet", style="dim")
     else:
         rate.append(f"{w.win_rate_pct:.0f}%", style=f"bold {colours['success']}")
         rate.append(f"  win rate · {w.won} won, {w.lost} lost", style="dim")
-    facts = Text()
+    facts = _lines()
     for a in w.won_value:
         facts.append(f"avg won {money(a.average, a.currency)} ", style="bold")
         facts.append(f"({a.count} · {money(a.total, a.currency, short=True)})\n", style="dim")
     if w.avg_cycle_days is not None:
         facts.append(f"avg cycle {w.avg_cycle_days:.0f} days", style="bold")
         if w.avg_cycle_days_lost is not None:
-            facts.append(f" (lost ones: {w.avg_cycle_days_lost:.0f})", style="dim")
+            facts.append(f" (lost: {w.avg_cycle_days_lost:.0f})", style="dim")
         facts.append("\n")
-    reasons = hbars(
-        [(r.reason, float(r.count), str(r.count)) for r in w.lost_reasons[:5]],
-        width=max(6, width - 30),
-        label_width=18,
-        style=colours["error"],
-        empty="no deal lost yet",
-    )
+    lost = [(r.reason, float(r.count), str(r.count)) for r in w.lost_reasons[:5]]
+    if lost:
+        reasons = bar_lines(lost, width, colours["error"], label_max=max(18, width // 3))
+    else:
+        reasons = Text("no deal lost yet", style="dim italic")
     return Group(rate, Text(""), facts, Text("Lost because", style="bold underline"), reasons)
 
 
-def activity_text(a: Any, colours: dict[str, str]) -> Text:
+def activity_text(a: Any, colours: dict[str, str], width: int = 40) -> Text:
     totals: dict[str, int] = {}
     for w in a.weeks:
         for kind, n in w.counts.items():
             totals[kind] = totals.get(kind, 0) + n
-    text = Text()
+    text = _lines()
     this_week = a.weeks[-1].total if a.weeks else 0
     text.append(f"{this_week}", style=f"bold {colours['accent']}")
     text.append(f" this week · {sum(w.total for w in a.weeks)} in {len(a.weeks)} weeks\n", style="dim")
-    text.append("  ".join(f"{k} {n}" for k, n in totals.items() if n) or "nothing logged yet", style="dim")
+    kinds = [f"{k} {n}" for k, n in totals.items() if n]
+    text.append(_packed(kinds, width) if kinds else "nothing logged yet", style="dim")
     if a.weeks:
-        text.append(f"\nweeks from {a.weeks[0].week} to this week (Mondays)", style="dim")
+        text.append(f"\nfrom the week of {a.weeks[0].week}", style="dim")
     return text
 
 
@@ -240,27 +295,33 @@ class DashboardScreen(CrmScreen):
     def _draw(self, only: str | None = None) -> None:
         v = self.app.theme_variables
         colours = {k: v.get(k, "") for k in ("primary", "secondary", "success", "error", "accent", "warning")}
-        width = max(30, self.query_one("#forecast", Static).size.width or 40)
         for name, report in self.reports.items():
             if only is None or name == only:
-                self._draw_card(name, report, colours, width)
+                self._draw_card(name, report, colours)
 
-    def _draw_card(self, name: str, r: Any, colours: dict[str, str], width: int) -> None:
+    def _draw_card(self, name: str, r: Any, colours: dict[str, str]) -> None:
         from tinycrm.tui.screens.dashboard_desk import leads_text, tickets_text
 
         if name == "forecast":
-            self.query_one("#forecast", Static).update(forecast_chart(r, colours, width))
+            self.query_one("#forecast", Static).update(forecast_chart(r, colours, self._width("forecast")))
         elif name == "pipeline":
-            self.query_one("#pipeline-chart", Static).update(pipeline_chart(r, colours, width))
+            chart = pipeline_chart(r, colours, self._width("pipeline-chart"))
+            self.query_one("#pipeline-chart", Static).update(chart)
         elif name == "wins":
-            self.query_one("#wins", Static).update(wins_panel(r, colours, width))
+            self.query_one("#wins", Static).update(wins_panel(r, colours, self._width("wins")))
         elif name == "activity":
             self.query_one("#activity-spark", Sparkline).data = [float(w.total) for w in r.weeks]
-            self.query_one("#activity", Static).update(activity_text(r, colours))
+            self.query_one("#activity", Static).update(activity_text(r, colours, self._width("activity")))
         elif name == "leads":
-            self.query_one("#leads-card", Static).update(leads_text(r, colours))
+            self.query_one("#leads-card", Static).update(leads_text(r, colours, self._width("leads-card")))
         else:
-            self.query_one("#tickets-card", Static).update(tickets_text(r, colours))
+            self.query_one("#tickets-card", Static).update(
+                tickets_text(r, colours, self._width("tickets-card"))
+            )
+
+    def _width(self, card: str) -> int:
+        """How many cells a line of a card's text has (its scrollbar, when it shows, left out)."""
+        return max(20, self.query_one(f"#{card}", Static).size.width or 40)
 
     def on_click(self, event: Any) -> None:
         """A click on the leads or the support card opens that screen."""

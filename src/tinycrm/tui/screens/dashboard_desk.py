@@ -57,16 +57,35 @@ def _line() -> Text:
     return Text(no_wrap=True, overflow="ellipsis")
 
 
-def leads_text(s: LeadsSummary | None, colours: dict[str, str]) -> Group | Text:
+def _counts(parts: list[tuple[int, str, str]], width: int) -> Text:
+    """``3 new  1 hot  5 open``: each count with its label, on as many lines as ``width`` needs (never cut)."""
+    text = _line()
+    used = 0
+    for n, style, label in parts:
+        piece = len(f"{n} {label}")
+        if used and used + 2 + piece > width:
+            text.append("\n")
+            used = 0
+        elif used:
+            text.append("  ")
+            used += 2
+        text.append(f"{n}", style=style)
+        text.append(f" {label}", style="dim")
+        used += piece
+    return text
+
+
+def leads_text(s: LeadsSummary | None, colours: dict[str, str], width: int = 40) -> Group | Text:
     if s is None:
         return Text("")
-    head = _line()
-    head.append(f"{s.new}", style=f"bold {colours['accent']}")
-    head.append(" new  ", style="dim")
-    head.append(f"{s.hot}", style=f"bold {colours['warning']}")
-    head.append(f" hot (≥ {s.threshold})  ", style="dim")
-    head.append(f"{s.open}", style="bold")
-    head.append(" open", style="dim")
+    head = _counts(
+        [
+            (s.new, f"bold {colours['accent']}", "new"),
+            (s.hot, f"bold {colours['warning']}", f"hot (≥ {s.threshold})"),
+            (s.open, "bold", "open"),
+        ],
+        width,
+    )
     if not s.top:
         return Group(head, Text(""), Text("No open leads.", style="dim italic"))
     lines = [head, Text(""), Text("best open leads", style="bold underline")]
@@ -84,18 +103,19 @@ def leads_text(s: LeadsSummary | None, colours: dict[str, str]) -> Group | Text:
     return Group(*lines)
 
 
-def tickets_text(s: TicketsSummary | None, colours: dict[str, str]) -> Group | Text:
+def tickets_text(s: TicketsSummary | None, colours: dict[str, str], width: int = 40) -> Group | Text:
     if s is None:
         return Text("")
     from tinycrm.tui.screens.tickets import sla_text
 
-    head = _line()
-    head.append(f"{s.open}", style=f"bold {colours['accent']}")
-    head.append(" open  ", style="dim")
-    head.append(f"{s.breaching}", style=f"bold {colours['error']}" if s.breaching else "bold")
-    head.append(" breaching  ", style="dim")
-    head.append(f"{s.unassigned}", style="bold")
-    head.append(" unassigned", style="dim")
+    head = _counts(
+        [
+            (s.open, f"bold {colours['accent']}", "open"),
+            (s.breaching, f"bold {colours['error']}" if s.breaching else "bold", "breaching"),
+            (s.unassigned, "bold", "unassigned"),
+        ],
+        width,
+    )
     if not s.top:
         return Group(head, Text(""), Text("No open tickets.", style="dim italic"))
     lines = [head, Text(""), Text("next due", style="bold underline")]

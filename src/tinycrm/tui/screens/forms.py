@@ -111,6 +111,20 @@ class FormScreen(CrmModal):
                 yield Button("Cancel  esc", id="cancel")
         yield CrmFooter()
 
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._first_field_in_view)
+
+    def _first_field_in_view(self) -> None:
+        """Focusing the first field scrolls its label out of view: show the top of the form, unless the field
+        with the focus would leave the view."""
+        body = self.query_one(".form-body", VerticalScroll)
+        focused = self.focused
+        if focused is None:
+            return
+        bottom = focused.region.bottom - body.content_region.y + body.scroll_y  # in the body, from its top
+        if bottom <= body.content_region.height:
+            body.scroll_home(animate=False)
+
     def action_move_focus(self, step: int) -> None:
         self.focus_next() if step > 0 else self.focus_previous()
 
