@@ -314,3 +314,26 @@ async def test_the_timeline_loads_older_interactions_on_demand(make, db, ids):
             pass
         else:
             raise AssertionError("load older is still offered")
+
+
+async def test_questions_show_a_bracketed_title_as_text(make, db, ids):
+    """A deal called ``[/b] phase [b]`` is asked about as written: its name is not read as markup (which
+    crashed the app when the question was drawn)."""
+    from tinycrm.services.sales import deals
+    from tinycrm.tui.screens.deal import DealScreen
+
+    deal_id = ids["deal_globex"]
+    deals.update(db, deal_id, {"title": "[/b] phase [b]"})
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(DealScreen(deal_id))
+        await settle(pilot)
+        for key in ("w", "d"):
+            await press(pilot, key)
+            assert screen_name(app) == "ConfirmDialog"
+            title = str(app.screen.query_one(".dialog-title").render())
+            assert "[/b] phase [b]" in title, title
+            await press(pilot, "n")
+            assert screen_name(app) == "DealScreen"
+    assert deals.get(db, deal_id).status == "open"

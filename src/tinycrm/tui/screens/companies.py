@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 from tinycrm.domain.errors import CrmError
 from tinycrm.domain.people import CompanyRead
 from tinycrm.tui import keys
-from tinycrm.tui.format import KIND_ICONS, count, money, when
+from tinycrm.tui.format import KIND_ICONS, count, escape, money, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
 from tinycrm.tui.screens.lists import PagedListScreen, PageFetched
 from tinycrm.tui.widgets.footer import CrmFooter
@@ -338,7 +338,7 @@ class CompanyScreen(CrmScreen):
 
     def on_company_fetched(self, message: CompanyFetched) -> None:
         self.query_one(CompanyPanel).show(message.view)
-        self.query_one(NavBar).set_crumb(f"Companies › {message.view.company.name}")
+        self.query_one(NavBar).set_crumb(f"Companies › {escape(message.view.company.name)}")
         self.query_one(".people", OptionList).focus()
 
     def action_back(self) -> None:

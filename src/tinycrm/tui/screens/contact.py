@@ -262,7 +262,7 @@ class ContactScreen(CrmScreen):
     def on_contact_fetched(self, message: ContactFetched) -> None:
         c = self.contact = message.contact
         self.entries = message.entries
-        self.query_one(NavBar).set_crumb(f"Contacts › {c.display_name}")
+        self.query_one(NavBar).set_crumb(f"Contacts › {escape(c.display_name)}")
         name = Text(c.display_name, style="bold")
         if c.archived:
             name.append("  archived", style="italic dim")

@@ -48,7 +48,7 @@ class ContactForm(FormScreen):
     def __init__(self, contact: ContactRead | None = None) -> None:
         super().__init__()
         self.contact = contact
-        self.TITLE_TEXT = f"Edit {contact.display_name}" if contact else "New contact"
+        self.TITLE_TEXT = f"Edit {escape(contact.display_name)}" if contact else "New contact"
 
     def fields(self) -> list[Field]:
         c = self.contact

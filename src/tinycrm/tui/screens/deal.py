@@ -109,7 +109,7 @@ class DealScreen(CrmScreen):
 
     def on_deal_fetched(self, message: DealFetched) -> None:
         d = self.deal = message.deal
-        self.query_one(NavBar).set_crumb(f"Pipeline › {d.title}")
+        self.query_one(NavBar).set_crumb(f"Pipeline › {escape(d.title)}")
         head = Text(d.title, style="bold")
         head.append(f"   {money(d.value, d.currency)} · {d.stage} · {d.status}", style="dim")
         self.query_one("#deal-head", Static).update(head)
@@ -164,7 +164,9 @@ class DealScreen(CrmScreen):
 
         d = self.deal
         self.app.push_screen(
-            ConfirmDialog(f"Win “{d.title}”?", f"{money(d.value, d.currency)} · {d.stage}", yes="Win"),
+            ConfirmDialog(
+                f"Win “{escape(d.title)}”?", f"{money(d.value, d.currency)} · {escape(d.stage)}", yes="Win"
+            ),
             self._if_yes("win"),
         )
 
@@ -193,7 +195,7 @@ class DealScreen(CrmScreen):
         d = self.deal
         self.app.push_screen(
             ConfirmDialog(
-                f"Delete “{d.title}”?",
+                f"Delete “{escape(d.title)}”?",
                 "The deal and its stage history go for good; its interactions and tasks stay, unlinked.",
                 yes="Delete",
                 danger=True,

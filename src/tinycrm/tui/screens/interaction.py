@@ -194,7 +194,9 @@ class InteractionScreen(CrmScreen):
         self.changed = False
 
     def compose(self) -> ComposeResult:
-        yield NavBar("contacts", f"Contacts › {self.contact_name}" if self.contact_name else "Contacts ›")
+        yield NavBar(
+            "contacts", f"Contacts › {escape(self.contact_name)}" if self.contact_name else "Contacts ›"
+        )
         with Vertical(id="interaction-head"):
             yield Static("Loading…", id="interaction-title")
             yield Static("", id="interaction-about")
@@ -234,7 +236,7 @@ class InteractionScreen(CrmScreen):
         self.query_one("#interaction-about", Static).update(about(i))
         body = Text(i.body) if i.body else Text("No notes: press e to add some.", style="dim italic")
         self.query_one("#interaction-body", Static).update(body)
-        where = f"Contacts › {self.contact_name}" if self.contact_name else "Contacts"
+        where = f"Contacts › {escape(self.contact_name)}" if self.contact_name else "Contacts"
         self.query_one(NavBar).set_crumb(f"{where} › {i.kind}")
 
     # --- actions ---------------------------------------------------------------------------------------

@@ -144,7 +144,7 @@ def ask_convert(screen: Any, lead_id: int, name: str) -> None:
 
     screen.app.push_screen(
         ConfirmDialog(
-            f"Convert {name}?",
+            f"Convert {escape(name)}?",
             "Makes (or reuses, by email) the contact and the company and opens a deal with the lead's value; "
             "its notes, tags and interactions move to the contact.",
             yes="Convert",
@@ -429,7 +429,8 @@ class LeadScreen(CrmScreen):
                 self.delete()
 
         self.app.push_screen(
-            ConfirmDialog(f"Delete the lead {self.lead.name}?", "", yes="Delete", danger=True), answered
+            ConfirmDialog(f"Delete the lead {escape(self.lead.name)}?", "", yes="Delete", danger=True),
+            answered,
         )
 
     @work(thread=True, group="lead-delete")

@@ -27,7 +27,7 @@ class LeadForm(FormScreen):
     def __init__(self, lead: Any = None) -> None:
         super().__init__()
         self.lead = lead
-        self.TITLE_TEXT = f"Edit {lead.name}" if lead else "New lead"
+        self.TITLE_TEXT = f"Edit {escape(lead.name)}" if lead else "New lead"
 
     def fields(self) -> list[Field]:
         from tinycrm.domain.leads import SOURCES

@@ -292,8 +292,8 @@ class PipelineScreen(CrmScreen):
 
         self.app.push_screen(
             ConfirmDialog(
-                f"Win “{d.title}”?",
-                f"{money(d.value, d.currency)} · {d.stage}. It leaves the board and counts as won.",
+                f"Win “{escape(d.title)}”?",
+                f"{money(d.value, d.currency)} · {escape(d.stage)}. It leaves the board and counts as won.",
                 yes="Win",
             ),
             answered,

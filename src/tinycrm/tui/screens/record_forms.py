@@ -60,7 +60,7 @@ class DealForm(FormScreen):
         self.stage = stage
         self.contact = contact
         self.company = company
-        self.TITLE_TEXT = f"Edit {deal.title}" if deal else "New deal"
+        self.TITLE_TEXT = f"Edit {escape(deal.title)}" if deal else "New deal"
 
     def subtitle(self) -> str:
         if self.deal is None and self.contact:
@@ -164,7 +164,7 @@ class CompanyForm(FormScreen):
     def __init__(self, company: Any = None) -> None:
         super().__init__()
         self.company = company
-        self.TITLE_TEXT = f"Edit {company.name}" if company else "New company"
+        self.TITLE_TEXT = f"Edit {escape(company.name)}" if company else "New company"
 
     def fields(self) -> list[Field]:
         c = self.company
