@@ -67,7 +67,7 @@ def _fill_from_audit() -> None:
     bind = op.get_bind()
     audited = bind.execute(
         sa.text(
-            "SELECT a.record_id, a.at, a.changes FROM audit_log a JOIN deals d ON d.id = a.record_id "
+            "SELECT a.record_id, a.at, a.changes, a.id FROM audit_log a JOIN deals d ON d.id = a.record_id "
             "WHERE a.record_type = 'deal' AND a.changes IS NOT NULL AND (a.changes LIKE '%\"value\"%' "
             "OR a.changes LIKE '%\"currency\"%' OR a.changes LIKE '%\"category\"%') "
             "ORDER BY a.record_id, a.at DESC, a.id DESC"
@@ -82,7 +82,7 @@ def _fill_from_audit() -> None:
         if r[0] in changed
     }
     rows = []
-    for deal_id, at, text in audited:
+    for deal_id, at, text, audit_id in audited:
         try:
             changes = json.loads(text)
         except ValueError:
@@ -103,14 +103,14 @@ def _fill_from_audit() -> None:
                 else:
                     category = str(pair[0])[:20]
         now[deal_id] = (value, code, category)
-        rows.append({"d": deal_id, "v": value, "c": code, "k": category, "at": at})
+        rows.append({"d": deal_id, "v": value, "c": code, "k": category, "at": at, "i": audit_id})
     if rows:
         bind.execute(
             sa.text(
                 "INSERT INTO deal_value_history (deal_id, value_e4, currency, category, changed_at) "
                 "VALUES (:d, :v, :c, :k, :at)"
             ),
-            rows[::-1],
+            sorted(rows, key=lambda r: r["i"]),  # in the order of the changes, as the service writes them
         )
 
 
