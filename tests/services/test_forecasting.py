@@ -242,3 +242,15 @@ def test_backtest_reads_each_deal_as_it_was(history, clock):
         ("2026-02", "EUR"): (Decimal("0.00"), Decimal("0.00"), Decimal("3000.00")),
         ("2026-03", "EUR"): (Decimal("250.00"), Decimal("0.00"), Decimal("0.00")),
     }
+
+
+def test_a_deal_moved_in_the_same_instant_is_where_it_went(history, clock):
+    """Two history rows of a deal at the same time: its state is the later row (B, 80 %), on both stores."""
+    from tinycrm.services.sales import deals, forecasting
+
+    with at("2026-01-05"):
+        w = deal(history, "W", "A", "1000", "2026-02-15")
+        deals.move(history, w, "B")
+    clock("2026-04-10T12:00:00+00:00", tz="UTC")
+    f = forecasting.forecast(history, method="weighted", months=1, as_of="2026-02-01")
+    assert [(r.month, r.weighted) for r in f.rows] == [("2026-02", Decimal("800.00"))]
