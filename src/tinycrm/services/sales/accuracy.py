@@ -1,8 +1,9 @@
 """How good each forecast method would have been: ``crm report accuracy --quarters N``.
 
 For each of the last N whole quarters: on the quarter's first day (as of its local midnight), the forecast
-of each method for the deals then open and expected to close within the quarter (their value x the stage's
-probability, learned from what had closed by that day); against the value actually won in the quarter. The
+of each method for the deals then open and expected to close within the quarter (their value and currency of
+that day x the stage's probability, learned from what had closed by that day); against the value actually won
+in the quarter (at the won deals' values today). The
 error is (forecast - actual) / actual. Per currency; the best method per currency has the smallest mean
 absolute error.
 """

@@ -9,8 +9,10 @@ probability, by one of three methods (docs/deals.md, "Forecasting", writes the f
 - ``blend``: (wins + k x p) / (closed + k): a stage with little history leans on p (k = ``[forecast] k``).
 
 ``as_of`` replays the history: the deals open on that day, in the stage they were in then, with the expected
-close date they had then, and probabilities learned from what had closed by then. The value, currency and
-category are today's (they have no history). A deal's state on a day is its last history row before it (the latest ``changed_at``).
+close date (``deal_close_history``) and the value, currency and category (``deal_value_history``) they had then,
+and probabilities learned from what had closed by then. A deal's state on a day is its last history row before
+it (the latest ``changed_at``, then ``id``), looked up in an index only for the deals that may close in the
+period asked about.
 
 Every aggregate is one ``GROUP BY`` in SQL; Python combines the few grouped rows exactly (fractions), and every
 amount stays in its currency.
