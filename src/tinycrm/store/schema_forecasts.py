@@ -11,8 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from tinycrm.store import schema_leads as _leads  # noqa: F401  (deals.forecast_category)
-from tinycrm.store.schema import IDS_NEVER_REUSED, Deal, DealStageChange, _fk, _partial, _ts
+from tinycrm.store.schema import IDS_NEVER_REUSED, DealStageChange, _fk, _partial, _ts
 
 
 class DealValueChange(SQLModel, table=True):
@@ -48,16 +47,4 @@ sa.Index(
     _history.c.deal_id,
     _history.c.status,
     **_partial("status IN ('won', 'lost')"),
-)
-
-_deals = Deal.__table__  # type: ignore[attr-defined]
-#: the forecast by category: the open deals by expected close, read from the index alone
-sa.Index(
-    "ix_deals_forecast_categories",
-    _deals.c.status,
-    _deals.c.expected_close,
-    _deals.c.currency,
-    _deals.c.stage_id,
-    _deals.c.forecast_category,
-    _deals.c.value_e4,
 )

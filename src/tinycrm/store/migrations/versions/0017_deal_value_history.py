@@ -7,8 +7,7 @@ Create Date: 2026-12-05
 ``deal_value_history`` (tinycrm.store.schema_forecasts): a deal's value, currency and forecast category before
 each change of them, filled here from the audit log (which has recorded every such change as ``[old, new]``),
 by walking each deal's changes back from its values today. Two indexes of ``deal_stage_history``: by deal and
-time (a deal's state on a day, read from the index alone) and the wins and losses by time; one of ``deals`` that
-holds the forecast by category.
+time (a deal's state on a day, read from the index alone) and the wins and losses by time.
 """
 
 import json
@@ -53,11 +52,6 @@ def upgrade() -> None:
         ["changed_at", "deal_id", "status"],
         sqlite_where=closes,
         postgresql_where=closes,
-    )
-    op.create_index(
-        "ix_deals_forecast_categories",
-        "deals",
-        ["status", "expected_close", "currency", "stage_id", "forecast_category", "value_e4"],
     )
     _fill_from_audit()
 
@@ -121,7 +115,6 @@ def _fill_from_audit() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_deals_forecast_categories", table_name="deals")
     op.drop_index("ix_deal_stage_history_closes", table_name="deal_stage_history")
     op.drop_index("ix_deal_stage_history_as_of", table_name="deal_stage_history")
     op.drop_table("deal_value_history")
