@@ -4,8 +4,9 @@
 
 Builds (and caches in bench/data/) the database of bench_deals.py (N deals over two pipelines, open, won and
 lost, each with its stage history), then tops the stage history up to --history rows with earlier moves back and
-forth between stages (each before the deal's own last row, so every deal's state stays what it is) and adds a
-close-date change to one deal in five. Then times whole `crm` processes, output to a pipe, median of --runs.
+forth between stages (each before the deal's own last row, so every deal's state stays what it is), adds a
+close-date change to one deal in five and a value change to one in ten (``deal_value_history``: what the
+backtests read a deal's value on a past day from). Then times whole `crm` processes, output to a pipe, median of --runs.
 
 Targets: `crm report conversion` and `crm report forecast --method blend` <= 15x `python -c pass`;
 `crm report accuracy --quarters 4` <= 30x.
@@ -38,7 +39,8 @@ def top_up(url: str, history_n: int) -> None:
     with db.read() as tx:
         have = int(tx.scalar("SELECT count(*) FROM deal_stage_history"))
         slips = int(tx.scalar("SELECT count(*) FROM deal_close_history"))
-    if have >= history_n and slips:
+        values = int(tx.scalar("SELECT count(*) FROM deal_value_history"))
+    if have >= history_n and slips and values:
         db.close()
         return
     started = time.perf_counter()
@@ -68,7 +70,7 @@ def top_up(url: str, history_n: int) -> None:
                 chunk,
             )
         changes = []
-        for d in deals[::5]:
+        for d in deals[::5] if not slips else []:
             close = as_date(d["expected_close"])
             if close is None:
                 continue
@@ -81,14 +83,26 @@ def top_up(url: str, history_n: int) -> None:
                 "INSERT INTO deal_close_history (deal_id, old_close, new_close, changed_at) VALUES (:d, :o, :n, :at)",
                 chunk,
             )
+        # one deal in ten was worth a fifth less until two days after it was created (same currency, category)
+        olds = []
+        for d in deals[3::10] if not values else []:
+            created = as_datetime(d["created_at"])
+            assert created is not None
+            olds.append({"d": d["id"], "at": created + timedelta(days=2)})
+        for chunk in bench_deals._chunks(olds):
+            tx.executemany(
+                "INSERT INTO deal_value_history (deal_id, value_e4, currency, category, changed_at) "
+                "SELECT id, value_e4 * 4 / 5, currency, forecast_category, :at FROM deals WHERE id = :d",
+                chunk,
+            )
         if not tx.db.is_sqlite:
             tx.execute("ANALYZE")
     if db.is_sqlite:
         with db.write() as tx:
             tx.execute("ANALYZE")
     db.close()
-    print(f"added {len(extra)} stage changes, {len(changes)} close-date changes in {time.perf_counter() - started:.0f} s",
-          file=sys.stderr)  # fmt: skip
+    print(f"added {len(extra)} stage changes, {len(changes)} close-date changes, {len(olds)} value changes in "
+          f"{time.perf_counter() - started:.0f} s", file=sys.stderr)  # fmt: skip
 
 
 def main() -> None:

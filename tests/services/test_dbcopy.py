@@ -169,6 +169,11 @@ def populate(db) -> None:
             "INSERT INTO deal_close_history (deal_id, old_close, new_close, changed_at) VALUES (:d, NULL, :c, :t)",
             {"d": deal, "c": date(2026, 12, 31), "t": STAMP},
         )
+        tx.execute(  # the deal's value before a change
+            "INSERT INTO deal_value_history (deal_id, value_e4, currency, category, changed_at) "
+            "VALUES (:d, 12345, 'EUR', 'commit', :t)",
+            {"d": deal, "t": STAMP},
+        )
         tx.execute("INSERT INTO lead_assignments (role, last_user_id) VALUES ('member', :b)", {"b": bob})
     from tinycrm.domain.leads import LeadInput
     from tinycrm.services.leads import records as leads

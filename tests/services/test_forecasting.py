@@ -190,3 +190,67 @@ def test_kpis(history, clock):
         6,
         [("EUR", Decimal("400.00"))],
     )
+
+
+def test_backtest_reads_each_deal_as_it_was(history, clock):
+    """Y (A, 1000 EUR, closing 15 Feb) is raised to 3000 on 1 February and made `commit` on 15 January, then won
+    on 10 February; Z (A, 200 USD, closing 20 March) becomes 250 EUR on 1 February and stays open. On 1 January
+    both were as created: Q1's forecast is 1000 EUR and 200 USD in stage A, against 3000 EUR won."""
+    from tinycrm.services.sales import accuracy, deals, forecasting
+
+    with at("2025-12-20"):
+        y = deal(history, "Y", "A", "1000", "2026-02-15")
+        z = deals.create(history, DealInput(title="Z", value="200", currency="USD", pipeline="P", stage="A",
+                                            expected_close="2026-03-20")).id  # fmt: skip
+    with at("2026-01-15"):
+        deals.update(history, y, {"category": "commit"})
+    with at("2026-02-01"):
+        deals.update(history, y, {"value": "3000"})
+        deals.update(history, z, {"value": "250", "currency": "EUR"})
+    with at("2026-02-10"):
+        deals.win(history, y)
+    clock("2026-04-10T12:00:00+00:00", tz="UTC")
+    report = accuracy.accuracy(history, quarters=1, k=10)
+    got = {(r.currency, r.method): (r.forecast, r.actual, r.error_pct) for r in report.rows}
+    # A: 50 % configured, 4 of 10 learned, (4 + 5) / 20 = 45 % blended
+    assert got == {
+        ("EUR", "weighted"): (Decimal("500.00"), Decimal("3000.00"), Decimal("-83.3")),  # 1000 x 50 %
+        ("EUR", "historical"): (Decimal("400.00"), Decimal("3000.00"), Decimal("-86.7")),  # 1000 x 40 %
+        ("EUR", "blend"): (Decimal("450.00"), Decimal("3000.00"), Decimal("-85.0")),  # 1000 x 45 %
+        ("USD", "weighted"): (Decimal("100.00"), Decimal("0.00"), None),  # 200 x 50 %: nothing won to compare
+        ("USD", "historical"): (Decimal("80.00"), Decimal("0.00"), None),
+        ("USD", "blend"): (Decimal("90.00"), Decimal("0.00"), None),
+    }
+
+    def months(as_of: str) -> dict[tuple[str, str], tuple[Decimal, Decimal, Decimal]]:
+        f = forecasting.forecast(history, method="weighted", months=3, as_of=as_of)
+        return {(r.month, r.currency): (r.pipeline, r.commit, r.won) for r in f.rows if r.pipeline or r.won}
+
+    assert months("2026-01-01") == {
+        ("2026-02", "EUR"): (Decimal("1000.00"), Decimal("0.00"), Decimal("0.00")),
+        ("2026-03", "USD"): (Decimal("200.00"), Decimal("0.00"), Decimal("0.00")),
+    }
+    assert months("2026-01-20") == {  # Y is `commit` by then
+        ("2026-02", "EUR"): (Decimal("1000.00"), Decimal("1000.00"), Decimal("0.00")),
+        ("2026-03", "USD"): (Decimal("200.00"), Decimal("0.00"), Decimal("0.00")),
+    }
+    assert months("2026-02-05") == {  # both changed; Y not won yet
+        ("2026-02", "EUR"): (Decimal("3000.00"), Decimal("3000.00"), Decimal("0.00")),
+        ("2026-03", "EUR"): (Decimal("250.00"), Decimal("0.00"), Decimal("0.00")),
+    }
+    assert months("2026-02-11") == {  # Y won on the 10th, at 3000
+        ("2026-02", "EUR"): (Decimal("0.00"), Decimal("0.00"), Decimal("3000.00")),
+        ("2026-03", "EUR"): (Decimal("250.00"), Decimal("0.00"), Decimal("0.00")),
+    }
+
+
+def test_a_deal_moved_in_the_same_instant_is_where_it_went(history, clock):
+    """Two history rows of a deal at the same time: its state is the later row (B, 80 %), on both stores."""
+    from tinycrm.services.sales import deals, forecasting
+
+    with at("2026-01-05"):
+        w = deal(history, "W", "A", "1000", "2026-02-15")
+        deals.move(history, w, "B")
+    clock("2026-04-10T12:00:00+00:00", tz="UTC")
+    f = forecasting.forecast(history, method="weighted", months=1, as_of="2026-02-01")
+    assert [(r.month, r.weighted) for r in f.rows] == [("2026-02", Decimal("800.00"))]

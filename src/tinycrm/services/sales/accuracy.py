@@ -1,8 +1,9 @@
 """How good each forecast method would have been: ``crm report accuracy --quarters N``.
 
 For each of the last N whole quarters: on the quarter's first day (as of its local midnight), the forecast
-of each method for the deals then open and expected to close within the quarter (their value x the stage's
-probability, learned from what had closed by that day); against the value actually won in the quarter. The
+of each method for the deals then open and expected to close within the quarter (their value and currency of
+that day x the stage's probability, learned from what had closed by that day); against the value actually won
+in the quarter (at the won deals' values today). The
 error is (forecast - actual) / actual. Per currency; the best method per currency has the smallest mean
 absolute error.
 """
@@ -19,13 +20,13 @@ from tinycrm.domain.forecasting import METHODS, AccuracyReport, AccuracyRow
 from tinycrm.domain.sales import money
 from tinycrm.services.sales.deals import owner_filter
 from tinycrm.services.sales.forecasting import (
-    Moment,
     fraction_of,
     k_value,
+    learned_as_of,
     midnight,
     month_start,
+    open_deals_sql,
     probabilities_from,
-    quarter_on,
     window_start,
 )
 from tinycrm.store.database import Database
@@ -64,10 +65,15 @@ def accuracy(
     with db.read() as tx:
         cond, params = owner_filter(tx, owner)
         configured = {r["id"]: int(r["probability"]) for r in tx.all("SELECT id, probability FROM stages")}
-        for start, end in spans:
-            when = Moment(start, midnight(start), False)
-            since = midnight(window_start(start, window))
-            open_rows, counts = quarter_on(tx, when.at, since, start, end, cond, params)
+        # what had closed by each quarter's first day: one read of the wins and losses for every quarter
+        learned = learned_as_of(tx, [(midnight(window_start(s, window)), midnight(s)) for s, _ in spans])
+        for (start, end), counts in zip(spans, learned, strict=True):
+            open_rows = tx.all(
+                f"SELECT x.currency AS c, x.stage_id, count(*) AS n, {exact_sum('x.value_e4', 'v')} "
+                f"FROM ({open_deals_sql(False, cond, quarter=True)}) x WHERE x.close >= :start AND x.close < :end "
+                "GROUP BY x.currency, x.stage_id",
+                {**params, "until": midnight(start), "start": start, "end": end},
+            )
             won = {
                 r["c"]: summed(r, "v")
                 for r in tx.all(
@@ -77,9 +83,9 @@ def accuracy(
                 )
             }
             codes = sorted({r["c"] for r in open_rows} | set(won))
-            learned = probabilities_from(tx, "blend", kk, counts)  # with each stage's wins and closed deals
+            stages = probabilities_from(tx, "blend", kk, counts)  # with each stage's wins and closed deals
             for method in METHODS:
-                probs = {p.stage_id: fraction_of(p, method, kk, configured) for p in learned}
+                probs = {p.stage_id: fraction_of(p, method, kk, configured) for p in stages}
                 for code in codes:
                     total = sum(
                         (

@@ -391,8 +391,26 @@ def update(
         for keys, handler in HANDLERS:
             if any(k in changes for k in keys):
                 handler(e, changes)
+        if e.changed.keys() & {"value", "currency", "category"}:
+            e.then.append(lambda: value_changed(e.tx, e.before))
 
     return edit(db, DEAL, deal_id, apply, expected_version=expected_version)
+
+
+def value_changed(tx: Tx, before: DealRead) -> None:
+    """Keep a deal's value, currency and forecast category as they were before a change of any of them
+    (forecasts as of a past day)."""
+    tx.execute(
+        "INSERT INTO deal_value_history (deal_id, value_e4, currency, category, changed_at) "
+        "VALUES (:d, :v, :c, :k, :t)",
+        {
+            "d": before.id,
+            "v": to_e4(before.value),
+            "c": before.currency,
+            "k": before.forecast_category,
+            "t": now(),
+        },
+    )
 
 
 def move(db: Database, deal_id: int, stage: str | int) -> DealRead:

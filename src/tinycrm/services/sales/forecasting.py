@@ -9,8 +9,10 @@ probability, by one of three methods (docs/deals.md, "Forecasting", writes the f
 - ``blend``: (wins + k x p) / (closed + k): a stage with little history leans on p (k = ``[forecast] k``).
 
 ``as_of`` replays the history: the deals open on that day, in the stage they were in then, with the expected
-close date they had then, and probabilities learned from what had closed by then. The value, currency and
-category are today's (they have no history). A deal's state on a day is its last history row before it (the latest ``changed_at``).
+close date (``deal_close_history``) and the value, currency and category (``deal_value_history``) they had then,
+and probabilities learned from what had closed by then. A deal's state on a day is its last history row before
+it (the latest ``changed_at``, then ``id``), looked up in an index only for the deals that may close in the
+period asked about.
 
 Every aggregate is one ``GROUP BY`` in SQL; Python combines the few grouped rows exactly (fractions), and every
 amount stays in its currency.
@@ -144,56 +146,84 @@ def probability(method: str, configured: int, won: int, closed: int, k: int) -> 
 # --- what the history says ------------------------------------------------------------------------------
 
 
-def last_state(sqlite: bool) -> str:
-    """Each deal's last history row before :until (its state on that day): ``deal_id, to_stage_id, status,
-    changed_at``. Read in the index on (deal_id, changed_at, to_stage_id, status): SQLite takes the other
-    columns of a ``max()`` from the row holding it; PostgreSQL keeps the first row of each deal with
-    ``DISTINCT ON``."""
-    if sqlite:
-        return (
-            "SELECT deal_id, to_stage_id, status, max(changed_at) AS changed_at FROM deal_stage_history "
-            "WHERE changed_at < :until GROUP BY deal_id"
-        )
+def state_row(deal: str) -> str:
+    """The id of the history row that holds deal ``deal``'s state on :until: its last row before it, the latest
+    (``changed_at``, ``id``); found in the index on (deal_id, changed_at, id, status, to_stage_id)."""
     return (
-        "SELECT DISTINCT ON (deal_id) deal_id, to_stage_id, status, changed_at FROM deal_stage_history "
-        "WHERE changed_at < :until ORDER BY deal_id, changed_at DESC, id DESC"
+        f"(SELECT sh.id FROM deal_stage_history sh WHERE sh.deal_id = {deal} AND sh.changed_at < :until "
+        "ORDER BY sh.changed_at DESC, sh.id DESC LIMIT 1)"
     )
+
+
+#: the deal_value_history row with ``d``'s value, currency and category on :until: the first change after it
+#: (none: today's)
+VALUE_ROW = (
+    "(SELECT vh.id FROM deal_value_history vh WHERE vh.deal_id = d.id AND vh.changed_at >= :until "
+    "ORDER BY vh.changed_at, vh.id LIMIT 1)"
+)
 
 
 def learned(tx: Tx, since: datetime, until: datetime, *, live: bool) -> dict[int, tuple[int, int]]:
     """stage id -> (won, closed) of the deals that were in the stage and closed in [since, until).
     ``live``: closed means closed now (the deals table); else closed as of ``until`` (the history)."""
-    params = {"since": since, "until": until}
-    if live:
-        # the deals in id order and their history in (deal, stage) order: grouped as read, nothing sorted
-        hint = (" NOT INDEXED", " INDEXED BY ix_deal_stage_history_stages") if tx.db.is_sqlite else ("", "")
-        rows = tx.all(
-            "SELECT x.stage_id, x.status, count(*) AS n FROM (SELECT d.id, h.to_stage_id AS stage_id, d.status "
-            f"FROM deals d{hint[0]} JOIN deal_stage_history h{hint[1]} ON h.deal_id = d.id "
-            "WHERE d.status IN ('won', 'lost') AND d.closed_at >= :since AND d.closed_at < :until "
-            "AND h.changed_at < :until AND h.to_stage_id IS NOT NULL GROUP BY d.id, h.to_stage_id, d.status) x "
-            "GROUP BY x.stage_id, x.status",
-            params,
-        )
-        return _counts(rows)
-    closed = (
-        f"SELECT s.deal_id, s.status FROM ({last_state(tx.db.is_sqlite)}) s "
-        "WHERE s.status IN ('won', 'lost') AND s.changed_at >= :since"
-    )
+    if not live:
+        return learned_as_of(tx, [(since, until)])[0]
+    # the deals in id order and their history in (deal, stage) order: grouped as read, nothing sorted
+    hint = (" NOT INDEXED", " INDEXED BY ix_deal_stage_history_stages") if tx.db.is_sqlite else ("", "")
     rows = tx.all(
-        "SELECT x.stage_id, x.status, count(*) AS n FROM (SELECT DISTINCT c.deal_id, h.to_stage_id AS stage_id, "
-        f"c.status FROM ({closed}) c JOIN deal_stage_history h ON h.deal_id = c.deal_id "
-        "WHERE h.changed_at < :until AND h.to_stage_id IS NOT NULL) x GROUP BY x.stage_id, x.status",
-        params,
+        "SELECT x.stage_id, x.status, count(*) AS n FROM (SELECT d.id, h.to_stage_id AS stage_id, d.status "
+        f"FROM deals d{hint[0]} JOIN deal_stage_history h{hint[1]} ON h.deal_id = d.id "
+        "WHERE d.status IN ('won', 'lost') AND d.closed_at >= :since AND d.closed_at < :until "
+        "AND h.changed_at < :until AND h.to_stage_id IS NOT NULL GROUP BY d.id, h.to_stage_id, d.status) x "
+        "GROUP BY x.stage_id, x.status",
+        {"since": since, "until": until},
     )
     return _counts(rows)
+
+
+def learned_as_of(tx: Tx, spans: list[tuple[datetime, datetime]]) -> list[dict[int, tuple[int, int]]]:
+    """For each (since, until): stage id -> (won, closed) of the deals closed in [since, until) as of
+    ``until``: whose last history row before ``until`` is a win or a loss made in the span.
+
+    One statement for every span: each win or loss ``c`` in the spans (read in the index of closes) with the
+    time of the deal's next history row; ``c`` is the deal's state on ``until`` when that next row is not
+    before it. The stages the deal was in by then are its rows up to ``c``, whatever the span."""
+    if not spans:
+        return []
+    params: dict[str, Any] = {"lo": min(s for s, _ in spans), "hi": max(u for _, u in spans)}
+    sums = []
+    for i, (since, until) in enumerate(spans):
+        params[f"s{i}"], params[f"u{i}"] = since, until
+        sums.append(
+            f"sum(CASE WHEN y.at >= :s{i} AND y.at < :u{i} AND (y.next_at IS NULL OR y.next_at >= :u{i}) "
+            f"THEN 1 ELSE 0 END) AS q{i}"
+        )
+    hint = " INDEXED BY ix_deal_stage_history_closes" if tx.db.is_sqlite else ""
+    # each close once (MATERIALIZED: its next row is looked up once, not once per history row joined)
+    rows = tx.all(
+        "WITH c AS MATERIALIZED (SELECT c.id, c.deal_id, c.status, c.changed_at, (SELECT n.changed_at "
+        "FROM deal_stage_history n WHERE n.deal_id = c.deal_id AND n.changed_at >= c.changed_at "
+        "AND (n.changed_at > c.changed_at OR n.id > c.id) ORDER BY n.changed_at LIMIT 1) AS next_at "
+        f"FROM deal_stage_history c{hint} WHERE c.status IN ('won', 'lost') AND c.changed_at >= :lo "
+        f"AND c.changed_at < :hi) SELECT y.stage_id, y.status, {', '.join(sums)} FROM (SELECT DISTINCT c.id, "
+        "h.to_stage_id AS stage_id, c.status, c.changed_at AS at, c.next_at FROM c JOIN deal_stage_history h "
+        "ON h.deal_id = c.deal_id WHERE h.changed_at <= c.changed_at AND h.to_stage_id IS NOT NULL) y "
+        "GROUP BY y.stage_id, y.status",
+        params,
+    )
+    return [
+        _counts([{"stage_id": r["stage_id"], "status": r["status"], "n": r[f"q{i}"] or 0} for r in rows])
+        for i in range(len(spans))
+    ]
 
 
 def _counts(rows: list[Any]) -> dict[int, tuple[int, int]]:
     out: dict[int, tuple[int, int]] = {}
     for r in rows:
-        won, closed_n = out.get(r["stage_id"], (0, 0))
         n = int(r["n"])
+        if not n:
+            continue
+        won, closed_n = out.get(r["stage_id"], (0, 0))
         out[r["stage_id"]] = (won + (n if r["status"] == "won" else 0), closed_n + n)
     return out
 
@@ -294,31 +324,49 @@ CLOSE_AS_OF = (
 )
 
 
-def open_deals_sql(live: bool, cond: str, sqlite: bool = True, state: str | None = None) -> str:
+def open_deals_sql(live: bool, cond: str, *, quarter: bool = False) -> str:
     """The open deals (on :until, unless ``live``) with their stage, expected close date, currency, value and
-    category: a derived table ``x``. ``state``: the name of a table expression of :func:`last_state` to read."""
+    category: a derived table ``x``. As of :until, the deals read are those that may be expected to close
+    before :end then (today or by a later change's old date; ``quarter``: from :start on), each with its state
+    (:func:`state_row`), close date (:data:`CLOSE_AS_OF`) and value, currency and category (:data:`VALUE_ROW`)
+    on that day."""
     if live:
         return (
             "SELECT d.id, d.stage_id, d.expected_close AS close, d.currency, d.value_e4, d.forecast_category AS cat "
             f"FROM deals d WHERE d.status = 'open'{cond}"
         )
+
+    def span(column: str) -> str:
+        return (
+            f"{column} >= :start AND {column} < :end" if quarter else f"({column} IS NULL OR {column} < :end)"
+        )
+
     return (
-        f"SELECT d.id, s.to_stage_id AS stage_id, {CLOSE_AS_OF} AS close, d.currency, d.value_e4, "
-        f"d.forecast_category AS cat FROM deals d JOIN {state or '(' + last_state(sqlite) + ')'} s "
-        f"ON s.deal_id = d.id WHERE s.status = 'open'{cond}"
+        "SELECT y.id, s.to_stage_id AS stage_id, y.close, COALESCE(v.currency, y.currency) AS currency, "
+        "COALESCE(v.value_e4, y.value_e4) AS value_e4, COALESCE(v.category, y.cat) AS cat FROM ("
+        f"SELECT d.id, {CLOSE_AS_OF} AS close, d.currency, d.value_e4, d.forecast_category AS cat, "
+        f"{state_row('d.id')} AS state_id, {VALUE_ROW} AS value_id FROM deals d "
+        f"WHERE ({span('d.expected_close')} OR d.id IN (SELECT ch.deal_id FROM deal_close_history ch "
+        f"WHERE ch.changed_at >= :until AND {span('ch.old_close')})){cond}"
+        ") y JOIN deal_stage_history s ON s.id = y.state_id LEFT JOIN deal_value_history v ON v.id = y.value_id "
+        "WHERE s.status = 'open'"
     )
 
 
-def won_sql(live: bool, cond: str, sqlite: bool = True) -> str:
-    """Deals won in [:won_from, :until): their day of winning ``at``, currency and value (a derived table)."""
+def won_sql(live: bool, cond: str) -> str:
+    """Deals won in [:won_from, :until): their day of winning ``at``, currency and value (a derived table; as of
+    :until, those whose state on that day is a win in the span, with their value then)."""
     if live:
         return (
             "SELECT d.closed_at AS at, d.currency, d.value_e4 FROM deals d WHERE d.status = 'won' "
             f"AND d.closed_at >= :won_from AND d.closed_at < :until{cond}"
         )
     return (
-        f"SELECT s.changed_at AS at, d.currency, d.value_e4 FROM deals d JOIN ({last_state(sqlite)}) s "
-        f"ON s.deal_id = d.id WHERE s.status = 'won' AND s.changed_at >= :won_from{cond}"
+        "SELECT c.changed_at AS at, COALESCE(v.currency, d.currency) AS currency, "
+        "COALESCE(v.value_e4, d.value_e4) AS value_e4 FROM deal_stage_history c JOIN deals d ON d.id = c.deal_id "
+        f"LEFT JOIN deal_value_history v ON v.id = {VALUE_ROW} WHERE c.status IN ('won', 'lost') "
+        f"AND c.changed_at >= :won_from AND c.changed_at < :until AND c.status = 'won' "
+        f"AND c.id = {state_row('c.deal_id')}{cond}"
     )
 
 
@@ -356,13 +404,13 @@ def forecast(
         bucket = f"CASE WHEN x.close IS NULL THEN 'undated' WHEN x.close < :start THEN 'earlier' ELSE {month_close} END"
         open_rows = tx.all(
             f"SELECT {bucket} AS m, x.currency AS c, x.stage_id AS s, x.cat, count(*) AS n, {exact_sum('x.value_e4', 'v')} "
-            f"FROM ({open_deals_sql(when.live, cond, tx.db.is_sqlite)}) x WHERE x.close IS NULL OR x.close < :end GROUP BY 1, 2, 3, 4",
+            f"FROM ({open_deals_sql(when.live, cond)}) x WHERE x.close IS NULL OR x.close < :end GROUP BY 1, 2, 3, 4",
             {**params, "start": first, "end": end, "until": when.at},
         )
         month_won = tx.db.dialect.month("w.at")
         won_rows = tx.all(
             f"SELECT {month_won} AS m, w.currency AS c, count(*) AS n, {exact_sum('w.value_e4', 'v')} "
-            f"FROM ({won_sql(when.live, cond, tx.db.is_sqlite)}) w GROUP BY 1, 2",
+            f"FROM ({won_sql(when.live, cond)}) w GROUP BY 1, 2",
             {**params, "won_from": midnight(first), "until": when.at if not when.live else midnight(end)},
         )
     frac = {p.stage_id: fraction_of(p, method, kk, configured) for p in probs}
@@ -398,27 +446,3 @@ def forecast(
         undated=[row("undated", c) for c in currencies if ("undated", c) in acc],
         probabilities=probs, owner=owner,
     )  # fmt: skip
-
-
-def quarter_on(
-    tx: Tx, until: datetime, since: datetime, start: date, end: date, cond: str, params: dict[str, Any]
-) -> tuple[list[Any], dict[int, tuple[int, int]]]:
-    """For a backtest, in one statement reading each deal's state on ``until`` once: the open deals then
-    expected to close in [start, end) per currency and stage, and the learned (won, closed) per stage of the
-    deals closed in [since, until)."""
-    sqlite = tx.db.is_sqlite
-    # the states come out in deal order; the history in (deal, stage) order: grouped as read (see learned())
-    hint = " INDEXED BY ix_deal_stage_history_stages" if sqlite else ""
-    rows = tx.all(
-        f"WITH s AS ({last_state(sqlite)}) "
-        f"SELECT 'open' AS kind, x.currency AS c, x.stage_id AS stage_id, '' AS status, count(*) AS n, "
-        f"{exact_sum('x.value_e4', 'v')} FROM ({open_deals_sql(False, cond, sqlite, state='s')}) x "
-        "WHERE x.close >= :start AND x.close < :end GROUP BY x.currency, x.stage_id "
-        "UNION ALL SELECT 'learned', '', y.stage_id, y.status, count(*), 0, 0 FROM ("
-        f"SELECT c.deal_id, h.to_stage_id AS stage_id, c.status FROM s c JOIN deal_stage_history h{hint} "
-        "ON h.deal_id = c.deal_id WHERE c.status IN ('won', 'lost') AND c.changed_at >= :since "
-        "AND h.changed_at < :until AND h.to_stage_id IS NOT NULL GROUP BY c.deal_id, h.to_stage_id, c.status) y "
-        "GROUP BY y.stage_id, y.status",
-        {**params, "until": until, "since": since, "start": start, "end": end},
-    )
-    return [r for r in rows if r["kind"] == "open"], _counts([r for r in rows if r["kind"] == "learned"])

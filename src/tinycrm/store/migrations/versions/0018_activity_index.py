@@ -1,7 +1,7 @@
 """interactions counted per week and kind from one index
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-05
 
 ``interactions(happened_at, kind, owner_id)``: the activity report (``crm report activity`` and the app's
@@ -12,7 +12,7 @@ reading the rows (1.7 s to 0.16 s for twelve weeks of a million interactions). O
 from alembic import op
 
 revision = "0018"
-down_revision = "0015"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
