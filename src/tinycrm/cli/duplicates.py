@@ -38,13 +38,17 @@ def duplicates_cmd(
     people with: crm duplicates dismiss A B. --leads: leads instead."""
     if ctx.invoked_subcommand is not None:
         return
+    if leads and dismissed:
+        from tinycrm.domain.errors import InvalidInput
+
+        raise InvalidInput("give --leads or --dismissed, not both (leads cannot be dismissed)")
     if leads:
         from tinycrm.cli.leads import show_lead_duplicates
 
         show_lead_duplicates(limit_of(limit, show_all), offset, as_json)
         return
     if dismissed:
-        _show_dismissed(limit_of(limit or 20, show_all), offset, as_json)
+        _show_dismissed(limit_of(limit, show_all), offset, as_json)
         return
     from tinycrm.services.people import duplicates
 

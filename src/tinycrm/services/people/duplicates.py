@@ -10,7 +10,8 @@ A merge moves everything of OTHER to KEEP in one transaction: emails, phones, ad
 vCard extras, the photo, interactions, deals and tasks. Scalar fields KEEP lacks are taken from OTHER; where
 both have different values KEEP's stays and OTHER's is written into KEEP's notes, so nothing is lost. OTHER's
 UID is kept (``X-TINYCRM-MERGED-UID``) so that importing OTHER's vCard again updates KEEP instead of bringing
-OTHER back.
+OTHER back. The merge records what it changed (:mod:`tinycrm.services.people.merge_undo`), in the same
+transaction, so that it can be undone.
 """
 
 from __future__ import annotations
