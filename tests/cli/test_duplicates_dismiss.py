@@ -95,3 +95,8 @@ def test_json_export_and_import_carry_dismissed_pairs_and_merges(cli, tmp_path):
     assert [m["other_id"] for m in copy("merge", "--list", "--json").json] == [c]
     assert copy("merge", "undo").exit_code == 0
     assert pairs(copy) == [(a, c), (b, c)]
+
+
+def test_leads_cannot_be_dismissed(cli):
+    r = cli("duplicates", "--leads", "--dismissed")
+    assert r.exit_code == 2 and "not both" in r.stderr

@@ -168,3 +168,15 @@ def test_undo_an_older_merge_by_id(cli):
     assert r.exit_code == 2 and "not a merge id" in r.stderr
     r = cli("merge", str(ids[0]))
     assert r.exit_code == 2 and "crm merge KEEP OTHER" in r.stderr
+
+
+def test_undo_refuses_when_a_moved_row_was_deleted_since(cli, pair):
+    keep, other, _ = pair
+    assert cli("merge", str(keep), str(other), "--yes").exit_code == 0
+    ticket = cli("ticket", "list", "--json").json[0]["id"]
+    run_sql(cli.url, "DELETE FROM tickets WHERE id = :i", {"i": ticket})
+    merged = rows_of_every_table(cli.url)
+    r = cli("merge", "undo", "--json")
+    assert r.exit_code == 1 and f"tickets row {ticket} was deleted since" in r.stderr, r.stderr
+    assert r.stdout == ""
+    assert rows_of_every_table(cli.url) == merged

@@ -9,11 +9,7 @@ import typer
 from tinycrm.cli import render, state
 from tinycrm.cli.options import ALL, JSON, OFFSET, limit_of
 
-duplicates_app = typer.Typer(
-    help="Contacts that look like the same person, most certain first.",
-    invoke_without_command=True,
-    no_args_is_help=False,
-)
+duplicates_app = typer.Typer(invoke_without_command=True, no_args_is_help=False)
 
 LIMIT_PAIRS = typer.Option(None, "--limit", "-n", min=1, help="Show at most this many pairs.")
 LIMIT_MERGES = typer.Option(20, "--limit", "-n", min=1, help="With --list: show at most this many merges.")
