@@ -178,6 +178,8 @@ def test_every_paged_command_has_all_and_offset():
     def walk(command, path):
         subs = getattr(command, "commands", None)
         if subs:
+            if getattr(command, "invoke_without_command", False):  # a group that is a list itself
+                yield path, {opt for p in command.params for opt in getattr(p, "opts", [])}
             for name, sub in subs.items():
                 yield from walk(sub, [*path, name])
         else:
@@ -208,6 +210,7 @@ def test_every_paged_command_has_all_and_offset():
             "history",
             "audit",
             "duplicates",
+            "merge",
             "token list",
             "segment show",
             "consent log",

@@ -185,6 +185,20 @@ def populate(db) -> None:
     leads.log(db, lead.id, kind="call", summary="first call")
     populate_marketing(db, zoe.id)
     populate_support(db, zoe.id)
+    populate_dupes(db, zoe.id, ada.id)
+
+
+def populate_dupes(db, a: int, b: int) -> None:
+    """A pair dismissed as two people, and the record of a merge (made by hand: a merge would use up an id)."""
+    from tinycrm.services.people import dismissals
+
+    dismissals.dismiss(db, a, b)
+    with db.write() as tx:
+        tx.execute(
+            "INSERT INTO contact_merges (keep_id, other_id, keep_name, other_name, user_name, merged_at, state, "
+            "undone_at, undone_by) VALUES (:a, 99, 'Zoë', 'Zoe', 'bob', :t, '{}', :t, 'bob')",
+            {"a": a, "t": STAMP},
+        )
 
 
 def populate_marketing(db, contact_id: int) -> None:

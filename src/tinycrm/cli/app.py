@@ -48,8 +48,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lead": ("tinycrm.cli.leads", "Leads: add, list by score, qualify, convert into a contact and a deal."),
     "pipeline": ("tinycrm.cli.pipelines", "A pipeline's board (crm pipeline [NAME]); pipelines and stages."),
     "report": ("tinycrm.cli.reports", "Sales reports: forecast, pipeline conversion, wins, activity."),
-    "duplicates": ("tinycrm.cli.interchange", "Contacts that look like the same person, most certain first."),
-    "merge": ("tinycrm.cli.interchange", "Merge one contact into another; nothing is lost."),
+    "duplicates": ("tinycrm.cli.duplicates", "Contacts that look like the same person, most certain first."),
+    "merge": ("tinycrm.cli.duplicates", "Merge one contact into another; nothing is lost."),
     "backup": ("tinycrm.cli.interchange", "A consistent copy of the database (JSON export on PostgreSQL)."),
     "restore": ("tinycrm.cli.interchange", "Restore a backup or a JSON export (replacing needs --yes)."),
     "mail": (

@@ -1,5 +1,5 @@
-"""``crm import vcard|csv|json``, ``crm export vcard|csv|json``, ``crm backup``, ``crm restore``,
-``crm duplicates`` and ``crm merge``."""
+"""``crm import vcard|csv|json``, ``crm export vcard|csv|json``, ``crm backup`` and ``crm restore``
+(``crm duplicates`` and ``crm merge``: :mod:`tinycrm.cli.duplicates`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 
 from tinycrm.cli import render, state
 from tinycrm.cli.marketing import CONSENT, SOURCE, import_consent
-from tinycrm.cli.options import ALL, JSON, OFFSET, limit_of, split_kv
+from tinycrm.cli.options import JSON, split_kv
 from tinycrm.cli.transfer import export_app, import_app
 
 FORCE = typer.Option(False, "--force", "-f", help="Replace the file if it exists.")
@@ -481,98 +481,6 @@ def restore_cmd(
         render.out(f"restored {report.source}: {contacts} contacts, {sum(report.rows.values())} rows in all")
 
 
-# --- duplicates and merge -------------------------------------------------------------------------------
-
-
-def duplicates_cmd(
-    limit: int = typer.Option(None, "--limit", "-n", min=1, help="Show at most this many pairs."),
-    offset: int = OFFSET,
-    show_all: bool = ALL,
-    leads: bool = typer.Option(
-        False, "--leads", help="Open leads whose address a contact or another lead has."
-    ),
-    as_json: bool = JSON,
-) -> None:
-    """Contacts that look like the same person (same email, same phone, same or very similar name at the
-    same company), most certain first; combine a pair with: crm merge KEEP OTHER. --leads: leads instead."""
-    from tinycrm.services.people import duplicates
-
-    if leads:
-        from tinycrm.cli.leads import show_lead_duplicates
-
-        show_lead_duplicates(limit_of(limit, show_all), offset, as_json)
-        return
-    wanted = limit_of(limit, show_all)
-    if wanted is None:
-        page: Any = duplicates.stream(state.db(), offset=offset)
-    else:
-        page = duplicates.page(state.db(), limit=wanted, offset=offset)
-
-    def human() -> None:
-        render.table(
-            ((p.a.id, p.a.display_name, p.b.id, p.b.display_name, "; ".join(p.reasons)) for p in page.items),
-            ["id", "contact", "id", "duplicate?", "why"],
-            styles=["dim", "bold", "dim", "bold", None],
-        )
-
-    render.emit_page(page, "possible duplicates", as_json, human)
-
-
-def merge_cmd(
-    keep: str = typer.Argument(..., help="The contact that stays (id, email or name)."),
-    other: str = typer.Argument(..., help="The contact merged into it, then deleted."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Merge without asking."),
-    as_json: bool = JSON,
-) -> None:
-    """Merge OTHER into KEEP: emails, phones, addresses, tags, fields, interactions, deals and tasks all move
-    to KEEP; KEEP's values win, OTHER's differing ones are written into KEEP's notes."""
-    from tinycrm.cli.common import confirm, contact_id
-    from tinycrm.cli.contacts import show_contact
-    from tinycrm.services.people import duplicates
-
-    keep_id, other_id = contact_id(keep), contact_id(other)
-    plan = duplicates.plan_merge(state.db(), keep_id, other_id)
-    if not as_json:
-        _show_plan(plan)
-    confirm(
-        f"Merge {plan.other.display_name} (id {other_id}) into {plan.keep.display_name} (id {keep_id})?", yes
-    )
-    merged = duplicates.merge(state.db(), keep_id, other_id)
-    if not as_json:
-        render.note(f"merged {other_id} into {keep_id}")
-    show_contact(merged, as_json)
-
-
-def _show_plan(plan: Any) -> None:
-    from tinycrm.services.people.duplicates import SCALAR_LABELS
-
-    pairs: list[tuple[str, Any]] = [
-        ("keep", f"{plan.keep.display_name} (id {plan.keep.id})"),
-        ("merge in", f"{plan.other.display_name} (id {plan.other.id})"),
-    ]
-    pairs += [(f"+ {SCALAR_LABELS[k]}", v) for k, v in plan.fill.items()]
-    pairs += [(f"+ email ({e.label})" if e.label else "+ email", e.value) for e in plan.emails]
-    pairs += [(f"+ phone ({p.label})" if p.label else "+ phone", p.value) for p in plan.phones]
-    pairs += [(f"+ address ({a.label})" if a.label else "+ address", a.one_line()) for a in plan.addresses]
-    pairs += [("+ tags", ", ".join(plan.tags))] if plan.tags else []
-    pairs += [(f"+ field {k}", v) for k, v in plan.fields.items()]
-    pairs += [
-        (f"kept: {SCALAR_LABELS[k]}", f"{mine} (theirs, {theirs}, goes into the notes)")
-        for k, (mine, theirs) in plan.conflicts.items()
-    ]
-    pairs += [
-        (f"kept: field {k}", f"{mine} (theirs, {theirs}, goes into the notes)")
-        for k, (mine, theirs) in plan.field_conflicts.items()
-    ]
-    moves = {"interactions": plan.interactions, "deals": plan.deals, "tasks": plan.tasks}
-    pairs += [(f"+ {k}", str(n)) for k, n in moves.items() if n]
-    pairs += [("+ photo", "yes")] if plan.photo else []
-    pairs += [("+ notes", "appended")] if plan.notes else []
-    render.record(pairs, title="merge")
-
-
 def register(app: typer.Typer) -> None:
     app.command("backup")(backup_cmd)
     app.command("restore")(restore_cmd)
-    app.command("duplicates")(duplicates_cmd)
-    app.command("merge")(merge_cmd)

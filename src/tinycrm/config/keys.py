@@ -297,6 +297,7 @@ KEYS: list[Key] = [
     # duplicate contacts
     Key("duplicates.merge", "m", "merge", "Merge", long="Merge the pair (the right one into the left)"),
     Key("duplicates.swap", "s", "swap", "Swap", long="Swap which contact is kept"),
+    Key("duplicates.dismiss", "x", "not_same", "Not same", long="Two people: leave the pair out of the list"),
     Key("duplicates.open", "enter", "open_contact", "Open", show=False, long="Open the contact that is kept"),
     Key("duplicates.back", "escape", "back", "Back", long="Back"),
     # the agenda

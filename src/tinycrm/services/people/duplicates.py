@@ -2,13 +2,16 @@
 
 Candidates come from SQL self-joins on indexed columns (``contact_emails.value_key``,
 ``contact_phones.digits``, ``contacts.sort_name``, ``contacts.company_id``), never from comparing every pair
-in Python; only the few pairs at the same company are scored for name similarity here.
+in Python; only the few pairs at the same company are scored for name similarity here. A pair dismissed as
+two people (``duplicate_dismissals``, :mod:`tinycrm.services.people.dismissals`) is left out by the same
+queries, so pages and the count leave it out too.
 
 A merge moves everything of OTHER to KEEP in one transaction: emails, phones, addresses, tags, custom fields,
 vCard extras, the photo, interactions, deals and tasks. Scalar fields KEEP lacks are taken from OTHER; where
 both have different values KEEP's stays and OTHER's is written into KEEP's notes, so nothing is lost. OTHER's
 UID is kept (``X-TINYCRM-MERGED-UID``) so that importing OTHER's vCard again updates KEEP instead of bringing
-OTHER back.
+OTHER back. The merge records what it changed (:mod:`tinycrm.services.people.merge_undo`), in the same
+transaction, so that it can be undone.
 """
 
 from __future__ import annotations
@@ -85,8 +88,11 @@ _NAME_PAIRS = (
     "SELECT a.id AS a, b.id AS b, a.display_name AS v, co.name AS company FROM contacts a "
     "JOIN contacts b ON b.sort_name = a.sort_name AND b.id > a.id "
     "LEFT JOIN companies co ON co.id = a.company_id AND b.company_id = a.company_id WHERE {cond} "
+    "AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals d WHERE d.low_id = a.id AND d.high_id = b.id) "
     "ORDER BY a.id, b.id"
 )
+#: a pair of ``a.contact_id < b.contact_id`` that a person said are two people (``crm duplicates dismiss``)
+_NOT_DISMISSED = "NOT EXISTS (SELECT 1 FROM duplicate_dismissals d WHERE d.low_id = a.contact_id AND d.high_id = b.contact_id)"
 #: the name blocks: same name at the same company (70 points), and same name elsewhere (50). The unary ``+``
 #: keeps SQLite off the company index: ``a`` is walked in id order and each one's namesakes found through the
 #: name index, so the pairs come out in order without sorting them all first
@@ -107,13 +113,13 @@ def _strong(tx: Tx) -> dict[Pair, Kinds]:
     for r in tx.all(
         "SELECT a.contact_id AS a, b.contact_id AS b, a.value AS v FROM contact_emails a "
         "JOIN contact_emails b ON b.value_key = a.value_key AND b.contact_id > a.contact_id "
-        "ORDER BY a.contact_id, b.contact_id, a.position, a.id, b.position, b.id"
+        f"WHERE {_NOT_DISMISSED} ORDER BY a.contact_id, b.contact_id, a.position, a.id, b.position, b.id"
     ):
         add((r["a"], r["b"]), "email", f"same email {r['v']}")
     for r in tx.all(
         "SELECT a.contact_id AS a, b.contact_id AS b, a.value AS v FROM contact_phones a "
         "JOIN contact_phones b ON b.digits = a.digits AND b.contact_id > a.contact_id "
-        f"WHERE length(a.digits) >= {MIN_PHONE_DIGITS} "
+        f"WHERE length(a.digits) >= {MIN_PHONE_DIGITS} AND {_NOT_DISMISSED} "
         "ORDER BY a.contact_id, b.contact_id, a.position, a.id, b.position, b.id"
     ):
         add((r["a"], r["b"]), "phone", f"same phone {r['v']}")
@@ -198,6 +204,10 @@ def _count(tx: Tx, strong: dict[Pair, Kinds], similar: list[tuple[Pair, str]]) -
         "SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM "
         "(SELECT count(*) AS n FROM contacts GROUP BY sort_name HAVING count(*) > 1) g"
     )
+    named -= tx.scalar(
+        "SELECT count(*) FROM duplicate_dismissals d JOIN contacts a ON a.id = d.low_id "
+        "JOIN contacts b ON b.id = d.high_id WHERE b.sort_name = a.sort_name"
+    )
     also = sum(1 for kinds in strong.values() if {"name", "name_company", "similar"} & kinds.keys())
     return len(strong) + int(named) + len(similar) - also
 
@@ -259,6 +269,9 @@ def _similar_pairs(tx: Tx) -> list[tuple[Pair, str]]:
     normalised name) are compared once, and the verdict kept for the other companies."""
     verdicts: dict[tuple[str, str], bool] = {}
     out: list[tuple[Pair, str]] = []
+    dismissed = {
+        (r["low_id"], r["high_id"]) for r in tx.all("SELECT low_id, high_id FROM duplicate_dismissals")
+    }
     for members in _companies(tx):
         names: dict[str, list[Any]] = {}
         blocks: dict[tuple[int, str], set[str]] = {}
@@ -280,7 +293,7 @@ def _similar_pairs(tx: Tx) -> list[tuple[Pair, str]]:
                     if same is None:
                         same = verdicts[(p, q)] = _similar_keys(p, q)
                     if same:
-                        out.extend(_similar_people(names[p], names[q]))
+                        out.extend(x for x in _similar_people(names[p], names[q]) if x[0] not in dismissed)
     out.sort()
     return out
 
@@ -422,80 +435,98 @@ def _merge_note(plan: MergePlan) -> str | None:
 
 def merge(db: Database, keep_id: int, other_id: int) -> ContactRead:
     """Merge OTHER into KEEP (see the module's description); one transaction, audited as ``merge``."""
-    from tinycrm.services.people import companies, contacts
+    return merge_recorded(db, keep_id, other_id)[0]
+
+
+def merge_recorded(db: Database, keep_id: int, other_id: int) -> tuple[ContactRead, int]:
+    """:func:`merge`, giving also the id of the merge's record, which undoes it
+    (:func:`tinycrm.services.people.merge_undo.undo`)."""
+    from tinycrm.services.people import merge_undo
 
     with db.write() as tx:
         tx.lock_rows("contacts", [keep_id, other_id])
         plan = _plan(tx, keep_id, other_id)
-        keep, other = plan.keep, plan.other
-        assert keep.version is not None
-        sets: dict[str, Any] = {}
-        for key, value in plan.fill.items():
-            if key == "company":
-                sets["company_id"] = companies.find_or_create(tx, value)
-            else:
-                sets[key] = value
-        if "display_name" in sets:
-            sets["sort_name"] = sort_key(sets["display_name"])
-        note = _merge_note(plan)
-        if note:
-            sets["notes"] = f"{keep.notes}\n\n{note}" if keep.notes else note
-        p = {"o": other_id, "k": keep_id}
-        tx.execute(
-            "INSERT INTO interaction_contacts (interaction_id, contact_id) SELECT interaction_id, :k "
-            "FROM interaction_contacts WHERE contact_id = :o AND interaction_id NOT IN "
-            "(SELECT interaction_id FROM interaction_contacts WHERE contact_id = :k)",
-            p,
+        was = merge_undo.before(tx, keep_id, other_id)
+        merged = _merge_in(tx, plan)
+        names = (plan.keep.display_name, plan.other.display_name)
+        return merged, merge_undo.record(tx, keep_id, other_id, names, was)
+
+
+def _merge_in(tx: Tx, plan: MergePlan) -> ContactRead:
+    """Carry out ``plan`` inside ``tx``."""
+    from tinycrm.services.people import companies, contacts
+
+    keep, other = plan.keep, plan.other
+    assert keep.id is not None and other.id is not None
+    keep_id, other_id = keep.id, other.id
+    assert keep.version is not None
+    sets: dict[str, Any] = {}
+    for key, value in plan.fill.items():
+        if key == "company":
+            sets["company_id"] = companies.find_or_create(tx, value)
+        else:
+            sets[key] = value
+    if "display_name" in sets:
+        sets["sort_name"] = sort_key(sets["display_name"])
+    note = _merge_note(plan)
+    if note:
+        sets["notes"] = f"{keep.notes}\n\n{note}" if keep.notes else note
+    p = {"o": other_id, "k": keep_id}
+    tx.execute(
+        "INSERT INTO interaction_contacts (interaction_id, contact_id) SELECT interaction_id, :k "
+        "FROM interaction_contacts WHERE contact_id = :o AND interaction_id NOT IN "
+        "(SELECT interaction_id FROM interaction_contacts WHERE contact_id = :k)",
+        p,
+    )
+    tx.execute(
+        "INSERT INTO deal_contacts (deal_id, contact_id) SELECT deal_id, :k FROM deal_contacts "
+        "WHERE contact_id = :o AND deal_id NOT IN "
+        "(SELECT deal_id FROM deal_contacts WHERE contact_id = :k)",
+        p,
+    )
+    tx.execute("UPDATE tasks SET contact_id = :k WHERE contact_id = :o", p)
+    tx.execute("UPDATE tickets SET contact_id = :k WHERE contact_id = :o", p)
+    if plan.photo:
+        tx.execute("UPDATE contact_photos SET contact_id = :k WHERE contact_id = :o", p)
+    if plan.extras:
+        start = len(keep.extras)
+        tx.executemany(
+            "INSERT INTO contact_extras (contact_id, position, name, params, value) "
+            "VALUES (:c, :p, :n, :a, :v)",
+            [
+                {"c": keep_id, "p": start + i, "n": e.name, "a": e.params, "v": e.value}
+                for i, e in enumerate(plan.extras)
+            ],
         )
-        tx.execute(
-            "INSERT INTO deal_contacts (deal_id, contact_id) SELECT deal_id, :k FROM deal_contacts "
-            "WHERE contact_id = :o AND deal_id NOT IN "
-            "(SELECT deal_id FROM deal_contacts WHERE contact_id = :k)",
-            p,
-        )
-        tx.execute("UPDATE tasks SET contact_id = :k WHERE contact_id = :o", p)
-        tx.execute("UPDATE tickets SET contact_id = :k WHERE contact_id = :o", p)
-        if plan.photo:
-            tx.execute("UPDATE contact_photos SET contact_id = :k WHERE contact_id = :o", p)
-        if plan.extras:
-            start = len(keep.extras)
-            tx.executemany(
-                "INSERT INTO contact_extras (contact_id, position, name, params, value) "
-                "VALUES (:c, :p, :n, :a, :v)",
-                [
-                    {"c": keep_id, "p": start + i, "n": e.name, "a": e.params, "v": e.value}
-                    for i, e in enumerate(plan.extras)
-                ],
-            )
-        tx.execute("DELETE FROM contacts WHERE id = :o", p)
-        refresh_last_interaction(tx, [keep_id])  # the other's interactions now count for the one kept
-        lists: dict[str, Any] = {}
-        if plan.emails:
-            lists["emails"] = keep.emails + plan.emails
-        if plan.phones:
-            lists["phones"] = keep.phones + plan.phones
-        if plan.addresses:
-            lists["addresses"] = keep.addresses + plan.addresses
-        if plan.tags:
-            lists["tags"] = keep.tags + plan.tags
-        if plan.fields:
-            lists["fields"] = {**keep.fields, **plan.fields}
-        contacts._write_lists(tx, keep_id, lists)
-        update_versioned(tx, "contacts", "contact", keep_id, keep.version, sets)
-        reindex(tx, [keep_id, other_id])
-        drop_unused_tags(tx)
-        changes: dict[str, tuple[Any, Any]] = {
-            "merged": (f"{other.display_name} (id {other_id}, {other.uid})", keep_id)
+    tx.execute("DELETE FROM contacts WHERE id = :o", p)
+    refresh_last_interaction(tx, [keep_id])  # the other's interactions now count for the one kept
+    lists: dict[str, Any] = {}
+    if plan.emails:
+        lists["emails"] = keep.emails + plan.emails
+    if plan.phones:
+        lists["phones"] = keep.phones + plan.phones
+    if plan.addresses:
+        lists["addresses"] = keep.addresses + plan.addresses
+    if plan.tags:
+        lists["tags"] = keep.tags + plan.tags
+    if plan.fields:
+        lists["fields"] = {**keep.fields, **plan.fields}
+    contacts._write_lists(tx, keep_id, lists)
+    update_versioned(tx, "contacts", "contact", keep_id, keep.version, sets)
+    reindex(tx, [keep_id, other_id])
+    drop_unused_tags(tx)
+    changes: dict[str, tuple[Any, Any]] = {
+        "merged": (f"{other.display_name} (id {other_id}, {other.uid})", keep_id)
+    }
+    changes.update({k: (None, val) for k, val in plan.fill.items()})
+    changes.update({k: (getattr(keep, k), val) for k, val in lists.items()})
+    changes.update(
+        {
+            "interactions": (None, plan.interactions),
+            "deals": (None, plan.deals),
+            "tasks": (None, plan.tasks),
         }
-        changes.update({k: (None, val) for k, val in plan.fill.items()})
-        changes.update({k: (getattr(keep, k), val) for k, val in lists.items()})
-        changes.update(
-            {
-                "interactions": (None, plan.interactions),
-                "deals": (None, plan.deals),
-                "tasks": (None, plan.tasks),
-            }
-        )
-        audit(tx, "merge", "contact", keep_id, changes)
-        audit(tx, "merge", "contact", other_id, {"merged_into": (other_id, keep_id)})
-        return read_in(tx, keep_id)
+    )
+    audit(tx, "merge", "contact", keep_id, changes)
+    audit(tx, "merge", "contact", other_id, {"merged_into": (other_id, keep_id)})
+    return read_in(tx, keep_id)

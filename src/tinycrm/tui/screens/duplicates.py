@@ -1,7 +1,9 @@
 """Duplicates: pairs of contacts that look like one person (from the duplicates service, most certain first, a
 page at a time), and beside the highlighted pair the merge side by side: each field's value on both, what the
 merged contact keeps and which side wins, as the service works it out. ``m`` merges (after a yes, one
-transaction), ``s`` swaps which contact is kept."""
+transaction; ``u`` undoes it for a few seconds, ``crm merge undo`` later), ``s`` swaps which contact is kept,
+``x`` says the pair is two people (``crm duplicates dismiss``: the pair leaves the list; ``u`` brings it
+back)."""
 
 from __future__ import annotations
 
@@ -48,10 +50,41 @@ class PreviewFetched(Message):
 
 
 class Merged(Message):
-    def __init__(self, contact: Any, other_name: str) -> None:
+    def __init__(self, contact: Any, other_name: str, merge_id: int) -> None:
         super().__init__()
         self.contact = contact
         self.other_name = other_name
+        self.merge_id = merge_id
+
+
+class Dismissed(Message):
+    def __init__(self, pair: Any) -> None:
+        super().__init__()
+        self.pair = pair
+
+
+def unmerge(merge_id: int) -> Any:
+    """The undo of a merge (:mod:`tinycrm.tui.undo`): OTHER back as it was."""
+
+    def run(db: Any) -> str:
+        from tinycrm.services.people import merge_undo
+
+        done = merge_undo.undo(db, merge_id)
+        return f"Merge undone: {done.other_name} is back"
+
+    return run
+
+
+def undismiss(a_id: int, b_id: int) -> Any:
+    """The undo of a dismissal: the pair is listed again."""
+
+    def run(db: Any) -> str:
+        from tinycrm.services.people import dismissals
+
+        pair = dismissals.undismiss(db, a_id, b_id)
+        return f"Listed again: {pair.a.name} and {pair.b.name}"
+
+    return run
 
 
 class DuplicatesScreen(CrmScreen):
@@ -273,7 +306,8 @@ class DuplicatesScreen(CrmScreen):
         moves = ", ".join(f"{n} {k}" for k, n in p.moves.items() if n) or "nothing else"
         detail = (
             f"{escape(p.other_name)} (#{p.other_id}) is merged into {escape(p.keep_name)} (#{p.keep_id}) and "
-            f"deleted; its addresses, tags and fields join, {moves} move over. This cannot be undone."
+            f"deleted; its addresses, tags and fields join, {moves} move over. u undoes it for a few seconds, "
+            "crm merge undo later."
         )
 
         def answered(yes: bool | None) -> None:
@@ -289,14 +323,40 @@ class DuplicatesScreen(CrmScreen):
         from tinycrm.services.people import duplicates
 
         try:
-            contact = self.service(duplicates.merge, keep_id, other_id)
+            contact, merge_id = self.service(duplicates.merge_recorded, keep_id, other_id)
         except CrmError as exc:
             self.post_message(ServiceFailed(exc, "Merge"))
             return
-        self.post_message(Merged(contact, other_name))
+        self.post_message(Merged(contact, other_name, merge_id))
 
     def on_merged(self, message: Merged) -> None:
-        self.notify(f"Merged {message.other_name} into {message.contact.display_name}", timeout=4)
+        from tinycrm.tui import undo
+
+        text = f"Merged {message.other_name} into {message.contact.display_name}"
+        undo.offer(self.app, text, unmerge(message.merge_id))
+        self.load(self.query_one("#pairs", PagedTable).cursor_row)
+
+    def action_not_same(self) -> None:
+        pair = self.current_pair()
+        if pair is not None:
+            self.dismiss_pair(pair.a.id, pair.b.id)
+
+    @work(thread=True, group="dismiss")
+    def dismiss_pair(self, a_id: int, b_id: int) -> None:
+        from tinycrm.services.people import dismissals
+
+        try:
+            pair = self.service(dismissals.dismiss, a_id, b_id)
+        except CrmError as exc:
+            self.post_message(ServiceFailed(exc, "Not the same"))
+            return
+        self.post_message(Dismissed(pair))
+
+    def on_dismissed(self, message: Dismissed) -> None:
+        from tinycrm.tui import undo
+
+        p = message.pair
+        undo.offer(self.app, f"Two people: {p.a.name} and {p.b.name}", undismiss(p.a.id, p.b.id))
         self.load(self.query_one("#pairs", PagedTable).cursor_row)
 
     def action_open_contact(self) -> None:

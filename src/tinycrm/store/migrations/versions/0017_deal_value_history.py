@@ -1,7 +1,7 @@
 """backtests read each deal as it was: its value history, and its state on a day through one index
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-05
 
 ``deal_value_history`` (tinycrm.store.schema_forecasts): a deal's value, currency and forecast category before
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
