@@ -463,8 +463,8 @@ class AuditEntry(SQLModel, table=True):
 
 
 # the tables of each area, in modules of their own, join the metadata here
-from tinycrm.store import schema_forecasts as schema_forecasts  # noqa: E402,F401
 from tinycrm.store import schema_dupes as schema_dupes  # noqa: E402,F401
+from tinycrm.store import schema_forecasts as schema_forecasts  # noqa: E402,F401
 from tinycrm.store import schema_forms as schema_forms  # noqa: E402,F401
 from tinycrm.store import schema_forms_optin as schema_forms_optin  # noqa: E402,F401
 from tinycrm.store import schema_hooks as schema_hooks  # noqa: E402,F401
