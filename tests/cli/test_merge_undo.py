@@ -180,3 +180,29 @@ def test_undo_refuses_when_a_moved_row_was_deleted_since(cli, pair):
     assert r.exit_code == 1 and f"tickets row {ticket} was deleted since" in r.stderr, r.stderr
     assert r.stdout == ""
     assert rows_of_every_table(cli.url) == merged
+
+
+def test_a_merge_moves_leads_and_consents_to_keep(cli, pair):
+    """OTHER's lead and consent follow the person to KEEP instead of losing their contact; undo gives them back."""
+    keep, other, _ = pair
+    r = cli("consent", "set", str(other), "opt-in", "--address", "ada@home.example")
+    assert r.exit_code == 0, r.stderr
+
+    def owners() -> tuple[Any, Any]:
+        from tinycrm.store.database import open_db
+
+        db = open_db(cli.url)
+        try:
+            with db.read() as tx:
+                lead = tx.scalar("SELECT contact_id FROM leads WHERE name = 'Ada L.'")
+                consent = tx.scalar("SELECT contact_id FROM consents WHERE contact_id IS NOT NULL")
+                return lead, consent
+        finally:
+            db.close()
+
+    assert owners() == (other, other)
+    assert cli("merge", str(keep), str(other), "--yes").exit_code == 0
+    assert owners() == (keep, keep)
+    assert cli("consent", "show", str(keep), "--json").exit_code == 0
+    assert cli("merge", "undo").exit_code == 0
+    assert owners() == (other, other)

@@ -7,7 +7,8 @@ two people (``duplicate_dismissals``, :mod:`tinycrm.services.people.dismissals`)
 queries, so pages and the count leave it out too.
 
 A merge moves everything of OTHER to KEEP in one transaction: emails, phones, addresses, tags, custom fields,
-vCard extras, the photo, interactions, deals and tasks. Scalar fields KEEP lacks are taken from OTHER; where
+vCard extras, the photo, interactions, deals, tasks and tickets, consents, campaign recipients, sequence
+memberships and leads. Scalar fields KEEP lacks are taken from OTHER; where
 both have different values KEEP's stays and OTHER's is written into KEEP's notes, so nothing is lost. OTHER's
 UID is kept (``X-TINYCRM-MERGED-UID``) so that importing OTHER's vCard again updates KEEP instead of bringing
 OTHER back. The merge records what it changed (:mod:`tinycrm.services.people.merge_undo`), in the same
@@ -452,6 +453,24 @@ def merge_recorded(db: Database, keep_id: int, other_id: int) -> tuple[ContactRe
         return merged, merge_undo.record(tx, keep_id, other_id, names, was)
 
 
+def _move_marketing_and_leads(tx: Tx, p: dict[str, int]) -> None:
+    """OTHER's consents (and their log), campaign recipients, leads and sequence memberships go to KEEP, rather
+    than losing their contact when OTHER is deleted; a sequence KEEP already follows keeps KEEP's place in it."""
+    for table, column in (
+        ("consents", "contact_id"),
+        ("consent_log", "contact_id"),
+        ("campaign_recipients", "contact_id"),
+        ("leads", "contact_id"),
+        ("leads", "converted_contact_id"),
+    ):
+        tx.execute(f"UPDATE {table} SET {column} = :k WHERE {column} = :o", p)
+    tx.execute(
+        "UPDATE sequence_members SET contact_id = :k WHERE contact_id = :o AND sequence_id NOT IN "
+        "(SELECT sequence_id FROM sequence_members WHERE contact_id = :k)",
+        p,
+    )
+
+
 def _merge_in(tx: Tx, plan: MergePlan) -> ContactRead:
     """Carry out ``plan`` inside ``tx``."""
     from tinycrm.services.people import companies, contacts
@@ -486,6 +505,7 @@ def _merge_in(tx: Tx, plan: MergePlan) -> ContactRead:
     )
     tx.execute("UPDATE tasks SET contact_id = :k WHERE contact_id = :o", p)
     tx.execute("UPDATE tickets SET contact_id = :k WHERE contact_id = :o", p)
+    _move_marketing_and_leads(tx, p)
     if plan.photo:
         tx.execute("UPDATE contact_photos SET contact_id = :k WHERE contact_id = :o", p)
     if plan.extras:
