@@ -303,10 +303,11 @@ class DuplicatesScreen(CrmScreen):
             return
         from tinycrm.tui.screens.forms import ConfirmDialog
 
-        moves = ", ".join(f"{n} {k}" for k, n in p.moves.items() if n) or "nothing else"
+        moved = ", ".join(f"{n} {k}" for k, n in p.moves.items() if n)
+        moves = f"{moved} move over" if moved else "nothing else moves over"
         detail = (
             f"{escape(p.other_name)} (#{p.other_id}) is merged into {escape(p.keep_name)} (#{p.keep_id}) and "
-            f"deleted; its addresses, tags and fields join, {moves} move over. u undoes it for a few seconds, "
+            f"deleted; its addresses, tags and fields join, {moves}. u undoes it for a few seconds, "
             "crm merge undo later."
         )
 
