@@ -320,3 +320,24 @@ def kill(proc) -> None:  # noqa: ANN001 - a subprocess.Popen
     assert proc.returncode == -signal.SIGKILL
     proc.stdout.close()
     proc.stderr.close()
+
+
+#: a second card for one person (Ada Lovelace): the other side of the merge tests
+OTHER_CARD = """BEGIN:VCARD
+VERSION:3.0
+UID:other-uid-1
+FN:A. Lovelace
+N:Lovelace;A.;;Countess;
+EMAIL;TYPE=HOME:ada@home.example
+EMAIL;TYPE=WORK:ada@engines.example
+TEL;TYPE=CELL:+44 20 7946 0001
+TITLE:Mathematician
+BDAY:1815-12-10
+CATEGORIES:poetry,math
+NOTE:Met at the salon.
+PHOTO;ENCODING=b;TYPE=PNG:iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAAD0lEQVQIHQEEAPv/AP///wX+Av4DfRnGAAAAAElFTkSuQmCC
+X-TWITTER:@ada
+X-TINYCRM-FIELD:source=salon
+X-TINYCRM-FIELD:shoe=38
+END:VCARD
+"""

@@ -7,24 +7,7 @@ from typing import Any
 
 import pytest
 
-OTHER_CARD = """BEGIN:VCARD
-VERSION:3.0
-UID:other-uid-1
-FN:A. Lovelace
-N:Lovelace;A.;;Countess;
-EMAIL;TYPE=HOME:ada@home.example
-EMAIL;TYPE=WORK:ada@engines.example
-TEL;TYPE=CELL:+44 20 7946 0001
-TITLE:Mathematician
-BDAY:1815-12-10
-CATEGORIES:poetry,math
-NOTE:Met at the salon.
-PHOTO;ENCODING=b;TYPE=PNG:iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAAD0lEQVQIHQEEAPv/AP///wX+Av4DfRnGAAAAAElFTkSuQmCC
-X-TWITTER:@ada
-X-TINYCRM-FIELD:source=salon
-X-TINYCRM-FIELD:shoe=38
-END:VCARD
-"""
+from crm_testkit import OTHER_CARD
 
 #: tables that change by design: the audit log gets the undo, the merge log its record
 LOGS = ("audit_log", "contact_merges")
