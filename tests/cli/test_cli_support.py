@@ -255,6 +255,9 @@ def test_note_assign_status_merge_close(desk):
     assert cli("ticket", "note", "1", "internal", env=MON).exit_code == 0
     assert cli("ticket", "assign", "1", "tester", env=MON).exit_code == 0
     assert [t["id"] for t in cli("ticket", "list", "--mine", "--json", env=MON).json] == [1]
+    assert [t["id"] for t in cli("ticket", "list", "--unassigned", "--json", env=MON).json] == [2]
+    both = cli("ticket", "list", "--unassigned", "--mine", env=MON)
+    assert both.exit_code == 2 and both.stderr.count("\n") == 1 and "not both" in both.stderr
     r = cli("ticket", "status", "2", "pending", "--until", "2026-12-09 12:00", "--json", env=MON)
     assert r.json["pending_until"] == "2026-12-09T11:00:00Z"
     r = cli("ticket", "merge", "2", "1", "--json", env=MON)

@@ -198,6 +198,8 @@ def test_tickets_round_trip_reply_by_mail_and_conflicts(desk):
     listed = call(base, "GET", f"/api/v1/tickets?contact={ada['id']}", t.read).doc
     assert [x["id"] for x in listed["items"]] == [ticket["id"]]
     assert call(base, "GET", f"/api/v1/tickets?contact={ada['id']}&status=closed", t.read).doc["total"] == 0
+    nobody = f"/api/v1/tickets?contact={ada['id']}&unassigned=true"
+    assert [x["id"] for x in call(base, "GET", nobody, t.read).doc["items"]] == [ticket["id"]]
 
     raised = call(
         base,
@@ -249,6 +251,13 @@ def test_tickets_round_trip_reply_by_mail_and_conflicts(desk):
     finally:
         db.close()
     assert json.loads(payload)["messages"][-1]["body"] == "Oil it, please."
+    current = call(base, "GET", f"/api/v1/tickets/{ticket['id']}", t.read).doc
+    taken = {"assignee": "ada", "version": current["version"]}
+    assert call(base, "PATCH", f"/api/v1/tickets/{ticket['id']}", t.write, taken).status == 200
+    assert call(base, "GET", nobody, t.read).doc["total"] == 0
+    assert [
+        x["id"] for x in call(base, "GET", f"/api/v1/tickets?contact={ada['id']}", t.read).doc["items"]
+    ] == [ticket["id"]]
 
 
 async def test_a_double_opt_in_post_waits_for_its_mail_and_the_link_makes_the_lead(desk):

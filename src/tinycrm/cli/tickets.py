@@ -155,6 +155,7 @@ def list_cmd(
     breaching: bool = typer.Option(
         False, "--breaching", help="Only open work past or within an hour of its SLA."
     ),
+    unassigned: bool = typer.Option(False, "--unassigned", help="Only tickets nobody is assigned to."),
     contact: str = typer.Option(None, "--contact", callback=not_blank, help="Only this contact's tickets."),
     limit: int = LIMIT,
     offset: int = OFFSET,
@@ -162,14 +163,18 @@ def list_cmd(
     as_json: bool = JSON,
 ) -> None:
     """List tickets: open work first, the soonest SLA due time first."""
+    from tinycrm.domain.errors import InvalidInput
     from tinycrm.services.support import tickets
 
+    if unassigned and (owner or mine):
+        raise InvalidInput("give --unassigned or an assignee (--mine, --owner NAME), not both")
     page = tickets.list_page(
         state.db(),
         statuses=status,
         owner=owner_of(owner, mine),
         breaching=breaching,
         contact_id=contact_id(contact) if contact else None,
+        unassigned=unassigned,
         limit=limit_of(limit, show_all),
         offset=offset,
     )

@@ -91,6 +91,7 @@ def list_tickets(db: Any, q: Query, limit: int, offset: int) -> Page[Any]:
             owner=q.get("owner") or None,
             breaching=bool(_flag(q, "breaching")),
             contact_id=_int(q, "contact"),
+            unassigned=bool(_flag(q, "unassigned")),
             limit=limit,
             offset=offset,
         )

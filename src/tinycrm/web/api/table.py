@@ -189,6 +189,7 @@ def _leads_and_tickets() -> list[Resource]:
                 ),
                 OWNER,
                 Param("breaching", "boolean", "only open work past or within an hour of its SLA"),
+                Param("unassigned", "boolean", "only the tickets nobody is assigned to"),
                 CONTACT,
             ),
             lt.get_ticket,
