@@ -221,3 +221,19 @@ async def test_a_test_mail_of_a_campaign_named_like_markup_keeps_the_app_running
         await press(pilot, "n")
         assert screen_name(app) == "CampaignsScreen"
     assert campaigns.get(shop, "spring [/b] sale").state == "draft"
+
+
+@pytest.mark.parametrize("width", [80, 100, 106, 110, 160])
+async def test_every_area_tab_is_on_screen_at_any_common_width(make, width):
+    """The bar at the top shows all seven areas whole: at 100 columns "7 Leads" was cut off."""
+    from tinycrm.tui.widgets.nav import NavTab
+
+    app = make()
+    async with app.run_test(size=(width, 24)) as pilot:
+        await settle(pilot)
+        tabs = list(app.screen.query(NavTab))
+        assert len(tabs) == 7
+        for tab in tabs:
+            region = tab.region
+            assert region.width >= len(str(tab.render()).strip()), tab
+            assert region.x + region.width <= width, (str(tab.render()), region, width)

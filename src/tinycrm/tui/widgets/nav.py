@@ -49,8 +49,9 @@ class NavBar(Horizontal):
             yield NavTab(area, label, key, current=area == self.current)
         yield Label(self.crumb, id="crumb")
 
-    #: below this width the tabs close up and the brand steps aside, so every tab stays on screen (80x24)
-    NARROW = 100
+    #: below this width the tabs close up and the brand steps aside, so every tab stays on screen (80x24): the
+    #: brand and seven tabs at full padding take 106 columns
+    NARROW = 110
 
     def on_resize(self, event: Any) -> None:
         self.set_class(event.size.width < self.NARROW, "-narrow")
