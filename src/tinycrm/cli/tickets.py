@@ -163,11 +163,8 @@ def list_cmd(
     as_json: bool = JSON,
 ) -> None:
     """List tickets: open work first, the soonest SLA due time first."""
-    from tinycrm.domain.errors import InvalidInput
     from tinycrm.services.support import tickets
 
-    if unassigned and (owner or mine):
-        raise InvalidInput("give --unassigned or an assignee (--mine, --owner NAME), not both")
     page = tickets.list_page(
         state.db(),
         statuses=status,

@@ -177,6 +177,8 @@ def list_page(
     """Tickets, open work first, each group by SLA due time; paged in SQL. ``unassigned``: only those
     nobody is assigned to."""
     check_page(limit, offset)
+    if unassigned and owner:
+        raise InvalidInput("give --unassigned or an assignee (--mine, --owner NAME), not both")
     wanted = [status(s) for s in statuses] or list(DEFAULT_STATUSES)
     wake(db)
     at = now()

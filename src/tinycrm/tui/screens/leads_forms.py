@@ -11,7 +11,7 @@ from textual.widgets import Input, Select, TextArea
 from tinycrm.tui.format import escape
 from tinycrm.tui.screens.forms import FormScreen, split_list, when_preview
 from tinycrm.tui.screens.record_forms import line
-from tinycrm.tui.widgets.fields import Field
+from tinycrm.tui.widgets.fields import Field, status_field
 
 
 def _text(value: Any) -> str:
@@ -98,15 +98,9 @@ class LeadStatusForm(FormScreen):
         return f"{escape(self.lead.name)} · now {self.lead.status}"
 
     def fields(self) -> list[Field]:
-        choices = [(s, s) for s in ("new", "contacted", "qualified", "disqualified")]
         current = self.lead.status if self.lead.status != "converted" else "qualified"
         return [
-            Field(
-                "Status",
-                Select(choices, value=current, allow_blank=False, id="status"),
-                keys=("status",),
-                id="f-status",
-            ),
+            status_field(("new", "contacted", "qualified", "disqualified"), current),
             line(
                 "Reason", "reason", _text(self.lead.reason), ("reason",), "only when disqualified: no budget"
             ),

@@ -13,7 +13,7 @@ from tinycrm.domain.errors import CrmError
 from tinycrm.tui.format import escape
 from tinycrm.tui.screens.base import ServiceFailed
 from tinycrm.tui.screens.forms import FormScreen, when_preview
-from tinycrm.tui.widgets.fields import Field
+from tinycrm.tui.widgets.fields import Field, status_field
 
 
 def _subtitle(ticket: Any) -> str:
@@ -151,15 +151,9 @@ class StatusForm(TicketForm):
         return f"{_subtitle(self.ticket)} · now {self.ticket.status}"
 
     def fields(self) -> list[Field]:
-        choices = [(s, s) for s in ("open", "pending", "resolved", "closed")]
         current = self.ticket.status if self.ticket.status != "new" else "open"
         return [
-            Field(
-                "Status",
-                Select(choices, value=current, allow_blank=False, id="status"),
-                keys=("status",),
-                id="f-status",
-            ),
+            status_field(("open", "pending", "resolved", "closed"), current),
             Field(
                 "Pending until",
                 Input("", placeholder="monday 9am, in 3 days; empty: until the customer writes", id="until"),

@@ -43,3 +43,11 @@ class Field(Vertical):
         error = self.query_one(".field-error", Static)
         error.update(message or "")
         self.set_class(bool(message), "-invalid")
+
+
+def status_field(choices: tuple[str, ...], current: str) -> Field:
+    """A form's "Status" choice among ``choices``, ``current`` chosen (a ticket's, a lead's)."""
+    from textual.widgets import Select
+
+    select: Select[str] = Select([(c, c) for c in choices], value=current, allow_blank=False, id="status")
+    return Field("Status", select, keys=("status",), id="f-status")
