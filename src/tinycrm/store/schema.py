@@ -472,6 +472,7 @@ from tinycrm.store import schema_leads as schema_leads  # noqa: E402,F401
 from tinycrm.store import schema_mail as schema_mail  # noqa: E402,F401
 from tinycrm.store import schema_marketing as schema_marketing  # noqa: E402,F401
 from tinycrm.store import schema_portal as schema_portal  # noqa: E402,F401
+from tinycrm.store import schema_ratelimit as schema_ratelimit  # noqa: E402,F401
 from tinycrm.store import schema_support as schema_support  # noqa: E402,F401
 from tinycrm.store import schema_sync as schema_sync  # noqa: E402,F401
 from tinycrm.store import schema_web as schema_web  # noqa: E402,F401

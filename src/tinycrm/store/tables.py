@@ -9,8 +9,9 @@ from typing import Any
 
 from tinycrm.store.database import Database, Tx, as_date, as_datetime
 
-# tables that hold no user data of their own, or are rebuilt from the rest
-SKIP = {"alembic_version", "contact_search", "kb_search"}
+# tables that hold no user data of their own, or are rebuilt from the rest; rate_limit_hits: counts that are
+# worthless minutes later (a restored database starts with no limits hit, which is right)
+SKIP = {"alembic_version", "contact_search", "kb_search", "rate_limit_hits"}
 
 
 def table_order() -> list[str]:

@@ -114,26 +114,22 @@ async def signin_form(request: web.Request) -> web.StreamResponse:
 
 
 class AddressLimit:
-    """At most ``tries`` sign-in attempts per client address within ``seconds`` (on top of the lock-out per
-    name, which a guesser trying many names would not meet)."""
+    """At most ``tries`` attempts per client address (or other key) within ``seconds``, counted in the database
+    under ``bucket`` (:mod:`tinycrm.services.ratelimit`), so every server process of ``crm serve --processes N``
+    counts the same attempts. For sign-in: on top of the lock-out per name, which a guesser trying many names
+    would not meet."""
 
-    def __init__(self, tries: int = 20, seconds: float = 300.0) -> None:
-        self.tries, self.seconds = tries, seconds
-        self.seen: dict[str, list[float]] = {}
+    def __init__(self, bucket: str = "signin", tries: int = 20, seconds: int = 300) -> None:
+        from tinycrm.services.ratelimit import Limit
 
-    def wait(self, address: str) -> int:
-        """Seconds until ``address`` may try again (0: now, and this attempt is counted)."""
-        import time
+        self.limit = Limit(bucket, tries, seconds)
 
-        moment = time.monotonic()
-        if len(self.seen) > 10_000:  # forget the quiet ones; the map stays small
-            self.seen = {a: t for a, t in self.seen.items() if t and t[-1] > moment - self.seconds}
-        recent = [t for t in self.seen.get(address, []) if t > moment - self.seconds]
-        if len(recent) >= self.tries:
-            self.seen[address] = recent
-            return int(recent[0] + self.seconds - moment) + 1
-        self.seen[address] = [*recent, moment]
-        return 0
+    async def wait(self, request: web.Request, key: str) -> int:
+        """Seconds until ``key`` may try again (0: now, and this attempt is counted)."""
+        from tinycrm.services import ratelimit
+        from tinycrm.web.context import CONTEXT
+
+        return await request.app[CONTEXT].call(ratelimit.hit, self.limit, key)
 
 
 ADDRESS_LIMIT: web.AppKey[AddressLimit] = web.AppKey("tinycrm.web.address_limit", AddressLimit)
@@ -147,7 +143,7 @@ async def signin_post(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     target = auth.local_path(form_text(form, "next"), request.app[auth.HOME])
     name, password = form_text(form, "name"), form.get("password")
-    wait = request.app[ADDRESS_LIMIT].wait(request.remote or "-")
+    wait = await request.app[ADDRESS_LIMIT].wait(request, request.remote or "-")
     if wait:
         problem = "too many sign-in attempts from your address: try again in a few minutes"
         page = render(request, "signin.html", status=429, problem=problem, next=target, name=name)

@@ -102,10 +102,10 @@ async def ticket_page(request: web.Request, visitor: Any, **extra: Any) -> web.S
     )
 
 
-def _limited(request: web.Request, visitor: Any) -> int:
+async def _limited(request: web.Request, visitor: Any) -> int:
     """Seconds the customer must wait before another reply or close (0: go on, and this one is counted)."""
-    wait = request.app[PER_ADDRESS].wait(request.remote or "-")
-    return wait or request.app[PER_CONTACT].wait(f"contact {visitor.contact_id}")
+    wait = await request.app[PER_ADDRESS].wait(request, request.remote or "-")
+    return wait or await request.app[PER_CONTACT].wait(request, f"contact {visitor.contact_id}")
 
 
 async def _posted(request: web.Request, visitor: Any) -> web.StreamResponse | None:
@@ -115,7 +115,7 @@ async def _posted(request: web.Request, visitor: Any) -> web.StreamResponse | No
     form = await request.post()
     if not portal.form_ok(visitor.token, form_text(form, "csrf")):
         return render(request, "portal/error.html", status=403, message=FORM_STALE, t=visitor.token)
-    wait = _limited(request, visitor)
+    wait = await _limited(request, visitor)
     if wait:
         page = render(request, "portal/error.html", status=429, message=TOO_MANY, t=visitor.token)
         page.headers["Retry-After"] = str(wait)
@@ -207,8 +207,9 @@ def setup(app: web.Application, context: Context) -> None:
     from tinycrm.config.portal import Portal
 
     hourly = config.get(Portal).replies_per_hour
-    app[PER_CONTACT] = AddressLimit(tries=hourly, seconds=3600.0)
-    app[PER_ADDRESS] = AddressLimit(tries=max(hourly * 3, 30), seconds=3600.0)
+    # counted in the database, so every server process shares them (tinycrm.services.ratelimit)
+    app[PER_CONTACT] = AddressLimit("portal-contact", tries=hourly, seconds=3600)
+    app[PER_ADDRESS] = AddressLimit("portal-address", tries=max(hourly * 3, 30), seconds=3600)
     r = app.router
     r.add_get("/portal/kb", kb_list, name="portal_kb")
     r.add_get("/portal/kb/{slug}", kb_article)
