@@ -3,6 +3,7 @@ browser. Textual is imported only inside these commands."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -73,13 +74,20 @@ def serve_cmd(
         "instead of a new one each start.",
     ),
     max_sessions: int = typer.Option(
-        4, "--max-sessions", min=1, max=100, help="How many app sessions may run at once."
+        4, "--max-sessions", min=1, max=100, help="How many app sessions may run at once (per process)."
+    ),
+    processes: int = typer.Option(
+        None,
+        "--processes",
+        metavar="N",
+        help="Server processes sharing the port, to use several cores (Linux; default: [web] processes, 1).",
     ),
 ) -> None:
     """Run the web server: the web app, the full-screen app at /tui, and the API (sign-in required)."""
     from tinycrm.store.database import redact, resolve_url
     from tinycrm.web.server import ServeOptions, Started, new_token, read_token_file, serve
 
+    count = _processes(processes)
     url = state.url()
     shown = redact(resolve_url(url))  # a URL no app could open is refused now, not in every browser tab
     if token_file is not None:
@@ -97,10 +105,12 @@ def serve_cmd(
     )
 
     def started(info: Started) -> None:
-        render.note(f"serving {shown}, listening on {info.listening}")
+        several = f" with {count} server processes" if count > 1 else ""
+        render.note(f"serving {shown}, listening on {info.listening}{several}")
+        each = " per process" if count > 1 else ""
         render.note(
             "sign in with a user's password (crm user password NAME) or the token below; "
-            f"up to {options.max_sessions} full-screen app sessions at once; ctrl+c stops"
+            f"up to {options.max_sessions} full-screen app sessions at once{each}; ctrl+c stops"
         )
         if not options.loopback:
             render.note(
@@ -115,7 +125,24 @@ def serve_cmd(
                 render.note(f"made a new token in {token_file} (mode 0600)")
         sys.stdout.flush()
 
-    serve(options, show_token=token_file is None, on_start=started)
+    serve(options, show_token=token_file is None, on_start=started, processes=count)
+
+
+def _processes(asked: int | None) -> int:
+    """How many server processes: ``--processes``, else ``[web] processes``; 1 to 64."""
+    from tinycrm import config
+    from tinycrm.config.web import MAX_PROCESSES, Web
+    from tinycrm.domain.errors import InvalidInput
+
+    if asked is None:
+        return int(config.get(Web).processes)
+    if not 1 <= asked <= MAX_PROCESSES:
+        raise InvalidInput(
+            f"--processes {asked}: give a number from 1 to {MAX_PROCESSES} (one per core is plenty)"
+        )
+    if asked > 1 and not hasattr(os, "fork"):
+        raise InvalidInput("--processes above 1 needs Linux (or another system with fork); leave it out here")
+    return asked
 
 
 def register(app: typer.Typer) -> None:

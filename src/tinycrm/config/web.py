@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from tinycrm.config.base import Section, setting, shown
 from tinycrm.config.sections import allowing, between
 
+#: the most server processes crm serve runs (--processes, [web] processes)
+MAX_PROCESSES = 64
+
 
 def networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """The addresses and networks of a ``trusted_proxies`` value (commas or spaces between them)."""
@@ -51,6 +54,9 @@ class Web(Section):
     session_days: int = setting(14, check=between(1, 365))
     #: threads that run database work for requests (each holds at most one database connection)
     workers: int = setting(8, check=between(1, 64))
+    #: server processes sharing the port (crm serve --processes): each runs Python on a core of its own, with
+    #: its own workers and database connections (Linux)
+    processes: int = setting(1, check=between(1, MAX_PROCESSES))
     #: where people reach this server (https://crm.example.com behind a proxy): the customer portal's links
     #: in ticket mails start with it; unset: the mails carry no portal link
     base_url: str | None = setting(None, check=web_url)

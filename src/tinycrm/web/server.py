@@ -27,6 +27,7 @@ import importlib
 import importlib.util
 import logging
 import signal
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -112,10 +113,12 @@ class Started:
     listening: str  # the bound address and port
 
 
-def serve(options: ServeOptions, *, show_token: bool, on_start: Callable[[Started], None]) -> None:
+def serve(
+    options: ServeOptions, *, show_token: bool, on_start: Callable[[Started], None], processes: int = 1
+) -> None:
     """Run the server until SIGINT or SIGTERM. ``on_start`` is called once it listens; the address it is
     given carries the token only when ``show_token`` (a token of this run, which nobody could know
-    otherwise)."""
+    otherwise). ``processes`` above 1: that many server processes share the port (:mod:`tinycrm.web.processes`)."""
     from tinycrm import config
     from tinycrm.config.web import Web
 
@@ -128,7 +131,39 @@ def serve(options: ServeOptions, *, show_token: bool, on_start: Callable[[Starte
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     # textual-serve's own logger says what went wrong in an app process; its access lines are ours
     logging.getLogger("aiohttp.access").setLevel(logging.INFO)
-    asyncio.run(_run(options, context, show_token=show_token, on_start=on_start))
+    if processes == 1:
+        asyncio.run(_run(options, context, show_token=show_token, on_start=on_start))
+        return
+    from tinycrm.paths import data_dir
+    from tinycrm.web import processes as several
+
+    auth.secret_key(data_dir())  # made once here, before the server processes read it
+    # each server process opens its own connections: none may be shared across the fork
+    context.executor.shutdown(wait=True)
+    context.db.close()
+    several.serve(options, processes, lambda: on_start(_started(options, show_token)))
+
+
+def _started(options: ServeOptions, show_token: bool) -> Started:
+    url = options.shown_url() + "/"
+    if show_token:
+        url += f"?token={options.token}"
+    return Started(url=url, listening=f"{options.host} port {options.port}")
+
+
+async def serve_sockets(options: ServeOptions, socks: list[socket.socket]) -> None:
+    """One of several server processes: serve on the sockets the parent bound until SIGINT or SIGTERM."""
+    from tinycrm import config
+    from tinycrm.config.web import Web
+
+    context = Context(open_web_db(options.db_url), workers=config.get(Web).workers)
+    runner = web.AppRunner(
+        make_app(options, context), access_log_class=guard.AccessLogger, handle_signals=False
+    )
+    await runner.setup()
+    for sock in socks:
+        await web.SockSite(runner, sock, shutdown_timeout=10).start()
+    await _until_signal(runner)
 
 
 async def _run(
@@ -147,14 +182,17 @@ async def _run(
         raise Refused(
             f"cannot listen on {options.host} port {options.port}: {why}; choose another --port or --host"
         ) from None
+    await _until_signal(runner, lambda: on_start(_started(options, show_token)))
+
+
+async def _until_signal(runner: web.AppRunner, started: Callable[[], None] | None = None) -> None:
+    """Serve until SIGINT or SIGTERM (``started`` called once the handlers are in place), then clean up."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    url = options.shown_url() + "/"
-    if show_token:
-        url += f"?token={options.token}"
-    on_start(Started(url=url, listening=f"{options.host} port {options.port}"))
+    if started is not None:
+        started()
     try:
         await stop.wait()
     finally:
