@@ -1,13 +1,13 @@
 """Speed of the API's contact search under concurrent clients, against a real ``crm serve``.
 
-    python bench/bench_api.py [--contacts 100000] [--clients 20] [--seconds 20] [--db URL]
+    python bench/bench_api.py [--contacts 100000] [--clients 20] [--seconds 20] [--db URL] [--processes N]
 
 Uses a copy of the database of ``bench/generate.py`` (made and cached when missing), adds an API token,
 starts ``crm serve`` on a free loopback port, and lets --clients clients (bench/webload.py: a lean keep-alive
 client, so that the load generator takes little of the cores it shares with the server) search
 ``GET /api/v1/contacts?q=WORD&limit=20`` back to back for --seconds, each with words drawn (seeded) from the
 contacts' names. Prints the median and 99th percentile latency, the requests per second, and the CPU time per
-request of the server and of the load generator.
+request of the server (all its processes) and of the load generator, with the load average before and after.
 
 Target (issue 17): median under 20 ms, 99th percentile under 50 ms with 20 clients on 100k contacts.
 """
@@ -60,12 +60,23 @@ def prepare(url: str) -> tuple[str, list[str]]:
     return secret, words
 
 
-def start(url: str, home: str) -> tuple[subprocess.Popen, str]:
+def start(url: str, home: str, processes: int = 1) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "TINYCRM_HOME": home, "TINYCRM_HOOKS_POLL_S": "60"}
     env.pop("TINYCRM_DB", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tinycrm", "--db", url, "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "tinycrm",
+            "--db",
+            url,
+            "serve",
+            "--port",
+            str(port),
+            "--processes",
+            str(processes),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -97,6 +108,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--db", help="a database URL to use as it is (default: a copy of the generated one)")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="server processes (crm serve --processes N; default 1)"
+    )
     args = parser.parse_args()
 
     from generate import generate
@@ -108,7 +122,8 @@ def main() -> None:
             shutil.copy(generate(args.contacts).removeprefix("sqlite:///"), Path(home) / "crm.sqlite3")
             url = f"sqlite:///{Path(home) / 'crm.sqlite3'}"
         token, words = prepare(url)
-        proc, base = start(url, home)
+        proc, base = start(url, home, args.processes)
+        before = webload.load_line("before the run")
         try:
             headers = [{"Authorization": f"Bearer {token}"}] * args.clients
             asyncio.run(webload.run(base, headers, picker(words[:50]), 2.0, None))  # warm up
@@ -116,8 +131,12 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(30)
-    print(f"API search, {args.contacts} contacts, {args.clients} clients, {args.seconds:g} s")
+    print(
+        f"API search, {args.contacts} contacts, {args.clients} clients, {args.seconds:g} s, "
+        f"{args.processes} server process(es)"
+    )
     webload.report(result)
+    print(before)
 
 
 if __name__ == "__main__":

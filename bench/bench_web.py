@@ -1,6 +1,6 @@
 """Speed of the web server under load: the contact page and search, 20 clients at once.
 
-    python bench/bench_web.py [--contacts 100000] [--clients 20] [--seconds 10] [--db URL]
+    python bench/bench_web.py [--contacts 100000] [--clients 20] [--seconds 10] [--db URL] [--processes N]
 
 Uses the database bench/generate.py builds (and caches), copied so the run changes nothing. Starts
 ``crm serve`` as a real process on a free loopback port, signs in with a password (set on the copy), then runs
@@ -9,7 +9,7 @@ generator takes little of the cores it shares with the server), each with its ow
 the other for: a contact page (a random contact: the contact, its timeline, tasks and deals), and a search (a
 random name fragment, as the search-as-you-type script asks for it). After a second of warm-up, prints the
 median and 99th percentile latency of each, the requests per second, and the CPU time per request of the
-server and of the load generator.
+server (all its processes) and of the load generator, with the load average before and after.
 
 Target (the issue): median under 20 ms and p99 under 50 ms with 100k contacts on SQLite.
 """
@@ -47,7 +47,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, home: Path, user: str) -> tuple[subprocess.Popen, str]:
+def start_server(url: str, home: Path, user: str, processes: int = 1) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "TINYCRM_HOME": str(home), "TINYCRM_DB": url, "TINYCRM_USER": user}
     subprocess.run(
         [sys.executable, "-m", "tinycrm", "user", "password", user],
@@ -60,7 +60,18 @@ def start_server(url: str, home: Path, user: str) -> tuple[subprocess.Popen, str
     port = free_port()
     log = open(home / "serve.log", "w")  # noqa: SIM115 - kept open for the server's life
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tinycrm", "serve", "--port", str(port), "--token-file", str(home / "token")],
+        [
+            sys.executable,
+            "-m",
+            "tinycrm",
+            "serve",
+            "--port",
+            str(port),
+            "--token-file",
+            str(home / "token"),
+            "--processes",
+            str(processes),
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -135,6 +146,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--db", help="a database URL to use as it is (default: a copy of the generated one)")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="server processes (crm serve --processes N; default 1)"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tinycrm-bench-web-"))
     if args.db:
@@ -146,11 +160,16 @@ def main() -> None:
         shutil.copy(source, work / "crm.sqlite3")
         url = f"sqlite:///{work / 'crm.sqlite3'}"
     ids, user = sample(url)
-    proc, base = start_server(url, work, user)
+    proc, base = start_server(url, work, user, args.processes)
     try:
+        before = webload.load_line("before the run")
         result = asyncio.run(load(base, user, ids, args.clients, args.seconds, proc.pid))
-        print(f"{len(ids)} sampled contacts of a {args.contacts}-contact database, {args.clients} clients")
+        print(
+            f"{len(ids)} sampled contacts of a {args.contacts}-contact database, {args.clients} clients, "
+            f"{args.processes} server process(es)"
+        )
         webload.report(result)
+        print(before)
     finally:
         proc.terminate()
         proc.wait(timeout=20)

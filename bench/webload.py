@@ -64,11 +64,31 @@ class Result:
     server_cpu: float | None = None  # CPU seconds the server process used, when its pid was given
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process (all its threads), from /proc."""
+def _stat(pid: int) -> list[str]:
     with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return f.read().rpartition(")")[2].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process (all its threads) and of the processes it started (the server
+    processes of ``crm serve --processes N``), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parents[int(entry)] = int(_stat(int(entry))[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = _stat(current)
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+        todo += [child for child, parent in parents.items() if parent == current]
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _own_cpu() -> float:
@@ -131,3 +151,8 @@ def report(result: Result) -> None:
         )
     print(line)
     print(f"load     {os.getloadavg()[0]:.2f} (1-minute load average at the end: others' work skews the run)")
+
+
+def load_line(when: str) -> str:
+    one, five, _ = os.getloadavg()
+    return f"load     {one:.2f} (1 min), {five:.2f} (5 min) {when}"

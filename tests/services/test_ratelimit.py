@@ -77,3 +77,34 @@ def test_processes_at_once_never_take_more_than_the_tries(store_url, db):
     for t in threads:
         t.join()
     assert passed.count(0) == 10 and len(passed) == 32
+
+
+def test_web_form_posts_at_once_from_one_address_never_pass_the_limit(db):
+    """The form limit (tinycrm.services.forms) counts then adds in one transaction: server processes posting
+    at once for one address still let exactly LIMIT posts through."""
+    from tinycrm.services import forms
+    from tinycrm.store.database import open_db
+
+    form = forms.add_form(db, "Flood", ["email"])
+    outcomes: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def client(n: int) -> None:
+        own = open_db(db.url)
+        try:
+            barrier.wait()
+            for i in range(3):
+                try:
+                    forms.submit(own, form.key, {"email": f"p{n}-{i}@example.com"}, "192.0.2.99")
+                    outcomes.append("ok")
+                except forms.TooManyPosts:
+                    outcomes.append("refused")
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == forms.LIMIT and len(outcomes) == 12

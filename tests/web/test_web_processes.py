@@ -110,6 +110,46 @@ def test_the_server_processes_share_the_port_and_say_so_once(pair):
             assert r.read() == b"ok\n"
 
 
+def connections(pid: int, port: int) -> int:
+    """The established TCP connections to ``port`` that process ``pid`` holds (from /proc)."""
+    inodes = set()
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(path) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                    inodes.add(fields[9])
+    held = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        held += target.startswith("socket:[") and target[8:-1] in inodes
+    return held
+
+
+def test_kept_open_connections_are_spread_over_the_processes(pair):
+    """Keep-alive clients arriving one after the other end up in both processes (each takes one new connection
+    at a time from the shared socket)."""
+    import http.client
+
+    several = pair.several
+    clients = []
+    try:
+        for _ in range(20):
+            conn = http.client.HTTPConnection("127.0.0.1", several.port, timeout=10)
+            conn.request("GET", "/healthz")
+            assert conn.getresponse().read() == b"ok\n"
+            clients.append(conn)
+            time.sleep(0.02)
+        held = [connections(pid, several.port) for pid in descendants(several.proc.pid)]
+        assert sum(held) == 20 and min(held) >= 1, held
+    finally:
+        for conn in clients:
+            conn.close()
+
+
 async def test_the_sign_in_limit_per_address_counts_in_every_process(pair):
     """20 attempts per address in 5 minutes, wherever they land; another address is counted apart."""
     address = "192.0.2.44"

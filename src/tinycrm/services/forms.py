@@ -265,6 +265,8 @@ def submit(
         if row is None:
             raise NotFound("no such form (it may have been removed)")
         form = _read(row)
+        # posts of one address at once (several server processes, or threads) count one after the other
+        tx.lock(f"forms:post:{form.id}:{sender}")
         tx.execute("DELETE FROM web_form_posts WHERE at < :old", {"old": moment - KEEP})
         recent = tx.scalar(
             "SELECT count(*) FROM web_form_posts WHERE form_id = :f AND sender = :s AND at >= :since",

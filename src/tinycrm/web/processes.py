@@ -86,6 +86,50 @@ def bind(host: str, port: int) -> list[socket.socket]:
     return socks
 
 
+def shared_site(runner: Any, sock: socket.socket) -> Any:
+    """An aiohttp site that takes connections from ``sock``, shared with the other server processes, one at a
+    time.
+
+    asyncio's own server accepts up to its backlog (128) connections each time the socket is ready, so the first
+    process to wake takes a whole burst of new connections (twenty clients connecting at once all went to one
+    process, the other idled). Accepting one per wake-up lets every idle process take the next connection and a
+    busy one take fewer: the least busy process serves the next client."""
+    import asyncio
+
+    from aiohttp import web
+
+    class SharedSite(web.BaseSite):
+        @property
+        def name(self) -> str:
+            host, port = sock.getsockname()[:2]
+            return f"http://{host}:{port}"
+
+        async def start(self) -> None:
+            await super().start()
+            loop = asyncio.get_running_loop()
+            sock.setblocking(False)
+            loop.add_reader(sock.fileno(), self._accept, loop)
+
+        def _accept(self, loop: asyncio.AbstractEventLoop) -> None:
+            try:
+                conn, _ = sock.accept()
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                return  # another process took it
+            except OSError as exc:  # out of file descriptors, say: the connection waits in the queue
+                log.warning("cannot accept a connection: %s", exc.strerror or exc)
+                return
+            conn.setblocking(False)
+            server = self._runner.server
+            assert server is not None
+            loop.create_task(loop.connect_accepted_socket(server, conn))
+
+        async def stop(self) -> None:
+            asyncio.get_running_loop().remove_reader(sock.fileno())
+            await super().stop()
+
+    return SharedSite(runner)
+
+
 def _die_with_parent() -> None:
     """Ask Linux for SIGTERM when the parent process ends (best effort: other systems have no such call)."""
     try:

@@ -155,14 +155,18 @@ async def serve_sockets(options: ServeOptions, socks: list[socket.socket]) -> No
     """One of several server processes: serve on the sockets the parent bound until SIGINT or SIGTERM."""
     from tinycrm import config
     from tinycrm.config.web import Web
+    from tinycrm.web.processes import shared_site
 
     context = Context(open_web_db(options.db_url), workers=config.get(Web).workers)
     runner = web.AppRunner(
-        make_app(options, context), access_log_class=guard.AccessLogger, handle_signals=False
+        make_app(options, context),
+        access_log_class=guard.AccessLogger,
+        handle_signals=False,
+        shutdown_timeout=10,
     )
     await runner.setup()
     for sock in socks:
-        await web.SockSite(runner, sock, shutdown_timeout=10).start()
+        await shared_site(runner, sock).start()
     await _until_signal(runner)
 
 
