@@ -210,6 +210,25 @@ async def test_a_new_password_ends_the_session_in_every_process(pair):
             db.close()
 
 
+def test_a_revoked_token_is_refused_by_every_process(pair):
+    from tinycrm.services.team import accounts
+    from tinycrm.store.database import open_db
+
+    db = open_db(pair.url)
+    try:
+        db.actor = "ada"  # type: ignore[attr-defined]
+        token_id, secret = accounts.create_token(db, "ada", "short-lived", "read")
+        servers = (*pair.both, *pair.both)
+        assert {call(s.url, "GET", "/api/v1/contacts", secret).status for s in servers} == {200}
+        accounts.revoke_token(db, token_id)
+        revoked = time.monotonic()
+        while {call(s.url, "GET", "/api/v1/contacts", secret).status for s in servers} != {401}:
+            assert time.monotonic() - revoked < 2 * EVERY + 1, "a process still takes the revoked token"
+            time.sleep(0.1)
+    finally:
+        db.close()
+
+
 def test_three_delivering_processes_send_each_event_once(pair):
     """The two processes of one server and a second server all deliver: each event reaches the receiver once."""
     from tinycrm.services.hooks import registry
