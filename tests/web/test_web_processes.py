@@ -150,6 +150,7 @@ def test_kept_open_connections_are_spread_over_the_processes(pair):
             conn.close()
 
 
+@pytest.mark.slow  # 22 sign-ins, each checking a password hash on purpose slowly
 async def test_the_sign_in_limit_per_address_counts_in_every_process(pair):
     """20 attempts per address in 5 minutes, wherever they land; another address is counted apart."""
     address = "192.0.2.44"
@@ -298,6 +299,19 @@ def test_a_dead_server_process_is_replaced_and_sigterm_leaves_none_behind(severa
     children = descendants(several.proc.pid)
     several.proc.send_signal(signal.SIGTERM)
     assert several.proc.wait(timeout=30) == 0
+    wait_until(lambda: not any(alive(pid) for pid in children))
+
+
+def test_server_processes_that_keep_dying_at_start_stop_the_server(several):
+    """A replacement that cannot start (here: the cookie key damaged meanwhile) is not started forever: after
+    three such deaths in a row the server stops, exit status 1, saying why."""
+    (key,) = list(several.folder.rglob("web-secret"))
+    key.write_text("short\n")
+    children = descendants(several.proc.pid)
+    os.kill(children[0], signal.SIGKILL)
+    assert several.proc.wait(timeout=60) == 1
+    output = several.output()
+    assert "died right after starting" in output and "kept dying" in output, output
     wait_until(lambda: not any(alive(pid) for pid in children))
 
 

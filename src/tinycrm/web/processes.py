@@ -34,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tinycrm.config.web import MAX_PROCESSES as MAX_PROCESSES
-from tinycrm.domain.errors import Refused
+from tinycrm.domain.errors import CrmError, Refused
 from tinycrm.web.settings import ServeOptions
 
 log = logging.getLogger("tinycrm.web")
@@ -155,6 +155,9 @@ def _child(options: ServeOptions, socks: list[socket.socket], parent: int) -> in
         return 0
     try:
         asyncio.run(server.serve_sockets(options, socks))
+    except CrmError as exc:  # a damaged key file, a database gone: what to mend, without a traceback
+        log.error("server process %s stopped: %s", os.getpid(), exc.message)
+        return 1
     except Exception:
         log.exception("server process %s failed", os.getpid())
         return 1
