@@ -182,15 +182,17 @@ class Supervisor:
         parent = os.getpid()
         # a signal that comes during the fork waits until each side has the handlers it should have
         signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
-        pid = os.fork()
-        if pid == 0:  # the server process
-            code = 1
-            try:
-                code = _child(self.options, self.socks, parent)
-            finally:
-                logging.shutdown()
-                os._exit(code)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
+        try:
+            pid = os.fork()
+            if pid == 0:  # the server process
+                code = 1
+                try:
+                    code = _child(self.options, self.socks, parent)
+                finally:
+                    logging.shutdown()
+                    os._exit(code)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
         self.children[pid] = time.monotonic()
 
     def run(self, on_listening: Callable[[], None]) -> int:
