@@ -1,0 +1,197 @@
+"""The search's cheaper reads give what the plain queries give: the same ids in the same order, the same total
+and the same order name, for broad and narrow queries, prefixes, fields, tags, archived contacts, first and deep
+pages, on both stores.
+
+The reference below is the search as it was read before: every match looked up to count them, and every match
+sorted for a page. The thresholds are lowered so that a few hundred contacts take every path (the ranked one,
+the one by name read along the name index, within its walk or not, and the usual one)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tinycrm.domain import query as ql
+from tinycrm.domain.people import ContactInput
+from tinycrm.domain.rows import Labeled
+from tinycrm.services.people import contact_search, contacts
+from tinycrm.store import search as fts
+
+FIRST = ["Ada", "Alan", "Anna", "Mei", "Maria", "Marco", "Zoë", "Jonas", "John", "Li", "Émile", "Björn"]
+LAST = ["Lovelace", "Turing", "Moss", "Meier", "Zhang", "Jones", "Liddell", "Andersen", "Ørsted", "Young"]
+TAGS = ["vip", "lead", "press", "vip-old"]
+
+
+def _seed(db, rng: random.Random, n: int) -> None:
+    for i in range(n):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        tags = rng.sample(TAGS, rng.randint(0, 2))
+        emails = [Labeled(f"{first[0].lower()}{i}@{rng.choice(['example.com', 'acme.io', 'mail.org'])}")]
+        if rng.random() < 0.2:
+            emails = []
+        contact = contacts.create(
+            db,
+            ContactInput(
+                display_name=f"{first} {last}" if rng.random() < 0.9 else f"{last} {first} {last}",
+                emails=emails,
+                tags=tags,
+                notes=rng.choice(["", "met at the fair", "ada fan", "call back in june", "john's friend"]),
+            ),
+        )
+        if rng.random() < 0.15:
+            contacts.archive(db, contact.id)
+
+
+def _reference(db, query: str, *, limit: int, offset: int, archived, tag):  # noqa: ANN001
+    """ids, total and order of a page, read the plain way."""
+    parsed = ql.parse(query)
+    match_sql, params = db.search.match(fts.parse(parsed.text))
+    with db.read() as tx:
+        cond, fparams = contact_search._filters(
+            tx, tag=tag, company=None, archived=archived, owner=None, filters=parsed.filters
+        )
+        params = {**params, **fparams, "limit": limit, "offset": offset}
+        base = f"FROM ({match_sql}) m CROSS JOIN contacts c WHERE c.id = m.contact_id AND {cond}"
+        total = tx.scalar(f"SELECT count(*) {base}", params)
+        if total > contact_search.BROAD_MATCH:
+            order, sql = (
+                "name",
+                (
+                    f"SELECT c.id FROM contacts c WHERE c.id IN (SELECT contact_id FROM ({match_sql}) m) "
+                    f"AND {cond} ORDER BY c.sort_name, c.id"
+                ),
+            )
+        else:
+            order, sql = "relevance", f"SELECT c.id {base} ORDER BY m.score, c.sort_name, c.id"
+        return tx.column(sql + " LIMIT :limit OFFSET :offset", params), total, order
+
+
+QUERIES = [
+    "a",
+    "m",
+    "j",
+    "an",
+    "ma",
+    "jo",
+    "mei",
+    "ada",
+    "zoe",
+    "young",
+    "example",
+    "acme",
+    "name:a",
+    "name:m",
+    "email:a",
+    "email:example",
+    "notes:ada",
+    '"ada lovelace"',
+    "a l",
+    "ma tag:vip",
+    "a tag:vi*",
+    "j -tag:lead",
+    "m has:email",
+    "zzz",
+]
+
+
+@pytest.mark.parametrize("walk_per_match", [1, 3, 50])
+def test_every_page_is_the_one_the_plain_queries_give(db, monkeypatch, walk_per_match):
+    rng = random.Random(20261205)
+    _seed(db, rng, 160)
+    monkeypatch.setattr(contact_search, "BROAD_MATCH", 12)
+    monkeypatch.setattr(contact_search, "WALK_PER_MATCH", walk_per_match)
+    checked = walked = 0
+    real_walk = contact_search._walked
+
+    def counting(*args, **kwargs):  # noqa: ANN002, ANN003
+        nonlocal walked
+        found = real_walk(*args, **kwargs)
+        walked += found is not None
+        return found
+
+    monkeypatch.setattr(contact_search, "_walked", counting)
+    for query in QUERIES:
+        for archived in (False, None, True):
+            for tag in (None, "vip") if rng.random() < 0.3 else (None,):
+                _, total, _ = _reference(db, query, limit=1, offset=0, archived=archived, tag=tag)
+                offsets = {0, 5, 10, 20, max(total - 3, 0), total, total + 5} if total else {0}
+                for limit in (5, 10):
+                    for offset in sorted(offsets):
+                        page = contact_search.search(
+                            db, query, limit=limit, offset=offset, archived=archived, tag=tag
+                        )
+                        want = _reference(db, query, limit=limit, offset=offset, archived=archived, tag=tag)
+                        got = ([c.id for c in page.items], page.total, page.order)
+                        assert got == want, (query, archived, tag, limit, offset)
+                        assert not page.estimate
+                        checked += 1
+    assert checked > 300
+    if db.is_sqlite:
+        assert walked > 20  # the name index walk was taken, and gave the same pages
+
+
+def test_search_as_you_type_agrees_where_its_total_is_exact(db, monkeypatch):
+    _seed(db, random.Random(7), 80)
+    monkeypatch.setattr(contact_search, "BROAD_MATCH", 12)
+    for query in ("a", "mei", "jo", "young", "ma tag:vip"):
+        page = contact_search.search(db, query, limit=10, exact_total=False)
+        if page.estimate:
+            with db.read() as tx:
+                indexed = tx.scalar(
+                    f"SELECT count(*) FROM ({db.search.match(fts.parse(query))[0]}) m",
+                    {**db.search.match(fts.parse(query))[1]},
+                )
+            assert (page.order, page.total) == ("newest", indexed)
+            continue
+        want = _reference(db, query, limit=10, offset=0, archived=False, tag=None)
+        assert ([c.id for c in page.items], page.total, page.order) == want
+
+
+def test_archived_contacts_outnumbering_the_matches_are_counted_right(db, monkeypatch):
+    """Many archived contacts: the count looks each match up rather than walking the archived ones."""
+    for i in range(30):
+        c = contacts.create(db, ContactInput(display_name=f"Old Timer {i}"))
+        contacts.archive(db, c.id)
+    for i in range(6):
+        contacts.create(db, ContactInput(display_name=f"Oliver New {i}"))
+    contacts.create(db, ContactInput(display_name="Oscar Archived"))
+    monkeypatch.setattr(contact_search, "BROAD_MATCH", 3)
+    for archived, total in ((False, 7), (True, 30), (None, 37)):
+        page = contact_search.search(db, "o", limit=5, archived=archived)
+        assert page.total == total
+        assert [c.id for c in page.items] == _reference(
+            db, "o", limit=5, offset=0, archived=archived, tag=None
+        )[0]
+
+
+def test_a_broad_search_reads_the_name_and_archived_indexes(db, monkeypatch):
+    """SQLite: the page of a broad search walks the name index (no sort of every match) and the archived
+    matches are counted from the archived index, not by looking up every match."""
+    if not db.is_sqlite:
+        pytest.skip("the name index walk is SQLite's plan; PostgreSQL plans its own")
+    _seed(db, random.Random(3), 60)
+    monkeypatch.setattr(contact_search, "BROAD_MATCH", 5)
+    seen: list[tuple[str, dict]] = []
+    from tinycrm.store.database import Tx
+
+    def record(run):  # noqa: ANN001, ANN202
+        def wrapped(self, sql, params=None):  # noqa: ANN001, ANN202
+            seen.append((sql, dict(params or {})))
+            return run(self, sql, params)
+
+        return wrapped
+
+    monkeypatch.setattr(Tx, "_run", record(Tx._run))
+    page = contact_search.search(db, "a", limit=5)
+    assert page.order == "name" and len(page.items) == 5
+    monkeypatch.undo()
+    plans = {}
+    with db.read() as tx:
+        for sql, params in seen:
+            plans[sql] = "\n".join(r[3] for r in tx.all(f"EXPLAIN QUERY PLAN {sql}", params))
+    walk = [p for s, p in plans.items() if "INDEXED BY" in s]
+    assert walk and "USING INDEX ix_contacts_sort_name" in walk[0], plans
+    assert "TEMP B-TREE FOR ORDER BY" not in walk[0], walk[0]
+    among = [p for s, p in plans.items() if ":archived_among AND +c.id" in s]
+    assert among and "ix_contacts_archived (archived=?)" in among[0], plans
