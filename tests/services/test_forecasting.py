@@ -316,3 +316,27 @@ def test_a_restored_export_from_before_the_value_history_backtests_as_the_origin
         assert values(restored) == []
     finally:
         restored.close()
+
+
+def test_the_learned_conversion_and_the_open_sums_read_indexes_only(history):
+    """SQLite: the closed deals come from their partial index and the stages from the history index, both
+    without reading a row; the open deals' sums from ix_deals_forecast alone (bench/bench_forecast.py).
+    PostgreSQL plans by its statistics, without hints: the same statements give the same figures."""
+    from tinycrm.services.sales import forecasting
+
+    a = forecasting.conversion(history, pipeline="P").stages[0]
+    assert (a.won, a.closed) == (4, 10)
+    if not history.is_sqlite:
+        assert "INDEXED BY" not in forecasting.learned_sql(False)
+        return
+    params = {"since": "2025-01-01", "until": "2026-03-10", "start": "2026-03-01", "end": "2026-09-01"}
+
+    def plan(sql: str) -> str:
+        with history.read() as tx:
+            return "\n".join(r[3] for r in tx.all(f"EXPLAIN QUERY PLAN {sql}", params))
+
+    learned = plan(forecasting.learned_sql(True))
+    assert "SCAN d USING COVERING INDEX ix_deals_closed_ids" in learned, learned
+    assert "SEARCH h USING COVERING INDEX ix_deal_stage_history_stages" in learned, learned
+    sums = plan(forecasting.open_sums_sql(history, True, ""))
+    assert "COVERING INDEX ix_deals_forecast" in sums and "SCAN d\n" not in sums + "\n", sums

@@ -161,26 +161,30 @@ VALUE_ROW = (
 )
 
 
+def learned_sql(sqlite: bool) -> str:
+    """(stage, status, n) of the deals closed in [:since, :until) and the stages they had been in: the closed
+    deals in id order (on SQLite from the partial index of them alone) and their history in (deal, stage) order,
+    each deal's stages grouped as read; only the few (stage, status) counts are sorted."""
+    hint = (
+        (" INDEXED BY ix_deals_closed_ids", " INDEXED BY ix_deal_stage_history_stages")
+        if sqlite
+        else ("", "")
+    )
+    return (
+        "SELECT x.stage_id, x.status, count(*) AS n FROM (SELECT h.to_stage_id AS stage_id, d.status "
+        f"FROM deals d{hint[0]} JOIN deal_stage_history h{hint[1]} ON h.deal_id = d.id "
+        "WHERE d.status IN ('won', 'lost') AND d.closed_at >= :since AND d.closed_at < :until "
+        "AND h.changed_at < :until AND h.to_stage_id IS NOT NULL GROUP BY d.id, h.to_stage_id) x "
+        "GROUP BY x.stage_id, x.status"
+    )
+
+
 def learned(tx: Tx, since: datetime, until: datetime, *, live: bool) -> dict[int, tuple[int, int]]:
     """stage id -> (won, closed) of the deals that were in the stage and closed in [since, until).
     ``live``: closed means closed now (the deals table); else closed as of ``until`` (the history)."""
     if not live:
         return learned_as_of(tx, [(since, until)])[0]
-    # the closed deals in id order (an index of them alone) and their history in (deal, stage) order: each
-    # deal's stages grouped as read, nothing sorted but the few (stage, status) counts
-    hint = (
-        (" INDEXED BY ix_deals_closed_ids", " INDEXED BY ix_deal_stage_history_stages")
-        if tx.db.is_sqlite
-        else ("", "")
-    )
-    rows = tx.all(
-        "SELECT x.stage_id, x.status, count(*) AS n FROM (SELECT h.to_stage_id AS stage_id, d.status "
-        f"FROM deals d{hint[0]} JOIN deal_stage_history h{hint[1]} ON h.deal_id = d.id "
-        "WHERE d.status IN ('won', 'lost') AND d.closed_at >= :since AND d.closed_at < :until "
-        "AND h.changed_at < :until AND h.to_stage_id IS NOT NULL GROUP BY d.id, h.to_stage_id) x "
-        "GROUP BY x.stage_id, x.status",
-        {"since": since, "until": until},
-    )
+    rows = tx.all(learned_sql(tx.db.is_sqlite), {"since": since, "until": until})
     return _counts(rows)
 
 
@@ -375,6 +379,20 @@ def open_deals_sql(live: bool, cond: str, *, quarter: bool = False, hint: str = 
     )
 
 
+def open_sums_sql(db: Database, live: bool, cond: str) -> str:
+    """The open deals' count and value per close month (``earlier`` than :start, ``undated``) up to :end,
+    currency, stage and category. Live and without a filter, all of it is in ``ix_deals_forecast`` (SQLite would
+    otherwise read the table)."""
+    hint = " INDEXED BY ix_deals_forecast" if db.is_sqlite and live and not cond else ""
+    month = db.dialect.month("x.close")
+    bucket = f"CASE WHEN x.close IS NULL THEN 'undated' WHEN x.close < :start THEN 'earlier' ELSE {month} END"
+    return (
+        f"SELECT {bucket} AS m, x.currency AS c, x.stage_id AS s, x.cat, count(*) AS n, "
+        f"{exact_sum('x.value_e4', 'v')} FROM ({open_deals_sql(live, cond, hint=hint)}) x "
+        "WHERE x.close IS NULL OR x.close < :end GROUP BY 1, 2, 3, 4"
+    )
+
+
 def won_sql(live: bool, cond: str) -> str:
     """Deals won in [:won_from, :until): their day of winning ``at``, currency and value (a derived table; as of
     :until, those whose state on that day is a win in the span, with their value then)."""
@@ -422,14 +440,8 @@ def forecast(
             params["pipeline_id"] = pid
         probs = probabilities(tx, method, kk, when, window, pid)
         configured = {r["id"]: int(r["probability"]) for r in tx.all("SELECT id, probability FROM stages")}
-        month_close = tx.db.dialect.month("x.close")
-        # without a filter, the open deals' figures are all in one index (SQLite would otherwise scan the table)
-        hint = " INDEXED BY ix_deals_forecast" if tx.db.is_sqlite and not cond else ""
-        bucket = f"CASE WHEN x.close IS NULL THEN 'undated' WHEN x.close < :start THEN 'earlier' ELSE {month_close} END"
         open_rows = tx.all(
-            f"SELECT {bucket} AS m, x.currency AS c, x.stage_id AS s, x.cat, count(*) AS n, {exact_sum('x.value_e4', 'v')} "
-            f"FROM ({open_deals_sql(when.live, cond, hint=hint)}) x WHERE x.close IS NULL OR x.close < :end GROUP BY 1, 2, 3, 4",
-            {**params, "start": first, "end": end, "until": when.at},
+            open_sums_sql(tx.db, when.live, cond), {**params, "start": first, "end": end, "until": when.at}
         )
         month_won = tx.db.dialect.month("w.at")
         won_rows = tx.all(
