@@ -320,7 +320,7 @@ def test_a_restored_export_from_before_the_value_history_backtests_as_the_origin
 
 def test_the_learned_conversion_and_the_open_sums_read_indexes_only(history):
     """SQLite: the closed deals come from their partial index and the stages from the history index, both
-    without reading a row; the open deals' sums from ix_deals_forecast alone (bench/bench_forecast.py).
+    without reading a row; the open deals' sums from ix_deals_forecast_categories alone (bench/bench_forecast.py).
     PostgreSQL plans by its statistics, without hints: the same statements give the same figures."""
     from tinycrm.services.sales import forecasting
 
@@ -339,4 +339,4 @@ def test_the_learned_conversion_and_the_open_sums_read_indexes_only(history):
     assert "SCAN d USING COVERING INDEX ix_deals_closed_ids" in learned, learned
     assert "SEARCH h USING COVERING INDEX ix_deal_stage_history_stages" in learned, learned
     sums = plan(forecasting.open_sums_sql(history, True, ""))
-    assert "COVERING INDEX ix_deals_forecast" in sums and "SCAN d\n" not in sums + "\n", sums
+    assert "COVERING INDEX ix_deals_forecast_categories" in sums and "SCAN d\n" not in sums + "\n", sums

@@ -291,6 +291,7 @@ class Deal(SQLModel, table=True):
     __table_args__ = (
         # covering indexes of the sales read paths (100k deals: the board and the forecast stay in milliseconds)
         sa.Index("ix_deals_board", "status", "pipeline_id", "stage_id", "currency", "value_e4"),
+        sa.Index("ix_deals_forecast", "status", "expected_close", "currency", "stage_id", "value_e4"),
         sa.Index("ix_deals_won", "status", "closed_at", "currency", "value_e4"),
         sa.Index("ix_deals_stage_column", "stage_id", "status", "expected_close"),
         # idle deals: open ones by how long they sit in their stage, and by the day of their next step (status

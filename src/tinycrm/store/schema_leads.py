@@ -128,10 +128,10 @@ sa.Index(
     _deals.c.closed_at,
     **_partial("status IN ('won', 'lost')"),
 )
-#: what a forecast sums of the deals by status and expected close, read from the index alone (with the forecast
-#: category; the weighted forecast of services/sales/reports.py reads it too)
+#: what a forecast by method sums of the deals by status and expected close, read from the index alone
+#: (ix_deals_forecast, which the weighted forecast of services/sales/reports.py reads, has no forecast category)
 sa.Index(
-    "ix_deals_forecast",
+    "ix_deals_forecast_categories",
     _deals.c.status,
     _deals.c.expected_close,
     _deals.c.currency,

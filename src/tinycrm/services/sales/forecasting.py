@@ -381,9 +381,9 @@ def open_deals_sql(live: bool, cond: str, *, quarter: bool = False, hint: str = 
 
 def open_sums_sql(db: Database, live: bool, cond: str) -> str:
     """The open deals' count and value per close month (``earlier`` than :start, ``undated``) up to :end,
-    currency, stage and category. Live and without a filter, all of it is in ``ix_deals_forecast`` (SQLite would
+    currency, stage and category. Live and without a filter, all of it is in ``ix_deals_forecast_categories`` (SQLite would
     otherwise read the table)."""
-    hint = " INDEXED BY ix_deals_forecast" if db.is_sqlite and live and not cond else ""
+    hint = " INDEXED BY ix_deals_forecast_categories" if db.is_sqlite and live and not cond else ""
     month = db.dialect.month("x.close")
     bucket = f"CASE WHEN x.close IS NULL THEN 'undated' WHEN x.close < :start THEN 'earlier' ELSE {month} END"
     return (

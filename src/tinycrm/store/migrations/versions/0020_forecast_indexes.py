@@ -6,9 +6,9 @@ Create Date: 2026-12-05
 
 ``ix_deals_closed_ids (id, status, closed_at) WHERE status IN ('won', 'lost')``: the closed deals in id order,
 each joined to its stage history (``crm report conversion``, the ``historical`` and ``blend`` forecasts) without
-reading the deal rows. ``ix_deals_forecast`` gains ``forecast_category`` (status, expected_close, currency,
-stage_id, forecast_category, value_e4): what a forecast by method sums of the open deals, without reading them.
-No data changes.
+reading the deal rows. ``ix_deals_forecast_categories`` (status, expected_close, currency, stage_id,
+forecast_category, value_e4): what a forecast by method sums of the open deals, without reading them
+(``ix_deals_forecast`` lacks the category). Two CREATE INDEX; no data changes.
 """
 
 import sqlalchemy as sa
@@ -29,17 +29,13 @@ def upgrade() -> None:
         sqlite_where=closed,
         postgresql_where=closed,
     )
-    op.drop_index("ix_deals_forecast", table_name="deals")
     op.create_index(
-        "ix_deals_forecast",
+        "ix_deals_forecast_categories",
         "deals",
         ["status", "expected_close", "currency", "stage_id", "forecast_category", "value_e4"],
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_deals_forecast", table_name="deals")
-    op.create_index(
-        "ix_deals_forecast", "deals", ["status", "expected_close", "currency", "stage_id", "value_e4"]
-    )
+    op.drop_index("ix_deals_forecast_categories", table_name="deals")
     op.drop_index("ix_deals_closed_ids", table_name="deals")
