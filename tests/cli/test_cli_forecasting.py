@@ -87,3 +87,29 @@ def test_bad_input(crm):
     refused(crm, ["deal", "edit", "1", "--category", "maybe"], "--category")
     refused(crm, ["report", "accuracy", "--quarters", "0"], "--quarters")
     assert ok(crm("deal", "list", "--status", "all", "--json")).stdout == before
+
+
+def test_a_restored_export_from_before_the_value_history_gives_the_same_accuracy(crm, other_url, tmp_path):
+    """`crm restore` of an export made before revision 0017 (no deal_value_history): the report of the restored
+    database is the source's. Y (1000 EUR, closing 15 Feb) was raised to 3000 on 1 February and won on the 10th:
+    Q1's forecast of 1 January counts it at 1000 (weighted 500, historical 400, blend 450) against 3000 won."""
+    from crm_testkit import Cli
+
+    crm.on("2025-12-20", "deal", "add", "Y", "--value", "1000", "--currency", "EUR", "-p", "P",
+           "--close", "2026-02-15")  # fmt: skip
+    crm.on("2026-02-01", "deal", "edit", "Y", "--value", "3000")
+    crm.on("2026-02-10", "deal", "win", "Y")
+    now = {"TINYCRM_NOW": "2026-04-10T12:00:00+00:00"}
+    source = json.loads(ok(crm("report", "accuracy", "--quarters", "1", "--json", env=now)).stdout)
+    got = {r["method"]: (r["forecast"], r["actual"]) for r in source["rows"]}
+    assert got == {"weighted": ("500.00", "3000.00"), "historical": ("400.00", "3000.00"),
+                   "blend": ("450.00", "3000.00")}  # fmt: skip
+    doc = json.loads(ok(crm("export", "json", "-")).stdout)
+    doc["schema_revision"] = "0016"
+    del doc["tables"]["deal_value_history"]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(doc), encoding="utf-8")
+    other = Cli(other_url)
+    ok(other("restore", str(old), "--yes"))
+    restored = json.loads(ok(other("report", "accuracy", "--quarters", "1", "--json", env=now)).stdout)
+    assert restored == source

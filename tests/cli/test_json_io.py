@@ -185,6 +185,9 @@ def exported(tmp_path_factory) -> dict:
         fill(cli)
         r = cli("task", "add", "Every week", "--due", "2026-03-09", "--repeat", "weekly")
         assert r.exit_code == 0, r.stderr
+        # a deal's value and category before a change (deal_value_history)
+        r = cli("deal", "edit", "Difference engine", "--value", "2000", "--category", "commit")
+        assert r.exit_code == 0, r.stderr
         r = cli("export", "json", "-")
         assert r.exit_code == 0, r.stderr
     return json.loads(r.stdout)
@@ -221,6 +224,12 @@ BAD_ROWS = [
     ("deals", "currency", "gbp", "not an upper-case ISO 4217 code"),
     ("deals", "value_e4", -1, "is not a deal value"),
     ("deals", "status", "maybe", "is not one of: open, won, lost"),
+    ("deals", "forecast_category", "maybe", "is not one of: pipeline, best-case, commit"),
+    ("deal_value_history", "value_e4", -5, "is not a deal value"),
+    ("deal_value_history", "currency", "eur", "not an upper-case ISO 4217 code"),
+    ("deal_value_history", "category", "worst-case", "is not one of: pipeline, best-case, commit"),
+    ("deal_value_history", "deal_id", 9999, "deals has no row with id 9999"),
+    ("deal_value_history", "changed_at", "last week", "is not a time"),
     ("deals", "expected_close", "2026-02-30", "is not a date"),
     ("deals", "expected_close", "0999-01-01", "out of range"),
     ("stages", "probability", 150, "150 is not between 0 and 100"),

@@ -254,3 +254,89 @@ def test_a_deal_moved_in_the_same_instant_is_where_it_went(history, clock):
     clock("2026-04-10T12:00:00+00:00", tz="UTC")
     f = forecasting.forecast(history, method="weighted", months=1, as_of="2026-02-01")
     assert [(r.month, r.weighted) for r in f.rows] == [("2026-02", Decimal("800.00"))]
+
+
+def test_a_restored_export_from_before_the_value_history_backtests_as_the_original(
+    history, clock, other_url, tmp_path
+):
+    """An export made before revision 0017 has no deal_value_history: its import works the history out from the
+    audit log, as the upgrade did, so the backtest of the restored database is the original's (Y's 1000 EUR of
+    1 January, not the 3000 it was raised to)."""
+    import json
+
+    from tinycrm.services.interchange import backup
+    from tinycrm.services.sales import accuracy, deals
+    from tinycrm.store.database import open_db
+
+    with at("2025-12-20"):
+        y = deal(history, "Y", "A", "1000", "2026-02-15")
+        z = deals.create(history, DealInput(title="Z", value="200", currency="USD", pipeline="P", stage="A",
+                                            expected_close="2026-03-20")).id  # fmt: skip
+    with at("2026-01-15"):
+        deals.update(history, y, {"category": "commit"})
+    with at("2026-02-01"):
+        deals.update(history, y, {"value": "3000"})
+        deals.update(history, z, {"value": "250", "currency": "EUR"})
+    with at("2026-02-10"):
+        deals.win(history, y)
+    clock("2026-04-10T12:00:00+00:00", tz="UTC")
+
+    def values(db) -> list[tuple]:
+        with db.read() as tx:
+            return [
+                (r["deal_id"], int(r["value_e4"]), r["currency"], r["category"], str(r["changed_at"]))
+                for r in tx.all("SELECT * FROM deal_value_history ORDER BY id")
+            ]
+
+    source = values(history)
+    assert [v[:4] for v in source] == [
+        (y, 10_000_000, "EUR", "pipeline"),  # before `commit`
+        (y, 10_000_000, "EUR", "commit"),  # before 3000
+        (z, 2_000_000, "USD", "pipeline"),  # before 250 EUR
+    ]
+    expected = accuracy.accuracy(history, quarters=2, k=10)
+    out = tmp_path / "export.json"
+    backup.export_json(history, out)
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    doc["schema_revision"] = "0016"  # as tinycrm wrote it before the value history
+    del doc["tables"]["deal_value_history"]
+    old = tmp_path / "before-0017.json"
+    old.write_text(json.dumps(doc), encoding="utf-8")
+
+    restored = open_db(other_url)
+    try:
+        backup.restore(restored, old, yes=True)
+        assert values(restored) == source
+        assert accuracy.accuracy(restored, quarters=2, k=10) == expected
+        # an export from 0017 on carries the table as it is, even empty: nothing is worked out again
+        doc["schema_revision"] = "0017"
+        doc["tables"]["deal_value_history"] = []
+        old.write_text(json.dumps(doc), encoding="utf-8")
+        backup.restore(restored, old, yes=True)
+        assert values(restored) == []
+    finally:
+        restored.close()
+
+
+def test_the_learned_conversion_and_the_open_sums_read_indexes_only(history):
+    """SQLite: the closed deals come from their partial index and the stages from the history index, both
+    without reading a row; the open deals' sums from ix_deals_forecast_categories alone (bench/bench_forecast.py).
+    PostgreSQL plans by its statistics, without hints: the same statements give the same figures."""
+    from tinycrm.services.sales import forecasting
+
+    a = forecasting.conversion(history, pipeline="P").stages[0]
+    assert (a.won, a.closed) == (4, 10)
+    if not history.is_sqlite:
+        assert "INDEXED BY" not in forecasting.learned_sql(False)
+        return
+    params = {"since": "2025-01-01", "until": "2026-03-10", "start": "2026-03-01", "end": "2026-09-01"}
+
+    def plan(sql: str) -> str:
+        with history.read() as tx:
+            return "\n".join(r[3] for r in tx.all(f"EXPLAIN QUERY PLAN {sql}", params))
+
+    learned = plan(forecasting.learned_sql(True))
+    assert "SCAN d USING COVERING INDEX ix_deals_closed_ids" in learned, learned
+    assert "SEARCH h USING COVERING INDEX ix_deal_stage_history_stages" in learned, learned
+    sums = plan(forecasting.open_sums_sql(history, True, ""))
+    assert "COVERING INDEX ix_deals_forecast_categories" in sums and "SCAN d\n" not in sums + "\n", sums

@@ -94,8 +94,6 @@ def forecast_cmd(
 ) -> None:
     """Weighted open value (value x stage probability) by expected close month and currency, next to the value
     already won in each month. --method (or --as-of) adds forecast categories and learned probabilities."""
-    from tinycrm.services.sales import reports
-
     no_csv_and_json(as_csv, as_json)
     if method is not None or as_of is not None or k is not None or window is not None:
         from tinycrm.cli.forecasting import method_forecast
@@ -105,6 +103,8 @@ def forecast_cmd(
             pipeline=pipeline, window=window, as_csv=as_csv, as_json=as_json,
         )  # fmt: skip
         return
+    from tinycrm.services.sales import reports
+
     f = reports.forecast(state.db(), months=months, past=past, owner=owner_of(owner, mine), pipeline=pipeline)
     rows = [*f.earlier, *f.rows, *f.undated]
     cols = ["month", "currency", "open_deals", "open_value", "weighted", "won_deals", "won"]

@@ -1,5 +1,7 @@
 """ISO 4217 currency codes: a table apart from :mod:`tinycrm.domain.sales`, so that checking a code (the config
-file's ``[sales] currency``) does not cost importing the sales read models."""
+file's ``[sales] currency``, or an amount shown by a report) does not cost importing the sales read models."""
+
+from decimal import Decimal
 
 #: ISO 4217 currency codes in use, with the number of digits after the decimal point (the "minor unit").
 #: Funds codes are included (BOV, CHE, CLF...); precious metals, SDRs and the test codes (XAU, XDR, XTS, XXX)
@@ -178,3 +180,17 @@ MINOR_UNITS: dict[str, int] = {
 
 #: every ISO 4217 code a deal may carry
 CURRENCIES: frozenset[str] = frozenset(MINOR_UNITS)
+
+
+def money(value_e4: int | Decimal | None, code: str, *, scale: int = 4) -> Decimal:
+    """A stored amount (``value_e4``, or a sum with ``scale`` decimal places) as a Decimal with at least the
+    currency's usual decimal places: ``money(50000000, "EUR") == Decimal("5000.00")``."""
+    if value_e4 is None:
+        value_e4 = 0
+    d = Decimal(int(value_e4)).scaleb(-scale)
+    places = MINOR_UNITS.get(code, 2)
+    exact = d.normalize()
+    exponent = exact.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -places:
+        return d.quantize(Decimal(1).scaleb(-places))
+    return exact

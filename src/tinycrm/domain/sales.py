@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from tinycrm.domain.currencies import CURRENCIES, MINOR_UNITS
+from tinycrm.domain.currencies import CURRENCIES, money
+from tinycrm.domain.currencies import MINOR_UNITS as MINOR_UNITS
 from tinycrm.domain.errors import InvalidInput
 
 DEAL_STATUSES = ("open", "won", "lost")
@@ -78,20 +79,6 @@ def parse_amount(value: str | int | Decimal | None, what: str = "value") -> Deci
 
 def to_e4(amount: Decimal) -> int:
     return int(amount * _E4)
-
-
-def money(value_e4: int | Decimal | None, code: str, *, scale: int = 4) -> Decimal:
-    """A stored amount (``value_e4``, or a sum with ``scale`` decimal places) as a Decimal with at least the
-    currency's usual decimal places: ``money(50000000, "EUR") == Decimal("5000.00")``."""
-    if value_e4 is None:
-        value_e4 = 0
-    d = Decimal(int(value_e4)).scaleb(-scale)
-    places = MINOR_UNITS.get(code, 2)
-    exact = d.normalize()
-    exponent = exact.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > -places:
-        return d.quantize(Decimal(1).scaleb(-places))
-    return exact
 
 
 def weighted(value_e4_sum: int, probability: int, code: str) -> Decimal:

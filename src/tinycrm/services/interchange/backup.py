@@ -184,6 +184,11 @@ def import_json(db: Database, file: Source, *, replace: bool = False) -> DumpRep
             rows_of, finish = _tables_in_order(tx, reader, file.name)
             counts = _replace_all(tx, rows_of, {"format": "json", "source": file.name, "rows": None})
             finish()
+            if revision < "0017" and counts.get("deals") and not counts.get("deal_value_history"):
+                # an export from before the value history: worked out from the audit log, as the upgrade did
+                from tinycrm.services.sales.value_history import fill_from_audit
+
+                fill_from_audit(tx)
     return DumpReport(file.name, counts)
 
 

@@ -93,6 +93,7 @@ def _rules() -> dict[tuple[str, str], Check]:
     from tinycrm.domain.people import INTERACTION_KINDS
     from tinycrm.domain.sales import DEAL_STATUSES
     from tinycrm.domain.tasks import PRIORITY_NAMES
+    from tinycrm.services.sales.deals import CATEGORIES
     from tinycrm.services.team.users import ROLES
     from tinycrm.services.work.tasks import parse_repeat
 
@@ -121,7 +122,11 @@ def _rules() -> dict[tuple[str, str], Check]:
         ("deals", "value_e4"): _value_e4,
         ("deals", "currency"): _currency,
         ("deals", "status"): _one_of(DEAL_STATUSES),
+        ("deals", "forecast_category"): _one_of(CATEGORIES),
         ("deal_stage_history", "status"): _one_of(DEAL_STATUSES),
+        ("deal_value_history", "value_e4"): _value_e4,
+        ("deal_value_history", "currency"): _currency,
+        ("deal_value_history", "category"): _one_of(CATEGORIES),
         ("interactions", "kind"): _one_of(INTERACTION_KINDS),
         ("tasks", "priority"): _one_of(PRIORITY_NAMES),
         ("tasks", "rrule"): _passes(parse_repeat),

@@ -15,10 +15,9 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
 from tinycrm.domain import clock
+from tinycrm.domain.currencies import money
 from tinycrm.domain.errors import InvalidInput
 from tinycrm.domain.forecasting import METHODS, AccuracyReport, AccuracyRow
-from tinycrm.domain.sales import money
-from tinycrm.services.sales.deals import owner_filter
 from tinycrm.services.sales.forecasting import (
     fraction_of,
     k_value,
@@ -26,6 +25,7 @@ from tinycrm.services.sales.forecasting import (
     midnight,
     month_start,
     open_deals_sql,
+    owner_filter,
     probabilities_from,
     window_start,
 )

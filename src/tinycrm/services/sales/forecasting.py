@@ -28,6 +28,7 @@ from fractions import Fraction
 from typing import Any
 
 from tinycrm.domain import clock
+from tinycrm.domain.currencies import money
 from tinycrm.domain.dates import parse_date
 from tinycrm.domain.errors import InvalidInput
 from tinycrm.domain.forecasting import (
@@ -38,9 +39,6 @@ from tinycrm.domain.forecasting import (
     StageConversion,
     StageProbability,
 )
-from tinycrm.domain.sales import money
-from tinycrm.services.sales import pipelines
-from tinycrm.services.sales.deals import owner_filter
 from tinycrm.store.database import Database, Tx
 from tinycrm.store.sql import exact_sum, summed
 
@@ -163,21 +161,30 @@ VALUE_ROW = (
 )
 
 
+def learned_sql(sqlite: bool) -> str:
+    """(stage, status, n) of the deals closed in [:since, :until) and the stages they had been in: the closed
+    deals in id order (on SQLite from the partial index of them alone) and their history in (deal, stage) order,
+    each deal's stages grouped as read; only the few (stage, status) counts are sorted."""
+    hint = (
+        (" INDEXED BY ix_deals_closed_ids", " INDEXED BY ix_deal_stage_history_stages")
+        if sqlite
+        else ("", "")
+    )
+    return (
+        "SELECT x.stage_id, x.status, count(*) AS n FROM (SELECT h.to_stage_id AS stage_id, d.status "
+        f"FROM deals d{hint[0]} JOIN deal_stage_history h{hint[1]} ON h.deal_id = d.id "
+        "WHERE d.status IN ('won', 'lost') AND d.closed_at >= :since AND d.closed_at < :until "
+        "AND h.changed_at < :until AND h.to_stage_id IS NOT NULL GROUP BY d.id, h.to_stage_id) x "
+        "GROUP BY x.stage_id, x.status"
+    )
+
+
 def learned(tx: Tx, since: datetime, until: datetime, *, live: bool) -> dict[int, tuple[int, int]]:
     """stage id -> (won, closed) of the deals that were in the stage and closed in [since, until).
     ``live``: closed means closed now (the deals table); else closed as of ``until`` (the history)."""
     if not live:
         return learned_as_of(tx, [(since, until)])[0]
-    # the deals in id order and their history in (deal, stage) order: grouped as read, nothing sorted
-    hint = (" NOT INDEXED", " INDEXED BY ix_deal_stage_history_stages") if tx.db.is_sqlite else ("", "")
-    rows = tx.all(
-        "SELECT x.stage_id, x.status, count(*) AS n FROM (SELECT d.id, h.to_stage_id AS stage_id, d.status "
-        f"FROM deals d{hint[0]} JOIN deal_stage_history h{hint[1]} ON h.deal_id = d.id "
-        "WHERE d.status IN ('won', 'lost') AND d.closed_at >= :since AND d.closed_at < :until "
-        "AND h.changed_at < :until AND h.to_stage_id IS NOT NULL GROUP BY d.id, h.to_stage_id, d.status) x "
-        "GROUP BY x.stage_id, x.status",
-        {"since": since, "until": until},
-    )
+    rows = tx.all(learned_sql(tx.db.is_sqlite), {"since": since, "until": until})
     return _counts(rows)
 
 
@@ -228,6 +235,25 @@ def _counts(rows: list[Any]) -> dict[int, tuple[int, int]]:
     return out
 
 
+def resolve_pipeline(tx: Tx, pipeline: str | int | None) -> int | None:
+    """The id of ``--pipeline`` (None: every pipeline). The pipelines service is imported only when one is
+    asked for: a report's command starts faster without it."""
+    if pipeline is None:
+        return None
+    from tinycrm.services.sales import pipelines
+
+    return pipelines.resolve_in(tx, pipeline)
+
+
+def owner_filter(tx: Tx, owner: str | None) -> tuple[str, dict[str, Any]]:
+    """`` AND d.owner_id = ...`` for ``--owner`` (the deals service's filter, imported only when one is given)."""
+    if not owner:
+        return "", {}
+    from tinycrm.services.sales.deal_reads import owner_filter as deals_owner
+
+    return deals_owner(tx, owner)
+
+
 def _stages(tx: Tx, pipeline_id: int | None) -> list[Any]:
     where = "WHERE s.pipeline_id = :p " if pipeline_id is not None else ""
     return tx.all(
@@ -262,7 +288,7 @@ def conversion(
     since = window_start(when.day, window)
     kk = k_value(k)
     with db.read() as tx:
-        pid = pipelines.resolve_in(tx, pipeline) if pipeline is not None else None
+        pid = resolve_pipeline(tx, pipeline)
         counts = learned(tx, midnight(since), when.at, live=when.live)
         stages = _stages(tx, pid)
     out = []
@@ -324,16 +350,16 @@ CLOSE_AS_OF = (
 )
 
 
-def open_deals_sql(live: bool, cond: str, *, quarter: bool = False) -> str:
+def open_deals_sql(live: bool, cond: str, *, quarter: bool = False, hint: str = "") -> str:
     """The open deals (on :until, unless ``live``) with their stage, expected close date, currency, value and
     category: a derived table ``x``. As of :until, the deals read are those that may be expected to close
     before :end then (today or by a later change's old date; ``quarter``: from :start on), each with its state
     (:func:`state_row`), close date (:data:`CLOSE_AS_OF`) and value, currency and category (:data:`VALUE_ROW`)
-    on that day."""
+    on that day. ``hint``: an index hint for the deals when ``live``."""
     if live:
         return (
             "SELECT d.id, d.stage_id, d.expected_close AS close, d.currency, d.value_e4, d.forecast_category AS cat "
-            f"FROM deals d WHERE d.status = 'open'{cond}"
+            f"FROM deals d{hint} WHERE d.status = 'open'{cond}"
         )
 
     def span(column: str) -> str:
@@ -350,6 +376,20 @@ def open_deals_sql(live: bool, cond: str, *, quarter: bool = False) -> str:
         f"WHERE ch.changed_at >= :until AND {span('ch.old_close')})){cond}"
         ") y JOIN deal_stage_history s ON s.id = y.state_id LEFT JOIN deal_value_history v ON v.id = y.value_id "
         "WHERE s.status = 'open'"
+    )
+
+
+def open_sums_sql(db: Database, live: bool, cond: str) -> str:
+    """The open deals' count and value per close month (``earlier`` than :start, ``undated``) up to :end,
+    currency, stage and category. Live and without a filter, all of it is in ``ix_deals_forecast_categories`` (SQLite would
+    otherwise read the table)."""
+    hint = " INDEXED BY ix_deals_forecast_categories" if db.is_sqlite and live and not cond else ""
+    month = db.dialect.month("x.close")
+    bucket = f"CASE WHEN x.close IS NULL THEN 'undated' WHEN x.close < :start THEN 'earlier' ELSE {month} END"
+    return (
+        f"SELECT {bucket} AS m, x.currency AS c, x.stage_id AS s, x.cat, count(*) AS n, "
+        f"{exact_sum('x.value_e4', 'v')} FROM ({open_deals_sql(live, cond, hint=hint)}) x "
+        "WHERE x.close IS NULL OR x.close < :end GROUP BY 1, 2, 3, 4"
     )
 
 
@@ -394,18 +434,14 @@ def forecast(
     labels = [month_start(first, i).strftime("%Y-%m") for i in range(months)]
     with db.read() as tx:
         cond, params = owner_filter(tx, owner)
-        pid = pipelines.resolve_in(tx, pipeline) if pipeline is not None else None
+        pid = resolve_pipeline(tx, pipeline)
         if pid is not None:
             cond += " AND d.pipeline_id = :pipeline_id"
             params["pipeline_id"] = pid
         probs = probabilities(tx, method, kk, when, window, pid)
         configured = {r["id"]: int(r["probability"]) for r in tx.all("SELECT id, probability FROM stages")}
-        month_close = tx.db.dialect.month("x.close")
-        bucket = f"CASE WHEN x.close IS NULL THEN 'undated' WHEN x.close < :start THEN 'earlier' ELSE {month_close} END"
         open_rows = tx.all(
-            f"SELECT {bucket} AS m, x.currency AS c, x.stage_id AS s, x.cat, count(*) AS n, {exact_sum('x.value_e4', 'v')} "
-            f"FROM ({open_deals_sql(when.live, cond)}) x WHERE x.close IS NULL OR x.close < :end GROUP BY 1, 2, 3, 4",
-            {**params, "start": first, "end": end, "until": when.at},
+            open_sums_sql(tx.db, when.live, cond), {**params, "start": first, "end": end, "until": when.at}
         )
         month_won = tx.db.dialect.month("w.at")
         won_rows = tx.all(

@@ -19,10 +19,10 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from tinycrm.domain import clock
+from tinycrm.domain.currencies import MINOR_UNITS, money
 from tinycrm.domain.dates import parse_date
 from tinycrm.domain.errors import InvalidInput
-from tinycrm.domain.forecasting import KpiMonth, KpiReport, Kpis, MoneyFigure
-from tinycrm.domain.sales import MINOR_UNITS, money
+from tinycrm.domain.kpis import KpiMonth, KpiReport, Kpis, MoneyFigure
 from tinycrm.services.sales.forecasting import midnight, shift_months
 from tinycrm.store.database import Database, Tx
 from tinycrm.store.sql import exact_sum, summed
