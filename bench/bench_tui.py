@@ -235,7 +235,8 @@ AREAS = [
 
 
 def _shows(app, area: str) -> bool:
-    """The app shows ``area`` (the dashboard: with all its cards' reports in)."""
+    """The app shows ``area`` (the dashboard: with all its cards' reports in; the board: with its columns
+    mounted and composed, which on a loaded machine can take longer than the bench's quiet spell)."""
     screen = app.screen
     if getattr(screen, "AREA", "") != area:
         return False
@@ -243,6 +244,18 @@ def _shows(app, area: str) -> bool:
         from tinycrm.tui.screens.dashboard import CARDS
 
         return len(screen.reports) == len(CARDS)
+    if area == "pipeline":
+        from textual.widgets import OptionList
+
+        from tinycrm.tui.screens.pipeline import StageColumn
+
+        columns = list(screen.query(StageColumn))
+        board = screen.board
+        return (
+            board is not None
+            and len(columns) == len(board.columns)
+            and all(c.query(OptionList) for c in columns)
+        )
     return True
 
 
