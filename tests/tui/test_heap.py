@@ -24,7 +24,7 @@ def make_garbage(n: int = 200_000) -> None:
 async def test_full_collections_wait_until_the_app_is_idle(make, monkeypatch):
     from tinycrm.tui import heap
 
-    monkeypatch.setattr(heap, "IDLE_S", 0.4)
+    monkeypatch.setattr(heap, "IDLE_S", 1.0)
     monkeypatch.setattr(heap, "TICK_S", 0.05)
     before = gc.get_threshold()
     app = make()
