@@ -144,6 +144,7 @@ async def child(url: str, t0: float) -> dict:
             await asyncio.sleep(0.002)
         await pilot.pause()
         result["first_paint_s"] = time.time() - t0
+        result["first_paint_cpu_s"] = time.process_time()  # since the process started (all its threads)
         result["total"] = screen.shown.total
         result["cursor_ms"] = await _cursor_keys(pilot, screen, paints)
         latencies: list[float] = []
@@ -196,16 +197,30 @@ async def child(url: str, t0: float) -> dict:
                 app,
                 paints,
                 key,
-                lambda area=area: getattr(app.screen, "AREA", "") == area,
+                lambda area=area: _shows(app, area),
                 cpu=cpu,
-                loads=True,
+                loads=area != "dashboard",  # its cards are read in threads of their own, not workers
             )
             result["first_visit_cpu_ms"][area] = cpu[0] if cpu else 0.0
             result["first_visit_ui_ms"][area] = cpu[1] if cpu else 0.0
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory: ``VmHWM``, of its own address space. Not ``ru_maxrss``: Linux
+    carries that over ``exec`` from the process that started it (the bench, after a schema upgrade of the
+    scale database had brought it to 122 MB, made the app's 88 MB look like 122)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     import resource
 
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return result
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 #: the areas visited after the contact list, in this order, with their keys
@@ -217,6 +232,31 @@ AREAS = [
     ("6", "tickets"),
     ("7", "leads"),
 ]
+
+
+def _shows(app, area: str) -> bool:
+    """The app shows ``area`` (the dashboard: with all its cards' reports in; the board: with its columns
+    mounted and composed, which on a loaded machine can take longer than the bench's quiet spell)."""
+    screen = app.screen
+    if getattr(screen, "AREA", "") != area:
+        return False
+    if area == "dashboard":
+        from tinycrm.tui.screens.dashboard import CARDS
+
+        return len(screen.reports) == len(CARDS)
+    if area == "pipeline":
+        from textual.widgets import OptionList
+
+        from tinycrm.tui.screens.pipeline import StageColumn
+
+        columns = list(screen.query(StageColumn))
+        board = screen.board
+        return (
+            board is not None
+            and len(columns) == len(board.columns)
+            and all(c.query(OptionList) for c in columns)
+        )
+    return True
 
 
 async def _cursor_keys(pilot, screen, paints: Paints) -> dict:
@@ -325,7 +365,7 @@ def main() -> None:
     rows = [
         (
             "first paint",
-            f"{r['first_paint_s']:.2f} s",
+            f"{r['first_paint_s']:.2f} s (CPU {r['first_paint_cpu_s']:.2f} s)",
             r["first_paint_s"] <= TARGETS["first_paint_s"],
             "<= 1 s",
         ),

@@ -333,3 +333,11 @@ def test_list_companies_by_a_piece_of_name_or_domain(db):
     assert companies.list_companies(db, query="%").total == 1  # taken literally
     assert companies.list_companies(db, query="_").total == 1
     assert companies.list_companies(db, query="  ").total == 3
+
+
+def test_names_lists_companies_by_name_as_the_list_does(db):
+    for name in ("Zeta GmbH", "acme", "Émile & Co", "Beta"):
+        companies.create(db, CompanyInput(name=name))
+    listed = [c.name for c in companies.list_companies(db, limit=3).items]
+    assert companies.names(db, limit=3) == listed
+    assert len(companies.names(db)) == 4

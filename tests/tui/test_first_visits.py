@@ -114,3 +114,39 @@ async def test_a_prefetched_answer_is_handed_out_once_and_only_while_fresh(make,
         screen.service(tags)  # stale: read again, the old answer dropped
         assert len(reads) == 4
         assert screen.__dict__["_prefetched"] == []
+
+
+async def test_a_refreshed_card_is_not_overwritten_by_its_slower_first_read(make, monkeypatch):
+    import asyncio
+    import dataclasses
+    import threading
+
+    from tinycrm.services.sales import reports
+
+    original = reports.wins
+    release = threading.Event()
+    calls: list[int] = []
+
+    def wins(db, **kwargs):
+        calls.append(1)
+        report = original(db, **kwargs)
+        if len(calls) == 1:  # the first read, started as the screen is built, comes in last
+            release.wait(10)
+            return dataclasses.replace(report, won=111)
+        return dataclasses.replace(report, won=222)
+
+    monkeypatch.setattr(reports, "wins", wins)
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "5")
+        screen = app.screen
+        screen.action_refresh()
+        await settle(pilot)
+        assert screen.reports["wins"].won == 222
+        release.set()
+        for _ in range(20):  # the first read's answer arrives, and is dropped
+            await asyncio.sleep(0.02)
+        await settle(pilot)
+        assert len(calls) == 2
+        assert screen.reports["wins"].won == 222

@@ -153,6 +153,10 @@ class CrmApp(App[None]):
         self.hold_until = 0.0
         #: the change ``u`` undoes, and until when (:mod:`tinycrm.tui.undo`)
         self.last_undo: tuple[Any, float] | None = None
+        from tinycrm.tui.heap import IdleCollector
+
+        #: full cycle collections wait until nobody types (tui/heap.py)
+        self.heap = IdleCollector()
 
     #: below this many lines the forms make room for their buttons (app.tcss: ``App.-short``)
     SHORT = 30
@@ -161,12 +165,14 @@ class CrmApp(App[None]):
         self.set_class(event.size.height < self.SHORT, "-short")
 
     def on_mount(self) -> None:
+        self.heap.start()
         self.set_class(self.size.height < self.SHORT, "-short")
         for note in self.notes:
             self.notify(note, severity="warning", timeout=10)
         self.switch_mode(self.start)
 
     def on_unmount(self) -> None:
+        self.heap.stop()
         if self.owns_db:
             self.db.close()
 
@@ -177,6 +183,8 @@ class CrmApp(App[None]):
     async def on_event(self, event: Any) -> None:
         from textual import events
 
+        if isinstance(event, (events.Key, events.MouseEvent)):
+            self.heap.touched()
         if self.held_keys is not None and isinstance(event, events.Key) and not event.is_forwarded:
             self.held_keys.append(event)
             if self._focus_settled():

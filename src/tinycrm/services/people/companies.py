@@ -288,6 +288,17 @@ def _only(ref: str, rows: list[Any]) -> Ref:
     raise Ambiguous(f"{ref!r} matches {many} companies: {names}; give an id or a domain")
 
 
+def names(db: Database, *, limit: int = 500) -> list[str]:
+    """The first ``limit`` companies' names, by name: what a filter offers, without counting anyone (the
+    people counts of :func:`list_companies` read every contact of 500 companies: 0.85 s on a million)."""
+    with db.read() as tx:
+        rows = tx.all(
+            f"SELECT c.name FROM companies c ORDER BY c.sort_name, c.id{page_sql(limit)}",
+            {"limit": limit, "offset": 0},
+        )
+    return [r["name"] for r in rows]
+
+
 def list_companies(
     db: Database,
     *,

@@ -260,7 +260,7 @@ class ContactsScreen(CrmScreen):
 
         try:
             tags = [t.name for t in self.service(contacts.list_tags) if t.contacts]
-            names = [c.name for c in self.service(companies.list_companies, limit=500).items]
+            names = self.service(companies.names, limit=500)
         except CrmError as exc:
             self.post_message(ServiceFailed(exc, "Filters"))
             return

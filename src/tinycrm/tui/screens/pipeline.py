@@ -74,40 +74,79 @@ def deal_card(d: Any, width: int = 30) -> Text:
     return card
 
 
-class StageColumn(Vertical):
-    """One stage: its name and probability, its sums, its deals."""
+def _column_parts(column: Any, width: int) -> tuple[Text, Text, list[Any]]:
+    """A stage's heading (name and probability), its sums, and its cards as the options of its list."""
+    st = column.stage
+    name = Text(st.name, style="bold")
+    name.append(f"  {st.probability}%", style="dim")
+    sums = Text()
+    sums.append(f"{column.count} deal{'s' if column.count != 1 else ''}", style="bold")
+    sums.append(f"  {totals(column.totals)}\n")
+    sums.append(f"weighted {totals(column.weighted)}", style="dim")
+    options: list[Any] = []
+    for i, d in enumerate(column.deals):
+        if i:
+            options.append(None)
+        options.append(Option(deal_card(d, width), id=f"d{d.id}"))
+    if column.more:
+        options.append(Option(Text(f"+ {column.more} more", style="dim italic"), disabled=True))
+    if not column.deals:
+        options.append(Option(Text("no open deals", style="dim italic"), disabled=True))
+    return name, sums, options
 
-    def __init__(self, index: int) -> None:
-        super().__init__(classes="stage")
+
+def _lines(options: list[Any]) -> int:
+    """How many lines the options of a column take (a card is never wrapped: one line a line of its text)."""
+    return sum(1 if o is None else len(o.prompt.plain.splitlines()) for o in options)
+
+
+class StageColumn(Vertical):
+    """One stage: its name and probability, its sums, its deals.
+
+    Built with its first data (``column``), it is mounted with its cards and its classes in place: filled
+    after mounting, each column was styled again (its classes changed) and its list laid out twice."""
+
+    def __init__(self, index: int, column: Any = None, width: int = 30, current: bool = False) -> None:
+        idle = column is not None and any(d.idle for d in column.deals)
+        classes = "stage" + (" -current" if current else "") + (" -has-idle" if idle else "")
+        super().__init__(classes=classes)
         self.index = index
-        self.deal_ids: list[int] = []
+        self.deal_ids: list[int] = [d.id for d in column.deals] if column is not None else []
+        #: how many lines its cards take
+        self.lines = 0
+        self._first: tuple[Any, int] | None = (column, width) if column is not None else None
 
     def compose(self) -> ComposeResult:
-        yield Static("", classes="stage-name")
-        yield Static("", classes="stage-sums")
-        yield OptionList(classes="deals")
+        if self._first is None:
+            yield Static("", classes="stage-name")
+            yield Static("", classes="stage-sums")
+            yield OptionList(classes="deals")
+            return
+        name, sums, options = _column_parts(*self._first)
+        self._first = None
+        yield Static(name, classes="stage-name")
+        yield Static(sums, classes="stage-sums")
+        deals = OptionList(classes="deals")
+        deals.add_options(options)  # not as OptionList(*options): that would put a cursor in every column
+        self.lines = _lines(options)
+        deals.set_class(self.overflows(), "-overflows")
+        yield deals
+
+    def overflows(self) -> bool:
+        """More lines of cards than the screen has: the list scrolls, its scrollbar is laid out from the start
+        (found out as the list is drawn, it took a second layout of the whole board)."""
+        return self.lines > self.app.size.height
 
     def show(self, column: Any, width: int = 30) -> None:
-        st = column.stage
-        name = Text(st.name, style="bold")
-        name.append(f"  {st.probability}%", style="dim")
+        name, sums, options = _column_parts(column, width)
         self.query_one(".stage-name", Static).update(name)
-        sums = Text()
-        sums.append(f"{column.count} deal{'s' if column.count != 1 else ''}", style="bold")
-        sums.append(f"  {totals(column.totals)}\n")
-        sums.append(f"weighted {totals(column.weighted)}", style="dim")
         self.query_one(".stage-sums", Static).update(sums)
         deals = self.query_one(OptionList)
         deals.clear_options()
         self.deal_ids = [d.id for d in column.deals]
-        for i, d in enumerate(column.deals):
-            if i:
-                deals.add_option(None)
-            deals.add_option(Option(deal_card(d, width), id=f"d{d.id}"))
-        if column.more:
-            deals.add_option(Option(Text(f"+ {column.more} more", style="dim italic"), disabled=True))
-        if not column.deals:
-            deals.add_option(Option(Text("no open deals", style="dim italic"), disabled=True))
+        deals.add_options(options)
+        self.lines = _lines(options)
+        deals.set_class(self.overflows(), "-overflows")
         self.set_class(any(d.idle for d in column.deals), "-has-idle")
 
 
@@ -136,6 +175,8 @@ class PipelineScreen(CrmScreen):
         self.wanted: int | None = None
         #: cards per column (grows as the cursor reaches the last one shown)
         self.limit = CARDS
+        #: the width the cards were last drawn to (a resize to the same width draws nothing again)
+        self.drawn_width = 0
         from tinycrm.services.sales import pipelines
 
         self.prefetch(pipelines.board, None, limit=CARDS)
@@ -174,13 +215,19 @@ class PipelineScreen(CrmScreen):
         self.pipeline_id = board.pipeline.id
         area = self.query_one("#board", Horizontal)
         columns = list(area.query(StageColumn))
+        card_width = self._card_width(len(board.columns))
+        self.drawn_width = card_width
         if len(columns) != len(board.columns):
+            # new columns come with their cards (the first board, another pipeline's)
             await area.remove_children()
-            columns = [StageColumn(i) for i in range(len(board.columns))]
+            current = min(self.column, len(board.columns) - 1)
+            columns = [
+                StageColumn(i, data, card_width, current=i == current) for i, data in enumerate(board.columns)
+            ]
             await area.mount_all(columns)
-        card_width = self._card_width(len(columns))
-        for col, data in zip(columns, board.columns, strict=True):
-            col.show(data, card_width)
+        else:
+            for col, data in zip(columns, board.columns, strict=True):
+                col.show(data, card_width)
         open_n = sum(c.count for c in board.columns)
         all_totals: dict[str, Any] = {}
         all_weighted: dict[str, Any] = {}
@@ -380,12 +427,17 @@ class PipelineScreen(CrmScreen):
     def on_resize(self) -> None:
         """Cards are drawn to the width of their column: draw them again."""
         if self.board is not None:
+            for col in self._columns():
+                col.query_one(OptionList).set_class(col.overflows(), "-overflows")
             self.call_after_refresh(self._redraw)
 
     def _redraw(self) -> None:
         if self.board is None:
             return
         width = self._card_width(len(self.board.columns))
+        if width == self.drawn_width:
+            return  # the cards already have this width (the first layout of a board drawn before it)
+        self.drawn_width = width
         for col, data in zip(self._columns(), self.board.columns, strict=False):
             col.show(data, width)
         self._focus(self.column)
