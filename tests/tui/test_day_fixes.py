@@ -127,3 +127,29 @@ async def test_a_contact_timeline_does_not_wrap_its_lines_at_80_columns(make, db
             await settle(pilot)
             heights[size[0]] = app.screen.query_one("#timeline").virtual_size.height
     assert heights[80] == heights[240], "a timeline line wraps at 80 columns"
+
+
+async def test_a_company_name_taken_shows_under_the_name_with_the_focus_there(make, db, ids):
+    """The clash was shown under the form, the focus left on the last field: the next thing typed to fix the
+    name went into another field."""
+    from tinycrm.services.people import companies
+
+    before = companies.list_companies(db, limit=None).total
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "2", "n", "type:Globex", "tab", "type:globex-two.example", "ctrl+s")
+        screen = app.screen
+        assert type(screen).__name__ == "CompanyForm"
+        name = screen.field("name")
+        assert name.has_class("-invalid") and "exists already" in str(name.query_one(".field-error").render())
+        assert screen.focused is screen.input("name")
+        await press(pilot, "ctrl+a", "ctrl+k", "type:Globex Two", "ctrl+s")
+        assert type(app.screen).__name__ == "CompaniesScreen"
+    assert companies.list_companies(db, limit=None).total == before + 1
+    assert (
+        companies.get(
+            db, next(c.id for c in companies.list_companies(db, limit=None).items if c.name == "Globex Two")
+        ).domain
+        == "globex-two.example"
+    )
