@@ -153,3 +153,24 @@ async def test_a_company_name_taken_shows_under_the_name_with_the_focus_there(ma
         ).domain
         == "globex-two.example"
     )
+
+
+async def test_after_a_snooze_the_agenda_cursor_stays_where_it_was(make, db, ids):
+    """It followed the snoozed task to its new place further down ("coming up"): the next overdue task, the
+    one to look at next, was out of view."""
+    from tinycrm.services.work import tasks
+
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "4")
+        screen = app.screen
+        index = next(i for i, it in enumerate(screen.items) if it.task_id == ids["task_contract"])
+        following = screen.items[index + 1]
+        while screen.current().task_id != ids["task_contract"]:
+            await press(pilot, "j")
+        await press(pilot, "z", "ctrl+s")
+        await pilot.pause(0.1)
+        await settle(pilot)
+        assert screen.current().key == following.key
+    assert tasks.get(db, ids["task_contract"]).snoozed_until is not None
