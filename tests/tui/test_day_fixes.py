@@ -174,3 +174,25 @@ async def test_after_a_snooze_the_agenda_cursor_stays_where_it_was(make, db, ids
         await settle(pilot)
         assert screen.current().key == following.key
     assert tasks.get(db, ids["task_contract"]).snoozed_until is not None
+
+
+async def test_the_footer_under_a_form_names_ctrl_s_as_its_button_does(make, sample_url, ids):
+    """Under the reply form the footer said "^s Save" next to a "Send ^s" button."""
+    from desk_support import build_desk
+
+    build_desk(sample_url, ids)
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "6", "enter", "m")
+        assert type(app.screen).__name__ == "ReplyForm"
+        labels = {k: v.description for k, v in footer_items(app.screen).items()}
+        assert labels == {"^s": "Send", "esc": "Cancel"}
+        await press(pilot, "escape", "escape", "1", "n")
+        assert {k: v.description for k, v in footer_items(app.screen).items()}["^s"] == "Save"
+
+
+def footer_items(screen) -> dict[str, object]:
+    from tinycrm.tui.widgets.footer import FooterKeyLabel
+
+    return {k.key_display: k for k in screen.query(FooterKeyLabel)}

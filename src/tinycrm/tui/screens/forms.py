@@ -85,6 +85,11 @@ class FormScreen(CrmModal):
         self.give_up = threading.Event()
         self._saving_thread: int | None = None
 
+    @property
+    def footer_labels(self) -> dict[str, str]:
+        """The footer names ctrl+s as the Save button does ("Send", "Log", "Snooze"...)."""
+        return {"form.save": self.SAVE_LABEL}
+
     def fields(self) -> list[Field]:
         raise NotImplementedError
 

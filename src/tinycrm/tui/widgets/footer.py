@@ -155,6 +155,8 @@ class CrmFooter(Footer):
         app = self.app
         seen: set[str] = set()
         palette = None
+        #: a screen may name a key as its own button does ("^s Send" under a reply, not "^s Save")
+        labels: dict[str, str] = getattr(self.screen, "footer_labels", {})
         for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
             if binding.key == app.COMMAND_PALETTE_BINDING and app.ENABLE_COMMAND_PALETTE:
                 palette = (binding, enabled, tooltip)
@@ -163,7 +165,8 @@ class CrmFooter(Footer):
             seen.add(binding.action)
             meta = BY_ID.get(binding.id or "")
             rank = 0 if binding.id == HELP_ID else (3 if meta is not None and meta.minor else 1)
-            yield self._item(binding, enabled, tooltip, rank, meta.short if meta else "")
+            label = labels.get(binding.id or "", binding.description)
+            yield self._item(binding, enabled, tooltip, rank, meta.short if meta else "", label)
         if palette is not None and self.show_command_palette:
             binding, enabled, tooltip = palette
             yield Shown(
@@ -177,9 +180,11 @@ class CrmFooter(Footer):
                 palette=True,
             )
 
-    def _item(self, binding: Binding, enabled: bool, tooltip: str, rank: int, short: str) -> Shown:
+    def _item(
+        self, binding: Binding, enabled: bool, tooltip: str, rank: int, short: str, label: str
+    ) -> Shown:
         display = self.app.get_key_display(binding)
-        return Shown(binding.key, display, binding.description, short, rank, enabled, tooltip)
+        return Shown(binding.key, display, label, short, rank, enabled, tooltip)
 
     def bindings_changed(self, screen: Any) -> None:
         self.ready = True
