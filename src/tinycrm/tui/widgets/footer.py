@@ -6,8 +6,10 @@ palette's key (ctrl+p still opens it, the help lists it), then keys marked ``min
 :mod:`tinycrm.config.keys`, then long labels give way to their short ones, then the screen's other keys from
 the right. "? Help" stays (it lists everything).
 
-Built on Textual's public API only: the screen's ``active_bindings``, ``App.get_key_display`` and
-``App.simulate_key``; the keys are our own widget, styled with the theme's footer variables. Each key is built
+Built on Textual's public API: the screen's ``active_bindings``, ``App.get_key_display`` and
+``App.simulate_key``, and ``Footer.bindings_changed``, the hook Textual's footer recomposes from (if a release
+renames it, tests/tui/test_footer_fit.py finds every footer empty); the keys are our own widget, styled with
+the theme's footer variables. Each key is built
 in its final style, so nothing is restyled after it is mounted (a first visit stays fast).
 """
 
