@@ -34,7 +34,7 @@ async def test_list_preview_test_mail_and_send_once(make, shop, inbox):  # noqa:
         assert type(screen).__name__ == "CampaignScreen"
         preview = str(screen.query_one("#campaign-preview").render())
         assert "Subject: News for Ada Lovelace" in preview and "Hi!" in preview
-        await press(pilot, "t", "type:me@a.io", "ctrl+s")
+        await press(pilot, "m", "type:me@a.io", "ctrl+s")
         await wait_for(pilot, lambda: len(inbox.messages) == 1)
         assert inbox.messages[0][2]["Subject"] == "[test] News for Ada Lovelace"
         assert campaigns.get(shop, "news").state == "draft"

@@ -25,9 +25,9 @@ async def open_contact(pilot, name: str) -> None:
 
 def footer_keys(screen) -> dict[str, str]:
     """What the footer under ``screen`` shows: key -> description."""
-    from textual.widgets._footer import FooterKey
+    from tinycrm.tui.widgets.footer import FooterKeyLabel
 
-    return {k.key_display or k.key: k.description for k in screen.query(FooterKey)}
+    return {k.key_display or k.key: k.description for k in screen.query(FooterKeyLabel)}
 
 
 # --- a ticket from the contact -------------------------------------------------------------------------------
@@ -203,7 +203,7 @@ async def test_a_test_mail_of_a_campaign_named_like_markup_keeps_the_app_running
         await press(pilot, "M")
         screen = app.screen
         assert [c.name for c in screen.items][0] == "spring [/b] sale"
-        await press(pilot, "t", "type:me@a.io", "ctrl+s")
+        await press(pilot, "m", "type:me@a.io", "ctrl+s")
         for _ in range(200):
             if inbox.messages:
                 break

@@ -166,11 +166,11 @@ async def test_deal_page_edit_move_undo_lose_reopen_delete(make, db, ids):
         assert deals.get(db, deal_id).status == "lost"
         await press(pilot, "o")
         assert deals.get(db, deal_id).status == "open"
-        await press(pilot, "d")
+        await press(pilot, "delete")
         assert screen_name(app) == "ConfirmDialog"
         await press(pilot, "n")
         assert deals.get(db, deal_id).status == "open"
-        await press(pilot, "d", "y")
+        await press(pilot, "delete", "y")
         assert screen_name(app) != "DealScreen"
     try:
         deals.get(db, deal_id)
@@ -329,7 +329,7 @@ async def test_questions_show_a_bracketed_title_as_text(make, db, ids):
         await settle(pilot)
         app.push_screen(DealScreen(deal_id))
         await settle(pilot)
-        for key in ("w", "d"):
+        for key in ("w", "delete"):
             await press(pilot, key)
             assert screen_name(app) == "ConfirmDialog"
             title = str(app.screen.query_one(".dialog-title").render())

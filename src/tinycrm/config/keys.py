@@ -30,6 +30,10 @@ class Key:
     key_display: str | None = None
     #: what the command palette and the help screen call it
     long: str = ""
+    #: the footer's label where the full one does not fit
+    short: str = ""
+    #: the footer leaves it out first where its keys do not fit (the help screen lists it)
+    minor: bool = False
 
     @property
     def title(self) -> str:
@@ -151,7 +155,15 @@ KEYS: list[Key] = [
         long="Log an interaction (call, email, meeting…)",
         priority=True,
     ),
-    Key("contact.follow_up", "f", "follow_up", "Follow-up", long="Add a follow-up task", priority=True),
+    Key(
+        "contact.follow_up",
+        "f",
+        "follow_up",
+        "Follow-up",
+        short="Follow",
+        long="Add a follow-up task",
+        priority=True,
+    ),
     Key("contact.edit", "e", "edit", "Edit", long="Edit the contact", priority=True),
     Key(
         "contact.tag",
@@ -170,15 +182,26 @@ KEYS: list[Key] = [
         "Ticket",
         long="New support ticket for the contact",
         priority=True,
+        minor=True,
     ),
+    Key("contact.done", "d", "task_done", "Done", long="Mark the highlighted task done", priority=True),
+    Key("contact.snooze", "z", "task_snooze", "Snooze", long="Snooze the highlighted task", priority=True),
     Key("contact.archive", "a", "archive", "Archive", show=False, long="Archive or bring back the contact"),
     Key("contact.company", "o", "open_company", "Company", show=False, long="Open the contact's company"),
-    Key("contact.new_deal", "n", "new_deal", "New deal", long="New deal with the contact", priority=True),
-    Key("contact.back", "escape", "back", "Back", show=False, long="Back to the list"),
+    Key(
+        "contact.new_deal",
+        "n",
+        "new_deal",
+        "New deal",
+        short="Deal",
+        long="New deal with the contact",
+        priority=True,
+    ),
+    Key("contact.back", "escape", "back", "Back", minor=True, show=False, long="Back to the list"),
     # one interaction (enter on the contact's timeline opens it)
     Key("interaction.edit", "e", "edit", "Edit", long="Edit the interaction", priority=True),
-    Key("interaction.delete", "d", "delete", "Delete", long="Delete the interaction"),
-    Key("interaction.back", "escape", "back", "Back", long="Back to the contact"),
+    Key("interaction.delete", "d", "delete", "Delete", minor=True, long="Delete the interaction"),
+    Key("interaction.back", "escape", "back", "Back", minor=True, long="Back to the contact"),
     # companies
     Key("companies.open", "enter", "open_company", "Open", show=False),
     Key(
@@ -192,13 +215,23 @@ KEYS: list[Key] = [
     ),
     Key("companies.new", "n", "new_company", "New", long="New company", priority=True),
     Key("companies.edit", "e", "edit_company", "Edit", long="Edit the highlighted company", priority=True),
-    Key("companies.delete", "d", "delete_company", "Delete", long="Delete the highlighted company"),
+    Key(
+        "companies.delete", "d", "delete_company", "Delete", minor=True, long="Delete the highlighted company"
+    ),
     Key("companies.refresh", "ctrl+r", "refresh", "Refresh", show=False),
     Key("company.open_person", "enter", "open_person", "Open person", show=False),
     Key("company.edit", "e", "edit", "Edit", long="Edit the company", priority=True),
-    Key("company.new_deal", "n", "new_deal", "New deal", long="New deal with the company", priority=True),
-    Key("company.delete", "d", "delete", "Delete", long="Delete the company"),
-    Key("company.back", "escape", "back", "Back"),
+    Key(
+        "company.new_deal",
+        "n",
+        "new_deal",
+        "New deal",
+        short="Deal",
+        long="New deal with the company",
+        priority=True,
+    ),
+    Key("company.delete", "d", "delete", "Delete", minor=True, long="Delete the company"),
+    Key("company.back", "escape", "back", "Back", minor=True),
     # one deal
     Key("deal.edit", "e", "edit", "Edit", long="Edit the deal", priority=True),
     Key(
@@ -207,6 +240,7 @@ KEYS: list[Key] = [
         "step(-1)",
         "Stage back",
         key_display="<",
+        short="Prev",
         long="Move the deal to the previous stage",
     ),
     Key(
@@ -215,14 +249,25 @@ KEYS: list[Key] = [
         "step(1)",
         "Next stage",
         key_display=">",
+        short="Next",
         long="Move the deal to the next stage",
     ),
     Key("deal.win", "w", "win", "Win", long="Win the deal"),
     Key("deal.lose", "x", "lose", "Lose", long="Lose the deal (with a reason)", priority=True),
     Key("deal.reopen", "o", "reopen", "Reopen", long="Reopen a won or lost deal"),
-    Key("deal.delete", "d", "delete", "Delete", long="Delete the deal"),
+    Key("deal.done", "d", "task_done", "Done", long="Mark the highlighted task done", priority=True),
+    Key("deal.snooze", "z", "task_snooze", "Snooze", long="Snooze the highlighted task", priority=True),
+    Key(
+        "deal.delete",
+        "delete",
+        "delete",
+        "Delete",
+        minor=True,
+        key_display="del",
+        long="Delete the deal (d marks the highlighted task done, as on the agenda)",
+    ),
     Key("deal.task", "t", "new_task", "Task", long="New task for the deal", priority=True),
-    Key("deal.back", "escape", "back", "Back"),
+    Key("deal.back", "escape", "back", "Back", minor=True),
     # the pipeline board
     Key("pipeline.left", "left,h", "move_cursor(-1)", "Column left", show=False),
     Key("pipeline.right", "right,l", "move_cursor(1)", "Column right", show=False),
@@ -234,6 +279,7 @@ KEYS: list[Key] = [
         "step(-1)",
         "Stage back",
         key_display="⇧←",
+        short="Prev",
         long="Move the deal to the previous stage",
     ),
     Key(
@@ -242,6 +288,7 @@ KEYS: list[Key] = [
         "step(1)",
         "Next stage",
         key_display="⇧→",
+        short="Next",
         long="Move the deal to the next stage",
     ),
     Key("pipeline.win", "w", "win", "Win", long="Win the deal"),
@@ -265,20 +312,22 @@ KEYS: list[Key] = [
     Key("campaigns.new", "n", "new_campaign", "New", long="New campaign from a segment", priority=True),
     Key(
         "campaigns.test",
-        "t",
+        "m",
         "test_send",
-        "Test",
-        long="Send a test of the campaign to yourself",
+        "Test mail",
+        short="Test",
+        long="Send a test of the campaign to yourself (t is a new task, as everywhere)",
         priority=True,
     ),
     Key("campaigns.send", "s", "send", "Send", long="Send the campaign (or go on sending it)"),
-    Key("campaigns.back", "escape", "back", "Back", long="Back"),
+    Key("campaigns.back", "escape", "back", "Back", minor=True, long="Back"),
     Key(
         "campaign.test",
-        "t",
+        "m",
         "test_send",
-        "Test",
-        long="Send a test of the campaign to yourself",
+        "Test mail",
+        short="Test",
+        long="Send a test of the campaign to yourself (t is a new task, as everywhere)",
         priority=True,
     ),
     Key("campaign.send", "s", "send", "Send", long="Send the campaign (or go on sending it)"),
@@ -293,13 +342,13 @@ KEYS: list[Key] = [
         show=False,
         long="Show the recipients",
     ),
-    Key("campaign.back", "escape", "back", "Back", long="Back to the campaigns"),
+    Key("campaign.back", "escape", "back", "Back", minor=True, long="Back to the campaigns"),
     # duplicate contacts
     Key("duplicates.merge", "m", "merge", "Merge", long="Merge the pair (the right one into the left)"),
     Key("duplicates.swap", "s", "swap", "Swap", long="Swap which contact is kept"),
     Key("duplicates.dismiss", "x", "not_same", "Not same", long="Two people: leave the pair out of the list"),
     Key("duplicates.open", "enter", "open_contact", "Open", show=False, long="Open the contact that is kept"),
-    Key("duplicates.back", "escape", "back", "Back", long="Back"),
+    Key("duplicates.back", "escape", "back", "Back", minor=True, long="Back"),
     # the agenda
     Key("agenda.done", "d", "done", "Done", long="Mark the task done"),
     Key("agenda.snooze", "z", "snooze", "Snooze", long="Snooze the task", priority=True),
@@ -317,14 +366,21 @@ KEYS: list[Key] = [
     Key("tickets.new", "n", "new_ticket", "New", long="New ticket", priority=True),
     Key("tickets.status", "s", "cycle_status", "Status", long="Show open work, one status or all tickets"),
     Key("tickets.who", "w", "cycle_who", "Whose", long="Show everyone's, my or unassigned tickets"),
-    Key("tickets.breaching", "b", "toggle_breaching", "Breaching", long="Only tickets breaching their SLA"),
+    Key(
+        "tickets.breaching",
+        "b",
+        "toggle_breaching",
+        "Breaching",
+        short="SLA",
+        long="Only tickets breaching their SLA",
+    ),
     Key("ticket.reply", "m", "reply", "Reply", long="Reply to the customer by mail", priority=True),
     Key("ticket.note", "n", "note", "Note", long="Add an internal note", priority=True),
     Key("ticket.status", "s", "status", "Status", long="Change the ticket's status", priority=True),
     Key("ticket.priority", "p", "priority", "Priority", long="Change the ticket's priority", priority=True),
     Key("ticket.assign", "a", "assign", "Assign", long="Assign the ticket", priority=True),
     Key("ticket.contact", "o", "open_contact", "Contact", long="Open the ticket's contact"),
-    Key("ticket.back", "escape", "back", "Back", long="Back to the list"),
+    Key("ticket.back", "escape", "back", "Back", minor=True, long="Back to the list"),
     # leads: the inbox by score and one lead
     Key("leads.open", "enter", "open_lead", "Open", show=False, long="Open the lead"),
     Key("leads.new", "n", "new_lead", "New", long="New lead", priority=True),
@@ -336,9 +392,9 @@ KEYS: list[Key] = [
     Key("lead.log", "l", "log", "Log", long="Log a call, mail or meeting with the lead", priority=True),
     Key("lead.convert", "c", "convert", "Convert", long="Convert the lead to a contact and a deal"),
     Key("lead.edit", "e", "edit", "Edit", long="Edit the lead", priority=True),
-    Key("lead.delete", "d", "delete", "Delete", long="Delete the lead"),
+    Key("lead.delete", "d", "delete", "Delete", minor=True, long="Delete the lead"),
     Key("lead.contact", "o", "open_contact", "Contact", long="Open the lead's contact"),
-    Key("lead.back", "escape", "back", "Back", long="Back to the list"),
+    Key("lead.back", "escape", "back", "Back", minor=True, long="Back to the list"),
     # every paged list (contacts, companies)
     Key("list.next_page", "pagedown", "page('next')", "Next page", show=False),
     Key("list.previous_page", "pageup", "page('previous')", "Previous page", show=False),

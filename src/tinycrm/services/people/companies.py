@@ -118,7 +118,9 @@ def insert(tx: Tx, data: CompanyInput) -> int:
     values = _clean({k: getattr(data, k) for k in (*SIMPLE, "tags", "fields", "uid", "owner")})
     tx.lock(f"company:{sort_key(values['name'])}")
     if tx.scalar("SELECT id FROM companies WHERE sort_name = :k", {"k": sort_key(values["name"])}):
-        raise Conflict(f"a company named {values['name']!r} exists already; edit it with: crm company edit")
+        raise Conflict(
+            f"a company named {values['name']!r} exists already; edit it with: crm company edit", field="name"
+        )
     _refuse_taken_domain(tx, values.get("domain"))
     return _insert(tx, values)
 

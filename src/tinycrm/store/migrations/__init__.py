@@ -2,7 +2,6 @@
 current (a test checks it against the scripts)."""
 
 HEAD = "0020"
-HEAD = "0020"
 
 #: the revisions whose data is that of ``HEAD``: a JSON export made at any of them imports as it is (0002 changed
 #: only how SQLite hands out ids; 0003 added ``contacts.last_interaction_at``, derived from the interactions and

@@ -256,11 +256,17 @@ class AgendaScreen(CrmScreen):
 
         form = SnoozeForm(item.task_id, item.title)
 
+        index = next((i for i, it in enumerate(self.items) if it.key == item.key), 0)
+        following = self.items[index + 1].key if index + 1 < len(self.items) else None
+
         def snoozed(task: Any) -> None:
             if task is not None:
                 text = f"Snoozed until {when(task.snoozed_until)}: {task.title}"
                 undo.offer(self.app, text, undo.unsnooze_task(task.id, form.previous))
-                self.reload(item.key)
+                # stay where you were, as after a done (not where the task went); the cursor moves first, so
+                # that the reload on coming back from the form keeps it there too
+                self._restore(following)
+                self.reload(following)
 
         self.app.push_screen(form, snoozed)
 

@@ -163,7 +163,8 @@ class CampaignsScreen(CrmScreen):
             drafts = sum(1 for c in items if c.state == "draft")
             status.update(
                 f"[b]{len(items)}[/b] campaign{'s' if len(items) != 1 else ''} · {drafts} draft"
-                f"{'s' if drafts != 1 else ''} · enter opens · s sends · t tests"
+                f"{'s' if drafts != 1 else ''} · enter opens · {escape(key(self, 'campaigns.send'))} sends · "
+                f"{escape(key(self, 'campaigns.test'))} tests"
             )
 
     def current(self) -> Any:
@@ -201,7 +202,8 @@ class CampaignsScreen(CrmScreen):
 
         def added(c: Any) -> None:
             if c is not None:
-                self.notify(f"Added campaign {c.name} (draft): t tests it, s sends it", timeout=5)
+                test, send = key(self, "campaigns.test"), key(self, "campaigns.send")
+                self.notify(f"Added campaign {c.name} (draft): {test} tests it, {send} sends it", timeout=5)
                 self.reload()
 
         self.app.push_screen(CampaignForm(names), added)
@@ -221,6 +223,11 @@ class CampaignsScreen(CrmScreen):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+
+def key(screen: Any, binding_id: str) -> str:
+    """The key of a binding as set now (the ``[keys]`` keymap may move it), for hints."""
+    return keys.current_keys(getattr(screen.app, "keymap", {}), keys.BY_ID[binding_id])
 
 
 def ask_test_send(screen: Any, name: str) -> None:
@@ -390,7 +397,10 @@ class CampaignScreen(CrmScreen):
                 + (f" · replies {c.reply_rate:.0%}" if c.reply_rate else "")
             )
         else:
-            lines.append(f"[dim]Draft, created {show(c.created_at)}: s sends, t sends you a test[/dim]")
+            test, send = escape(key(self, "campaign.test")), escape(key(self, "campaign.send"))
+            lines.append(
+                f"[dim]Draft, created {show(c.created_at)}: {send} sends, {test} sends you a test[/dim]"
+            )
         self.query_one("#campaign-head", Static).update("\n".join(lines))
         bar = self.query_one("#campaign-progress", ProgressBar)
         bar.display = bool(c.frozen_at) or job is not None

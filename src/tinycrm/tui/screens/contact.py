@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tinycrm.domain import clock
@@ -22,6 +22,8 @@ from tinycrm.domain.people import ContactRead
 from tinycrm.tui import keys
 from tinycrm.tui.format import KIND_ICONS, ago, count, escape, money, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
+from tinycrm.tui.screens.task_keys import TaskKeys
+from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 
 
@@ -219,7 +221,7 @@ def timeline_option(e: Entry, index: int) -> Option:
     return Option(prompt, id=f"e{index}")
 
 
-class ContactScreen(CrmScreen):
+class ContactScreen(TaskKeys, CrmScreen):
     """A contact's page; opened from the list, a company, the agenda or the palette."""
 
     AREA = "contact"
@@ -244,10 +246,43 @@ class ContactScreen(CrmScreen):
             with Vertical(id="timeline-pane"):
                 yield Label("Timeline", id="timeline-title", classes="pane-title")
                 yield OptionList(id="timeline")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.contact is not None:  # back from a form or another page: what changed there shows
+            self.reload()
+
+    def action_refresh(self) -> None:
+        """``r``: the page again (an undo reloads it too)."""
+        self.reload()
+
+    # --- the highlighted task: d done, z snooze (shown in the footer only then) --------------------------------
+    def highlighted_task(self) -> tuple[int, str, bool] | None:
+        lst = self.query_one("#timeline", OptionList)
+        if lst.highlighted is None:
+            return None
+        oid = lst.get_option_at_index(lst.highlighted).id or ""
+        index = int(oid[1:]) if oid[:1] == "e" and oid[1:].isdigit() else -1
+        if not 0 <= index < len(self.entries):
+            return None
+        e = self.entries[index]
+        if e.ref is None or e.ref[0] != "task":
+            return None
+        return e.ref[1], e.title, e.kind == "done"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("task_done", "task_snooze"):
+            task = self.highlighted_task()
+            if task is None or task[2]:
+                return False
+        return super().check_action(action, parameters)
+
+    @on(OptionList.OptionHighlighted, "#timeline")
+    def _highlighted(self) -> None:
+        self.refresh_bindings()
 
     @work(thread=True, exclusive=True, group="contact")
     def reload(self) -> None:

@@ -7,18 +7,20 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tinycrm.domain.errors import CrmError
 from tinycrm.tui import keys
 from tinycrm.tui.format import KIND_ICONS, escape, money, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
+from tinycrm.tui.screens.task_keys import TaskKeys
+from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 
 
@@ -66,7 +68,7 @@ def details(d: Any) -> str:
     return "\n".join(f"[dim]{k:<10}[/dim] {v}" for k, v in rows)
 
 
-class DealScreen(CrmScreen):
+class DealScreen(TaskKeys, CrmScreen):
     """A deal's page."""
 
     AREA = "deal"
@@ -77,6 +79,7 @@ class DealScreen(CrmScreen):
         super().__init__()
         self.deal_id = deal_id
         self.deal: Any = None
+        self.open_tasks: list[Any] = []
 
     def compose(self) -> ComposeResult:
         yield NavBar("pipeline", "Pipeline ›")
@@ -87,7 +90,7 @@ class DealScreen(CrmScreen):
             with Vertical(id="deal-timeline-pane"):
                 yield Label("Tasks and history", classes="pane-title")
                 yield OptionList(id="deal-timeline")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -117,13 +120,14 @@ class DealScreen(CrmScreen):
         lst = self.query_one("#deal-timeline", OptionList)
         lst.clear_options()
         options: list[Option] = []
-        for t in message.tasks:
+        self.open_tasks = list(message.tasks)
+        for n, t in enumerate(message.tasks):
             line = Text(no_wrap=True, overflow="ellipsis")
             line.append(f"{KIND_ICONS['task']} ", style="bold")
             line.append(t.title, style="bold")
             if t.due_at:
                 line.append(f"  {when(t.due_at, with_time=not t.all_day)}", style="dim")
-            options.append(Option(line))
+            options.append(Option(line, id=f"t{n}"))
         for e in message.timeline:
             line = Text(no_wrap=True, overflow="ellipsis")
             line.append(f"{KIND_ICONS.get(e.kind, '•')} ", style="bold")
@@ -134,7 +138,31 @@ class DealScreen(CrmScreen):
             options.append(Option(Text("nothing yet", style="dim italic"), disabled=True))
         lst.add_options(options)
 
+        self.refresh_bindings()  # win, lose and the stage keys for an open deal, reopen for a closed one
+
     # --- actions ---------------------------------------------------------------------------------------
+    def highlighted_task(self) -> tuple[int, str, bool] | None:
+        lst = self.query_one("#deal-timeline", OptionList)
+        if lst.highlighted is None:
+            return None
+        oid = lst.get_option_at_index(lst.highlighted).id or ""
+        index = int(oid[1:]) if oid[:1] == "t" and oid[1:].isdigit() else -1
+        if not 0 <= index < len(self.open_tasks):
+            return None
+        return self.open_tasks[index].id, self.open_tasks[index].title, False
+
+    @on(OptionList.OptionHighlighted, "#deal-timeline")
+    def _highlighted(self) -> None:
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("task_done", "task_snooze") and self.highlighted_task() is None:
+            return False  # d and z act on a highlighted task: shown only then
+        closed = self.deal is not None and self.deal.status != "open"
+        if action in ("win", "lose", "step") and closed or action == "reopen" and not closed:
+            return False  # not for this deal: left out of the footer
+        return super().check_action(action, parameters)
+
     def action_back(self) -> None:
         self.dismiss(None)
 

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -85,6 +85,11 @@ class FormScreen(CrmModal):
         self.give_up = threading.Event()
         self._saving_thread: int | None = None
 
+    @property
+    def footer_labels(self) -> dict[str, str]:
+        """The footer names ctrl+s as the Save button does ("Send", "Log", "Snooze"...)."""
+        return {"form.save": self.SAVE_LABEL}
+
     def fields(self) -> list[Field]:
         raise NotImplementedError
 
@@ -114,6 +119,35 @@ class FormScreen(CrmModal):
     def on_mount(self) -> None:
         self.call_after_refresh(self._first_field_in_view)
 
+    @on(events.Mount)
+    @on(events.Resize)
+    def _fit_later(self) -> None:  # also for forms with their own on_mount
+        self.call_after_refresh(self.fit_body)
+
+    #: the share of the screen's lines the fields may take (app.tcss: ``.form-body``), on a short one less
+    BODY_SHARE, SHORT_BODY_SHARE = 0.6, 0.5
+
+    def fit_body(self) -> None:
+        """Give the fields the lines the dialog has left once its title, error line and buttons have theirs:
+        the fields scroll, Save and Cancel stay in view at any height, with or without an error."""
+        dialog = self.query_one("#dialog")
+        body = self.query_one(".form-body", VerticalScroll)
+        height = self.size.height - sum(f.outer_size.height for f in self.query(CrmFooter))
+        room = int(height * 0.9) - dialog.styles.gutter.height  # #dialog: max-height 90%, border, padding
+        others = sum(w.outer_size.height for w in dialog.children if w is not body and w.display)
+        buttons = list(dialog.query(".buttons Button").results(Button))
+        compact = buttons[0].compact
+        tight = room - others < (4 if compact else 2)
+        if tight != compact:  # very few lines: one-line buttons leave room for a field
+            for button in buttons:
+                button.compact = tight
+            self.call_after_refresh(self.fit_body)
+            return
+        share = self.SHORT_BODY_SHARE if self.app.has_class("-short") else self.BODY_SHARE
+        lines = max(1, min(int(self.size.height * share), room - others))
+        if body.styles.max_height is None or body.styles.max_height.cells != lines:
+            body.styles.max_height = lines
+
     def _first_field_in_view(self) -> None:
         """Focusing the first field scrolls its label out of view: show the top of the form, unless the field
         with the focus would leave the view."""
@@ -124,6 +158,11 @@ class FormScreen(CrmModal):
         bottom = focused.region.bottom - body.content_region.y + body.scroll_y  # in the body, from its top
         if bottom <= body.content_region.height:
             body.scroll_home(animate=False)
+
+    def show_error(self, text: str) -> None:
+        """The form's own error line (markup) under its fields; the fields make room for it."""
+        self.query_one("#form-error", Static).update(text)
+        self.call_after_refresh(self.fit_body)
 
     def action_move_focus(self, step: int) -> None:
         self.focus_next() if step > 0 else self.focus_previous()
@@ -148,7 +187,7 @@ class FormScreen(CrmModal):
             return
         for f in self.query(Field):
             f.set_error(None)
-        self.query_one("#form-error", Static).update("")
+        self.show_error("")
         self.busy(True)
         self.submit(self.values())
 
@@ -196,15 +235,13 @@ class FormScreen(CrmModal):
         self.query_one("#save", Button).label = "Waiting…"
         self.query_one("#cancel", Button).disabled = False
         # one line, so that Save and Cancel stay in view
-        self.query_one("#form-error", Static).update(
+        self.show_error(
             f"Waiting for the database… ({int(message.seconds)} s) · esc gives up, keeps your input"
         )
 
     def on_form_screen_gave_up(self, message: GaveUp) -> None:
         self.busy(False)
-        self.query_one("#form-error", Static).update(
-            "Not saved: another program holds the database. Save again later."
-        )
+        self.show_error("Not saved: another program holds the database. Save again later.")
 
     def on_form_screen_saved(self, message: Saved) -> None:
         self.busy(False)
@@ -222,13 +259,13 @@ class FormScreen(CrmModal):
             target.set_error(error.message)
             target.widget.focus()
         else:
-            self.query_one("#form-error", Static).update(escape(error.message))
+            self.show_error(escape(error.message))
 
     def action_cancel(self) -> None:
         if self.waiting:  # give up waiting for the lock; the form stays, with its input
             self.give_up.set()
             self.query_one("#cancel", Button).disabled = True
-            self.query_one("#form-error", Static).update("Cancelling…")
+            self.show_error("Cancelling…")
         elif not self.saving:
             self.dismiss(None)
 

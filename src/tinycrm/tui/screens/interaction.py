@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Select, Static, TextArea
+from textual.widgets import Button, Input, Select, Static, TextArea
 
 from tinycrm.domain.errors import CrmError, InvalidInput
 from tinycrm.domain.people import INTERACTION_KINDS, InteractionRead
@@ -22,6 +22,7 @@ from tinycrm.tui.format import KIND_ICONS, ago, escape, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
 from tinycrm.tui.screens.forms import FormScreen, when_preview
 from tinycrm.tui.widgets.fields import Field
+from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 
 
@@ -206,7 +207,7 @@ class InteractionScreen(CrmScreen):
             yield Button("Edit  e", id="edit", compact=True)
             yield Button("Delete  d", id="delete", variant="error", compact=True)
             yield Button("Back  esc", id="back", compact=True)
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         self.query_one("#interaction-text").border_title = "Notes"
