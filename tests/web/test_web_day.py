@@ -1,0 +1,35 @@
+"""The web app on a day with more in it than one follow-up: birthdays and tasks due on a day (no time of day)
+on the agenda, against a real ``crm serve`` over HTTP."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from test_web_app import HTML, browser, signed_in
+from web_support import Served, crm, seed_team
+
+
+@pytest.fixture(scope="module")
+def day_server(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("webday")
+    url = f"sqlite:///{folder / 'crm.sqlite3'}"
+    ids = seed_team(url, folder)
+    soon = date.today() + timedelta(days=2)
+    crm(url, folder, "add-contact", "Grace Hopper", "--birthday", f"1906-{soon:%m-%d}")
+    crm(url, folder, "task", "add", "Send the invoice", "--due", "yesterday")
+    server = Served(folder, db_url=url)
+    server.ids = ids
+    yield server
+    server.stop()
+
+
+async def test_today_shows_birthdays_and_tasks_due_on_a_day(day_server):
+    async with browser() as s:
+        await signed_in(s, day_server)
+        async with s.get(f"{day_server.url}/today", headers=HTML) as r:
+            page = await r.text()
+            assert r.status == 200, page[-2000:]
+    assert "Grace Hopper" in page and "Send the invoice" in page
+    birthday = (date.today() + timedelta(days=2)).isoformat()
+    assert birthday in page
