@@ -18,6 +18,9 @@ def day_server(tmp_path_factory: pytest.TempPathFactory):
     soon = date.today() + timedelta(days=2)
     crm(url, folder, "add-contact", "Grace Hopper", "--birthday", f"1906-{soon:%m-%d}")
     crm(url, folder, "task", "add", "Send the invoice", "--due", "yesterday")
+    ids["linus"] = int(
+        crm(url, folder, "add-contact", "Linus Pauling", "--company", "Caltech", "-t", "Chemist")
+    )
     server = Served(folder, db_url=url)
     server.ids = ids
     yield server
@@ -33,3 +36,13 @@ async def test_today_shows_birthdays_and_tasks_due_on_a_day(day_server):
     assert "Grace Hopper" in page and "Send the invoice" in page
     birthday = (date.today() + timedelta(days=2)).isoformat()
     assert birthday in page
+
+
+async def test_a_contact_page_names_their_company(day_server):
+    async with browser() as s:
+        await signed_in(s, day_server)
+        async with s.get(f"{day_server.url}/contacts/{day_server.ids['linus']}", headers=HTML) as r:
+            page = await r.text()
+            assert r.status == 200
+    assert "Chemist · Caltech" in page
+    assert "Ref(" not in page
