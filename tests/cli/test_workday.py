@@ -50,3 +50,19 @@ def test_a_dash_for_a_name_is_not_a_contact_called_dash(cli):
         r = cli("add-contact", "--json", "-", input=text)
         assert r.exit_code == 2 and said in r.stderr, r.stderr
     assert cli("contact", "list", "--json").json == []
+
+
+def test_tags_named_like_googles_groups_survive_a_csv_round_trip(cli, tmp_path):
+    r = cli(
+        "add-contact", "Ada Lovelace", "-e", "ada@example.com", "--tag", "My Contacts", "--tag", "starred"
+    )
+    assert r.exit_code == 0, r.stderr
+    for preset in ("generic", "google"):
+        out = tmp_path / f"{preset}.csv"
+        assert cli("export", "csv", str(out), "--preset", preset).exit_code == 0
+        assert cli("contact", "delete", "ada", "--yes").exit_code == 0
+        r = cli("import", "csv", str(out))
+        assert r.exit_code == 0, r.stderr
+        [ada] = cli("contact", "list", "--json").json
+        # the user's own tags come back; Google's system group (* myContacts) the export adds does not
+        assert cli("contact", "show", str(ada["id"]), "--json").json["tags"] == ["My Contacts", "starred"]
