@@ -66,3 +66,25 @@ def test_tags_named_like_googles_groups_survive_a_csv_round_trip(cli, tmp_path):
         [ada] = cli("contact", "list", "--json").json
         # the user's own tags come back; Google's system group (* myContacts) the export adds does not
         assert cli("contact", "show", str(ada["id"]), "--json").json["tags"] == ["My Contacts", "starred"]
+
+
+def test_dates_and_amounts_stay_whole_in_a_table_on_a_narrow_terminal(cli):
+    terminal = {"TINYCRM_FORCE_TTY": "1", "COLUMNS": "70", "NO_COLOR": "1"}
+    companies = (
+        "Wayne Enterprises International",
+        "Vandelay Industries Import Export",
+        "Café Lumière et Fils",
+    )
+    for n, company in enumerate(companies, 1):
+        assert cli("company", "add", company).exit_code == 0
+        r = cli("deal", "add", f"Annual support contract renewal #{n}", "--value", "12000", "--currency", "EUR",
+                "--company", company, "--close", f"2026-11-1{n}", "--stage", "Negotiation")  # fmt: skip
+        assert r.exit_code == 0, r.stderr
+    r = cli("deal", "list", env=terminal)
+    assert r.exit_code == 0, r.stderr
+    assert max(len(line) for line in r.stdout.splitlines()) <= 70
+    for n in (1, 2, 3):
+        assert f"2026-11-1{n}" in r.stdout
+    assert r.stdout.count("12,000.00") == 3
+    # the words give way instead
+    assert "Annual support contract renewal" not in r.stdout
