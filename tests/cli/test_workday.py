@@ -88,3 +88,13 @@ def test_dates_and_amounts_stay_whole_in_a_table_on_a_narrow_terminal(cli):
     assert r.stdout.count("12,000.00") == 3
     # the words give way instead
     assert "Annual support contract renewal" not in r.stdout
+
+
+def test_a_deal_on_a_terminal_groups_its_weighted_value_as_its_value(cli):
+    assert (
+        cli("deal", "add", "Logo", "--value", "24000", "--currency", "EUR", "--stage", "Proposal").exit_code
+        == 0
+    )
+    r = cli("deal", "show", "1", env={"TINYCRM_FORCE_TTY": "1", "COLUMNS": "100", "NO_COLOR": "1"})
+    assert "24,000.00 EUR" in r.stdout and "12,000.00 EUR (50 %)" in r.stdout, r.stdout
+    assert "weighted: 12000.00 EUR (50 %)" in cli("deal", "show", "1").stdout  # to a pipe: no grouping
