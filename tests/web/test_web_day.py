@@ -34,8 +34,10 @@ async def test_today_shows_birthdays_and_tasks_due_on_a_day(day_server):
             page = await r.text()
             assert r.status == 200, page[-2000:]
     assert "Grace Hopper" in page and "Send the invoice" in page
-    birthday = (date.today() + timedelta(days=2)).isoformat()
-    assert birthday in page
+    soon = date.today() + timedelta(days=2)
+    assert f'<span class="muted small">{soon.isoformat()} · turns {soon.year - 1906}</span>' in page
+    # no internal kind ids ('birthday', 'stale', 'deal') beside titles that already say what the item is
+    assert '<span class="muted small">birthday' not in page
 
 
 async def test_a_contact_page_names_their_company(day_server):
