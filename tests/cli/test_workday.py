@@ -98,3 +98,13 @@ def test_a_deal_on_a_terminal_groups_its_weighted_value_as_its_value(cli):
     r = cli("deal", "show", "1", env={"TINYCRM_FORCE_TTY": "1", "COLUMNS": "100", "NO_COLOR": "1"})
     assert "24,000.00 EUR" in r.stdout and "12,000.00 EUR (50 %)" in r.stdout, r.stdout
     assert "weighted: 12000.00 EUR (50 %)" in cli("deal", "show", "1").stdout  # to a pipe: no grouping
+
+
+def test_a_query_that_starts_with_a_dash_says_how_to_give_it(cli):
+    assert cli("add-contact", "Ada Lovelace", "--tag", "former").exit_code == 0
+    assert cli("add-contact", "Bob Babbage").exit_code == 0
+    r = cli("search", "-tag:former")
+    assert r.exit_code == 2
+    assert r.stderr.strip().endswith("a query that starts with '-' follows '--': crm search -- -tag:former")
+    r = cli("search", "--json", "--", "-tag:former")
+    assert r.exit_code == 0 and [c["display_name"] for c in r.json] == ["Bob Babbage"]
