@@ -108,3 +108,14 @@ def test_a_query_that_starts_with_a_dash_says_how_to_give_it(cli):
     assert r.stderr.strip().endswith("a query that starts with '-' follows '--': crm search -- -tag:former")
     r = cli("search", "--json", "--", "-tag:former")
     assert r.exit_code == 0 and [c["display_name"] for c in r.json] == ["Bob Babbage"]
+
+
+def test_a_csv_row_whose_quote_is_never_closed_is_reported_and_the_rest_imported(cli, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text('Name,Email\nAda,ada@example.com\n"Bob Unclosed,bob@example.com\nCarl,carl@example.com\n')
+    r = cli("import", "csv", str(path))
+    assert r.exit_code == 1
+    assert 'record 2 (line 3): a quote (") that opens a cell is never closed; the row was skipped' in r.stderr
+    assert r.stdout.startswith("created 2, updated 0, unchanged 0, failed 1")
+    names = [c["display_name"] for c in cli("contact", "list", "--json").json]
+    assert names == ["Ada", "Carl"]
