@@ -67,7 +67,7 @@ def test_unknown_field_and_bad_values(people):
         (["colour:red"], "unknown search field 'colour'"),
         (["created:>2026-02-30"], "is not a day"),
         (["stage:Nowhere"], "no stage has that name"),
-        (["lead:qualified"], "keeps no leads yet"),
+        (["lead:qualified"], "have no lead: filter"),
     ):
         r = people("search", *query)
         assert r.exit_code == 2 and r.stdout == "", r

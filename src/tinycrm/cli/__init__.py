@@ -107,7 +107,12 @@ def _click_error(exc: Exception) -> int | None:
         print(exc.format_message(), file=sys.stderr)
         return 2
     if isinstance(exc, click_exc.ClickException):
-        _error(" ".join(exc.format_message().split()))
+        message = " ".join(exc.format_message().split())
+        ctx = getattr(exc, "ctx", None)
+        if isinstance(exc, click_exc.NoSuchOption) and ctx is not None and ctx.info_name == "search":
+            # crm search -tag:former: the query's leading '-' reads as options
+            message += "; a query that starts with '-' follows '--': crm search -- -tag:former"
+        _error(message)
         return 2 if isinstance(exc, click_exc.UsageError) else 1
     if isinstance(exc, (typer_exc.Abort, getattr(click_exc, "Abort", typer_exc.Abort))):
         _error("aborted")

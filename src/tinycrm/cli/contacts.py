@@ -71,7 +71,11 @@ MINE = typer.Option(False, "--mine", help="Only mine (the current user's: config
 
 
 def add_contact(
-    name: str = typer.Argument(..., help="The contact's name as people read it ('Ada Lovelace')."),
+    name: str = typer.Argument(
+        ...,
+        help="The contact's name as people read it ('Ada Lovelace'); '-' with --json reads contacts from "
+        "standard input.",
+    ),
     email: list[str] = typer.Option(
         [], "--email", "-e", help="[LABEL:]ADDRESS, repeatable (work:ada@x.com)."
     ),
@@ -97,10 +101,15 @@ def add_contact(
     owner: str = typer.Option(None, "--owner", metavar="NAME", help="Owner (default: you)."),
     as_json: bool = JSON,
 ) -> None:
-    """Add a contact and print its id (with --json, the whole record)."""
+    """Add a contact and print its id (with --json, the whole record). `crm add-contact --json -` reads one
+    contact (a JSON object shaped like `crm contact show --json`) or an array of them from standard input."""
     from tinycrm.domain.people import ContactInput
     from tinycrm.services.people import contacts
 
+    if name == "-":
+        options = (email, phone, company, role, title, tag, note, birthday, field, address_, given, family)
+        _add_from_stdin(as_json, any(options) or any(o is not None for o in (cadence, uid, owner)))
+        return
     data = ContactInput(
         display_name=name,
         given_name=given,
@@ -123,6 +132,23 @@ def add_contact(
     c = contacts.create(state.db(), data, on_new_company=added.append)
     _say_added(added)
     render.emit(c, as_json, lambda: render.out(str(c.id)))
+
+
+def _add_from_stdin(as_json: bool, with_options: bool) -> None:
+    from tinycrm.cli.contact_json import read_contacts
+    from tinycrm.domain.errors import InvalidInput
+    from tinycrm.services.people import contacts
+
+    if not as_json:
+        raise InvalidInput("reading contacts from standard input needs --json: crm add-contact --json -")
+    if with_options:
+        raise InvalidInput(
+            "with '-' every value comes from the JSON on standard input; leave out the options"
+        )
+    added: list = []
+    made = contacts.create_many(state.db(), read_contacts(), on_new_company=added.append)
+    _say_added(added)
+    render.print_json(made)
 
 
 def _say_added(companies: list) -> None:

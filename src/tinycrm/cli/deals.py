@@ -98,7 +98,7 @@ def show_deal(d: Any, entries: list | None, as_json: bool) -> None:
             ("id", str(d.id)),
             ("title", d.title),
             ("value", amount(d.value, d.currency) if render.is_tty() else f"{d.value} {d.currency}"),
-            ("weighted", f"{d.weighted} {d.currency} ({d.probability} %)"),
+            ("weighted", f"{amount(d.weighted)} {d.currency} ({d.probability} %)"),
             ("pipeline", d.pipeline),
             ("stage", d.stage),
             ("status", status),

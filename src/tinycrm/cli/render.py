@@ -10,6 +10,7 @@ goes. Rich is imported only when a terminal is there to see it.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -84,15 +85,45 @@ def table(
         for row in rows:
             write("\t".join(clean(c) for c in row) + "\n")
         return
-    rows = list(rows)
+    cells = [[clean(c) for c in row] for row in rows]
     from rich.table import Table
 
+    c = console()
+    whole = _whole_columns(cells, headers, c.width)
     t = Table(title=title, caption=footer, show_edge=False, header_style="bold", pad_edge=False, box=None)
     for i, h in enumerate(headers):
-        t.add_column(h, style=(styles[i] if styles else None), overflow="fold")
-    for row in rows:
-        t.add_row(*(clean(c) for c in row))
-    console().print(t)
+        t.add_column(h, style=(styles[i] if styles else None), overflow="fold", no_wrap=i in whole)
+    for row in cells:
+        t.add_row(*row)
+    c.print(t)
+
+
+def _whole_columns(cells: list[list[str]], headers: Sequence[str], width: int) -> set[int]:
+    """The columns of ids, dates, amounts and states to keep whole (a date folded as '2026-11-1' over '6' reads
+    wrong), as many as fit with room left for the columns of words, which give way instead."""
+    if not cells:
+        return set()
+    widths = [max([len(h)] + [len(row[i]) for row in cells if i < len(row)]) for i, h in enumerate(headers)]
+    atoms = [i for i in range(len(headers)) if all(_atom(row[i]) for row in cells if i < len(row))]
+    # the columns of words need room for a word or so each; numbers and dates are kept whole first, then
+    # the narrowest other atoms
+    needed = 2 * (len(headers) - 1) + sum(min(w, 8) for i, w in enumerate(widths) if i not in atoms)
+    whole: set[int] = set()
+    numeric = {i for i in atoms if any(ch.isdigit() for row in cells if i < len(row) for ch in row[i])}
+    for i in sorted(atoms, key=lambda i: (i not in numeric, widths[i])):
+        if needed + widths[i] > width:
+            break
+        needed += widths[i]
+        whole.add(i)
+    return whole
+
+
+_ATOM = re.compile(r"\S{0,12}|[\d.,]{1,16} [A-Z]{3}")
+
+
+def _atom(cell: str) -> bool:
+    """A value that reads wrong when broken across lines: an id, a date, an amount (with its currency)."""
+    return _ATOM.fullmatch(cell) is not None
 
 
 def record(pairs: Sequence[tuple[str, Any]], *, title: str | None = None) -> None:

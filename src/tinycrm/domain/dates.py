@@ -270,9 +270,11 @@ def to_iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def show(value: datetime | None, *, with_time: bool = True) -> str:
-    """A stored time in local time, for people."""
+def show(value: datetime | date | None, *, with_time: bool = True) -> str:
+    """A stored time in local time, for people; a day (a birthday, a due date without a time) as it is."""
     if value is None:
         return ""
+    if not isinstance(value, datetime):
+        return value.isoformat()
     local = clock.to_local(value)
     return local.strftime("%Y-%m-%d %H:%M") if with_time else local.strftime("%Y-%m-%d")

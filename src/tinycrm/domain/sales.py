@@ -31,8 +31,14 @@ _GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$")
 def currency(value: str | None) -> str:
     """An ISO 4217 code, upper-cased; :class:`InvalidInput` for anything else."""
     code = (value or "").strip().upper()
+    hint = "a three-letter ISO 4217 code such as EUR, USD, GBP or JPY"
+    if not code:
+        raise InvalidInput(
+            f"currency: none given for the value; give {hint} (--currency EUR), or set the default "
+            'currency in the config file: [sales] currency = "EUR"',
+            field="currency",
+        )
     if code not in CURRENCIES:
-        hint = "a three-letter ISO 4217 code such as EUR, USD, GBP or JPY"
         raise InvalidInput(f"currency: {value!r} is not {hint}", field="currency")
     return code
 

@@ -342,7 +342,12 @@ def populate_sales(db: Database, contact_ids: list[int], *, seed: int = 7, deals
         age = rnd.randint(3, 75) if stays_open else rnd.randint(30, 330)
         created = start - timedelta(days=age, hours=rnd.randint(0, 8))
         value = rnd.choice([800, 1500, 2400, 3200, 5000, 7500, 12000, 18000, 25000])
-        close = (start + timedelta(days=rnd.randint(-20, 150))).date()
+        shift = rnd.randint(-20, 150)
+        # an open deal is expected to close around now; one that closed was expected to close a month or two
+        # after it was created (so the backtest of crm report accuracy has forecasts to compare)
+        close = (
+            start + timedelta(days=shift) if stays_open else created + timedelta(days=30 + shift % 60)
+        ).date()
         with clock.frozen(created):
             deal = deals.create(
                 db,

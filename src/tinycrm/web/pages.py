@@ -32,6 +32,8 @@ CSP = (
 
 
 def environment() -> jinja2.Environment:
+    from markupsafe import Markup
+
     from tinycrm.domain.dates import show
 
     env = jinja2.Environment(
@@ -41,7 +43,8 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         auto_reload=False,  # the templates change with the package only: no stat() of them on every page
     )
-    env.filters["when"] = lambda value: show(value) if value else ""
+    # a time kept on one line: a phone would break '2026-12-05' after its first hyphen
+    env.filters["when"] = lambda value: Markup('<span class="when">%s</span>') % show(value) if value else ""
     env.filters["money"] = money
     return env
 

@@ -87,6 +87,8 @@ class _Lines:
         self._back: list[str] = []
         self.number = 0
         self.quotes = 0
+        #: the lines of the record being read
+        self.taken: list[str] = []
 
     def __iter__(self) -> _Lines:
         return self
@@ -97,12 +99,21 @@ class _Lines:
             raise StopIteration
         self.number += 1
         self.quotes += line.count('"')
+        self.taken.append(line)
         return line
 
     def push(self, line: str) -> None:
         self._back.append(line)
         self.number -= 1
         self.quotes -= line.count('"')
+        if self.taken and self.taken[-1] is line:
+            self.taken.pop()
+
+    def at_end(self) -> bool:
+        line = self._back[-1] if self._back else self._text.readline()
+        if line and not self._back:
+            self._back.append(line)
+        return not line
 
 
 #: one record: the line it starts on, its cells, or why it cannot be read
@@ -246,6 +257,7 @@ class CsvReader:
         """The next record, or None at the end; a record the csv module refuses is an error, and reading
         goes on after it."""
         start = self._lines.number + 1
+        self._lines.taken = []
         try:
             cells = next(self._csv)
         except StopIteration:
@@ -262,8 +274,20 @@ class CsvReader:
                     ),
                 )
             return start, None, f"cannot read the row: {exc}"
+        if self._lines.quotes % 2 and len(self._lines.taken) > 1 and self._lines.at_end():
+            return self._unclosed(start)
         self._lines.quotes = 0
         return start, cells, None
+
+    def _unclosed(self, start: int) -> Record:
+        """A quote that opens a cell and is never closed swallowed the rest of the file into one record: the
+        row it opened on is refused, and reading goes on from the line after it."""
+        lines = self._lines
+        for line in reversed(lines.taken[1:]):
+            lines.push(line)
+        lines.quotes = 0
+        self._csv = self._new_reader()
+        return start, None, 'a quote (") that opens a cell is never closed; the row was skipped'
 
     def _resync(self) -> None:
         """After a refused record: skip to its end (where its quotes balance), and read on from there."""

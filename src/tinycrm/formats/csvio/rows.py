@@ -225,8 +225,9 @@ def _tags(value: str) -> list[str]:
     parts = re.split(r" ::: |;|,", value)
     out = []
     for part in parts:
+        system = part.strip().startswith("*")  # Google marks its own groups so: "* myContacts"
         part = " ".join(part.strip().lstrip("*").split())
-        if part and part.casefold() not in _NOT_TAGS and len(part) <= 100:
+        if part and not (system and part.casefold() in _NOT_TAGS) and len(part) <= 100:
             out.append(part)
     return out
 

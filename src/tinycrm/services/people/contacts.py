@@ -246,13 +246,38 @@ def create(
     """Add a contact. Its ``company`` is a reference to a company (see ``companies.resolve_ref``); a new name
     adds the company, and ``on_new_company`` is told."""
     with db.write() as tx:
-        if data.company is not None and data.company.strip():
-            ref = v.line(data.company, "company", max_len=300)
-            company = companies.resolve_ref(tx, ref, create=True, on_create=on_new_company)
-            data = replace(data, company=company.name, company_id=company.id)
-        created = read_in(tx, insert(tx, data))
-        outbox.emit(tx, "contact.created", "contact", created.id, created)
-        return created
+        return _create_in(tx, data, on_new_company)
+
+
+def create_many(
+    db: Database, items: Sequence[ContactInput], *, on_new_company: Callable[[Ref], None] | None = None
+) -> list[ContactRead]:
+    """Add several contacts in one transaction, as :func:`create` adds one: one bad item adds none (its
+    position is in the message)."""
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(f"at most {MAX_BATCH} contacts at once (got {len(items)}); import a file instead")
+    with db.write() as tx:
+        out = []
+        for n, data in enumerate(items, 1):
+            try:
+                out.append(_create_in(tx, data, on_new_company))
+            except InvalidInput as exc:
+                raise InvalidInput(f"contact {n} of {len(items)}: {exc.message}", field=exc.field) from None
+        return out
+
+
+#: how many contacts ``create_many`` takes at once (more is an import: ``crm import``)
+MAX_BATCH = 1000
+
+
+def _create_in(tx: Tx, data: ContactInput, on_new_company: Callable[[Ref], None] | None) -> ContactRead:
+    if data.company is not None and data.company.strip():
+        ref = v.line(data.company, "company", max_len=300)
+        company = companies.resolve_ref(tx, ref, create=True, on_create=on_new_company)
+        data = replace(data, company=company.name, company_id=company.id)
+    created = read_in(tx, insert(tx, data))
+    outbox.emit(tx, "contact.created", "contact", created.id, created)
+    return created
 
 
 # --- changing -------------------------------------------------------------------------------------------

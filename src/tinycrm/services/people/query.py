@@ -88,7 +88,10 @@ def _condition(tx: Tx, f: ql.Filter, name: str, params: dict[str, Any]) -> str:
         return _HAS[f.value]
     if f.key == "consent":
         return _consent(f.value, name, params)
-    raise InvalidInput(f"{f.key}:{f.value}: this database keeps no leads yet; leave out lead:")
+    raise InvalidInput(
+        f"{f.key}:{f.value}: contact searches have no lead: filter (it is reserved); leave it out, and list "
+        "leads with crm lead list"
+    )
 
 
 def _stage(tx: Tx, stage: str, name: str, params: dict[str, Any]) -> str:
