@@ -56,6 +56,7 @@ async def test_the_forms_own_page_shows_its_fields_escaped(served, form):
     async with aiohttp.ClientSession() as s, s.get(f"{served.url}{form['path']}") as r:
         assert r.status == 200
         page = await r.text()
+        assert "Set-Cookie" not in r.headers  # an anonymous visitor of a public form gets no session cookie
     assert "Contact &lt;us&gt;" in page and "<us>" not in page
     assert 'name="email"' in page and 'name="website_url"' in page and 'name="company"' not in page
     assert (

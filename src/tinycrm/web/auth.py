@@ -40,6 +40,8 @@ OPEN_PREFIXES = ("/static/", "/api/", "/f/", "/portal/", "/unsubscribe/")
 #: paths below these take no CSRF token from us (the API uses tokens, not cookies; forms and portal check
 #: their own)
 NO_CSRF_PREFIXES = ("/api/", "/f/", "/portal/", "/unsubscribe/")
+#: paths whose answers never set the session cookie
+NO_SESSION_PREFIXES = (*NO_CSRF_PREFIXES, "/static/")
 MIN_TOKEN_LENGTH = 16
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9._~-]+")
 CSRF_FIELD = "csrf"
@@ -265,7 +267,9 @@ async def sessions(request: web.Request, handler: Any) -> web.StreamResponse:
         if request["user"] is None:
             return _not_signed_in(request)
     response = await handler(request)
-    if fresh or request.get("session_changed"):
+    # the public subtrees (forms, the portal, unsubscribe links, the API) and static files keep no session of
+    # ours: a visitor posting a website's form gets no cookie from it
+    if (fresh and not path.startswith(NO_SESSION_PREFIXES)) or request.get("session_changed"):
         gate.save(response, request["session"])
     return response
 
