@@ -113,6 +113,23 @@ def test_commands_that_add_create_the_database(tmp_path, args):
     assert path.is_file() and stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+@pytest.mark.parametrize("kind", ["vcard", "csv"])
+def test_a_dry_run_import_creates_nothing(tmp_path, kind):
+    """A --dry-run changes nothing, not even by starting an empty database it had nothing to compare with."""
+    if kind == "vcard":
+        source = _vcard(tmp_path)
+    else:
+        (tmp_path / "people.csv").write_text("Name,E-mail\nAda Lovelace,ada@example.com\n")
+        source = str(tmp_path / "people.csv")
+    path = _typo(tmp_path)
+    r = Cli(f"sqlite:///{path}")("import", kind, source, "--dry-run")
+    assert r.exit_code == 2 and r.stdout == "" and r.stderr.count("\n") == 1, r.stderr
+    assert "nothing to compare with" in r.stderr and "without --dry-run" in r.stderr
+    assert not (tmp_path / "typo").exists(), "no folder, no file"
+    assert Cli(f"sqlite:///{path}")("import", kind, source).exit_code == 0  # the import itself starts one
+    assert path.is_file()
+
+
 def test_every_creating_command_is_a_command():
     """state.CREATES names real commands (a renamed command would silently stop creating the database)."""
     from tinycrm.cli import state

@@ -228,7 +228,8 @@ def import_vcard_cmd(
     files = sources(paths, _stdin(), suffixes=(".vcf", ".vcard"))
     total = sum(f.size or 0 for f in files) if all(f.size for f in files) else None
     with render.byte_progress(total, "importing vCards") as progress:
-        report = import_vcards(state.db(), files, progress=progress, options=options, encoding=encoding)
+        target = state.db_for_preview() if dry_run else state.db()
+        report = import_vcards(target, files, progress=progress, options=options, encoding=encoding)
     _show_import(report, as_json, verbose)
 
 
@@ -315,7 +316,7 @@ def import_csv_cmd(
         import_leads(as_kind, file, read, dry_run=dry_run, as_json=as_json)
         return
     if dry_run:
-        preview = importing.dry_run_csv(state.db(), file, options=options, **read)
+        preview = importing.dry_run_csv(state.db_for_preview(), file, options=options, **read)
         _show_preview(preview, as_json, verbose)
         return
     with render.byte_progress(file.size, "importing CSV") as progress:

@@ -41,14 +41,30 @@ def set_url(url: str | None) -> None:
     _url, _db = url, None
 
 
-def db() -> Any:
-    """The opened database (upgraded on first use; created only for the commands in :data:`CREATES`)."""
+def db(*, create: bool | None = None) -> Any:
+    """The opened database (upgraded on first use; created only for the commands in :data:`CREATES`, or as
+    ``create`` says: an import's ``--dry-run`` creates nothing)."""
     global _db
     if _db is None:
         from tinycrm.store.database import open_db
 
-        _db = open_db(_url, create=command() in CREATES)
+        _db = open_db(_url, create=command() in CREATES if create is None else create)
     return _db
+
+
+def db_for_preview() -> Any:
+    """The existing database a ``--dry-run`` compares with; none yet is a one-line error (exit 2) that says
+    the import itself would start one."""
+    from tinycrm.domain.errors import NoDatabase
+
+    try:
+        return db(create=False)
+    except NoDatabase as exc:
+        raise NoDatabase(
+            f"no database at {exc.path} yet, so there is nothing to compare with: every record would be new "
+            "(run the import without --dry-run to start one)",
+            path=exc.path,
+        ) from None
 
 
 def url() -> str | None:
