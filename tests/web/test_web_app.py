@@ -234,8 +234,16 @@ async def test_today_done_and_snooze(app_server):
         url = f"{app_server.url}/tasks/{app_server.ids['task']}/snooze"
         async with s.post(url, data={"csrf": token, "until": "next monday 9am"}) as r:
             assert r.status == 200
+            page = await r.text()
+        # the task left the list its button was in: the page says what became of it
+        assert re.search(
+            r'role="status">Snoozed until <span class="when">[^<]+</span>: Call Ada back<', page
+        ), page
         async with s.post(url, data={"csrf": token, "until": "in a thousand years"}) as r:
             assert r.status == 400
+        done = f"{app_server.url}/tasks/{app_server.ids['task']}/done"
+        async with s.post(done, data={"csrf": token}) as r:
+            assert r.status == 200 and 'role="status">Done: Call Ada back<' in await r.text()
 
 
 def test_public_without_any_password_refuses_to_start(tmp_path):

@@ -20,11 +20,33 @@ async def today(request: web.Request) -> web.StreamResponse:
     mine = request.query.get("all") != "1"
     user = request["user"]
     result = await call(request, agenda.agenda, days=7, owner=user.name if mine else None, limit=50)
-    return render(request, "today.html", agenda=result, mine=mine, snoozes=SNOOZES)
+    done = await _named_task(request, "done")
+    snoozed = await _named_task(request, "snoozed")
+    return render(
+        request, "today.html", agenda=result, mine=mine, snoozes=SNOOZES, done=done, snoozed=snoozed
+    )
 
 
-def _back(request: web.Request, form: object, default: str) -> str:
-    return auth.local_path(form_text(form, "back"), default)
+async def _named_task(request: web.Request, key: str) -> object | None:
+    """The task a Done or Snooze button just changed (``?done=ID``), so the page can say what happened to it:
+    it has left the list the button was in."""
+    from tinycrm.domain.errors import NotFound
+    from tinycrm.services.work import tasks
+
+    value = request.query.get(key, "")
+    if not value.isdigit():
+        return None
+    try:
+        return await call(request, tasks.get, int(value))
+    except NotFound:
+        return None
+
+
+def _back(request: web.Request, form: object, default: str, **said: int) -> str:
+    back = auth.local_path(form_text(form, "back"), default)
+    for key, value in said.items():
+        back += f"{'&' if '?' in back else '?'}{key}={value}"
+    return back
 
 
 async def task_done(request: web.Request) -> web.StreamResponse:
@@ -34,7 +56,7 @@ async def task_done(request: web.Request) -> web.StreamResponse:
     task_id = int_arg(request.match_info["id"], "task")
     form = await request.post()
     await call(request, tasks.complete, task_id)
-    return auth.see_other(_back(request, form, "/today"))
+    return auth.see_other(_back(request, form, "/today", done=task_id))
 
 
 async def task_snooze(request: web.Request) -> web.StreamResponse:
@@ -47,7 +69,7 @@ async def task_snooze(request: web.Request) -> web.StreamResponse:
     if until not in dict(SNOOZES):
         raise InvalidInput(f"snooze until one of: {', '.join(label for _, label in SNOOZES)}")
     await call(request, tasks.snooze, task_id, until)
-    return auth.see_other(_back(request, form, "/today"))
+    return auth.see_other(_back(request, form, "/today", snoozed=task_id))
 
 
 async def pipeline(request: web.Request) -> web.StreamResponse:
@@ -83,9 +105,7 @@ async def deal_move(request: web.Request) -> web.StreamResponse:
     if not stage.isdigit():
         raise InvalidInput("choose the stage to move the deal to")
     moved = await call(request, deals.move, deal_id, int(stage))
-    back = _back(request, form, f"/deals/{deal_id}")
-    sep = "&" if "?" in back else "?"
-    return auth.see_other(f"{back}{sep}moved={moved.id}")
+    return auth.see_other(_back(request, form, f"/deals/{deal_id}", moved=moved.id))
 
 
 def add_routes(app: web.Application) -> None:
