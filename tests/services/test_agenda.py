@@ -143,6 +143,10 @@ def test_idle_deals_are_on_the_agenda(db, clock):
     assert [(i.title, i.deal_id) for i in found] == [("Idle deal: Big one", d.id)]
     assert "Lead" in found[0].detail
     assert [i.deal_id for i in agenda(db, owner="tester").items if i.kind == "deal"] == [d.id]
+    # an idle deal has no time: the overdue tasks, which a user ticks off, come before it
+    tasks.create(db, TaskInput("Send the quote", due="yesterday"))
+    assert [i.kind for i in agenda(db).overdue] == ["task", "deal"]
+    assert [i.kind for i in agenda(db, limit=1).overdue] == ["task"]
 
 
 def test_owner_filter(db, clock):

@@ -221,8 +221,8 @@ def _sort_key(item: AgendaItem) -> tuple:
         stamp = when
     elif isinstance(when, date):
         stamp = task_service.day_start(when)
-    else:
-        stamp = datetime.min.replace(tzinfo=UTC)
+    else:  # an idle deal has no time: after what is due at a time, so the tasks a user ticks off come first
+        stamp = datetime.max.replace(tzinfo=UTC)
     if item.kind == "deal":  # as due.IDLE_ORDERS["next_step"] reads them: by id within a day
         return (stamp, _ORDER[item.kind], "", item.deal_id or 0)
     return (stamp, _ORDER[item.kind], item.title, 0)
