@@ -196,3 +196,25 @@ def footer_items(screen) -> dict[str, object]:
     from tinycrm.tui.widgets.footer import FooterKeyLabel
 
     return {k.key_display: k for k in screen.query(FooterKeyLabel)}
+
+
+async def test_the_timeline_title_names_what_there_is_on_one_line_at_80_columns(make, db, ids):
+    """ "Timeline  3 interactions · 1 task · 0 deals" wrapped its last word onto a second line."""
+    from tinycrm.domain.tasks import TaskInput
+    from tinycrm.services.people import interactions
+    from tinycrm.services.work import tasks
+    from tinycrm.tui.screens.contact import ContactScreen
+
+    for n in range(3):
+        interactions.log(db, contact_ids=[ids["ken"]], kind_="call", summary=f"Call {n}", when="2026-03-01")
+    tasks.create(db, TaskInput(title="Call Ken back", due="2026-03-04", contact_id=ids["ken"]))
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(ContactScreen(ids["ken"]))
+        await settle(pilot)
+        title = app.screen.query_one("#timeline-title")
+        text = str(title.render())
+        assert "3 interactions · 1 task" in text and "deal" not in text, text
+        assert title.size.height == 1
+        assert app.screen.query_one("#timeline-pane").region.contains_region(title.region)

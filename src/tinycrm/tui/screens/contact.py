@@ -350,13 +350,9 @@ class ContactScreen(TaskKeys, CrmScreen):
         else:
             tl.highlighted = 1
         n = message.counts
-        parts = [
-            count(n.get("interactions", 0), "interaction"),
-            count(n.get("tasks", 0), "task"),
-            count(n.get("deals", 0), "deal"),
-        ]
-        if n.get("tickets"):
-            parts.append(count(n["tickets"], "ticket"))
+        # what there is, not "0 deals": at 80 columns the title wrapped onto a second line
+        kinds = ("interaction", "task", "deal", "ticket")
+        parts = [count(n[k + "s"], k) for k in kinds if n.get(k + "s")] or ["nothing yet"]
         self.query_one("#timeline-title", Label).update(f"Timeline  [dim]{' · '.join(parts)}[/dim]")
 
     # --- actions ---------------------------------------------------------------------------------------
