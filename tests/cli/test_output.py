@@ -241,8 +241,12 @@ def test_demo(sqlite_cli, monkeypatch):
     assert all(len(row.split("\t")) == 4 and "." in row.split("\t")[2] for row in companies), companies
     board = lines[lines.index("Pipeline (stage, open deals, currency, total, weighted):") + 1 :]
     assert board[0].startswith("Lead\t"), board
-    assert "deals" in r.stderr and "tasks" in r.stderr
+    assert "deals" in r.stderr and "tasks" in r.stderr and "tickets" in r.stderr and "leads" in r.stderr
     assert r.stderr.count("\n") == 1, "samples titled 'first 10' need no page notice"
+    # the note counts what the database holds, as crm status does (tickets and leads log interactions too)
+    said = int(r.stderr.split(" interactions")[0].rsplit(" ", 1)[1])
+    status = sqlite_cli("--db", f"sqlite:///{db_path}")  # crm alone: the database's summary
+    assert f", {said} interactions," in status.stdout, (said, status.stdout)
     # the demo never touches the database the command was pointed at
     assert json.loads(sqlite_cli("contact", "list", "--json").stdout) == []
     again = sqlite_cli("demo")

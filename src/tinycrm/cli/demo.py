@@ -28,11 +28,12 @@ def demo_cmd(
 
     if status(db).contacts == 0:
         counts = demo.populate(db, contacts_n=size)
-        demo.populate_desk(db)
+        counts.update(demo.populate_desk(db))
+        built = status(db)  # the tickets and leads add interactions of their own: count what is there
         render.note(
-            f"built the demo database {path}: {counts['contacts']} contacts, "
-            f"{counts['interactions']} interactions, {counts.get('deals', 0)} deals, "
-            f"{counts.get('tasks', 0)} tasks"
+            f"built the demo database {path}: {built.contacts} contacts, {built.interactions} interactions, "
+            f"{counts.get('deals', 0)} deals, {counts.get('tasks', 0)} tasks, {counts.get('tickets', 0)} "
+            f"tickets, {counts.get('leads', 0)} leads"
         )
     state.set_url(url)
     state._db = db  # noqa: SLF001 - reuse the open database
