@@ -36,11 +36,13 @@ def _filters(
     with_email: bool = False,
     query: str | None = None,
     filters: tuple[Any, ...] = (),
+    counting: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """The condition on contacts (alias ``c``) for the list and search options; ``company`` is a reference
     (id, domain, name or a fragment of one), an error when it names no company or several; ``with_email``:
     only contacts that have an email address; ``query``: a query of the query language (a segment's);
-    ``filters``: the filters of a search query (:mod:`tinycrm.domain.query`)."""
+    ``filters``: the filters of a search query (:mod:`tinycrm.domain.query`); ``counting``: the condition
+    of a count of every contact it keeps rather than of a page (tags are then found from their index)."""
     where: list[str] = []
     params: dict[str, Any] = {}
     if query is not None or filters:
@@ -50,7 +52,7 @@ def _filters(
             cond, qparams = ql.compile_query(tx, query)
             where.append(cond)
         else:
-            conds, qparams = ql.filters_sql(tx, filters)
+            conds, qparams = ql.filters_sql(tx, filters, counting=counting)
             where.extend(conds)
         params.update(qparams)
     if with_email:
@@ -59,10 +61,9 @@ def _filters(
         where.append("c.archived = :archived")
         params["archived"] = archived
     if tag:
-        where.append(
-            "EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id "
-            "WHERE ct.contact_id = c.id AND t.name_key = :tag)"
-        )
+        from tinycrm.services.people.query import tagged
+
+        where.append(tagged("t.name_key = :tag", counting))
         params["tag"] = tag.strip().casefold()
     if company:
         where.append("c.company_id = :company_id")
@@ -105,18 +106,18 @@ def list_contacts(
     if sort not in SORTS:
         raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
     join = " LEFT JOIN companies co ON co.id = c.company_id" if sort == "company" else ""
+    options: dict[str, Any] = dict(
+        tag=tag,
+        company=company,
+        archived=archived,
+        owner=owner,
+        with_email=with_email,
+        query=query,
+        filters=filters,
+    )
     with db.read() as tx:
-        cond, params = _filters(
-            tx,
-            tag=tag,
-            company=company,
-            archived=archived,
-            owner=owner,
-            with_email=with_email,
-            query=query,
-            filters=filters,
-        )
-        total = tx.scalar(f"SELECT count(*) FROM contacts c WHERE {cond}", params)
+        cond, params = _filters(tx, **options)
+        total = _count(tx, cond, params, options)
         select = f"SELECT c.id FROM contacts c{join} WHERE {cond}"
         ids = page_ids(tx, select, SORTS[sort], params, total=total, limit=limit, offset=offset)
         return Page(load_many(tx, ids, detail="summary"), total, limit, offset)
@@ -142,22 +143,31 @@ def stream_contacts(
         raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
     join = " LEFT JOIN companies co ON co.id = c.company_id" if sort == "company" else ""
 
+    options: dict[str, Any] = dict(
+        tag=tag,
+        company=company,
+        archived=archived,
+        owner=owner,
+        with_email=with_email,
+        query=query,
+        filters=filters,
+    )
+
     def prepare(tx: Tx) -> tuple[int, Iterator[ContactSummary]]:
-        cond, params = _filters(
-            tx,
-            tag=tag,
-            company=company,
-            archived=archived,
-            owner=owner,
-            query=query,
-            with_email=with_email,
-            filters=filters,
-        )
-        total = tx.scalar(f"SELECT count(*) FROM contacts c WHERE {cond}", params)
+        cond, params = _filters(tx, **options)
+        total = _count(tx, cond, params, options)
         sql = f"SELECT c.id FROM contacts c{join} WHERE {cond} ORDER BY {SORTS[sort]}{from_offset(offset)}"
         return total, _summaries(tx, sql, params)
 
     return streamed(db, offset, prepare)
+
+
+def _count(tx: Tx, cond: str, params: dict[str, Any], options: dict[str, Any]) -> int:
+    """How many contacts a list keeps: ``cond`` is the condition of its pages; with a tag among its filters,
+    the count's own condition (the tagged contacts listed from the tag's index, see ``query.tagged``)."""
+    if options["tag"] or any(f.key == "tag" for f in options["filters"]):
+        cond, params = _filters(tx, **options, counting=True)
+    return int(tx.scalar(f"SELECT count(*) FROM contacts c WHERE {cond}", params))
 
 
 def _summaries(tx: Tx, sql: str, params: dict[str, Any]) -> Iterator[ContactSummary]:

