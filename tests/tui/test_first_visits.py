@@ -150,3 +150,33 @@ async def test_a_refreshed_card_is_not_overwritten_by_its_slower_first_read(make
         await settle(pilot)
         assert len(calls) == 2
         assert screen.reports["wins"].won == 222
+
+
+async def test_cards_are_cut_to_their_column_never_wrapped_at_80_columns(make, db):
+    """At 80x24 four stages leave each card 12-13 columns beside a scrollbar: a long title is cut with an
+    ellipsis on its own line; wrapped, it pushed the value onto a line of its own ('w…' under 'Onboarding')."""
+    from textual.widgets import OptionList
+
+    from tinycrm.domain.sales import DealInput
+    from tinycrm.services.sales import deals
+
+    for i in range(12):  # more cards than the column has lines: it scrolls
+        deals.create(db, DealInput(title=f"Onboarding website {i}", value="2400", currency="EUR"))
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "3")
+        await settle(pilot)
+        cards = column(app, 0).query_one(OptionList)
+        lines = [cards.render_line(y).text.strip(" ▁▂▃▄▅▆▇█") for y in range(cards.content_region.height)]
+        assert any(line.startswith("Onboarding") and line.endswith("…") for line in lines), lines
+        blocks: list[list[str]] = [[]]
+        for line in lines:
+            if line and set(line) == {"─"}:
+                blocks.append([])
+            else:
+                blocks[-1].append(line)
+        whole = blocks[1:-1]  # the first and the last may be cut by the screen's edge
+        assert whole, lines
+        for card in whole:  # title; value · company; idle or next step: three lines, the value second
+            assert len(card) == 3 and card[1][:1] in "€$£0123456789", lines
