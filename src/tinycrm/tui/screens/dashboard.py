@@ -100,11 +100,10 @@ def forecast_chart(fc: Any, colours: dict[str, str], width: int) -> Group | Text
                 f" {money(r.weighted, cur, short=True):>8}\n",
                 style=colours["primary"] if r.weighted else "dim",
             )
-            text.append(f"{'won':>5}  ", style="dim")
-            text.append(bar(float(r.won / top), bw), style=colours["success"])
-            text.append(
-                f" {money(r.won, cur, short=True):>8}\n", style=colours["success"] if r.won else "dim"
-            )
+            if r.won:  # a month with nothing won yet (every month ahead) says so by having no won line
+                text.append(f"{'won':>5}  ", style="dim")
+                text.append(bar(float(r.won / top), bw), style=colours["success"])
+                text.append(f" {money(r.won, cur, short=True):>8}\n", style=colours["success"])
         extra = [
             f"{money(e.weighted, e.currency, short=True)} overdue" for e in fc.earlier if e.currency == cur
         ]
