@@ -14,17 +14,10 @@ _READ_ONLY = ("id", "created_at", "updated_at", "version", "last_interaction_at"
 
 def read_contacts() -> list[Any]:
     """The contacts on standard input as ContactInputs; :class:`InvalidInput` naming the item for bad ones."""
-    import json
-
-    from tinycrm.cli.options import read_text_arg
+    from tinycrm.cli.options import read_json_items
     from tinycrm.domain.errors import InvalidInput
 
-    text = read_text_arg("-", "--json") or ""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"standard input is not JSON (line {exc.lineno}: {exc.msg})") from None
-    items = data if isinstance(data, list) else [data]
+    items = read_json_items()
     if not items:
         raise InvalidInput("standard input holds no contact (an empty array); nothing was added")
     out = []

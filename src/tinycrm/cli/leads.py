@@ -98,18 +98,11 @@ def _warn_duplicates(items: list[Any]) -> None:
 
 
 def _read_json_leads() -> list[Any]:
-    import json
-
-    from tinycrm.cli.options import read_text_arg
+    from tinycrm.cli.options import read_json_items
     from tinycrm.domain.errors import InvalidInput
     from tinycrm.domain.leads import LeadInput
 
-    text = read_text_arg("-", "--json") or ""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"standard input is not JSON (line {exc.lineno}: {exc.msg})") from None
-    items = data if isinstance(data, list) else [data]
+    items = read_json_items()
     known = set(LeadInput.__dataclass_fields__)
     out = []
     for n, item in enumerate(items, 1):

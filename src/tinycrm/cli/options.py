@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -47,6 +48,21 @@ def read_text_arg(value: str | None, what: str) -> str | None:
         raise InvalidInput(
             f"{what} from standard input is not UTF-8 text (byte {exc.start}); re-encode it"
         ) from None
+
+
+def read_json_items() -> list[Any]:
+    """The JSON on standard input as a list of items: an array as it is, one object as a list of one
+    (``crm add-contact --json -``, ``crm lead add --json -``); :class:`InvalidInput` when it is not JSON."""
+    import json
+
+    from tinycrm.domain.errors import InvalidInput
+
+    text = read_text_arg("-", "--json") or ""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"standard input is not JSON (line {exc.lineno}: {exc.msg})") from None
+    return data if isinstance(data, list) else [data]
 
 
 def split_kv(items: list[str], what: str = "--field") -> dict[str, str]:

@@ -85,6 +85,13 @@ def _page_args(limit: int | None, offset: int) -> None:
         raise InvalidInput(f"--offset is too large (got {offset})")
 
 
+def _sort_join(sort: str) -> str:
+    """The join a list in ``sort`` order needs (the company's name); bad input for an unknown sort."""
+    if sort not in SORTS:
+        raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
+    return " LEFT JOIN companies co ON co.id = c.company_id" if sort == "company" else ""
+
+
 def list_contacts(
     db: Database,
     *,
@@ -103,18 +110,11 @@ def list_contacts(
     ``owner``: only the contacts of this user (``--mine`` passes the acting user). ``with_email``: only those
     with an email address. ``query``: only those a query of the query language finds (a segment's)."""
     _page_args(limit, offset)
-    if sort not in SORTS:
-        raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
-    join = " LEFT JOIN companies co ON co.id = c.company_id" if sort == "company" else ""
+    join = _sort_join(sort)
     options: dict[str, Any] = dict(
-        tag=tag,
-        company=company,
-        archived=archived,
-        owner=owner,
-        with_email=with_email,
-        query=query,
+        tag=tag, company=company, archived=archived, owner=owner, with_email=with_email, query=query,
         filters=filters,
-    )
+    )  # fmt: skip
     with db.read() as tx:
         cond, params = _filters(tx, **options)
         total = _count(tx, cond, params, options)
@@ -139,19 +139,11 @@ def stream_contacts(
     """Every contact :func:`list_contacts` would list (``--all``), from ``offset`` on, read as it is shown: the
     ids in order through one cursor, each batch of them loaded as summaries with a fixed number of queries."""
     _page_args(None, offset)
-    if sort not in SORTS:
-        raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
-    join = " LEFT JOIN companies co ON co.id = c.company_id" if sort == "company" else ""
-
+    join = _sort_join(sort)
     options: dict[str, Any] = dict(
-        tag=tag,
-        company=company,
-        archived=archived,
-        owner=owner,
-        with_email=with_email,
-        query=query,
+        tag=tag, company=company, archived=archived, owner=owner, with_email=with_email, query=query,
         filters=filters,
-    )
+    )  # fmt: skip
 
     def prepare(tx: Tx) -> tuple[int, Iterator[ContactSummary]]:
         cond, params = _filters(tx, **options)
