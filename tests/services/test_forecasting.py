@@ -192,11 +192,11 @@ def test_kpis(history, clock):
     )
 
 
-def test_backtest_reads_each_deal_as_it_was(history, clock):
-    """Y (A, 1000 EUR, closing 15 Feb) is raised to 3000 on 1 February and made `commit` on 15 January, then won
-    on 10 February; Z (A, 200 USD, closing 20 March) becomes 250 EUR on 1 February and stays open. On 1 January
-    both were as created: Q1's forecast is 1000 EUR and 200 USD in stage A, against 3000 EUR won."""
-    from tinycrm.services.sales import accuracy, deals, forecasting
+def changed_over_q1(history, clock) -> tuple[int, int]:
+    """Y (A, 1000 EUR, closing 15 Feb) is made `commit` on 15 January, raised to 3000 on 1 February and won on
+    10 February; Z (A, 200 USD, closing 20 March) becomes 250 EUR on 1 February and stays open. The clock is then
+    10 April."""
+    from tinycrm.services.sales import deals
 
     with at("2025-12-20"):
         y = deal(history, "Y", "A", "1000", "2026-02-15")
@@ -210,6 +210,16 @@ def test_backtest_reads_each_deal_as_it_was(history, clock):
     with at("2026-02-10"):
         deals.win(history, y)
     clock("2026-04-10T12:00:00+00:00", tz="UTC")
+    return y, z
+
+
+def test_backtest_reads_each_deal_as_it_was(history, clock):
+    """Y (A, 1000 EUR, closing 15 Feb) is raised to 3000 on 1 February and made `commit` on 15 January, then won
+    on 10 February; Z (A, 200 USD, closing 20 March) becomes 250 EUR on 1 February and stays open. On 1 January
+    both were as created: Q1's forecast is 1000 EUR and 200 USD in stage A, against 3000 EUR won."""
+    from tinycrm.services.sales import accuracy, forecasting
+
+    y, z = changed_over_q1(history, clock)
     report = accuracy.accuracy(history, quarters=1, k=10)
     got = {(r.currency, r.method): (r.forecast, r.actual, r.error_pct) for r in report.rows}
     # A: 50 % configured, 4 of 10 learned, (4 + 5) / 20 = 45 % blended
@@ -265,21 +275,10 @@ def test_a_restored_export_from_before_the_value_history_backtests_as_the_origin
     import json
 
     from tinycrm.services.interchange import backup
-    from tinycrm.services.sales import accuracy, deals
+    from tinycrm.services.sales import accuracy
     from tinycrm.store.database import open_db
 
-    with at("2025-12-20"):
-        y = deal(history, "Y", "A", "1000", "2026-02-15")
-        z = deals.create(history, DealInput(title="Z", value="200", currency="USD", pipeline="P", stage="A",
-                                            expected_close="2026-03-20")).id  # fmt: skip
-    with at("2026-01-15"):
-        deals.update(history, y, {"category": "commit"})
-    with at("2026-02-01"):
-        deals.update(history, y, {"value": "3000"})
-        deals.update(history, z, {"value": "250", "currency": "EUR"})
-    with at("2026-02-10"):
-        deals.win(history, y)
-    clock("2026-04-10T12:00:00+00:00", tz="UTC")
+    y, z = changed_over_q1(history, clock)
 
     def values(db) -> list[tuple]:
         with db.read() as tx:

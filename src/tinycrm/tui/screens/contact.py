@@ -22,7 +22,7 @@ from tinycrm.domain.people import ContactRead
 from tinycrm.tui import keys
 from tinycrm.tui.format import KIND_ICONS, ago, count, escape, money, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
-from tinycrm.tui.screens.task_keys import TaskKeys
+from tinycrm.tui.screens.task_keys import TaskKeys, highlighted_index
 from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 
@@ -261,12 +261,8 @@ class ContactScreen(TaskKeys, CrmScreen):
 
     # --- the highlighted task: d done, z snooze (shown in the footer only then) --------------------------------
     def highlighted_task(self) -> tuple[int, str, bool] | None:
-        lst = self.query_one("#timeline", OptionList)
-        if lst.highlighted is None:
-            return None
-        oid = lst.get_option_at_index(lst.highlighted).id or ""
-        index = int(oid[1:]) if oid[:1] == "e" and oid[1:].isdigit() else -1
-        if not 0 <= index < len(self.entries):
+        index = highlighted_index(self.query_one("#timeline", OptionList), "e")
+        if index is None or index >= len(self.entries):
             return None
         e = self.entries[index]
         if e.ref is None or e.ref[0] != "task":

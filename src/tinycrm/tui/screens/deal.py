@@ -19,7 +19,7 @@ from tinycrm.domain.errors import CrmError
 from tinycrm.tui import keys
 from tinycrm.tui.format import KIND_ICONS, escape, money, when
 from tinycrm.tui.screens.base import CrmScreen, ServiceFailed
-from tinycrm.tui.screens.task_keys import TaskKeys
+from tinycrm.tui.screens.task_keys import TaskKeys, highlighted_index
 from tinycrm.tui.widgets.footer import CrmFooter
 from tinycrm.tui.widgets.nav import NavBar
 
@@ -142,12 +142,8 @@ class DealScreen(TaskKeys, CrmScreen):
 
     # --- actions ---------------------------------------------------------------------------------------
     def highlighted_task(self) -> tuple[int, str, bool] | None:
-        lst = self.query_one("#deal-timeline", OptionList)
-        if lst.highlighted is None:
-            return None
-        oid = lst.get_option_at_index(lst.highlighted).id or ""
-        index = int(oid[1:]) if oid[:1] == "t" and oid[1:].isdigit() else -1
-        if not 0 <= index < len(self.open_tasks):
+        index = highlighted_index(self.query_one("#deal-timeline", OptionList), "t")
+        if index is None or index >= len(self.open_tasks):
             return None
         return self.open_tasks[index].id, self.open_tasks[index].title, False
 

@@ -12,6 +12,16 @@ from tinycrm.tui.format import when
 from tinycrm.tui.screens.base import ServiceFailed
 
 
+def highlighted_index(lst: Any, prefix: str) -> int | None:
+    """The number N of the highlighted option of ``lst`` when its id is ``PREFIX + N`` (a timeline's entries are
+    so named), else ``None``."""
+    if lst.highlighted is None:
+        return None
+    oid = lst.get_option_at_index(lst.highlighted).id or ""
+    rest = oid[len(prefix) :]
+    return int(rest) if oid.startswith(prefix) and rest.isdigit() else None
+
+
 class TaskKeys:
     """For a screen with a timeline of tasks: it gives :meth:`highlighted_task` and :meth:`reload`."""
 
