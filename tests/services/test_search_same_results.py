@@ -220,3 +220,42 @@ def test_tag_lists_count_what_their_pages_list(db):
                     db, tag=tag, archived=archived, filters=parsed.filters
                 )
                 assert (listed.total, sum(1 for _ in listed.items)) == (total, total)
+
+
+def test_pages_by_relevance_across_many_equal_scores(db):
+    """Contacts whose documents score the same (same name shape, same fields) come by name within their score;
+    a page whose last places fall inside a crowd of equal scores, with archived contacts among them, is still
+    the one the whole sort gives, on every page."""
+    rng = random.Random(41)
+    for i in range(36):
+        name = f"{rng.choice(FIRST)} Quill"
+        c = contacts.create(db, ContactInput(display_name=name, notes="quill" if i % 9 == 0 else ""))
+        if i % 5 == 0:
+            contacts.archive(db, c.id)
+    for i in range(6):
+        contacts.create(db, ContactInput(display_name=f"Quill Quill {i}", emails=[Labeled(f"q{i}@quill.io")]))
+    for archived in (False, None, True):
+        _, total, _ = _reference(db, "quill", limit=1, offset=0, archived=archived, tag=None)
+        assert total > 5
+        for limit in (1, 4, 7):
+            for offset in range(total + 2):
+                page = contact_search.search(db, "quill", limit=limit, offset=offset, archived=archived)
+                want = _reference(db, "quill", limit=limit, offset=offset, archived=archived, tag=None)
+                assert ([c.id for c in page.items], page.total, page.order) == want, (archived, limit, offset)
+    assert want[2] == "relevance"
+
+
+def test_the_match_score_is_fts5_rank(sqlite_url):
+    """SQLite: the match scores with bm25() itself, which is what FTS5's ``rank`` column gives by default."""
+    from tinycrm.store.database import open_db
+
+    db = open_db(sqlite_url)
+    _seed(db, random.Random(5), 40)
+    match_sql, params = db.search.match(fts.parse("ada"))
+    with db.read() as tx:
+        scored = tx.all(f"SELECT contact_id, score FROM ({match_sql}) m ORDER BY contact_id", params)
+        ranked = tx.all(
+            "SELECT rowid, rank FROM contact_search WHERE contact_search MATCH :fts ORDER BY rowid", params
+        )
+    db.close()
+    assert len(scored) > 3 and [tuple(r) for r in scored] == [tuple(r) for r in ranked]

@@ -271,10 +271,7 @@ def search(
         order, sql = _ordered(total, match_sql, base, cond)
         if whole:
             return total, _summaries(tx, sql + from_offset(offset), params)
-        walked = None
-        if order == "name" and plain and limit is not None:
-            walked = _walked(tx, match_sql, cond, params, total=total, limit=limit, offset=offset)
-        found = tx.column(sql + page, params) if walked is None else walked
+        found = _page_of(tx, order, sql + page, match_sql, cond, params, matched, total, limit, offset)
         return Page(load_many(tx, found, detail="summary"), total, limit, offset, order=order)
 
     if whole:
@@ -321,6 +318,48 @@ def _ordered(total: int, match_sql: str, base: str, cond: str) -> tuple[str, str
             f"AND {cond} ORDER BY c.sort_name, c.id"
         )
     return "relevance", f"SELECT c.id {base} ORDER BY m.score, c.sort_name, c.id"
+
+
+def _page_of(
+    tx: Tx,
+    order: str,
+    sql: str,
+    match_sql: str,
+    cond: str,
+    params: dict[str, Any],
+    matched: int | None,
+    total: int,
+    limit: int | None,
+    offset: int,
+) -> list[int]:
+    """The ids of a page of a search's ``total`` matches in ``order``; ``sql`` reads it the plain way.
+    ``matched``: how many the index matches, when the only filter is ``archived`` (None otherwise)."""
+    if limit is not None and matched is not None:
+        if order == "relevance":
+            # only the matches scored at most the (offset + limit + left out)-th best can make the page
+            args = {**params, "need": offset + limit + (matched - total) - 1}
+            return tx.column(_ranked(match_sql, cond) + " LIMIT :limit OFFSET :offset", args)
+        walked = _walked(tx, match_sql, cond, params, total=total, limit=limit, offset=offset)
+        if walked is not None:
+            return walked
+    return tx.column(sql, params)
+
+
+def _ranked(match_sql: str, cond: str) -> str:
+    """The ids of a page of matches by relevance (``score, sort_name, id``), without looking up every match.
+
+    Scores come in a few values shared by many contacts, and looking each match up to sort it by name cost
+    more than scoring it. So the matches are scored once (``MATERIALIZED``) and only those scored at most as
+    well as the ``:need``-th best (``:need`` counted from 0: offset + limit + the matches the condition leaves
+    out, less one) are looked up. That is the page the whole sort gives: at least offset + limit of those
+    are kept, and each of them sorts before any match scored worse."""
+    return (
+        f"WITH m AS MATERIALIZED ({match_sql}), "
+        "cut AS (SELECT score FROM m ORDER BY score LIMIT 1 OFFSET :need) "
+        "SELECT c.id FROM m CROSS JOIN contacts c WHERE c.id = m.contact_id "
+        f"AND (m.score <= (SELECT score FROM cut) OR NOT EXISTS (SELECT 1 FROM cut)) AND {cond} "
+        "ORDER BY m.score, c.sort_name, c.id"
+    )
 
 
 #: a page of a broad search read along the name index walks at most this many contacts per match
