@@ -150,6 +150,26 @@ def test_kept_open_connections_are_spread_over_the_processes(pair):
             conn.close()
 
 
+def test_a_burst_of_new_connections_is_shared_evenly(pair):
+    """Twenty clients connecting at once (a load test's, a proxy's pool) are shared about evenly: every process
+    wakes for each new connection and the same one tended to win every race, so all twenty went to one process
+    and the other idled. A process holding connections now lets one holding fewer take the next."""
+    import socket
+
+    several = pair.several
+    socks = [socket.create_connection(("127.0.0.1", several.port), timeout=10) for _ in range(20)]
+    try:
+        for sock in socks:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        for sock in socks:
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200"), "no answer"
+        held = [connections(pid, several.port) for pid in descendants(several.proc.pid)]
+        assert sum(held) == 20 and min(held) >= 6, held
+    finally:
+        for sock in socks:
+            sock.close()
+
+
 @pytest.mark.slow  # 22 sign-ins, each checking a password hash on purpose slowly
 async def test_the_sign_in_limit_per_address_counts_in_every_process(pair):
     """20 attempts per address in 5 minutes, wherever they land; another address is counted apart."""

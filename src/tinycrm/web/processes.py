@@ -47,6 +47,10 @@ EARLY = 5.0
 MAX_EARLY_DEATHS = 3
 #: how often the parent looks at its server processes (seconds)
 TICK = 0.2
+#: seconds a server process waits, per connection it holds open, before it accepts a new one (see shared_site)
+ACCEPT_STEP = 0.0005
+#: ... and at most
+ACCEPT_WAIT = 0.01
 #: the signals that stop the server
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -92,8 +96,10 @@ def shared_site(runner: Any, sock: socket.socket) -> Any:
 
     asyncio's own server accepts up to its backlog (128) connections each time the socket is ready, so the first
     process to wake takes a whole burst of new connections (twenty clients connecting at once all went to one
-    process, the other idled). Accepting one per wake-up lets every idle process take the next connection and a
-    busy one take fewer: the least busy process serves the next client."""
+    process, the other idled). Each process accepts one per wake-up; and since every process wakes for each new
+    connection and the same one tends to win the race, a process holding open connections waits
+    :data:`ACCEPT_STEP` per connection (at most :data:`ACCEPT_WAIT`) before it tries: the process with the fewest
+    connections takes the next one, so keep-alive clients (a proxy's, a load's) spread evenly."""
     import asyncio
 
     from aiohttp import web
@@ -104,13 +110,28 @@ def shared_site(runner: Any, sock: socket.socket) -> Any:
             host, port = sock.getsockname()[:2]
             return f"http://{host}:{port}"
 
+        stopped = False
+
         async def start(self) -> None:
             await super().start()
             loop = asyncio.get_running_loop()
             sock.setblocking(False)
-            loop.add_reader(sock.fileno(), self._accept, loop)
+            loop.add_reader(sock.fileno(), self._ready, loop)
+
+        def _ready(self, loop: asyncio.AbstractEventLoop) -> None:
+            server = self._runner.server
+            assert server is not None
+            wait = min(len(server.connections) * ACCEPT_STEP, ACCEPT_WAIT)
+            if not wait:
+                self._accept(loop)
+                return
+            loop.remove_reader(sock.fileno())  # no wake-ups while waiting: the next try looks again
+            loop.call_later(wait, self._accept, loop)
 
         def _accept(self, loop: asyncio.AbstractEventLoop) -> None:
+            if self.stopped:
+                return
+            loop.add_reader(sock.fileno(), self._ready, loop)
             try:
                 conn, _ = sock.accept()
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
@@ -124,6 +145,7 @@ def shared_site(runner: Any, sock: socket.socket) -> Any:
             loop.create_task(loop.connect_accepted_socket(server, conn))
 
         async def stop(self) -> None:
+            self.stopped = True
             asyncio.get_running_loop().remove_reader(sock.fileno())
             await super().stop()
 
