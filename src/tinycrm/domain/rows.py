@@ -17,11 +17,21 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
+#: the fields :func:`to_json` writes, per read model class
+_public_fields: dict[type, tuple[str, ...]] = {}
+
 
 def to_json(value: Any) -> Any:
     """A JSON-ready structure (dicts, lists, strings, numbers) for any read model."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in fields(value) if not f.name.startswith("_")}
+    if value is None or isinstance(value, (str, int, float)):  # bool is an int
+        return value
+    names = _public_fields.get(type(value))
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _public_fields[type(value)] = tuple(
+            f.name for f in fields(value) if not f.name.startswith("_")
+        )
+    if names is not None:
+        return {name: to_json(getattr(value, name)) for name in names}
     if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]
     if isinstance(value, dict):

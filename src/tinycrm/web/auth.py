@@ -245,11 +245,12 @@ async def sessions(request: web.Request, handler: Any) -> web.StreamResponse:
     gate = request.app[GATE]
     session = gate.load(request)
     fresh = "c" not in session
+    path = request.path
     if fresh:
-        session = {"c": secrets.token_urlsafe(24)}
+        # a CSRF token for the forms of a new session (the public subtrees keep none: see below)
+        session = {} if path.startswith(NO_SESSION_PREFIXES) else {"c": secrets.token_urlsafe(24)}
     request["session"] = session
     request["user"] = None
-    path = request.path
     if request.method not in ("GET", "HEAD", "OPTIONS") and not path.startswith(NO_CSRF_PREFIXES):
         if not await _csrf_ok(request, session):
             return web.Response(
