@@ -137,7 +137,9 @@ def _priority_actions(screen: type) -> set[str]:
 
 
 class CrmModal(ServiceMixin, ModalScreen):
-    """A dialog over a screen."""
+    """A dialog over a screen. Opening one dismisses the notices still shown: the person has moved on, and a
+    notice stays up to ten seconds in the bottom right, over the dialog's buttons at 80 columns."""
 
     def on_mount(self) -> None:
+        self.app.clear_notifications()
         self.app.prepare(self)  # type: ignore[attr-defined]
