@@ -48,14 +48,20 @@ _LAST_AT = (
     ", (SELECT max(i.happened_at) FROM interaction_contacts ic JOIN interactions i ON i.id = ic.interaction_id"
     " WHERE ic.contact_id = c.id) AS last_at"
 )
+#: a summary's row, with its first email address and phone number (a few index lookups each, rather than two
+#: more statements reading every address and number of the page's contacts)
 _SUMMARY_ROW = (
-    "SELECT c.id, c.display_name, c.job_title, c.archived, co.name AS company_name FROM contacts c "
-    "LEFT JOIN companies co ON co.id = c.company_id WHERE c.id IN ({marks})"
+    "SELECT c.id, c.display_name, c.job_title, c.archived, co.name AS company_name, "
+    "(SELECT e.value FROM contact_emails e WHERE e.contact_id = c.id ORDER BY e.position, e.id LIMIT 1) "
+    "AS first_email, "
+    "(SELECT p.value FROM contact_phones p WHERE p.contact_id = c.id ORDER BY p.position, p.id LIMIT 1) "
+    "AS first_phone "
+    "FROM contacts c LEFT JOIN companies co ON co.id = c.company_id WHERE c.id IN ({marks})"
 )
 
 #: what each detail reads besides the contact's own row
 PARTS: dict[str, tuple[str, ...]] = {
-    "summary": ("first_email", "first_phone", "tags"),
+    "summary": ("tags",),
     "full": ("emails", "phones", "addresses", "fields", "tags", "last_at"),
     "export": ("emails", "phones", "addresses", "fields", "tags", "extras", "photo"),
     "index": ("emails", "phones", "fields", "tags"),
@@ -118,21 +124,6 @@ def _phones(tx: Tx, marks: str, params: dict[str, Any], ids: Sequence[int]) -> d
         params,
     )
     return _grouped(rows, ids, lambda r: Labeled(r["value"], r["label"]))
-
-
-def _first(table: str) -> Any:
-    def read(tx: Tx, marks: str, params: dict[str, Any], ids: Sequence[int]) -> dict[int, str]:
-        first: dict[int, str] = {}
-        # the last row each contact is given wins: read backwards, so that it is the first one
-        for r in tx.all(
-            f"SELECT contact_id, value FROM {table} WHERE contact_id IN ({marks}) "
-            "ORDER BY position DESC, id DESC",
-            params,
-        ):
-            first[r["contact_id"]] = r["value"]
-        return first
-
-    return read
 
 
 def _addresses(tx: Tx, marks: str, params: dict[str, Any], ids: Sequence[int]) -> dict[int, list[Address]]:
@@ -199,8 +190,6 @@ def _photos(tx: Tx, marks: str, params: dict[str, Any], ids: Sequence[int]) -> d
 _READERS = {
     "emails": _emails,
     "phones": _phones,
-    "first_email": _first("contact_emails"),
-    "first_phone": _first("contact_phones"),
     "addresses": _addresses,
     "fields": _fields,
     "tags": _tags,
@@ -214,8 +203,8 @@ def _summary(row: Any, parts: dict[str, dict[int, Any]], i: int) -> ContactSumma
         id=i,
         display_name=row["display_name"],
         company=row["company_name"],
-        email=parts["first_email"].get(i),
-        phone=parts["first_phone"].get(i),
+        email=row["first_email"],
+        phone=row["first_phone"],
         tags=parts["tags"].get(i, []),
         archived=bool(row["archived"]),
         job_title=row["job_title"],
