@@ -257,3 +257,20 @@ def check_schema(doc, ref: str, value) -> None:  # noqa: ANN001
         if inner and value.get(key):
             for item in value[key] if prop.get("type") == "array" else [value[key]]:
                 check_schema(doc, inner, item)
+
+
+def test_an_error_body_says_what_is_wrong_without_a_crm_command(api):
+    """The CLI's hint ("find one with: crm search NAME") means nothing to a program: the body has the message."""
+    base, t = api
+    missing = call(base, "GET", "/api/v1/contacts/999999", t.read)
+    assert missing.status == 404 and missing.doc == {
+        "error": {"status": 404, "message": "no contact with id 999999"}
+    }
+    for ref, message in (
+        ({"company_id": 999999}, "no company with id 999999"),
+        ({"contact_ids": [999999]}, "no contact with id 999999"),
+    ):
+        refused = call(base, "POST", "/api/v1/deals", t.write, {"title": "Lamps", "currency": "EUR", **ref})
+        assert (refused.status, refused.doc["error"]["message"]) == (404, message)
+    no_company = call(base, "POST", "/api/v1/contacts", t.write, {"display_name": "X", "company": "#999999"})
+    assert (no_company.status, no_company.doc["error"]["message"]) == (404, "no company with id 999999")

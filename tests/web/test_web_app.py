@@ -225,6 +225,24 @@ async def test_search_log_a_call_add_a_contact_and_move_a_deal(app_server):
     assert '"user": "ada"' in audit or '"user_name": "ada"' in audit
 
 
+async def test_a_problem_page_says_what_is_wrong_without_a_crm_command(app_server):
+    """A contact that is not there, a company that is not there: the page says so, without the command line's
+    "find one with: crm search NAME"."""
+    async with browser() as s:
+        token = await signed_in(s, app_server)
+        async with s.get(f"{app_server.url}/contacts/999999") as r:
+            assert r.status == 404
+            assert re.findall(r'class="problem"[^>]*>([^<]*)<', await r.text()) == [
+                "no contact with id 999999"
+            ]
+        form = {"csrf": token, "name": "Charles Babbage", "company": "#999999"}
+        async with s.post(f"{app_server.url}/contacts", data=form) as r:
+            assert r.status == 404
+            assert re.findall(r'class="problem"[^>]*>([^<]*)<', await r.text()) == [
+                "no company with id 999999"
+            ]
+
+
 async def test_today_done_and_snooze(app_server):
     async with browser() as s:
         token = await signed_in(s, app_server)

@@ -62,7 +62,7 @@ def guarded(call: Callable[[], Any]) -> int:
     try:
         result = call()
     except CrmError as exc:
-        _error(exc.message)
+        _error(str(exc))
         from tinycrm.domain.errors import Ambiguous
 
         if isinstance(exc, Ambiguous) and exc.candidates:

@@ -217,7 +217,7 @@ def edit_in_editor(
                 return None
             saved = save(changes, version)
         except CrmError as exc:
-            problem = exc.message
+            problem = str(exc)
             if kept is not None:
                 os.unlink(kept)
             kept = keep_edits(noun, record.id, body)
@@ -228,7 +228,7 @@ def edit_in_editor(
                 current = reload()
             except CrmError:
                 raise exc from None  # deleted meanwhile: nothing to edit again
-            render.note(f"crm: error: {exc.message}")
+            render.note(f"crm: error: {exc}")
             if not typer.confirm("Open the editor again on your edits?", default=True, err=True):
                 raise
             hint = ""
@@ -243,8 +243,11 @@ def edit_in_editor(
 
 
 def _add_to_message(exc: Any, more: str) -> None:
-    exc.message += more
-    exc.args = (exc.message,)
+    if exc.hint:
+        exc.hint += more
+    else:
+        exc.message += more
+    exc.args = (str(exc),)
 
 
 #: how the references of a form become ids: form key -> (key of the change, resolver)

@@ -25,7 +25,9 @@ def read_contacts() -> list[Any]:
         try:
             out.append(_contact(item))
         except InvalidInput as exc:
-            raise InvalidInput(f"contact {n} of {len(items)}: {exc.message}", field=exc.field) from None
+            raise InvalidInput(
+                f"contact {n} of {len(items)}: {exc.message}", field=exc.field, hint=exc.hint
+            ) from None
     return out
 
 

@@ -141,7 +141,7 @@ def search(
     except CrmError as exc:
         if fmt == "mutt":
             # mutt shows the first line of the output as its message: make it say what went wrong
-            render.out(f"crm: error: {render.clean(exc.message)}")
+            render.out(f"crm: error: {render.clean(str(exc))}")
         raise
     show_summaries(page, as_json, "matches")
     return 0

@@ -180,7 +180,7 @@ def parse_when(text: str | datetime | None, *, what: str = "date") -> datetime:
     try:
         return _parse(str(text), now).when.astimezone(UTC)
     except InvalidInput as exc:
-        raise InvalidInput(f"{what}: {exc.message}", field=what) from None
+        raise InvalidInput(f"{what}: {exc.message}", field=what, hint=exc.hint) from None
 
 
 def parse_when_detailed(text: str, *, what: str = "date") -> tuple[datetime, bool]:
@@ -188,7 +188,7 @@ def parse_when_detailed(text: str, *, what: str = "date") -> tuple[datetime, boo
     try:
         parsed = _parse(text, clock.now())
     except InvalidInput as exc:
-        raise InvalidInput(f"{what}: {exc.message}", field=what) from None
+        raise InvalidInput(f"{what}: {exc.message}", field=what, hint=exc.hint) from None
     return parsed.when.astimezone(UTC), parsed.has_time
 
 
@@ -211,7 +211,7 @@ def parse_date(text: str | date | None, *, what: str = "date") -> date | None:
     try:
         return _parse(text, clock.now()).when.date()
     except InvalidInput as exc:
-        raise InvalidInput(f"{what}: {exc.message}", field=what) from None
+        raise InvalidInput(f"{what}: {exc.message}", field=what, hint=exc.hint) from None
 
 
 def parse_birthday(text: str | None) -> str | None:

@@ -1,8 +1,10 @@
 """Errors that reach the user.
 
 Every error tinycrm raises on purpose is a :class:`CrmError`: it carries a one-line message that says what was
-wrong and how to fix it, and the process exit code the command-line face uses. Services raise them; faces
-print ``message`` and exit with ``exit_code``.
+wrong and how to fix it, and the process exit code the command-line face uses. Services raise them. A fix that
+is a ``crm`` command goes into ``hint`` rather than the message: the command line prints the whole line
+(``str(exc)``: the message, then ``; `` and the hint) and exits with ``exit_code``; the API, the web app and the
+full-screen app show ``message`` alone, where a ``crm`` command means nothing.
 """
 
 from __future__ import annotations
@@ -15,18 +17,29 @@ EXIT_TEMPFAIL = 75  # sysexits EX_TEMPFAIL: the database is temporarily unavaila
 
 
 class CrmError(Exception):
-    """Base class: a user-facing, one-line message and an exit code."""
+    """Base class: a user-facing, one-line message, the ``crm`` command that fixes it (if any) and an exit code.
+
+    ``message`` is what every face shows; ``str(exc)`` (:attr:`full_message`) is what the command line prints.
+    """
 
     exit_code = EXIT_FAILED
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, field: str | None = None, hint: str | None = None) -> None:
+        #: what was wrong, in words that hold on every face
         self.message = message
+        #: how to fix it with a ``crm`` command ("find one with: crm search NAME"); only the command line shows it
+        self.hint = hint
         #: the input field the error is about, for forms that show it next to the field
         self.field = field
+        super().__init__(self.full_message)
+
+    @property
+    def full_message(self) -> str:
+        """The line the command line prints: the message, then ``; `` and the hint when there is one."""
+        return f"{self.message}; {self.hint}" if self.hint else self.message
 
     def __str__(self) -> str:
-        return self.message
+        return self.full_message
 
 
 class InvalidInput(CrmError):

@@ -74,7 +74,9 @@ def user_id(tx: Tx, name: str | None = None, *, create: bool = True) -> int | No
     if found is not None or not create:
         return found
     if name is not None and name != actor(tx.db):
-        raise InvalidInput(f"no user named {name!r}; add one with: crm user add {name}", field="owner")
+        raise InvalidInput(
+            f"no user named {name!r}", hint=f"add one with: crm user add {name}", field="owner"
+        )
     tx.lock("users")  # the first user to register becomes admin: one at a time
     tx.execute(
         "INSERT INTO users (name, role, active, created_at) VALUES (:n, :r, :a, :t) ON CONFLICT (name) DO NOTHING",
@@ -96,7 +98,9 @@ def owner_filter(tx: Tx, owner: str | None, column: str) -> tuple[str, dict[str,
     found = tx.scalar("SELECT id FROM users WHERE name = :n", {"n": owner})
     if found is None:
         if owner != actor(tx.db):
-            raise InvalidInput(f"no user named {owner!r}; list them with: crm user list", field="owner")
+            raise InvalidInput(
+                f"no user named {owner!r}", hint="list them with: crm user list", field="owner"
+            )
         return "1=0", {}
     # the id as a parameter, not a subquery: both planners then use the owner_id index
     return f"{column} = :owner_id", {"owner_id": found}

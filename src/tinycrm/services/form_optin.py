@@ -185,12 +185,12 @@ def _outcome(db: Database, row: dict[str, Any], error: CrmError | None) -> str:
             pause = BACKOFF[min(int(row["attempts"]), len(BACKOFF) - 1)]
             tx.execute(
                 "UPDATE web_form_optins SET state = 'queued', next_at = :n, last_error = :e WHERE id = :i",
-                {"n": moment + pause, "e": error.message[:1000], "i": row["id"]},
+                {"n": moment + pause, "e": str(error)[:1000], "i": row["id"]},
             )
             return "retrying"
         tx.execute(
             "UPDATE web_form_optins SET state = 'failed', last_error = :e WHERE id = :i",
-            {"e": error.message[:1000], "i": row["id"]},
+            {"e": str(error)[:1000], "i": row["id"]},
         )
         return "failed"
 
@@ -215,7 +215,7 @@ def send_due(db: Database, *, limit: int = 200) -> Sent:
             mailer.send(message_of(row, row["form"], smtp), smtp)
         except CrmError as exc:
             problem = exc
-            error = exc.message
+            error = str(exc)
         what = _outcome(db, row, problem)
         counts[what] += 1
         if what == "retrying":

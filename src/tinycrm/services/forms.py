@@ -148,7 +148,7 @@ def add_form(
     clean_tags = [v.line(t, "tag", max_len=100) for t in tags or []]
     with db.write() as tx:
         if tx.scalar("SELECT id FROM web_forms WHERE name = :n", {"n": name}) is not None:
-            raise Conflict(f"a form named {name!r} exists; choose another name or crm form remove it")
+            raise Conflict(f"a form named {name!r} exists", hint="choose another name or crm form remove it")
         tx.execute(
             "INSERT INTO web_forms (name, key, fields, redirect, tags, created_at, double_opt_in) "
             "VALUES (:n, :k, :f, :r, :t, :c, :d)",
@@ -173,7 +173,7 @@ def list_forms(db: Database) -> list[WebFormRead]:
 def _find(tx: Tx, ref: str) -> WebFormRead:
     row = tx.one(f"{_SELECT} WHERE name = :r OR key = :r", {"r": ref})
     if row is None:
-        raise NotFound(f"no form {ref!r}; crm form list shows them")
+        raise NotFound(f"no form {ref!r}", hint="crm form list shows them")
     return _read(row)
 
 

@@ -42,7 +42,7 @@ def _read(tx: Tx, hook_id: int) -> HookRead:
         {"i": hook_id},
     )
     if row is None:
-        raise NotFound(f"no hook with id {hook_id}; list them with: crm hook list")
+        raise NotFound(f"no hook with id {hook_id}", hint="list them with: crm hook list")
     return _hook(row)
 
 
@@ -102,7 +102,7 @@ def test(db: Database, hook_id: int) -> TestResult:
     with db.read() as tx:
         row = tx.one("SELECT * FROM hooks WHERE id = :i", {"i": hook_id})
     if row is None:
-        raise NotFound(f"no hook with id {hook_id}; list them with: crm hook list")
+        raise NotFound(f"no hook with id {hook_id}", hint="list them with: crm hook list")
     moment = now()
     c = delivery.Claimed(
         id=0,

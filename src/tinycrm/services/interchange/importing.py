@@ -139,7 +139,7 @@ def _record(item: Parsed) -> ContactRecord:
 
 def _message(exc: BaseException) -> str:
     if isinstance(exc, CrmError):
-        return exc.message
+        return str(exc)
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else 'no details'}"
 

@@ -411,4 +411,4 @@ def _check_row(spec: _Table, row: dict[str, Any], where: str) -> None:
                 raise InvalidInput(f"the value is {len(value):,} characters long; at most {length:,} fit")
         except InvalidInput as exc:
             message = exc.message.removeprefix(f"{column}: ").removeprefix("birthday: ")
-            raise InvalidInput(f"{where}, field {column}: {message}", field=column) from None
+            raise InvalidInput(f"{where}, field {column}: {message}", field=column, hint=exc.hint) from None

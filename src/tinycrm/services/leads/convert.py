@@ -102,7 +102,8 @@ def convert(
             )
         if lead.status == "disqualified":
             raise InvalidInput(
-                f"lead {lead_id} is disqualified ({lead.reason}); requalify it first: crm lead status {lead_id} qualified"
+                f"lead {lead_id} is disqualified ({lead.reason})",
+                hint=f"requalify it first: crm lead status {lead_id} qualified",
             )
         if no_deal and (deal_title or pipeline or stage):
             raise InvalidInput("--no-deal and --deal/--pipeline/--stage exclude each other")
@@ -120,8 +121,9 @@ def convert(
             code = lead.currency or deals.default_currency()
             if not code:
                 raise InvalidInput(
-                    f"lead {lead_id} has no value or currency for its deal; give it one "
-                    f"(crm lead edit {lead_id} --value V --currency CUR), set [sales] currency, or use --no-deal"
+                    f"lead {lead_id} has no value or currency for its deal",
+                    hint=f"give it one (crm lead edit {lead_id} --value V --currency CUR), set [sales] currency, "
+                    "or use --no-deal",
                 )
             deal_id = deals.insert(
                 tx,

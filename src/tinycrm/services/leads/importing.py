@@ -58,7 +58,7 @@ def import_csv(db: Database, file: Any, *, read: dict[str, Any]) -> LeadImport:
                 try:
                     report.added.append(insert(tx, _lead(item.record.contact, file.name), announce=False))
                 except CrmError as exc:
-                    report.skipped.append((item.where, exc.message))
+                    report.skipped.append((item.where, str(exc)))
             if report.added:
                 rows = tx.all(
                     "SELECT id, email_key, status FROM leads WHERE id >= :a AND id <= :b",

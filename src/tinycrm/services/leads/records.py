@@ -128,7 +128,7 @@ SELECT = "SELECT l.*, u.name AS owner FROM leads l LEFT JOIN users u ON u.id = l
 def read_in(tx: Tx, lead_id: int) -> LeadRead:
     row = tx.one(f"{SELECT} WHERE l.id = :i", {"i": lead_id})
     if row is None:
-        raise NotFound(f"no lead with id {lead_id}; list them with: crm lead list --status all")
+        raise NotFound(f"no lead with id {lead_id}", hint="list them with: crm lead list --status all")
     return _hydrate(tx, [row])[0]
 
 
@@ -163,7 +163,7 @@ def resolve_in(tx: Tx, ref: str | int) -> int:
     if re.fullmatch(r"#?\d+", text):
         lid = int(text.lstrip("#"))
         if lid > MAX_ID or tx.scalar("SELECT id FROM leads WHERE id = :i", {"i": lid}) is None:
-            raise NotFound(f"no lead with id {lid}; list them with: crm lead list --status all")
+            raise NotFound(f"no lead with id {lid}", hint="list them with: crm lead list --status all")
         return lid
     if "@" in text:
         ids = tx.column("SELECT id FROM leads WHERE email_key = :e ORDER BY id LIMIT 11", {"e": text.lower()})
@@ -175,7 +175,7 @@ def resolve_in(tx: Tx, ref: str | int) -> int:
                 f"SELECT id FROM leads WHERE {like} ORDER BY id LIMIT 11", {"p": f"%{escape_like(text)}%"}
             )
     if not ids:
-        raise NotFound(f"no lead matches {text!r}; list them with: crm lead list --status all")
+        raise NotFound(f"no lead matches {text!r}", hint="list them with: crm lead list --status all")
     if len(ids) > 1:
         raise Ambiguous(
             f"{text!r} matches {len(ids) if len(ids) <= 10 else 'more than 10'} leads; give an id"
@@ -249,7 +249,7 @@ def _clean(tx: Tx, data: LeadInput) -> dict[str, Any]:
         "SELECT id FROM contacts WHERE id = :i", {"i": data.contact_id}
     ):
         raise NotFound(
-            f"no contact with id {data.contact_id}; find one with: crm search NAME", field="contact"
+            f"no contact with id {data.contact_id}", hint="find one with: crm search NAME", field="contact"
         )
     return {
         "name": name,
@@ -350,7 +350,9 @@ def create_many(db: Database, items: Sequence[LeadInput]) -> list[LeadRead]:
             try:
                 ids.append(insert(tx, item))
             except InvalidInput as exc:
-                raise InvalidInput(f"lead {n} of {len(items)}: {exc.message}", field=exc.field) from None
+                raise InvalidInput(
+                    f"lead {n} of {len(items)}: {exc.message}", field=exc.field, hint=exc.hint
+                ) from None
         rows = tx.all(
             f"{SELECT} WHERE l.id IN ({placeholders('i', ids)[0]}) ORDER BY l.id", placeholders("i", ids)[1]
         )
@@ -528,7 +530,7 @@ def rescore(db: Database, lead_ids: Sequence[int] | None = None) -> int:
         for lid in lead_ids:
             before = tx.scalar("SELECT score FROM leads WHERE id = :i", {"i": lid})
             if before is None:
-                raise NotFound(f"no lead with id {lid}; list them with: crm lead list --status all")
+                raise NotFound(f"no lead with id {lid}", hint="list them with: crm lead list --status all")
             changed += int(scoring.rescore_in(tx, lid) != int(before))
         return changed
 

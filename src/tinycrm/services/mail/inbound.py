@@ -126,7 +126,7 @@ def _ingest_parsed(
     except StoreUnavailable:
         raise
     except CrmError as exc:
-        return Outcome(source, "failed", "failed", exc.message, notes=notes, **base)
+        return Outcome(source, "failed", "failed", str(exc), notes=notes, **base)
     except Exception as exc:  # noqa: BLE001 - one message's fault must not stop the rest; it is reported
         what = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
         return Outcome(source, "failed", "failed", f"handling failed ({what})", notes=notes, **base)

@@ -117,7 +117,7 @@ def _task(db: Database, m: Any, steps: list[Any], step: Any, variables: Any, rep
     try:
         title = mailbuild.one_line(mailbuild.render(step["subject"], variables, name="the task title"))
     except InvalidInput as exc:
-        _end(db, m, exc.message[:100], report)
+        _end(db, m, str(exc)[:100], report)
         return True
     with db.write() as tx:
         tx.lock_rows("sequence_members", [m["id"]])
@@ -160,7 +160,7 @@ def _mail(
     try:
         subject, body = mailbuild.render_mail(step["subject"], step["body"] or "", variables)
     except InvalidInput as exc:
-        _end(db, m, exc.message[:100], report)
+        _end(db, m, str(exc)[:100], report)
         return True
     env = mailbuild.Envelope(
         sender, contact.display_name, address, None, mid, tok, settings.unsubscribe_address, settings.base_url
@@ -175,10 +175,10 @@ def _mail(
     try:
         session.send(mailbuild.build(subject, body, env), address)
     except MailFailed as exc:
-        _end(db, m, exc.message[:100], report)
+        _end(db, m, str(exc)[:100], report)
         return True
     except MailUnavailable as exc:
-        report["stopped"] = exc.message
+        report["stopped"] = str(exc)
         return False
     with db.write() as tx:
         _advance(tx, m, steps)

@@ -88,7 +88,7 @@ def add(
 def row_in(tx: Tx, name: str) -> Any:
     row = tx.one("SELECT * FROM campaigns WHERE name_key = :k", {"k": _name(name).casefold()})
     if row is None:
-        raise NotFound(f"no campaign named {name!r}; see them with: crm campaign list")
+        raise NotFound(f"no campaign named {name!r}", hint="see them with: crm campaign list")
     return row
 
 

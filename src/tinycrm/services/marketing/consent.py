@@ -94,7 +94,9 @@ def set_for_contact(
                 )
             addresses = [address.strip().casefold()]
         if not addresses:
-            raise InvalidInput("this contact has no email address; add one with crm contact edit --email")
+            raise InvalidInput(
+                "this contact has no email address", hint="add one with crm contact edit --email"
+            )
         for a in addresses:
             record(tx, a, state, src, contact_id)
         return _states(tx, addresses)

@@ -53,7 +53,7 @@ def _read(tx: Tx, row: Any) -> SegmentRead:
 def row_in(tx: Tx, name: str) -> Any:
     row = tx.one("SELECT * FROM segments WHERE name_key = :k", {"k": _name(name).casefold()})
     if row is None:
-        raise NotFound(f"no segment named {name!r}; see them with: crm segment list")
+        raise NotFound(f"no segment named {name!r}", hint="see them with: crm segment list")
     return row
 
 
@@ -62,7 +62,9 @@ def add(db: Database, name: str, query: str) -> SegmentRead:
     with db.write() as tx:
         query = _query(tx, query)
         if tx.scalar("SELECT id FROM segments WHERE name_key = :k", {"k": name.casefold()}):
-            raise Conflict(f"a segment named {name!r} exists; choose another name or crm segment edit it")
+            raise Conflict(
+                f"a segment named {name!r} exists", hint="choose another name or crm segment edit it"
+            )
         stamp = now()
         sid = tx.insert(
             "INSERT INTO segments (name, name_key, query, created_at, updated_at) "

@@ -230,7 +230,7 @@ class _Run:
             )
             message = mailbuild.build(subject, body, self._envelope(contact, r["address"], rid, mid))
         except InvalidInput as exc:
-            self._mark(rid, "failed", exc.message, ("queued", "sending"))
+            self._mark(rid, "failed", str(exc), ("queued", "sending"))
             self.failed += 1
             return True
         if not self._mark(rid, "sending", None, ("queued", "sending"), message_id=mid):
@@ -238,12 +238,12 @@ class _Run:
         try:
             self.session.send(message, r["address"])
         except MailFailed as exc:
-            self._mark(rid, "failed", exc.message, ("sending",))
+            self._mark(rid, "failed", str(exc), ("sending",))
             self.failed += 1
             return True
         except MailUnavailable as exc:
-            self._mark(rid, "queued", exc.message, ("sending",))
-            self.stopped = exc.message
+            self._mark(rid, "queued", str(exc), ("sending",))
+            self.stopped = str(exc)
             return False
         self._sent(rid, contact.id, subject)
         self.sent += 1

@@ -102,7 +102,7 @@ def add(db: Database, name: str, steps: list[StepInput]) -> dict[str, Any]:
 def _row(tx: Tx, name: str) -> Any:
     row = tx.one("SELECT * FROM sequences WHERE name_key = :k", {"k": _name(name).casefold()})
     if row is None:
-        raise NotFound(f"no sequence named {name!r}; add one with crm sequence add")
+        raise NotFound(f"no sequence named {name!r}", hint="add one with crm sequence add")
     return row
 
 

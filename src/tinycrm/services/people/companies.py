@@ -119,7 +119,9 @@ def insert(tx: Tx, data: CompanyInput) -> int:
     tx.lock(f"company:{sort_key(values['name'])}")
     if tx.scalar("SELECT id FROM companies WHERE sort_name = :k", {"k": sort_key(values["name"])}):
         raise Conflict(
-            f"a company named {values['name']!r} exists already; edit it with: crm company edit", field="name"
+            f"a company named {values['name']!r} exists already",
+            hint="edit it with: crm company edit",
+            field="name",
         )
     _refuse_taken_domain(tx, values.get("domain"))
     return _insert(tx, values)
@@ -136,8 +138,8 @@ def _refuse_taken_domain(tx: Tx, domain: str | None, company_id: int | None = No
     )
     if other is not None:
         raise InvalidInput(
-            f"{domain} is the domain of {other['name']} (id {other['id']}) already; "
-            f"change that one with: crm company edit {other['id']}",
+            f"{domain} is the domain of {other['name']} (id {other['id']}) already",
+            hint=f"change that one with: crm company edit {other['id']}",
             field="domain",
         )
 
@@ -153,7 +155,7 @@ def _read(tx: Tx, company_id: int) -> CompanyRead:
         {"i": company_id},
     )
     if row is None:
-        raise NotFound(f"no company with id {company_id}; list them with: crm company list")
+        raise NotFound(f"no company with id {company_id}", hint="list them with: crm company list")
     people = [
         Ref(r["id"], r["display_name"])
         for r in tx.all(
@@ -216,7 +218,7 @@ def resolve_ref(
     if found is not None:
         return found
     if not create:
-        raise NotFound(f"no company matches {ref!r}; list them with: crm company list")
+        raise NotFound(f"no company matches {ref!r}", hint="list them with: crm company list")
     name = v.name(ref, "company name", max_len=MAX_NAME)
     tx.lock(f"company:{sort_key(name)}")  # someone adding the same new company at once: one of us adds it
     row = tx.one(
@@ -258,8 +260,8 @@ def _match(tx: Tx, ref: str) -> Ref | None:
         row = tx.one("SELECT id, name FROM companies WHERE id = :i", {"i": cid}) if cid <= MAX_ID else None
         if row is None:
             raise NotFound(
-                f"no company with id {cid}; list them with: crm company list, "
-                "or add one with: crm company add NAME --domain D"
+                f"no company with id {cid}",
+                hint="list them with: crm company list, or add one with: crm company add NAME --domain D",
             )
         return Ref(row["id"], row["name"])
     domain = _as_domain(ref)
@@ -273,7 +275,7 @@ def _match(tx: Tx, ref: str) -> Ref | None:
         return _only(ref, rows)
     if domain:
         raise NotFound(
-            f"no company has the domain {domain}; add it with: crm company add NAME --domain {domain}"
+            f"no company has the domain {domain}", hint=f"add it with: crm company add NAME --domain {domain}"
         )
     like = "%" + escape_like(key) + "%"
     rows = tx.all(_CANDIDATES + "sort_name LIKE :p ESCAPE '\\' ORDER BY sort_name, id LIMIT 11", {"p": like})

@@ -275,7 +275,7 @@ def read_in(tx: Tx, contact_id: int) -> ContactRead:
     """Everything about one contact (``full``); :class:`NotFound` when there is none."""
     found = load_many(tx, [contact_id], detail="full")
     if not found:
-        raise NotFound(f"no contact with id {contact_id}; find one with: crm search NAME")
+        raise NotFound(f"no contact with id {contact_id}", hint="find one with: crm search NAME")
     return found[0]
 
 

@@ -416,7 +416,7 @@ def resolve_in(tx: Tx, ref: str) -> int:
     if re.fullmatch(r"#?\d+", ref):
         cid = int(ref.lstrip("#"))
         if cid > MAX_ID or tx.scalar("SELECT id FROM contacts WHERE id = :i", {"i": cid}) is None:
-            raise NotFound(f"no contact with id {cid}; find one with: crm search NAME")
+            raise NotFound(f"no contact with id {cid}", hint="find one with: crm search NAME")
         return cid
     if "@" in ref:
         ids = tx.column(
@@ -435,7 +435,9 @@ def resolve_in(tx: Tx, ref: str) -> int:
                 {"p": "%" + escape_like(key) + "%"},
             )
     if not ids:
-        raise NotFound(f"no contact matches {what} {ref!r}; find one with: crm search {ref.split('@')[0]}")
+        raise NotFound(
+            f"no contact matches {what} {ref!r}", hint=f"find one with: crm search {ref.split('@')[0]}"
+        )
     if len(ids) == 1:
         return ids[0]
     candidates = load_many(tx, ids[:10], detail="summary")

@@ -262,7 +262,9 @@ def create_many(
             try:
                 out.append(_create_in(tx, data, on_new_company))
             except InvalidInput as exc:
-                raise InvalidInput(f"contact {n} of {len(items)}: {exc.message}", field=exc.field) from None
+                raise InvalidInput(
+                    f"contact {n} of {len(items)}: {exc.message}", field=exc.field, hint=exc.hint
+                ) from None
         return out
 
 

@@ -36,7 +36,7 @@ def _pair(tx: Tx, a: int, b: int) -> tuple[int, int]:
     found = set(tx.column("SELECT id FROM contacts WHERE id IN (:a, :b)", {"a": low, "b": high}))
     for cid in (low, high):
         if cid not in found:
-            raise NotFound(f"no contact with id {cid}; find one with: crm search NAME")
+            raise NotFound(f"no contact with id {cid}", hint="find one with: crm search NAME")
     return low, high
 
 
@@ -76,7 +76,8 @@ def undismiss(db: Database, a: int, b: int) -> DismissedPair:
         known = _read(tx, low, high)
         if known is None:
             raise NotFound(
-                f"contacts {low} and {high} are not dismissed as two people; crm duplicates --dismissed lists those"
+                f"contacts {low} and {high} are not dismissed as two people",
+                hint="crm duplicates --dismissed lists those",
             )
         tx.execute(
             "DELETE FROM duplicate_dismissals WHERE low_id = :l AND high_id = :h", {"l": low, "h": high}

@@ -371,7 +371,7 @@ def _plan(tx: Tx, keep_id: int, other_id: int) -> MergePlan:
     found = {c.id: c for c in load_many(tx, [keep_id, other_id], detail="export")}
     for cid in (keep_id, other_id):
         if cid not in found:
-            raise NotFound(f"no contact with id {cid}; find one with: crm search NAME")
+            raise NotFound(f"no contact with id {cid}", hint="find one with: crm search NAME")
     keep, other = found[keep_id], found[other_id]
     plan = MergePlan(keep, other)
     for key in SCALAR_LABELS:

@@ -153,7 +153,7 @@ def _contacts(tx: Tx, contact_ids: Sequence[int]) -> list[int]:
         missing = too_big or missing_ids(tx, "contacts", ids)
         if missing:
             raise NotFound(
-                f"no contact with id {missing[0]}; find one with: crm search NAME", field="contact"
+                f"no contact with id {missing[0]}", hint="find one with: crm search NAME", field="contact"
             )
     return ids
 
@@ -211,7 +211,8 @@ def _read(tx: Tx, interaction_id: int) -> InteractionRead:
     rows = tx.all(f"{_SELECT} WHERE i.id = :i", {"i": interaction_id}) if 0 < interaction_id <= MAX_ID else []
     if not rows:
         raise NotFound(
-            f"no interaction with id {interaction_id}; a contact's timeline lists them: crm timeline NAME"
+            f"no interaction with id {interaction_id}",
+            hint="a contact's timeline lists them: crm timeline NAME",
         )
     return _hydrate(tx, rows)[0]
 

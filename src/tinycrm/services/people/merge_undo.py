@@ -236,11 +236,11 @@ def _which(tx: Tx, merge_id: int | None) -> Any:
             f"SELECT {_COLUMNS}, state FROM contact_merges WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1"
         )
         if row is None:
-            raise NotFound("no merge to undo; crm merge --list shows the merges")
+            raise NotFound("no merge to undo", hint="crm merge --list shows the merges")
         return row
     row = tx.one(f"SELECT {_COLUMNS}, state FROM contact_merges WHERE id = :i", {"i": merge_id})
     if row is None:
-        raise NotFound(f"no merge with id {merge_id}; crm merge --list shows the merges")
+        raise NotFound(f"no merge with id {merge_id}", hint="crm merge --list shows the merges")
     if row["undone_at"] is not None:
         raise Refused(f"merge {merge_id} was undone already")
     return row

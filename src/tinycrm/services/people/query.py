@@ -99,8 +99,8 @@ def _condition(tx: Tx, f: ql.Filter, name: str, params: dict[str, Any], counting
     if f.key == "consent":
         return _consent(f.value, name, params)
     raise InvalidInput(
-        f"{f.key}:{f.value}: contact searches have no lead: filter (it is reserved); leave it out, and list "
-        "leads with crm lead list"
+        f"{f.key}:{f.value}: contact searches have no lead: filter (it is reserved)",
+        hint="leave it out, and list leads with crm lead list",
     )
 
 

@@ -147,7 +147,7 @@ def read_in(tx: Tx, deal_id: int) -> DealRead:
         {"i": deal_id},
     )
     if row is None:
-        raise NotFound(f"no deal with id {deal_id}; list them with: crm deal list --status all")
+        raise NotFound(f"no deal with id {deal_id}", hint="list them with: crm deal list --status all")
     due = as_date(row["next_step_due"])
     entered = as_datetime(row["stage_entered_at"])
     days, idle, why = idle_state(row["status"], entered, row["idle_days"], row["stage"], due, now())
@@ -211,7 +211,7 @@ def resolve_in(tx: Tx, ref: str | int) -> int:
     if re.fullmatch(r"#?\d+", text):
         did = int(text.lstrip("#"))
         if did > MAX_ID or tx.scalar("SELECT id FROM deals WHERE id = :i", {"i": did}) is None:
-            raise NotFound(f"no deal with id {did}; list them with: crm deal list --status all")
+            raise NotFound(f"no deal with id {did}", hint="list them with: crm deal list --status all")
         return did
     escaped = escape_like(text)
     like = tx.db.dialect.like_ci("d.title", "p")
@@ -220,7 +220,7 @@ def resolve_in(tx: Tx, ref: str | int) -> int:
     if not ids:
         ids = tx.column(f"SELECT d.id FROM deals d WHERE {like}{order}", {"p": f"%{escaped}%"})
     if not ids:
-        raise NotFound(f"no deal matches {text!r}; list them with: crm deal list --status all")
+        raise NotFound(f"no deal matches {text!r}", hint="list them with: crm deal list --status all")
     if len(ids) == 1:
         return ids[0]
     many = f"{len(ids)}" if len(ids) <= 10 else "more than 10"
@@ -342,7 +342,7 @@ def timeline(db: Database, deal_id: int, *, limit: int | None = None) -> list[Ti
     the interactions logged with it."""
     with db.read() as tx:
         if tx.scalar("SELECT id FROM deals WHERE id = :i", {"i": deal_id}) is None:
-            raise NotFound(f"no deal with id {deal_id}; list them with: crm deal list --status all")
+            raise NotFound(f"no deal with id {deal_id}", hint="list them with: crm deal list --status all")
         rows = tx.all(
             "SELECT h.id, h.status, h.changed_at, h.from_stage_id, h.to_stage_id, f.name AS from_name, "
             "t.name AS to_name, u.name AS user_name FROM deal_stage_history h "

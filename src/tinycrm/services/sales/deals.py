@@ -85,7 +85,7 @@ def _check_contacts(tx: Tx, ids: Sequence[int]) -> list[int]:
     ids = list(dict.fromkeys(int(i) for i in ids))
     missing = missing_ids(tx, "contacts", ids)
     if missing:
-        raise NotFound(f"no contact with id {missing[0]}; find one with: crm search NAME")
+        raise NotFound(f"no contact with id {missing[0]}", hint="find one with: crm search NAME")
     return ids
 
 
@@ -93,7 +93,7 @@ def _check_company(tx: Tx, company_id: int | None) -> int | None:
     if company_id is None:
         return None
     if tx.scalar("SELECT id FROM companies WHERE id = :i", {"i": company_id}) is None:
-        raise NotFound(f"no company with id {company_id}; list them with: crm company list")
+        raise NotFound(f"no company with id {company_id}", hint="list them with: crm company list")
     return int(company_id)
 
 
@@ -106,7 +106,7 @@ def _stage_of(tx: Tx, pipeline_id: int, stage: str | int | None) -> Any:
     )
     if first is None:
         raise InvalidInput(
-            "the pipeline has no stages; add one with: crm pipeline stages add NAME --probability N"
+            "the pipeline has no stages", hint="add one with: crm pipeline stages add NAME --probability N"
         )
     return first
 
@@ -214,7 +214,8 @@ DealEdit = Edit[DealRead]
 def _refuse_closed(before: DealRead, what: str) -> None:
     if before.status != "open":
         raise InvalidInput(
-            f"deal {before.id} is {before.status}; reopen it first to {what}: crm deal reopen {before.id}"
+            f"deal {before.id} is {before.status}",
+            hint=f"reopen it first to {what}: crm deal reopen {before.id}",
         )
 
 
@@ -295,7 +296,8 @@ def _edit_lost_reason(e: DealEdit, changes: dict[str, Any]) -> None:
     before = e.before
     if before.status != "lost":
         raise InvalidInput(
-            f"deal {before.id} is {before.status}, not lost; lose it with: crm deal lose {before.id} --reason TEXT",
+            f"deal {before.id} is {before.status}, not lost",
+            hint=f"lose it with: crm deal lose {before.id} --reason TEXT",
             field="lost_reason",
         )
     if reason is None:
@@ -441,8 +443,8 @@ def step(db: Database, deal_id: int, delta: int) -> DealRead:
             raise InvalidInput(f"deal {deal_id} is in the first stage ({before.stage}) already")
         if to >= len(order):
             raise InvalidInput(
-                f"deal {deal_id} is in the last stage ({before.stage}) already; "
-                f"win it with: crm deal win {deal_id}"
+                f"deal {deal_id} is in the last stage ({before.stage}) already",
+                hint=f"win it with: crm deal win {deal_id}",
             )
         if to != at:
             _to_stage(e, dict(order[to]))
@@ -467,7 +469,7 @@ def win(db: Database, deal_id: int) -> DealRead:
     def apply(e: DealEdit) -> None:
         if e.before.status == "lost":
             raise InvalidInput(
-                f"deal {deal_id} is lost; reopen it first to win it: crm deal reopen {deal_id}"
+                f"deal {deal_id} is lost", hint=f"reopen it first to win it: crm deal reopen {deal_id}"
             )
         if e.before.status == "open":
             _close(e, "won", None)
@@ -486,7 +488,7 @@ def lose(db: Database, deal_id: int, reason: str) -> DealRead:
     def apply(e: DealEdit) -> None:
         if e.before.status == "won":
             raise InvalidInput(
-                f"deal {deal_id} is won; reopen it first to lose it: crm deal reopen {deal_id}"
+                f"deal {deal_id} is won", hint=f"reopen it first to lose it: crm deal reopen {deal_id}"
             )
         if e.before.status == "lost":
             e.put("lost_reason", e.before.lost_reason, text)

@@ -175,7 +175,9 @@ def kpis(db: Database, *, since: str | date | None = None, owner: str | None = N
         if owner:
             owner_id = tx.scalar("SELECT id FROM users WHERE name = :n", {"n": owner})
             if owner_id is None:
-                raise InvalidInput(f"no user named {owner!r}; list them with: crm user list", field="owner")
+                raise InvalidInput(
+                    f"no user named {owner!r}", hint="list them with: crm user list", field="owner"
+                )
         total = figures(tx, day, owner_id, owner)
         months = _months(tx, day, owner_id)
         owners: list[Kpis] = []

@@ -112,7 +112,7 @@ def _stages(tx: Tx, pipeline_ids: Sequence[int]) -> dict[int, list[StageRead]]:
 def read_in(tx: Tx, pipeline_id: int) -> PipelineRead:
     row = tx.one("SELECT id, name, position FROM pipelines WHERE id = :i", {"i": pipeline_id})
     if row is None:
-        raise NotFound(f"no pipeline with id {pipeline_id}; list them with: crm pipeline list")
+        raise NotFound(f"no pipeline with id {pipeline_id}", hint="list them with: crm pipeline list")
     return PipelineRead(row["id"], row["name"], row["position"], _stages(tx, [pipeline_id])[pipeline_id])
 
 
@@ -127,7 +127,7 @@ def list_pipelines(db: Database) -> list[PipelineRead]:
 def default_id(tx: Tx) -> int:
     pid = tx.scalar("SELECT id FROM pipelines ORDER BY position, id LIMIT 1")
     if pid is None:
-        raise NotFound("there is no pipeline; add one with: crm pipeline add Sales")
+        raise NotFound("there is no pipeline", hint="add one with: crm pipeline add Sales")
     return pid
 
 
@@ -138,7 +138,7 @@ def resolve_in(tx: Tx, ref: str | int | None) -> int:
     if isinstance(ref, int) or re.fullmatch(r"#?\d+", ref.strip()):
         pid = int(str(ref).lstrip("#"))
         if tx.scalar("SELECT id FROM pipelines WHERE id = :i", {"i": pid}) is None:
-            raise NotFound(f"no pipeline with id {pid}; list them with: crm pipeline list")
+            raise NotFound(f"no pipeline with id {pid}", hint="list them with: crm pipeline list")
         return pid
     text = ref.strip()
     rows = tx.all("SELECT id, name FROM pipelines ORDER BY position, id")
@@ -189,12 +189,14 @@ def stage_in(tx: Tx, pipeline_id: int, ref: str | int) -> dict[str, Any]:
             named = [r for r in mine if r["name"] == str(ref).strip()]
             if named:
                 return dict(named[0])
-            raise NotFound(f"no stage with id {sid}; see the stages with: crm pipeline stages {pname}")
+            raise NotFound(
+                f"no stage with id {sid}", hint=f"see the stages with: crm pipeline stages {pname}"
+            )
         if found["pipeline_id"] != pipeline_id:
             raise InvalidInput(
-                f"stage {found['name']!r} (id {sid}) belongs to pipeline {found['pipeline']!r}, not {pname!r}; "
-                f"to change pipelines use: crm deal edit DEAL --pipeline {found['pipeline']!r} --stage "
-                f"{found['name']!r}",
+                f"stage {found['name']!r} (id {sid}) belongs to pipeline {found['pipeline']!r}, not {pname!r}",
+                hint="to change pipelines use: "
+                f"crm deal edit DEAL --pipeline {found['pipeline']!r} --stage {found['name']!r}",
                 field="stage",
             )
         return dict(found)
@@ -219,8 +221,8 @@ def stage_in(tx: Tx, pipeline_id: int, ref: str | int) -> dict[str, Any]:
     if elsewhere:
         other = elsewhere[0]["pipeline"]
         raise InvalidInput(
-            f"stage {text!r} belongs to pipeline {other!r}, not {pname!r}; to change pipelines use: "
-            f"crm deal edit DEAL --pipeline {other!r} --stage {text!r}",
+            f"stage {text!r} belongs to pipeline {other!r}, not {pname!r}",
+            hint=f"to change pipelines use: crm deal edit DEAL --pipeline {other!r} --stage {text!r}",
             field="stage",
         )
     raise InvalidInput(f"pipeline {pname!r} has no stage {text!r} (stages: {names})", field="stage")
@@ -293,8 +295,8 @@ def remove(db: Database, ref: str | int) -> PipelineRead:
         n = tx.scalar("SELECT count(*) FROM deals WHERE pipeline_id = :i", {"i": pid})
         if n:
             raise InvalidInput(
-                f"pipeline {before.name!r} holds {n} deal(s); move or delete them first "
-                f"(crm deal list --pipeline {before.name!r} --status all)"
+                f"pipeline {before.name!r} holds {n} deal(s)",
+                hint=f"move or delete them first (crm deal list --pipeline {before.name!r} --status all)",
             )
         tx.execute("DELETE FROM stages WHERE pipeline_id = :i", {"i": pid})
         tx.execute("DELETE FROM pipelines WHERE id = :i", {"i": pid})
@@ -462,8 +464,8 @@ def remove_stage(
             ]
             hint = f" --move-to {others[0]!r}" if others else ""
             raise InvalidInput(
-                f"stage {st['name']!r} holds {n} deal(s); move them to another stage with: "
-                f"crm pipeline stages remove {st['name']!r}{hint}",
+                f"stage {st['name']!r} holds {n} deal(s)",
+                hint=f"move them to another stage with: crm pipeline stages remove {st['name']!r}{hint}",
                 field="stage",
             )
         if n and target is not None:

@@ -188,9 +188,9 @@ def acknowledge(tx: Tx, ticket_id: int, message: InboundMessage, support: Any, s
     except CrmError as exc:
         tx.execute(
             "UPDATE support_acks SET state = 'failed', error = :e WHERE address = :a AND day = :d",
-            {"e": exc.message[:500], "a": message.from_address.lower()[:320], "d": day},
+            {"e": str(exc)[:500], "a": message.from_address.lower()[:320], "d": day},
         )
-        return f"acknowledgement not sent: {exc.message}"
+        return f"acknowledgement not sent: {exc}"
     add_message(
         tx,
         ticket_id,

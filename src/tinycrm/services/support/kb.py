@@ -56,7 +56,7 @@ def _read(tx: Tx, article_id: int) -> ArticleRead:
 
     r = tx.one("SELECT * FROM kb_articles WHERE id = :i", {"i": article_id})
     if r is None:
-        raise NotFound(f"no article {article_id}; crm kb list shows them")
+        raise NotFound(f"no article {article_id}", hint="crm kb list shows them")
     base = config.get(Support).kb_url
     return ArticleRead(
         id=r["id"],
@@ -80,7 +80,7 @@ def resolve(tx: Tx, ref: str) -> int:
     else:
         found = tx.scalar("SELECT id FROM kb_articles WHERE slug = :s", {"s": text.lower()})
     if found is None:
-        raise NotFound(f"no article {ref!r}; crm kb list shows them")
+        raise NotFound(f"no article {ref!r}", hint="crm kb list shows them")
     return int(found)
 
 

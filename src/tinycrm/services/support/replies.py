@@ -122,7 +122,7 @@ def templates() -> list[str]:
 
 def template_source(name: str) -> tuple[str, Path]:
     if not name or "/" in name or "\\" in name or name.startswith("."):
-        raise InvalidInput(f"{name!r} is not a template name; crm template list shows them")
+        raise InvalidInput(f"{name!r} is not a template name", hint="crm template list shows them")
     folder = template_dir()
     for suffix in TEMPLATE_SUFFIXES:
         path = folder / f"{name}{suffix}"
@@ -131,7 +131,7 @@ def template_source(name: str) -> tuple[str, Path]:
                 return path.read_text(encoding="utf-8"), path
             except UnicodeDecodeError:
                 raise InvalidInput(f"{path} is not UTF-8 text; re-encode it") from None
-    raise NotFound(f"no template named {name!r} in {folder}; crm template list shows them")
+    raise NotFound(f"no template named {name!r} in {folder}", hint="crm template list shows them")
 
 
 def variables(db: Database, ticket: TicketRead) -> dict[str, Any]:

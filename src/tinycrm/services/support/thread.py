@@ -123,7 +123,7 @@ def attachment(db: Database, ticket_id: int, name: str) -> tuple[AttachmentRead,
     """The attachment of a ticket named ``name`` (or given by its id), with its bytes."""
     with db.read() as tx:
         if tx.scalar("SELECT id FROM tickets WHERE id = :i", {"i": ticket_id}) is None:
-            raise NotFound(f"no ticket #{ticket_id}; crm ticket list shows the tickets")
+            raise NotFound(f"no ticket #{ticket_id}", hint="crm ticket list shows the tickets")
         rows = tx.all(
             "SELECT id, message_id, filename, content_type, size, data FROM ticket_attachments "
             "WHERE ticket_id = :t ORDER BY id",

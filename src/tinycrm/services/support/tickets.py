@@ -42,7 +42,7 @@ def number(ref: str | int) -> int:
     """A ticket number as given (``12``, ``#12``)."""
     text = str(ref).strip().removeprefix("#")
     if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
-        raise InvalidInput(f"{ref!r} is not a ticket number; crm ticket list shows them")
+        raise InvalidInput(f"{ref!r} is not a ticket number", hint="crm ticket list shows them")
     return int(text)
 
 
@@ -90,7 +90,7 @@ def load(tx: Tx, ticket_id: int, *, lock: bool = False) -> dict[str, Any]:
         tx.lock_rows("tickets", [ticket_id])
     row = tx.one("SELECT * FROM tickets WHERE id = :i", {"i": ticket_id})
     if row is None:
-        raise NotFound(f"no ticket #{ticket_id}; crm ticket list shows the tickets")
+        raise NotFound(f"no ticket #{ticket_id}", hint="crm ticket list shows the tickets")
     out = {k: row[k] for k in row.keys()}
     for k in TIMES:
         out[k] = as_datetime(out[k])

@@ -68,7 +68,7 @@ def resolve(db: Database, contact_id: int, use: str) -> int:
             {"c": contact_id},
         )
         if not rows:
-            raise NotFound(f"contact {contact_id} has no sync conflict; crm sync conflicts lists them")
+            raise NotFound(f"contact {contact_id} has no sync conflict", hint="crm sync conflicts lists them")
         for r in rows:
             if use == "file":
                 card = cards.read_card(bytes(r["card"]), r["file_name"])

@@ -93,7 +93,7 @@ def remove_user(user: str, p: DavPaths | None = None) -> None:
     lines = _lines(p)
     kept = [x for x in lines if x.split(":", 1)[0] != user]
     if len(kept) == len(lines):
-        raise NotFound(f"no DAV user {user!r}; crm dav users lists them")
+        raise NotFound(f"no DAV user {user!r}", hint="crm dav users lists them")
     _write_private(p.users_file, "".join(x + "\n" for x in kept))
 
 

@@ -102,7 +102,7 @@ def _user(tx: Tx, name: str) -> UserRead:
     every request)."""
     row = tx.one("SELECT u.*, 0 AS owns FROM users u WHERE u.name = :n", {"n": name})
     if row is None:
-        raise NotFound(f"no user named {name!r}; list them with: crm user list")
+        raise NotFound(f"no user named {name!r}", hint="list them with: crm user list")
     return users._row(row)
 
 
@@ -375,7 +375,7 @@ def create_token(
         _may_manage(tx, username, "make tokens for other users")
         if not user.active:
             raise Refused(
-                f"{username} is switched off; switch them on first: crm user edit {username} --active"
+                f"{username} is switched off", hint=f"switch them on first: crm user edit {username} --active"
             )
         token_id = tx.insert(
             "INSERT INTO api_tokens (user_id, name, scope, secret_hash, created_at, expires_at) "
@@ -433,7 +433,7 @@ def get_token(db: Database, token_id: int) -> TokenRead:
     with db.read() as tx:
         row = tx.one(f"{_TOKEN_SELECT} WHERE t.id = :i", {"i": int(token_id)})
     if row is None:
-        raise NotFound(f"no API token with id {token_id}; list them with: crm token list")
+        raise NotFound(f"no API token with id {token_id}", hint="list them with: crm token list")
     return _token(row)
 
 
@@ -442,7 +442,7 @@ def revoke_token(db: Database, token_id: int) -> TokenRead:
     with db.write() as tx:
         row = tx.one(f"{_TOKEN_SELECT} WHERE t.id = :i", {"i": int(token_id)})
         if row is None:
-            raise NotFound(f"no API token with id {token_id}; list them with: crm token list")
+            raise NotFound(f"no API token with id {token_id}", hint="list them with: crm token list")
         _may_manage(tx, row["user_name"], "revoke other users' tokens")
         if row["revoked_at"] is None:
             tx.execute(
@@ -471,7 +471,7 @@ def check_token(db: Database, secret: str) -> tuple[UserRead, str]:
         if row is None or row["revoked_at"] is not None or not row["active"]:
             raise SignInFailed("the API token is not valid (unknown, revoked, or its user is switched off)")
         if row["expires_at"] is not None and _at(row["expires_at"]) <= at:
-            raise SignInFailed("the API token has expired; make a new one: crm token create")
+            raise SignInFailed("the API token has expired", hint="make a new one: crm token create")
         user = _user(tx, row["name"])
     used = row["last_used_at"]
     if used is None or _at(used) < at - LAST_USED_EVERY:

@@ -168,8 +168,8 @@ def ensure_grants(tx: Tx) -> None:
         )
         if not ready:
             raise Refused(
-                f"the tinycrm roles have no rights in this database yet; run crm team add-member once as "
-                f"the owner of its tables ({owner}) or a superuser"
+                "the tinycrm roles have no rights in this database yet",
+                hint=f"run crm team add-member once as the owner of its tables ({owner}) or a superuser",
             )
         return
     groups = [GROUPS[r] for r in ("admin", "member", "viewer")]
@@ -254,7 +254,7 @@ def _member(tx: Tx, name: str) -> Member:
         {"n": name},
     )
     if row is None:
-        raise NotFound(f"no database login named {name!r}; list the team with: crm team list")
+        raise NotFound(f"no database login named {name!r}", hint="list the team with: crm team list")
     return Member(
         name=row["rolname"],
         role=db_role_in(tx, name),

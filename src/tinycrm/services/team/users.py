@@ -95,7 +95,7 @@ def _row(r: Any) -> UserRead:
 def read_in(tx: Tx, name: str) -> UserRead:
     row = tx.one(f"{_SELECT} WHERE u.name = :n", {"n": name})
     if row is None:
-        raise NotFound(f"no user named {name!r}; list them with: crm user list")
+        raise NotFound(f"no user named {name!r}", hint="list them with: crm user list")
     return _row(row)
 
 
@@ -168,7 +168,9 @@ def add(
     with db.write() as tx:
         require_admin(tx, "add users")
         if tx.scalar("SELECT id FROM users WHERE name = :n", {"n": name}) is not None:
-            raise Conflict(f"there is already a user named {name!r}; change them with: crm user edit {name}")
+            raise Conflict(
+                f"there is already a user named {name!r}", hint=f"change them with: crm user edit {name}"
+            )
         tx.execute(
             "INSERT INTO users (name, full_name, email, role, active, created_at) "
             "VALUES (:n, :f, :e, :r, :a, :t) ON CONFLICT (name) DO NOTHING",

@@ -147,7 +147,7 @@ def _row_to_read(row: Any, moment: datetime) -> TaskRead:
 def read_in(tx: Tx, task_id: int) -> TaskRead:
     row = tx.one(f"{_SELECT} WHERE t.id = :i", {"i": task_id})
     if row is None:
-        raise NotFound(f"no task with id {task_id}; list them with: crm task list")
+        raise NotFound(f"no task with id {task_id}", hint="list them with: crm task list")
     return _row_to_read(row, now())
 
 
@@ -176,7 +176,7 @@ def owner_filter(tx: Tx, owner: str | None) -> int | None:
         return found
     if name == actor(tx.db):
         return -1  # the acting user has not been registered yet: they own nothing
-    raise InvalidInput(f"no user named {name!r}; add one with: crm user add {name}", field="owner")
+    raise InvalidInput(f"no user named {name!r}", hint=f"add one with: crm user add {name}", field="owner")
 
 
 def resolve(db: Database, ref: str | int) -> int:
@@ -192,7 +192,7 @@ def resolve(db: Database, ref: str | int) -> int:
         if re.fullmatch(r"#?\d+", text):
             tid = int(text.lstrip("#"))
             if tid > MAX_ID or tx.scalar("SELECT id FROM tasks WHERE id = :i", {"i": tid}) is None:
-                raise NotFound(f"no task with id {tid}; list them with: crm task list")
+                raise NotFound(f"no task with id {tid}", hint="list them with: crm task list")
             return tid
         like = "%" + escape_like(text) + "%"
         match = tx.db.dialect.like_ci("title", "p")
@@ -209,7 +209,7 @@ def resolve(db: Database, ref: str | int) -> int:
                     f"{text!r} matches {'more than 10' if len(rows) > 10 else len(rows)} tasks; give an id",
                     [Ref(r["id"], r["title"]) for r in rows[:10]],
                 )
-    raise NotFound(f"no task matches {text!r}; list them with: crm task list")
+    raise NotFound(f"no task matches {text!r}", hint="list them with: crm task list")
 
 
 STATUSES = ("open", "done", "snoozed", "all")
@@ -366,7 +366,7 @@ def follow_up(
     with db.write() as tx:
         row = tx.one("SELECT id, display_name FROM contacts WHERE id = :i", {"i": contact_id})
         if row is None:
-            raise NotFound(f"no contact with id {contact_id}; find one with: crm search NAME")
+            raise NotFound(f"no contact with id {contact_id}", hint="find one with: crm search NAME")
         text = title if title and title.strip() else f"Follow up with {row['display_name']}"
         data = TaskInput(
             title=text, due=when, contact_id=contact_id, notes=notes, priority=priority, repeat=repeat
@@ -498,8 +498,8 @@ def complete(
             from tinycrm.domain.dates import show
 
             raise Conflict(
-                f"task {task_id} is already done (at {show(e.before.done_at)}); "
-                f"reopen it with: crm task edit {task_id} --reopen"
+                f"task {task_id} is already done (at {show(e.before.done_at)})",
+                hint=f"reopen it with: crm task edit {task_id} --reopen",
             )
         e.put("done_at", None, now())
 
@@ -559,7 +559,9 @@ def snooze(db: Database, task_id: int, when: str, *, expected_version: int | Non
     def apply(e: TaskEdit) -> None:
         before = e.before
         if before.done_at is not None:
-            raise Conflict(f"task {task_id} is done; reopen it first with: crm task edit {task_id} --reopen")
+            raise Conflict(
+                f"task {task_id} is done", hint=f"reopen it first with: crm task edit {task_id} --reopen"
+            )
         if has_time:
             until = moment
             if until <= now():
