@@ -21,7 +21,7 @@ Contacts that do not exist are left out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from tinycrm.domain.errors import InvalidInput, NotFound
@@ -187,7 +187,7 @@ def _photos(tx: Tx, marks: str, params: dict[str, Any], ids: Sequence[int]) -> d
     }
 
 
-_READERS = {
+_READERS: dict[str, Callable[..., dict[int, Any]]] = {
     "emails": _emails,
     "phones": _phones,
     "addresses": _addresses,
