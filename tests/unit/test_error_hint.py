@@ -34,3 +34,12 @@ def test_a_changed_message_or_hint_shows_in_the_line():
         == "a form named 'x' exists; choose another name or crm form remove it; your edits are kept in /tmp/x"
     )
     assert exc.message == "a form named 'x' exists"
+
+
+def test_a_hint_going_on_from_the_message_follows_it_directly():
+    """Advice that holds on every face stays in the message; the command that carries it out is the hint."""
+    exc = InvalidInput("deal 5 is won; reopen it first to edit it", hint=": crm deal reopen 5")
+    assert str(exc) == "deal 5 is won; reopen it first to edit it: crm deal reopen 5"
+    assert exc.message == "deal 5 is won; reopen it first to edit it"
+    listed = InvalidInput("pipeline 'x' holds 2 deal(s); move or delete them first", hint=" (crm deal list)")
+    assert str(listed) == "pipeline 'x' holds 2 deal(s); move or delete them first (crm deal list)"

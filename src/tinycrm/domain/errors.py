@@ -16,6 +16,10 @@ EXIT_USAGE = 2  # bad usage or invalid input: nothing was changed
 EXIT_TEMPFAIL = 75  # sysexits EX_TEMPFAIL: the database is temporarily unavailable; try again later
 
 
+#: how a hint that goes on from the message's last words begins
+CONTINUED = (":", " (", " with:")
+
+
 class CrmError(Exception):
     """Base class: a user-facing, one-line message, the ``crm`` command that fixes it (if any) and an exit code.
 
@@ -35,8 +39,12 @@ class CrmError(Exception):
 
     @property
     def full_message(self) -> str:
-        """The line the command line prints: the message, then ``; `` and the hint when there is one."""
-        return f"{self.message}; {self.hint}" if self.hint else self.message
+        """The line the command line prints: the message, then ``; `` and the hint when there is one. A hint
+        that goes on from the message's last words (``deal 5 is won; reopen it first`` + ``: crm deal reopen
+        5``) starts with ``:``, `` (`` or `` with:`` and follows it directly."""
+        if not self.hint:
+            return self.message
+        return f"{self.message}{'' if self.hint.startswith(CONTINUED) else '; '}{self.hint}"
 
     def __str__(self) -> str:
         return self.full_message

@@ -102,8 +102,8 @@ def convert(
             )
         if lead.status == "disqualified":
             raise InvalidInput(
-                f"lead {lead_id} is disqualified ({lead.reason})",
-                hint=f"requalify it first: crm lead status {lead_id} qualified",
+                f"lead {lead_id} is disqualified ({lead.reason}); requalify it first",
+                hint=f": crm lead status {lead_id} qualified",
             )
         if no_deal and (deal_title or pipeline or stage):
             raise InvalidInput("--no-deal and --deal/--pipeline/--stage exclude each other")

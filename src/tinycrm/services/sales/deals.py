@@ -214,8 +214,8 @@ DealEdit = Edit[DealRead]
 def _refuse_closed(before: DealRead, what: str) -> None:
     if before.status != "open":
         raise InvalidInput(
-            f"deal {before.id} is {before.status}",
-            hint=f"reopen it first to {what}: crm deal reopen {before.id}",
+            f"deal {before.id} is {before.status}; reopen it first to {what}",
+            hint=f": crm deal reopen {before.id}",
         )
 
 
@@ -469,7 +469,7 @@ def win(db: Database, deal_id: int) -> DealRead:
     def apply(e: DealEdit) -> None:
         if e.before.status == "lost":
             raise InvalidInput(
-                f"deal {deal_id} is lost", hint=f"reopen it first to win it: crm deal reopen {deal_id}"
+                f"deal {deal_id} is lost; reopen it first to win it", hint=f": crm deal reopen {deal_id}"
             )
         if e.before.status == "open":
             _close(e, "won", None)
@@ -488,7 +488,7 @@ def lose(db: Database, deal_id: int, reason: str) -> DealRead:
     def apply(e: DealEdit) -> None:
         if e.before.status == "won":
             raise InvalidInput(
-                f"deal {deal_id} is won", hint=f"reopen it first to lose it: crm deal reopen {deal_id}"
+                f"deal {deal_id} is won; reopen it first to lose it", hint=f": crm deal reopen {deal_id}"
             )
         if e.before.status == "lost":
             e.put("lost_reason", e.before.lost_reason, text)

@@ -295,8 +295,8 @@ def remove(db: Database, ref: str | int) -> PipelineRead:
         n = tx.scalar("SELECT count(*) FROM deals WHERE pipeline_id = :i", {"i": pid})
         if n:
             raise InvalidInput(
-                f"pipeline {before.name!r} holds {n} deal(s)",
-                hint=f"move or delete them first (crm deal list --pipeline {before.name!r} --status all)",
+                f"pipeline {before.name!r} holds {n} deal(s); move or delete them first",
+                hint=f" (crm deal list --pipeline {before.name!r} --status all)",
             )
         tx.execute("DELETE FROM stages WHERE pipeline_id = :i", {"i": pid})
         tx.execute("DELETE FROM pipelines WHERE id = :i", {"i": pid})

@@ -375,7 +375,8 @@ def create_token(
         _may_manage(tx, username, "make tokens for other users")
         if not user.active:
             raise Refused(
-                f"{username} is switched off", hint=f"switch them on first: crm user edit {username} --active"
+                f"{username} is switched off; switch them on first",
+                hint=f": crm user edit {username} --active",
             )
         token_id = tx.insert(
             "INSERT INTO api_tokens (user_id, name, scope, secret_hash, created_at, expires_at) "

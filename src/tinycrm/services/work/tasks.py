@@ -560,7 +560,7 @@ def snooze(db: Database, task_id: int, when: str, *, expected_version: int | Non
         before = e.before
         if before.done_at is not None:
             raise Conflict(
-                f"task {task_id} is done", hint=f"reopen it first with: crm task edit {task_id} --reopen"
+                f"task {task_id} is done; reopen it first", hint=f" with: crm task edit {task_id} --reopen"
             )
         if has_time:
             until = moment
