@@ -77,7 +77,7 @@ class Context:
     """The database and the worker threads of one server."""
 
     db: WebDatabase
-    workers: int = 8
+    workers: int = 3
     executor: ThreadPoolExecutor = field(init=False)
 
     def __post_init__(self) -> None:
