@@ -4,9 +4,10 @@ Passwords
     :func:`set_password` stores an argon2id hash (argon2-cffi's defaults); :func:`check_password` verifies a
     name and password and returns the user. Failed attempts are counted per name in ``sign_in_failures`` (in the
     database, so every server process and every restart sees them): after ``max_failures`` failures within
-    ``window`` the name is locked for ``lockout``, right or wrong password. Names that are no user are counted
-    too, and are answered exactly like a wrong password, after as much work, so a stranger cannot learn which
-    names exist.
+    ``window`` the name is locked for ``lockout``, right or wrong password. Each failure is counted, and the lock
+    set, in one statement (an UPSERT), so guesses sent at once from many connections or server processes are
+    all counted. Names that are no user are counted too, and are answered exactly like a wrong password, after
+    as much work, so a stranger cannot learn which names exist.
 
 API tokens
     :func:`create_token` returns ``(id, secret)``; the secret (``tcrm_`` + 43 characters, 256 random bits) is
