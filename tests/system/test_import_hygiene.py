@@ -32,6 +32,7 @@ BUILT_ON = {
     "tinycrm.tui": {"textual", "rich"},
     "tinycrm.web": {"aiohttp"},
     "tinycrm.web.tui": {"aiohttp", "textual_serve"},
+    "tinycrm.web.tui_downloads": {"aiohttp", "textual_serve"},
     "tinycrm.store.schema": {"sqlmodel", "sqlalchemy", "pydantic"},
     "tinycrm.store.schema_web": {"sqlmodel", "sqlalchemy", "pydantic"},
     "tinycrm.store.schema_leads": {"sqlmodel", "sqlalchemy", "pydantic"},

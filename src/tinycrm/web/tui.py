@@ -5,7 +5,8 @@ relays its terminal over a websocket; its ``textual.js`` draws it (xterm.js). Th
 :data:`TUI_PATH` of the server with what a server reachable by others needs: a cap on the sessions running at
 once, terminal sizes kept within bounds, the database URL handed to each app process through its environment
 (never its command line, which every local user can read with ``ps``), and a page that loads nothing from
-another site and runs no inline script.
+another site and runs no inline script. Files an app hands to the browser are served by
+:mod:`tinycrm.web.tui_downloads`, to the browser session whose app made them only.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ import jinja2
 import textual_serve
 from aiohttp import WSCloseCode, WSMsgType, web
 from textual_serve.app_service import AppService
-from textual_serve.download_manager import DownloadManager
 
 from tinycrm.web.guard import request_origin
 from tinycrm.web.settings import HEIGHT_RANGE, WIDTH_RANGE, clamp
+from tinycrm.web.tui_downloads import Deliveries, session_owner
 
 #: where the app is served; every other path of the mount hangs below it (``ws``, ``static/``, ``assets/``)
 TUI_PATH = "/tui"
@@ -54,9 +55,13 @@ def app_command() -> list[str]:
 class TuiAppService(AppService):
     """One app process: textual-serve's, with the terminal size bounded and the environment we give it."""
 
-    def __init__(self, command: str, *, environment: Mapping[str, str], **kwargs: Any) -> None:
+    def __init__(
+        self, command: str, *, environment: Mapping[str, str], owner: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(command, **kwargs)
         self.extra_environment = dict(environment)
+        #: the browser session this app runs for (``session_owner``): only it may fetch the app's downloads
+        self.owner = owner
 
     def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
         env = super()._build_environment(width=width, height=height)
@@ -94,7 +99,8 @@ class TuiMount:
         self.max_sessions = max_sessions
         self.title = title
         self.sessions: dict[web.WebSocketResponse, TuiAppService | None] = {}
-        self.downloads = DownloadManager()
+        self.deliveries = Deliveries(self.sessions, under)
+        self.downloads = self.deliveries.manager
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
         )
@@ -104,7 +110,9 @@ class TuiMount:
         app.router.add_get(under("ws"), self.websocket, name="tui-websocket")
         app.router.add_static(under("static"), TEXTUAL_STATIC, name="tui-static")
         app.router.add_static(under("assets"), HERE / "static", name="tui-assets")
+        self.deliveries.add_to(app)
         app.on_shutdown.append(self.close_all)
+        app[TUI_MOUNT] = self
 
     def full(self) -> bool:
         return len(self.sessions) >= self.max_sessions
@@ -148,6 +156,7 @@ class TuiMount:
         service: TuiAppService | None = None
         try:
             await ws.prepare(request)
+            await ws.send_json(["instance_id", self.deliveries.instance])  # textual.js names us in downloads
             service = TuiAppService(
                 self.command,
                 environment=self.environment,
@@ -155,6 +164,7 @@ class TuiMount:
                 write_str=ws.send_str,
                 close=ws.close,
                 download_manager=self.downloads,
+                owner=session_owner(request),
             )
             self.sessions[ws] = service
             await service.start(
@@ -168,6 +178,7 @@ class TuiMount:
         finally:
             if service is not None:
                 await service.close()
+                self.deliveries.ended(service)
             self.sessions.pop(ws, None)
             log.info("app session ended (%d open)", len(self.sessions))
         return ws
@@ -175,6 +186,10 @@ class TuiMount:
     async def close_all(self, app: web.Application) -> None:
         for ws in list(self.sessions):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+
+#: the mount in its application (the tests run other apps under it)
+TUI_MOUNT = web.AppKey("tui_mount", TuiMount)
 
 
 async def relay(ws: web.WebSocketResponse, service: TuiAppService) -> None:

@@ -4,9 +4,10 @@ Passwords
     :func:`set_password` stores an argon2id hash (argon2-cffi's defaults); :func:`check_password` verifies a
     name and password and returns the user. Failed attempts are counted per name in ``sign_in_failures`` (in the
     database, so every server process and every restart sees them): after ``max_failures`` failures within
-    ``window`` the name is locked for ``lockout``, right or wrong password. Names that are no user are counted
-    too, and are answered exactly like a wrong password, after as much work, so a stranger cannot learn which
-    names exist.
+    ``window`` the name is locked for ``lockout``, right or wrong password. Each failure is counted, and the lock
+    set, in one statement (an UPSERT), so guesses sent at once from many connections or server processes are
+    all counted. Names that are no user are counted too, and are answered exactly like a wrong password, after
+    as much work, so a stranger cannot learn which names exist.
 
 API tokens
     :func:`create_token` returns ``(id, secret)``; the secret (``tcrm_`` + 43 characters, 256 random bits) is
@@ -22,6 +23,7 @@ token; a user may set their own password and make or revoke their own tokens.
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -192,34 +194,45 @@ def _locked(tx: Tx, key: str, at: datetime) -> int:
     return max(0, int(left) + 1) if left > 0 else 0
 
 
+#: one failure counted in one statement (as tinycrm.services.ratelimit counts hits): the row of the name is made or
+#: locked by the UPSERT, and every SET expression reads the row as it was (on PostgreSQL its newest committed
+#: version, after waiting for a writer holding it), so failures from processes at once are never lost. A streak
+#: older than the window starts again at 1; the failure that reaches ``max`` locks the name and starts a new
+#: streak (0); a lock already set is never shortened by a failure that slipped past the check at the same time.
+_COUNT = "CASE WHEN sign_in_failures.first_at < :since THEN 1 ELSE sign_in_failures.failures + 1 END"
+_RECORD_FAILURE = (
+    "INSERT INTO sign_in_failures (name, failures, first_at, locked_until) VALUES (:n, :f1, :t, :l1) "
+    "ON CONFLICT (name) DO UPDATE SET "
+    f"failures = CASE WHEN {_COUNT} >= :max THEN 0 ELSE {_COUNT} END, "
+    f"first_at = CASE WHEN {_COUNT} >= :max OR sign_in_failures.first_at < :since THEN :t "
+    "ELSE sign_in_failures.first_at END, "
+    f"locked_until = CASE WHEN {_COUNT} >= :max AND (sign_in_failures.locked_until IS NULL "
+    "OR sign_in_failures.locked_until < :until) THEN :until ELSE sign_in_failures.locked_until END "
+    "RETURNING locked_until"
+)
+
+
 def _record_failure(db: Database, key: str, max_failures: int, window: timedelta, lockout: timedelta) -> int:
     """Count one failure of ``key``; the seconds it is now locked for (0: not locked)."""
     at = now()
+    until = at + lockout
+    first_locks = max_failures <= 1
     with db.write() as tx:
-        row = tx.one("SELECT failures, first_at FROM sign_in_failures WHERE name = :n", {"n": key})
-        if row is None:
-            tx.execute(
-                "INSERT INTO sign_in_failures (name, failures, first_at) VALUES (:n, 1, :t) "
-                "ON CONFLICT (name) DO UPDATE SET failures = sign_in_failures.failures + 1",
-                {"n": key, "t": at},
-            )
-            failures = int(tx.scalar("SELECT failures FROM sign_in_failures WHERE name = :n", {"n": key}))
-        elif _at(row["first_at"]) < at - window:  # an old streak: start counting again
-            tx.execute(
-                "UPDATE sign_in_failures SET failures = 1, first_at = :t, locked_until = NULL WHERE name = :n",
-                {"n": key, "t": at},
-            )
-            failures = 1
-        else:
-            tx.execute("UPDATE sign_in_failures SET failures = failures + 1 WHERE name = :n", {"n": key})
-            failures = int(row["failures"]) + 1
-        if failures >= max_failures:
-            tx.execute(
-                "UPDATE sign_in_failures SET locked_until = :u, failures = 0, first_at = :t WHERE name = :n",
-                {"n": key, "u": at + lockout, "t": at},
-            )
-            return int(lockout.total_seconds())
-    return 0
+        locked = tx.scalar(
+            _RECORD_FAILURE,
+            {
+                "n": key,
+                "t": at,
+                "since": at - window,
+                "max": int(max_failures),
+                "until": until,
+                "f1": 0 if first_locks else 1,
+                "l1": until if first_locks else None,
+            },
+        )
+    if locked is None:
+        return 0
+    return max(0, math.ceil((_at(locked) - at).total_seconds()))
 
 
 def _locked_message(seconds: int) -> str:
