@@ -266,11 +266,21 @@ class Database:
             finally:
                 conn.rollback()
                 cur.close()
+        elif getattr(self._local, "reading", None) is conn:
+            # a read inside a read of this thread (a page made of several services' reads): the same snapshot,
+            # without a savepoint's two round trips (nothing is written, so there is nothing to undo)
+            cur = conn.cursor()
+            try:
+                yield Tx(self, cur)
+            finally:
+                cur.close()
         else:
             # REPEATABLE READ: one snapshot for the whole read (a count and its page agree), as on SQLite
             import psycopg
 
             conn, tx = self._pg_begin("REPEATABLE_READ", force_rollback=True)
+            outer = getattr(self._local, "reading", None)
+            self._local.reading = conn if outer is None and not getattr(tx, "savepoint_name", None) else outer
             cur = conn.cursor()
             try:
                 yield Tx(self, cur)
@@ -283,6 +293,7 @@ class Database:
                 except psycopg.Error as exc:
                     raise self.dialect.translate_error(exc) from exc
             finally:
+                self._local.reading = outer
                 cur.close()
 
     def _pg_begin(self, level: str, **options: Any) -> tuple[Any, Any]:

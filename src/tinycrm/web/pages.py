@@ -204,19 +204,22 @@ async def search(request: web.Request) -> web.StreamResponse:
 
 
 def contact_view(db: Any, cid: int) -> dict[str, Any]:
-    """What a contact's page shows, read in one worker call (one trip to the thread pool, one connection)."""
+    """What a contact's page shows, read in one worker call (one trip to the thread pool, one connection) and
+    one snapshot: the services' reads join this one (on PostgreSQL, ten round trips fewer than each opening
+    and closing its own)."""
     from tinycrm.services.people import contact_loader, interactions
     from tinycrm.services.sales import deal_reads
     from tinycrm.services.support import tickets
     from tinycrm.services.work import tasks
 
-    return {
-        "c": contact_loader.get(db, cid),
-        "timeline": interactions.timeline(db, cid, limit=20),
-        "tasks": tasks.list_tasks(db, contact_id=cid, limit=20),
-        "deals": deal_reads.list_deals(db, contact_id=cid, status=None, limit=20),
-        "tickets": tickets.list_page(db, statuses=tickets.STATUSES, contact_id=cid, limit=10),
-    }
+    with db.read():
+        return {
+            "c": contact_loader.get(db, cid),
+            "timeline": interactions.timeline(db, cid, limit=20),
+            "tasks": tasks.list_tasks(db, contact_id=cid, limit=20),
+            "deals": deal_reads.list_deals(db, contact_id=cid, status=None, limit=20),
+            "tickets": tickets.list_page(db, statuses=tickets.STATUSES, contact_id=cid, limit=10),
+        }
 
 
 async def contact_page(request: web.Request) -> web.StreamResponse:

@@ -1,0 +1,46 @@
+"""A page made of several services' reads (the web app's contact page) reads them in one snapshot: the
+services' reads join the one the page opened, on both stores. On PostgreSQL they join it without a savepoint
+each (two round trips saved per read); a read inside a write still runs as part of the write."""
+
+from __future__ import annotations
+
+from tinycrm.domain.people import ContactInput
+from tinycrm.services.people import contact_loader, contact_search, contacts
+from tinycrm.store.database import open_db
+
+
+def test_reads_inside_a_read_see_one_snapshot(db):
+    contacts.create(db, ContactInput("Ada Lovelace"))
+    other = open_db(db.url)
+    try:
+        with db.read():
+            first = contact_search.list_contacts(db, limit=10)
+            contacts.create(other, ContactInput("Grace Hopper"))  # stored meanwhile by another connection
+            second = contact_search.list_contacts(db, limit=10)
+            found = contact_search.search(db, "grace", limit=10)
+        assert (first.total, second.total, found.total) == (1, 1, 0)
+        assert contact_search.list_contacts(db, limit=10).total == 2  # the next read sees it
+    finally:
+        other.close()
+
+
+def test_a_failed_read_inside_a_read_leaves_the_next_read_working(db):
+    from tinycrm.domain.errors import NotFound
+
+    cid = contacts.create(db, ContactInput("Ada Lovelace")).id
+    try:
+        with db.read():
+            contact_loader.get(db, cid)
+            contact_loader.get(db, cid + 1000)
+    except NotFound:
+        pass
+    assert contact_loader.get(db, cid).display_name == "Ada Lovelace"
+
+
+def test_a_read_inside_a_write_sees_the_write(db):
+    with db.write() as tx:
+        tx.execute("INSERT INTO tags (name, name_key) VALUES (:n, :k)", {"n": "Inside", "k": "inside"})
+        with db.read() as inner:
+            assert inner.scalar("SELECT count(*) FROM tags WHERE name_key = 'inside'") == 1
+    with db.read() as tx:
+        assert tx.scalar("SELECT count(*) FROM tags WHERE name_key = 'inside'") == 1
