@@ -251,6 +251,7 @@ class Database:
     def read(self) -> Iterator[Tx]:
         """A consistent read: every query inside sees the same snapshot."""
         conn = self.connection()
+        reading: Any = getattr(self._local, "reading", None)
         if self.is_sqlite and conn.in_transaction:
             # a read inside a write of this thread: it is part of the write (and sees what it changed)
             cur = conn.cursor()
@@ -266,7 +267,7 @@ class Database:
             finally:
                 conn.rollback()
                 cur.close()
-        elif getattr(self._local, "reading", None) is conn:
+        elif reading is not None and reading is conn:
             # a read inside a read of this thread (a page made of several services' reads): the same snapshot,
             # without a savepoint's two round trips (nothing is written, so there is nothing to undo)
             cur = conn.cursor()

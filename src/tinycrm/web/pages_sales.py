@@ -3,6 +3,8 @@ a deal."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from tinycrm.domain.errors import InvalidInput
@@ -85,14 +87,22 @@ async def pipeline(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def deal_page(request: web.Request) -> web.StreamResponse:
+def deal_view(db: Any, deal_id: int) -> dict[str, Any]:
+    """What a deal's page shows, read in one worker call and one snapshot (see ``pages.contact_view``)."""
     from tinycrm.services.sales import deal_reads, pipelines
 
+    with db.read():
+        deal = deal_reads.get(db, deal_id)
+        return {
+            "d": deal,
+            "stages": pipelines.get(db, deal.pipeline_id).stages,
+            "timeline": deal_reads.timeline(db, deal_id, limit=30),
+        }
+
+
+async def deal_page(request: web.Request) -> web.StreamResponse:
     deal_id = int_arg(request.match_info["id"], "deal")
-    deal = await call(request, deal_reads.get, deal_id)
-    pipe = await call(request, pipelines.get, deal.pipeline_id)
-    timeline = await call(request, deal_reads.timeline, deal_id, limit=30)
-    return render(request, "deal.html", d=deal, stages=pipe.stages, timeline=timeline)
+    return render(request, "deal.html", **await call(request, deal_view, deal_id))
 
 
 async def deal_move(request: web.Request) -> web.StreamResponse:

@@ -87,22 +87,24 @@ def _query(show: str, assignee: str, breaching: bool, offset: int) -> str:
 
 
 def ticket_view(db: Any, number: int, template: str | None) -> dict[str, Any]:
-    """What a ticket's page shows, read in one worker call; ``template`` fills the reply box."""
+    """What a ticket's page shows, read in one worker call and one snapshot (see ``pages.contact_view``);
+    ``template`` fills the reply box."""
     from tinycrm.services.support import replies, tickets
     from tinycrm.services.team import users
 
-    ticket = tickets.get(db, number)
-    view: dict[str, Any] = {
-        "t": ticket,
-        "templates": replies.templates(),
-        "users": [u.name for u in users.list_users(db, include_inactive=False)],
-        "chosen": template or "",
-    }
-    if template:
-        try:
-            view["body"] = replies.render_template(db, ticket, template)
-        except CrmError as exc:
-            view["problem"] = exc.message
+    with db.read():
+        ticket = tickets.get(db, number)
+        view: dict[str, Any] = {
+            "t": ticket,
+            "templates": replies.templates(),
+            "users": [u.name for u in users.list_users(db, include_inactive=False)],
+            "chosen": template or "",
+        }
+        if template:
+            try:
+                view["body"] = replies.render_template(db, ticket, template)
+            except CrmError as exc:
+                view["problem"] = exc.message
     return view
 
 
