@@ -44,3 +44,37 @@ def test_a_read_inside_a_write_sees_the_write(db):
             assert inner.scalar("SELECT count(*) FROM tags WHERE name_key = 'inside'") == 1
     with db.read() as tx:
         assert tx.scalar("SELECT count(*) FROM tags WHERE name_key = 'inside'") == 1
+
+
+def test_the_web_pages_read_in_one_transaction_on_postgresql(pg_url, monkeypatch):
+    """PostgreSQL: a contact's, a deal's and a ticket's page open one transaction each; the services' reads
+    inside join it instead of each adding a savepoint (two round trips apiece)."""
+    import psycopg
+
+    from tinycrm.domain.sales import DealInput
+    from tinycrm.services.sales import deals
+    from tinycrm.services.support import tickets
+    from tinycrm.web.pages import contact_view
+    from tinycrm.web.pages_sales import deal_view
+    from tinycrm.web.pages_support import ticket_view
+
+    db = open_db(pg_url)
+    try:
+        cid = contacts.create(db, ContactInput("Ada Lovelace")).id
+        deal = deals.create(db, DealInput("Engine", value="100", currency="EUR", contact_ids=[cid]))
+        ticket = tickets.create(db, subject_="Printer", contact_id=cid, body="Help")
+        opened = 0
+        real = psycopg.Connection.transaction
+
+        def counting(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            nonlocal opened
+            opened += 1
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(psycopg.Connection, "transaction", counting)
+        for view, arg in ((contact_view, cid), (deal_view, deal.id), (ticket_view, ticket.id)):
+            opened = 0
+            shown = view(db, arg) if view is not ticket_view else view(db, arg, None)
+            assert shown and opened == 1, (view.__name__, opened)
+    finally:
+        db.close()

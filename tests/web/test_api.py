@@ -6,19 +6,14 @@ from __future__ import annotations
 
 import pytest
 from api_support import call, seed_accounts
-from web_support import Served
-
-from crm_testkit import pg_database
+from web_support import Served, module_store
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """A server of the module's own, with tokens of each kind: (base URL, tokens)."""
     folder = tmp_path_factory.mktemp(f"api-{request.param}")
-    if request.param == "sqlite":
-        urls = iter([f"sqlite:///{folder / 'crm.sqlite3'}"])
-    else:
-        urls = pg_database()
+    urls = module_store(request.param, folder)
     url = next(urls)
     tokens = seed_accounts(url)
     server = Served(folder, db_url=url, env={"TINYCRM_USER": "ada"})

@@ -13,9 +13,8 @@ import time
 import aiohttp
 import pytest
 from api_support import call, seed_accounts
-from web_support import Served, crm
+from web_support import Served, crm, module_store
 
-from crm_testkit import pg_database
 from mail_testkit import Inbox, free_port, support_config
 
 
@@ -26,7 +25,7 @@ def desk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     from aiosmtpd.controller import Controller
 
     folder = tmp_path_factory.mktemp(f"api-desk-{request.param}")
-    urls = iter([f"sqlite:///{folder / 'crm.sqlite3'}"]) if request.param == "sqlite" else pg_database()
+    urls = module_store(request.param, folder)
     url = next(urls)
     inbox, port = Inbox(), free_port()
     smtp = Controller(inbox, hostname="127.0.0.1", port=port)

@@ -17,9 +17,8 @@ import urllib.request
 import aiohttp
 import pytest
 from api_support import call
-from web_support import PASSWORD, Served, crm, descendants
+from web_support import PASSWORD, Served, crm, descendants, module_store, seed_admin
 
-from crm_testkit import pg_database
 from hook_receiver import Receiver
 from tinycrm.web.generation import EVERY
 
@@ -53,30 +52,12 @@ class Pair:
         self.single.stop()
 
 
-def seed(url: str) -> str:
-    """ada (admin, a password) and vic; an API token of ada's."""
-    from tinycrm.services.team import accounts, users
-    from tinycrm.store.database import open_db
-
-    db = open_db(url)
-    try:
-        db.actor = "ada"  # type: ignore[attr-defined]  (the first user to act is the admin)
-        users.add(db, "vic", role="viewer")
-        accounts.set_password(db, "ada", PASSWORD)
-        return accounts.create_token(db, "ada", "tests", "write")[1]
-    finally:
-        db.close()
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp(f"pair-{request.param}")
-    if request.param == "sqlite":
-        urls = iter([f"sqlite:///{folder / 'crm.sqlite3'}"])
-    else:
-        urls = pg_database()
+    urls = module_store(request.param, folder)
     url = next(urls)
-    served = Pair(url, folder, seed(url))
+    served = Pair(url, folder, seed_admin(url))
     yield served
     served.stop()
     next(urls, None)  # drops the PostgreSQL database

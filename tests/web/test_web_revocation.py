@@ -7,26 +7,11 @@ import time
 
 import aiohttp
 from api_support import call
-from web_support import PASSWORD, Served
+from web_support import PASSWORD, Served, seed_admin
 
 from tinycrm.web.generation import EVERY
 
 HTML = {"Accept": "text/html"}
-
-
-def seed(url: str) -> str:
-    """ada, an admin with a password and an API token; give the token."""
-    from tinycrm.services.team import accounts, users
-    from tinycrm.store.database import open_db
-
-    db = open_db(url)
-    try:
-        db.actor = "ada"  # type: ignore[attr-defined]  (the first user to act is the admin)
-        users.add(db, "vic", role="viewer")
-        accounts.set_password(db, "ada", PASSWORD)
-        return accounts.create_token(db, "ada", "script", "write")[1]
-    finally:
-        db.close()
 
 
 def change(url: str, fn, *args) -> None:  # noqa: ANN001
@@ -55,7 +40,7 @@ async def test_a_new_password_and_a_revoked_token_end_sessions_at_once(tmp_path)
     from tinycrm.services.team import accounts
 
     url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
-    token = seed(url)
+    token = seed_admin(url)
     server = Served(tmp_path / "server", db_url=url, env={"TINYCRM_USER": "ada"})
     try:
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as s:

@@ -174,3 +174,29 @@ def seed_team(db_url: str, folder: Path) -> dict[str, int]:
     )
     task = int(crm(db_url, folder, "follow-up", str(ada), "today 9am", "Call Ada back"))
     return {"ada": ada, "evil": evil, "deal": deal, "task": task}
+
+
+def module_store(kind: str, folder: Path):  # noqa: ANN201 - an iterator of one URL
+    """The database of a module's server on ``kind`` ("sqlite" or "postgresql"): ``next()`` gives its URL;
+    finishing the iterator (``next(urls, None)``) drops a PostgreSQL database."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'crm.sqlite3'}"
+    else:
+        from crm_testkit import pg_database
+
+        yield from pg_database()
+
+
+def seed_admin(url: str) -> str:
+    """ada, an admin with a password (:data:`PASSWORD`) and an API token; vic, a viewer. Gives ada's token."""
+    from tinycrm.services.team import accounts, users
+    from tinycrm.store.database import open_db
+
+    db = open_db(url)
+    try:
+        db.actor = "ada"  # type: ignore[attr-defined]  (the first user to act is the admin)
+        users.add(db, "vic", role="viewer")
+        accounts.set_password(db, "ada", PASSWORD)
+        return accounts.create_token(db, "ada", "tests", "write")[1]
+    finally:
+        db.close()
