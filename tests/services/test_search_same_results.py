@@ -87,6 +87,14 @@ QUERIES = [
     "notes:ada",
     '"ada lovelace"',
     "a l",
+    "ada love",
+    "mei zhang",
+    "m z",
+    "jo an",
+    "a l m",
+    'a "ada lovelace"',
+    "a email:example",
+    "zzz q",
     "ma tag:vip",
     "a tag:vi*",
     "j -tag:lead",
@@ -101,8 +109,8 @@ def test_every_page_is_the_one_the_plain_queries_give(db, monkeypatch, walk_per_
     _seed(db, rng, 160)
     monkeypatch.setattr(contact_search, "BROAD_MATCH", 12)
     monkeypatch.setattr(contact_search, "WALK_PER_MATCH", walk_per_match)
-    checked = walked = 0
-    real_walk = contact_search._walked
+    checked = walked = at_once = 0
+    real_walk, real_first = contact_search._walked, contact_search._ranked_first
 
     def counting(*args, **kwargs):  # noqa: ANN002, ANN003
         nonlocal walked
@@ -110,7 +118,14 @@ def test_every_page_is_the_one_the_plain_queries_give(db, monkeypatch, walk_per_
         walked += found is not None
         return found
 
+    def counting_first(*args, **kwargs):  # noqa: ANN002, ANN003
+        nonlocal at_once
+        found = real_first(*args, **kwargs)
+        at_once += found is not None
+        return found
+
     monkeypatch.setattr(contact_search, "_walked", counting)
+    monkeypatch.setattr(contact_search, "_ranked_first", counting_first)
     for query in QUERIES:
         for archived in (False, None, True):
             for tag in (None, "vip") if rng.random() < 0.3 else (None,):
@@ -127,6 +142,7 @@ def test_every_page_is_the_one_the_plain_queries_give(db, monkeypatch, walk_per_
                         assert not page.estimate
                         checked += 1
     assert checked > 300
+    assert at_once > 10  # several words: the page and its total read at once, and the same
     if db.is_sqlite:
         assert walked > 20  # the name index walk was taken, and gave the same pages
 
@@ -146,6 +162,44 @@ def test_search_as_you_type_agrees_where_its_total_is_exact(db, monkeypatch):
             continue
         want = _reference(db, query, limit=10, offset=0, archived=False, tag=None)
         assert ([c.id for c in page.items], page.total, page.order) == want
+
+
+@pytest.mark.parametrize("archived_share", [0.3, 0.9])
+def test_several_words_read_at_once_count_and_cut_around_archived_matches(db, monkeypatch, archived_share):
+    """A query of several words reads its page and total in one statement: archived matches scored as well as
+    the page's (equal names, equal scores) are left out of the page and the total, at every offset, whether the
+    archived contacts are few (looked up among the matches) or many (each match looked up); a query matching
+    more than can be scored that way is read the usual way."""
+    rng = random.Random(5)
+    for _ in range(40):
+        c = contacts.create(db, ContactInput(display_name=f"Ada Lovelace {rng.choice('ABC')}"))
+        if rng.random() < archived_share:
+            contacts.archive(db, c.id)
+    for i in range(12):
+        contacts.create(db, ContactInput(display_name=f"Ada Byron {i}", notes="lovelace"))
+    for i in range(3 if archived_share < 0.5 else 60):  # archived contacts the query does not match
+        contacts.archive(db, contacts.create(db, ContactInput(display_name=f"Other {i}")).id)
+    monkeypatch.setattr(contact_search, "BROAD_MATCH", 60)
+    at_once = []
+    real_first = contact_search._ranked_first
+    monkeypatch.setattr(
+        contact_search, "_ranked_first", lambda *a, **k: at_once.append(real_first(*a, **k)) or at_once[-1]
+    )
+    for query in ("ada love", "love ada b", "ada lovelace c"):
+        for archived in (False, None, True):
+            _, total, _ = _reference(db, query, limit=1, offset=0, archived=archived, tag=None)
+            for offset in (0, 3, 7, max(total - 2, 0)):
+                page = contact_search.search(db, query, limit=4, offset=offset, archived=archived)
+                want = _reference(db, query, limit=4, offset=offset, archived=archived, tag=None)
+                assert ([c.id for c in page.items], page.total, page.order) == want, (query, archived, offset)
+    assert sum(found is not None for found in at_once) > 20
+    monkeypatch.setattr(contact_search, "BROAD_MATCH", 30)  # 52 matches: scored up to 31, then the usual way
+    at_once.clear()
+    page = contact_search.search(db, "ada love", limit=4, archived=None)
+    assert at_once == [None]
+    assert ([c.id for c in page.items], page.total, page.order) == _reference(
+        db, "ada love", limit=4, offset=0, archived=None, tag=None
+    )
 
 
 def test_archived_contacts_outnumbering_the_matches_are_counted_right(db, monkeypatch):

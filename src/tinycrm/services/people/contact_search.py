@@ -258,6 +258,12 @@ def search(
     def read(tx: Tx) -> Any:
         cond, fparams = _filters(tx, **options)
         params.update(fparams)
+        if plain and limit is not None and len(terms) > 1:
+            # several words mostly match few contacts: score them, count them and cut the page at once
+            first = _ranked_first(tx, match_sql, cond, params, archived=archived, limit=limit, offset=offset)
+            if first is not None:
+                ids, total = first
+                return Page(load_many(tx, ids, detail="summary"), total, limit, offset, order="relevance")
         # CROSS JOIN keeps the index match first: SQLite would otherwise run the match once per contact
         base = f"FROM ({match_sql}) m CROSS JOIN contacts c WHERE c.id = m.contact_id AND {cond}"
         matched = tx.scalar(f"SELECT count(*) FROM ({match_sql}) m", params) if plain else None
@@ -360,6 +366,60 @@ def _ranked(match_sql: str, cond: str) -> str:
         f"AND (m.score <= (SELECT score FROM cut) OR NOT EXISTS (SELECT 1 FROM cut)) AND {cond} "
         "ORDER BY m.score, c.sort_name, c.id"
     )
+
+
+def _ranked_first(
+    tx: Tx,
+    match_sql: str,
+    cond: str,
+    params: dict[str, Any],
+    *,
+    archived: bool | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[int], int] | None:
+    """The ids and the total of a page by relevance read in one statement, or None when the query matches more
+    than ``BROAD_MATCH`` contacts (its page comes by name) or the page is empty (its total is then unknown).
+
+    The usual way counts the matches first, to choose between relevance and name, and then reads the page:
+    the index works out the matches twice. For a query expected to match few contacts, this reads the page as
+    :func:`_ranked` does and counts the matches it scored, scoring at most ``BROAD_MATCH + 1`` of them, so a
+    query that turns out broad costs that many scores before the usual way takes over. ``cond`` holds no
+    filter but ``archived``: the matches it leaves out are counted among the scored ones."""
+    args: dict[str, Any] = {**params, "cap": BROAD_MATCH + 1, "limit": limit, "offset": offset}
+    left_out = "0"
+    if archived is not None:
+        # the matches the condition leaves out: fewer contacts of that kind than can be scored (the usual
+        # case) are each looked up among the scored ones, else each scored one is looked up (at most ``cap``
+        # lookups either way; a join would let SQLite build a Bloom filter of every contact)
+        args["archived_left_out"] = not archived
+        few = tx.scalar(
+            "SELECT count(*) < :cap FROM (SELECT 1 FROM contacts WHERE archived = :archived_left_out "
+            "LIMIT :cap) a",
+            args,
+        )
+        if few:
+            left_out = (
+                "SELECT count(*) FROM contacts x WHERE x.archived = :archived_left_out "
+                "AND +x.id IN (SELECT contact_id FROM m)"
+            )
+        else:
+            left_out = (
+                "SELECT count(*) FROM m "
+                "WHERE (SELECT x.archived FROM contacts x WHERE x.id = m.contact_id) = :archived_left_out"
+            )
+    rows = tx.all(
+        f"WITH m AS MATERIALIZED ({match_sql} LIMIT :cap), left_out AS MATERIALIZED (SELECT ({left_out}) AS n), "
+        "cut AS (SELECT score FROM m ORDER BY score LIMIT 1 OFFSET (:offset + :limit - 1 + (SELECT n FROM left_out))) "
+        "SELECT c.id, (SELECT count(*) FROM m) AS matched, (SELECT n FROM left_out) AS left_out "
+        "FROM m CROSS JOIN contacts c WHERE c.id = m.contact_id "
+        f"AND (m.score <= (SELECT score FROM cut) OR NOT EXISTS (SELECT 1 FROM cut)) AND {cond} "
+        "ORDER BY m.score, c.sort_name, c.id LIMIT :limit OFFSET :offset",
+        args,
+    )
+    if not rows or rows[0]["matched"] > BROAD_MATCH:
+        return None
+    return [r["id"] for r in rows], rows[0]["matched"] - rows[0]["left_out"]
 
 
 #: a page of a broad search read along the name index walks at most this many contacts per match
