@@ -116,8 +116,8 @@ def test_edit_by_options(cli, logged):
         (["--summary", " "], 2, "summary must not be empty"),
         (["--deal", "no such deal"], 2, "no deal matches"),
         (["--contact", "nobody at all"], 2, "nobody at all"),
-        (["--expect-version", "7", "--summary", "x"], 2, "--expect-version 7 does not exist"),
-        (["--expect-version", "7"], 2, "--expect-version 7 does not exist"),
+        (["--expect-version", "7", "--summary", "x"], 2, "version 7 does not exist"),
+        (["--expect-version", "7"], 2, "version 7 does not exist"),
     ],
 )
 def test_a_refused_edit_changes_nothing(cli, logged, args, code, words):

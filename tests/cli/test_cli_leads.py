@@ -68,7 +68,7 @@ def test_bad_input(cli):
     refused(cli, ["lead", "add", "Bad", "--email", "not-an-address"], "email")
     refused(cli, ["lead", "status", "1", "converted"], "converting")
     refused(cli, ["lead", "add", "--json", "-"], "unknown field", input='[{"name": "A"}, {"nom": "B"}]')
-    refused(cli, ["lead", "list", "--sort", "size"], "--sort")
+    refused(cli, ["lead", "list", "--sort", "size"], "sort must be one of")
 
 
 def test_csv_import_duplicates_and_agenda(cli, tmp_path):

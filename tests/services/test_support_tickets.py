@@ -111,7 +111,7 @@ def test_bad_input_changes_nothing(desk):
         tickets.create(db, subject_="Hi", contact_id=99)
     with pytest.raises(NotFound, match="no ticket #7"):
         tickets.get(db, 7)
-    with pytest.raises(InvalidInput, match="--until goes with"):
+    with pytest.raises(InvalidInput, match="wait until goes with"):
         tickets.set_status(db, 1, "open", until="tomorrow")
     assert tickets.list_page(db, statuses=list(tickets.STATUSES)).total == 0
     # a subject with CR/LF is one line

@@ -112,9 +112,7 @@ def test_a_version_the_record_never_had_is_a_mistake_not_a_conflict(db, expected
         before = service.get(db, rid)
         with pytest.raises(InvalidInput) as err:
             service.update(db, rid, change, expected_version=expected)
-        assert err.value.message == (
-            f"{kind} {rid} is at version 1; --expect-version {expected} does not exist"
-        ), kind
+        assert err.value.message == (f"{kind} {rid} is at version 1; version {expected} does not exist"), kind
         assert err.value.exit_code == 2
         assert service.get(db, rid) == before, kind
 
@@ -131,7 +129,7 @@ def test_cli_a_version_that_does_not_exist(cli):
     co = cli("company", "add", "Acme Corp", "--domain", "acme.com").stdout.strip()
     r = cli("company", "edit", co, "--note", "x", "--expect-version", "99")
     assert r.exit_code == 2
-    assert r.stderr == f"crm: error: company {co} is at version 1; --expect-version 99 does not exist\n"
+    assert r.stderr == f"crm: error: company {co} is at version 1; version 99 does not exist\n"
     assert cli("company", "show", co, "--json").json["notes"] is None
 
 

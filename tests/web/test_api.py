@@ -269,3 +269,32 @@ def test_an_error_body_says_what_is_wrong_without_a_crm_command(api):
         assert (refused.status, refused.doc["error"]["message"]) == (404, message)
     no_company = call(base, "POST", "/api/v1/contacts", t.write, {"display_name": "X", "company": "#999999"})
     assert (no_company.status, no_company.doc["error"]["message"]) == (404, "no company with id 999999")
+
+
+def test_an_error_names_the_field_not_the_command_line_option(api):
+    """Where the command line's fix is an option (``--currency EUR``, ``--next-step TEXT``), the API's message
+    names the field it got, or nothing: a program sends fields."""
+    base, t = api
+    cases = [
+        (
+            ("POST", "/api/v1/deals", {"title": "Lamps", "value": "10"}),
+            (400, "currency", "no default is set"),
+        ),
+        (
+            ("POST", "/api/v1/deals", {"title": "Lamps", "currency": "EUR", "next_step_due": "2030-01-01"}),
+            (400, "next_step", "a next step due date needs the next step itself"),
+        ),
+        (("GET", "/api/v1/leads?sort=colour", None), (400, "sort", "sort must be one of")),
+        (("GET", "/api/v1/leads?status=asleep", None), (400, "status", "status must be one of")),
+    ]
+    for (method, path, body), (status, field, words) in cases:
+        got = call(base, method, path, t.write, body)
+        error = got.doc["error"]
+        assert (got.status, error.get("field")) == (status, field), (path, got.doc)
+        assert words in error["message"] and "--" not in error["message"], error
+    made = call(base, "POST", "/api/v1/companies", t.write, {"name": "Versioned Ltd"})
+    never = call(base, "PATCH", f"/api/v1/companies/{made.doc['id']}", t.write, {"name": "V", "version": 9})
+    assert never.status == 400
+    assert (
+        never.doc["error"]["message"] == f"company {made.doc['id']} is at version 1; version 9 does not exist"
+    )

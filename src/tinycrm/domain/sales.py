@@ -34,8 +34,9 @@ def currency(value: str | None) -> str:
     hint = "a three-letter ISO 4217 code such as EUR, USD, GBP or JPY"
     if not code:
         raise InvalidInput(
-            f"currency: none given for the value; give {hint} (--currency EUR), or set the default "
-            'currency in the config file: [sales] currency = "EUR"',
+            'currency: none given for the value, and no default is set ([sales] currency = "EUR" in the '
+            f"config file); give {hint}",
+            hint=" (--currency EUR)",
             field="currency",
         )
     if code not in CURRENCIES:

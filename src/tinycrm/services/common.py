@@ -262,7 +262,7 @@ def check_version(tx: Tx, table: str, record_type: str, record_id: int, expected
         return current
     if expected > current or expected < 1:
         raise InvalidInput(
-            f"{record_type} {record_id} is at version {current}; --expect-version {expected} does not exist",
+            f"{record_type} {record_id} is at version {current}; version {expected} does not exist",
             field="version",
         )
     last = tx.one(

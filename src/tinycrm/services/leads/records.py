@@ -199,9 +199,11 @@ def list_leads(
     least that."""
     check_page(limit, offset)
     if sort not in SORTS:
-        raise InvalidInput(f"--sort must be one of {', '.join(SORTS)} (got {sort!r})")
+        raise InvalidInput(f"sort must be one of {', '.join(SORTS)} (got {sort!r})", field="sort")
     if status not in (*STATUSES, "open", "all", None):
-        raise InvalidInput(f"--status must be one of {', '.join(STATUSES)}, open or all (got {status!r})")
+        raise InvalidInput(
+            f"status must be one of {', '.join(STATUSES)}, open or all (got {status!r})", field="status"
+        )
     with db.read() as tx:
         cond, params = owner_filter(tx, owner, "l.owner_id")
         conds = [cond]

@@ -132,7 +132,9 @@ def insert(tx: Tx, data: DealInput) -> int:
     due = parse_date(data.next_step_due, what="next step due")
     if due is not None and step is None:
         raise InvalidInput(
-            "a next step due date needs the next step itself: add --next-step TEXT", field="next_step"
+            "a next step due date needs the next step itself",
+            hint=": add --next-step TEXT",
+            field="next_step",
         )
     pid = pipelines.resolve_in(tx, data.pipeline)
     stage = _stage_of(tx, pid, data.stage)
@@ -271,7 +273,7 @@ def _edit_category(e: DealEdit, changes: dict[str, Any]) -> None:
     value = (changes["category"] or "pipeline").strip().lower()
     if value not in CATEGORIES:
         raise InvalidInput(
-            f"--category must be one of {', '.join(CATEGORIES)} (got {value!r})", field="category"
+            f"category must be one of {', '.join(CATEGORIES)} (got {value!r})", field="category"
         )
     old = e.tx.scalar("SELECT forecast_category FROM deals WHERE id = :i", {"i": e.before.id})
     e.put("category", old, value, column="forecast_category")
@@ -287,7 +289,9 @@ def _edit_next_step(e: DealEdit, changes: dict[str, Any]) -> None:
         e.put("next_step_due", e.before.next_step_due, due)
     if due is not None and step is None:
         raise InvalidInput(
-            "a next step due date needs the next step itself: add --next-step TEXT", field="next_step"
+            "a next step due date needs the next step itself",
+            hint=": add --next-step TEXT",
+            field="next_step",
         )
 
 
@@ -482,7 +486,7 @@ def lose(db: Database, deal_id: int, reason: str) -> DealRead:
     text = v.line(reason, "reason", max_len=500)
     if text is None:
         raise InvalidInput(
-            "a lost deal needs a reason: add --reason TEXT (e.g. --reason price)", field="reason"
+            "a lost deal needs a reason", hint=": add --reason TEXT (e.g. --reason price)", field="reason"
         )
 
     def apply(e: DealEdit) -> None:

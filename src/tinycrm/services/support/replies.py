@@ -205,7 +205,7 @@ def reply(
     from tinycrm.services.support import tickets
 
     if new_status is not None and new_status not in ("pending", "resolved", "open"):
-        raise InvalidInput(f"--status {new_status!r}: a reply leaves a ticket open, pending or resolved")
+        raise InvalidInput(f"status {new_status!r}: a reply leaves a ticket open, pending or resolved")
     if body is not None and template is not None:
         raise InvalidInput("give --body or --template, not both")
     support = config.get(Support)

@@ -401,12 +401,14 @@ def status_change(new: str, until: str | None) -> tuple[str, datetime | None]:
     when = None
     if until is not None:
         if s != "pending":
-            raise InvalidInput("--until goes with the status pending")
+            raise InvalidInput("a date to wait until goes with the status pending")
         from tinycrm.domain.dates import parse_when
 
-        when = parse_when(until, what="--until")
+        when = parse_when(until, what="until")
         if when <= now():
-            raise InvalidInput("--until is not in the future; give a later date or leave it out")
+            raise InvalidInput(
+                "the date to wait until is not in the future; give a later date or leave it out"
+            )
     return s, when
 
 
