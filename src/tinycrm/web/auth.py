@@ -154,6 +154,11 @@ class Gate:
 
 
 GATE: web.AppKey[Gate] = web.AppKey("tinycrm.web.gate", Gate)
+#: what :func:`sessions` leaves on each request: the session's data, the signed-in user (None when no one is)
+#: and whether the session changed (a sign-in), so that its cookie goes out again
+SESSION: web.RequestKey[dict[str, Any]] = web.RequestKey("session")
+USER: web.RequestKey[Any] = web.RequestKey("user")
+SESSION_CHANGED: web.RequestKey[bool] = web.RequestKey("session_changed")
 #: sessions checked against the database within the last :data:`RECENT_SECONDS`: (name, stamp) -> (until,
 #: user). Emptied when the accounts' generation changes (:mod:`tinycrm.web.generation`): a new password, a user
 #: switched off or a changed role shows within a second.
@@ -249,8 +254,8 @@ async def sessions(request: web.Request, handler: Any) -> web.StreamResponse:
     if fresh:
         # a CSRF token for the forms of a new session (the public subtrees keep none: see below)
         session = {} if path.startswith(NO_SESSION_PREFIXES) else {"c": secrets.token_urlsafe(24)}
-    request["session"] = session
-    request["user"] = None
+    request[SESSION] = session
+    request[USER] = None
     if request.method not in ("GET", "HEAD", "OPTIONS") and not path.startswith(NO_CSRF_PREFIXES):
         if not await _csrf_ok(request, session):
             return web.Response(
@@ -264,14 +269,14 @@ async def sessions(request: web.Request, handler: Any) -> web.StreamResponse:
             from tinycrm.web import generation
 
             await generation.check(request)
-            request["user"] = await _user_of(request, session)
-        if request["user"] is None:
+            request[USER] = await _user_of(request, session)
+        if request[USER] is None:
             return _not_signed_in(request)
     response = await handler(request)
     # the public subtrees (forms, the portal, unsubscribe links, the API) and static files keep no session of
     # ours: a visitor posting a website's form gets no cookie from it
-    if (fresh and not path.startswith(NO_SESSION_PREFIXES)) or request.get("session_changed"):
-        gate.save(response, request["session"])
+    if (fresh and not path.startswith(NO_SESSION_PREFIXES)) or request.get(SESSION_CHANGED):
+        gate.save(response, request[SESSION])
     return response
 
 
@@ -292,11 +297,11 @@ def _token_sign_in(request: web.Request, token: str) -> web.StreamResponse:
     query.popall("token")
     response = see_other(str(request.rel_url.with_query(query)))
     start(request, {"t": gate.token_print})
-    gate.save(response, request["session"])
+    gate.save(response, request[SESSION])
     return response
 
 
 def start(request: web.Request, signed_in: dict[str, Any]) -> None:
     """Begin a signed-in session: a new CSRF token too (what was known before signing in is not reused)."""
-    request["session"] = {"c": secrets.token_urlsafe(24), **signed_in}
-    request["session_changed"] = True
+    request[SESSION] = {"c": secrets.token_urlsafe(24), **signed_in}
+    request[SESSION_CHANGED] = True

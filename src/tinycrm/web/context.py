@@ -105,5 +105,7 @@ CONTEXT: web.AppKey[Context] = web.AppKey("tinycrm.web.context", Context)
 
 async def call(request: web.Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """``fn(db, ...)`` for ``request``, acting as its signed-in user."""
-    user = request.get("user")
+    from tinycrm.web.auth import USER
+
+    user = request.get(USER)
     return await request.app[CONTEXT].call(fn, *args, as_user=user.name if user else None, **kwargs)

@@ -57,8 +57,8 @@ def money(value: Any, currency: str | None = None) -> str:
 
 
 def render(request: web.Request, template: str, *, status: int = 200, **values: Any) -> web.Response:
-    session = request.get("session") or {}
-    user = request.get("user")
+    session = request.get(auth.SESSION) or {}
+    user = request.get(auth.USER)
     body = (
         request.app[TEMPLATES]
         .get_template(template)
@@ -76,7 +76,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **values: 
 
 
 def need_writer(request: web.Request) -> None:
-    user = request["user"]
+    user = request[auth.USER]
     if user is None or user.role not in WRITERS:
         raise Refused(f"{user.name if user else 'you'} may only read: changes need a member or an admin")
 

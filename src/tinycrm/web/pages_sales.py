@@ -20,7 +20,7 @@ async def today(request: web.Request) -> web.StreamResponse:
     from tinycrm.services.work import agenda
 
     mine = request.query.get("all") != "1"
-    user = request["user"]
+    user = request[auth.USER]
     result = await call(request, agenda.agenda, days=7, owner=user.name if mine else None, limit=50)
     done = await _named_task(request, "done")
     snoozed = await _named_task(request, "snoozed")

@@ -59,7 +59,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
         raise InvalidInput(f"show one of: {', '.join(label for _, label in SHOWS)}")
     assignee = request.query.get("assignee", "").strip()[:100]
     if assignee == "me":
-        assignee = request["user"].name
+        assignee = request[auth.USER].name
     breaching = request.query.get("breaching") == "1"
     offset_text = request.query.get("o", "0")
     offset = (

@@ -37,6 +37,8 @@ from textual_serve.app_service import AppService
 from textual_serve.download_manager import Download, DownloadManager
 from yarl import URL
 
+from tinycrm.web import auth
+
 log = logging.getLogger("tinycrm.web")
 
 #: a download's key as an app makes it (textual: 32 hex digits, random), in the path
@@ -78,8 +80,8 @@ class Manager(DownloadManager):
 def session_owner(request: web.Request) -> str:
     """Who a download belongs to: the signed-in user in this browser's session (its random CSRF token, which
     every sign-in replaces), as a digest."""
-    user = getattr(request.get("user"), "name", "")
-    session = request.get("session") or {}
+    user = getattr(request.get(auth.USER), "name", "")
+    session = request.get(auth.SESSION) or {}
     return hashlib.sha256(f"{user}\0{session.get('c', '')}".encode()).hexdigest()
 
 
