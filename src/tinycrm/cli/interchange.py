@@ -233,6 +233,16 @@ def import_vcard_cmd(
     _show_import(report, as_json, verbose)
 
 
+#: ``--query`` of the contact exports
+QUERY = typer.Option(
+    None,
+    "--query",
+    "-q",
+    help="Only the contacts this search finds, as crm search takes it: words and filters "
+    "(tag:vip created:>30d ...); archived ones too.",
+)
+
+
 @export_app.command("vcard")
 def export_vcard_cmd(
     path: str = typer.Argument(
@@ -246,14 +256,21 @@ def export_vcard_cmd(
         "(vdirsyncer's layout); unchanged files are left alone.",
     ),
     tag: str = typer.Option(None, "--tag", help="Only contacts with this tag."),
+    query: str = QUERY,
     force: bool = FORCE,
     as_json: bool = JSON,
 ) -> None:
     """Export contacts as vCards, photos and kept vCard properties included."""
-    from tinycrm.services.interchange.exporting import export_vcards
+    from tinycrm.services.interchange.exporting import Chosen, export_vcards
 
     report = export_vcards(
-        state.db(), path if vdir else _write_target(path), version=version, vdir=vdir, tag=tag, force=force
+        state.db(),
+        path if vdir else _write_target(path),
+        version=version,
+        vdir=vdir,
+        tag=tag,
+        force=force,
+        chosen=Chosen(query=query) if query else None,
     )
     _exported(report, as_json, "vCards")
 
@@ -392,13 +409,15 @@ def export_csv_cmd(
         help="generic (tinycrm's columns, imports back unchanged) or google (Google Contacts' columns).",
     ),
     tag: str = typer.Option(None, "--tag", help="Only contacts with this tag."),
+    query: str = QUERY,
     force: bool = FORCE,
     as_json: bool = JSON,
 ) -> None:
     """Export contacts as CSV; cells a spreadsheet would run as formulas are neutralised."""
-    from tinycrm.services.interchange.exporting import export_csv
+    from tinycrm.services.interchange.exporting import Chosen, export_csv
 
-    report = export_csv(state.db(), _write_target(path), preset=preset, tag=tag, force=force)
+    chosen = Chosen(query=query) if query else None
+    report = export_csv(state.db(), _write_target(path), preset=preset, tag=tag, force=force, chosen=chosen)
     _exported(report, as_json, "contacts")
 
 

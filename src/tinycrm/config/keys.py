@@ -130,6 +130,14 @@ KEYS: list[Key] = [
     Key("contacts.archived", "h", "toggle_archived", "Archived", long="Show or hide archived contacts"),
     Key("contacts.refresh", "ctrl+r", "refresh", "Refresh", show=False, long="Refresh the contact list"),
     Key(
+        "contacts.export",
+        "x",
+        "export",
+        "Export",
+        show=False,
+        long="Export the contacts shown (vCard or CSV)",
+    ),
+    Key(
         "contacts.segment",
         "v",
         "pick_segment",

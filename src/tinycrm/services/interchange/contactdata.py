@@ -61,6 +61,12 @@ def iter_contacts(tx: Tx, ids: Sequence[int]) -> Iterator[ContactData]:
         yield from load_contacts(tx, ids[start : start + BATCH])
 
 
+def contacts_of(tx: Tx, batches: Iterable[list[int]]) -> Iterator[ContactData]:
+    """Everything about the contacts of each batch of ids, a batch at a time, in the order given."""
+    for ids in batches:
+        yield from load_contacts(tx, ids)
+
+
 def stream_contacts(tx: Tx, *, tag: str | None = None) -> Iterator[ContactData]:
     """Every contact :func:`contact_ids` lists, in that order, read as it is written out: the ids through one
     cursor, everything about them a batch at a time (memory stays the same whatever the number of contacts)."""

@@ -10,13 +10,15 @@ import base64
 import hashlib
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO, cast
 
 from tinycrm.domain.errors import CrmError, InvalidInput, Refused
+from tinycrm.formats.records import ContactData
 from tinycrm.services.common import audit
-from tinycrm.services.interchange.contactdata import stream_contacts
+from tinycrm.services.interchange.contactdata import BATCH, contacts_of, stream_contacts
 from tinycrm.services.interchange.files import atomic_file, clean_stale, database_files, refuse_database
 from tinycrm.store.database import Database, Tx
 
@@ -66,6 +68,29 @@ def audit_export(db: Database, what: str, count: int, target: str) -> None:
         pass  # a read-only login may export; the file is written either way
 
 
+@dataclass(frozen=True)
+class Chosen:
+    """Which contacts an export writes, as a list or search shows them: those ``query`` finds (words and filters
+    of the query language, as ``crm search`` takes them), in ``company`` (a reference), archived or not
+    (``archived``: None for both). The default, and ``tag`` alone, is what ``crm export`` always wrote."""
+
+    query: str = ""
+    company: str | None = None
+    archived: bool | None = None
+
+
+def _contacts(tx: Tx, tag: str | None, chosen: Chosen | None) -> Iterator[ContactData]:
+    """The contacts to write, by name, read a batch at a time; a bad query or company raises before any."""
+    if chosen is None or chosen == Chosen():
+        return stream_contacts(tx, tag=tag)
+    from tinycrm.services.people.contact_search import found_ids
+
+    batches = found_ids(
+        tx, chosen.query, tag=tag, company=chosen.company, archived=chosen.archived, size=BATCH
+    )
+    return contacts_of(tx, batches)
+
+
 def _target_name(target: str | Path | TextIO) -> str:
     return str(target) if isinstance(target, (str, Path)) else "-"
 
@@ -78,9 +103,11 @@ def export_vcards(
     vdir: bool = False,
     tag: str | None = None,
     force: bool = False,
+    chosen: Chosen | None = None,
 ) -> ExportReport:
     """Write contacts as vCards: one file (or a text stream), or with ``vdir`` one ``UID.vcf`` per contact
-    in a folder (vdirsyncer's layout). A vdir export leaves files whose content did not change untouched."""
+    in a folder (vdirsyncer's layout). A vdir export leaves files whose content did not change untouched.
+    ``chosen``: only the contacts a search finds (one file or stream; a vdir holds every contact or a tag's)."""
     from tinycrm.formats.vcard import VERSIONS, write_card
 
     if version not in VERSIONS:
@@ -88,18 +115,23 @@ def export_vcards(
     if vdir:
         if not isinstance(target, (str, Path)) or str(target) == "-":
             raise InvalidInput("--vdir needs a folder, not standard output")
+        if chosen is not None and chosen != Chosen():
+            raise InvalidInput(
+                "a vdir export holds every contact, or a tag's (--tag); export a search to one file"
+            )
         return _export_vdir(db, Path(target), version=version, tag=tag, force=force)
     written = 0
     if isinstance(target, (str, Path)):
         refuse_database(db, target, "give another file name for the export")
     with db.read() as tx:
+        contacts = _contacts(tx, tag, chosen)
         if isinstance(target, (str, Path)):
             with atomic_file(target, force=force, keep=database_files(db)) as fh:
-                for c in stream_contacts(tx, tag=tag):
+                for c in contacts:
                     fh.write(write_card(c, version).encode("utf-8"))
                     written += 1
         else:
-            for c in stream_contacts(tx, tag=tag):
+            for c in contacts:
                 target.write(write_card(c, version))
                 written += 1
             target.flush()
@@ -216,8 +248,10 @@ def export_csv(
     preset: str = "generic",
     tag: str | None = None,
     force: bool = False,
+    chosen: Chosen | None = None,
 ) -> ExportReport:
-    """Write contacts as CSV: tinycrm's own columns (``generic``) or Google Contacts' (``google``)."""
+    """Write contacts as CSV: tinycrm's own columns (``generic``) or Google Contacts' (``google``); ``chosen``:
+    only the contacts a search finds."""
     from tinycrm.formats.csvio import EXPORT_PRESETS, write_csv
 
     if preset not in EXPORT_PRESETS:
@@ -227,16 +261,15 @@ def export_csv(
     if isinstance(target, (str, Path)):
         refuse_database(db, target, "give another file name for the export")
     with db.read() as tx:
+        contacts = _contacts(tx, tag, chosen)
         layout = _csv_layout(tx, preset)
         if isinstance(target, (str, Path)):
             with atomic_file(target, force=force, binary=False, keep=database_files(db)) as fh:
                 # a BOM, so that spreadsheet programs read the file as UTF-8
                 fh.write("\ufeff")
-                written = write_csv(
-                    stream_contacts(tx, tag=tag), cast(TextIO, fh), preset=preset, layout=layout
-                )
+                written = write_csv(contacts, cast(TextIO, fh), preset=preset, layout=layout)
         else:
-            written = write_csv(stream_contacts(tx, tag=tag), target, preset=preset, layout=layout)
+            written = write_csv(contacts, target, preset=preset, layout=layout)
             target.flush()
     name = _target_name(target)
     audit_export(db, f"csv {preset}", written, name)

@@ -470,6 +470,36 @@ def _walked(
     return ids if len(ids) == limit or not bound else None
 
 
+def found_ids(
+    tx: Tx,
+    query: str = "",
+    *,
+    tag: str | None = None,
+    company: str | None = None,
+    archived: bool | None = None,
+    size: int = CHUNK,
+) -> Iterator[list[int]]:
+    """The ids of the contacts a list or search with these options holds, by name, in batches of ``size`` read
+    through one cursor: what an export of them writes. ``query``: words and filters of the query language, as
+    :func:`search` takes them (blank: every contact the other options keep). Bad input raises at once, before
+    the first batch is asked for."""
+    v.line(query, "search query")
+    from tinycrm.domain import query as ql
+
+    parsed = ql.parse(query or "")
+    terms = fts.parse(parsed.text)
+    cond, params = _filters(
+        tx, tag=tag, company=company, archived=archived, owner=None, filters=parsed.filters
+    )
+    if terms:
+        match_sql, mparams = tx.db.search.match(terms)
+        cond = f"c.id IN (SELECT contact_id FROM ({match_sql}) m) AND {cond}"
+        params = {**params, **mparams}
+    return column_batches(
+        tx, f"SELECT c.id FROM contacts c WHERE {cond} ORDER BY c.sort_name, c.id", params, size=size
+    )
+
+
 def resolve(db: Database, ref: str) -> int:
     """A contact id from a reference: an id, an exact email address, or a name (or a fragment of one).
 

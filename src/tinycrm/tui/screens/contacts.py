@@ -427,6 +427,11 @@ class ContactsScreen(CrmScreen):
 
         self.app.push_screen(InteractionForm(cid, name), logged)
 
+    def action_export(self) -> None:
+        from tinycrm.tui.screens.exporting import export_shown
+
+        export_shown(self)
+
     def action_pick_segment(self) -> None:
         from tinycrm.tui.screens.segments import pick_segment
 
