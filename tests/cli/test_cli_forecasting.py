@@ -69,6 +69,40 @@ def test_conversion_and_blend_forecast(crm):
     assert line["weighted"] == "400.00"
 
 
+def test_a_terminal_table_rounds_to_the_currency_and_scripts_get_every_digit(crm):
+    """A weighted value keeps four decimals (1000.03 EUR at 45 % is 450.0135): the forecast table a person reads
+    shows cents (450.01), yen whole (1001 JPY at 45 %: 450), while --json and a pipe get the exact figure."""
+    for value, code in (("1000.03", "EUR"), ("1001", "JPY")):
+        ok(
+            crm(
+                "deal",
+                "add",
+                f"d {code}",
+                "--value",
+                value,
+                "--currency",
+                code,
+                "-p",
+                "P",
+                "--close",
+                "2026-03-20",
+            )
+        )
+    doc = json.loads(ok(crm("report", "forecast", "--method", "blend", "--months", "1", "--json")).stdout)
+    assert sorted((r["currency"], r["weighted"]) for r in doc["rows"]) == [
+        ("EUR", "450.0135"),
+        ("JPY", "450.45"),
+    ]
+    piped = ok(crm("report", "forecast", "--method", "blend", "--months", "1")).stdout
+    assert "450.0135" in piped and "450.45" in piped
+    terminal = {"TINYCRM_FORCE_TTY": "1", "NO_COLOR": "1", "COLUMNS": "100"}
+    table = ok(crm("report", "forecast", "--method", "blend", "--months", "1", env=terminal)).stdout
+    assert "450.01" in table and "450.0135" not in table
+    assert "450.45" not in table and " 450 " in table
+    shown = ok(crm("deal", "show", "d EUR", env=terminal)).stdout
+    assert "500.02 EUR (50 %)" in shown  # the stage's own 50 %: 500.015, half up
+
+
 def test_kpis_and_accuracy_outputs(crm):
     k = json.loads(ok(crm("report", "kpis", "--since", "2025-12-01", "--json")).stdout)
     assert (k["total"]["won"], k["total"]["lost"], k["total"]["win_rate_pct"]) == (4, 6, "40.0")
@@ -84,7 +118,7 @@ def test_bad_input(crm):
     refused(crm, ["report", "forecast", "--method", "blend", "--as-of", "2031-01-01"], "future")
     refused(crm, ["report", "conversion", "--window", "0"], "--window")
     refused(crm, ["report", "conversion", "--window", "0m"], "--window")
-    refused(crm, ["deal", "edit", "1", "--category", "maybe"], "--category")
+    refused(crm, ["deal", "edit", "1", "--category", "maybe"], "category must be one of")
     refused(crm, ["report", "accuracy", "--quarters", "0"], "--quarters")
     assert ok(crm("deal", "list", "--status", "all", "--json")).stdout == before
 

@@ -12,6 +12,7 @@ import typer
 from tinycrm.cli import common, render, state
 from tinycrm.cli.common import contact_id, delete_confirmed, edit_record, option_changes, owner_of
 from tinycrm.cli.options import ALL, DEAL_MINE, DEAL_OWNER, JSON, LIMIT, OFFSET, PIPELINE, limit_of, not_blank
+from tinycrm.domain.currencies import shown
 
 deal_app = typer.Typer(
     help="Deals: add, list, show, edit, move through stages, win, lose.", no_args_is_help=True
@@ -98,7 +99,10 @@ def show_deal(d: Any, entries: list | None, as_json: bool) -> None:
             ("id", str(d.id)),
             ("title", d.title),
             ("value", amount(d.value, d.currency) if render.is_tty() else f"{d.value} {d.currency}"),
-            ("weighted", f"{amount(d.weighted)} {d.currency} ({d.probability} %)"),
+            (
+                "weighted",
+                f"{shown(d.weighted, d.currency) if render.is_tty() else d.weighted} {d.currency} ({d.probability} %)",
+            ),
             ("pipeline", d.pipeline),
             ("stage", d.stage),
             ("status", status),

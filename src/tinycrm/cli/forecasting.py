@@ -10,6 +10,7 @@ import typer
 
 from tinycrm.cli import charts, render, state
 from tinycrm.cli.options import JSON, not_blank
+from tinycrm.domain.currencies import shown
 
 CSV = typer.Option(False, "--csv", help="Print CSV with a header row.")
 WINDOW = typer.Option(
@@ -92,7 +93,7 @@ def method_forecast(
         for h in ("month", "won", "commit", "best case", "pipeline", "weighted", ""):
             t.add_column(h, justify="left" if h in ("month", "") else "right")
         for r in mine:
-            t.add_row(r.month, f"{r.won:,}", f"{r.commit:,}", f"{r.best_case:,}", f"{r.pipeline:,}", f"{r.weighted:,}",
+            t.add_row(r.month, *(shown(x, code) for x in (r.won, r.commit, r.best_case, r.pipeline, r.weighted)),
                       charts.bar(r.weighted, top, 12))  # fmt: skip
         c.print(t)
         c.print()
@@ -125,7 +126,8 @@ def accuracy_cmd(
     for h in ("quarter", "cur", "method", "forecast", "actual", "error", ""):
         t.add_column(h, justify="right" if h in ("forecast", "actual", "error") else "left")
     for a in r.rows:
-        t.add_row(a.quarter, a.currency, a.method, f"{a.forecast:,}", f"{a.actual:,}", _pct(a.error_pct),
+        t.add_row(a.quarter, a.currency, a.method, shown(a.forecast, a.currency), shown(a.actual, a.currency),
+                  _pct(a.error_pct),
                   charts.bar(abs(a.error_pct) if a.error_pct is not None else 0, 100, 10))  # fmt: skip
     render.console().print(t)
     for code, method in r.best.items():

@@ -14,6 +14,7 @@ import typer
 from tinycrm.cli import render, state
 from tinycrm.cli.common import owner_of
 from tinycrm.cli.options import DEAL_MINE, DEAL_OWNER, JSON, not_blank
+from tinycrm.domain.currencies import shown
 
 report_app = typer.Typer(
     help="Sales reports: forecast, pipeline conversion, wins, activity.", no_args_is_help=True
@@ -138,11 +139,11 @@ def forecast_cmd(
             t.add_row(
                 r.month,
                 str(r.open_count),
-                f"{r.weighted:,}",
+                shown(r.weighted, r.currency),
                 bar(r.weighted, top),
-                f"{r.won:,}",
+                shown(r.won, r.currency),
                 bar(r.won, top),
-                f"{r.open_value:,}",
+                shown(r.open_value, r.currency),
             )
         c.print(t)
         c.print()
@@ -265,7 +266,7 @@ def wins_cmd(
         for h in ("currency", "deals", "total", "average"):
             t.add_column(h, justify="left" if h == "currency" else "right")
         for a in w.won_value:
-            t.add_row(a.currency, str(a.count), f"{a.total:,}", f"{a.average:,}")
+            t.add_row(a.currency, str(a.count), shown(a.total, a.currency), shown(a.average, a.currency))
         c.print()
         c.print(t)
     if w.lost_reasons:

@@ -194,3 +194,15 @@ def money(value_e4: int | Decimal | None, code: str, *, scale: int = 4) -> Decim
     if isinstance(exponent, int) and exponent > -places:
         return d.quantize(Decimal(1).scaleb(-places))
     return exact
+
+
+def shown(value: Decimal | int | None, code: str) -> str:
+    """An amount as a person reads it in a table: grouped and rounded half up to the currency's usual decimal
+    places (``29,666.50`` for a weighted ``29666.4968`` EUR, ``1,235`` JPY). Amounts are kept to the
+    ten-thousandth, and scripts (``--json``, plain text to a pipe) get them whole."""
+    from decimal import ROUND_HALF_UP
+
+    if value is None:
+        return ""
+    places = MINOR_UNITS.get(code, 2)
+    return f"{Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,}"
