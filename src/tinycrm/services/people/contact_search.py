@@ -273,8 +273,7 @@ def search(
             # several words mostly match few contacts: score them, count them and cut the page at once
             first = _ranked_first(tx, match_sql, cond, params, archived=archived, limit=limit, offset=offset)
             if first is not None:
-                ids, total = first
-                return Page(load_many(tx, ids, detail="summary"), total, limit, offset, order="relevance")
+                return first
         # CROSS JOIN keeps the index match first: SQLite would otherwise run the match once per contact
         base = f"FROM ({match_sql}) m CROSS JOIN contacts c WHERE c.id = m.contact_id AND {cond}"
         matched = tx.scalar(f"SELECT count(*) FROM ({match_sql}) m", params) if plain else None
@@ -388,9 +387,9 @@ def _ranked_first(
     archived: bool | None,
     limit: int,
     offset: int,
-) -> tuple[list[int], int] | None:
-    """The ids and the total of a page by relevance read in one statement, or None when the query matches more
-    than ``BROAD_MATCH`` contacts (its page comes by name) or the page is empty (its total is then unknown).
+) -> Page[ContactSummary] | None:
+    """A page by relevance and its total read in one statement, or None when the query matches more than
+    ``BROAD_MATCH`` contacts (its page comes by name) or the page is empty (its total is then unknown).
 
     The usual way counts the matches first, to choose between relevance and name, and then reads the page:
     the index works out the matches twice. For a query expected to match few contacts, this reads the page as
@@ -430,7 +429,10 @@ def _ranked_first(
     )
     if not rows or rows[0]["matched"] > BROAD_MATCH:
         return None
-    return [r["id"] for r in rows], rows[0]["matched"] - rows[0]["left_out"]
+    total = rows[0]["matched"] - rows[0]["left_out"]
+    return Page(
+        load_many(tx, [r["id"] for r in rows], detail="summary"), total, limit, offset, order="relevance"
+    )
 
 
 #: a page of a broad search read along the name index walks at most this many contacts per match
