@@ -47,8 +47,9 @@ def test_a_read_inside_a_write_sees_the_write(db):
 
 
 def test_the_web_pages_read_in_one_transaction_on_postgresql(pg_url, monkeypatch):
-    """PostgreSQL: a contact's, a deal's and a ticket's page open one transaction each; the services' reads
-    inside join it instead of each adding a savepoint (two round trips apiece)."""
+    """PostgreSQL: a contact's, a deal's and a ticket's page read in one transaction each (after a look for
+    pending tickets to wake on the pages that show tickets); the services' reads inside join it instead of each
+    adding a savepoint (two round trips apiece)."""
     import psycopg
 
     from tinycrm.domain.sales import DealInput
@@ -72,9 +73,39 @@ def test_the_web_pages_read_in_one_transaction_on_postgresql(pg_url, monkeypatch
             return real(self, *args, **kwargs)
 
         monkeypatch.setattr(psycopg.Connection, "transaction", counting)
-        for view, arg in ((contact_view, cid), (deal_view, deal.id), (ticket_view, ticket.id)):
+        # the pages that list tickets first look for pending ones to wake (a read of its own, then the page's)
+        for view, arg, want in ((contact_view, cid, 2), (deal_view, deal.id, 1), (ticket_view, ticket.id, 2)):
             opened = 0
             shown = view(db, arg) if view is not ticket_view else view(db, arg, None)
-            assert shown and opened == 1, (view.__name__, opened)
+            assert shown and opened == want, (view.__name__, opened)
     finally:
         db.close()
+
+
+def test_a_page_wakes_a_pending_ticket_past_its_date_before_its_read(db, monkeypatch):
+    """A ticket pending until a day now past opens again when it is next read. A page read in one snapshot
+    (the web's contact and ticket pages) wakes it before that read: inside it, the write was refused on SQLite
+    (the page failed) and would be undone with the read on PostgreSQL. Inside a read, ``wake`` wakes nothing."""
+    from tinycrm.services.support import tickets
+    from tinycrm.web.pages import contact_view
+    from tinycrm.web.pages_support import ticket_view
+
+    monkeypatch.setenv("TINYCRM_NOW", "2026-12-07T10:00:00+00:00")
+    cid = contacts.create(db, ContactInput("Ada Lovelace")).id
+    first = tickets.create(db, subject_="Printer", contact_id=cid, body="Help")
+    second = tickets.create(db, subject_="Scanner", contact_id=cid, body="Help too")
+    for t in (first, second):
+        tickets.set_status(db, t.id, "pending", until="2026-12-08 09:00")
+    monkeypatch.setenv("TINYCRM_NOW", "2026-12-09T10:00:00+00:00")  # both until-dates have passed
+
+    with db.read():
+        assert tickets.wake(db) == 0
+        assert contact_search.list_contacts(db, limit=5).total == 1  # the read goes on
+    with db.read() as tx:
+        assert tx.column("SELECT status FROM tickets ORDER BY id") == ["pending", "pending"]
+
+    shown = contact_view(db, cid)
+    assert sorted(t.status for t in shown["tickets"].items) == ["open", "open"]
+    assert ticket_view(db, first.id, None)["t"].status == "open"
+    with db.read() as tx:
+        assert tx.column("SELECT status FROM tickets ORDER BY id") == ["open", "open"]

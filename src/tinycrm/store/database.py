@@ -210,6 +210,18 @@ class Database:
         self._local = threading.local()
 
     # transactions
+    def in_transaction(self) -> bool:
+        """This thread is inside a read or a write of this database (a write begun now would be nested in it:
+        refused by SQLite, and on PostgreSQL undone with the read that holds it)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(conn, "closed", False):
+            return False
+        if self.is_sqlite:
+            return bool(conn.in_transaction)
+        from psycopg import pq
+
+        return bool(conn.info.transaction_status != pq.TransactionStatus.IDLE)
+
     @contextmanager
     def write(self) -> Iterator[Tx]:
         """One write transaction: all of it is stored, or none of it."""

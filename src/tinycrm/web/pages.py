@@ -212,6 +212,7 @@ def contact_view(db: Any, cid: int) -> dict[str, Any]:
     from tinycrm.services.support import tickets
     from tinycrm.services.work import tasks
 
+    tickets.wake(db)  # a write: before the snapshot, not in it
     with db.read():
         return {
             "c": contact_loader.get(db, cid),

@@ -92,6 +92,7 @@ def ticket_view(db: Any, number: int, template: str | None) -> dict[str, Any]:
     from tinycrm.services.support import replies, tickets
     from tinycrm.services.team import users
 
+    tickets.wake(db)  # a write: before the snapshot, not in it
     with db.read():
         ticket = tickets.get(db, number)
         view: dict[str, Any] = {

@@ -238,7 +238,11 @@ def _row(r: Any, at: datetime) -> TicketRow:
 
 
 def wake(db: Database) -> int:
-    """Open again the pending tickets whose until-date has passed; how many."""
+    """Open again the pending tickets whose until-date has passed; how many. Inside a read of several services
+    (a page read in one snapshot) it wakes none: that read's snapshot must not change under it, and a write
+    nested in it is refused (SQLite) or undone with it (PostgreSQL). Such a page wakes them before its read."""
+    if db.in_transaction():
+        return 0
     at = now()
     with db.read() as tx:
         due = tx.scalar(
