@@ -89,12 +89,16 @@ QUERIES = [
     "a l",
     "ada love",
     "mei zhang",
+    "lovelace ada",
+    "ann meier",
+    "young zoe",
     "m z",
     "jo an",
     "a l m",
-    'a "ada lovelace"',
-    "a email:example",
-    "zzz q",
+    'mar "ada lovelace"',
+    "ada email:example",
+    "example acme",
+    "zzz qqq",
     "ma tag:vip",
     "a tag:vi*",
     "j -tag:lead",
@@ -185,7 +189,7 @@ def test_several_words_read_at_once_count_and_cut_around_archived_matches(db, mo
     monkeypatch.setattr(
         contact_search, "_ranked_first", lambda *a, **k: at_once.append(real_first(*a, **k)) or at_once[-1]
     )
-    for query in ("ada love", "love ada b", "ada lovelace c"):
+    for query in ("ada love", "love ada", "ada lovelace", "lovelace ada byron"):
         for archived in (False, None, True):
             _, total, _ = _reference(db, query, limit=1, offset=0, archived=archived, tag=None)
             for offset in (0, 3, 7, max(total - 2, 0)):
@@ -313,3 +317,37 @@ def test_the_match_score_is_fts5_rank(sqlite_url):
         )
     db.close()
     assert len(scored) > 3 and [tuple(r) for r in scored] == [tuple(r) for r in ranked]
+
+
+def test_a_query_of_several_words_tries_the_one_statement_page_only_where_it_pays(db, monkeypatch):
+    """The page-and-total statement is tried for words of three letters or more, not as you type, and not
+    again for a query once found broad (it scores up to BROAD_MATCH + 1 matches before giving up): the same
+    pages either way."""
+    for i in range(30):
+        contacts.create(db, ContactInput(display_name=f"Ada Lovelace {i}", notes="analytical engine"))
+    contacts.create(db, ContactInput(display_name="Ada Byron", notes="poetry"))
+    monkeypatch.setattr(contact_search, "BROAD_MATCH", 20)
+    tried: list[object] = []
+    real_first = contact_search._ranked_first
+    monkeypatch.setattr(
+        contact_search, "_ranked_first", lambda *a, **k: tried.append(real_first(*a, **k)) or tried[-1]
+    )
+
+    def search(query: str, **options) -> tuple[list[int], int, str]:  # noqa: ANN003
+        page = contact_search.search(db, query, limit=5, **options)
+        return [c.id for c in page.items], page.total, page.order
+
+    assert search("ada poetry") == _reference(db, "ada poetry", limit=5, offset=0, archived=False, tag=None)
+    assert len(tried) == 1 and tried[0] is not None  # narrow: read at once
+    for _ in range(2):  # broad (31 matches): tried once, then remembered
+        assert search("ada analytical") == _reference(
+            db, "ada analytical", limit=5, offset=0, archived=False, tag=None
+        )
+    assert tried[1:] == [None]
+    tried.clear()
+    assert search("ada lo") == _reference(db, "ada lo", limit=5, offset=0, archived=False, tag=None)
+    search("ada poetry", exact_total=False)
+    assert tried == []  # a word of two letters; search as you type
+    assert search("zzz qqq") == ([], 0, "relevance") and tried == [
+        contact_search.Page([], 0, 5, 0, order="relevance")
+    ]

@@ -61,6 +61,39 @@ def iter_contacts(tx: Tx, ids: Sequence[int]) -> Iterator[ContactData]:
         yield from load_contacts(tx, ids[start : start + BATCH])
 
 
+def found_ids(
+    tx: Tx,
+    query: str = "",
+    *,
+    tag: str | None = None,
+    company: str | None = None,
+    archived: bool | None = None,
+    size: int = BATCH,
+) -> Iterator[list[int]]:
+    """The ids of the contacts a list or search with these options holds, by name, in batches of ``size`` read
+    through one cursor: what an export of them writes. ``query``: words and filters of the query language, as
+    ``crm search`` takes them (blank: every contact the other options keep). Bad input raises at once, before
+    the first batch is asked for."""
+    from tinycrm.domain import query as ql
+    from tinycrm.domain import validation as v
+    from tinycrm.services.people.contact_search import _filters
+    from tinycrm.store import search as fts
+
+    v.line(query, "search query")
+    parsed = ql.parse(query or "")
+    terms = fts.parse(parsed.text)
+    cond, params = _filters(
+        tx, tag=tag, company=company, archived=archived, owner=None, filters=parsed.filters
+    )
+    if terms:
+        match_sql, mparams = tx.db.search.match(terms)
+        cond = f"c.id IN (SELECT contact_id FROM ({match_sql}) m) AND {cond}"
+        params = {**params, **mparams}
+    return column_batches(
+        tx, f"SELECT c.id FROM contacts c WHERE {cond} ORDER BY c.sort_name, c.id", params, size=size
+    )
+
+
 def contacts_of(tx: Tx, batches: Iterable[list[int]]) -> Iterator[ContactData]:
     """Everything about the contacts of each batch of ids, a batch at a time, in the order given."""
     for ids in batches:

@@ -18,7 +18,7 @@ from typing import Any, TextIO, cast
 from tinycrm.domain.errors import CrmError, InvalidInput, Refused
 from tinycrm.formats.records import ContactData
 from tinycrm.services.common import audit
-from tinycrm.services.interchange.contactdata import BATCH, contacts_of, stream_contacts
+from tinycrm.services.interchange.contactdata import BATCH, contacts_of, found_ids, stream_contacts
 from tinycrm.services.interchange.files import atomic_file, clean_stale, database_files, refuse_database
 from tinycrm.store.database import Database, Tx
 
@@ -83,8 +83,6 @@ def _contacts(tx: Tx, tag: str | None, chosen: Chosen | None) -> Iterator[Contac
     """The contacts to write, by name, read a batch at a time; a bad query or company raises before any."""
     if chosen is None or chosen == Chosen():
         return stream_contacts(tx, tag=tag)
-    from tinycrm.services.people.contact_search import found_ids
-
     batches = found_ids(
         tx, chosen.query, tag=tag, company=chosen.company, archived=chosen.archived, size=BATCH
     )

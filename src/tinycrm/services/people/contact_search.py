@@ -269,14 +269,14 @@ def search(
     def read(tx: Tx) -> Any:
         cond, fparams = _filters(tx, **options)
         params.update(fparams)
-        if plain and limit is not None and len(terms) > 1:
-            # several words mostly match few contacts: score them, count them and cut the page at once
+        if plain and exact_total and limit is not None and _likely_few(db, terms):
             first = _ranked_first(tx, match_sql, cond, params, archived=archived, limit=limit, offset=offset)
             if first is not None:
                 return first
         # CROSS JOIN keeps the index match first: SQLite would otherwise run the match once per contact
         base = f"FROM ({match_sql}) m CROSS JOIN contacts c WHERE c.id = m.contact_id AND {cond}"
         matched = tx.scalar(f"SELECT count(*) FROM ({match_sql}) m", params) if plain else None
+        _note_matched(db, terms, matched)
         if not exact_total and matched is not None and matched > BROAD_MATCH:
             # search as you type, the first letter: count from the index alone and show the newest
             # matches, which the index yields in order without reading the thousands of others
@@ -378,6 +378,37 @@ def _ranked(match_sql: str, cond: str) -> str:
     )
 
 
+#: words shorter than this match too many contacts for :func:`_ranked_first` to pay (``ma jo``, ``a b``)
+FEW_WORD = 3
+#: how many queries of several words found to match more than ``BROAD_MATCH`` a database remembers
+KNOWN_BROAD = 512
+
+
+def _known_broad(db: Database) -> dict[tuple[int, tuple[fts.Term, ...]], None]:
+    """The queries of several words found broad on ``db``, oldest first (at most ``KNOWN_BROAD``): a hint that
+    spares them :func:`_ranked_first`'s attempt, which costs a broad query the scoring of up to ``BROAD_MATCH``
+    matches and a pass over every contact holding each of its words (``bm25()`` weighs a word by how many do).
+    Results never depend on it."""
+    memo: dict[tuple[int, tuple[fts.Term, ...]], None] = db.__dict__.setdefault("_known_broad_searches", {})
+    while len(memo) > KNOWN_BROAD:
+        memo.pop(next(iter(memo)), None)
+    return memo
+
+
+def _note_matched(db: Database, terms: Sequence[fts.Term], matched: int | None) -> None:
+    if matched is not None and matched > BROAD_MATCH and len(terms) > 1:
+        _known_broad(db)[(BROAD_MATCH, tuple(terms))] = None
+
+
+def _likely_few(db: Database, terms: Sequence[fts.Term]) -> bool:
+    """Several words (a whole name), none a word's first letter or two, not found broad before: such a query
+    mostly matches few contacts, and :func:`_ranked_first` reads its page at once. (Search as you type does not
+    ask: its half-typed words, ``ada l``, are broad.)"""
+    if len(terms) < 2 or any(sum(len(t) for t in term.tokens) < FEW_WORD for term in terms):
+        return False
+    return (BROAD_MATCH, tuple(terms)) not in _known_broad(db)
+
+
 def _ranked_first(
     tx: Tx,
     match_sql: str,
@@ -389,7 +420,8 @@ def _ranked_first(
     offset: int,
 ) -> Page[ContactSummary] | None:
     """A page by relevance and its total read in one statement, or None when the query matches more than
-    ``BROAD_MATCH`` contacts (its page comes by name) or the page is empty (its total is then unknown).
+    ``BROAD_MATCH`` contacts (its page comes by name) or the page is empty
+    though something matches (a page past the end: its total is unknown here).
 
     The usual way counts the matches first, to choose between relevance and name, and then reads the page:
     the index works out the matches twice. For a query expected to match few contacts, this reads the page as
@@ -427,8 +459,13 @@ def _ranked_first(
         "ORDER BY m.score, c.sort_name, c.id LIMIT :limit OFFSET :offset",
         args,
     )
-    if not rows or rows[0]["matched"] > BROAD_MATCH:
+    if not rows:
+        # an empty page: no match at all (a query mistyped, the usual case), or a page past the end
+        if tx.scalar(f"SELECT count(*) FROM ({match_sql} LIMIT 1) m", params) == 0:
+            return Page([], 0, limit, offset, order="relevance")
         return None
+    if rows[0]["matched"] > BROAD_MATCH:
+        return None  # read the usual way, which remembers the query as broad
     total = rows[0]["matched"] - rows[0]["left_out"]
     return Page(
         load_many(tx, [r["id"] for r in rows], detail="summary"), total, limit, offset, order="relevance"
@@ -470,36 +507,6 @@ def _walked(
         args,
     )
     return ids if len(ids) == limit or not bound else None
-
-
-def found_ids(
-    tx: Tx,
-    query: str = "",
-    *,
-    tag: str | None = None,
-    company: str | None = None,
-    archived: bool | None = None,
-    size: int = CHUNK,
-) -> Iterator[list[int]]:
-    """The ids of the contacts a list or search with these options holds, by name, in batches of ``size`` read
-    through one cursor: what an export of them writes. ``query``: words and filters of the query language, as
-    :func:`search` takes them (blank: every contact the other options keep). Bad input raises at once, before
-    the first batch is asked for."""
-    v.line(query, "search query")
-    from tinycrm.domain import query as ql
-
-    parsed = ql.parse(query or "")
-    terms = fts.parse(parsed.text)
-    cond, params = _filters(
-        tx, tag=tag, company=company, archived=archived, owner=None, filters=parsed.filters
-    )
-    if terms:
-        match_sql, mparams = tx.db.search.match(terms)
-        cond = f"c.id IN (SELECT contact_id FROM ({match_sql}) m) AND {cond}"
-        params = {**params, **mparams}
-    return column_batches(
-        tx, f"SELECT c.id FROM contacts c WHERE {cond} ORDER BY c.sort_name, c.id", params, size=size
-    )
 
 
 def resolve(db: Database, ref: str) -> int:
