@@ -53,7 +53,7 @@ async def signed_in(
 async def test_every_page_needs_a_session(app_server):
     ids = app_server.ids
     paths = ["/", "/contacts?q=ada", f"/contacts/{ids['ada']}", "/contacts/new", "/today", "/pipeline"]
-    paths += [f"/deals/{ids['deal']}", "/tui"]
+    paths += [f"/deals/{ids['deal']}", "/tui", f"/contacts/{ids['ada']}/vcard"]
     async with browser() as s:
         for path in paths:
             async with s.get(f"{app_server.url}{path}", allow_redirects=False) as r:
@@ -144,6 +144,33 @@ async def test_a_viewer_reads_but_cannot_write(app_server):
             async with s.post(f"{app_server.url}{path}", data={"csrf": token, **data}) as r:
                 assert r.status == 403, path
                 assert "may only read" in await r.text()
+
+
+async def test_a_contact_saved_to_the_phone_as_a_vcard(app_server):
+    """The contact page links the contact as a vCard file (a phone offers to add it to its address book): a
+    viewer may take it, its file name is quoted whatever the name holds, and a contact that is not there is a
+    404 page."""
+    import vobject
+
+    ids = app_server.ids
+    async with browser() as s:
+        await signed_in(s, app_server, "vic", VIEWER_PASSWORD)
+        async with s.get(f"{app_server.url}/contacts/{ids['ada']}") as r:
+            assert f'href="/contacts/{ids["ada"]}/vcard" download' in await r.text()
+        async with s.get(f"{app_server.url}/contacts/{ids['ada']}/vcard") as r:
+            assert r.status == 200 and r.headers["Content-Type"] == "text/vcard; charset=utf-8"
+            assert r.headers["Content-Disposition"] == (
+                "attachment; filename=\"Ada Lovelace.vcf\"; filename*=UTF-8''Ada%20Lovelace.vcf"
+            )
+            assert r.headers["Cache-Control"] == "no-store"
+            card = vobject.readOne(await r.text())
+        assert card.fn.value == "Ada Lovelace" and "ada@example.com" in [e.value for e in card.email_list]
+        async with s.get(f"{app_server.url}/contacts/{ids['evil']}/vcard") as r:
+            disposition = r.headers["Content-Disposition"]
+            assert disposition.startswith('attachment; filename="_script_alert(1)_script_ Mallory.vcf"; ')
+            assert "<" not in disposition and disposition.count('"') == 2
+        async with s.get(f"{app_server.url}/contacts/999999/vcard", headers=HTML) as r:
+            assert r.status == 404 and "no contact with id 999999" in await r.text()
 
 
 async def test_a_stored_script_is_shown_as_text(app_server):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import hdrs, web
 from aiohttp.abc import AbstractAccessLogger
@@ -108,3 +109,12 @@ class AccessLogger(AbstractAccessLogger):
             response.body_length,
             time * 1000,
         )
+
+
+def content_disposition(open_method: str, file_name: str) -> str:
+    """``inline`` (the app asked for the browser to show it) or ``attachment``, with the file name quoted for
+    every browser: a plain ASCII ``filename`` and the exact one in ``filename*`` (RFC 6266, RFC 8187)."""
+    kind = "inline" if open_method == "browser" else "attachment"
+    name = "".join(c for c in file_name if c.isprintable() and c not in "/\\").strip()[:200] or "download"
+    plain = "".join(c if c.isascii() and (c.isalnum() or c in " .-_()+,") else "_" for c in name)
+    return f"{kind}; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -229,6 +229,19 @@ async def contact_page(request: web.Request) -> web.StreamResponse:
     return render(request, "contact.html", kinds=LOG_KINDS, logged=request.query.get("logged"), **view)
 
 
+async def contact_vcard(request: web.Request) -> web.StreamResponse:
+    """The contact as a vCard file: a phone offers to add it to its address book."""
+    from tinycrm.services.interchange import exporting
+    from tinycrm.web.guard import content_disposition
+
+    cid = int_arg(request.match_info["id"], "contact")
+    name, card = await call(request, exporting.contact_card, cid)
+    headers = {"Content-Disposition": content_disposition("download", name), "Cache-Control": "no-store"}
+    return web.Response(
+        body=card.encode("utf-8"), content_type="text/vcard", charset="utf-8", headers=headers
+    )
+
+
 async def log_interaction(request: web.Request) -> web.StreamResponse:
     from tinycrm.services.people import interactions
 
@@ -313,6 +326,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/contacts", new_contact_post)
     r.add_get("/contacts/{id}", contact_page, name="contact")
     r.add_post("/contacts/{id}/log", log_interaction)
+    r.add_get("/contacts/{id}/vcard", contact_vcard)
     r.add_get("/manifest.webmanifest", manifest)
     r.add_get("/favicon.ico", favicon)
     r.add_static("/static", HERE / "static", name="static")

@@ -30,7 +30,6 @@ import socket
 import struct
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 from textual_serve.app_service import AppService
@@ -38,6 +37,7 @@ from textual_serve.download_manager import Download, DownloadManager
 from yarl import URL
 
 from tinycrm.web import auth
+from tinycrm.web.guard import content_disposition
 
 log = logging.getLogger("tinycrm.web")
 
@@ -83,15 +83,6 @@ def session_owner(request: web.Request) -> str:
     user = getattr(request.get(auth.USER), "name", "")
     session = request.get(auth.SESSION) or {}
     return hashlib.sha256(f"{user}\0{session.get('c', '')}".encode()).hexdigest()
-
-
-def content_disposition(open_method: str, file_name: str) -> str:
-    """``inline`` (the app asked for the browser to show it) or ``attachment``, with the file name quoted for
-    every browser: a plain ASCII ``filename`` and the exact one in ``filename*`` (RFC 6266, RFC 8187)."""
-    kind = "inline" if open_method == "browser" else "attachment"
-    name = "".join(c for c in file_name if c.isprintable() and c not in "/\\").strip()[:200] or "download"
-    plain = "".join(c if c.isascii() and (c.isalnum() or c in " .-_()+,") else "_" for c in name)
-    return f"{kind}; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def content_type(mime_type: str, encoding: str | None) -> str:

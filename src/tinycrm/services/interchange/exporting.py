@@ -89,6 +89,22 @@ def _contacts(tx: Tx, tag: str | None, chosen: Chosen | None) -> Iterator[Contac
     return contacts_of(tx, batches)
 
 
+def contact_card(db: Database, contact_id: int, *, version: str = "3.0") -> tuple[str, str]:
+    """One contact as a vCard, as a phone's address book takes it: a file name (``Ada Lovelace.vcf``) and the
+    card. Recorded in the audit log like any export."""
+    from tinycrm.domain.errors import NotFound
+    from tinycrm.formats.vcard import write_card
+    from tinycrm.services.interchange.contactdata import load_contacts
+
+    with db.read() as tx:
+        found = load_contacts(tx, [contact_id])
+    if not found:
+        raise NotFound(f"no contact with id {contact_id}", hint="find one with: crm search NAME")
+    card = write_card(found[0], version)
+    audit_export(db, f"vcard {version}", 1, f"contact {contact_id}")
+    return f"{found[0].display_name}.vcf", card
+
+
 def _target_name(target: str | Path | TextIO) -> str:
     return str(target) if isinstance(target, (str, Path)) else "-"
 
