@@ -26,6 +26,7 @@ from tinycrm.services.interchange.files import (
     atomic_path,
     clean_stale,
     database_files,
+    free_path,
     refuse_database,
     same_file,
 )
@@ -247,11 +248,7 @@ def default_path(db: Database) -> Path:
     folder = paths.private_dir(paths.data_dir() / "backups")
     # what interrupted backups left (each has its own time-stamped name, so none is cleaned by its successor)
     clean_stale(folder, r"tinycrm-\d{8}-\d{6}(?:-\d+)?\.(?:sqlite3|json)", keep=database_files(db))
-    path, n = folder / f"tinycrm-{stamp}.{suffix}", 1
-    while path.exists():  # two backups within a second
-        n += 1
-        path = folder / f"tinycrm-{stamp}-{n}.{suffix}"
-    return path
+    return free_path(folder, f"tinycrm-{stamp}", suffix)  # two backups within a second: -2
 
 
 def backup(db: Database, path: str | Path | None = None, *, force: bool = False) -> BackupReport:

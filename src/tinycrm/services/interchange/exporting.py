@@ -78,10 +78,15 @@ class Chosen:
     company: str | None = None
     archived: bool | None = None
 
+    @staticmethod
+    def narrows(chosen: Chosen | None) -> bool:
+        """``chosen`` leaves some contacts out (None and the default keep every one)."""
+        return chosen is not None and chosen != Chosen()
+
 
 def _contacts(tx: Tx, tag: str | None, chosen: Chosen | None) -> Iterator[ContactData]:
     """The contacts to write, by name, read a batch at a time; a bad query or company raises before any."""
-    if chosen is None or chosen == Chosen():
+    if chosen is None or not Chosen.narrows(chosen):
         return stream_contacts(tx, tag=tag)
     batches = found_ids(
         tx, chosen.query, tag=tag, company=chosen.company, archived=chosen.archived, size=BATCH
@@ -129,7 +134,7 @@ def export_vcards(
     if vdir:
         if not isinstance(target, (str, Path)) or str(target) == "-":
             raise InvalidInput("--vdir needs a folder, not standard output")
-        if chosen is not None and chosen != Chosen():
+        if Chosen.narrows(chosen):
             raise InvalidInput(
                 "a vdir export holds every contact, or a tag's (--tag); export a search to one file"
             )

@@ -150,6 +150,16 @@ def clean_stale(folder: Path, name_pattern: str, *, keep: Sequence[Path] = ()) -
     return removed
 
 
+def free_path(folder: Path, stem: str, suffix: str) -> Path:
+    """``folder/stem.suffix``, or ``stem-2``, ``stem-3``... : a name no file has yet, for a file that must not
+    replace another (a backup, an export into the downloads folder)."""
+    path, n = folder / f"{stem}.{suffix}", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}.{suffix}"
+    return path
+
+
 def same_file(a: str | Path, b: str | Path) -> bool:
     """Whether two names are one file (however spelled: ``..``, a symbolic link, a hard link)."""
     try:

@@ -311,17 +311,19 @@ def _total(
     args = {**params, "archived_among": True, "matched": matched}
     # fewer archived contacts than matches (the usual case): walk the archived ones and look each up among
     # the matches (``+c.id`` keeps the planner on the archived index); else each match looked up
-    few = tx.scalar(
-        "SELECT count(*) < :matched FROM (SELECT 1 FROM contacts WHERE archived = :archived_among "
-        "LIMIT :matched) a",
-        args,
-    )
+    few = _fewer_than(tx, True, matched)
     among = tx.scalar(
         "SELECT count(*) FROM contacts c WHERE c.archived = :archived_among "
         f"AND {'+' if few else ''}c.id IN (SELECT contact_id FROM ({match_sql}) m)",
         args,
     )
     return int(among) if archived else matched - int(among)
+
+
+def _fewer_than(tx: Tx, archived: bool, bound: int) -> bool:
+    """Fewer contacts are (not) ``archived`` than ``bound``: read along the archived index, ``bound`` at most."""
+    sql = "SELECT count(*) < :bound FROM (SELECT 1 FROM contacts WHERE archived = :archived LIMIT :bound) a"
+    return bool(tx.scalar(sql, {"archived": archived, "bound": bound}))
 
 
 def _ordered(total: int, match_sql: str, base: str, cond: str) -> tuple[str, str]:
@@ -435,12 +437,7 @@ def _ranked_first(
         # case) are each looked up among the scored ones, else each scored one is looked up (at most ``cap``
         # lookups either way; a join would let SQLite build a Bloom filter of every contact)
         args["archived_left_out"] = not archived
-        few = tx.scalar(
-            "SELECT count(*) < :cap FROM (SELECT 1 FROM contacts WHERE archived = :archived_left_out "
-            "LIMIT :cap) a",
-            args,
-        )
-        if few:
+        if _fewer_than(tx, not archived, BROAD_MATCH + 1):
             left_out = (
                 "SELECT count(*) FROM contacts x WHERE x.archived = :archived_left_out "
                 "AND +x.id IN (SELECT contact_id FROM m)"

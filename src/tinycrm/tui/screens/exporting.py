@@ -61,20 +61,10 @@ def downloads() -> Path:
     return folder if folder.is_dir() else Path.home()
 
 
-def free_name(folder: Path, stem: str, suffix: str) -> Path:
-    """``folder/stem.suffix``, or ``stem-2``, ``stem-3``... : a name no file has yet (an export never
-    replaces a file)."""
-    path = folder / f"{stem}{suffix}"
-    n = 2
-    while path.exists():
-        path = folder / f"{stem}-{n}{suffix}"
-        n += 1
-    return path
-
-
 def _export(screen: ContactsScreen, chosen: Any, tag: str | None, fmt: tuple[str, str]) -> None:
     """In the worker: write the file through the export service, then hand it over (a thread, not the UI's)."""
     from tinycrm.services.interchange import exporting
+    from tinycrm.services.interchange.files import free_path
 
     kind, variant = fmt
     app = screen.app
@@ -102,7 +92,7 @@ def _export(screen: ContactsScreen, chosen: Any, tag: str | None, fmt: tuple[str
             )
             told = f"Sent {count(written, 'contact')} to the browser as {name}"
         else:
-            path = free_name(downloads(), name.removesuffix(SUFFIX[kind]), SUFFIX[kind])
+            path = free_path(downloads(), name.removesuffix(SUFFIX[kind]), SUFFIX[kind].lstrip("."))
             written = write(path)
             shown = (
                 str(path).replace(str(Path.home()), "~", 1) if path.is_relative_to(Path.home()) else str(path)
