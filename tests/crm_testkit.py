@@ -9,6 +9,7 @@ skipped with the reason, never failed.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import io
 import os
 import re
@@ -341,3 +342,31 @@ X-TINYCRM-FIELD:source=salon
 X-TINYCRM-FIELD:shoe=38
 END:VCARD
 """
+
+
+#: the indexes the search service names (``INDEXED BY``, SQLite), and how a migration makes each
+SEARCH_INDEXES = {
+    "ix_contacts_names_by_id": "CREATE INDEX ix_contacts_names_by_id ON contacts (id, sort_name, archived)",
+}
+
+
+@contextlib.contextmanager
+def searchable(db) -> Iterator[None]:  # noqa: ANN001 - a tinycrm Database
+    """Search a SQLite database held at an older revision with today's search service: the indexes it names
+    and the older schema lacks are made for the while and dropped after (the database is as it was)."""
+    made = []
+    if db.is_sqlite:
+        with db.write() as tx:
+            for name, ddl in SEARCH_INDEXES.items():
+                if not tx.scalar(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = :n", {"n": name}
+                ):
+                    tx.execute(ddl)
+                    made.append(name)
+    try:
+        yield
+    finally:
+        if made:
+            with db.write() as tx:
+                for name in made:
+                    tx.execute(f"DROP INDEX {name}")

@@ -1,5 +1,5 @@
 """`crm search --all` and `crm timeline --all` write the whole list as they read it: every row once, in the order
-of the pages put together (relevance, or by name when a search matches thousands), from --offset on, across the
+of the pages put together (relevance, or by name for one word or a search matching thousands), from --offset on, across the
 batches the store is read in; a reader that goes away early ends the command quietly."""
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ def _pages(cli, args: tuple[str, ...], size: int = 500) -> list[dict]:
 
 SEARCHES = [
     ("search", "person"),  # matches thousands: by name
-    ("search", "special"),  # a few hundred: by relevance
+    ("search", "special regular"),  # several words matching a few hundred: by relevance
+    ("search", "special"),  # one word: by name
     ("search", "pat", "has:email"),  # a word and a filter
     ("search", "has:email"),  # a filter alone: the list's order
 ]
@@ -85,7 +86,9 @@ SEARCHES = [
 def test_search_all_is_the_pages_put_together(many, monkeypatch):
     from tinycrm.services.people import contact_search
 
-    monkeypatch.setattr(contact_search, "BROAD_MATCH", 700)  # "person" by name, "special" (401) by relevance
+    monkeypatch.setattr(
+        contact_search, "BROAD_MATCH", 700
+    )  # "person" by name, "special regular" (401) by relevance
     cli = many
     for args in SEARCHES:
         pages = _pages(cli, args)

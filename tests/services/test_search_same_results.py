@@ -46,7 +46,8 @@ def _seed(db, rng: random.Random, n: int) -> None:
 def _reference(db, query: str, *, limit: int, offset: int, archived, tag):  # noqa: ANN001
     """ids, total and order of a page, read the plain way."""
     parsed = ql.parse(query)
-    match_sql, params = db.search.match(fts.parse(parsed.text))
+    terms = fts.parse(parsed.text)
+    match_sql, params = db.search.match(terms)
     with db.read() as tx:
         cond, fparams = contact_search._filters(
             tx, tag=tag, company=None, archived=archived, owner=None, filters=parsed.filters
@@ -54,7 +55,7 @@ def _reference(db, query: str, *, limit: int, offset: int, archived, tag):  # no
         params = {**params, **fparams, "limit": limit, "offset": offset}
         base = f"FROM ({match_sql}) m CROSS JOIN contacts c WHERE c.id = m.contact_id AND {cond}"
         total = tx.scalar(f"SELECT count(*) {base}", params)
-        if total > contact_search.BROAD_MATCH:
+        if total > contact_search.BROAD_MATCH or len(terms) == 1:
             order, sql = (
                 "name",
                 (
@@ -248,11 +249,39 @@ def test_a_broad_search_reads_the_name_and_archived_indexes(db, monkeypatch):
     with db.read() as tx:
         for sql, params in seen:
             plans[sql] = "\n".join(r[3] for r in tx.all(f"EXPLAIN QUERY PLAN {sql}", params))
-    walk = [p for s, p in plans.items() if "INDEXED BY" in s]
+    walk = [p for s, p in plans.items() if "INDEXED BY ix_contacts_sort_name" in s]
     assert walk and "USING INDEX ix_contacts_sort_name" in walk[0], plans
     assert "TEMP B-TREE FOR ORDER BY" not in walk[0], walk[0]
     among = [p for s, p in plans.items() if ":archived_among AND +c.id" in s]
     assert among and "ix_contacts_archived (archived=?)" in among[0], plans
+
+
+def test_a_page_of_one_word_reads_the_names_from_their_index(db, monkeypatch):
+    """SQLite: a page of one word's matches (by name) reads each match's name and archived flag from the narrow
+    ``ix_contacts_names_by_id`` rather than from the contact's row."""
+    if not db.is_sqlite:
+        pytest.skip("SQLite's plan; PostgreSQL plans its own")
+    _seed(db, random.Random(4), 40)
+    seen: list[tuple[str, dict]] = []
+    from tinycrm.store.database import Tx
+
+    real = Tx._run
+
+    def record(self, sql, params=None):  # noqa: ANN001, ANN202
+        seen.append((sql, dict(params or {})))
+        return real(self, sql, params)
+
+    monkeypatch.setattr(Tx, "_run", record)
+    page = contact_search.search(db, "ada", limit=3)
+    monkeypatch.undo()
+    assert page.order == "name" and len(page.items) == 3 < page.total
+    with db.read() as tx:
+        plans = [
+            "\n".join(r[3] for r in tx.all(f"EXPLAIN QUERY PLAN {sql}", params))
+            for sql, params in seen
+            if "ORDER BY c.sort_name" in sql
+        ]
+    assert len(plans) == 1 and "COVERING INDEX ix_contacts_names_by_id (id=?)" in plans[0], plans
 
 
 def test_tag_lists_count_what_their_pages_list(db):
@@ -283,7 +312,7 @@ def test_tag_lists_count_what_their_pages_list(db):
 def test_pages_by_relevance_across_many_equal_scores(db):
     """Contacts whose documents score the same (same name shape, same fields) come by name within their score;
     a page whose last places fall inside a crowd of equal scores, with archived contacts among them, is still
-    the one the whole sort gives, on every page."""
+    the one the whole sort gives, on every page. (Two words: one word comes by name.)"""
     rng = random.Random(41)
     for i in range(36):
         name = f"{rng.choice(FIRST)} Quill"
@@ -292,13 +321,14 @@ def test_pages_by_relevance_across_many_equal_scores(db):
             contacts.archive(db, c.id)
     for i in range(6):
         contacts.create(db, ContactInput(display_name=f"Quill Quill {i}", emails=[Labeled(f"q{i}@quill.io")]))
+    query = "quill name:quill"
     for archived in (False, None, True):
-        _, total, _ = _reference(db, "quill", limit=1, offset=0, archived=archived, tag=None)
+        _, total, _ = _reference(db, query, limit=1, offset=0, archived=archived, tag=None)
         assert total > 5
         for limit in (1, 4, 7):
             for offset in range(total + 2):
-                page = contact_search.search(db, "quill", limit=limit, offset=offset, archived=archived)
-                want = _reference(db, "quill", limit=limit, offset=offset, archived=archived, tag=None)
+                page = contact_search.search(db, query, limit=limit, offset=offset, archived=archived)
+                want = _reference(db, query, limit=limit, offset=offset, archived=archived, tag=None)
                 assert ([c.id for c in page.items], page.total, page.order) == want, (archived, limit, offset)
     assert want[2] == "relevance"
 

@@ -6,7 +6,7 @@ import sqlite3
 
 import test_migrations as base
 
-from crm_testkit import Cli
+from crm_testkit import Cli, searchable
 from tinycrm.store import migrate
 from tinycrm.store.database import Database, open_db
 from tinycrm.store.migrations import HEAD
@@ -126,7 +126,8 @@ def _content(db: Database) -> dict:
             )
     assert len(out["contacts"]) >= 30 and out["contact_tags"] and out["contact_search"] and out["deals"]
     queries = ["ada", "tag:vip", "email:example", "company:a", "grace hopper", "phone:5"]
-    out["search"] = {q: [c.id for c in contacts.search(db, q, limit=None).items] for q in queries}
+    with searchable(db):
+        out["search"] = {q: [c.id for c in contacts.search(db, q, limit=None).items] for q in queries}
     assert sum(map(len, out["search"].values())) > 0
     return out
 

@@ -4,6 +4,7 @@ before the upgrade, by the same words; down and up again give the same matches."
 
 from alembic import command
 
+from crm_testkit import searchable
 from tinycrm.domain.people import ContactInput
 from tinycrm.services.people import contacts
 from tinycrm.store import migrate
@@ -14,7 +15,8 @@ QUERIES = ("a", "ad", "l", "lo", "ada", "müller", "muller", "acme", "tag:vip", 
 
 
 def _found(db) -> dict[str, list[int]]:
-    return {q: sorted(c.id for c in contacts.search(db, q, limit=100).items) for q in QUERIES}
+    with searchable(db):
+        return {q: sorted(c.id for c in contacts.search(db, q, limit=100).items) for q in QUERIES}
 
 
 def _ddl(db) -> str:

@@ -101,7 +101,8 @@ class Page(Generic[T]):
     offset: int
     #: ``total`` is an estimate (a search the app asked not to count exactly)
     estimate: bool = False
-    #: how search results are ordered: ``relevance``; ``name`` or ``newest`` for a query matching thousands
+    #: how search results are ordered: ``relevance`` (several words); ``name`` (one word, or a query matching
+    #: thousands) or ``newest`` (a query matching thousands, as you type)
     order: str = ""
 
     @property

@@ -157,7 +157,7 @@ def members(
     archived: bool | None = False,
 ) -> Any:
     """A page of a segment's members (a ``Page`` of contact summaries), paged in SQL; ``search``: only those
-    that a search query also finds (best matches first), as the app's contact list searches in a segment."""
+    that a search query also finds (in the search's order), as the app's contact list searches in a segment."""
     from tinycrm.services.people import contact_search
 
     query = query_of(db, name)

@@ -15,7 +15,7 @@ from tinycrm.store import search as fts
 from tinycrm.store.database import Database, Tx
 from tinycrm.store.sql import column_batches, escape_like, from_offset, page_ids, streamed
 
-#: above this many matches, search results come by name rather than by relevance
+#: above this many matches, a search of several words comes by name rather than by relevance (one word always does)
 BROAD_MATCH = 2000
 
 SORTS = {
@@ -228,11 +228,10 @@ def search(
     with_email: bool = False,
     stream: bool = False,
 ) -> Page[ContactSummary] | Stream[ContactSummary]:
-    """Contacts matching a search query (see :mod:`tinycrm.store.search`), best matches first.
-
-    A query matching thousands comes by name. With ``exact_total=False`` (search as you type) such a query is
-    counted from the index alone, archived contacts included, the newest matches come first, and the page says
-    the total is an estimate. A blank query lists everyone; one with no letter or digit (``🦄``, ``tag:``) raises
+    """Contacts matching a search query (see :mod:`tinycrm.store.search`): one word (or quoted phrase) by name,
+    as an address book lists them; several words best matches first, or by name when they match thousands.
+    With ``exact_total=False`` (search as you type) a query matching thousands is counted from the index alone,
+    archived contacts included, the newest matches come first, and the page says the total is an estimate. A blank query lists everyone; one with no letter or digit (``🦄``, ``tag:``) raises
     ``NothingToSearch``, or, as you type, gives an empty page. ``with_email``: only contacts with an email
     address (a mail client's address book). ``limit`` None and ``stream`` (``--all``): every match from
     ``offset`` on, in the same order, as a :class:`Stream` read as it is shown."""
@@ -284,7 +283,7 @@ def search(
             items = load_many(tx, ids, detail="summary")
             return Page(items, matched, limit, offset, estimate=True, order="newest")
         total = _total(tx, match_sql, base, params, archived=archived, matched=matched)
-        order, sql = _ordered(total, match_sql, base, cond)
+        order, sql = _ordered(tx, total, len(terms), match_sql, base, cond, plain=plain)
         if whole:
             return total, _summaries(tx, sql + from_offset(offset), params)
         found = _page_of(tx, order, sql + page, match_sql, cond, params, matched, total, limit, offset)
@@ -326,11 +325,21 @@ def _fewer_than(tx: Tx, archived: bool, bound: int) -> bool:
     return bool(tx.scalar(sql, {"archived": archived, "bound": bound}))
 
 
-def _ordered(total: int, match_sql: str, base: str, cond: str) -> tuple[str, str]:
-    """How the ``total`` matches of a search come (``relevance`` or ``name``), and the query of their ids."""
-    if total > BROAD_MATCH:
-        # a word so short it matches thousands: relevance means little, and ranking every match costs more
-        # than walking the name index, so show them by name
+def _ordered(
+    tx: Tx, total: int, words: int, match_sql: str, base: str, cond: str, *, plain: bool
+) -> tuple[str, str]:
+    """How the ``total`` matches of a search of ``words`` terms come (``relevance`` or ``name``), and the query
+    of their ids. ``plain``: the condition holds no filter but ``archived``."""
+    if total > BROAD_MATCH or words == 1:
+        # one word (or one quoted phrase) lists its matches as an address book does, by name: relevance says
+        # little of one word (bm25 puts the contacts with the least text first); and a query so short it
+        # matches thousands comes by name too, ranking every match costing more than walking the name index.
+        # The name of each match is read from a narrow index by id rather than from the contact's row
+        if plain and tx.db.is_sqlite:
+            return "name", (
+                f"SELECT c.id FROM ({match_sql}) m CROSS JOIN contacts c INDEXED BY ix_contacts_names_by_id "
+                f"WHERE c.id = m.contact_id AND {cond} ORDER BY c.sort_name, c.id"
+            )
         return "name", (
             f"SELECT c.id FROM contacts c WHERE c.id IN (SELECT contact_id FROM ({match_sql}) m) "
             f"AND {cond} ORDER BY c.sort_name, c.id"
@@ -357,7 +366,11 @@ def _page_of(
             # only the matches scored at most the (offset + limit + left out)-th best can make the page
             args = {**params, "need": offset + limit + (matched - total) - 1}
             return tx.column(_ranked(match_sql, cond) + " LIMIT :limit OFFSET :offset", args)
-        walked = _walked(tx, match_sql, cond, params, total=total, limit=limit, offset=offset)
+        walked = (
+            _walked(tx, match_sql, cond, params, total=total, limit=limit, offset=offset)
+            if total > BROAD_MATCH
+            else None
+        )
         if walked is not None:
             return walked
     return tx.column(sql, params)

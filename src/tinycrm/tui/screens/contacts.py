@@ -376,7 +376,10 @@ class ContactsScreen(CrmScreen):
 
     def _sort_by(self, sort: str) -> None:
         if self.request.query.strip():
-            self.notify("Search results are ordered by relevance; clear the search to sort.", timeout=3)
+            self.notify(
+                "Search results come in their own order (one word by name, several best first); clear the search to sort.",
+                timeout=3,
+            )
             return
         self.request = replace(self.request, sort=sort)
         self.widths = []
