@@ -332,20 +332,16 @@ def _ordered(
     of their ids. ``plain``: the condition holds no filter but ``archived``."""
     if total > BROAD_MATCH or words == 1:
         # one word lists its matches by name, as an address book does (bm25 puts the contacts with the least
-        # text first); so does a query matching thousands, ranking them costing more than walking the name index
+        # text first); so does a query matching thousands, ranking them costing more than walking the name index.
+        # The matches first (CROSS JOIN; PostgreSQL, MATERIALIZED), then each one's name from a narrow index:
+        # PostgreSQL, left to choose, walked the name index, all of it when the matches sort late (300 ms). A
+        # page of a broad search may walk it, within bounds (:func:`_walked`)
         sqlite = tx.db.is_sqlite
-        if sqlite or total <= BROAD_MATCH:
-            # the matches first (CROSS JOIN; PostgreSQL, MATERIALIZED), then each one's name from a narrow index:
-            # walking the name index, PostgreSQL's choice, reads most of it when the matches sort late (300 ms)
-            hint = " INDEXED BY ix_contacts_names_by_id" if plain and sqlite else ""
-            return "name", (
-                f"WITH m AS{'' if sqlite else ' MATERIALIZED'} (SELECT contact_id FROM ({match_sql}) x) "
-                f"SELECT c.id FROM m CROSS JOIN contacts c{hint} "
-                f"WHERE c.id = m.contact_id AND {cond} ORDER BY c.sort_name, c.id"
-            )
+        hint = " INDEXED BY ix_contacts_names_by_id" if plain and sqlite else ""
         return "name", (
-            f"SELECT c.id FROM contacts c WHERE c.id IN (SELECT contact_id FROM ({match_sql}) m) "
-            f"AND {cond} ORDER BY c.sort_name, c.id"
+            f"WITH m AS{'' if sqlite else ' MATERIALIZED'} (SELECT contact_id FROM ({match_sql}) x) "
+            f"SELECT c.id FROM m CROSS JOIN contacts c{hint} "
+            f"WHERE c.id = m.contact_id AND {cond} ORDER BY c.sort_name, c.id"
         )
     return "relevance", f"SELECT c.id {base} ORDER BY m.score, c.sort_name, c.id"
 
@@ -493,15 +489,14 @@ def _walked(
     tx: Tx, match_sql: str, cond: str, params: dict[str, Any], *, total: int, limit: int, offset: int
 ) -> list[int] | None:
     """A page of ``total`` (> BROAD_MATCH) matches by name, read by walking the name index from its start and
-    keeping the contacts the match holds (SQLite), or None when that would not pay, or did not fill the page.
+    keeping the contacts the match holds, or None when that would not pay, or did not fill the page. (SQLite is
+    told to walk; PostgreSQL walks or gathers the matches, as it finds cheaper within the bound.)
 
     Reading the page the usual way looks every match up and sorts them all, about three times the cost of
     walking a contact of the name index. So the walk goes at most ``WALK_PER_MATCH * total`` contacts, up to
     the name found that far into the index, and is tried only when matches spread evenly (one every ``size /
     total`` contacts) would fill the page within half of that. A page filled within the walk is the one the
     usual query gives: every contact before the last one walked was seen."""
-    if not tx.db.is_sqlite:
-        return None
     budget = WALK_PER_MATCH * total
     size = int(tx.scalar("SELECT max(id) FROM contacts") or 0)  # ids are never reused: at least the count
     if 2 * (offset + limit) * size > budget * total:
@@ -513,9 +508,10 @@ def _walked(
             "SELECT sort_name FROM contacts ORDER BY sort_name LIMIT 1 OFFSET :budget", {"budget": budget}
         )
         bound = "" if args["walk_end"] is None else " AND c.sort_name <= :walk_end"
+    hint, plus = (" INDEXED BY ix_contacts_sort_name", "+") if tx.db.is_sqlite else ("", "")
     ids = tx.column(
-        "SELECT c.id FROM contacts c INDEXED BY ix_contacts_sort_name "
-        f"WHERE +c.id IN (SELECT contact_id FROM ({match_sql}) m) AND {cond}{bound} "
+        f"SELECT c.id FROM contacts c{hint} "
+        f"WHERE {plus}c.id IN (SELECT contact_id FROM ({match_sql}) m) AND {cond}{bound} "
         "ORDER BY c.sort_name, c.id LIMIT :limit OFFSET :offset",
         args,
     )
