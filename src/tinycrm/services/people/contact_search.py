@@ -231,10 +231,11 @@ def search(
     """Contacts matching a search query (see :mod:`tinycrm.store.search`): one word (or quoted phrase) by name,
     as an address book lists them; several words best matches first, or by name when they match thousands.
     With ``exact_total=False`` (search as you type) a query matching thousands is counted from the index alone,
-    archived contacts included, the newest matches come first, and the page says the total is an estimate. A blank query lists everyone; one with no letter or digit (``🦄``, ``tag:``) raises
-    ``NothingToSearch``, or, as you type, gives an empty page. ``with_email``: only contacts with an email
-    address (a mail client's address book). ``limit`` None and ``stream`` (``--all``): every match from
-    ``offset`` on, in the same order, as a :class:`Stream` read as it is shown."""
+    archived contacts included, the newest matches come first, and the page says the total is an estimate. A
+    blank query lists everyone; one with no letter or digit (``🦄``, ``tag:``) raises ``NothingToSearch``, or,
+    as you type, gives an empty page. ``with_email``: only contacts with an email address (a mail client's
+    address book). ``limit`` None and ``stream`` (``--all``): every match from ``offset`` on, in the same
+    order, as a :class:`Stream` read as it is shown."""
     _page_args(limit, offset)
     v.line(query, "search query")
     from tinycrm.domain import query as ql
