@@ -40,6 +40,10 @@ def test_contacts_round_trip_with_versions_and_conflicts(api):
     found = call(base, "GET", "/api/v1/contacts?q=grace%20tag:vip", t.read)
     assert found.status == 200 and [c["id"] for c in found.doc["items"]] == [cid]
     assert found.doc["total"] == 1 and found.doc["more"] is False
+    # a search says how its items come; a list does not
+    assert found.doc["order"] == "name"
+    assert call(base, "GET", "/api/v1/contacts?q=grace%20hopper", t.read).doc["order"] == "relevance"
+    assert "order" not in call(base, "GET", "/api/v1/contacts", t.read).doc
 
     changed = call(
         base, "PATCH", f"/api/v1/contacts/{cid}", t.write, {"job_title": "Rear Admiral", "version": 1}

@@ -96,16 +96,17 @@ def handlers(api: Api, r: Resource) -> dict[str, Any]:
     async def listing(request: web.Request) -> web.Response:
         limit, offset = http.page_params(request)
         page = await api.run(request, r.list, dict(request.query), limit, offset)
-        return http.ok(
-            {
-                "items": page.items,
-                "total": page.total,
-                "limit": page.limit,
-                "offset": page.offset,
-                "more": page.more,
-                "estimate": page.estimate,
-            }
-        )
+        body = {
+            "items": page.items,
+            "total": page.total,
+            "limit": page.limit,
+            "offset": page.offset,
+            "more": page.more,
+            "estimate": page.estimate,
+        }
+        if page.order:  # a search: how its items come
+            body["order"] = page.order
+        return http.ok(body)
 
     async def get(request: web.Request) -> web.Response:
         return http.ok(await api.run(request, r.get, http.record_id(request)))

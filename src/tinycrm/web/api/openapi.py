@@ -215,6 +215,12 @@ def document(table: list[Resource]) -> dict[str, Any]:
                 "offset": {"type": "integer"},
                 "more": {"type": "boolean"},
                 "estimate": {"type": "boolean"},
+                "order": {
+                    "type": "string",
+                    "enum": ["relevance", "name", "newest"],
+                    "description": "a search's order: best matches first (several words), by name (one word, "
+                    "or thousands of matches), newest first (an estimated total)",
+                },
             },
             "required": ["items", "total", "limit", "offset", "more"],
         }
