@@ -344,10 +344,19 @@ END:VCARD
 """
 
 
-#: the indexes the search service names (``INDEXED BY``, SQLite), and how a migration makes each
-SEARCH_INDEXES = {
-    "ix_contacts_names_by_id": "CREATE INDEX ix_contacts_names_by_id ON contacts (id, sort_name, archived)",
-}
+#: the indexes the search service names (``INDEXED BY``, SQLite) that a migration added
+SEARCH_INDEXES = ("ix_contacts_names_by_id",)
+
+
+def _index_ddl(name: str) -> str:
+    """The CREATE INDEX of one of the schema's indexes, as the models declare it (SQLite)."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateIndex
+
+    from tinycrm.store.schema import metadata
+
+    index = next(i for t in metadata.tables.values() for i in t.indexes if i.name == name)
+    return str(CreateIndex(index).compile(dialect=sqlite.dialect()))
 
 
 @contextlib.contextmanager
@@ -357,11 +366,11 @@ def searchable(db) -> Iterator[None]:  # noqa: ANN001 - a tinycrm Database
     made = []
     if db.is_sqlite:
         with db.write() as tx:
-            for name, ddl in SEARCH_INDEXES.items():
+            for name in SEARCH_INDEXES:
                 if not tx.scalar(
                     "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = :n", {"n": name}
                 ):
-                    tx.execute(ddl)
+                    tx.execute(_index_ddl(name))
                     made.append(name)
     try:
         yield
